@@ -1,0 +1,162 @@
+package storage
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+)
+
+// Errors returned by every Store, usable with errors.Is. They are the same
+// values as the secrets package's codes.
+var (
+	ErrNotFound      error = errcode.NotFound
+	ErrAlreadyExists error = errcode.AlreadyExists
+	ErrInvalid       error = errcode.Invalid
+	ErrConflict      error = errcode.Conflict
+	ErrUnavailable   error = errcode.Unavailable
+	ErrInternal      error = errcode.Internal
+)
+
+// Metadata is everything about a secret except its value. It is stored in
+// the metadata collection; it never holds plaintext or ciphertext.
+type Metadata struct {
+	Namespace   string
+	Name        string
+	Description string
+	Labels      map[string]string
+	// Decrypters are the service identities allowed to decrypt the value.
+	Decrypters []string
+	// Version counts values: 1 on create, +1 on every Reset.
+	Version int64
+	// ValueID identifies the current ciphertext (random, unique per value).
+	// Empty when the value is revoked.
+	ValueID string
+	Revoked bool
+	// Revision is set by the store: 1 on create, +1 on every update. Writes
+	// carry the revision they read and fail with ErrConflict if it moved.
+	Revision   int64
+	CreateTime time.Time
+	UpdateTime time.Time
+	CreatedBy  string
+	UpdatedBy  string
+}
+
+// Clone returns a deep copy of m.
+func (m *Metadata) Clone() *Metadata {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.Labels = maps.Clone(m.Labels)
+	c.Decrypters = slices.Clone(m.Decrypters)
+	return &c
+}
+
+// Ciphertext is one encrypted value, stored in the ciphertext collection
+// apart from the metadata. (Namespace, Name, ValueID) is its key.
+type Ciphertext struct {
+	Namespace string
+	Name      string
+	ValueID   string
+	Version   int64
+	// Data is the keeper's output; the store treats it as opaque bytes.
+	Data       []byte
+	CreateTime time.Time
+}
+
+// ListOptions narrows and pages a metadata listing.
+type ListOptions struct {
+	// Labels, if non-empty, keeps only secrets whose labels contain every
+	// key with exactly that value.
+	Labels map[string]string
+	// PageSize is the maximum number of items returned; 0 means 100, and
+	// values above 1000 are treated as 1000.
+	PageSize int
+	// PageToken continues a previous listing; empty starts at the beginning.
+	PageToken string
+}
+
+// Page sizes.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// EffectivePageSize applies the documented defaults of ListOptions.PageSize.
+func (o ListOptions) EffectivePageSize() int {
+	switch {
+	case o.PageSize <= 0:
+		return DefaultPageSize
+	case o.PageSize > MaxPageSize:
+		return MaxPageSize
+	}
+	return o.PageSize
+}
+
+// CiphertextRef identifies a stored ciphertext without its data, for
+// garbage collection.
+type CiphertextRef struct {
+	Namespace  string
+	Name       string
+	ValueID    string
+	Version    int64
+	CreateTime time.Time
+}
+
+// Store keeps metadata and ciphertexts in separate collections or tables.
+// Listings are ordered by name. All methods are safe for concurrent use.
+//
+// Every error matches one of the package's Err values (or is a context
+// error). Errors never contain ciphertext bytes.
+type Store interface {
+	// CreateMetadata stores m with Revision 1 and returns the stored copy.
+	// It fails with ErrAlreadyExists if the name is taken in the namespace.
+	CreateMetadata(ctx context.Context, m *Metadata) (*Metadata, error)
+	// GetMetadata returns the metadata of one secret, or ErrNotFound.
+	GetMetadata(ctx context.Context, namespace, name string) (*Metadata, error)
+	// UpdateMetadata replaces the metadata if the stored revision equals
+	// m.Revision, and returns the stored copy with the next revision.
+	// ErrNotFound if absent, ErrConflict if the revision moved.
+	UpdateMetadata(ctx context.Context, m *Metadata) (*Metadata, error)
+	// DeleteMetadata removes the metadata if its revision equals revision.
+	// ErrNotFound if absent, ErrConflict if the revision moved.
+	DeleteMetadata(ctx context.Context, namespace, name string, revision int64) error
+	// ListMetadata returns one page of a namespace's metadata, ordered by
+	// name, and the token of the next page ("" after the last page).
+	ListMetadata(ctx context.Context, namespace string, opts ListOptions) (page []*Metadata, nextPageToken string, err error)
+
+	// PutCiphertext stores c; it fails with ErrAlreadyExists if a ciphertext
+	// with the same key exists (ciphertexts are never overwritten).
+	PutCiphertext(ctx context.Context, c *Ciphertext) error
+	// GetCiphertext returns one ciphertext, or ErrNotFound.
+	GetCiphertext(ctx context.Context, namespace, name, valueID string) (*Ciphertext, error)
+	// DeleteCiphertext removes one ciphertext; deleting an absent one is not
+	// an error.
+	DeleteCiphertext(ctx context.Context, namespace, name, valueID string) error
+	// ListCiphertexts returns one page of the references of every
+	// ciphertext in a namespace (all namespaces if namespace is ""), for
+	// garbage collection and rewrapping.
+	ListCiphertexts(ctx context.Context, namespace string, pageSize int, pageToken string) (page []CiphertextRef, nextPageToken string, err error)
+	// ReplaceCiphertext swaps the data of an existing ciphertext if it still
+	// equals old (compare-and-swap), for rewrapping under new keys.
+	// ErrNotFound if absent, ErrConflict if the data changed.
+	ReplaceCiphertext(ctx context.Context, c *Ciphertext, old []byte) error
+
+	// Close releases the store. It waits for calls in flight; later calls
+	// fail.
+	Close() error
+}
+
+// MatchLabels reports whether labels hold every key of want with the same
+// value. Backends that filter in memory use it so they all agree.
+func MatchLabels(labels, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
