@@ -1,0 +1,37 @@
+package secrets
+
+import (
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/keeper"
+)
+
+// Code classifies an error; see ErrorCode.
+type Code = errcode.Code
+
+// The error codes. Every error strongbox returns matches exactly one of
+// these with errors.Is (context errors pass through unchanged and also match
+// context.Canceled or context.DeadlineExceeded).
+var (
+	ErrNotFound           error = errcode.NotFound
+	ErrAlreadyExists      error = errcode.AlreadyExists
+	ErrInvalid            error = errcode.Invalid
+	ErrConflict           error = errcode.Conflict
+	ErrPermissionDenied   error = errcode.PermissionDenied
+	ErrFailedPrecondition error = errcode.FailedPrecondition
+	ErrUnavailable        error = errcode.Unavailable
+	ErrInternal           error = errcode.Internal
+)
+
+// Errors of Reveal, more specific than their codes.
+var (
+	// ErrRevoked is returned for a secret whose value was revoked. It has
+	// code FailedPrecondition.
+	ErrRevoked error = errcode.New(errcode.FailedPrecondition, "", "value revoked")
+	// ErrDecryptionFailed is returned when a stored ciphertext does not
+	// decrypt (wrong key, tampered, moved). It has code Internal.
+	ErrDecryptionFailed = keeper.ErrDecrypt
+)
+
+// ErrorCode returns the code of err: OK for nil, the code in its chain, or
+// Unavailable for context errors and Internal for anything else.
+func ErrorCode(err error) Code { return errcode.Of(err) }
