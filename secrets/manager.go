@@ -1,0 +1,661 @@
+package secrets
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/keeper"
+	"github.com/strongbox-go/strongbox/rbac"
+	"github.com/strongbox-go/strongbox/storage"
+)
+
+// Options configures a Manager. Store and Keeper are required; every other
+// zero value has a documented default.
+type Options struct {
+	// Store keeps metadata and ciphertexts. The Manager does not close it.
+	Store storage.Store
+	// Keeper encrypts values. The Manager does not close it.
+	Keeper keeper.Keeper
+	// Authorizer decides who may do what; nil means
+	// rbac.NewRoleAuthorizer(nil), the role table of DESIGN.md.
+	Authorizer rbac.Authorizer
+	// Auditor receives one event per decision; nil discards them.
+	Auditor rbac.Auditor
+	// DefaultDecrypters are the service identities that may decrypt a new
+	// secret whose Spec.Decrypters is nil. Nil means nobody.
+	DefaultDecrypters []string
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
+	// CleanupTimeout bounds the best-effort removal of a ciphertext after a
+	// failed or superseded write; 0 means 10 seconds.
+	CleanupTimeout time.Duration
+}
+
+// Manager is the portable API over a Store and a Keeper: it authorizes,
+// validates, encrypts and stores. It is safe for concurrent use.
+type Manager struct {
+	store      storage.Store
+	keeper     keeper.Keeper
+	authz      rbac.Authorizer
+	auditor    rbac.Auditor
+	decrypters []string
+	now        func() time.Time
+	cleanupTTL time.Duration
+
+	mu       sync.RWMutex
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+// New returns a Manager. It fails with ErrInvalid when Store or Keeper is
+// missing or DefaultDecrypters is malformed.
+func New(opts Options) (*Manager, error) {
+	const op = "secrets.New"
+	if opts.Store == nil || opts.Keeper == nil {
+		return nil, errcode.New(errcode.Invalid, op, "Options.Store and Options.Keeper are required")
+	}
+	if err := ValidateDecrypters(opts.DefaultDecrypters); err != nil {
+		return nil, errcode.Wrap(errcode.Invalid, op, err)
+	}
+	m := &Manager{
+		store:      opts.Store,
+		keeper:     opts.Keeper,
+		authz:      opts.Authorizer,
+		auditor:    opts.Auditor,
+		decrypters: slices.Clone(opts.DefaultDecrypters),
+		now:        opts.Now,
+		cleanupTTL: opts.CleanupTimeout,
+	}
+	if m.authz == nil {
+		m.authz = rbac.NewRoleAuthorizer(nil)
+	}
+	if m.auditor == nil {
+		m.auditor = rbac.AuditorFunc(func(context.Context, rbac.AuditEvent) {})
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.cleanupTTL <= 0 {
+		m.cleanupTTL = 10 * time.Second
+	}
+	return m, nil
+}
+
+// Close waits for calls in flight and makes later calls fail with
+// ErrFailedPrecondition. It does not close the Store or the Keeper.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	m.inflight.Wait()
+	return nil
+}
+
+// call is the state of one Manager call: its operation name and caller.
+type call struct {
+	m      *Manager
+	op     string // "Create", "Reveal", ...
+	ns     string
+	action rbac.Action
+	p      rbac.Principal
+}
+
+// begin registers a call in flight, checks the namespace and authorizes the
+// caller before anything touches storage or keys (deny by default). The
+// caller must call end when begin succeeds.
+func (m *Manager) begin(ctx context.Context, op, ns string, action rbac.Action, names ...string) (*call, error) {
+	m.mu.RLock()
+	if m.closed {
+		m.mu.RUnlock()
+		return nil, errcode.New(errcode.FailedPrecondition, "secrets."+op, "manager is closed")
+	}
+	m.inflight.Add(1)
+	m.mu.RUnlock()
+
+	p, _ := rbac.PrincipalFrom(ctx)
+	c := &call{m: m, op: op, ns: ns, action: action, p: p}
+	if err := ctx.Err(); err != nil {
+		c.end()
+		return nil, err
+	}
+	if err := m.authz.Authorize(ctx, p, ns, action); err != nil {
+		c.audit(ctx, names, err)
+		c.end()
+		if errcode.IsContext(err) {
+			return nil, err
+		}
+		return nil, errcode.Wrap(errcode.PermissionDenied, "secrets."+op, err)
+	}
+	if err := ValidateNamespace(ns); err != nil {
+		c.audit(ctx, names, err)
+		c.end()
+		return nil, c.wrap(err)
+	}
+	return c, nil
+}
+
+func (c *call) end() { c.m.inflight.Done() }
+
+// wrap gives err the call's operation, keeping its code; context errors pass
+// through unchanged. It is the one place errors are wrapped.
+func (c *call) wrap(err error) error {
+	if err == nil || errcode.IsContext(err) {
+		return err
+	}
+	var e *errcode.Error
+	if errors.As(err, &e) && e.Op == "secrets."+c.op {
+		return err
+	}
+	return &errcode.Error{Code: errcode.Of(err), Op: "secrets." + c.op, Err: err}
+}
+
+// audit records the outcome of the call for the given names.
+func (c *call) audit(ctx context.Context, names []string, err error) {
+	e := rbac.AuditEvent{
+		Time:      c.m.now().UTC(),
+		Principal: c.p.String(),
+		Namespace: c.ns,
+		Action:    c.action,
+		Operation: c.op,
+		Names:     names,
+		Outcome:   rbac.OutcomeAllowed,
+	}
+	if err != nil {
+		e.Outcome = rbac.OutcomeFailed
+		if errcode.Of(err) == errcode.PermissionDenied {
+			e.Outcome = rbac.OutcomeDenied
+		}
+		e.Code = errcode.Of(err).String()
+	}
+	c.m.auditor.Audit(ctx, e)
+}
+
+// finish audits and wraps the result of a call that named one secret.
+func (c *call) finish(ctx context.Context, name string, err error) error {
+	c.audit(ctx, []string{name}, err)
+	return c.wrap(err)
+}
+
+// AssociatedData is what binds a ciphertext to its place: namespace, name,
+// version and value id, each NUL-terminated after a format tag. Names and
+// namespaces cannot contain NUL, so the encoding is unambiguous.
+func AssociatedData(namespace, name string, version int64, valueID string) []byte {
+	b := make([]byte, 0, 16+len(namespace)+len(name)+20+len(valueID))
+	b = append(b, "strongbox/aad/v1\x00"...)
+	b = append(b, namespace...)
+	b = append(b, 0)
+	b = append(b, name...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, version, 10)
+	b = append(b, 0)
+	b = append(b, valueID...)
+	return b
+}
+
+func newValueID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", errcode.Wrap(errcode.Internal, "secrets.newValueID", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// sealValue encrypts v for (ns, name, version) under a fresh value id and
+// stores the ciphertext. The metadata that will point at it is written
+// after, so a crash leaves at worst a ciphertext nobody points at.
+func (m *Manager) sealValue(ctx context.Context, ns, name string, version int64, v Value) (valueID string, err error) {
+	valueID, err = newValueID()
+	if err != nil {
+		return "", err
+	}
+	ct, err := m.keeper.Encrypt(ctx, []byte(v.s), AssociatedData(ns, name, version, valueID))
+	if err != nil {
+		return "", err
+	}
+	err = m.store.PutCiphertext(ctx, &storage.Ciphertext{
+		Namespace: ns, Name: name, ValueID: valueID, Version: version,
+		Data: ct, CreateTime: m.now().UTC(),
+	})
+	if err != nil {
+		return "", err
+	}
+	return valueID, nil
+}
+
+// dropCiphertext removes a ciphertext that no metadata points at any more.
+// It runs even when ctx is cancelled (the write it cleans up after is
+// decided), bounded by CleanupTimeout; a failure leaves an orphan for
+// CollectGarbage, never a dangling pointer.
+func (m *Manager) dropCiphertext(ctx context.Context, ns, name, valueID string) {
+	if valueID == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cleanupTTL)
+	defer cancel()
+	_ = m.store.DeleteCiphertext(ctx, ns, name, valueID)
+}
+
+// Create stores a new secret and returns its metadata. The caller needs the
+// create permission. It fails with ErrInvalid for input outside the limits,
+// ErrAlreadyExists when the name is taken; nothing is stored on failure.
+func (m *Manager) Create(ctx context.Context, namespace string, spec Spec) (*Secret, error) {
+	c, err := m.begin(ctx, "Create", namespace, rbac.ActionCreate, spec.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	s, err := m.create(ctx, c, spec)
+	return s, c.finish(ctx, spec.Name, err)
+}
+
+func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, error) {
+	decrypters := spec.Decrypters
+	if decrypters == nil {
+		decrypters = m.decrypters
+	}
+	if err := validateSpec(spec, decrypters); err != nil {
+		return nil, err
+	}
+	// Fail fast, before any key work, when the name is taken. The store
+	// still decides races at CreateMetadata.
+	if _, err := m.store.GetMetadata(ctx, c.ns, spec.Name); err == nil {
+		return nil, errcode.New(errcode.AlreadyExists, "secrets.Create", fmt.Sprintf("secret %q already exists in namespace %q", spec.Name, c.ns))
+	} else if errcode.Of(err) != errcode.NotFound {
+		return nil, err
+	}
+	valueID, err := m.sealValue(ctx, c.ns, spec.Name, 1, spec.Value)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now().UTC()
+	md, err := m.store.CreateMetadata(ctx, &storage.Metadata{
+		Namespace:   c.ns,
+		Name:        spec.Name,
+		Description: spec.Description,
+		Labels:      cloneLabels(spec.Labels),
+		Decrypters:  slices.Clone(decrypters),
+		Version:     1,
+		ValueID:     valueID,
+		CreateTime:  now,
+		UpdateTime:  now,
+		CreatedBy:   c.p.String(),
+		UpdatedBy:   c.p.String(),
+	})
+	if err != nil {
+		m.dropCiphertext(ctx, c.ns, spec.Name, valueID)
+		return nil, err
+	}
+	return secretFromMetadata(md), nil
+}
+
+func validateSpec(spec Spec, decrypters []string) error {
+	for _, err := range []error{
+		ValidateName(spec.Name),
+		ValidateDescription(spec.Description),
+		ValidateLabels(spec.Labels),
+		ValidateDecrypters(decrypters),
+		ValidateValue(spec.Value),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cloneLabels(l map[string]string) map[string]string {
+	if len(l) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(l))
+	for k, v := range l {
+		out[k] = v
+	}
+	return out
+}
+
+// Get returns the metadata of one secret (never its value). The caller needs
+// the read permission.
+func (m *Manager) Get(ctx context.Context, namespace, name string) (*Secret, error) {
+	c, err := m.begin(ctx, "Get", namespace, rbac.ActionRead, name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	md, err := m.getMetadata(ctx, c.ns, name)
+	if err != nil {
+		return nil, c.finish(ctx, name, err)
+	}
+	return secretFromMetadata(md), c.finish(ctx, name, nil)
+}
+
+func (m *Manager) getMetadata(ctx context.Context, ns, name string) (*storage.Metadata, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	return m.store.GetMetadata(ctx, ns, name)
+}
+
+// List returns one page of a namespace's secrets, ordered by name, filtered
+// by an optional label selector. The caller needs the read permission.
+func (m *Manager) List(ctx context.Context, namespace string, opts ListOptions) (*ListResult, error) {
+	c, err := m.begin(ctx, "List", namespace, rbac.ActionRead)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	res, err := m.list(ctx, c, opts)
+	c.audit(ctx, nil, err)
+	return res, c.wrap(err)
+}
+
+func (m *Manager) list(ctx context.Context, c *call, opts ListOptions) (*ListResult, error) {
+	labels, err := ParseSelector(opts.Selector)
+	if err != nil {
+		return nil, err
+	}
+	if opts.PageSize < 0 {
+		return nil, errcode.New(errcode.Invalid, "secrets.List", "page size is negative")
+	}
+	page, next, err := m.store.ListMetadata(ctx, c.ns, storage.ListOptions{
+		Labels: labels, PageSize: opts.PageSize, PageToken: opts.PageToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := &ListResult{Secrets: make([]*Secret, 0, len(page)), NextPageToken: next}
+	for _, md := range page {
+		res.Secrets = append(res.Secrets, secretFromMetadata(md))
+	}
+	return res, nil
+}
+
+// Update replaces the description, labels and decrypters of a secret with
+// those of s. s.Revision must be the revision the caller read: if the secret
+// changed since, Update fails with ErrConflict and changes nothing. The
+// caller needs the update permission. Other fields of s are ignored.
+func (m *Manager) Update(ctx context.Context, namespace string, s *Secret) (*Secret, error) {
+	if s == nil {
+		return nil, errcode.New(errcode.Invalid, "secrets.Update", "secret is nil")
+	}
+	c, err := m.begin(ctx, "Update", namespace, rbac.ActionUpdate, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	out, err := m.update(ctx, c, s)
+	return out, c.finish(ctx, s.Name, err)
+}
+
+func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, error) {
+	if s.Revision <= 0 {
+		return nil, errcode.New(errcode.Invalid, "secrets.Update", "revision is required; pass the one Get returned")
+	}
+	for _, err := range []error{ValidateDescription(s.Description), ValidateLabels(s.Labels), ValidateDecrypters(s.Decrypters)} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	md, err := m.getMetadata(ctx, c.ns, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	if md.Revision != s.Revision {
+		return nil, conflict(s.Name, s.Revision, md.Revision)
+	}
+	md.Description = s.Description
+	md.Labels = cloneLabels(s.Labels)
+	md.Decrypters = slices.Clone(s.Decrypters)
+	md.UpdateTime = m.now().UTC()
+	md.UpdatedBy = c.p.String()
+	out, err := m.store.UpdateMetadata(ctx, md)
+	if err != nil {
+		return nil, err
+	}
+	return secretFromMetadata(out), nil
+}
+
+func conflict(name string, want, got int64) error {
+	return errcode.New(errcode.Conflict, "", fmt.Sprintf("secret %q is at revision %d, not %d", name, got, want))
+}
+
+// current reads a secret's metadata and checks it is at revision, unless
+// revision is 0 (whatever is current; the write that follows is still
+// guarded by the revision read here).
+func (m *Manager) current(ctx context.Context, ns, name string, revision int64) (*storage.Metadata, error) {
+	if revision < 0 {
+		return nil, errcode.New(errcode.Invalid, "", "revision is negative")
+	}
+	md, err := m.getMetadata(ctx, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	if revision != 0 && md.Revision != revision {
+		return nil, conflict(name, revision, md.Revision)
+	}
+	return md, nil
+}
+
+// Reset gives a secret a new value (a new version), which also ends a
+// revocation. revision guards the write (0: whatever is current). The old
+// ciphertext is removed once the new one is committed. The caller needs the
+// update permission.
+func (m *Manager) Reset(ctx context.Context, namespace, name string, value Value, revision int64) (*Secret, error) {
+	c, err := m.begin(ctx, "Reset", namespace, rbac.ActionUpdate, name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	out, err := m.reset(ctx, c, name, value, revision)
+	return out, c.finish(ctx, name, err)
+}
+
+func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, revision int64) (*Secret, error) {
+	if err := ValidateValue(value); err != nil {
+		return nil, err
+	}
+	md, err := m.current(ctx, c.ns, name, revision)
+	if err != nil {
+		return nil, err
+	}
+	oldValueID := md.ValueID
+	md.Version++
+	md.ValueID, err = m.sealValue(ctx, c.ns, name, md.Version, value)
+	if err != nil {
+		return nil, err
+	}
+	md.Revoked = false
+	md.UpdateTime = m.now().UTC()
+	md.UpdatedBy = c.p.String()
+	out, err := m.store.UpdateMetadata(ctx, md)
+	if err != nil {
+		m.dropCiphertext(ctx, c.ns, name, md.ValueID)
+		return nil, err
+	}
+	m.dropCiphertext(ctx, c.ns, name, oldValueID)
+	return secretFromMetadata(out), nil
+}
+
+// Revoke makes a secret's value undecryptable: its ciphertext is removed and
+// the metadata marked revoked until the next Reset. Revoking a revoked
+// secret changes nothing. The caller needs the update permission.
+func (m *Manager) Revoke(ctx context.Context, namespace, name string, revision int64) (*Secret, error) {
+	c, err := m.begin(ctx, "Revoke", namespace, rbac.ActionUpdate, name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	out, err := m.revoke(ctx, c, name, revision)
+	return out, c.finish(ctx, name, err)
+}
+
+func (m *Manager) revoke(ctx context.Context, c *call, name string, revision int64) (*Secret, error) {
+	md, err := m.current(ctx, c.ns, name, revision)
+	if err != nil {
+		return nil, err
+	}
+	if md.Revoked {
+		return secretFromMetadata(md), nil
+	}
+	oldValueID := md.ValueID
+	md.Revoked = true
+	md.ValueID = ""
+	md.UpdateTime = m.now().UTC()
+	md.UpdatedBy = c.p.String()
+	out, err := m.store.UpdateMetadata(ctx, md)
+	if err != nil {
+		return nil, err
+	}
+	m.dropCiphertext(ctx, c.ns, name, oldValueID)
+	return secretFromMetadata(out), nil
+}
+
+// Delete removes a secret for good: metadata first, then its ciphertext.
+// The name can be created again at once. revision guards the delete (0:
+// whatever is current). The caller needs the delete permission.
+func (m *Manager) Delete(ctx context.Context, namespace, name string, revision int64) error {
+	c, err := m.begin(ctx, "Delete", namespace, rbac.ActionDelete, name)
+	if err != nil {
+		return err
+	}
+	defer c.end()
+	return c.finish(ctx, name, m.delete(ctx, c, name, revision))
+}
+
+func (m *Manager) delete(ctx context.Context, c *call, name string, revision int64) error {
+	md, err := m.current(ctx, c.ns, name, revision)
+	if err != nil {
+		return err
+	}
+	if err := m.store.DeleteMetadata(ctx, c.ns, name, md.Revision); err != nil {
+		return err
+	}
+	m.dropCiphertext(ctx, c.ns, name, md.ValueID)
+	return nil
+}
+
+// Reveal decrypts the values of one or several secrets for the calling
+// service identity. The call fails as a whole (ErrPermissionDenied) when the
+// caller is not a service with the decrypt permission in the namespace;
+// otherwise each name gets its own result: a Value, or ErrNotFound,
+// ErrPermissionDenied (the secret does not list the caller as a decrypter),
+// ErrRevoked or ErrDecryptionFailed. Every name is audited, never a value.
+func (m *Manager) Reveal(ctx context.Context, namespace string, names ...string) ([]RevealResult, error) {
+	c, err := m.begin(ctx, "Reveal", namespace, rbac.ActionDecrypt, names...)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	if len(names) == 0 || len(names) > MaxRevealNames {
+		err := errcode.New(errcode.Invalid, "secrets.Reveal", fmt.Sprintf("asked for %d names; ask for 1 to %d", len(names), MaxRevealNames))
+		c.audit(ctx, names, err)
+		return nil, err
+	}
+	results := make([]RevealResult, len(names))
+	for i, name := range names {
+		v, err := m.reveal(ctx, c, name)
+		if errcode.IsContext(err) {
+			return nil, err
+		}
+		results[i] = RevealResult{Name: name, Value: v, Err: c.finish(ctx, name, err)}
+	}
+	return results, nil
+}
+
+// RevealValue is Reveal for one name.
+func (m *Manager) RevealValue(ctx context.Context, namespace, name string) (Value, error) {
+	res, err := m.Reveal(ctx, namespace, name)
+	if err != nil {
+		return Value{}, err
+	}
+	return res[0].Value, res[0].Err
+}
+
+func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, error) {
+	md, err := m.getMetadata(ctx, c.ns, name)
+	if err != nil {
+		return Value{}, err
+	}
+	if !slices.Contains(md.Decrypters, c.p.ID) {
+		return Value{}, errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("%s is not a decrypter of secret %q", c.p, name))
+	}
+	if md.Revoked || md.ValueID == "" {
+		return Value{}, ErrRevoked
+	}
+	ct, err := m.store.GetCiphertext(ctx, c.ns, name, md.ValueID)
+	if err != nil {
+		if errcode.Of(err) == errcode.NotFound {
+			// Metadata never points at a missing ciphertext unless the
+			// stores were tampered with or restored apart.
+			return Value{}, fmt.Errorf("ciphertext of version %d is missing: %w", md.Version, ErrDecryptionFailed)
+		}
+		return Value{}, err
+	}
+	pt, err := m.keeper.Decrypt(ctx, ct.Data, AssociatedData(c.ns, name, md.Version, md.ValueID))
+	if err != nil {
+		if errcode.IsContext(err) || errcode.Of(err) == errcode.Unavailable {
+			return Value{}, err
+		}
+		return Value{}, fmt.Errorf("version %d: %w", md.Version, ErrDecryptionFailed)
+	}
+	return Value{s: string(pt)}, nil
+}
+
+// CollectGarbage removes the ciphertexts of a namespace that no metadata
+// points at (left by a crash or a failed cleanup) and that are older than
+// minAge, so writes in flight keep theirs. 0 means one hour. It returns how
+// many it removed. The caller needs the delete permission.
+func (m *Manager) CollectGarbage(ctx context.Context, namespace string, minAge time.Duration) (int, error) {
+	c, err := m.begin(ctx, "CollectGarbage", namespace, rbac.ActionDelete)
+	if err != nil {
+		return 0, err
+	}
+	defer c.end()
+	n, err := m.collectGarbage(ctx, c, minAge)
+	c.audit(ctx, nil, err)
+	return n, c.wrap(err)
+}
+
+func (m *Manager) collectGarbage(ctx context.Context, c *call, minAge time.Duration) (int, error) {
+	if minAge <= 0 {
+		minAge = time.Hour
+	}
+	cutoff := m.now().Add(-minAge)
+	removed := 0
+	token := ""
+	for {
+		refs, next, err := m.store.ListCiphertexts(ctx, c.ns, storage.MaxPageSize, token)
+		if err != nil {
+			return removed, err
+		}
+		for _, ref := range refs {
+			if ref.CreateTime.After(cutoff) {
+				continue
+			}
+			md, err := m.store.GetMetadata(ctx, ref.Namespace, ref.Name)
+			switch {
+			case errcode.Of(err) == errcode.NotFound:
+			case err != nil:
+				return removed, err
+			case md.ValueID == ref.ValueID:
+				continue // live
+			}
+			if err := m.store.DeleteCiphertext(ctx, ref.Namespace, ref.Name, ref.ValueID); err != nil {
+				return removed, err
+			}
+			removed++
+		}
+		if next == "" {
+			return removed, nil
+		}
+		token = next
+	}
+}

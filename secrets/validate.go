@@ -1,0 +1,209 @@
+package secrets
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+)
+
+// Limits of DESIGN.md. They are part of the API: a value, name or label that
+// fits them is accepted by every backend.
+const (
+	MaxValueBytes       = 24 * 1024 // 24 KiB
+	MaxNameLength       = 253
+	MaxNamespaceLength  = 253
+	MaxDescriptionRunes = 253
+	MaxLabels           = 10
+	MaxLabelKeyLength   = 63
+	MaxLabelValueLength = 63
+	MaxDecrypters       = 64
+	MaxDecrypterLength  = 253
+	// MaxRevealNames is the most names one Reveal call may ask for.
+	MaxRevealNames = 100
+)
+
+func invalid(op, format string, args ...any) error {
+	return errcode.New(errcode.Invalid, op, fmt.Sprintf(format, args...))
+}
+
+// isNameByte reports whether c may appear in a name or namespace: letters,
+// digits, hyphen and underscore.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// isLabelByte adds the dot to the name bytes, so keys such as
+// "app.kubernetes.io" fit.
+func isLabelByte(c byte) bool { return isNameByte(c) || c == '.' }
+
+// firstBadByte returns the index of the first byte of s that ok rejects, or -1.
+func firstBadByte(s string, ok func(byte) bool) int {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// ValidateName checks a secret name: 1-253 letters, digits, hyphens and
+// underscores.
+func ValidateName(name string) error { return validateIdent("secrets.ValidateName", "name", name, MaxNameLength) }
+
+// ValidateNamespace checks a namespace with the same rules as a name.
+func ValidateNamespace(ns string) error {
+	return validateIdent("secrets.ValidateNamespace", "namespace", ns, MaxNamespaceLength)
+}
+
+func validateIdent(op, field, s string, limit int) error {
+	switch {
+	case s == "":
+		return invalid(op, "%s is empty; it must have 1 to %d characters", field, limit)
+	case len(s) > limit:
+		return invalid(op, "%s has %d characters; the limit is %d", field, len(s), limit)
+	}
+	if i := firstBadByte(s, isNameByte); i >= 0 {
+		return invalid(op, "%s has a character at position %d that is not a letter, digit, hyphen or underscore", field, i+1)
+	}
+	return nil
+}
+
+// ValidateDescription checks a description: valid UTF-8, at most 253 characters.
+func ValidateDescription(d string) error {
+	const op = "secrets.ValidateDescription"
+	if !utf8.ValidString(d) {
+		return invalid(op, "description is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(d); n > MaxDescriptionRunes {
+		return invalid(op, "description has %d characters; the limit is %d", n, MaxDescriptionRunes)
+	}
+	return nil
+}
+
+// ValidateLabels checks labels: at most 10; keys 1-63 and values 0-63
+// characters of letters, digits, hyphens, underscores and dots.
+func ValidateLabels(labels map[string]string) error {
+	const op = "secrets.ValidateLabels"
+	if len(labels) > MaxLabels {
+		return invalid(op, "%d labels; the limit is %d", len(labels), MaxLabels)
+	}
+	for _, k := range sortedKeys(labels) {
+		if err := validateLabelPart(op, k, labels[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateLabelPart(op, k, v string) error {
+	switch {
+	case k == "":
+		return invalid(op, "a label key is empty; keys have 1 to %d characters", MaxLabelKeyLength)
+	case len(k) > MaxLabelKeyLength:
+		return invalid(op, "label key %q has %d characters; the limit is %d", k[:MaxLabelKeyLength]+"...", len(k), MaxLabelKeyLength)
+	case firstBadByte(k, isLabelByte) >= 0:
+		return invalid(op, "label key at position %d of its label has a character other than letters, digits, '-', '_', '.'", firstBadByte(k, isLabelByte)+1)
+	case len(v) > MaxLabelValueLength:
+		return invalid(op, "label %q has a value of %d characters; the limit is %d", k, len(v), MaxLabelValueLength)
+	case firstBadByte(v, isLabelByte) >= 0:
+		return invalid(op, "label %q has a value with a character other than letters, digits, '-', '_', '.'", k)
+	}
+	return nil
+}
+
+// ValidateDecrypters checks a list of service identities: at most 64, each
+// 1-253 characters of letters, digits and - _ . : @ /, no duplicates.
+func ValidateDecrypters(ids []string) error {
+	const op = "secrets.ValidateDecrypters"
+	if len(ids) > MaxDecrypters {
+		return invalid(op, "%d decrypters; the limit is %d", len(ids), MaxDecrypters)
+	}
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		switch {
+		case id == "" || len(id) > MaxDecrypterLength:
+			return invalid(op, "decrypter %d must have 1 to %d characters", i+1, MaxDecrypterLength)
+		case firstBadByte(id, isDecrypterByte) >= 0:
+			return invalid(op, "decrypter %d has a character other than letters, digits and - _ . : @ /", i+1)
+		case seen[id]:
+			return invalid(op, "decrypter %q is listed twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+func isDecrypterByte(c byte) bool {
+	return isLabelByte(c) || c == ':' || c == '@' || c == '/'
+}
+
+// ValidateValue checks a value: valid UTF-8 text of 1 to 24,576 bytes. The
+// error names the limit, never the value.
+func ValidateValue(v Value) error {
+	const op = "secrets.ValidateValue"
+	switch n := v.Len(); {
+	case n == 0:
+		return invalid(op, "value is empty; it must have 1 to %d bytes", MaxValueBytes)
+	case n > MaxValueBytes:
+		return invalid(op, "value has %d bytes; the limit is %d", n, MaxValueBytes)
+	case !utf8.ValidString(v.s):
+		return invalid(op, "value is not valid UTF-8 text")
+	}
+	return nil
+}
+
+// ParseSelector parses a label selector of the form "env=prod,team=checkout"
+// into the labels a secret must all have. Spaces around items are ignored;
+// an empty selector selects everything.
+func ParseSelector(s string) (map[string]string, error) {
+	const op = "secrets.ParseSelector"
+	out := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for i, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		k, v, ok := strings.Cut(item, "=")
+		if !ok {
+			return nil, invalid(op, "selector item %d has no '='; items are key=value", i+1)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if err := validateLabelPart(op, k, v); err != nil {
+			return nil, err
+		}
+		if old, dup := out[k]; dup && old != v {
+			return nil, invalid(op, "selector names label %q twice with different values", k)
+		}
+		out[k] = v
+	}
+	if len(out) > MaxLabels {
+		return nil, invalid(op, "selector has %d labels; the limit is %d", len(out), MaxLabels)
+	}
+	return out, nil
+}
+
+// FormatSelector is the inverse of ParseSelector, with keys sorted.
+func FormatSelector(labels map[string]string) string {
+	var b strings.Builder
+	for i, k := range sortedKeys(labels) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(labels[k])
+	}
+	return b.String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
