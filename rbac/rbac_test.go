@@ -1,0 +1,85 @@
+package rbac
+
+import (
+	"context"
+	"errors"
+	"testing"
+)
+
+func TestRoleAuthorizer(t *testing.T) {
+	a := NewRoleAuthorizer(nil)
+	user := func(roles ...Role) Principal {
+		return Principal{Kind: KindUser, ID: "alice", Namespace: "ns", Roles: roles}
+	}
+	svc := func(roles ...Role) Principal {
+		return Principal{Kind: KindService, ID: "runner", Namespace: "ns", Roles: roles}
+	}
+	all := []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete}
+	tests := []struct {
+		name  string
+		p     Principal
+		ns    string
+		allow []Action // every other action is denied
+	}{
+		{"nobody", Principal{}, "ns", nil},
+		{"no kind", Principal{ID: "x", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
+		{"no id", Principal{Kind: KindUser, Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
+		{"admin", user(RoleAdmin), "ns", all},
+		{"editor", user(RoleEditor), "ns", all},
+		{"viewer", user(RoleViewer), "ns", nil},
+		{"viewer+reader", user(RoleViewer, RoleSecureValuesReader), "ns", []Action{ActionRead}},
+		{"creator", user(RoleCreator), "ns", []Action{ActionCreate}},
+		{"updater", user(RoleUpdater), "ns", []Action{ActionUpdate}},
+		{"deleter", user(RoleDeleter), "ns", []Action{ActionDelete}},
+		{"admin other namespace", user(RoleAdmin), "other", nil},
+		{"user with decrypter role", user(RoleDecrypter), "ns", nil},
+		{"service decrypter", svc(RoleDecrypter), "ns", []Action{ActionDecrypt}},
+		{"service decrypter other namespace", svc(RoleDecrypter), "other", nil},
+		{"service without role", svc(), "ns", nil},
+		{"unknown role", user("root"), "ns", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, act := range Actions {
+				want := false
+				for _, a := range tc.allow {
+					want = want || a == act
+				}
+				err := a.Authorize(context.Background(), tc.p, tc.ns, act)
+				if (err == nil) != want {
+					t.Errorf("Authorize(%s) = %v, want allowed=%v", act, err, want)
+				}
+				if err != nil && !errors.Is(err, ErrPermissionDenied) {
+					t.Errorf("denial %v does not match ErrPermissionDenied", err)
+				}
+			}
+		})
+	}
+}
+
+func TestRoleTableIsCopied(t *testing.T) {
+	roles := map[Role][]Action{"custom": {ActionRead}}
+	a := NewRoleAuthorizer(roles)
+	roles["custom"][0] = ActionDelete
+	p := Principal{Kind: KindUser, ID: "u", Namespace: "ns", Roles: []Role{"custom"}}
+	if err := a.Authorize(context.Background(), p, "ns", ActionRead); err != nil {
+		t.Fatalf("custom role lost read after caller mutated its table: %v", err)
+	}
+	if err := a.Authorize(context.Background(), p, "ns", ActionDelete); err == nil {
+		t.Fatal("custom role gained delete through the caller's table")
+	}
+}
+
+func TestPrincipalContext(t *testing.T) {
+	if _, ok := PrincipalFrom(context.Background()); ok {
+		t.Fatal("empty context has a principal")
+	}
+	p := Principal{Kind: KindService, ID: "r", Namespace: "ns"}
+	got, ok := PrincipalFrom(WithPrincipal(context.Background(), p))
+	if !ok || got.String() != "service:ns/r" {
+		t.Fatalf("PrincipalFrom = %v, %v", got, ok)
+	}
+	if (Principal{}).String() != "anonymous" {
+		t.Fatal("zero principal must print as anonymous")
+	}
+}
