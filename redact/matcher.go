@@ -1,0 +1,288 @@
+package redact
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// The matching engine.
+//
+// A matcher is immutable once built. Patterns (every variant of every
+// secret) are split by length into three tiers:
+//
+//   - long (16 bytes or more): the text is sampled every k bytes, where
+//     k = shortest long pattern - 8 + 1 (at most maxStride). At each sample
+//     the 8 bytes there are hashed into a bitmap that holds the 8-grams of
+//     every long pattern at offsets 0..k-1. An occurrence of a pattern of
+//     length >= k+7 that starts at s covers exactly one sample i in
+//     [s, s+k), and the 8-gram at i is the pattern's gram at offset i-s,
+//     so the bitmap never rejects a real occurrence. Only on a bitmap hit
+//     is a bucket of (gram, pattern, offset) entries read and candidate
+//     patterns compared exactly. On ordinary log text almost every sample
+//     misses the bitmap, so the cost is one load, multiply and bit test
+//     per k bytes.
+//   - mid (4 to 15 bytes): the same with 4-byte grams and a stride of
+//     shortest mid pattern - 3.
+//   - tiny (1 to 3 bytes): every byte is looked up in a 256-entry table
+//     of first bytes.
+
+const (
+	longMin   = 16
+	maxStride = 32
+	hashMul   = 0x9E3779B97F4A7C15
+)
+
+// pattern is one string to find, stored in matcher.arena.
+type pattern struct {
+	off, n  uint32
+	secret  int32
+	variant Variant
+}
+
+// match is an occurrence of pattern pat at text[start:end].
+type match struct {
+	start, end int
+	pat        uint32
+}
+
+type entry struct {
+	gram     uint64
+	pat, off uint32
+}
+
+type tier struct {
+	q      int // gram length, 4 or 8
+	k      int // stride
+	bshift uint
+	bits   []uint64
+	hshift uint
+	heads  []uint32
+	ents   []entry
+}
+
+type matcher struct {
+	arena  []byte
+	pats   []pattern
+	long   *tier
+	mid    *tier
+	tiny   [256][]uint32
+	tinyOn bool
+	maxLen int
+
+	// Filter for "could a pattern start here", used by the Writer to
+	// decide what it must hold back. Conservative: it may say yes wrongly.
+	first      [4]uint64 // first bytes of all patterns
+	shortFirst [4]uint64 // first bytes of patterns shorter than 4
+	four       []uint64  // 2^16-bit hashed set of the first 4 bytes
+}
+
+type patSpec struct {
+	s       string
+	secret  int32
+	variant Variant
+}
+
+func setBit(b []uint64, i uint64)      { b[i>>6] |= 1 << (i & 63) }
+func hasBit(b []uint64, i uint64) bool { return b[i>>6]&(1<<(i&63)) != 0 }
+
+func newMatcher(specs []patSpec) *matcher {
+	m := &matcher{four: make([]uint64, 1<<16/64)}
+	total := 0
+	for _, sp := range specs {
+		total += len(sp.s)
+	}
+	m.arena = make([]byte, 0, total)
+	m.pats = make([]pattern, 0, len(specs))
+	var long, mid []uint32
+	for _, sp := range specs {
+		p := pattern{off: uint32(len(m.arena)), n: uint32(len(sp.s)), secret: sp.secret, variant: sp.variant}
+		m.arena = append(m.arena, sp.s...)
+		id := uint32(len(m.pats))
+		m.pats = append(m.pats, p)
+		m.maxLen = max(m.maxLen, len(sp.s))
+		c := uint64(sp.s[0])
+		setBit(m.first[:], c)
+		switch {
+		case len(sp.s) >= longMin:
+			long = append(long, id)
+		case len(sp.s) >= 4:
+			mid = append(mid, id)
+		default:
+			m.tiny[c] = append(m.tiny[c], id)
+			m.tinyOn = true
+			setBit(m.shortFirst[:], c)
+		}
+		if len(sp.s) >= 4 {
+			setBit(m.four, hash4(binary.LittleEndian.Uint32([]byte(sp.s[:4]))))
+		}
+	}
+	if len(long) > 0 {
+		m.long = m.newTier(8, long)
+	}
+	if len(mid) > 0 {
+		m.mid = m.newTier(4, mid)
+	}
+	return m
+}
+
+func hash4(g uint32) uint64 { return (uint64(g) * hashMul) >> 48 }
+
+func (m *matcher) gram(q int, p pattern, off int) uint64 {
+	b := m.arena[int(p.off)+off:]
+	if q == 8 {
+		return binary.LittleEndian.Uint64(b)
+	}
+	return uint64(binary.LittleEndian.Uint32(b))
+}
+
+func (m *matcher) newTier(q int, ids []uint32) *tier {
+	minLen := int(^uint(0) >> 1)
+	for _, id := range ids {
+		minLen = min(minLen, int(m.pats[id].n))
+	}
+	k := min(minLen-q+1, maxStride)
+	nEnt := len(ids) * k
+	lg := bits.Len(uint(nEnt))
+	bb := min(max(lg+4, 12), 24) // bitmap bits: ~1/16 occupied
+	hb := min(max(lg, 4), 22)    // buckets: ~1 entry each
+	t := &tier{
+		q: q, k: k,
+		bshift: uint(64 - bb), bits: make([]uint64, 1<<bb/64),
+		hshift: uint(64 - hb), heads: make([]uint32, 1<<hb+1),
+		ents: make([]entry, nEnt),
+	}
+	for _, id := range ids {
+		p := m.pats[id]
+		for off := range k {
+			h := m.gram(q, p, off) * hashMul
+			setBit(t.bits, h>>t.bshift)
+			t.heads[h>>t.hshift+1]++
+		}
+	}
+	for i := 1; i < len(t.heads); i++ {
+		t.heads[i] += t.heads[i-1]
+	}
+	fill := make([]uint32, 1<<hb)
+	copy(fill, t.heads)
+	for _, id := range ids {
+		p := m.pats[id]
+		for off := range k {
+			g := m.gram(q, p, off)
+			b := (g * hashMul) >> t.hshift
+			t.ents[fill[b]] = entry{gram: g, pat: id, off: uint32(off)}
+			fill[b]++
+		}
+	}
+	return t
+}
+
+// find appends every occurrence of every pattern in text to out, in no
+// particular order.
+func (m *matcher) find(text []byte, out []match) []match {
+	if t := m.long; t != nil && len(text) >= t.k+7 {
+		out = m.scan8(t, text, out)
+	}
+	if t := m.mid; t != nil && len(text) >= t.k+3 {
+		out = m.scan4(t, text, out)
+	}
+	if m.tinyOn {
+		out = m.scanTiny(text, out)
+	}
+	return out
+}
+
+func (m *matcher) scan8(t *tier, text []byte, out []match) []match {
+	k, bs, bm := t.k, t.bshift, t.bits
+	end := len(text) - 8
+	i := 0
+	// Two samples per iteration: fewer loop-carried branches.
+	for ; i+k <= end; i += 2 * k {
+		g0 := binary.LittleEndian.Uint64(text[i:])
+		g1 := binary.LittleEndian.Uint64(text[i+k:])
+		h0 := (g0 * hashMul) >> bs
+		h1 := (g1 * hashMul) >> bs
+		if bm[h0>>6]&(1<<(h0&63)) != 0 {
+			out = m.verify(t, text, i, g0, out)
+		}
+		if bm[h1>>6]&(1<<(h1&63)) != 0 {
+			out = m.verify(t, text, i+k, g1, out)
+		}
+	}
+	for ; i <= end; i += k {
+		g := binary.LittleEndian.Uint64(text[i:])
+		h := (g * hashMul) >> bs
+		if bm[h>>6]&(1<<(h&63)) != 0 {
+			out = m.verify(t, text, i, g, out)
+		}
+	}
+	return out
+}
+
+func (m *matcher) scan4(t *tier, text []byte, out []match) []match {
+	k, bs, bm := t.k, t.bshift, t.bits
+	end := len(text) - 4
+	for i := 0; i <= end; i += k {
+		g := uint64(binary.LittleEndian.Uint32(text[i:]))
+		h := (g * hashMul) >> bs
+		if bm[h>>6]&(1<<(h&63)) != 0 {
+			out = m.verify(t, text, i, g, out)
+		}
+	}
+	return out
+}
+
+func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match) []match {
+	b := (g * hashMul) >> t.hshift
+	for _, e := range t.ents[t.heads[b]:t.heads[b+1]] {
+		if e.gram != g {
+			continue
+		}
+		s := i - int(e.off)
+		if s < 0 {
+			continue
+		}
+		p := m.pats[e.pat]
+		end := s + int(p.n)
+		if end > len(text) {
+			continue
+		}
+		if string(text[s:end]) == string(m.arena[p.off:p.off+p.n]) {
+			out = append(out, match{start: s, end: end, pat: e.pat})
+		}
+	}
+	return out
+}
+
+func (m *matcher) scanTiny(text []byte, out []match) []match {
+	for i, c := range text {
+		if !hasBit(m.shortFirst[:], uint64(c)) {
+			continue
+		}
+		for _, id := range m.tiny[c] {
+			p := m.pats[id]
+			end := i + int(p.n)
+			if end <= len(text) && string(text[i:end]) == string(m.arena[p.off:p.off+p.n]) {
+				out = append(out, match{start: i, end: end, pat: id})
+			}
+		}
+	}
+	return out
+}
+
+// couldStart reports whether some pattern could begin at t[0], given that
+// t is all the text seen so far from there: either a pattern is a prefix
+// of t or t is a prefix of a pattern. It may report true wrongly, never
+// false wrongly.
+func (m *matcher) couldStart(t []byte) bool {
+	if len(t) == 0 {
+		return false
+	}
+	c := uint64(t[0])
+	if !hasBit(m.first[:], c) {
+		return false
+	}
+	if hasBit(m.shortFirst[:], c) || len(t) < 4 {
+		return true
+	}
+	return hasBit(m.four, hash4(binary.LittleEndian.Uint32(t)))
+}

@@ -1,0 +1,317 @@
+package redact
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// DefaultMarker replaces every redacted run. It is the marker k6 prints.
+const DefaultMarker = "***SECRET_REDACTED***"
+
+// Options configures a Redactor. The zero value uses DefaultMarker and
+// every encoded variant.
+type Options struct {
+	// Marker replaces each redacted run of bytes. Empty means
+	// DefaultMarker.
+	Marker string
+	// Disable switches variants off, for example Base64Std|Base64URL.
+	// Raw cannot be switched off.
+	Disable Variant
+}
+
+// Redactor holds a set of secrets and replaces them, and their encoded
+// variants, in text. Add may be called at any time, also while other
+// goroutines redact; a secret is redacted by every Redact, Writer write and
+// slog record that starts after its Add returned.
+//
+// The zero Redactor is not usable; call New.
+type Redactor struct {
+	marker  []byte
+	enabled Variant
+
+	mu      sync.Mutex
+	secrets []string       // in order of first Add; the index is the secret ID
+	seen    map[string]int // secret -> ID
+	segs    []segment      // under mu; published as engine
+	dirty   atomic.Bool    // secrets were added since the engine was built
+	eng     atomic.Pointer[engine]
+	count   atomic.Int64 // len(secrets), for cheap change detection
+
+	scratch sync.Pool // *[]match
+}
+
+// segment is a matcher over the secrets with IDs in [lo, hi).
+type segment struct {
+	lo, hi int
+	m      *matcher
+}
+
+// engine is an immutable snapshot of all segments.
+type engine struct {
+	segs    []*matcher
+	maxLen  int
+	count   int64
+	scanned atomic.Int64 // bytes scanned; used to decide to compact segments
+	compact int64
+}
+
+// New returns an empty Redactor.
+func New(opts Options) *Redactor {
+	r := &Redactor{
+		marker:  []byte(opts.Marker),
+		enabled: AllVariants &^ opts.Disable | Raw,
+		seen:    map[string]int{},
+	}
+	if len(r.marker) == 0 {
+		r.marker = []byte(DefaultMarker)
+	}
+	r.eng.Store(&engine{})
+	r.scratch.New = func() any { s := make([]match, 0, 64); return &s }
+	return r
+}
+
+// Marker returns the marker that replaces redacted text.
+func (r *Redactor) Marker() string { return string(r.marker) }
+
+// Add registers a secret. Empty and whitespace-only secrets are ignored,
+// and so is a secret that was already added. Every other secret is
+// redacted however short it is; see the package documentation for what
+// short secrets cost.
+func (r *Redactor) Add(secret string) {
+	if strings.TrimSpace(secret) == "" {
+		return
+	}
+	r.mu.Lock()
+	if _, ok := r.seen[secret]; !ok {
+		secret = strings.Clone(secret)
+		r.seen[secret] = len(r.secrets)
+		r.secrets = append(r.secrets, secret)
+		r.count.Store(int64(len(r.secrets)))
+		r.dirty.Store(true)
+	}
+	r.mu.Unlock()
+}
+
+// AddAll registers every secret in secrets, as Add does.
+func (r *Redactor) AddAll(secrets ...string) {
+	for _, s := range secrets {
+		r.Add(s)
+	}
+}
+
+// Len returns the number of distinct secrets registered.
+func (r *Redactor) Len() int { return int(r.count.Load()) }
+
+// ID returns the ID that Scan reports for secret, and whether it was added.
+// IDs count from 0 in the order secrets were first added.
+func (r *Redactor) ID(secret string) (int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.seen[secret]
+	return id, ok
+}
+
+// engine returns the current snapshot, building it if secrets were added.
+func (r *Redactor) engine() *engine {
+	if r.dirty.Load() {
+		r.refresh()
+	}
+	return r.eng.Load()
+}
+
+// refresh builds a segment from the secrets added since the last build.
+// Segments are merged like a binary counter (a new segment absorbs older
+// ones no more than twice its size), so adding n secrets one at a time with
+// redaction in between costs O(n log n) pattern builds, and there are at
+// most log2(n)+1 segments. compactIfWorth later merges them into one.
+func (r *Redactor) refresh() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.dirty.Load() {
+		return
+	}
+	hi := len(r.secrets)
+	lo := 0
+	if n := len(r.segs); n > 0 {
+		lo = r.segs[n-1].hi
+	}
+	for n := len(r.segs); n > 0 && 2*(hi-lo) >= r.segs[n-1].hi-r.segs[n-1].lo; n = len(r.segs) {
+		lo = r.segs[n-1].lo
+		r.segs = r.segs[:n-1]
+	}
+	r.segs = append(r.segs, segment{lo: lo, hi: hi, m: r.build(lo, hi)})
+	r.publish()
+	r.dirty.Store(false)
+}
+
+// compactIfWorth merges all segments into one once enough text has been
+// scanned to pay for it. It never blocks a caller on the mutex.
+func (r *Redactor) compactIfWorth(e *engine, n int) {
+	if len(e.segs) < 2 || e.scanned.Add(int64(n)) < e.compact {
+		return
+	}
+	if !r.mu.TryLock() {
+		return
+	}
+	defer r.mu.Unlock()
+	if r.eng.Load() != e || r.dirty.Load() {
+		return
+	}
+	hi := len(r.secrets)
+	r.segs = []segment{{lo: 0, hi: hi, m: r.build(0, hi)}}
+	r.publish()
+}
+
+func (r *Redactor) publish() {
+	e := &engine{count: int64(len(r.secrets))}
+	var patBytes int64
+	for _, s := range r.segs {
+		e.segs = append(e.segs, s.m)
+		e.maxLen = max(e.maxLen, s.m.maxLen)
+		patBytes += int64(len(s.m.arena))
+	}
+	// Building costs on the order of a hundred times more per pattern
+	// byte than scanning a byte of text with one extra segment.
+	e.compact = 128*patBytes + 1<<20
+	r.eng.Store(e)
+}
+
+// build makes a matcher over the variants of secrets [lo, hi).
+func (r *Redactor) build(lo, hi int) *matcher {
+	seen := make(map[string]struct{}, (hi-lo)*8)
+	specs := make([]patSpec, 0, (hi-lo)*8)
+	for id := lo; id < hi; id++ {
+		appendVariants(r.secrets[id], r.enabled, func(p string, v Variant) {
+			if p == "" {
+				return
+			}
+			if _, ok := seen[p]; ok {
+				return
+			}
+			seen[p] = struct{}{}
+			specs = append(specs, patSpec{s: p, secret: int32(id), variant: v})
+		})
+	}
+	return newMatcher(specs)
+}
+
+// find appends every occurrence of every pattern to out, sorted by start.
+func (e *engine) find(text []byte, out []match) []match {
+	for _, m := range e.segs {
+		out = m.find(text, out)
+	}
+	if !slices.IsSortedFunc(out, cmpMatch) {
+		slices.SortFunc(out, cmpMatch)
+	}
+	return out
+}
+
+func cmpMatch(a, b match) int {
+	if a.start != b.start {
+		return a.start - b.start
+	}
+	return a.end - b.end
+}
+
+func (e *engine) couldStart(t []byte) bool {
+	for _, m := range e.segs {
+		if m.couldStart(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redact appends src to dst with every occurrence of every variant of
+// every secret replaced, and returns the extended slice. Overlapping and
+// adjacent occurrences form one run, replaced by one marker. dst and src
+// must not overlap. Redact is safe for concurrent use.
+func (r *Redactor) Redact(dst, src []byte) []byte {
+	e := r.engine()
+	if len(e.segs) == 0 {
+		return append(dst, src...)
+	}
+	sp := r.scratch.Get().(*[]match)
+	ms := e.find(src, (*sp)[:0])
+	dst = appendRedacted(dst, src, ms, r.marker)
+	*sp = ms[:0]
+	r.scratch.Put(sp)
+	r.compactIfWorth(e, len(src))
+	return dst
+}
+
+// RedactString returns s redacted.
+func (r *Redactor) RedactString(s string) string {
+	e := r.engine()
+	if len(e.segs) == 0 {
+		return s
+	}
+	// find only reads the text, so viewing s as bytes is safe.
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	sp := r.scratch.Get().(*[]match)
+	ms := e.find(b, (*sp)[:0])
+	if len(ms) > 0 {
+		s = string(appendRedacted(make([]byte, 0, len(s)), b, ms, r.marker))
+	}
+	*sp = ms[:0]
+	r.scratch.Put(sp)
+	return s
+}
+
+// appendRedacted appends src to dst with the merged runs of ms (sorted by
+// start) replaced by marker.
+func appendRedacted(dst, src []byte, ms []match, marker []byte) []byte {
+	if len(ms) == 0 {
+		return append(dst, src...)
+	}
+	pos := 0
+	for i := 0; i < len(ms); {
+		start, end := ms[i].start, ms[i].end
+		for i++; i < len(ms) && ms[i].start <= end; i++ {
+			end = max(end, ms[i].end)
+		}
+		dst = append(dst, src[pos:start]...)
+		dst = append(dst, marker...)
+		pos = end
+	}
+	return append(dst, src[pos:]...)
+}
+
+// Leak is one occurrence of a secret (in some variant) in scanned text.
+type Leak struct {
+	Offset, Length int     // the bytes src[Offset:Offset+Length]
+	SecretID       int     // see Redactor.ID; never the value
+	Variant        Variant // the form it was found in
+}
+
+// Scan reports every occurrence of every variant of every secret in src,
+// sorted by offset (then length), without copying or printing any of it.
+// Overlapping occurrences are all reported. When two secrets share a
+// variant (for example a common line), the occurrence is reported once,
+// for the secret added first.
+func (r *Redactor) Scan(src []byte) []Leak {
+	e := r.engine()
+	var leaks []Leak
+	for _, m := range e.segs {
+		for _, x := range m.find(src, nil) {
+			p := m.pats[x.pat]
+			leaks = append(leaks, Leak{Offset: x.start, Length: x.end - x.start, SecretID: int(p.secret), Variant: p.variant})
+		}
+	}
+	slices.SortFunc(leaks, func(a, b Leak) int {
+		if a.Offset != b.Offset {
+			return a.Offset - b.Offset
+		}
+		if a.Length != b.Length {
+			return a.Length - b.Length
+		}
+		return a.SecretID - b.SecretID
+	})
+	// A variant shared by secrets in different segments is found twice.
+	return slices.CompactFunc(leaks, func(a, b Leak) bool {
+		return a.Offset == b.Offset && a.Length == b.Length
+	})
+}

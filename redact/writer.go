@@ -1,0 +1,168 @@
+package redact
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+// ErrClosed is returned by Write and Flush after Close.
+var ErrClosed = errors.New("redact: writer closed")
+
+// Writer redacts a stream of bytes written to it and passes the result to
+// an underlying io.Writer. A secret split across any number of writes is
+// redacted as if the stream had been written at once.
+//
+// To do that it holds back the end of the stream that could still turn out
+// to be the start of a secret: never more than the longest variant minus
+// one byte, and only from the first position where some variant could
+// start. Flush and Close release it. Writer is safe for concurrent use;
+// concurrent writes are redacted in the order they take the lock.
+type Writer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	r      *Redactor
+	buf    []byte // held bytes, not yet emitted or known to be covered
+	inRun  bool   // output ends with a marker that a match may still extend
+	cover  int    // when inRun, buf[:cover] is covered by that marker (cover may exceed len(buf) only transiently)
+	out    []byte
+	ms     []match
+	err    error
+	closed bool
+}
+
+// NewWriter returns a Writer that writes the redacted stream to w.
+func NewWriter(w io.Writer, r *Redactor) *Writer {
+	return &Writer{w: w, r: r}
+}
+
+// Write redacts p and writes what is final to the underlying writer. It
+// returns len(p) unless the underlying writer failed; after such a failure
+// every call returns that error.
+func (w *Writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if err := w.process(p, false); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush writes the held-back tail. A secret that straddles a Flush is not
+// redacted as a whole: after Flush the stream behaves as a new one. Flush
+// also flushes the underlying writer if it has a Flush() error method.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.flushLocked()
+}
+
+func (w *Writer) flushLocked() error {
+	if w.closed {
+		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.process(nil, true); err != nil {
+		return err
+	}
+	if f, ok := w.w.(interface{ Flush() error }); ok {
+		if err := f.Flush(); err != nil {
+			w.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// Close flushes and makes later writes fail. It does not close the
+// underlying writer.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	err := w.flushLocked()
+	w.closed = true
+	w.buf, w.out, w.ms = nil, nil, nil
+	return err
+}
+
+// Buffered returns the number of bytes held back.
+func (w *Writer) Buffered() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.buf)
+}
+
+func (w *Writer) process(p []byte, final bool) error {
+	e := w.r.engine()
+	if len(e.segs) == 0 && len(w.buf) == 0 {
+		w.inRun = false
+		return w.emit(p)
+	}
+	w.buf = append(w.buf, p...)
+	buf := w.buf
+	ms := e.find(buf, w.ms[:0])
+	w.ms = ms[:0]
+
+	// Every match that starts before cut lies wholly inside buf.
+	cut := len(buf)
+	if !final {
+		cut = max(len(buf)-(e.maxLen-1), 0)
+		for cut < len(buf) && !e.couldStart(buf[cut:]) {
+			cut++
+		}
+	}
+
+	out := w.out[:0]
+	pos := 0
+	if w.inRun {
+		pos = w.cover
+	}
+	for _, m := range ms {
+		if m.start >= cut {
+			break
+		}
+		if w.inRun && m.start <= w.cover {
+			w.cover = max(w.cover, m.end)
+			pos = w.cover
+			continue
+		}
+		out = append(out, buf[pos:m.start]...)
+		out = append(out, w.r.marker...)
+		w.inRun, w.cover, pos = true, m.end, m.end
+	}
+	if !w.inRun || w.cover < cut {
+		out = append(out, buf[pos:cut]...)
+		w.inRun = false
+	} else {
+		w.cover -= cut
+	}
+	if final {
+		w.inRun = false
+	}
+	n := copy(w.buf, buf[cut:])
+	w.buf = w.buf[:n]
+	w.out = out[:0]
+	return w.emit(out)
+}
+
+func (w *Writer) emit(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if _, err := w.w.Write(b); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
