@@ -62,7 +62,7 @@ type engine struct {
 func New(opts Options) *Redactor {
 	r := &Redactor{
 		marker:  []byte(opts.Marker),
-		enabled: AllVariants &^ opts.Disable | Raw,
+		enabled: AllVariants&^opts.Disable | Raw,
 		seen:    map[string]int{},
 	}
 	if len(r.marker) == 0 {

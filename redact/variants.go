@@ -25,7 +25,8 @@ const (
 	JSON
 	// URLQuery is url.QueryEscape of the secret.
 	URLQuery
-	// URLPath is url.PathEscape of the secret.
+	// URLPath is url.PathEscape of the secret, and the secret escaped as
+	// the password of a URL (https://user:secret@host).
 	URLPath
 	// HTML is the secret escaped for HTML or XML text and attributes
 	// (html.EscapeString, encoding/xml's EscapeText, and the &quot;/&#x27;
@@ -89,6 +90,8 @@ func appendVariants(s string, enabled Variant, add func(p string, v Variant)) {
 	}
 	if enabled&URLPath != 0 {
 		add(url.PathEscape(s), URLPath)
+		// The password of a URL's userinfo escapes yet another set.
+		add(strings.TrimPrefix(url.UserPassword("", s).String(), ":"), URLPath)
 	}
 	if enabled&HTML != 0 {
 		add(html.EscapeString(s), HTML)
