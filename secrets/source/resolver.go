@@ -1,0 +1,313 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/secrets"
+)
+
+// Cache wraps a source: each value is fetched once and kept; errors are not
+// kept; concurrent first fetches of one name make one call to the source.
+// Every fetched value is validated (secrets.ValidateValue) and added to the
+// redactor before any caller sees it. It is safe for concurrent use.
+type Cache struct {
+	src      Source
+	redactor Redactor
+
+	mu       sync.Mutex
+	values   map[string]secrets.Value
+	inflight map[string]*fetch
+
+	waiters atomic.Int64 // callers waiting on another's fetch, for tests
+}
+
+type fetch struct {
+	done chan struct{}
+	v    secrets.Value
+	err  error
+}
+
+// NewCache returns a caching src. r may be nil: values are then not
+// redacted.
+func NewCache(src Source, r Redactor) *Cache {
+	return &Cache{src: src, redactor: r, values: map[string]secrets.Value{}, inflight: map[string]*fetch{}}
+}
+
+// Get returns the cached value of name, or fetches it. If the caller whose
+// fetch others wait on is cancelled, a waiter whose context is still live
+// fetches again rather than fail with somebody else's cancellation.
+func (c *Cache) Get(ctx context.Context, name string) (secrets.Value, error) {
+	for {
+		c.mu.Lock()
+		if v, ok := c.values[name]; ok {
+			c.mu.Unlock()
+			return v, nil
+		}
+		if f, ok := c.inflight[name]; ok {
+			c.mu.Unlock()
+			c.waiters.Add(1)
+			select {
+			case <-f.done:
+				c.waiters.Add(-1)
+			case <-ctx.Done():
+				c.waiters.Add(-1)
+				return secrets.Value{}, ctx.Err()
+			}
+			if errcode.IsContext(f.err) && ctx.Err() == nil {
+				continue
+			}
+			return f.v, f.err
+		}
+		f := &fetch{done: make(chan struct{})}
+		c.inflight[name] = f
+		c.mu.Unlock()
+
+		f.v, f.err = c.fetch(ctx, name)
+		c.mu.Lock()
+		if f.err == nil {
+			c.values[name] = f.v
+		}
+		delete(c.inflight, name)
+		c.mu.Unlock()
+		close(f.done)
+		return f.v, f.err
+	}
+}
+
+// fetch gets, checks and registers one value. The redactor learns it
+// before it is cached or returned.
+func (c *Cache) fetch(ctx context.Context, name string) (secrets.Value, error) {
+	v, err := c.src.Get(ctx, name)
+	if err != nil {
+		return secrets.Value{}, err
+	}
+	if err := secrets.ValidateValue(v); err != nil {
+		return secrets.Value{}, errcode.New(errcode.Invalid, "source.Get", fmt.Sprintf("secret %q: %s", name, message(err)))
+	}
+	if c.redactor != nil && !isBlank(v.DangerouslyExpose()) {
+		c.redactor.Add(v.DangerouslyExpose())
+	}
+	return v, nil
+}
+
+// Options configures a Resolver. The zero value reads the spec from the
+// environment and knows the mock, file and url types.
+type Options struct {
+	// Specs are the source specs, as given by repeated --secret-source
+	// flags. When empty, one spec is read from STRONGBOX_SECRET_SOURCE or
+	// else K6_SECRET_SOURCE; explicit specs replace it, they are not merged.
+	Specs []string
+	// Env returns the environment as "KEY=value" strings, like os.Environ,
+	// which nil means. Tests set it (see EnvMap) rather than mutate the
+	// process environment.
+	Env func() []string
+	// Redactor learns every fetched value before Get returns it; nil means
+	// no redaction. Use *redact.Redactor.
+	Redactor Redactor
+	// Types adds or replaces source types by name. The "store" type has no
+	// default constructor: set Types["store"] = StoreConstructor(m).
+	Types map[string]Constructor
+	// ReadFile reads files named by specs; nil means os.ReadFile.
+	ReadFile func(name string) ([]byte, error)
+	// HTTPClient is given to url sources; nil means a default client.
+	HTTPClient *http.Client
+}
+
+// BuiltinTypes returns the constructors of the mock, file and url types.
+func BuiltinTypes() map[string]Constructor {
+	return map[string]Constructor{"mock": newMock, "file": newFile, "url": newURL}
+}
+
+// Resolver is the runner's view of its secret sources: Get from the
+// default source, Source(name).Get from a named one. Each source is wrapped
+// in a Cache with the resolver's redactor. It is safe for concurrent use.
+type Resolver struct {
+	sources map[string]*Cache
+	closers []io.Closer
+	def     string // name of the default source, or ""
+	names   []string
+
+	mu       sync.RWMutex
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+// NewResolver parses the specs and builds their sources. Errors match
+// secrets.ErrInvalid (or the code of a source's own failure), name the spec
+// by position, type and name, and never contain a value.
+func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
+	const op = "source.NewResolver"
+	env := opts.Env
+	if env == nil {
+		env = os.Environ
+	}
+	specs := opts.Specs
+	where := func(i int) string { return fmt.Sprintf("spec %d", i+1) }
+	if len(specs) == 0 {
+		e := environ(env)
+		for _, k := range []string{EnvSpec, EnvSpecK6} {
+			if s, ok := e[k]; ok && s != "" {
+				specs = []string{s}
+				where = func(int) string { return "spec from " + k }
+				break
+			}
+		}
+	}
+	parsed, err := parseSpecs(specs, where)
+	if err != nil {
+		return nil, errcode.New(errcode.Invalid, op, err.Error())
+	}
+	types := BuiltinTypes()
+	for k, c := range opts.Types {
+		types[k] = c
+	}
+	readFile := opts.ReadFile
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	r := &Resolver{sources: map[string]*Cache{}}
+	for i, sp := range parsed {
+		at := fmt.Sprintf("%s (type %s, name %s)", where(i), sp.Type, printable(sp.Name))
+		c, ok := types[sp.Type]
+		if !ok || c == nil {
+			r.Close()
+			if sp.Type == "store" {
+				return nil, errcode.New(errcode.Invalid, op, at+`: the store type needs a Manager; set Options.Types["store"] = source.StoreConstructor(m)`)
+			}
+			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("%s: unknown type; known types: %s", at, strings.Join(sortedTypes(types), ", ")))
+		}
+		src, err := c(ctx, Params{Spec: sp, Env: env, ReadFile: readFile, HTTPClient: opts.HTTPClient})
+		if err != nil {
+			r.Close()
+			if errcode.IsContext(err) {
+				return nil, err
+			}
+			return nil, rewrap(op, at, err, errcode.Invalid)
+		}
+		if cl, ok := src.(io.Closer); ok {
+			r.closers = append(r.closers, cl)
+		}
+		r.sources[sp.Name] = NewCache(src, opts.Redactor)
+		r.names = append(r.names, sp.Name)
+		if sp.Default {
+			r.def = sp.Name
+		}
+	}
+	return r, nil
+}
+
+func sortedTypes(types map[string]Constructor) []string {
+	out := make([]string, 0, len(types))
+	for k, c := range types {
+		if c != nil {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// rewrap prefixes an error with where it happened, keeping its code (or
+// using code when it has none) and wrapping it once.
+func rewrap(op, at string, err error, code errcode.Code) error {
+	if e, ok := err.(*errcode.Error); ok {
+		msg := at
+		if e.Msg != "" {
+			msg += ": " + e.Msg
+		}
+		return &errcode.Error{Code: e.Code, Op: op, Msg: msg, Err: e.Err}
+	}
+	var c errcode.Code
+	if errors.As(err, &c) {
+		code = c
+	}
+	return &errcode.Error{Code: code, Op: op, Msg: at, Err: err}
+}
+
+// Names returns the source names in spec order.
+func (r *Resolver) Names() []string { return append([]string(nil), r.names...) }
+
+// Default returns the name of the default source, or "" when there is none.
+func (r *Resolver) Default() string { return r.def }
+
+// Get fetches name from the default source. It fails with an error
+// matching ErrNoSource (code NotFound) when there is no default source.
+func (r *Resolver) Get(ctx context.Context, name string) (secrets.Value, error) {
+	return r.get(ctx, "", name)
+}
+
+// Source returns the named source; "default" means the default one. An
+// unknown name fails at Get, with an error matching ErrNoSource.
+func (r *Resolver) Source(name string) Source {
+	if name == "default" {
+		name = ""
+	} else if name == "" {
+		name = "\x00" // not a source name; "" would mean the default
+	}
+	return SourceFunc(func(ctx context.Context, key string) (secrets.Value, error) {
+		return r.get(ctx, name, key)
+	})
+}
+
+func (r *Resolver) get(ctx context.Context, source, name string) (secrets.Value, error) {
+	const op = "source.Get"
+	r.mu.RLock()
+	if r.closed {
+		r.mu.RUnlock()
+		return secrets.Value{}, errcode.New(errcode.FailedPrecondition, op, "resolver is closed")
+	}
+	r.inflight.Add(1)
+	r.mu.RUnlock()
+	defer r.inflight.Done()
+
+	if source == "" {
+		if r.def == "" {
+			msg := "no default secret source; mark one with default"
+			if len(r.names) == 0 {
+				msg = "no secret sources are configured"
+			}
+			return secrets.Value{}, &errcode.Error{Code: errcode.NotFound, Op: op, Msg: msg, Err: ErrNoSource}
+		}
+		source = r.def
+	}
+	c, ok := r.sources[source]
+	if !ok {
+		return secrets.Value{}, &errcode.Error{Code: errcode.NotFound, Op: op, Msg: fmt.Sprintf("source %s", printable(source)), Err: ErrNoSource}
+	}
+	v, err := c.Get(ctx, name)
+	if err != nil {
+		if errcode.IsContext(err) {
+			return secrets.Value{}, err
+		}
+		return secrets.Value{}, rewrap(op, "source "+printable(source), err, errcode.Internal)
+	}
+	return v, nil
+}
+
+// Close waits for calls in flight, closes the sources that are io.Closers
+// and makes later calls fail with secrets.ErrFailedPrecondition.
+func (r *Resolver) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.mu.Unlock()
+	r.inflight.Wait()
+	var errs []error
+	for _, c := range r.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}

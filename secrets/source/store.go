@@ -1,0 +1,111 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/rbac"
+	"github.com/strongbox-go/strongbox/secrets"
+)
+
+// StoreConfig configures a store source.
+type StoreConfig struct {
+	// Namespace holds the secrets. Required.
+	Namespace string
+	// Identity is the service identity the source acts as; secrets must
+	// list it in their decrypters. Required.
+	Identity string
+}
+
+// StoreSource reveals secrets through a secrets.Manager as a service
+// principal (kind service, role rbac.RoleDecrypter) in one namespace,
+// whatever principal the caller's context carries.
+type StoreSource struct {
+	m *secrets.Manager
+	p rbac.Principal
+}
+
+// NewStoreSource returns a source over m. Errors match secrets.ErrInvalid.
+func NewStoreSource(m *secrets.Manager, cfg StoreConfig) (*StoreSource, error) {
+	const op = "source.NewStoreSource"
+	if m == nil {
+		return nil, errcode.New(errcode.Invalid, op, "no Manager")
+	}
+	if err := checkStoreConfig(cfg); err != nil {
+		return nil, errcode.New(errcode.Invalid, op, err.Error())
+	}
+	return &StoreSource{m: m, p: rbac.Principal{
+		Kind:      rbac.KindService,
+		ID:        cfg.Identity,
+		Namespace: cfg.Namespace,
+		Roles:     []rbac.Role{rbac.RoleDecrypter},
+	}}, nil
+}
+
+func checkStoreConfig(cfg StoreConfig) error {
+	if cfg.Namespace == "" {
+		return errors.New("namespace is required")
+	}
+	if err := secrets.ValidateNamespace(cfg.Namespace); err != nil {
+		return errors.New(message(err))
+	}
+	if cfg.Identity == "" {
+		return errors.New("identity is required")
+	}
+	if err := secrets.ValidateDecrypters([]string{cfg.Identity}); err != nil {
+		return errors.New("identity: " + message(err))
+	}
+	return nil
+}
+
+// Get reveals name with Manager.RevealValue; its errors (ErrNotFound,
+// ErrPermissionDenied, ErrRevoked...) are returned as they are.
+func (s *StoreSource) Get(ctx context.Context, name string) (secrets.Value, error) {
+	return s.m.RevealValue(rbac.WithPrincipal(ctx, s.p), s.p.Namespace, name)
+}
+
+// parseStoreConfig parses "namespace=<ns>,identity=<id>".
+func parseStoreConfig(config string) (StoreConfig, error) {
+	var cfg StoreConfig
+	for _, o := range splitOptions(config) {
+		if !o.hasValue {
+			return cfg, fmt.Errorf("config item %d needs key=value", o.pos)
+		}
+		var dst *string
+		switch o.key {
+		case "namespace":
+			dst = &cfg.Namespace
+		case "identity":
+			dst = &cfg.Identity
+		default:
+			return cfg, fmt.Errorf("%v: unknown option; want namespace= and identity=", o)
+		}
+		if *dst != "" {
+			return cfg, fmt.Errorf("%v: given twice", o)
+		}
+		*dst = o.value
+	}
+	if err := checkStoreConfig(cfg); err != nil {
+		return cfg, fmt.Errorf("%s", message(err))
+	}
+	return cfg, nil
+}
+
+// StoreConstructor returns the constructor of the "store" type, bound to
+// m. Register it with Options.Types:
+//
+//	r, err := source.NewResolver(ctx, source.Options{
+//		Specs: []string{"store=namespace=team-a,identity=k6-runner"},
+//		Types: map[string]source.Constructor{"store": source.StoreConstructor(m)},
+//	})
+func StoreConstructor(m *secrets.Manager) Constructor {
+	return func(_ context.Context, p Params) (Source, error) {
+		cfg, err := parseStoreConfig(p.Spec.Config)
+		if err != nil {
+			return nil, err
+		}
+		return NewStoreSource(m, cfg)
+	}
+}

@@ -1,0 +1,367 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/secrets"
+)
+
+// URLOptions are the programmatic settings of a url source; the zero value
+// is ready to use.
+type URLOptions struct {
+	// HTTPClient sends the requests; nil means a client with no timeout of
+	// its own (URLConfig.Timeout bounds each attempt).
+	HTTPClient *http.Client
+	// Jitter returns a random duration in [0, d); nil means math/rand/v2.
+	Jitter func(d time.Duration) time.Duration
+	// BeforeRequest, if set, is called with every attempt's request before
+	// it is sent, e.g. to set a short-lived token. Its error ends the Get.
+	BeforeRequest func(*http.Request) error
+	// Limiter, if set, replaces the limiter built from the config, e.g. to
+	// share one rate among several sources.
+	Limiter *Limiter
+}
+
+// URLSource fetches one secret per HTTP request, with a rate limit and
+// retries. It does not cache; NewCache or a Resolver does. It is safe for
+// concurrent use.
+type URLSource struct {
+	cfg     URLConfig
+	opts    URLOptions
+	client  *http.Client
+	limiter *Limiter
+	path    []string
+	queryAt int // index of the first "?" in the template, or -1
+}
+
+// NewURLSource checks cfg and returns a source. Errors match
+// secrets.ErrInvalid, name the field at fault and never contain the URL or
+// a header value.
+func NewURLSource(cfg URLConfig, opts URLOptions) (*URLSource, error) {
+	cfg = cfg.withDefaults()
+	path, err := checkURLConfig(cfg)
+	if err != nil {
+		return nil, errcode.New(errcode.Invalid, "source.NewURLSource", err.Error())
+	}
+	s := &URLSource{cfg: cfg, opts: opts, client: opts.HTTPClient, limiter: opts.Limiter, path: path,
+		queryAt: strings.IndexByte(cfg.URLTemplate, '?')}
+	if s.client == nil {
+		s.client = &http.Client{}
+	}
+	if s.limiter == nil && cfg.RequestsPerMinuteLimit > 0 {
+		s.limiter = NewLimiter(cfg.RequestsPerMinuteLimit, cfg.RequestsBurst)
+	}
+	if s.opts.Jitter == nil {
+		s.opts.Jitter = func(d time.Duration) time.Duration {
+			if d <= 0 {
+				return 0
+			}
+			return rand.N(d)
+		}
+	}
+	return s, nil
+}
+
+func checkURLConfig(cfg URLConfig) ([]string, error) {
+	switch {
+	case cfg.URLTemplate == "":
+		return nil, errors.New("urlTemplate is required")
+	case !strings.Contains(cfg.URLTemplate, "{key}"):
+		return nil, errors.New("urlTemplate must contain {key}")
+	}
+	// Errors of url.Parse quote the URL, which may carry key material: do
+	// not wrap them.
+	u, err := url.Parse(strings.ReplaceAll(cfg.URLTemplate, "{key}", "k"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("urlTemplate is not an absolute http or https URL")
+	}
+	if !isToken(cfg.Method) {
+		return nil, errors.New("method is not a valid HTTP token")
+	}
+	for name, v := range cfg.Headers {
+		if !isToken(name) {
+			return nil, fmt.Errorf("header %s: name is not a valid HTTP token", printable(name))
+		}
+		if !validHeaderValue(v.DangerouslyExpose()) {
+			return nil, fmt.Errorf("header %s: value has a control character", printable(name))
+		}
+	}
+	path, err := parsePath(cfg.ResponsePath)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Timeout < 0:
+		return nil, errors.New("timeout is negative")
+	case cfg.RetryBackoff < 0:
+		return nil, errors.New("retryBackoff is negative")
+	case cfg.RequestsBurst < 0:
+		return nil, errors.New("requestsBurst is negative")
+	}
+	return path, nil
+}
+
+func validHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (s *URLSource) Config() URLConfig { return s.cfg }
+
+// URL returns the URL of name: the template with {key} escaped. Keep it
+// out of logs if the template carries credentials.
+func (s *URLSource) URL(name string) string {
+	if s.queryAt < 0 {
+		return strings.ReplaceAll(s.cfg.URLTemplate, "{key}", url.PathEscape(name))
+	}
+	before, after := s.cfg.URLTemplate[:s.queryAt], s.cfg.URLTemplate[s.queryAt:]
+	return strings.ReplaceAll(before, "{key}", url.PathEscape(name)) +
+		strings.ReplaceAll(after, "{key}", url.QueryEscape(name))
+}
+
+// Get fetches name. Status 200 is success. Network errors, 5xx and 429
+// are retried up to MaxRetries times with backoff and jitter, each attempt
+// waiting for the rate limiter; after the last, the error matches
+// secrets.ErrUnavailable. 404 matches secrets.ErrNotFound, 401 and 403
+// secrets.ErrPermissionDenied, other statuses secrets.ErrInvalid (400) or
+// secrets.ErrInternal. A body over MaxBodyBytes, a responsePath that does
+// not resolve to a string, or a value outside the limits match
+// secrets.ErrInvalid. Context errors are returned unchanged.
+func (s *URLSource) Get(ctx context.Context, name string) (secrets.Value, error) {
+	const op = "source.url"
+	if err := checkSecretName(name); err != nil {
+		return secrets.Value{}, errcode.New(errcode.Invalid, op, err.Error())
+	}
+	if name == "." || name == ".." {
+		return secrets.Value{}, errcode.New(errcode.Invalid, op, `secret name "." or ".." cannot be put in a URL path`)
+	}
+	target := s.URL(name)
+	for attempt := 0; ; attempt++ {
+		if err := s.limiter.Wait(ctx); err != nil {
+			return secrets.Value{}, err
+		}
+		v, err, retry := s.attempt(ctx, target, name)
+		if err == nil {
+			return v, nil
+		}
+		if !retry || s.cfg.MaxRetries < 0 || attempt >= s.cfg.MaxRetries {
+			return secrets.Value{}, withOp(op, err, attempt+1)
+		}
+		if err := sleep(ctx, s.delay(attempt+1)); err != nil {
+			return secrets.Value{}, err
+		}
+	}
+}
+
+// delay is the wait before retry n (1-based): RetryBackoff doubled n-1
+// times, capped at MaxRetryDelay, plus a jitter of up to half of it. Unlike
+// k6, a base under one second is not rounded away.
+func (s *URLSource) delay(n int) time.Duration {
+	d := s.cfg.RetryBackoff
+	for i := 1; i < n && d < MaxRetryDelay; i++ {
+		d *= 2
+	}
+	d = min(d, MaxRetryDelay)
+	return d + s.opts.Jitter(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// withOp gives an attempt's error the operation, and the number of
+// attempts when there were several. Context errors pass through; errors of
+// BeforeRequest are wrapped with their code (or Internal).
+func withOp(op string, err error, attempts int) error {
+	if errcode.IsContext(err) {
+		return err
+	}
+	if e, ok := err.(*errcode.Error); ok && e.Op == "" {
+		msg := e.Msg
+		if attempts > 1 {
+			msg += fmt.Sprintf(" (after %d attempts)", attempts)
+		}
+		return &errcode.Error{Code: e.Code, Op: op, Msg: msg, Err: e.Err}
+	}
+	return &errcode.Error{Code: errcode.Of(err), Op: op, Err: err}
+}
+
+// attempt makes one request. retry reports whether the failure may pass.
+func (s *URLSource) attempt(ctx context.Context, target, name string) (v secrets.Value, err error, retry bool) {
+	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, s.cfg.Method, target, nil)
+	if err != nil {
+		return v, errcode.New(errcode.Invalid, "", "cannot build the request from urlTemplate"), false
+	}
+	for h, hv := range s.cfg.Headers {
+		req.Header.Set(h, hv.DangerouslyExpose())
+	}
+	if s.opts.BeforeRequest != nil {
+		if err := s.opts.BeforeRequest(req); err != nil {
+			return v, err, false
+		}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return v, ctx.Err(), false
+		}
+		return v, errcode.New(errcode.Unavailable, "", "request failed: "+netCause(err, s.cfg.Timeout)), true
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return v, ctx.Err(), false
+		}
+		return v, errcode.New(errcode.Unavailable, "", "reading the response failed: "+netCause(err, s.cfg.Timeout)), true
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusOK:
+	case code == http.StatusNotFound:
+		return v, errcode.New(errcode.NotFound, "", fmt.Sprintf("secret %q not found (status 404)", name)), false
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return v, errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("secret %q: status %d", name, code)), false
+	case code == http.StatusTooManyRequests || code >= 500:
+		return v, errcode.New(errcode.Unavailable, "", fmt.Sprintf("secret %q: status %d", name, code)), true
+	case code == http.StatusBadRequest:
+		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: status 400", name)), false
+	default:
+		return v, errcode.New(errcode.Internal, "", fmt.Sprintf("secret %q: unexpected status %d", name, code)), false
+	}
+	if len(body) > MaxBodyBytes {
+		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: response body is over %d bytes", name, MaxBodyBytes)), false
+	}
+	value := string(body)
+	if s.path != nil {
+		value, err = extract(body, s.path)
+		if err != nil {
+			return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %v", name, err)), false
+		}
+	}
+	v = secrets.NewValue(value)
+	if err := secrets.ValidateValue(v); err != nil {
+		return secrets.Value{}, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %s", name, message(err))), false
+	}
+	return v, nil, false
+}
+
+// netCause describes a transport error without the URL, which *url.Error
+// would print.
+func netCause(err error, timeout time.Duration) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out after " + timeout.String()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// parsePath splits a responsePath on "."; "" means no path.
+func parsePath(p string) ([]string, error) {
+	if p == "" {
+		return nil, nil
+	}
+	segs := strings.Split(p, ".")
+	for i, s := range segs {
+		if s == "" {
+			return nil, fmt.Errorf("responsePath segment %d is empty", i+1)
+		}
+	}
+	return segs, nil
+}
+
+// extract follows path into a JSON document and returns the string there.
+// Errors name the path segment and never contain the body.
+func extract(body []byte, path []string) (string, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return "", errors.New("response is not valid JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "", errors.New("response is not valid JSON (data after the document)")
+	}
+	cur := doc
+	for i, seg := range path {
+		switch node := cur.(type) {
+		case map[string]any:
+			next, ok := node[seg]
+			if !ok {
+				return "", fmt.Errorf("responsePath segment %d (%s) is not in the response", i+1, printable(seg))
+			}
+			cur = next
+		case []any:
+			n, err := strconv.Atoi(seg)
+			if err != nil || n < 0 || n >= len(node) || strconv.Itoa(n) != seg {
+				return "", fmt.Errorf("responsePath segment %d (%s) is not an index of the array in the response", i+1, printable(seg))
+			}
+			cur = node[n]
+		default:
+			return "", fmt.Errorf("responsePath segment %d (%s): the response has a %s there, not an object", i+1, printable(seg), jsonKind(cur))
+		}
+	}
+	s, ok := cur.(string)
+	if !ok {
+		return "", fmt.Errorf("responsePath resolves to a %s, not a string", jsonKind(cur))
+	}
+	return s, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "value"
+}
+
+func newURL(_ context.Context, p Params) (Source, error) {
+	cfg, err := parseURLConfig(p.Spec.Config, environ(p.Env), p.ReadFile)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewURLSource(cfg, URLOptions{HTTPClient: p.HTTPClient})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
