@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
@@ -29,4 +30,36 @@ type Keeper interface {
 	// Close releases the keeper; it waits for calls in flight and later
 	// calls fail.
 	Close() error
+}
+
+// Reasons a ciphertext is rejected. Each matches ErrDecrypt with errors.Is,
+// so callers that only care "did it decrypt?" test ErrDecrypt; tests and
+// tools that care why test these.
+var (
+	// ErrUnknownVersion: the ciphertext's format version byte is not one
+	// this keeper reads.
+	ErrUnknownVersion = fmt.Errorf("unknown ciphertext format version: %w", ErrDecrypt)
+	// ErrMalformed: the ciphertext is truncated or its header is not
+	// well-formed.
+	ErrMalformed = fmt.Errorf("malformed ciphertext: %w", ErrDecrypt)
+	// ErrUnknownKEK: the ciphertext names a key-encryption key that this
+	// keeper does not hold (never added, or removed).
+	ErrUnknownKEK = fmt.Errorf("unknown key-encryption key: %w", ErrDecrypt)
+	// ErrAuthentication: a key or the associated data does not match, or the
+	// bytes were changed: the key-encryption key could not unwrap the data
+	// key, or the data key could not authenticate the value.
+	ErrAuthentication = fmt.Errorf("authentication failed: %w", ErrDecrypt)
+)
+
+// Rewrapper is implemented by keepers that can re-encrypt a ciphertext under
+// their current key without handing the plaintext to the caller (Envelope
+// does). The secrets Manager uses it to migrate stored values after a key
+// rotation.
+type Rewrapper interface {
+	// Rewrap returns ciphertext re-encrypted under the current primary
+	// key-encryption key, bound to the same associated data. If the
+	// ciphertext is already current it is authenticated and returned
+	// unchanged with changed == false. Rewrap fails like Decrypt on a
+	// ciphertext that does not authenticate.
+	Rewrap(ctx context.Context, ciphertext, associatedData []byte) (out []byte, changed bool, err error)
 }

@@ -1,0 +1,99 @@
+// Package keeper encrypts secret values for strongbox: the Keeper
+// interface (encrypt and decrypt bound to associated data) and Envelope, its
+// envelope-encryption implementation.
+//
+// Envelope encrypts each value with an AES-256-GCM data key (a Tink AEAD)
+// and wraps that data key with a key-encryption key (KEK) opened from a
+// gocloud secrets URL: base64key:// is built in (NewLocalKEKURL makes one);
+// awskms://, gcpkms://, azurekeyvault:// and hashivault:// work once the
+// program imports the gocloud driver. The wrapped data key travels inside
+// every ciphertext, so the keeper stores nothing.
+//
+//	u, _ := keeper.NewLocalKEKURL() // or "awskms://alias/strongbox?region=eu-west-1"
+//	k, err := keeper.OpenEnvelope(ctx, u, keeper.EnvelopeOptions{})
+//	ct, err := k.Encrypt(ctx, value, associatedData)
+//	pt, err := k.Decrypt(ctx, ct, associatedData)
+//
+// # Data keys and the cache
+//
+// One data key encrypts many values: a new one is made (one KEK call) when
+// the current one is older than DataKeyMaxAge (default a day), has
+// encrypted DataKeyMaxUses values (default 2^24, far below the 2^32 limit
+// of AES-GCM with random nonces), or the primary KEK changed. Old data keys
+// keep decrypting for ever.
+//
+// Unwrapped data keys are cached, keyed by the exact wrapped-key bytes, at
+// most CacheSize (default 1024) of them, least recently used first out.
+// After CacheTTL (default an hour) a cached key is unwrapped again on next
+// use, so revoking a KEK takes effect; if that unwrap fails because the KEK
+// is unavailable, the cached key keeps serving for up to CacheMaxStale
+// (default a day). So a warm keeper decrypts through a key-service outage,
+// and ten thousand values under one data key cost at most one KEK call to
+// decrypt. A cold miss during an outage fails with code Unavailable. While
+// the primary KEK is unavailable, an expired data key also keeps
+// encrypting, within its use limit. Concurrent misses on one data key make
+// one KEK call.
+//
+// # Rotation
+//
+// An Envelope holds several KEKs, each with a non-secret id (KEK.ID) that
+// every ciphertext carries: one primary, which wraps new data keys, and
+// older ones, which still unwrap. To rotate: AddKEK the new key,
+// SetPrimary it, Rewrap every stored ciphertext (the secrets Manager does
+// this over its store; NeedsRewrap and ParseHeader tell which ones need
+// it), then RemoveKEK the old one. RemoveKEK refuses while
+// RemoveOptions.InUse reports the key still protects data, unless forced.
+// RotateDataKey starts a new data key at once. Rewrap re-encrypts under the
+// primary KEK and current data key without returning the plaintext, and
+// leaves a ciphertext already under the primary KEK unchanged.
+//
+// # Format
+//
+// A ciphertext of format version 1 is, in order:
+//
+//	offset     size  field
+//	0          1     format version, 0x01
+//	1          1     n, length of the KEK id, 1 to 64
+//	2          n     KEK id: ASCII letters, digits, '-', '_', '.', ':'
+//	2+n        16    data key id, random
+//	18+n       2     m, length of the wrapped data key, big-endian, 1 to 4096
+//	20+n       m     wrapped data key: the KEK's encryption of the record
+//	                 "SBDK" | 0x01 | data key id (16) | AES-256 key (32)
+//	20+n+m     rest  AES-256-GCM (Tink, no output prefix): nonce (12) |
+//	                 encrypted value | tag (16)
+//
+// The GCM tag authenticates the value with associated data
+// bytes[0:18+n] (version, KEK id, data key id) followed by the caller's
+// associated data, so neither the header nor the binding to the caller's
+// place can change. The unwrapped record must name the header's data key
+// id. Overhead is 48+n+m bytes (about 140 with a base64key KEK).
+// ParseHeader reads the non-secret fields. A later format gets a new
+// version byte; every version ever written stays readable, which the test
+// vectors in testdata/vectors.json hold.
+//
+// # Errors
+//
+// Failures to decrypt match ErrDecrypt (code Internal) and, for the
+// reason, one of ErrUnknownVersion, ErrMalformed, ErrUnknownKEK or
+// ErrAuthentication (wrong key, wrong associated data, tampered bytes).
+// A KEK that cannot be reached gives code Unavailable (ErrUnavailable),
+// one that refuses gives PermissionDenied or FailedPrecondition; bad
+// options give Invalid; calls after Close give FailedPrecondition. Context
+// errors are returned unchanged. Every error carries an errcode code.
+//
+// # Security
+//
+// Errors never contain a value, key bytes, or a URL with key material:
+// a base64key:// URL is the key, so errors and KEK's String print it
+// redacted (RedactURL), and messages from gocloud openers are scrubbed of
+// it. Decrypt returns no partial plaintext on failure. Plaintexts and data
+// key records the Envelope handles internally are zeroed after use (Go
+// cannot promise no other copy exists). Unwrapped data keys live only in
+// memory, bounded by CacheSize and CacheTTL+CacheMaxStale, and are
+// dropped on Close and on RemoveKEK of their KEK.
+//
+// The associated data is authenticated, not encrypted: it must not be
+// secret. Key ids and data key ids are public. A KEK given without an id
+// gets DefaultKEKID, a truncated SHA-256 of its URL, which reveals nothing
+// usable about the key.
+package keeper

@@ -1,0 +1,549 @@
+package keeper
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/tink-crypto/tink-go/v2/aead/aesgcm"
+	"github.com/tink-crypto/tink-go/v2/insecuresecretdataaccess"
+	"github.com/tink-crypto/tink-go/v2/secretdata"
+	"github.com/tink-crypto/tink-go/v2/tink"
+)
+
+// Defaults of EnvelopeOptions.
+const (
+	// DefaultDataKeyMaxAge: a data key encrypts for at most a day.
+	DefaultDataKeyMaxAge = 24 * time.Hour
+	// DefaultDataKeyMaxUses: a data key encrypts at most 2^24 values, far
+	// below the 2^32 limit for AES-GCM with random 96-bit nonces.
+	DefaultDataKeyMaxUses = 1 << 24
+	// DefaultCacheSize: unwrapped data keys kept in memory.
+	DefaultCacheSize = 1024
+	// DefaultCacheTTL: after this, a cached data key is unwrapped again on
+	// next use, so a revoked key-encryption key takes effect.
+	DefaultCacheTTL = time.Hour
+	// DefaultCacheMaxStale: how long past its TTL a cached data key still
+	// serves when the key-encryption key is unavailable.
+	DefaultCacheMaxStale = 24 * time.Hour
+)
+
+// EnvelopeOptions configures an Envelope. Every zero value has a
+// documented default.
+type EnvelopeOptions struct {
+	// KEKs are the key-encryption keys. NewEnvelope needs at least one;
+	// OpenEnvelope puts its URL first.
+	KEKs []KEK
+	// Primary is the id of the KEK that wraps new data keys; empty means
+	// the first of KEKs.
+	Primary string
+	// DataKeyMaxAge is how long one data key keeps encrypting before a new
+	// one is made; 0 means DefaultDataKeyMaxAge, negative means no limit.
+	// While the primary KEK is unavailable an expired key keeps encrypting
+	// (within DataKeyMaxUses) rather than fail.
+	DataKeyMaxAge time.Duration
+	// DataKeyMaxUses is how many values one data key encrypts; 0 means
+	// DefaultDataKeyMaxUses. Values above 2^32 are refused.
+	DataKeyMaxUses uint64
+	// CacheSize is how many unwrapped data keys are kept; 0 means
+	// DefaultCacheSize.
+	CacheSize int
+	// CacheTTL is how long an unwrapped data key is used before it is
+	// unwrapped again; 0 means DefaultCacheTTL, negative means forever.
+	CacheTTL time.Duration
+	// CacheMaxStale is how long past CacheTTL a cached key still serves
+	// while the KEK is unavailable; 0 means DefaultCacheMaxStale, negative
+	// means never.
+	CacheMaxStale time.Duration
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// Stats counts an Envelope's work since it was opened.
+type Stats struct {
+	// Wraps and Unwraps are calls to key-encryption keys.
+	Wraps, Unwraps int64
+	// CacheHits and CacheMisses count decryptions that found, or did not
+	// find, their data key in the cache; StaleHits counts hits served past
+	// the TTL because the KEK was unavailable.
+	CacheHits, CacheMisses, StaleHits int64
+	// DataKeys is how many data keys this Envelope made.
+	DataKeys int64
+	// CachedDataKeys is the cache's current size.
+	CachedDataKeys int
+}
+
+// Envelope is the envelope-encryption Keeper: values are encrypted with
+// AES-256-GCM data keys, each data key is wrapped by a key-encryption key,
+// and the wrapped data key travels in the ciphertext. It is safe for
+// concurrent use.
+type Envelope struct {
+	maxAge   time.Duration
+	maxUses  uint64
+	now      func() time.Time
+	cache    *dataKeyCache
+	closedMu sync.RWMutex
+	closed   bool
+	inflight sync.WaitGroup
+
+	mu      sync.RWMutex // guards keks and primary
+	keks    map[string]*openedKEK
+	primary string
+
+	rotateMu sync.Mutex // one data key made at a time
+	current  atomic.Pointer[currentKey]
+
+	wraps, unwraps, hits, misses, stale, dataKeys atomic.Int64
+}
+
+// currentKey is the data key new values are encrypted with.
+type currentKey struct {
+	dk   *dataKey
+	uses atomic.Uint64
+}
+
+var (
+	_ Keeper    = (*Envelope)(nil)
+	_ Rewrapper = (*Envelope)(nil)
+)
+
+// OpenEnvelope opens an Envelope whose primary key-encryption key is the
+// gocloud secrets URL kekURL, with id DefaultKEKID(kekURL), followed by any
+// opts.KEKs (older keys that still unwrap). For a local key, kekURL comes
+// from NewLocalKEKURL.
+func OpenEnvelope(ctx context.Context, kekURL string, opts EnvelopeOptions) (*Envelope, error) {
+	if kekURL == "" {
+		return nil, errcode.New(errcode.Invalid, "keeper.OpenEnvelope", "key-encryption key URL is required")
+	}
+	first := KEK{ID: DefaultKEKID(kekURL), URL: kekURL}
+	opts.KEKs = append([]KEK{first}, opts.KEKs...)
+	if opts.Primary == "" {
+		opts.Primary = first.ID
+	}
+	return NewEnvelope(ctx, opts)
+}
+
+// NewEnvelope opens an Envelope over opts.KEKs. It opens every URL now, so
+// a bad URL fails here; it makes no call to any key yet.
+func NewEnvelope(ctx context.Context, opts EnvelopeOptions) (_ *Envelope, err error) {
+	const op = "keeper.NewEnvelope"
+	if len(opts.KEKs) == 0 {
+		return nil, errcode.New(errcode.Invalid, op, "at least one key-encryption key is required")
+	}
+	e := &Envelope{
+		maxAge:  opts.DataKeyMaxAge,
+		maxUses: opts.DataKeyMaxUses,
+		now:     opts.Now,
+		keks:    make(map[string]*openedKEK),
+	}
+	if e.maxAge == 0 {
+		e.maxAge = DefaultDataKeyMaxAge
+	}
+	if e.maxUses == 0 {
+		e.maxUses = DefaultDataKeyMaxUses
+	}
+	if e.maxUses > 1<<32 {
+		return nil, errcode.New(errcode.Invalid, op, "DataKeyMaxUses above 2^32 breaks AES-GCM's random nonce limit")
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	size, ttl, stale := opts.CacheSize, opts.CacheTTL, opts.CacheMaxStale
+	if size < 0 {
+		return nil, errcode.New(errcode.Invalid, op, "CacheSize must not be negative")
+	}
+	if size == 0 {
+		size = DefaultCacheSize
+	}
+	if ttl == 0 {
+		ttl = DefaultCacheTTL
+	}
+	if stale == 0 {
+		stale = DefaultCacheMaxStale
+	}
+	e.cache = newDataKeyCache(size, ttl, stale)
+	defer func() {
+		if err != nil {
+			e.closeKEKs()
+		}
+	}()
+	for _, k := range opts.KEKs {
+		ok, err := openKEK(ctx, op, k)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := e.keks[ok.id]; dup {
+			if ok.owned {
+				ok.keeper.Close()
+			}
+			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("duplicate KEK id %q", ok.id))
+		}
+		e.keks[ok.id] = ok
+		if e.primary == "" {
+			e.primary = ok.id
+		}
+	}
+	if opts.Primary != "" {
+		if _, ok := e.keks[opts.Primary]; !ok {
+			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("primary KEK %q is not among KEKs", opts.Primary))
+		}
+		e.primary = opts.Primary
+	}
+	return e, nil
+}
+
+// begin registers a call in flight, or fails if the Envelope is closed.
+func (e *Envelope) begin(op string) error {
+	e.closedMu.RLock()
+	defer e.closedMu.RUnlock()
+	if e.closed {
+		return errcode.New(errcode.FailedPrecondition, op, "keeper is closed")
+	}
+	e.inflight.Add(1)
+	return nil
+}
+
+// Close waits for calls in flight, forgets every cached data key and closes
+// the KEKs the Envelope opened from URLs. Later calls fail with code
+// FailedPrecondition. Close is idempotent.
+func (e *Envelope) Close() error {
+	e.closedMu.Lock()
+	if e.closed {
+		e.closedMu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.closedMu.Unlock()
+	e.inflight.Wait()
+	e.current.Store(nil)
+	e.cache.purge("")
+	return e.closeKEKs()
+}
+
+func (e *Envelope) closeKEKs() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var first error
+	for id, k := range e.keks {
+		if k.owned {
+			if err := k.keeper.Close(); err != nil && first == nil {
+				first = errcode.Wrap(errcode.Internal, "keeper.Close", fmt.Errorf("KEK %q: %w", id, err))
+			}
+		}
+		delete(e.keks, id)
+	}
+	return first
+}
+
+// Encrypt encrypts plaintext bound to associatedData with the current data
+// key, making (and wrapping, one KEK call) a new data key first when there
+// is none, or it is too old or too used, or the primary KEK changed.
+func (e *Envelope) Encrypt(ctx context.Context, plaintext, associatedData []byte) ([]byte, error) {
+	const op = "keeper.Encrypt"
+	if err := e.begin(op); err != nil {
+		return nil, err
+	}
+	defer e.inflight.Done()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	dk, err := e.dataKeyForEncrypt(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	return seal(op, dk, plaintext, associatedData)
+}
+
+func seal(op string, dk *dataKey, plaintext, associatedData []byte) ([]byte, error) {
+	ad := make([]byte, 0, dk.aadLen+len(associatedData))
+	ad = append(append(ad, dk.header[:dk.aadLen]...), associatedData...)
+	payload, err := dk.aead.Encrypt(plaintext, ad)
+	if err != nil {
+		// Tink's message names sizes only; keep it out anyway.
+		return nil, errcode.New(errcode.Invalid, op, "AES-GCM refused the plaintext (too long?)")
+	}
+	out := make([]byte, 0, len(dk.header)+len(payload))
+	return append(append(out, dk.header...), payload...), nil
+}
+
+// Decrypt authenticates and decrypts ciphertext bound to associatedData.
+// A data key found in the cache needs no KEK call.
+func (e *Envelope) Decrypt(ctx context.Context, ciphertext, associatedData []byte) ([]byte, error) {
+	const op = "keeper.Decrypt"
+	if err := e.begin(op); err != nil {
+		return nil, err
+	}
+	defer e.inflight.Done()
+	return e.decrypt(ctx, op, ciphertext, associatedData)
+}
+
+func (e *Envelope) decrypt(ctx context.Context, op string, ciphertext, associatedData []byte) ([]byte, error) {
+	p, err := parse(ciphertext)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := e.dataKeyForDecrypt(ctx, op, p)
+	if err != nil {
+		return nil, err
+	}
+	ad := make([]byte, 0, len(p.aadPrefix)+len(associatedData))
+	ad = append(append(ad, p.aadPrefix...), associatedData...)
+	pt, err := dk.aead.Decrypt(p.payload, ad)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, ErrAuthentication)
+	}
+	if pt == nil {
+		pt = []byte{}
+	}
+	return pt, nil
+}
+
+// Rewrap re-encrypts ciphertext under the primary KEK and the current data
+// key, without returning the plaintext. A ciphertext already under the
+// primary KEK in the current format is authenticated and returned as is,
+// with changed == false. Rotating only the data key does not make old
+// ciphertexts stale: their data keys stay wrapped by the primary KEK.
+func (e *Envelope) Rewrap(ctx context.Context, ciphertext, associatedData []byte) ([]byte, bool, error) {
+	const op = "keeper.Rewrap"
+	if err := e.begin(op); err != nil {
+		return nil, false, err
+	}
+	defer e.inflight.Done()
+	pt, err := e.decrypt(ctx, op, ciphertext, associatedData)
+	if err != nil {
+		return nil, false, err
+	}
+	defer clear(pt)
+	if h, _ := ParseHeader(ciphertext); !e.needsRewrap(h) {
+		return ciphertext, false, nil
+	}
+	dk, err := e.dataKeyForEncrypt(ctx, op)
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := seal(op, dk, pt, associatedData)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+// NeedsRewrap reports whether a ciphertext with header h would be changed
+// by Rewrap: it is in an older format or under a KEK other than the
+// primary. Callers scanning a store use it to skip current ciphertexts
+// without a decryption.
+func (e *Envelope) NeedsRewrap(h Header) bool { return e.needsRewrap(h) }
+
+func (e *Envelope) needsRewrap(h Header) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return h.Version != FormatVersion || h.KEKID != e.primary
+}
+
+// dataKeyForEncrypt returns the current data key, counting one use, after
+// rotating it if needed.
+func (e *Envelope) dataKeyForEncrypt(ctx context.Context, op string) (*dataKey, error) {
+	primary := e.Primary()
+	if cur := e.current.Load(); cur != nil && cur.dk.kekID == primary && e.fresh(cur) {
+		if cur.uses.Add(1) <= e.maxUses {
+			return cur.dk, nil
+		}
+	}
+	return e.rotate(ctx, op, false)
+}
+
+func (e *Envelope) fresh(cur *currentKey) bool {
+	return e.maxAge < 0 || e.now().Sub(cur.dk.created) < e.maxAge
+}
+
+// rotate makes a new current data key unless another caller just did (or
+// force is set), and returns the current key with one use counted.
+func (e *Envelope) rotate(ctx context.Context, op string, force bool) (*dataKey, error) {
+	e.rotateMu.Lock()
+	defer e.rotateMu.Unlock()
+	primary := e.Primary()
+	cur := e.current.Load()
+	usable := cur != nil && cur.dk.kekID == primary
+	if usable && !force && e.fresh(cur) && cur.uses.Add(1) <= e.maxUses {
+		return cur.dk, nil
+	}
+	dk, err := e.newDataKey(ctx, op, primary)
+	if err != nil {
+		// Outage: an expired key may keep encrypting within its use limit.
+		if usable && !force && isUnavailable(err) && cur.uses.Add(1) <= e.maxUses {
+			return cur.dk, nil
+		}
+		return nil, err
+	}
+	next := &currentKey{dk: dk}
+	next.uses.Store(1)
+	e.current.Store(next)
+	return dk, nil
+}
+
+// RotateDataKey makes a new data key now (one KEK call); values encrypted
+// from now on use it. Old data keys keep decrypting.
+func (e *Envelope) RotateDataKey(ctx context.Context) error {
+	const op = "keeper.RotateDataKey"
+	if err := e.begin(op); err != nil {
+		return err
+	}
+	defer e.inflight.Done()
+	_, err := e.rotate(ctx, op, true)
+	if err == nil {
+		// The forced key counted a use it did not make.
+		if cur := e.current.Load(); cur != nil {
+			cur.uses.Add(^uint64(0))
+		}
+	}
+	return err
+}
+
+func (e *Envelope) kek(id string) (*openedKEK, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	k, ok := e.keks[id]
+	return k, ok
+}
+
+// newDataKey makes a random data key and wraps it with KEK kekID.
+func (e *Envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, error) {
+	k, ok := e.kek(kekID)
+	if !ok {
+		return nil, errcode.New(errcode.FailedPrecondition, op, fmt.Sprintf("primary KEK %q is not open", kekID))
+	}
+	var id [dataKeyIDLen]byte
+	key := make([]byte, dataKeyLen)
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, errcode.Wrap(errcode.Internal, op, err)
+	}
+	if _, err := rand.Read(key); err != nil {
+		return nil, errcode.Wrap(errcode.Internal, op, err)
+	}
+	rec := marshalRecord(id, key)
+	defer clear(rec)
+	defer clear(key)
+	e.wraps.Add(1)
+	wrapped, err := k.keeper.Encrypt(ctx, rec)
+	if err != nil {
+		return nil, kekError(ctx, op, kekID, false, err)
+	}
+	if len(wrapped) == 0 || len(wrapped) > maxWrappedKeyLen {
+		return nil, errcode.New(errcode.Internal, op, fmt.Sprintf("KEK %q returned a wrapped key of %d bytes, want 1 to %d", kekID, len(wrapped), maxWrappedKeyLen))
+	}
+	a, err := newAEAD(key)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.Internal, op, err)
+	}
+	now := e.now()
+	dk := &dataKey{id: id, kekID: kekID, aead: a, created: now}
+	dk.header, dk.aadLen = appendHeader(nil, kekID, id, wrapped)
+	e.dataKeys.Add(1)
+	// Values encrypted with this key decrypt warm in this process.
+	e.cache.put(string(dk.header[1:]), dk, now)
+	return dk, nil
+}
+
+// dataKeyForDecrypt finds the data key of p in the cache or unwraps it.
+func (e *Envelope) dataKeyForDecrypt(ctx context.Context, op string, p *parsed) (*dataKey, error) {
+	dk, state := e.cache.get(p.cacheKey, e.now())
+	if state == cacheFresh {
+		e.hits.Add(1)
+		return dk, nil
+	}
+	e.misses.Add(1)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	fetched, err := e.cache.load(ctx, p.cacheKey, func(ctx context.Context) (*dataKey, error) {
+		return e.unwrap(ctx, op, p)
+	})
+	if err != nil {
+		if state == cacheStale && isUnavailable(err) {
+			e.stale.Add(1)
+			return dk, nil
+		}
+		return nil, err
+	}
+	return fetched, nil
+}
+
+// unwrap asks the KEK the header names for the data key and caches it.
+func (e *Envelope) unwrap(ctx context.Context, op string, p *parsed) (*dataKey, error) {
+	k, ok := e.kek(p.kekID)
+	if !ok {
+		return nil, fmt.Errorf("%s: KEK %q: %w", op, p.kekID, ErrUnknownKEK)
+	}
+	e.unwraps.Add(1)
+	rec, err := k.keeper.Decrypt(ctx, p.wrapped)
+	if err != nil {
+		return nil, kekError(ctx, op, p.kekID, true, err)
+	}
+	defer clear(rec)
+	key, ok := parseRecord(rec, p.dataKeyID)
+	if !ok {
+		return nil, fmt.Errorf("%s: KEK %q unwrapped a data key that does not match the header: %w", op, p.kekID, ErrAuthentication)
+	}
+	a, err := newAEAD(key)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.Internal, op, err)
+	}
+	now := e.now()
+	dk := &dataKey{id: p.dataKeyID, kekID: p.kekID, aead: a, created: now}
+	// Re-encode rather than alias the caller's ciphertext.
+	dk.header, dk.aadLen = appendHeader(nil, p.kekID, p.dataKeyID, p.wrapped)
+	// A concurrent RemoveKEK may have run since the lookup: only cache keys
+	// of KEKs still held.
+	if _, still := e.kek(p.kekID); still {
+		e.cache.put(string(dk.header[1:]), dk, now)
+	}
+	return dk, nil
+}
+
+func newAEAD(key []byte) (tink.AEAD, error) {
+	params, err := aesgcm.NewParameters(aesgcm.ParametersOpts{
+		KeySizeInBytes: dataKeyLen, IVSizeInBytes: gcmNonceLen, TagSizeInBytes: gcmTagLen,
+		Variant: aesgcm.VariantNoPrefix,
+	})
+	if err != nil {
+		return nil, err
+	}
+	k, err := aesgcm.NewKey(secretdata.NewBytesFromData(key, insecuresecretdataaccess.Token{}), 0, params)
+	if err != nil {
+		return nil, err
+	}
+	return aesgcm.NewAEAD(k)
+}
+
+// Primary returns the id of the primary KEK.
+func (e *Envelope) Primary() string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.primary
+}
+
+// KEKIDs returns the ids of the KEKs held, sorted.
+func (e *Envelope) KEKIDs() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ids := make([]string, 0, len(e.keks))
+	for id := range e.keks {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Stats returns counters of the Envelope's work.
+func (e *Envelope) Stats() Stats {
+	return Stats{
+		Wraps: e.wraps.Load(), Unwraps: e.unwraps.Load(),
+		CacheHits: e.hits.Load(), CacheMisses: e.misses.Load(), StaleHits: e.stale.Load(),
+		DataKeys: e.dataKeys.Load(), CachedDataKeys: e.cache.len(),
+	}
+}

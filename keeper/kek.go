@@ -1,0 +1,194 @@
+package keeper
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"gocloud.dev/gcerrors"
+	"gocloud.dev/secrets"
+	_ "gocloud.dev/secrets/localsecrets" // base64key://, the embedded default
+)
+
+// KEK is a key-encryption key: a gocloud secrets keeper that wraps data
+// keys, named by a non-secret id that every ciphertext it protects carries.
+//
+// Give either URL or Keeper. KEK prints its id and a redacted URL under
+// every fmt verb, never the URL itself.
+type KEK struct {
+	// ID names the key in ciphertexts: 1 to MaxKEKIDLen letters, digits,
+	// '-', '_', '.' or ':'. It must stay the same for as long as data under
+	// the key exists. Empty means an id derived from URL (see DefaultKEKID);
+	// it is required with Keeper.
+	ID string
+	// URL is a gocloud secrets URL: base64key:// (always available),
+	// awskms://, gcpkms://, azurekeyvault:// or hashivault:// when the
+	// program imports that driver. A base64key:// URL is key material;
+	// keep it out of logs. The Envelope opens it and closes it on Close.
+	URL string
+	// Keeper is an already opened keeper, used instead of URL. The Envelope
+	// does not close it.
+	Keeper *secrets.Keeper
+}
+
+// String returns the id and the redacted URL.
+func (k KEK) String() string {
+	if k.URL != "" {
+		return fmt.Sprintf("KEK{ID:%q URL:%q}", k.ID, RedactURL(k.URL))
+	}
+	return fmt.Sprintf("KEK{ID:%q}", k.ID)
+}
+
+// GoString is String, so %#v redacts too.
+func (k KEK) GoString() string { return k.String() }
+
+// Format makes every verb (%v %+v %s %q %x...) print String.
+func (k KEK) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
+
+// NewLocalKEKURL returns a fresh random base64key:// URL: a local
+// key-encryption key for embedded use and tests. The URL is the key: store it
+// like a password (a file readable only by the service, a secret of the
+// platform), never in the same place as the ciphertexts it protects.
+func NewLocalKEKURL() (string, error) {
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		return "", errcode.Wrap(errcode.Internal, "keeper.NewLocalKEKURL", err)
+	}
+	return "base64key://" + base64.URLEncoding.EncodeToString(k[:]), nil
+}
+
+// DefaultKEKID returns the id used for a KEK given without one: "kek-"
+// followed by 16 hex digits of a SHA-256 of the URL. The digest reveals
+// nothing usable about the key, and the same URL always gets the same id.
+func DefaultKEKID(kekURL string) string {
+	sum := sha256.Sum256([]byte("strongbox keeper KEK id v1\x00" + kekURL))
+	return "kek-" + hex.EncodeToString(sum[:8])
+}
+
+// RedactURL returns kekURL fit for logs and errors: scheme, host and path,
+// without user info or query, and with the host of a base64key:// URL (the
+// key itself) replaced by [REDACTED].
+func RedactURL(kekURL string) string {
+	u, err := url.Parse(kekURL)
+	if err != nil || u.Scheme == "" {
+		return "[REDACTED]"
+	}
+	var b strings.Builder
+	b.WriteString(u.Scheme)
+	b.WriteString("://")
+	switch {
+	case strings.EqualFold(u.Scheme, "base64key"):
+		if u.Host != "" || u.Opaque != "" || u.Path != "" {
+			b.WriteString("[REDACTED]")
+		}
+		return b.String()
+	case u.Opaque != "":
+		b.WriteString("[REDACTED]")
+		return b.String()
+	}
+	b.WriteString(u.Host)
+	b.WriteString(u.EscapedPath())
+	if u.RawQuery != "" || u.User != nil {
+		b.WriteString("?[REDACTED]")
+	}
+	return b.String()
+}
+
+// scrub removes every part of kekURL that could be secret from msg.
+func scrub(msg, kekURL string) string {
+	parts := []string{kekURL}
+	if u, err := url.Parse(kekURL); err == nil {
+		parts = append(parts, u.String(), u.Host, u.Opaque, u.RawQuery, u.Path)
+		if u.User != nil {
+			parts = append(parts, u.User.String())
+		}
+		for _, vs := range u.Query() {
+			parts = append(parts, vs...)
+		}
+	}
+	for _, p := range parts {
+		if len(p) >= 4 {
+			msg = strings.ReplaceAll(msg, p, "[REDACTED]")
+		}
+	}
+	return msg
+}
+
+// openedKEK is a KEK in use.
+type openedKEK struct {
+	id     string
+	keeper *secrets.Keeper
+	owned  bool
+}
+
+func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
+	id := k.ID
+	switch {
+	case k.URL != "" && k.Keeper != nil:
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK %q: set URL or Keeper, not both", id))
+	case k.URL == "" && k.Keeper == nil:
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK %q: URL or Keeper is required", id))
+	case id == "" && k.Keeper != nil:
+		return nil, errcode.New(errcode.Invalid, op, "KEK with a Keeper needs an ID")
+	case id == "":
+		id = DefaultKEKID(k.URL)
+	}
+	if !validKEKID([]byte(id)) {
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK id %q: want 1 to %d letters, digits, '-', '_', '.' or ':'", id, MaxKEKIDLen))
+	}
+	if k.Keeper != nil {
+		return &openedKEK{id: id, keeper: k.Keeper}, nil
+	}
+	sk, err := secrets.OpenKeeper(ctx, k.URL)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		// The opener's message may quote the URL, which for base64key is
+		// the key: keep only a scrubbed copy of the text.
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q (%s): %s", id, RedactURL(k.URL), scrub(err.Error(), k.URL)))
+	}
+	return &openedKEK{id: id, keeper: sk, owned: true}, nil
+}
+
+// kekError classifies an error from a key-encryption key call. unwrap says
+// whether the call was an unwrap (Decrypt), where an authentication
+// failure means "wrong key or tampered", i.e. ErrAuthentication.
+func kekError(ctx context.Context, op, kekID string, unwrap bool, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	what := "wrap data key"
+	if unwrap {
+		what = "unwrap data key"
+	}
+	var netErr net.Error
+	switch code := gcerrors.Code(err); {
+	case code == gcerrors.DeadlineExceeded, code == gcerrors.ResourceExhausted,
+		code == gcerrors.Canceled, code == gcerrors.Internal, errors.As(err, &netErr):
+		return errcode.Wrap(errcode.Unavailable, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
+	case code == gcerrors.PermissionDenied:
+		return errcode.Wrap(errcode.PermissionDenied, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
+	case code == gcerrors.NotFound, code == gcerrors.FailedPrecondition, code == gcerrors.Unimplemented:
+		return errcode.Wrap(errcode.FailedPrecondition, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
+	case unwrap:
+		// The driver's message is dropped: it says no more than this.
+		return fmt.Errorf("%s: KEK %q could not unwrap the data key: %w", op, kekID, ErrAuthentication)
+	default:
+		return errcode.Wrap(errcode.Internal, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
+	}
+}
+
+// isUnavailable reports whether err means "try again later": the errors a
+// warm cache may paper over.
+func isUnavailable(err error) bool {
+	return errors.Is(err, errcode.Unavailable)
+}
