@@ -69,11 +69,12 @@ type matcher struct {
 	tinyOn bool
 	maxLen int
 
-	// Filter for "could a pattern start here", used by the Writer to
-	// decide what it must hold back. Conservative: it may say yes wrongly.
+	// Index for "could a pattern start here", used by the Writer to
+	// decide what it must hold back.
 	first      [4]uint64 // first bytes of all patterns
-	shortFirst [4]uint64 // first bytes of patterns shorter than 4
-	four       []uint64  // 2^16-bit hashed set of the first 4 bytes
+	shortFirst [4]uint64 // first bytes of patterns shorter than 4, for scanTiny
+	prefHeads  []uint32  // patterns of 4+ bytes by hash4 of their first 4 bytes
+	prefIDs    []uint32
 }
 
 type patSpec struct {
@@ -86,7 +87,7 @@ func setBit(b []uint64, i uint64)      { b[i>>6] |= 1 << (i & 63) }
 func hasBit(b []uint64, i uint64) bool { return b[i>>6]&(1<<(i&63)) != 0 }
 
 func newMatcher(specs []patSpec) *matcher {
-	m := &matcher{four: make([]uint64, 1<<16/64)}
+	m := &matcher{prefHeads: make([]uint32, 1<<16+1)}
 	total := 0
 	for _, sp := range specs {
 		total += len(sp.s)
@@ -113,7 +114,20 @@ func newMatcher(specs []patSpec) *matcher {
 			setBit(m.shortFirst[:], c)
 		}
 		if len(sp.s) >= 4 {
-			setBit(m.four, hash4(binary.LittleEndian.Uint32([]byte(sp.s[:4]))))
+			m.prefHeads[hash4(binary.LittleEndian.Uint32([]byte(sp.s[:4])))+1]++
+		}
+	}
+	for i := 1; i < len(m.prefHeads); i++ {
+		m.prefHeads[i] += m.prefHeads[i-1]
+	}
+	m.prefIDs = make([]uint32, m.prefHeads[len(m.prefHeads)-1])
+	fill := make([]uint32, 1<<16)
+	copy(fill, m.prefHeads)
+	for id, p := range m.pats {
+		if p.n >= 4 {
+			h := hash4(binary.LittleEndian.Uint32(m.arena[p.off:]))
+			m.prefIDs[fill[h]] = uint32(id)
+			fill[h]++
 		}
 	}
 	if len(long) > 0 {
@@ -269,20 +283,27 @@ func (m *matcher) scanTiny(text []byte, out []match) []match {
 	return out
 }
 
-// couldStart reports whether some pattern could begin at t[0], given that
-// t is all the text seen so far from there: either a pattern is a prefix
-// of t or t is a prefix of a pattern. It may report true wrongly, never
-// false wrongly.
+// couldStart reports whether an occurrence of some pattern could begin at
+// t[0] and end beyond t, given that t is all the text seen so far from
+// there: whether t is a proper prefix of some pattern. For t shorter than
+// 4 bytes it may report true wrongly; otherwise it is exact. (An occurrence
+// wholly inside t is found by find and needs no holding back.)
 func (m *matcher) couldStart(t []byte) bool {
-	if len(t) == 0 {
+	if len(t) == 0 || !hasBit(m.first[:], uint64(t[0])) {
 		return false
 	}
-	c := uint64(t[0])
-	if !hasBit(m.first[:], c) {
-		return false
-	}
-	if hasBit(m.shortFirst[:], c) || len(t) < 4 {
+	if len(t) < 4 {
 		return true
 	}
-	return hasBit(m.four, hash4(binary.LittleEndian.Uint32(t)))
+	if len(t) >= m.maxLen {
+		return false
+	}
+	h := hash4(binary.LittleEndian.Uint32(t))
+	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
+		p := m.pats[id]
+		if int(p.n) > len(t) && string(t) == string(m.arena[p.off:p.off+uint32(len(t))]) {
+			return true
+		}
+	}
+	return false
 }
