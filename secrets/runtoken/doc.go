@@ -1,0 +1,66 @@
+// Package runtoken issues and verifies run tokens: short-lived, signed
+// bearer credentials that let one test run decrypt some secrets of one
+// namespace over the HTTP API (package httpapi), the way k6 Cloud hands a
+// run-scoped token to its url secret source.
+//
+// The service that starts a run issues a token next to its Manager:
+//
+//	iss, _ := runtoken.NewIssuer(runtoken.IssuerOptions{Key: key})
+//	tok, claims, _ := iss.Issue(ctx, runtoken.Grant{Namespace: "team-a",
+//		Subject: "k6-runner", Names: []string{"api-key"}, TTL: time.Hour})
+//
+// and the HTTP handler verifies it on every request with iss.Verifier():
+// signature, expiry and revocation, without a database read. A token acts as
+// claims.Principal(): a service principal whose ID is the run identity
+// (Subject), in the token's namespace, holding only the decrypter role; the
+// handler also refuses names outside claims.Names and every route but
+// decrypt. The secrets must still list the Subject among their decrypters.
+//
+// # Format
+//
+// Version 1 tokens are ASCII, with no ',' '=' or space, so they fit in a k6
+// secret-source spec and an HTTP header unquoted:
+//
+//	sbrt1.<kid>.<payload>.<signature>
+//
+// where:
+//
+//   - "sbrt1." is the format version (strongbox run token 1).
+//   - kid names the signing key: 1 to 64 letters, digits, '-' or '_'.
+//   - payload is base64url without padding (RFC 4648 §5) of a UTF-8 JSON
+//     object with exactly these members:
+//     "jti" token id, 22 base64url characters (16 random bytes);
+//     "ns" namespace; "sub" run identity (a service principal ID);
+//     "names" sorted, unique secret names, 1 to 100 (absent: all names);
+//     "iat", "exp" issue and expiry times in Unix seconds, exp > iat.
+//   - signature is base64url without padding of the signature of the ASCII
+//     bytes "sbrt1.<kid>.<payload>": HMAC-SHA256 (32 bytes) or Ed25519 (64
+//     bytes), whichever algorithm the verifier's key with that kid has. The
+//     token never chooses the algorithm.
+//
+// The signature is checked before the payload is decoded; unknown JSON
+// members, trailing data, non-canonical base64 and tokens over 48 KiB are
+// rejected.
+//
+// # Errors
+//
+// Verify fails with an error matching ErrInvalidToken (code
+// PermissionDenied), more precisely one of ErrMalformed, ErrUnknownKey,
+// ErrSignature, ErrExpired, ErrNotYetValid or ErrRevoked; with code
+// Unavailable when the RevocationSet cannot be read; context errors pass
+// through. NewIssuer, NewVerifier and Issue fail with code Invalid. No
+// error contains a token or key material.
+//
+// # Security
+//
+// Tokens are bearer credentials: whoever holds one may use it until it
+// expires or is revoked, so keep them short-lived (default one hour, at
+// most MaxTTL, default 24 hours) and out of logs. HMAC keys need 32 random
+// bytes and are shared by issuer and verifiers; with Ed25519 the verifiers
+// hold only the public key (Key.Public). Key, like secrets.Value, prints
+// only its id and algorithm. Revocation is a set of token ids consulted on
+// every Verify (MemoryRevocations per process, or a shared RevocationSet);
+// an id is kept until its token expires. Rotate keys by issuing with a new
+// Key and keeping the old one in IssuerOptions.OldKeys (or
+// VerifierOptions.Keys) until its tokens expired.
+package runtoken

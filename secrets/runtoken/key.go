@@ -1,0 +1,138 @@
+package runtoken
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+)
+
+// Algorithms of a Key. The algorithm belongs to the key, never to the
+// token: a verifier uses the algorithm of the key the token's key id names.
+const (
+	AlgHMACSHA256 = "HS256" // HMAC-SHA256 with a shared secret of 32+ bytes
+	AlgEd25519    = "EdDSA" // Ed25519; verifiers may hold only the public key
+)
+
+// MinHMACKeyBytes is the shortest HMAC secret NewHMACKey accepts.
+const MinHMACKeyBytes = 32
+
+// MaxKeyIDLength is the longest key id.
+const MaxKeyIDLength = 64
+
+// Key signs or verifies run tokens. It prints as its id and algorithm only,
+// never its material. Keys are immutable and safe for concurrent use.
+type Key struct {
+	id   string
+	alg  string
+	hmac []byte
+	priv ed25519.PrivateKey
+	pub  ed25519.PublicKey
+}
+
+// NewHMACKey returns an HMAC-SHA256 key that both signs and verifies. The
+// secret must have at least 32 bytes; it is copied.
+func NewHMACKey(id string, secret []byte) (*Key, error) {
+	const op = "runtoken.NewHMACKey"
+	if err := checkKeyID(op, id); err != nil {
+		return nil, err
+	}
+	if len(secret) < MinHMACKeyBytes {
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("HMAC secret has %d bytes; at least %d are required", len(secret), MinHMACKeyBytes))
+	}
+	return &Key{id: id, alg: AlgHMACSHA256, hmac: append([]byte(nil), secret...)}, nil
+}
+
+// GenerateHMACKey returns an HMAC-SHA256 key with a fresh random 32-byte
+// secret, for a single process that both issues and verifies.
+func GenerateHMACKey(id string) (*Key, error) {
+	var b [MinHMACKeyBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, errcode.Wrap(errcode.Internal, "runtoken.GenerateHMACKey", err)
+	}
+	return NewHMACKey(id, b[:])
+}
+
+// NewEd25519Key returns an Ed25519 key that signs and verifies.
+func NewEd25519Key(id string, priv ed25519.PrivateKey) (*Key, error) {
+	const op = "runtoken.NewEd25519Key"
+	if err := checkKeyID(op, id); err != nil {
+		return nil, err
+	}
+	if len(priv) != ed25519.PrivateKeySize {
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("Ed25519 private key has %d bytes; want %d", len(priv), ed25519.PrivateKeySize))
+	}
+	priv = append(ed25519.PrivateKey(nil), priv...)
+	return &Key{id: id, alg: AlgEd25519, priv: priv, pub: priv.Public().(ed25519.PublicKey)}, nil
+}
+
+// GenerateEd25519Key returns an Ed25519 key with a fresh key pair.
+func GenerateEd25519Key(id string) (*Key, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.Internal, "runtoken.GenerateEd25519Key", err)
+	}
+	return NewEd25519Key(id, priv)
+}
+
+// NewEd25519PublicKey returns a verify-only Ed25519 key, for servers that
+// check tokens another process issues.
+func NewEd25519PublicKey(id string, pub ed25519.PublicKey) (*Key, error) {
+	const op = "runtoken.NewEd25519PublicKey"
+	if err := checkKeyID(op, id); err != nil {
+		return nil, err
+	}
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("Ed25519 public key has %d bytes; want %d", len(pub), ed25519.PublicKeySize))
+	}
+	return &Key{id: id, alg: AlgEd25519, pub: append(ed25519.PublicKey(nil), pub...)}, nil
+}
+
+// ID returns the key id that tokens signed with the key carry.
+func (k *Key) ID() string { return k.id }
+
+// Algorithm returns AlgHMACSHA256 or AlgEd25519.
+func (k *Key) Algorithm() string { return k.alg }
+
+// CanSign reports whether the key holds signing material.
+func (k *Key) CanSign() bool { return k.hmac != nil || k.priv != nil }
+
+// Public returns the verify-only half of an Ed25519 key, safe to hand to
+// other servers. An HMAC key has no public half: Public returns nil.
+func (k *Key) Public() *Key {
+	if k.alg != AlgEd25519 {
+		return nil
+	}
+	return &Key{id: k.id, alg: k.alg, pub: k.pub}
+}
+
+// String describes the key without its material.
+func (k *Key) String() string {
+	if k == nil {
+		return "runtoken.Key(nil)"
+	}
+	return "runtoken.Key(" + k.id + ", " + k.alg + ")"
+}
+
+// GoString is String, so %#v never prints key material.
+func (k *Key) GoString() string { return k.String() }
+
+// Format prints String for every verb.
+func (k *Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+
+func checkKeyID(op, id string) error {
+	if id == "" || len(id) > MaxKeyIDLength {
+		return errcode.New(errcode.Invalid, op, fmt.Sprintf("key id must have 1 to %d characters", MaxKeyIDLength))
+	}
+	for i := 0; i < len(id); i++ {
+		if !isIDByte(id[i]) {
+			return errcode.New(errcode.Invalid, op, "key id may hold only letters, digits, '-' and '_'")
+		}
+	}
+	return nil
+}
+
+func isIDByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}

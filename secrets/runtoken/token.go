@@ -1,0 +1,343 @@
+package runtoken
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/rbac"
+	"github.com/strongbox-go/strongbox/secrets"
+)
+
+// Prefix starts every version-1 token; it also tells a run token apart
+// from other bearer tokens.
+const Prefix = "sbrt1."
+
+// MaxTokenLength is the longest token Verify reads; longer input is
+// rejected before any decoding.
+const MaxTokenLength = 48 << 10
+
+// MaxNames is the most secret names one token may list.
+const MaxNames = secrets.MaxRevealNames
+
+// Errors of Verify. Each matches ErrInvalidToken with errors.Is; callers
+// that only need "accept or not" test that. ErrInvalidToken has code
+// PermissionDenied (errors.Is(err, secrets.ErrPermissionDenied) holds).
+// A failure to consult the revocation set is not one of them: it has code
+// Unavailable, and the token is refused.
+var (
+	ErrInvalidToken = errcode.New(errcode.PermissionDenied, "", "invalid run token")
+	ErrMalformed    = fmt.Errorf("%w: malformed", ErrInvalidToken)
+	ErrUnknownKey   = fmt.Errorf("%w: signed with an unknown key", ErrInvalidToken)
+	ErrSignature    = fmt.Errorf("%w: bad signature", ErrInvalidToken)
+	ErrExpired      = fmt.Errorf("%w: expired", ErrInvalidToken)
+	ErrNotYetValid  = fmt.Errorf("%w: issued in the future", ErrInvalidToken)
+	ErrRevoked      = fmt.Errorf("%w: revoked", ErrInvalidToken)
+)
+
+// Claims is what a token grants: decrypting, in one namespace, the secrets
+// named in Names (all of them when Names is nil), as the service identity
+// Subject, until Expiry.
+type Claims struct {
+	// ID is the token's random id (22 base64url characters). It is not
+	// secret: audits may record it and Revoke takes it.
+	ID string
+	// KeyID names the key that signed the token.
+	KeyID     string
+	Namespace string
+	// Subject is the run identity: the service principal's ID, which
+	// secrets list in their decrypters.
+	Subject string
+	// Names are the secrets the token may decrypt, sorted; nil means every
+	// secret of the namespace.
+	Names    []string
+	IssuedAt time.Time
+	Expiry   time.Time
+}
+
+// AllowsName reports whether the token may decrypt the named secret.
+func (c Claims) AllowsName(name string) bool {
+	if c.Names == nil {
+		return true
+	}
+	_, found := slices.BinarySearch(c.Names, name)
+	return found
+}
+
+// Principal returns the principal the token acts as: a service named
+// Subject in Namespace holding only the decrypter role.
+func (c Claims) Principal() rbac.Principal {
+	return rbac.Principal{Kind: rbac.KindService, ID: c.Subject, Namespace: c.Namespace, Roles: []rbac.Role{rbac.RoleDecrypter}}
+}
+
+// payload is the JSON form of the claims inside a token.
+type payload struct {
+	ID        string   `json:"jti"`
+	Namespace string   `json:"ns"`
+	Subject   string   `json:"sub"`
+	Names     []string `json:"names,omitempty"`
+	IssuedAt  int64    `json:"iat"`
+	Expiry    int64    `json:"exp"`
+}
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// sign returns the signature of input under k.
+func (k *Key) sign(input []byte) []byte {
+	if k.hmac != nil {
+		m := hmac.New(sha256.New, k.hmac)
+		m.Write(input)
+		return m.Sum(nil)
+	}
+	return ed25519.Sign(k.priv, input)
+}
+
+// verify checks sig over input under k, in constant time for HMAC.
+func (k *Key) verify(input, sig []byte) bool {
+	switch k.alg {
+	case AlgHMACSHA256:
+		if k.hmac == nil {
+			return false
+		}
+		return hmac.Equal(k.sign(input), sig)
+	case AlgEd25519:
+		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.pub, input, sig)
+	}
+	return false
+}
+
+// encode makes the token text of c signed by k.
+func encode(k *Key, c Claims) (string, error) {
+	p := payload{ID: c.ID, Namespace: c.Namespace, Subject: c.Subject, Names: c.Names,
+		IssuedAt: c.IssuedAt.Unix(), Expiry: c.Expiry.Unix()}
+	js, err := json.Marshal(p)
+	if err != nil {
+		return "", errcode.Wrap(errcode.Internal, "runtoken.encode", err)
+	}
+	var b strings.Builder
+	b.Grow(len(Prefix) + len(k.id) + 2 + b64.EncodedLen(len(js)) + 90)
+	b.WriteString(Prefix)
+	b.WriteString(k.id)
+	b.WriteByte('.')
+	b.WriteString(b64.EncodeToString(js))
+	sig := k.sign([]byte(b.String()))
+	b.WriteByte('.')
+	b.WriteString(b64.EncodeToString(sig))
+	return b.String(), nil
+}
+
+// Parse checks a token's format and signature against keys (by key id) and
+// returns its claims. It does not check times or revocation; Verifier.Verify
+// does. Errors never contain the token.
+func Parse(token string, keys func(id string) *Key) (Claims, error) {
+	const op = "runtoken.Parse"
+	fail := func(err error) (Claims, error) { return Claims{}, fmt.Errorf("%s: %w", op, err) }
+	if len(token) > MaxTokenLength {
+		return fail(ErrMalformed)
+	}
+	rest, ok := strings.CutPrefix(token, Prefix)
+	if !ok {
+		return fail(ErrMalformed)
+	}
+	kid, rest, ok1 := strings.Cut(rest, ".")
+	body, sigText, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || checkKeyID(op, kid) != nil || body == "" || sigText == "" {
+		return fail(ErrMalformed)
+	}
+	k := keys(kid)
+	if k == nil {
+		return fail(ErrUnknownKey)
+	}
+	sig, err := b64.DecodeString(sigText)
+	if err != nil {
+		return fail(ErrMalformed)
+	}
+	signed := token[:len(token)-len(sigText)-1]
+	if !k.verify([]byte(signed), sig) {
+		return fail(ErrSignature)
+	}
+	// Only signed bytes reach the JSON decoder.
+	js, err := b64.DecodeString(body)
+	if err != nil {
+		return fail(ErrMalformed)
+	}
+	c, err := decodePayload(js)
+	if err != nil {
+		return fail(err)
+	}
+	c.KeyID = kid
+	return c, nil
+}
+
+// decodePayload parses and validates the JSON claims.
+func decodePayload(js []byte) (Claims, error) {
+	d := json.NewDecoder(bytes.NewReader(js))
+	d.DisallowUnknownFields()
+	var p payload
+	if err := d.Decode(&p); err != nil || d.More() {
+		return Claims{}, ErrMalformed
+	}
+	if _, err := d.Token(); err == nil {
+		return Claims{}, ErrMalformed // trailing data
+	}
+	c := Claims{ID: p.ID, Namespace: p.Namespace, Subject: p.Subject, Names: p.Names,
+		IssuedAt: time.Unix(p.IssuedAt, 0).UTC(), Expiry: time.Unix(p.Expiry, 0).UTC()}
+	if err := validate(c); err != nil {
+		return Claims{}, fmt.Errorf("%w: %w", ErrMalformed, withoutCode(err))
+	}
+	return c, nil
+}
+
+// validate checks every field of c; Names must be sorted and unique.
+func validate(c Claims) error {
+	if len(c.ID) != 22 || checkKeyID("", c.ID) != nil {
+		return errcode.New(errcode.Invalid, "", "token id must have 22 base64url characters")
+	}
+	if err := secrets.ValidateNamespace(c.Namespace); err != nil {
+		return err
+	}
+	if err := secrets.ValidateDecrypters([]string{c.Subject}); err != nil {
+		return err
+	}
+	if c.Names != nil && (len(c.Names) == 0 || len(c.Names) > MaxNames) {
+		return errcode.New(errcode.Invalid, "", fmt.Sprintf("a token lists 1 to %d names", MaxNames))
+	}
+	for i, n := range c.Names {
+		if err := secrets.ValidateName(n); err != nil {
+			return err
+		}
+		if i > 0 && c.Names[i-1] >= n {
+			return errcode.New(errcode.Invalid, "", "token names are not sorted and unique")
+		}
+	}
+	if !c.Expiry.After(c.IssuedAt) {
+		return errcode.New(errcode.Invalid, "", "token expires before it is issued")
+	}
+	return nil
+}
+
+func newTokenID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", errcode.Wrap(errcode.Internal, "runtoken.newTokenID", err)
+	}
+	return b64.EncodeToString(b[:]), nil
+}
+
+// VerifierOptions configures a Verifier. Keys is required.
+type VerifierOptions struct {
+	// Keys are the keys tokens may be signed with, by id: the current key
+	// and, during a rotation, the previous ones. Verify-only Ed25519 keys
+	// are enough.
+	Keys []*Key
+	// Revocations is consulted on every Verify; nil means a new
+	// MemoryRevocations local to the Verifier.
+	Revocations RevocationSet
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// Leeway is the clock skew tolerated on IssuedAt (a token issued
+	// slightly in the future is accepted); 0 means 30 seconds. Expiry is
+	// never extended.
+	Leeway time.Duration
+}
+
+// Verifier checks tokens: format, signature, times and revocation. It
+// reads no database: the revocation set is in memory unless the
+// deployment plugs in a shared one. It is safe for concurrent use.
+type Verifier struct {
+	keys   map[string]*Key
+	revs   RevocationSet
+	now    func() time.Time
+	leeway time.Duration
+}
+
+// NewVerifier returns a Verifier. It fails with ErrInvalid (secrets) when
+// no key is given or two keys share an id.
+func NewVerifier(opts VerifierOptions) (*Verifier, error) {
+	const op = "runtoken.NewVerifier"
+	if len(opts.Keys) == 0 {
+		return nil, errcode.New(errcode.Invalid, op, "at least one key is required")
+	}
+	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Now, leeway: opts.Leeway}
+	for _, k := range opts.Keys {
+		if k == nil {
+			return nil, errcode.New(errcode.Invalid, op, "nil key")
+		}
+		if _, dup := v.keys[k.id]; dup {
+			return nil, errcode.New(errcode.Invalid, op, "two keys have id "+k.id)
+		}
+		v.keys[k.id] = k
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.revs == nil {
+		v.revs = NewMemoryRevocations(v.now)
+	}
+	if v.leeway <= 0 {
+		v.leeway = 30 * time.Second
+	}
+	return v, nil
+}
+
+// Verify returns the claims of a valid token. It fails with an error
+// matching ErrInvalidToken (and one of ErrMalformed, ErrUnknownKey,
+// ErrSignature, ErrExpired, ErrNotYetValid, ErrRevoked), or with code
+// Unavailable when the revocation set cannot be read. Errors never
+// contain the token.
+func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
+	const op = "runtoken.Verify"
+	c, err := Parse(token, func(id string) *Key { return v.keys[id] })
+	if err != nil {
+		return Claims{}, err
+	}
+	now := v.now()
+	switch {
+	case !now.Before(c.Expiry):
+		return Claims{}, fmt.Errorf("%s: %w", op, ErrExpired)
+	case c.IssuedAt.After(now.Add(v.leeway)):
+		return Claims{}, fmt.Errorf("%s: %w", op, ErrNotYetValid)
+	}
+	revoked, err := v.revs.Revoked(ctx, c.ID)
+	if err != nil {
+		if errcode.IsContext(err) {
+			return Claims{}, err
+		}
+		return Claims{}, errcode.Wrap(errcode.Unavailable, op, err)
+	}
+	if revoked {
+		return Claims{}, fmt.Errorf("%s: %w", op, ErrRevoked)
+	}
+	return c, nil
+}
+
+// Revoke makes the token with the given id fail verification from now on,
+// until expiry (after which it fails anyway). Pass the token's Expiry, or
+// any later time when only the id is known.
+func (v *Verifier) Revoke(ctx context.Context, id string, expiry time.Time) error {
+	if err := v.revs.Revoke(ctx, id, expiry); err != nil {
+		if errcode.IsContext(err) {
+			return err
+		}
+		return errcode.Wrap(errcode.Of(err), "runtoken.Revoke", err)
+	}
+	return nil
+}
+
+// withoutCode keeps the message of a validation error but not its code, so
+// that a malformed token matches only PermissionDenied.
+func withoutCode(err error) error { return plainError(err.Error()) }
+
+type plainError string
+
+func (e plainError) Error() string { return string(e) }
