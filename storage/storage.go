@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -18,6 +19,12 @@ var (
 	ErrConflict      error = errcode.Conflict
 	ErrUnavailable   error = errcode.Unavailable
 	ErrInternal      error = errcode.Internal
+	// ErrFailedPrecondition is the code of calls on a closed store and of
+	// opening a database that is not a strongbox database.
+	ErrFailedPrecondition error = errcode.FailedPrecondition
+	// ErrClosed matches every call made after Close; stores wrap it in an
+	// error with the code ErrFailedPrecondition.
+	ErrClosed = errors.New("store is closed")
 )
 
 // Metadata is everything about a secret except its value. It is stored in

@@ -1,0 +1,64 @@
+// Package docstorage is a strongbox storage backend over gocloud.dev
+// docstore collections: in memory (memdocstore), DynamoDB, Firestore,
+// MongoDB, or any other docstore driver linked into the program.
+//
+// Metadata and ciphertexts live in two collections, which may be in
+// different services or accounts:
+//
+//	s, err := docstorage.Open(ctx,
+//		"dynamodb://strongbox-metadata?partition_key=id",
+//		"dynamodb://strongbox-ciphertexts?partition_key=id")
+//
+// Importing the package registers two strongbox store URL schemes with
+// storage.OpenStore:
+//
+//	mem://                  a new private in-memory store (NewInMemory); needs
+//	                        nothing, keeps nothing: for the quickstart and tests
+//	docstore://?metadata=<escaped collection URL>&ciphertexts=<escaped collection URL>
+//
+// memdocstore is not durable (its file option writes only on Close and
+// restarts its revision counter); use storage/sqlstorage or a cloud
+// docstore for data that must survive a restart.
+//
+// # Format
+//
+// Both collections use the key field "id": for metadata the query-escaped
+// namespace and name joined by ':', for ciphertexts namespace, name and
+// value ID joined the same way. Other fields: ns, name, description,
+// labels, decrypters, version, value_id, revoked, revision, create_time,
+// update_time, created_by, updated_by, deleted (metadata); ns, name,
+// value_id, version, data, create_time (ciphertexts); and gocloud's
+// revision field, which must keep its default name, DocstoreRevision.
+//
+// Listing queries filter on ns and order by name (metadata) or id
+// (ciphertexts): DynamoDB needs a global secondary index with partition key
+// ns and sort key name on the metadata table, and one with partition key
+// ns and sort key id on the ciphertext table; Firestore needs the
+// matching composite indexes. Label filters are applied in memory with
+// storage.MatchLabels while paging by name, so a selective filter reads
+// more documents than it returns.
+//
+// # Revisions
+//
+// strongbox's Revision is an ordinary field; the compare-and-swap uses
+// gocloud's revision: an update reads the document, checks Revision, and
+// replaces it under the DocstoreRevision it read, so a concurrent writer
+// makes it fail with storage.ErrConflict. A delete first marks the document
+// deleted under its revision (exactly one racing delete wins on every
+// driver), then removes it; a mark left by a crash reads as absent and is
+// removed by the next create of the name.
+//
+// # Errors
+//
+// gocloud codes map to strongbox codes: NotFound, AlreadyExists,
+// FailedPrecondition (a revision mismatch) to ErrConflict, InvalidArgument
+// to ErrInvalid, DeadlineExceeded and ResourceExhausted to ErrUnavailable,
+// anything else to ErrInternal. Context errors pass through unchanged.
+// Open's errors never repeat the collection URLs.
+//
+// # Security
+//
+// The store never sees plaintext: it receives ciphertexts from the secrets
+// package and returns them unchanged. Errors never contain ciphertext
+// bytes.
+package docstorage

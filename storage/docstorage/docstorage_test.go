@@ -1,0 +1,155 @@
+package docstorage_test
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"gocloud.dev/docstore"
+
+	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/docstorage"
+	"github.com/strongbox-go/strongbox/storage/storagetest"
+)
+
+func TestConformance(t *testing.T) {
+	storagetest.RunConformance(t, func(t *testing.T) storage.Store {
+		return docstorage.NewInMemory()
+	})
+}
+
+// TestConformanceSharedCollections runs the suite with every subtest's
+// Store over the same two collections, opened from URLs, as a deployment
+// with one database would.
+func TestConformanceSharedCollections(t *testing.T) {
+	ctx := context.Background()
+	meta, err := docstore.OpenCollection(ctx, "mem://sbconf-meta/id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	ct, err := docstore.OpenCollection(ctx, "mem://sbconf-ct/id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ct.Close()
+	storagetest.RunConformance(t, func(t *testing.T) storage.Store {
+		s, err := docstorage.OpenCollections(meta, ct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+	// The Stores did not close the collections they do not own.
+	if err := meta.Query().Get(ctx).Next(ctx, map[string]any{}); err != nil {
+		t.Errorf("shared collection after the suite: %v", err)
+	}
+}
+
+func TestOpenOwnsCollections(t *testing.T) {
+	ctx := context.Background()
+	s, err := docstorage.Open(ctx, "mem://sbown-meta/id", "mem://sbown-ct/id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateMetadata(ctx, &storage.Metadata{Namespace: "ns", Name: "n"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	// Closing released the URL-opened collection: reopening starts empty.
+	s2, err := docstorage.Open(ctx, "mem://sbown-meta/id", "mem://sbown-ct/id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, err := s2.GetMetadata(ctx, "ns", "n"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("GetMetadata after reopen = %v, want ErrNotFound", err)
+	}
+}
+
+func TestOpenCollectionsInvalid(t *testing.T) {
+	c := docstorage.NewInMemory()
+	defer c.Close()
+	if _, err := docstorage.OpenCollections(nil, nil); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("OpenCollections(nil, nil) = %v, want ErrInvalid", err)
+	}
+	if _, err := docstorage.Open(context.Background(), "", "mem://x/id"); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("Open with an empty URL = %v, want ErrInvalid", err)
+	}
+}
+
+func TestOpenStoreURLs(t *testing.T) {
+	ctx := context.Background()
+	good := []string{
+		"mem://",
+		"MEM://",
+		"docstore://?metadata=" + url.QueryEscape("mem://sburl-meta/id") + "&ciphertexts=" + url.QueryEscape("mem://sburl-ct/id"),
+	}
+	for _, u := range good {
+		t.Run(u, func(t *testing.T) {
+			s, err := storage.OpenStore(ctx, u)
+			if err != nil {
+				t.Fatalf("OpenStore(%q): %v", u, err)
+			}
+			defer s.Close()
+			m, err := s.CreateMetadata(ctx, &storage.Metadata{Namespace: "ns", Name: "n"})
+			if err != nil || m.Revision != 1 {
+				t.Fatalf("CreateMetadata = %v, %v", m, err)
+			}
+		})
+	}
+	bad := []struct{ url, msg string }{
+		{"mem://host", "takes no host"},
+		{"mem://?x=1", "takes no host"},
+		{"docstore://?metadata=" + url.QueryEscape("mem://sburl-m2/id"), "exactly one"},
+		{"docstore://?metadata=a&ciphertexts=b&extra=1", "unknown docstore:// parameter extra"},
+		{"docstore://?metadata=" + url.QueryEscape("nosuch://x/id") + "&ciphertexts=" + url.QueryEscape("mem://sburl-c3/id"), "cannot open the metadata collection"},
+		{"docstore://?metadata=" + url.QueryEscape("mem://same/id") + "&ciphertexts=" + url.QueryEscape("mem://same/id"), "separate collections"},
+		{"unknown://x", `no store registered for URL scheme "unknown"`},
+		{"://nope", "malformed store URL"},
+		{"no-scheme", "no scheme"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.url, func(t *testing.T) {
+			s, err := storage.OpenStore(ctx, tc.url)
+			if err == nil {
+				s.Close()
+				t.Fatalf("OpenStore(%q) succeeded, want an error", tc.url)
+			}
+			if !errors.Is(err, storage.ErrInvalid) {
+				t.Errorf("OpenStore(%q) = %v, want ErrInvalid", tc.url, err)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("OpenStore(%q) = %q, want it to mention %q", tc.url, err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestOpenStoreErrorHidesURL(t *testing.T) {
+	// A password in a URL never reaches an error message.
+	u := "docstore://?metadata=" + url.QueryEscape("nosuch://user:hunter2@x/id") + "&ciphertexts=" + url.QueryEscape("mem://sburl-c4/id")
+	_, err := storage.OpenStore(context.Background(), u)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("OpenStore error = %v; want an error without the password", err)
+	}
+	_, err = storage.OpenStore(context.Background(), "://user:hunter2@x")
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("OpenStore error = %v; want an error without the password", err)
+	}
+}
+
+func TestSchemesRegistered(t *testing.T) {
+	for _, s := range []string{docstorage.Scheme, docstorage.MemScheme} {
+		if !storage.DefaultURLMux().ValidStoreScheme(s) {
+			t.Errorf("scheme %q not registered", s)
+		}
+	}
+}

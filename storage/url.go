@@ -1,0 +1,130 @@
+package storage
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+)
+
+// URLOpener opens a Store from a URL. Backends implement it and register
+// it for their scheme with Register, usually in an init function, the way
+// gocloud.dev drivers do.
+type URLOpener interface {
+	OpenStoreURL(ctx context.Context, u *url.URL) (Store, error)
+}
+
+// URLMux maps URL schemes to URLOpeners. The zero value is an empty mux,
+// ready to use. Most programs use the default mux through Register and
+// OpenStore.
+type URLMux struct {
+	mu      sync.RWMutex
+	openers map[string]URLOpener
+}
+
+var schemeRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
+
+// RegisterStore registers opener for scheme (lower case, e.g. "sqlite").
+// It panics if scheme is malformed or already registered, like
+// gocloud.dev's muxes.
+func (m *URLMux) RegisterStore(scheme string, opener URLOpener) {
+	if !schemeRE.MatchString(scheme) {
+		panic("storage: invalid URL scheme " + scheme)
+	}
+	if opener == nil {
+		panic("storage: nil URLOpener for scheme " + scheme)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, dup := m.openers[scheme]; dup {
+		panic("storage: URL scheme " + scheme + " registered twice")
+	}
+	if m.openers == nil {
+		m.openers = map[string]URLOpener{}
+	}
+	m.openers[scheme] = opener
+}
+
+// Schemes returns the registered schemes, sorted.
+func (m *URLMux) Schemes() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s := make([]string, 0, len(m.openers))
+	for k := range m.openers {
+		s = append(s, k)
+	}
+	slices.Sort(s)
+	return s
+}
+
+// ValidStoreScheme reports whether scheme has a registered opener.
+func (m *URLMux) ValidStoreScheme(scheme string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, ok := m.openers[scheme]
+	return ok
+}
+
+// OpenStore parses urlstr and opens the Store its scheme names. Errors
+// never repeat the URL, which may hold a password.
+func (m *URLMux) OpenStore(ctx context.Context, urlstr string) (Store, error) {
+	const op = "storage.OpenStore"
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		// url.Error repeats the URL; report only the kind of problem.
+		return nil, errcode.New(errcode.Invalid, op, "malformed store URL")
+	}
+	return m.openStoreURL(ctx, op, u)
+}
+
+// OpenStoreURL opens the Store that u's scheme names.
+func (m *URLMux) OpenStoreURL(ctx context.Context, u *url.URL) (Store, error) {
+	return m.openStoreURL(ctx, "storage.OpenStoreURL", u)
+}
+
+func (m *URLMux) openStoreURL(ctx context.Context, op string, u *url.URL) (Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if u == nil || u.Scheme == "" {
+		return nil, errcode.New(errcode.Invalid, op, "store URL has no scheme (want e.g. mem://, sqlite:///path/to/file.db or postgres://...)")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	m.mu.RLock()
+	opener := m.openers[scheme]
+	m.mu.RUnlock()
+	if opener == nil {
+		known := strings.Join(m.Schemes(), ", ")
+		if known == "" {
+			known = "none; import a backend such as storage/docstorage or storage/sqlstorage"
+		}
+		return nil, errcode.New(errcode.Invalid, op, "no store registered for URL scheme "+strconv.Quote(scheme)+
+			" (registered: "+known+"); import the backend package that provides it")
+	}
+	return opener.OpenStoreURL(ctx, u)
+}
+
+var defaultMux = new(URLMux)
+
+// DefaultURLMux returns the URLMux that Register and OpenStore use.
+func DefaultURLMux() *URLMux { return defaultMux }
+
+// Register registers opener for scheme on the default mux. Backends call it
+// from init; it panics if the scheme is malformed or taken.
+func Register(scheme string, opener URLOpener) { defaultMux.RegisterStore(scheme, opener) }
+
+// OpenStore opens a Store from a URL using the default mux. The scheme
+// picks the backend, which must be linked in by importing its package:
+//
+//	mem://                              in memory (storage/docstorage)
+//	docstore://?metadata=...&ciphertexts=...  two gocloud docstore collections
+//	sqlite:///var/lib/app/strongbox.db  SQLite file (storage/sqlstorage)
+//	postgres://user:pass@host/db        PostgreSQL (storage/sqlstorage)
+func OpenStore(ctx context.Context, urlstr string) (Store, error) {
+	return defaultMux.OpenStore(ctx, urlstr)
+}
