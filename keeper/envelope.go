@@ -431,7 +431,7 @@ func (e *Envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, 
 	e.wraps.Add(1)
 	wrapped, err := k.keeper.Encrypt(ctx, rec)
 	if err != nil {
-		return nil, kekError(ctx, op, kekID, false, err)
+		return nil, kekError(ctx, op, k, false, err)
 	}
 	if len(wrapped) == 0 || len(wrapped) > maxWrappedKeyLen {
 		return nil, errcode.New(errcode.Internal, op, fmt.Sprintf("KEK %q returned a wrapped key of %d bytes, want 1 to %d", kekID, len(wrapped), maxWrappedKeyLen))
@@ -482,7 +482,7 @@ func (e *Envelope) unwrap(ctx context.Context, op string, p *parsed) (*dataKey, 
 	e.unwraps.Add(1)
 	rec, err := k.keeper.Decrypt(ctx, p.wrapped)
 	if err != nil {
-		return nil, kekError(ctx, op, p.kekID, true, err)
+		return nil, kekError(ctx, op, k, true, err)
 	}
 	defer clear(rec)
 	key, ok := parseRecord(rec, p.dataKeyID)

@@ -37,6 +37,10 @@ type KEK struct {
 	// Keeper is an already opened keeper, used instead of URL. The Envelope
 	// does not close it.
 	Keeper *secrets.Keeper
+	// Local says Keeper is in memory (e.g. localsecrets.NewKeeper), so an
+	// unclassified error from it means a wrong key, never an outage. Keys
+	// opened from base64key:// URLs are local without saying so.
+	Local bool
 }
 
 // String returns the id and the redacted URL.
@@ -127,6 +131,7 @@ type openedKEK struct {
 	id     string
 	keeper *secrets.Keeper
 	owned  bool
+	local  bool // base64key://: in memory, never unavailable
 }
 
 func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
@@ -145,7 +150,7 @@ func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK id %q: want 1 to %d letters, digits, '-', '_', '.' or ':'", id, MaxKEKIDLen))
 	}
 	if k.Keeper != nil {
-		return &openedKEK{id: id, keeper: k.Keeper}, nil
+		return &openedKEK{id: id, keeper: k.Keeper, local: k.Local}, nil
 	}
 	sk, err := secrets.OpenKeeper(ctx, k.URL)
 	if err != nil {
@@ -156,13 +161,20 @@ func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
 		// the key: keep only a scrubbed copy of the text.
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q (%s): %s", id, RedactURL(k.URL), scrub(err.Error(), k.URL)))
 	}
-	return &openedKEK{id: id, keeper: sk, owned: true}, nil
+	local := strings.HasPrefix(strings.ToLower(k.URL), "base64key:")
+	return &openedKEK{id: id, keeper: sk, owned: true, local: local}, nil
 }
 
-// kekError classifies an error from a key-encryption key call. unwrap says
-// whether the call was an unwrap (Decrypt), where an authentication
-// failure means "wrong key or tampered", i.e. ErrAuthentication.
-func kekError(ctx context.Context, op, kekID string, unwrap bool, err error) error {
+// kekError classifies an error from a call to KEK k. unwrap says whether
+// the call was an unwrap (Decrypt), where an authentication failure means
+// "wrong key or tampered", i.e. ErrAuthentication.
+//
+// gocloud reports a remote key service that cannot be reached (a gRPC
+// Unavailable, a network error) as code Unknown, the same code localsecrets
+// uses for a wrong key. So Unknown counts as Unavailable, retryable, except
+// from a base64key KEK, which lives in memory and cannot be unavailable.
+func kekError(ctx context.Context, op string, k *openedKEK, unwrap bool, err error) error {
+	kekID := k.id
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
@@ -173,7 +185,8 @@ func kekError(ctx context.Context, op, kekID string, unwrap bool, err error) err
 	var netErr net.Error
 	switch code := gcerrors.Code(err); {
 	case code == gcerrors.DeadlineExceeded, code == gcerrors.ResourceExhausted,
-		code == gcerrors.Canceled, code == gcerrors.Internal, errors.As(err, &netErr):
+		code == gcerrors.Canceled, code == gcerrors.Internal, errors.As(err, &netErr),
+		code == gcerrors.Unknown && !k.local:
 		return errcode.Wrap(errcode.Unavailable, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
 	case code == gcerrors.PermissionDenied:
 		return errcode.Wrap(errcode.PermissionDenied, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
