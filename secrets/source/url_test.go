@@ -1,0 +1,500 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/strongbox-go/strongbox/secrets"
+)
+
+// fastConfig is a config whose retries and rate limit do not slow tests.
+func fastConfig(template string) URLConfig {
+	return URLConfig{URLTemplate: template, RetryBackoff: time.Millisecond, Timeout: 2 * time.Second, RequestsPerMinuteLimit: -1}
+}
+
+func noJitter(time.Duration) time.Duration { return 0 }
+
+func TestURLSourceStatuses(t *testing.T) {
+	const secret = "s3cret-value-1"
+	tests := []struct {
+		name      string
+		status    int
+		body      string
+		path      string
+		want      string
+		is        error
+		wantErr   string
+		wantCalls int32
+	}{
+		{name: "200 whole body", status: 200, body: secret, want: secret, wantCalls: 1},
+		{name: "200 path", status: 200, body: `{"data":{"value":"` + secret + `"}}`, path: "data.value", want: secret, wantCalls: 1},
+		{name: "200 path into array", status: 200, body: `{"data":[{"v":"x"},{"v":"` + secret + `"}]}`, path: "data.1.v", want: secret, wantCalls: 1},
+		{name: "path to number", status: 200, body: `{"data":{"value":12345678}}`, path: "data.value", is: secrets.ErrInvalid, wantErr: "resolves to a number, not a string", wantCalls: 1},
+		{name: "path missing", status: 200, body: `{"data":{"other":"` + secret + `"}}`, path: "data.value", is: secrets.ErrInvalid, wantErr: `segment 2 ("value") is not in the response`, wantCalls: 1},
+		{name: "path into string", status: 200, body: `{"data":"` + secret + `"}`, path: "data.value", is: secrets.ErrInvalid, wantErr: `the response has a string there`, wantCalls: 1},
+		{name: "not json", status: 200, body: secret, path: "data", is: secrets.ErrInvalid, wantErr: "not valid JSON", wantCalls: 1},
+		{name: "trailing json", status: 200, body: `{"data":"x"} {"` + secret + `":1}`, path: "data", is: secrets.ErrInvalid, wantErr: "not valid JSON", wantCalls: 1},
+		{name: "at cap", status: 200, body: strings.Repeat("a", MaxBodyBytes), want: strings.Repeat("a", MaxBodyBytes), wantCalls: 1},
+		{name: "over cap", status: 200, body: secret + strings.Repeat("a", MaxBodyBytes), is: secrets.ErrInvalid, wantErr: "response body is over 24576 bytes", wantCalls: 1},
+		{name: "empty body", status: 200, body: "", is: secrets.ErrInvalid, wantErr: "value is empty", wantCalls: 1},
+		{name: "404", status: 404, body: secret, is: secrets.ErrNotFound, wantErr: `secret "api-key" not found`, wantCalls: 1},
+		{name: "401", status: 401, body: secret, is: secrets.ErrPermissionDenied, wantErr: "status 401", wantCalls: 1},
+		{name: "403", status: 403, body: secret, is: secrets.ErrPermissionDenied, wantErr: "status 403", wantCalls: 1},
+		{name: "400 not retried", status: 400, body: secret, is: secrets.ErrInvalid, wantCalls: 1},
+		{name: "204 is not success", status: 204, is: secrets.ErrInternal, wantErr: "unexpected status 204", wantCalls: 1},
+		{name: "500 retried", status: 500, body: secret, is: secrets.ErrUnavailable, wantErr: "status 500 (after 4 attempts)", wantCalls: 4},
+		{name: "503 retried", status: 503, body: secret, is: secrets.ErrUnavailable, wantCalls: 4},
+		{name: "429 retried", status: 429, body: secret, is: secrets.ErrUnavailable, wantCalls: 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			cfg := fastConfig(srv.URL + "/secrets/{key}")
+			cfg.ResponsePath = tt.path
+			s, err := NewURLSource(cfg, URLOptions{Jitter: noJitter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := s.Get(context.Background(), "api-key")
+			if got := calls.Load(); got != tt.wantCalls {
+				t.Errorf("server saw %d requests, want %d", got, tt.wantCalls)
+			}
+			if tt.is != nil {
+				mustNotContain(t, err, secret, srv.URL)
+				if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %v containing %q", err, tt.is, tt.wantErr)
+				}
+				if !v.IsZero() {
+					t.Fatal("a failed Get returned a value")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.DangerouslyExpose() != tt.want {
+				t.Fatalf("Get = %d bytes, want %d", v.Len(), len(tt.want))
+			}
+		})
+	}
+}
+
+func TestURLSourceRetryRecovers(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch calls.Add(1) {
+		case 1:
+			w.WriteHeader(503)
+		case 2:
+			w.WriteHeader(429)
+		case 3:
+			// A network error: the connection closes without a response.
+			hj, _ := w.(http.Hijacker)
+			c, buf, _ := hj.Hijack()
+			_, _ = buf.WriteString("not http\r\n\r\n")
+			_ = buf.Flush()
+			_ = c.Close()
+		default:
+			_, _ = io.WriteString(w, "finally")
+		}
+	}))
+	defer srv.Close()
+	var delays []time.Duration
+	var mu sync.Mutex
+	cfg := fastConfig(srv.URL + "/{key}")
+	s, err := NewURLSource(cfg, URLOptions{Jitter: func(d time.Duration) time.Duration {
+		mu.Lock()
+		delays = append(delays, d)
+		mu.Unlock()
+		return 0
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Get(context.Background(), "k")
+	if err != nil || v.DangerouslyExpose() != "finally" {
+		t.Fatalf("Get = %v, %v", v, err)
+	}
+	// Jitter is asked for half the (doubling) backoff; +1 keeps it positive.
+	want := []time.Duration{time.Millisecond/2 + 1, time.Millisecond + 1, 2*time.Millisecond + 1}
+	if diff := cmp.Diff(want, delays); diff != "" {
+		t.Errorf("jitter bounds (-want +got):\n%s", diff)
+	}
+}
+
+func TestURLSourceNetworkErrorRetried(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: connection refused
+	cfg := fastConfig("http://" + addr + "/{key}?token=key-material-xyz")
+	cfg.MaxRetries = 2
+	s, err := NewURLSource(cfg, URLOptions{Jitter: noJitter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(context.Background(), "k")
+	mustNotContain(t, err, "key-material-xyz")
+	if !errors.Is(err, secrets.ErrUnavailable) || !strings.Contains(err.Error(), "after 3 attempts") {
+		t.Fatalf("error = %v, want unavailable after 3 attempts", err)
+	}
+}
+
+func TestURLSourceNoRetries(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(503)
+	}))
+	defer srv.Close()
+	r, err := NewResolver(context.Background(), Options{Env: EnvMap(nil),
+		Specs: []string{"url=urlTemplate=" + srv.URL + "/{key},maxRetries=0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Get(context.Background(), "k"); !errors.Is(err, secrets.ErrUnavailable) || calls.Load() != 1 {
+		t.Fatalf("error = %v after %d calls, want unavailable after 1", err, calls.Load())
+	}
+}
+
+func TestURLSourceDelay(t *testing.T) {
+	s, err := NewURLSource(URLConfig{URLTemplate: "http://x/{key}", RetryBackoff: 200 * time.Millisecond}, URLOptions{Jitter: noJitter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []time.Duration
+	for n := 1; n <= 12; n++ {
+		got = append(got, s.delay(n))
+	}
+	ms := time.Millisecond
+	// k6 waits only the jitter for a base under 1s; here the base counts.
+	want := []time.Duration{200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 6400 * ms, 12800 * ms, 25600 * ms, 51200 * ms, time.Minute, time.Minute, time.Minute}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("delays (-want +got):\n%s", diff)
+	}
+}
+
+func TestURLSourceEscaping(t *testing.T) {
+	var gotPath, gotQuery string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotPath, gotQuery = r.URL.EscapedPath(), r.URL.RawQuery
+		_, _ = io.WriteString(w, "v")
+	}))
+	defer srv.Close()
+	tests := []struct {
+		template, name, wantPath, wantQuery string
+	}{
+		{"/secrets/{key}", "a/b?c#d e", "/secrets/a%2Fb%3Fc%23d%20e", ""},
+		{"/secrets/{key}/value", "db.password", "/secrets/db.password/value", ""},
+		{"/get?name={key}&v=1", "a&v=2 b", "/get", "name=a%26v%3D2+b&v=1"},
+		{"/s/{key}?name={key}", "x/y", "/s/x%2Fy", "name=x%2Fy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := NewURLSource(fastConfig(srv.URL+tt.template), URLOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(context.Background(), tt.name); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{tt.wantPath, tt.wantQuery}, []string{gotPath, gotQuery}); diff != "" {
+				t.Errorf("path, query (-want +got):\n%s", diff)
+			}
+		})
+	}
+	s, _ := NewURLSource(fastConfig(srv.URL+"/s/{key}"), URLOptions{})
+	for _, name := range []string{".", "..", "", "a\nb"} {
+		if _, err := s.Get(context.Background(), name); !errors.Is(err, secrets.ErrInvalid) {
+			t.Errorf("Get(%q) error = %v, want invalid", name, err)
+		}
+	}
+}
+
+func TestURLSourceRateLimit(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = io.WriteString(w, "v")
+	}))
+	defer srv.Close()
+	cfg := fastConfig(srv.URL + "/{key}")
+	cfg.RequestsPerMinuteLimit = 3000 // one every 20ms
+	cfg.RequestsBurst = 2
+	s, err := NewURLSource(cfg, URLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := range 5 {
+		if _, err := s.Get(context.Background(), fmt.Sprint("k", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 2 go at once, 3 more take 20ms each.
+	if el := time.Since(start); el < 55*time.Millisecond {
+		t.Fatalf("5 requests took %v; the limit allows no less than 60ms", el)
+	}
+	// A cancelled wait gives up with the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Get(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Get error = %v", err)
+	}
+}
+
+func TestURLSourceTimeoutAndHeaders(t *testing.T) {
+	release := make(chan struct{})
+	var gotAuth, gotMethod, gotKey atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth.Store(r.Header.Get("Authorization"))
+		gotKey.Store(r.Header.Get("X-Api-Key"))
+		gotMethod.Store(r.Method)
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		_, _ = io.WriteString(w, "v")
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	cfg := fastConfig(srv.URL + "/{key}")
+	cfg.Timeout = 20 * time.Millisecond
+	cfg.MaxRetries = 1
+	cfg.Method = "POST"
+	cfg.Headers = map[string]secrets.Value{"Authorization": secrets.NewValue("Bearer tok-1")}
+	s, err := NewURLSource(cfg, URLOptions{Jitter: noJitter, BeforeRequest: func(r *http.Request) error {
+		r.Header.Set("X-Api-Key", "from-hook")
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(context.Background(), "fast"); err != nil {
+		t.Fatal(err)
+	}
+	got := []any{gotAuth.Load(), gotKey.Load(), gotMethod.Load()}
+	if diff := cmp.Diff([]any{"Bearer tok-1", "from-hook", "POST"}, got); diff != "" {
+		t.Errorf("request (-want +got):\n%s", diff)
+	}
+	_, err = s.Get(context.Background(), "slow")
+	if !errors.Is(err, secrets.ErrUnavailable) || !strings.Contains(err.Error(), "timed out after 20ms") {
+		t.Fatalf("slow Get error = %v, want a timeout", err)
+	}
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", cfg, cfg, s.Config()), "tok-1") {
+		t.Fatal("printing a URLConfig shows a header value")
+	}
+}
+
+func TestNewURLSourceInvalid(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     URLConfig
+		wantErr string
+	}{
+		{"no template", URLConfig{}, "urlTemplate is required"},
+		{"no key", URLConfig{URLTemplate: "https://x/secret"}, "must contain {key}"},
+		{"relative", URLConfig{URLTemplate: "/secrets/{key}"}, "not an absolute http or https URL"},
+		{"scheme", URLConfig{URLTemplate: "ftp://user:key-material-xyz@x/{key}"}, "not an absolute http or https URL"},
+		{"bad url", URLConfig{URLTemplate: "http://key-material-xyz%zz/{key}"}, "not an absolute http or https URL"},
+		{"method", URLConfig{URLTemplate: "http://x/{key}", Method: "GE T"}, "method"},
+		{"header name", URLConfig{URLTemplate: "http://x/{key}", Headers: map[string]secrets.Value{"A B": secrets.NewValue("v")}}, "name is not a valid HTTP token"},
+		{"header value", URLConfig{URLTemplate: "http://x/{key}", Headers: map[string]secrets.Value{"A": secrets.NewValue("key-material-xyz\r\nX: y")}}, `header "A": value has a control character`},
+		{"path", URLConfig{URLTemplate: "http://x/{key}", ResponsePath: "a..b"}, "responsePath segment 2 is empty"},
+		{"timeout", URLConfig{URLTemplate: "http://x/{key}", Timeout: -1}, "timeout is negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewURLSource(tt.cfg, URLOptions{})
+			mustNotContain(t, err, "key-material-xyz")
+			if !errors.Is(err, secrets.ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want invalid containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestURLConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "cfg.json")
+	if err := os.WriteFile(file, []byte(`{
+		"urlTemplate": "https://file/{key}",
+		"method": "PUT",
+		"headers": {"Authorization": "Bearer file", "X-File": "f"},
+		"responsePath": "file.value",
+		"timeout": "7s",
+		"requestsPerMinuteLimit": 70,
+		"maxRetries": 0
+	}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"K6_SECRET_SOURCE_URL_URL_TEMPLATE":                     "https://k6env/{key}",
+		"K6_SECRET_SOURCE_URL_METHOD":                           "DELETE",
+		"K6_SECRET_SOURCE_URL_RETRY_BACKOFF":                    "3s",
+		"K6_SECRET_SOURCE_URL_HEADER_X_API_KEY":                 "k6",
+		"K6_SECRET_SOURCE_URL_REQUESTS_BURST":                   "5",
+		"STRONGBOX_SECRET_SOURCE_URL_METHOD":                    "PATCH",
+		"STRONGBOX_SECRET_SOURCE_URL_REQUESTS_BURST":            "6",
+		"STRONGBOX_SECRET_SOURCE_URL_HEADER_X_ENV":              "sb",
+		"STRONGBOX_SECRET_SOURCE_URL_UNKNOWN":                   "ignored",
+		"STRONGBOX_SECRET_SOURCE_URL_REQUESTS_PER_MINUTE_LIMIT": "50",
+		"OTHER": "x",
+	}
+	h := func(m map[string]string) map[string]secrets.Value {
+		out := map[string]secrets.Value{}
+		for k, v := range m {
+			out[k] = secrets.NewValue(v)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		config string
+		env    map[string]string
+		want   URLConfig
+	}{
+		{name: "defaults", config: "urlTemplate=https://x/{key}", want: URLConfig{URLTemplate: "https://x/{key}"}},
+		{name: "env only", env: env, want: URLConfig{
+			URLTemplate: "https://k6env/{key}", Method: "PATCH", RetryBackoff: 3 * time.Second, RequestsBurst: 6,
+			RequestsPerMinuteLimit: 50, Headers: h(map[string]string{"X-Api-Key": "k6", "X-Env": "sb"})}},
+		{name: "file over env", env: env, config: "config=" + file, want: URLConfig{
+			URLTemplate: "https://file/{key}", Method: "PUT", RetryBackoff: 3 * time.Second, RequestsBurst: 6,
+			ResponsePath: "file.value", Timeout: 7 * time.Second, RequestsPerMinuteLimit: 70, MaxRetries: -1,
+			Headers: h(map[string]string{"X-Api-Key": "k6", "X-Env": "sb", "Authorization": "Bearer file", "X-File": "f"})}},
+		{name: "inline over file", env: env,
+			config: "timeout=5s,config=" + file + ",headers.authorization=Bearer inline,maxRetries=5,responsePath=data.value,requestsBurst=1,retryBackoff=2s,method=GET,urlTemplate=https://inline/{key},requestsPerMinuteLimit=10",
+			want: URLConfig{
+				URLTemplate: "https://inline/{key}", Method: "GET", RetryBackoff: 2 * time.Second, RequestsBurst: 1,
+				ResponsePath: "data.value", Timeout: 5 * time.Second, RequestsPerMinuteLimit: 10, MaxRetries: 5,
+				Headers: h(map[string]string{"X-Api-Key": "k6", "X-Env": "sb", "Authorization": "Bearer inline", "X-File": "f"})}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseURLConfig(tt.config, tt.env, os.ReadFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b secrets.Value) bool { return a.Equal(b) })); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestURLConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badJSON := write("bad.json", `{"urlTemplate": "s3cretx`)
+	unknown := write("unknown.json", `{"urlTemplate": "https://x/{key}", "s3cretx value": "s3cretx"}`)
+	wrongType := write("type.json", `{"timeout": {"s3cretx": 1}}`)
+	badDur := write("dur.json", `{"timeout": "s3cretx"}`)
+	badHeaders := write("headers.json", `{"headers": {"X": 1}}`)
+	tests := []struct {
+		config  string
+		env     map[string]string
+		wantErr string
+	}{
+		{config: "timeout=s3cretx", wantErr: `config item 1 ("timeout"): not a positive Go duration`},
+		{config: "timeout=-1s", wantErr: `config item 1 ("timeout"): not a positive Go duration`},
+		{config: "urlTemplate=https://x/{key},maxRetries=-1", wantErr: `config item 2 ("maxRetries"): not a non-negative integer`},
+		{config: "requestsBurst=0", wantErr: `("requestsBurst"): not a positive integer`},
+		{config: "requestsPerMinuteLimit=s3cretx", wantErr: `("requestsPerMinuteLimit"): not a positive integer`},
+		{config: "bogus=s3cretx", wantErr: `config item 1 ("bogus"): unknown option`},
+		{config: "urlTemplate=https://x/{key},s3cretx", wantErr: "config item 2 needs key=value"},
+		{config: "headers.A B=s3cretx", wantErr: "header name is not a valid HTTP token"},
+		{config: "config=a.json,config=b.json", wantErr: "config= is given twice"},
+		{config: "config=" + filepath.Join(dir, "missing.json"), wantErr: "no such file"},
+		{config: "config=" + badJSON, wantErr: "not valid JSON (error at byte"},
+		{config: "config=" + unknown, wantErr: "field (a name with characters that are not printed): unknown field"},
+		{config: "config=" + wrongType, wantErr: `field "timeout": not a string or number`},
+		{config: "config=" + badDur, wantErr: `field "timeout": not a positive Go duration`},
+		{config: "config=" + badHeaders, wantErr: `field "headers": not an object of strings`},
+		{env: map[string]string{"K6_SECRET_SOURCE_URL_TIMEOUT": "s3cretx"}, wantErr: `environment variable "K6_SECRET_SOURCE_URL_TIMEOUT": not a positive Go duration`},
+		{env: map[string]string{"STRONGBOX_SECRET_SOURCE_URL_MAX_RETRIES": "s3cretx"}, wantErr: `environment variable "STRONGBOX_SECRET_SOURCE_URL_MAX_RETRIES": not a non-negative integer`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.config+fmt.Sprint(tt.env), func(t *testing.T) {
+			_, err := parseURLConfig(tt.config, tt.env, os.ReadFile)
+			mustNotContain(t, err, "s3cretx")
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestURLSourceFromSpec(t *testing.T) {
+	var gotAuth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth.Store(r.Header.Get("Authorization"))
+		_, _ = fmt.Fprintf(w, `{"data":{"value":"value-of-%s"}}`, strings.TrimPrefix(r.URL.Path, "/secrets/"))
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	r, err := NewResolver(ctx, Options{
+		Env: EnvMap(map[string]string{"K6_SECRET_SOURCE_URL_HEADER_AUTHORIZATION": "Bearer env"}),
+		Specs: []string{
+			"url=urlTemplate=" + srv.URL + "/secrets/{key},responsePath=data.value,timeout=10s,maxRetries=5,retryBackoff=2s",
+			"url=name=other,urlTemplate=" + srv.URL + "/secrets/{key},headers.Authorization=Bearer tok,responsePath=data.value",
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Get(ctx, "a"); !errors.Is(err, ErrNoSource) || !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatalf("Get without a default: %v", err)
+	}
+	v, err := r.Source("url").Get(ctx, "a")
+	if err != nil || v.DangerouslyExpose() != "value-of-a" || gotAuth.Load() != "Bearer env" {
+		t.Fatalf("url: %v %v %v", v.DangerouslyExpose(), err, gotAuth.Load())
+	}
+	v, err = r.Source("other").Get(ctx, "b")
+	if err != nil || v.DangerouslyExpose() != "value-of-b" || gotAuth.Load() != "Bearer tok" {
+		t.Fatalf("other: %v %v %v", v.DangerouslyExpose(), err, gotAuth.Load())
+	}
+	// Configured only from the environment.
+	r, err = NewResolver(ctx, Options{
+		Env: EnvMap(map[string]string{
+			"STRONGBOX_SECRET_SOURCE":                   "url",
+			"STRONGBOX_SECRET_SOURCE_URL_URL_TEMPLATE":  srv.URL + "/secrets/{key}",
+			"STRONGBOX_SECRET_SOURCE_URL_RESPONSE_PATH": "data.value",
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := r.Get(ctx, "c"); err != nil || v.DangerouslyExpose() != "value-of-c" {
+		t.Fatalf("env-only: %v %v", v.DangerouslyExpose(), err)
+	}
+}
