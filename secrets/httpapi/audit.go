@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// RequestEvent records one request: who called which route and how it
+// ended. It never holds a value, a request body or a credential.
+type RequestEvent struct {
+	Time   time.Time
+	Method string
+	// Route is the matched pattern, e.g.
+	// "GET /v1/namespaces/{namespace}/secrets/{name}/decrypt", or "" when
+	// no route matched.
+	Route     string
+	Namespace string
+	Name      string
+	// Principal is rbac.Principal.String() of the caller, "anonymous" when
+	// authentication failed or did not happen.
+	Principal string
+	// TokenID is the id of the run token used, if any (not the token; ids
+	// are not secret and are what runtoken revocation takes).
+	TokenID string
+	Status  int
+	// Code is the error code of a failed request, "" on success.
+	Code     string
+	Duration time.Duration
+}
+
+// Auditor receives one RequestEvent per request, after the response is
+// written. It must be safe for concurrent use and should not block.
+type Auditor interface {
+	AuditRequest(ctx context.Context, e RequestEvent)
+}
+
+// AuditorFunc adapts a function to Auditor.
+type AuditorFunc func(ctx context.Context, e RequestEvent)
+
+// AuditRequest calls f.
+func (f AuditorFunc) AuditRequest(ctx context.Context, e RequestEvent) { f(ctx, e) }
+
+// LogAuditor returns an Auditor that logs each request at Info level (Warn
+// for 4xx, Error for 5xx) as message "strongbox request".
+func LogAuditor(l *slog.Logger) Auditor {
+	return AuditorFunc(func(ctx context.Context, e RequestEvent) {
+		level := slog.LevelInfo
+		switch {
+		case e.Status >= 500:
+			level = slog.LevelError
+		case e.Status >= 400:
+			level = slog.LevelWarn
+		}
+		attrs := []slog.Attr{
+			slog.String("method", e.Method),
+			slog.String("route", e.Route),
+			slog.String("namespace", e.Namespace),
+			slog.String("name", e.Name),
+			slog.String("principal", e.Principal),
+			slog.Int("status", e.Status),
+			slog.Duration("duration", e.Duration),
+		}
+		if e.TokenID != "" {
+			attrs = append(attrs, slog.String("token_id", e.TokenID))
+		}
+		if e.Code != "" {
+			attrs = append(attrs, slog.String("code", e.Code))
+		}
+		l.LogAttrs(ctx, level, "strongbox request", attrs...)
+	})
+}

@@ -1,0 +1,156 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/runtoken"
+)
+
+// The error codes of the API: the "code" member of every error body. They
+// are stable; messages are not.
+const (
+	CodeInvalid              = "invalid"                // 400
+	CodeUnauthenticated      = "unauthenticated"        // 401
+	CodePermissionDenied     = "permission_denied"      // 403
+	CodeNotFound             = "not_found"              // 404
+	CodeMethodNotAllowed     = "method_not_allowed"     // 405
+	CodeAlreadyExists        = "already_exists"         // 409
+	CodeConflict             = "conflict"               // 409
+	CodeFailedPrecondition   = "failed_precondition"    // 409
+	CodeRevoked              = "revoked"                // 409
+	CodeTooLarge             = "too_large"              // 413
+	CodeUnsupportedMediaType = "unsupported_media_type" // 415
+	CodeRateLimited          = "rate_limited"           // 429
+	CodeInternal             = "internal"               // 500
+	CodeUnavailable          = "unavailable"            // 503
+)
+
+// ErrUnauthenticated matches every error an Authenticator returns for a
+// request whose credentials are missing, malformed, expired or unknown; the
+// handler answers 401. Errors that do not match it are answered by their
+// code (503 for Unavailable, 500 otherwise), never 401.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// ErrNoCredentials is what an Authenticator returns for a request that
+// carries no credentials it recognises. It matches ErrUnauthenticated; a
+// chain of authenticators (Chain) tries the next one.
+var ErrNoCredentials = fmt.Errorf("%w: no credentials", ErrUnauthenticated)
+
+// Error is the JSON body of every error response:
+//
+//	{"error": {"code": "not_found", "message": "...", "status": 404}}
+type Error struct {
+	// Code is one of the Code constants.
+	Code string `json:"code"`
+	// Message is a human-readable detail: it names fields, limits and
+	// secrets, never a value or a token.
+	Message string `json:"message"`
+	// Status repeats the HTTP status.
+	Status int `json:"status"`
+}
+
+func (e *Error) Error() string {
+	return "httpapi: " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
+}
+
+// Is makes an *Error match the secrets error code of its Code, so that
+// clients can test errors.Is(err, secrets.ErrNotFound).
+func (e *Error) Is(target error) bool {
+	c, ok := target.(errcode.Code)
+	return ok && c == codeOfAPI(e.Code)
+}
+
+type errorBody struct {
+	Error *Error `json:"error"`
+}
+
+// apiError builds an *Error.
+func apiError(status int, code, msg string) *Error {
+	return &Error{Code: code, Message: msg, Status: status}
+}
+
+// toAPIError maps any error to the response it gets. Internal errors get a
+// generic message; the detail goes to the log only.
+func toAPIError(err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if errors.Is(err, ErrUnauthenticated) || errors.Is(err, runtoken.ErrInvalidToken) {
+		return apiError(http.StatusUnauthorized, CodeUnauthenticated, "missing or invalid credentials")
+	}
+	if errors.Is(err, secrets.ErrRevoked) {
+		return apiError(http.StatusConflict, CodeRevoked, "the secret's value is revoked; reset it to give it a new value")
+	}
+	msg := err.Error()
+	switch errcode.Of(err) {
+	case errcode.NotFound:
+		return apiError(http.StatusNotFound, CodeNotFound, msg)
+	case errcode.AlreadyExists:
+		return apiError(http.StatusConflict, CodeAlreadyExists, msg)
+	case errcode.Invalid:
+		return apiError(http.StatusBadRequest, CodeInvalid, msg)
+	case errcode.Conflict:
+		return apiError(http.StatusConflict, CodeConflict, msg)
+	case errcode.PermissionDenied:
+		return apiError(http.StatusForbidden, CodePermissionDenied, msg)
+	case errcode.FailedPrecondition:
+		return apiError(http.StatusConflict, CodeFailedPrecondition, msg)
+	case errcode.Unavailable:
+		return apiError(http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; retry later")
+	}
+	return apiError(http.StatusInternalServerError, CodeInternal, "internal error")
+}
+
+// codeOfAPI maps an API code back to a secrets error code, for clients.
+func codeOfAPI(code string) errcode.Code {
+	switch code {
+	case CodeInvalid, CodeTooLarge, CodeUnsupportedMediaType, CodeMethodNotAllowed:
+		return errcode.Invalid
+	case CodeUnauthenticated, CodePermissionDenied:
+		return errcode.PermissionDenied
+	case CodeNotFound:
+		return errcode.NotFound
+	case CodeAlreadyExists:
+		return errcode.AlreadyExists
+	case CodeConflict:
+		return errcode.Conflict
+	case CodeFailedPrecondition, CodeRevoked:
+		return errcode.FailedPrecondition
+	case CodeRateLimited, CodeUnavailable:
+		return errcode.Unavailable
+	}
+	return errcode.Internal
+}
+
+// writeError writes e as the JSON error body.
+func writeError(w http.ResponseWriter, e *Error) {
+	h := w.Header()
+	switch e.Status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", `Bearer realm="strongbox"`)
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		h.Set("Retry-After", "1")
+	}
+	writeJSON(w, e.Status, errorBody{Error: e})
+}
+
+// writeJSON writes v as the response body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"internal error","status":500}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

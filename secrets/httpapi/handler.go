@@ -1,0 +1,462 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/rbac"
+	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/runtoken"
+)
+
+// DefaultMaxBodyBytes caps request bodies when Options.MaxBodyBytes is 0:
+// room for a 24 KiB value, even fully \u-escaped in JSON, plus metadata.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Options configures a Handler. Manager is required.
+type Options struct {
+	// Manager does the work; the handler adds HTTP, authentication and
+	// auditing. The handler does not close it.
+	Manager *secrets.Manager
+	// Authenticator authenticates users and services on every route; nil
+	// means only run tokens are accepted.
+	Authenticator Authenticator
+	// RunTokens verifies bearer tokens in the runtoken format ("sbrt1.");
+	// nil means they are not accepted (they go to Authenticator like any
+	// other bearer token). A run token may only use the decrypt route, in
+	// its namespace, for the names it lists.
+	RunTokens *runtoken.Verifier
+	// Auditor receives one event per request; nil discards them. The
+	// Manager's own rbac.Auditor still sees every decision.
+	Auditor Auditor
+	// Logger receives the details of 5xx errors (codes and messages, never
+	// values or credentials); nil discards them.
+	Logger *slog.Logger
+	// MaxBodyBytes caps request bodies (413 above); 0 means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// RateLimit, if set, bounds each principal's requests (429 above).
+	RateLimit *RateLimit
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the strongbox HTTP API; see the package documentation for
+// its routes. It is safe for concurrent use.
+type Handler struct {
+	m       *secrets.Manager
+	auth    Authenticator
+	tokens  *runtoken.Verifier
+	auditor Auditor
+	log     *slog.Logger
+	maxBody int64
+	limit   *limiter
+	now     func() time.Time
+	mux     *http.ServeMux
+}
+
+// New returns a Handler. It fails with secrets.ErrInvalid when Manager is
+// missing.
+func New(opts Options) (*Handler, error) {
+	if opts.Manager == nil {
+		return nil, errcode.New(errcode.Invalid, "httpapi.New", "Options.Manager is required")
+	}
+	h := &Handler{
+		m: opts.Manager, auth: opts.Authenticator, tokens: opts.RunTokens, auditor: opts.Auditor,
+		log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now,
+	}
+	if h.auditor == nil {
+		h.auditor = AuditorFunc(func(context.Context, RequestEvent) {})
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.limit = newLimiter(opts.RateLimit, h.now)
+	h.routes()
+	return h, nil
+}
+
+// Route paths.
+const (
+	pathSecrets = "/v1/namespaces/{namespace}/secrets"
+	pathSecret  = pathSecrets + "/{name}"
+	pathReset   = pathSecret + "/reset"
+	pathRevoke  = pathSecret + "/revoke"
+	pathDecrypt = pathSecret + "/decrypt"
+)
+
+// DecryptPath returns the path of the decrypt route for a secret, with
+// "{key}" as the name when name is "{key}" (a k6 urlTemplate).
+func DecryptPath(namespace, name string) string {
+	if name != "{key}" {
+		name = url.PathEscape(name)
+	}
+	return "/v1/namespaces/" + url.PathEscape(namespace) + "/secrets/" + name + "/decrypt"
+}
+
+type routeFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request) error
+
+func (h *Handler) routes() {
+	h.mux = http.NewServeMux()
+	h.handle("POST "+pathSecrets, false, h.create)
+	h.handle("GET "+pathSecrets, false, h.list)
+	h.handle("GET "+pathSecret, false, h.get)
+	h.handle("PUT "+pathSecret, false, h.update)
+	h.handle("DELETE "+pathSecret, false, h.delete)
+	h.handle("POST "+pathReset, false, h.reset)
+	h.handle("POST "+pathRevoke, false, h.revoke)
+	h.handle("GET "+pathDecrypt, true, h.decrypt)
+	for path, allow := range map[string]string{
+		pathSecrets: "GET, HEAD, POST",
+		pathSecret:  "GET, HEAD, PUT, DELETE",
+		pathReset:   "POST",
+		pathRevoke:  "POST",
+		pathDecrypt: "GET, HEAD",
+	} {
+		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			h.fail(w, r, apiError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
+		})
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, apiError(http.StatusNotFound, CodeNotFound, "no such route"))
+	})
+}
+
+// reqState collects what the audit event needs while a request runs.
+type reqState struct {
+	namespace, name string
+	principal       rbac.Principal
+	tokenID         string
+	code            string
+}
+
+type stateKey struct{}
+
+func stateOf(r *http.Request) *reqState {
+	if st, ok := r.Context().Value(stateKey{}).(*reqState); ok {
+		return st
+	}
+	return &reqState{}
+}
+
+// statusWriter records the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	st := &reqState{}
+	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	sw := &statusWriter{ResponseWriter: w}
+	hd := w.Header()
+	hd.Set("Cache-Control", "no-store")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			// The panic value could hold anything; log only its type.
+			h.log.ErrorContext(r.Context(), "strongbox handler panic", slog.String("route", r.Pattern), slog.String("type", fmt.Sprintf("%T", v)))
+			if sw.status == 0 {
+				h.fail(sw, r, apiError(http.StatusInternalServerError, CodeInternal, "internal error"))
+			}
+		}
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		h.auditor.AuditRequest(r.Context(), RequestEvent{
+			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
+			Principal: st.principal.String(), TokenID: st.tokenID, Status: status, Code: st.code,
+			Duration: h.now().Sub(start),
+		})
+	}()
+	h.mux.ServeHTTP(sw, r)
+}
+
+// handle registers a route: authentication, rate limiting and run-token
+// scope come first, then fn runs with the principal in its context.
+func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		st := stateOf(r)
+		st.namespace, st.name = r.PathValue("namespace"), r.PathValue("name")
+		p, claims, err := h.authenticate(r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		st.principal = p
+		if !h.limit.allow(p.String()) {
+			h.fail(w, r, apiError(http.StatusTooManyRequests, CodeRateLimited, "too many requests; slow down"))
+			return
+		}
+		if claims != nil {
+			st.tokenID = claims.ID
+			switch {
+			case !decrypt:
+				h.fail(w, r, apiError(http.StatusForbidden, CodePermissionDenied, "a run token may only decrypt"))
+				return
+			case st.namespace != claims.Namespace:
+				h.fail(w, r, apiError(http.StatusForbidden, CodePermissionDenied, "the run token is for another namespace"))
+				return
+			case !claims.AllowsName(st.name):
+				h.fail(w, r, apiError(http.StatusForbidden, CodePermissionDenied, "the run token does not cover secret "+strconv.Quote(st.name)))
+				return
+			}
+		}
+		if err := fn(rbac.WithPrincipal(r.Context(), p), w, r); err != nil {
+			h.fail(w, r, err)
+		}
+	})
+}
+
+// authenticate returns the caller, and the run token's claims when the
+// caller used one.
+func (h *Handler) authenticate(r *http.Request) (rbac.Principal, *runtoken.Claims, error) {
+	if tok, ok := BearerToken(r); ok && h.tokens != nil && strings.HasPrefix(tok, runtoken.Prefix) {
+		c, err := h.tokens.Verify(r.Context(), tok)
+		if err != nil {
+			if errors.Is(err, runtoken.ErrInvalidToken) {
+				// Say why (expired, revoked...): it helps the runner and
+				// reveals nothing the holder of the token does not know.
+				msg := strings.TrimPrefix(err.Error(), "runtoken.Parse: ")
+				msg = strings.TrimPrefix(msg, "runtoken.Verify: ")
+				msg = strings.TrimPrefix(msg, "permission denied: ")
+				return rbac.Principal{}, nil, apiError(http.StatusUnauthorized, CodeUnauthenticated, msg)
+			}
+			return rbac.Principal{}, nil, err
+		}
+		return c.Principal(), &c, nil
+	}
+	if h.auth == nil {
+		return rbac.Principal{}, nil, ErrNoCredentials
+	}
+	p, err := h.auth.Authenticate(r)
+	if err != nil {
+		return rbac.Principal{}, nil, err
+	}
+	if !p.Valid() {
+		return rbac.Principal{}, nil, fmt.Errorf("%w: authenticator returned no principal", ErrUnauthenticated)
+	}
+	return p, nil, nil
+}
+
+// fail writes err as a JSON error, records its code and logs 5xx details.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := toAPIError(err)
+	stateOf(r).code = e.Code
+	if e.Status >= 500 {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "strongbox request failed",
+			slog.String("route", r.Pattern), slog.String("code", e.Code), slog.String("error", err.Error()))
+	}
+	writeError(w, e)
+}
+
+// etag formats a revision as a strong entity tag.
+func etag(rev int64) string { return `"` + strconv.FormatInt(rev, 10) + `"` }
+
+// ifMatch returns the revision an If-Match header asks for: 0 when absent
+// or "*".
+func ifMatch(r *http.Request) (int64, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return 0, nil
+	}
+	s, ok := strings.CutPrefix(v, `"`)
+	if ok {
+		s, ok = strings.CutSuffix(s, `"`)
+	}
+	rev, err := strconv.ParseInt(s, 10, 64)
+	if !ok || err != nil || rev <= 0 || strconv.FormatInt(rev, 10) != s {
+		return 0, apiError(http.StatusBadRequest, CodeInvalid, `If-Match must be one strong entity tag as returned in ETag, e.g. "3"`)
+	}
+	return rev, nil
+}
+
+func writeSecret(w http.ResponseWriter, status int, s *secrets.Secret) {
+	w.Header().Set("ETag", etag(s.Revision))
+	writeJSON(w, status, s)
+}
+
+func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	var body createBody
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	stateOf(r).name = body.Name
+	s, err := h.m.Create(ctx, r.PathValue("namespace"), body.spec())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/namespaces/"+url.PathEscape(s.Namespace)+"/secrets/"+url.PathEscape(s.Name))
+	writeSecret(w, http.StatusCreated, s)
+	return nil
+}
+
+// ListResponse is the body of a listing.
+type ListResponse struct {
+	Secrets []*secrets.Secret `json:"secrets"`
+	// NextPageToken is "" after the last page; pass it as pageToken.
+	NextPageToken string `json:"nextPageToken,omitempty"`
+}
+
+func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	opts := secrets.ListOptions{Selector: q.Get("selector"), PageToken: q.Get("pageToken")}
+	if v := q.Get("pageSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return apiError(http.StatusBadRequest, CodeInvalid, "pageSize must be a whole number from 0 to 1000")
+		}
+		opts.PageSize = n
+	}
+	res, err := h.m.List(ctx, r.PathValue("namespace"), opts)
+	if err != nil {
+		return err
+	}
+	out := ListResponse{Secrets: res.Secrets, NextPageToken: res.NextPageToken}
+	if out.Secrets == nil {
+		out.Secrets = []*secrets.Secret{}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) get(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	s, err := h.m.Get(ctx, r.PathValue("namespace"), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag(s.Revision) {
+		w.Header().Set("ETag", etag(s.Revision))
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	writeSecret(w, http.StatusOK, s)
+	return nil
+}
+
+func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	rev, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	var body updateBody
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	switch {
+	case rev != 0 && body.Revision != 0 && rev != body.Revision:
+		return apiError(http.StatusBadRequest, CodeInvalid, "If-Match and revision disagree")
+	case rev == 0 && body.Revision == 0:
+		return apiError(http.StatusBadRequest, CodeInvalid, "the revision is required: send the ETag you read as If-Match")
+	case rev == 0:
+		rev = body.Revision
+	}
+	s, err := h.m.Update(ctx, r.PathValue("namespace"), &secrets.Secret{
+		Name: r.PathValue("name"), Description: body.Description, Labels: body.Labels,
+		Decrypters: body.Decrypters, Revision: rev,
+	})
+	if err != nil {
+		return err
+	}
+	writeSecret(w, http.StatusOK, s)
+	return nil
+}
+
+func (h *Handler) delete(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	rev, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	if err := h.m.Delete(ctx, r.PathValue("namespace"), r.PathValue("name"), rev); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) reset(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	rev, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	var body resetBody
+	if err := h.decode(w, r, &body); err != nil {
+		return err
+	}
+	s, err := h.m.Reset(ctx, r.PathValue("namespace"), r.PathValue("name"), secrets.NewValue(body.Value), rev)
+	if err != nil {
+		return err
+	}
+	writeSecret(w, http.StatusOK, s)
+	return nil
+}
+
+func (h *Handler) revoke(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	rev, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	if err := h.decodeEmpty(w, r); err != nil {
+		return err
+	}
+	s, err := h.m.Revoke(ctx, r.PathValue("namespace"), r.PathValue("name"), rev)
+	if err != nil {
+		return err
+	}
+	writeSecret(w, http.StatusOK, s)
+	return nil
+}
+
+// decryptBody is the body of the decrypt route. A k6 url source picks the
+// value with responsePath=value.
+type decryptBody struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+func (h *Handler) decrypt(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	v, err := h.m.RevealValue(ctx, r.PathValue("namespace"), name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, decryptBody{Name: name, Value: v.DangerouslyExpose()})
+	return nil
+}
