@@ -167,3 +167,6 @@ func parseRecord(rec []byte, wantID [dataKeyIDLen]byte) ([]byte, bool) {
 	}
 	return rec[off+dataKeyIDLen:], true
 }
+
+// Test vectors in testdata/vectors.json; existing ones are never rewritten.
+//go:generate go test -run TestVectors -update-vectors .
