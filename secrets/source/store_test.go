@@ -1,0 +1,128 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/strongbox-go/strongbox/keeper"
+	"github.com/strongbox-go/strongbox/rbac"
+	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/storage/docstorage"
+)
+
+// newManager returns a Manager over in-memory storage and a local key, with
+// the given secrets created in team-a for the k6-runner identity.
+func newManager(t *testing.T, values map[string]string) *secrets.Manager {
+	t.Helper()
+	ctx := context.Background()
+	kek, err := keeper.NewLocalKEKURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := keeper.OpenEnvelope(ctx, kek, keeper.EnvelopeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := docstorage.NewInMemory()
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = m.Close()
+		_ = k.Close()
+		_ = st.Close()
+	})
+	admin := rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.KindUser, ID: "alice", Namespace: "team-a", Roles: []rbac.Role{rbac.RoleEditor}})
+	for name, v := range values {
+		if _, err := m.Create(admin, "team-a", secrets.Spec{Name: name, Value: secrets.NewValue(v), Decrypters: []string{"k6-runner"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+func TestStoreSource(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t, map[string]string{"api-key": "store-s3cret-1"})
+	rec := &recorder{}
+	r, err := NewResolver(ctx, Options{
+		Env:      EnvMap(nil),
+		Redactor: rec,
+		Specs: []string{
+			"store=namespace=team-a,identity=k6-runner",
+			"store=name=stranger,namespace=team-a,identity=other-runner",
+			"store=name=elsewhere,namespace=team-b,identity=k6-runner",
+		},
+		Types: map[string]Constructor{"store": StoreConstructor(m)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Source("store").Get(ctx, "api-key")
+	if err != nil || v.DangerouslyExpose() != "store-s3cret-1" {
+		t.Fatalf("Get = %v, %v", v, err)
+	}
+	if diff := cmp.Diff([]string{"store-s3cret-1"}, rec.got); diff != "" {
+		t.Errorf("redactor learned (-want +got):\n%s", diff)
+	}
+	tests := []struct {
+		source, name string
+		is           error
+	}{
+		{"store", "missing", secrets.ErrNotFound},
+		{"store", "bad.name", secrets.ErrInvalid},
+		{"stranger", "api-key", secrets.ErrPermissionDenied}, // not a decrypter of the secret
+		{"elsewhere", "api-key", secrets.ErrNotFound},        // nothing crosses namespaces
+	}
+	for _, tt := range tests {
+		t.Run(tt.source+"/"+tt.name, func(t *testing.T) {
+			_, err := r.Source(tt.source).Get(ctx, tt.name)
+			mustNotContain(t, err, "store-s3cret-1")
+			if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), `source "`+tt.source+`"`) {
+				t.Fatalf("error = %v, want %v naming the source", err, tt.is)
+			}
+		})
+	}
+}
+
+func TestStoreSourceUserPrincipalIgnored(t *testing.T) {
+	// The source acts as its service identity, whatever the context says.
+	ctx := rbac.WithPrincipal(context.Background(), rbac.Principal{Kind: rbac.KindUser, ID: "alice", Namespace: "team-a", Roles: []rbac.Role{rbac.RoleAdmin}})
+	m := newManager(t, map[string]string{"api-key": "store-s3cret-2"})
+	s, err := NewStoreSource(m, StoreConfig{Namespace: "team-a", Identity: "k6-runner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Get(ctx, "api-key"); err != nil || v.DangerouslyExpose() != "store-s3cret-2" {
+		t.Fatalf("Get = %v, %v", v, err)
+	}
+}
+
+func TestStoreConfigErrors(t *testing.T) {
+	tests := []struct {
+		config, wantErr string
+	}{
+		{"", "namespace is required"},
+		{"namespace=team-a", "identity is required"},
+		{"namespace=team a,identity=x", "namespace has a character at position 5"},
+		{"namespace=a,identity=x y", "identity: decrypter 1 has a character"},
+		{"namespace=a,namespace=b,identity=x", `config item 2 ("namespace"): given twice`},
+		{"namespace=a,identity=x,role=admin", `config item 3 ("role"): unknown option`},
+		{"namespace=a,identity", "config item 2 needs key=value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.config, func(t *testing.T) {
+			_, err := parseStoreConfig(tt.config)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	if _, err := NewStoreSource(nil, StoreConfig{Namespace: "a", Identity: "b"}); !errors.Is(err, secrets.ErrInvalid) {
+		t.Fatalf("nil Manager: %v", err)
+	}
+}
