@@ -1,0 +1,150 @@
+package gocloudkeeper
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"sync"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/keeper"
+	"gocloud.dev/gcerrors"
+	"gocloud.dev/secrets"
+	"gocloud.dev/secrets/driver"
+)
+
+// Scheme is the URL scheme registered with secrets.DefaultURLMux.
+const Scheme = "strongbox"
+
+// DefaultAssociatedData is bound to every ciphertext when
+// Options.AssociatedData is nil.
+const DefaultAssociatedData = "strongbox/gocloudkeeper/v1"
+
+// Options configures the adapter. The zero value is ready to use.
+type Options struct {
+	// AssociatedData is bound to every ciphertext; nil means
+	// DefaultAssociatedData. Use a non-nil empty slice for none.
+	AssociatedData []byte
+	// CloseKeeper makes Close close the wrapped keeper too.
+	CloseKeeper bool
+}
+
+// New returns a *secrets.Keeper that encrypts with k.
+func New(k keeper.Keeper, opts Options) *secrets.Keeper {
+	return secrets.NewKeeper(NewDriver(k, opts))
+}
+
+// NewDriver returns k as a gocloud secrets driver.Keeper.
+func NewDriver(k keeper.Keeper, opts Options) driver.Keeper {
+	ad := []byte(DefaultAssociatedData)
+	if opts.AssociatedData != nil {
+		ad = append([]byte{}, opts.AssociatedData...)
+	}
+	return &adapter{k: k, ad: ad, closeKeeper: opts.CloseKeeper}
+}
+
+type adapter struct {
+	k           keeper.Keeper
+	ad          []byte
+	closeKeeper bool
+	closeOnce   sync.Once
+	closeErr    error
+}
+
+func (a *adapter) Encrypt(ctx context.Context, plaintext []byte) ([]byte, error) {
+	return a.k.Encrypt(ctx, plaintext, a.ad)
+}
+
+func (a *adapter) Decrypt(ctx context.Context, ciphertext []byte) ([]byte, error) {
+	return a.k.Decrypt(ctx, ciphertext, a.ad)
+}
+
+func (a *adapter) Close() error {
+	if !a.closeKeeper {
+		return nil
+	}
+	a.closeOnce.Do(func() { a.closeErr = a.k.Close() })
+	return a.closeErr
+}
+
+// ErrorAs is errors.As.
+func (a *adapter) ErrorAs(err error, target any) bool { return errors.As(err, target) }
+
+// ErrorCode maps strongbox error codes to gocloud's; see the package doc.
+func (a *adapter) ErrorCode(err error) gcerrors.ErrorCode { return Code(err) }
+
+// Code returns the gocloud error code for a strongbox error.
+func Code(err error) gcerrors.ErrorCode {
+	switch {
+	case err == nil:
+		return gcerrors.OK
+	case errors.Is(err, context.Canceled):
+		return gcerrors.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return gcerrors.DeadlineExceeded
+	case errors.Is(err, keeper.ErrDecrypt):
+		return gcerrors.InvalidArgument
+	}
+	switch errcode.Of(err) {
+	case errcode.NotFound:
+		return gcerrors.NotFound
+	case errcode.AlreadyExists:
+		return gcerrors.AlreadyExists
+	case errcode.Invalid:
+		return gcerrors.InvalidArgument
+	case errcode.Conflict, errcode.FailedPrecondition:
+		return gcerrors.FailedPrecondition
+	case errcode.PermissionDenied:
+		return gcerrors.PermissionDenied
+	case errcode.Unavailable:
+		return gcerrors.ResourceExhausted
+	case errcode.Internal:
+		return gcerrors.Internal
+	}
+	return gcerrors.Unknown
+}
+
+// URLOpener opens strongbox:// URLs: a required kek parameter (a gocloud
+// secrets URL, query-escaped) and an optional aad parameter (the
+// associated data; absent means DefaultAssociatedData).
+type URLOpener struct {
+	// Options configures the Envelope; the URL's kek is its primary KEK.
+	Options keeper.EnvelopeOptions
+}
+
+func init() {
+	secrets.DefaultURLMux().RegisterKeeper(Scheme, &URLOpener{})
+}
+
+// OpenKeeperURL opens an Envelope over the URL's kek and returns it as a
+// keeper that closes the Envelope on Close. Its errors never quote the URL.
+func (o *URLOpener) OpenKeeperURL(ctx context.Context, u *url.URL) (*secrets.Keeper, error) {
+	const op = "gocloudkeeper.OpenKeeperURL"
+	q := u.Query()
+	for p := range q {
+		if p != "kek" && p != "aad" {
+			return nil, errcode.New(errcode.Invalid, op, "unknown query parameter "+strconvQuote(p)+"; want kek and optionally aad")
+		}
+	}
+	if len(q["kek"]) != 1 || q.Get("kek") == "" {
+		return nil, errcode.New(errcode.Invalid, op, "want exactly one kek parameter")
+	}
+	env, err := keeper.OpenEnvelope(ctx, q.Get("kek"), o.Options)
+	if err != nil {
+		return nil, err
+	}
+	opts := Options{CloseKeeper: true}
+	if aad, ok := q["aad"]; ok {
+		opts.AssociatedData = []byte(aad[0])
+	}
+	return New(env, opts), nil
+}
+
+// strconvQuote quotes a parameter name, cut short: it comes from the URL,
+// but names are not secrets.
+func strconvQuote(s string) string {
+	if len(s) > 32 {
+		s = s[:32] + "..."
+	}
+	return `"` + url.QueryEscape(s) + `"`
+}
