@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -444,19 +445,33 @@ func (h *Handler) revoke(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return nil
 }
 
-// decryptBody is the body of the decrypt route. A k6 url source picks the
-// value with responsePath=value.
+// decryptBody is the JSON body of the decrypt route. A k6 url source picks
+// the value with responsePath=value. It has no other member, so that values
+// close to the 24 KiB limit still fit in the 24 KiB response cap of k6.
 type decryptBody struct {
-	Name  string `json:"name"`
 	Value string `json:"value"`
 }
 
 func (h *Handler) decrypt(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	v, err := h.m.RevealValue(ctx, r.PathValue("namespace"), name)
+	var raw bool
+	switch f := r.URL.Query().Get("format"); f {
+	case "", "json":
+	case "raw":
+		raw = true
+	default:
+		return apiError(http.StatusBadRequest, CodeInvalid, "format must be json or raw")
+	}
+	v, err := h.m.RevealValue(ctx, r.PathValue("namespace"), r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, decryptBody{Name: name, Value: v.DangerouslyExpose()})
+	if raw {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(v.Len()))
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, v.DangerouslyExpose())
+		return nil
+	}
+	writeJSON(w, http.StatusOK, decryptBody{Value: v.DangerouslyExpose()})
 	return nil
 }

@@ -255,14 +255,20 @@ func TestDecryptWithRunTokens(t *testing.T) {
 
 	run(t, e, []step{
 		{name: "scoped token", method: "GET", path: base + "/api-key/decrypt", token: scoped, status: 200, check: func(t *testing.T, r resp) {
-			var b struct{ Name, Value string }
-			if err := json.Unmarshal([]byte(r.body), &b); err != nil || b.Value != vKey || b.Name != "api-key" {
+			var b struct{ Value string }
+			if err := json.Unmarshal([]byte(r.body), &b); err != nil || b.Value != vKey || r.body != `{"value":"`+vKey+`"}`+"\n" {
 				t.Errorf("decrypt body does not hold the value (err %v)", err)
 			}
 			if ev := e.lastEvent(); ev.Principal != "service:team-a/k6-runner" || ev.TokenID == "" || ev.Route != "GET /v1/namespaces/{namespace}/secrets/{name}/decrypt" {
 				t.Errorf("audit %+v", ev)
 			}
 		}},
+		{name: "raw format", method: "GET", path: base + "/api-key/decrypt?format=raw", token: scoped, status: 200, check: func(t *testing.T, r resp) {
+			if r.body != vKey || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+				t.Errorf("raw decrypt body is not the value (Content-Type %q)", r.header.Get("Content-Type"))
+			}
+		}},
+		{name: "bad format", method: "GET", path: base + "/api-key/decrypt?format=xml", token: scoped, status: 400, code: "invalid"},
 		{name: "scoped token, name outside scope", method: "GET", path: base + "/db-pass/decrypt", token: scoped, status: 403, code: "permission_denied"},
 		{name: "scoped token, name in scope but unknown", method: "GET", path: base + "/nope/decrypt", token: scoped, status: 404, code: "not_found"},
 		{name: "scoped token, unknown name outside scope", method: "GET", path: base + "/other/decrypt", token: scoped, status: 403, code: "permission_denied"},
@@ -347,7 +353,9 @@ func TestBackendFailures(t *testing.T) {
 
 type failingAuth struct{ err error }
 
-func (f failingAuth) Authenticate(*http.Request) (_ rbacPrincipal, err error) { return rbacPrincipal{}, f.err }
+func (f failingAuth) Authenticate(*http.Request) (_ rbacPrincipal, err error) {
+	return rbacPrincipal{}, f.err
+}
 
 func TestAuthenticatorErrors(t *testing.T) {
 	e := newEnv(t, envOptions{})

@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"context"
+
 	"net/http/httptest"
 
 	"github.com/strongbox-go/strongbox/rbac"
@@ -9,3 +11,7 @@ import (
 type rbacPrincipal = rbac.Principal
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func asEditor() context.Context {
+	return rbac.WithPrincipal(context.Background(), principals[tokEditor])
+}

@@ -1,0 +1,190 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/source"
+)
+
+// EnvRunToken is the environment variable RemoteConstructor reads the run
+// token from.
+const EnvRunToken = "STRONGBOX_RUN_TOKEN"
+
+// K6Spec returns the k6 --secret-source spec that reads namespace's secrets
+// from a strongbox server at baseURL (e.g. "https://secrets.example.com")
+// with a run token: a url source with responsePath=value. The spec holds
+// the token: quote it for a shell, and keep it out of logs.
+func K6Spec(baseURL, namespace, token string) string {
+	return "url=urlTemplate=" + strings.TrimRight(baseURL, "/") + DecryptPath(namespace, "{key}") +
+		",headers.Authorization=Bearer " + token + ",responsePath=value"
+}
+
+// RemoteConfig configures a RemoteSource. BaseURL, Namespace and a token
+// are required; every other zero value is the url source's (k6's) default.
+type RemoteConfig struct {
+	// BaseURL is the server's absolute http or https URL, without query;
+	// the API's /v1/... routes are appended to its path.
+	BaseURL string
+	// Namespace holds the secrets.
+	Namespace string
+	// Token is the run token (see package runtoken).
+	Token secrets.Value
+	// TokenFunc, if set, is called before every attempt and replaces
+	// Token, e.g. to hand out a refreshed token.
+	TokenFunc func(ctx context.Context) (secrets.Value, error)
+
+	Timeout                time.Duration // per attempt; 0: 30s
+	RequestsPerMinuteLimit int           // 0: 300; negative: no limit
+	RequestsBurst          int           // 0: 10
+	MaxRetries             int           // network errors, 5xx and 429; 0: 3; negative: never
+	RetryBackoff           time.Duration // 0: 1s, doubled per retry, plus jitter
+}
+
+// RemoteSource is the source.Source of Go runners over a strongbox server's
+// decrypt route: one GET per secret with the run token, retried, and
+// rate-limited by the very source.URLSource a k6 url spec builds. Like it,
+// RemoteSource does not cache: wrap it in source.NewCache (with a redactor)
+// or register RemoteConstructor with a source.Resolver, which does. It is
+// safe for concurrent use.
+type RemoteSource struct {
+	url *source.URLSource
+}
+
+// NewRemoteSource checks cfg and returns a source. opts are passed to the
+// url source (HTTP client, jitter, shared limiter); a BeforeRequest in
+// opts runs after the token is set. Errors match secrets.ErrInvalid and
+// never contain the token.
+func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, error) {
+	const op = "httpapi.NewRemoteSource"
+	u, err := url.Parse(cfg.BaseURL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return nil, errcode.New(errcode.Invalid, op, "BaseURL must be an absolute http or https URL")
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return nil, errcode.New(errcode.Invalid, op, "BaseURL may not have a query, fragment or user info")
+	}
+	if err := secrets.ValidateNamespace(cfg.Namespace); err != nil {
+		return nil, errcode.Wrap(errcode.Invalid, op, err)
+	}
+	if cfg.Token.IsZero() && cfg.TokenFunc == nil {
+		return nil, errcode.New(errcode.Invalid, op, "a run token is required (Token or TokenFunc)")
+	}
+	uc := source.URLConfig{
+		// The raw format has no JSON overhead, so values of the full 24 KiB
+		// fit in the url source's 24 KiB response cap.
+		URLTemplate:            strings.TrimRight(cfg.BaseURL, "/") + DecryptPath(cfg.Namespace, "{key}") + "?format=raw",
+		Timeout:                cfg.Timeout,
+		RequestsPerMinuteLimit: cfg.RequestsPerMinuteLimit,
+		RequestsBurst:          cfg.RequestsBurst,
+		MaxRetries:             cfg.MaxRetries,
+		RetryBackoff:           cfg.RetryBackoff,
+	}
+	if cfg.TokenFunc == nil {
+		uc.Headers = map[string]secrets.Value{"Authorization": secrets.NewValue("Bearer " + cfg.Token.DangerouslyExpose())}
+	} else {
+		next := opts.BeforeRequest
+		tokenFunc := cfg.TokenFunc
+		opts.BeforeRequest = func(r *http.Request) error {
+			tok, err := tokenFunc(r.Context())
+			if err != nil {
+				return err
+			}
+			r.Header.Set("Authorization", "Bearer "+tok.DangerouslyExpose())
+			if next != nil {
+				return next(r)
+			}
+			return nil
+		}
+	}
+	s, err := source.NewURLSource(uc, opts)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.Invalid, op, err)
+	}
+	return &RemoteSource{url: s}, nil
+}
+
+// Get fetches one value. It fails with secrets.ErrInvalid for a name
+// outside the limits (without a request), secrets.ErrNotFound for a secret
+// that does not exist, secrets.ErrPermissionDenied when the token is
+// refused or does not cover the name, secrets.ErrUnavailable after the
+// retries; see source.URLSource.Get.
+func (s *RemoteSource) Get(ctx context.Context, name string) (secrets.Value, error) {
+	if err := secrets.ValidateName(name); err != nil {
+		return secrets.Value{}, err
+	}
+	return s.url.Get(ctx, name)
+}
+
+// RemoteConstructor returns a source.Constructor for a source.Resolver, so
+// a runner can name a strongbox server in a spec:
+//
+//	opts.Types["strongbox"] = httpapi.RemoteConstructor()
+//	strongbox=baseURL=https://secrets.example.com,namespace=team-a
+//
+// The run token comes from the environment variable STRONGBOX_RUN_TOKEN,
+// never the spec (specs end up in shell history). Other options: timeout,
+// maxRetries, retryBackoff, requestsPerMinuteLimit, requestsBurst, as for
+// url. Values are cached and redacted by the resolver.
+func RemoteConstructor() source.Constructor {
+	return func(_ context.Context, p source.Params) (source.Source, error) {
+		const op = "httpapi.RemoteConstructor"
+		bad := func(msg string) error { return errcode.New(errcode.Invalid, op, msg) }
+		var cfg RemoteConfig
+		for _, item := range strings.Split(p.Spec.Config, ",") {
+			if item == "" {
+				continue
+			}
+			k, v, ok := strings.Cut(item, "=")
+			if !ok {
+				return nil, bad("an option has no =; options are key=value") // never echo it: it could be a token
+			}
+			var err error
+			switch k {
+			case "baseURL":
+				cfg.BaseURL = v
+			case "namespace":
+				cfg.Namespace = v
+			case "timeout":
+				cfg.Timeout, err = time.ParseDuration(v)
+			case "retryBackoff":
+				cfg.RetryBackoff, err = time.ParseDuration(v)
+			case "maxRetries":
+				cfg.MaxRetries, err = strconv.Atoi(v)
+			case "requestsPerMinuteLimit":
+				cfg.RequestsPerMinuteLimit, err = strconv.Atoi(v)
+			case "requestsBurst":
+				cfg.RequestsBurst, err = strconv.Atoi(v)
+			default:
+				return nil, bad("unknown option " + quoteKey(k))
+			}
+			if err != nil {
+				return nil, bad("option " + k + " is malformed")
+			}
+		}
+		for _, kv := range p.Env() {
+			if v, ok := strings.CutPrefix(kv, EnvRunToken+"="); ok {
+				cfg.Token = secrets.NewValue(v)
+			}
+		}
+		if cfg.Token.IsZero() {
+			return nil, bad(EnvRunToken + " is not set")
+		}
+		return NewRemoteSource(cfg, source.URLOptions{HTTPClient: p.HTTPClient})
+	}
+}
+
+// quoteKey quotes an option name for an error, cut short: it is input, but
+// a name, not a value.
+func quoteKey(k string) string {
+	if len(k) > 32 {
+		k = k[:32] + "..."
+	}
+	return `"` + k + `"`
+}
