@@ -53,8 +53,8 @@ type entry struct {
 type tier struct {
 	q      int // gram length, 4 or 8
 	k      int // stride
-	bshift uint
-	bits   []uint64
+	bshift uint     // word index of the filter = hash >> bshift
+	bits   []uint64 // blocked Bloom filter: two bits per gram, in one word
 	hshift uint
 	heads  []uint32
 	ents   []entry
@@ -75,6 +75,8 @@ type matcher struct {
 	shortFirst [4]uint64 // first bytes of patterns shorter than 4, for scanTiny
 	prefHeads  []uint32  // patterns of 4+ bytes by hash4 of their first 4 bytes
 	prefIDs    []uint32
+	prefBloom  []uint64 // blocked Bloom filter of the first 4 bytes of patterns of 5+ bytes
+	prefShift  uint
 }
 
 type patSpec struct {
@@ -121,9 +123,16 @@ func newMatcher(specs []patSpec) *matcher {
 		m.prefHeads[i] += m.prefHeads[i-1]
 	}
 	m.prefIDs = make([]uint32, m.prefHeads[len(m.prefHeads)-1])
+	pb := min(max(bits.Len(uint(len(m.pats)))+6, 12), 22)
+	m.prefBloom = make([]uint64, 1<<pb/64)
+	m.prefShift = uint(64 - (pb - 6))
 	fill := make([]uint32, 1<<16)
 	copy(fill, m.prefHeads)
 	for id, p := range m.pats {
+		if p.n > 4 {
+			h := uint64(binary.LittleEndian.Uint32(m.arena[p.off:])) * hashMul
+			m.prefBloom[h>>m.prefShift] |= bloomMask(h)
+		}
 		if p.n >= 4 {
 			h := hash4(binary.LittleEndian.Uint32(m.arena[p.off:]))
 			m.prefIDs[fill[h]] = uint32(id)
@@ -138,6 +147,11 @@ func newMatcher(specs []patSpec) *matcher {
 	}
 	return m
 }
+
+// bloomMask picks the two bits of a filter word that a gram with hash h
+// sets. The word index uses the top bits of h, the mask bits 32-43 (which
+// depend on the gram's first five and a half bytes).
+func bloomMask(h uint64) uint64 { return 1<<(h>>32&63) | 1<<(h>>38&63) }
 
 func hash4(g uint32) uint64 { return (uint64(g) * hashMul) >> 48 }
 
@@ -157,11 +171,11 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 	k := min(minLen-q+1, maxStride)
 	nEnt := len(ids) * k
 	lg := bits.Len(uint(nEnt))
-	bb := min(max(lg+4, 12), 24) // bitmap bits: ~1/16 occupied
+	bb := min(max(lg+6, 12), 24) // filter bits: 64 per gram, at most 2 MiB
 	hb := min(max(lg, 4), 22)    // buckets: ~1 entry each
 	t := &tier{
 		q: q, k: k,
-		bshift: uint(64 - bb), bits: make([]uint64, 1<<bb/64),
+		bshift: uint(64 - (bb - 6)), bits: make([]uint64, 1<<bb/64),
 		hshift: uint(64 - hb), heads: make([]uint32, 1<<hb+1),
 		ents: make([]entry, nEnt),
 	}
@@ -169,7 +183,7 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 		p := m.pats[id]
 		for off := range k {
 			h := m.gram(q, p, off) * hashMul
-			setBit(t.bits, h>>t.bshift)
+			t.bits[h>>t.bshift] |= bloomMask(h)
 			t.heads[h>>t.hshift+1]++
 		}
 	}
@@ -213,19 +227,20 @@ func (m *matcher) scan8(t *tier, text []byte, out []match) []match {
 	for ; i+k <= end; i += 2 * k {
 		g0 := binary.LittleEndian.Uint64(text[i:])
 		g1 := binary.LittleEndian.Uint64(text[i+k:])
-		h0 := (g0 * hashMul) >> bs
-		h1 := (g1 * hashMul) >> bs
-		if bm[h0>>6]&(1<<(h0&63)) != 0 {
+		h0 := g0 * hashMul
+		h1 := g1 * hashMul
+		m0, m1 := bloomMask(h0), bloomMask(h1)
+		if bm[h0>>bs]&m0 == m0 {
 			out = m.verify(t, text, i, g0, out)
 		}
-		if bm[h1>>6]&(1<<(h1&63)) != 0 {
+		if bm[h1>>bs]&m1 == m1 {
 			out = m.verify(t, text, i+k, g1, out)
 		}
 	}
 	for ; i <= end; i += k {
 		g := binary.LittleEndian.Uint64(text[i:])
-		h := (g * hashMul) >> bs
-		if bm[h>>6]&(1<<(h&63)) != 0 {
+		h := g * hashMul
+		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
 			out = m.verify(t, text, i, g, out)
 		}
 	}
@@ -237,8 +252,8 @@ func (m *matcher) scan4(t *tier, text []byte, out []match) []match {
 	end := len(text) - 4
 	for i := 0; i <= end; i += k {
 		g := uint64(binary.LittleEndian.Uint32(text[i:]))
-		h := (g * hashMul) >> bs
-		if bm[h>>6]&(1<<(h&63)) != 0 {
+		h := g * hashMul
+		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
 			out = m.verify(t, text, i, g, out)
 		}
 	}
@@ -298,7 +313,11 @@ func (m *matcher) couldStart(t []byte) bool {
 	if len(t) >= m.maxLen {
 		return false
 	}
-	h := hash4(binary.LittleEndian.Uint32(t))
+	g := binary.LittleEndian.Uint32(t)
+	if hb := uint64(g) * hashMul; m.prefBloom[hb>>m.prefShift]&bloomMask(hb) != bloomMask(hb) {
+		return false
+	}
+	h := hash4(g)
 	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
 		p := m.pats[id]
 		if int(p.n) > len(t) && string(t) == string(m.arena[p.off:p.off+uint32(len(t))]) {

@@ -26,7 +26,9 @@ type Writer struct {
 	inRun  bool   // output ends with a marker that a match may still extend
 	cover  int    // when inRun, buf[:cover] is covered by that marker (cover may exceed len(buf) only transiently)
 	out    []byte
+	junc   []byte // held bytes and the start of the next write
 	ms     []match
+	ms2    []match
 	err    error
 	closed bool
 }
@@ -92,7 +94,7 @@ func (w *Writer) Close() error {
 	}
 	err := w.flushLocked()
 	w.closed = true
-	w.buf, w.out, w.ms = nil, nil, nil
+	w.buf, w.out, w.junc, w.ms, w.ms2 = nil, nil, nil, nil, nil
 	return err
 }
 
@@ -103,23 +105,63 @@ func (w *Writer) Buffered() int {
 	return len(w.buf)
 }
 
+// process redacts the stream held ++ p and emits what is final. To avoid
+// copying p, the stream is seen as two slices, a (held bytes) and b (p),
+// whenever p is long enough that the possible tail lies inside it;
+// otherwise p is appended to the held bytes.
 func (w *Writer) process(p []byte, final bool) error {
 	e := w.r.engine()
 	if len(e.segs) == 0 && len(w.buf) == 0 {
 		w.inRun = false
 		return w.emit(p)
 	}
-	w.buf = append(w.buf, p...)
-	buf := w.buf
-	ms := e.find(buf, w.ms[:0])
+	L := max(e.maxLen, 1)
+	var a, b []byte
+	var ms []match
+	if len(p) >= L-1 && len(p) > 0 {
+		a, b = w.buf, p
+		if len(a) > 0 {
+			// Matches that start in a lie inside a ++ b[:L-1].
+			w.junc = append(append(w.junc[:0], a...), b[:L-1]...)
+			ms = e.find(w.junc, w.ms[:0])
+			n := 0
+			for _, m := range ms {
+				if m.start < len(a) {
+					ms[n] = m
+					n++
+				}
+			}
+			ms = ms[:n]
+		} else {
+			ms = w.ms[:0]
+		}
+		mb := e.find(b, w.ms2[:0])
+		for _, m := range mb {
+			ms = append(ms, match{start: m.start + len(a), end: m.end + len(a), pat: m.pat})
+		}
+		w.ms2 = mb[:0]
+	} else {
+		w.buf = append(w.buf, p...)
+		a = w.buf
+		ms = e.find(a, w.ms[:0])
+	}
 	w.ms = ms[:0]
+	total := len(a) + len(b)
 
-	// Every match that starts before cut lies wholly inside buf.
-	cut := len(buf)
+	// Every match that starts before cut lies wholly inside a ++ b.
+	cut := total
 	if !final {
-		cut = max(len(buf)-(e.maxLen-1), 0)
-		for cut < len(buf) && !e.couldStart(buf[cut:]) {
-			cut++
+		cut = max(total-(L-1), 0)
+		for ; cut < total; cut++ {
+			var t []byte
+			if cut >= len(a) {
+				t = b[cut-len(a):]
+			} else {
+				t = a[cut:] // then b is empty
+			}
+			if e.couldStart(t) {
+				break
+			}
 		}
 	}
 
@@ -137,12 +179,12 @@ func (w *Writer) process(p []byte, final bool) error {
 			pos = w.cover
 			continue
 		}
-		out = append(out, buf[pos:m.start]...)
+		out = appendSpan(out, a, b, pos, m.start)
 		out = append(out, w.r.marker...)
 		w.inRun, w.cover, pos = true, m.end, m.end
 	}
 	if !w.inRun || w.cover < cut {
-		out = append(out, buf[pos:cut]...)
+		out = appendSpan(out, a, b, pos, cut)
 		w.inRun = false
 	} else {
 		w.cover -= cut
@@ -150,10 +192,29 @@ func (w *Writer) process(p []byte, final bool) error {
 	if final {
 		w.inRun = false
 	}
-	n := copy(w.buf, buf[cut:])
-	w.buf = w.buf[:n]
+	// Keep a ++ b from cut on. When b is in use, cut >= len(a).
+	if len(b) > 0 {
+		w.buf = append(w.buf[:0], b[cut-len(a):]...)
+	} else {
+		n := copy(w.buf, w.buf[cut:])
+		w.buf = w.buf[:n]
+	}
 	w.out = out[:0]
 	return w.emit(out)
+}
+
+// appendSpan appends (a ++ b)[from:to] to out.
+func appendSpan(out, a, b []byte, from, to int) []byte {
+	if from >= to {
+		return out
+	}
+	if from < len(a) {
+		out = append(out, a[from:min(to, len(a))]...)
+	}
+	if to > len(a) {
+		out = append(out, b[max(from-len(a), 0):to-len(a)]...)
+	}
+	return out
 }
 
 func (w *Writer) emit(b []byte) error {
