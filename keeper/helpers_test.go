@@ -24,6 +24,8 @@ type countingKEK struct {
 	inner          *secrets.Keeper
 	wraps, unwraps atomic.Int64
 	down           atomic.Bool
+	// delay is added to every call, like a remote key service's latency.
+	delay time.Duration
 }
 
 func newCountingKEK(t testing.TB) *countingKEK {
@@ -41,6 +43,7 @@ func (c *countingKEK) calls() int64 { return c.wraps.Load() + c.unwraps.Load() }
 
 func (c *countingKEK) Encrypt(ctx context.Context, pt []byte) ([]byte, error) {
 	c.wraps.Add(1)
+	c.wait()
 	if c.down.Load() {
 		return nil, errOutage
 	}
@@ -49,10 +52,17 @@ func (c *countingKEK) Encrypt(ctx context.Context, pt []byte) ([]byte, error) {
 
 func (c *countingKEK) Decrypt(ctx context.Context, ct []byte) ([]byte, error) {
 	c.unwraps.Add(1)
+	c.wait()
 	if c.down.Load() {
 		return nil, errOutage
 	}
 	return c.inner.Decrypt(ctx, ct)
+}
+
+func (c *countingKEK) wait() {
+	if c.delay > 0 {
+		time.Sleep(c.delay)
+	}
 }
 
 func (c *countingKEK) Close() error            { return nil }
