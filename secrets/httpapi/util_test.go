@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"net/http"
 
 	"net/http/httptest"
 
@@ -15,3 +16,5 @@ func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 func asEditor() context.Context {
 	return rbac.WithPrincipal(context.Background(), principals[tokEditor])
 }
+
+func newRequest(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }

@@ -1,0 +1,127 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// fuzzBody sends body to one route and checks what must hold for any
+// input: no 5xx, a JSON answer with a known code, no value in the
+// response, and (at cleanup) no value in the logs.
+func fuzzBody(f *testing.F, method, path string, allowed []int, seeds ...string) {
+	e := newEnv(f, envOptions{})
+	e.create("fuzz", "k6-runner")
+	for _, s := range seeds {
+		f.Add(s, "")
+	}
+	f.Add(`{}`, `"1"`)
+	f.Add(`{}`, `*`)
+	f.Add(`{}`, `W/"1"`)
+	f.Fuzz(func(t *testing.T, body, ifMatch string) {
+		// Remember the value the body carries, if any, to look for it.
+		var in struct{ Value string }
+		if json.Unmarshal([]byte(body), &in) == nil && len(in.Value) >= 8 {
+			e.mu.Lock()
+			e.secrets = append(e.secrets, in.Value)
+			e.mu.Unlock()
+		}
+		var hdr []string
+		if ifMatch != "" {
+			hdr = []string{"If-Match", ifMatch}
+		}
+		r := e.do(method, path, tokEditor, body, hdr...)
+		ok := false
+		for _, s := range allowed {
+			ok = ok || r.status == s
+		}
+		if !ok {
+			t.Fatalf("status %d for body %q: %s", r.status, body, r.body)
+		}
+		if r.status >= 400 {
+			if ae := r.apiErr(); ae.Code == "" || ae.Status != r.status {
+				t.Fatalf("error body %q", r.body)
+			}
+		}
+		if strings.Contains(r.body, `"value":`) {
+			t.Fatalf("response has a value member: %s", r.body)
+		}
+		if len(in.Value) >= 8 && strings.Contains(r.body, in.Value) {
+			t.Fatalf("response echoes the value")
+		}
+	})
+}
+
+func FuzzCreateBody(f *testing.F) {
+	fuzzBody(f, "POST", base, []int{201, 400, 409, 413},
+		`{"name":"a","value":"v"}`,
+		`{"name":"b","description":"d","labels":{"env":"prod"},"decrypters":["k6-runner"],"value":"s3cr3t-value"}`,
+		`{"name":"c","decrypters":[],"value":"x"}`,
+		`{"name":"d","decrypters":null,"value":"\u00e9\ud83d\ude00"}`,
+		`{"name":"fuzz","value":"taken"}`,
+		`{"name":"e","value":""}`,
+		`{"name":"e","value":1}`,
+		`{"name":"e","value":"x","extra":true}`,
+		`{"name":"e","labels":{"a":1},"value":"x"}`,
+		`{"name":"e","value":"x"}{}`,
+		`{"name":"e","value":"\ud800"}`,
+		`[1]`, `null`, `"x"`, ``, `{`, "{\"name\":\"e\",\"value\":\"\xff\"}",
+	)
+}
+
+func FuzzUpdateBody(f *testing.F) {
+	fuzzBody(f, "PUT", base+"/fuzz", []int{200, 400, 404, 409, 413},
+		`{"revision":1}`,
+		`{"description":"d","labels":{"env":"prod"},"decrypters":["k6-runner"],"revision":1}`,
+		`{"revision":-1}`,
+		`{"revision":1.5}`,
+		`{"revision":"1"}`,
+		`{"labels":{"k":"v"}}`,
+		`{"decrypters":["a b"],"revision":1}`,
+		`{"name":"other","revision":1}`,
+		`{}`, ``, `[]`,
+	)
+}
+
+func FuzzResetBody(f *testing.F) {
+	fuzzBody(f, "POST", base+"/fuzz/reset", []int{200, 400, 409, 413},
+		`{"value":"new-s3cr3t-value"}`,
+		`{"value":""}`,
+		`{"value":null}`,
+		`{"value":["x"]}`,
+		`{"Value":"case-insensitive"}`,
+		`{"value":"x","revision":1}`,
+		``, `{}`,
+	)
+}
+
+func FuzzRevokeBody(f *testing.F) {
+	fuzzBody(f, "POST", base+"/fuzz/revoke", []int{200, 400, 409, 413},
+		``, `{}`, ` `, `{"x":1}`, `[]`, `null`, `{}{}`,
+	)
+}
+
+// FuzzBearer: any Authorization header gets 200 (a valid credential), 401
+// or 403, never a 5xx.
+func FuzzBearer(f *testing.F) {
+	e := newEnv(f, envOptions{})
+	e.create("fuzz", "k6-runner")
+	f.Add("Bearer " + tokEditor)
+	f.Add("bearer " + tokService)
+	f.Add("Bearer sbrt1.test.e30.AAAA")
+	f.Add("Bearer sbrt1....")
+	f.Add("Basic YTpi")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, auth string) {
+		req := newRequest("GET", base+"/fuzz/decrypt")
+		req.Header.Set("Authorization", auth)
+		rec := newRecorder()
+		e.h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusOK, http.StatusUnauthorized, http.StatusForbidden:
+		default:
+			t.Fatalf("Authorization %q: status %d %s", auth, rec.Code, rec.Body)
+		}
+	})
+}
