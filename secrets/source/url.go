@@ -3,11 +3,13 @@ package source
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -271,17 +273,24 @@ func (s *URLSource) attempt(ctx context.Context, target, name string) (v secrets
 	return v, nil, false
 }
 
-// netCause describes a transport error without the URL, which *url.Error
-// would print.
+// netCause describes a transport error without the URL (which *url.Error
+// prints) and without bytes from the server (which some net/http errors
+// quote, e.g. a malformed response): only timeouts, socket errors
+// (addresses and system errors) and a few known kinds are described.
 func netCause(err error, timeout time.Duration) string {
-	if errors.Is(err, context.DeadlineExceeded) {
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out after " + timeout.String()
+	case errors.As(err, &opErr):
+		return opErr.Error()
+	case errors.As(err, &certErr):
+		return "TLS certificate verification failed"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed before the response was complete"
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return err.Error()
+	return "transport error (its text may quote the server and is not shown)"
 }
 
 // parsePath splits a responsePath on "."; "" means no path.

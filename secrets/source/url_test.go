@@ -110,7 +110,7 @@ func TestURLSourceRetryRecovers(t *testing.T) {
 			// A network error: the connection closes without a response.
 			hj, _ := w.(http.Hijacker)
 			c, buf, _ := hj.Hijack()
-			_, _ = buf.WriteString("not http\r\n\r\n")
+			_, _ = buf.WriteString("s3cret-in-garbage\r\n\r\n")
 			_ = buf.Flush()
 			_ = c.Close()
 		default:
@@ -158,6 +158,28 @@ func TestURLSourceNetworkErrorRetried(t *testing.T) {
 	mustNotContain(t, err, "key-material-xyz")
 	if !errors.Is(err, secrets.ErrUnavailable) || !strings.Contains(err.Error(), "after 3 attempts") {
 		t.Fatalf("error = %v, want unavailable after 3 attempts", err)
+	}
+}
+
+func TestURLSourceMalformedResponseNotQuoted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hj, _ := w.(http.Hijacker)
+		c, buf, _ := hj.Hijack()
+		_, _ = buf.WriteString("s3cret-in-garbage\r\n\r\n")
+		_ = buf.Flush()
+		_ = c.Close()
+	}))
+	defer srv.Close()
+	cfg := fastConfig(srv.URL + "/{key}")
+	cfg.MaxRetries = -1
+	s, err := NewURLSource(cfg, URLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(context.Background(), "k")
+	mustNotContain(t, err, "s3cret-in-garbage", srv.URL)
+	if !errors.Is(err, secrets.ErrUnavailable) || !strings.Contains(err.Error(), "transport error") {
+		t.Fatalf("error = %v, want unavailable", err)
 	}
 }
 
