@@ -445,7 +445,7 @@ func (e *Envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, 
 	dk.header, dk.aadLen = appendHeader(nil, kekID, id, wrapped)
 	e.dataKeys.Add(1)
 	// Values encrypted with this key decrypt warm in this process.
-	e.cache.put(string(dk.header[1:]), dk, now)
+	e.cache.put(string(dk.header), dk, now)
 	return dk, nil
 }
 
@@ -497,11 +497,14 @@ func (e *Envelope) unwrap(ctx context.Context, op string, p *parsed) (*dataKey, 
 	dk := &dataKey{id: p.dataKeyID, kekID: p.kekID, aead: a, created: now}
 	// Re-encode rather than alias the caller's ciphertext.
 	dk.header, dk.aadLen = appendHeader(nil, p.kekID, p.dataKeyID, p.wrapped)
-	// A concurrent RemoveKEK may have run since the lookup: only cache keys
-	// of KEKs still held.
-	if _, still := e.kek(p.kekID); still {
-		e.cache.put(string(dk.header[1:]), dk, now)
+	// A concurrent RemoveKEK may have run since the lookup: cache keys only
+	// of KEKs still held. RemoveKEK purges after deleting under e.mu, so
+	// holding the read lock across the put leaves no stale entry behind.
+	e.mu.RLock()
+	if _, still := e.keks[p.kekID]; still {
+		e.cache.put(string(dk.header), dk, now)
 	}
+	e.mu.RUnlock()
 	return dk, nil
 }
 

@@ -48,8 +48,8 @@ type parsed struct {
 	// aadPrefix is version | kek id length | kek id | data key id: the
 	// header bytes that the value's AES-GCM tag authenticates.
 	aadPrefix []byte
-	// cacheKey identifies the wrapped data key under its KEK: kek id
-	// length | kek id | data key id | wrapped length | wrapped key.
+	// cacheKey identifies the wrapped data key under its KEK: the whole
+	// header up to the payload.
 	cacheKey []byte
 	wrapped  []byte
 	payload  []byte
@@ -111,7 +111,7 @@ func parse(ct []byte) (*parsed, error) {
 		return nil, malformed("truncated ciphertext")
 	}
 	p.wrapped = ct[off : off+m : off+m]
-	p.cacheKey = ct[1 : off+m : off+m]
+	p.cacheKey = ct[: off+m : off+m]
 	p.payload = ct[off+m:]
 	return p, nil
 }

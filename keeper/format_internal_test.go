@@ -26,7 +26,7 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(re, ct[:len(re)]) {
 			t.Fatalf("re-encoded header %x differs from input %x", re, ct[:len(re)])
 		}
-		if !bytes.Equal(re[:aadLen], p.aadPrefix) || !bytes.Equal(re[1:], p.cacheKey) {
+		if !bytes.Equal(re[:aadLen], p.aadPrefix) || !bytes.Equal(re, p.cacheKey) {
 			t.Fatal("aadPrefix or cacheKey do not match the header")
 		}
 		if len(p.payload) < gcmNonceLen+gcmTagLen || len(re)+len(p.payload) != len(ct) {
