@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/strongbox-go/strongbox/internal/errcode"
@@ -328,3 +330,40 @@ func TestClosed(t *testing.T) {
 
 func second[T any](_ T, err error) error        { return err }
 func third[T, U any](_ T, _ U, err error) error { return err }
+
+func TestCloseWaitsForCallsInFlight(t *testing.T) {
+	ctx := context.Background()
+	kek := newCountingKEK(t)
+	enc := newEnvelope(t, keeper.EnvelopeOptions{KEKs: []keeper.KEK{kek.kek(t, "k")}})
+	ct, err := enc.Encrypt(ctx, []byte("v"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek.delay = 200 * time.Millisecond
+	e := newEnvelope(t, keeper.EnvelopeOptions{KEKs: []keeper.KEK{kek.kek(t, "k")}})
+	before := kek.unwraps.Load()
+	var done atomic.Bool
+	result := make(chan error, 1)
+	go func() {
+		_, err := e.Decrypt(ctx, ct, nil) // cold: waits on the slow KEK
+		done.Store(true)
+		result <- err
+	}()
+	for kek.unwraps.Load() == before {
+		time.Sleep(time.Millisecond)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !done.Load() {
+		t.Error("Close returned before the Decrypt in flight finished")
+	}
+	if err := <-result; err != nil {
+		t.Errorf("Decrypt in flight during Close: %v", err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := enc.Encrypt(canceled, []byte("v"), nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Encrypt with a canceled context = %v, want context.Canceled", err)
+	}
+}
