@@ -1,6 +1,7 @@
 package source
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +14,7 @@ import (
 // Spec is one parsed secret-source spec, `<type>[=<config>]`.
 //
 // Config may hold secrets (mock values, header tokens), so a Spec prints
-// only its type, name and default flag under fmt and slog.
+// only its type, name and default flag under fmt, JSON and slog.
 type Spec struct {
 	// Type selects the constructor: "mock", "file", "url", "store"...
 	Type string
@@ -38,6 +39,15 @@ func (s Spec) String() string {
 
 // Format prints String for every verb, so %+v and %#v do not reach Config.
 func (s Spec) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// MarshalJSON encodes the type, name and default flag, not Config.
+func (s Spec) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Type    string
+		Name    string
+		Default bool
+	}{s.Type, s.Name, s.Default})
+}
 
 // LogValue makes slog print String.
 func (s Spec) LogValue() slog.Value { return slog.StringValue(s.String()) }

@@ -1,8 +1,10 @@
 package source
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -103,8 +105,13 @@ func TestSpecNeverPrintsConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("spec", "spec", sp, "list", []Spec{sp})
+	outs := map[string]string{"slog": buf.String()}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-		out := fmt.Sprintf(verb, sp)
+		outs[verb] = fmt.Sprintf(verb, sp)
+	}
+	for verb, out := range outs {
 		if strings.Contains(out, "tok-123456") {
 			t.Errorf("%s prints the config: %s", verb, out)
 		}

@@ -183,6 +183,22 @@ func TestURLSourceMalformedResponseNotQuoted(t *testing.T) {
 	}
 }
 
+func TestURLSourceBeforeRequestError(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
+	defer srv.Close()
+	s, err := NewURLSource(fastConfig(srv.URL+"/{key}"), URLOptions{BeforeRequest: func(*http.Request) error {
+		return errors.New("token expired")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(context.Background(), "k")
+	if !errors.Is(err, secrets.ErrInternal) || !strings.Contains(err.Error(), "token expired") || calls.Load() != 0 {
+		t.Fatalf("error = %v after %d requests, want the hook's error and no request", err, calls.Load())
+	}
+}
+
 func TestURLSourceNoRetries(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
