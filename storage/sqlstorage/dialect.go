@@ -1,0 +1,100 @@
+package sqlstorage
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Dialect is the SQL flavour of a database.
+type Dialect int
+
+// The dialects the backend speaks.
+const (
+	// SQLite, through modernc.org/sqlite (driver name "sqlite").
+	SQLite Dialect = iota + 1
+	// Postgres is PostgreSQL and the databases that speak its protocol and
+	// SQL (CockroachDB, YugabyteDB), through pgx's database/sql driver
+	// (driver name "pgx").
+	Postgres
+)
+
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return "Dialect(" + strconv.Itoa(int(d)) + ")"
+}
+
+// Table names. They are fixed so that two programs opening the same
+// database agree; on PostgreSQL, pick a schema with search_path in the URL
+// to keep several stores in one database.
+const (
+	MetadataTable   = "strongbox_metadata"
+	CiphertextTable = "strongbox_ciphertexts"
+	MigrationsTable = "strongbox_schema_migrations"
+)
+
+// rebind turns the '?' placeholders the queries are written with into the
+// dialect's: '$1', '$2'... for PostgreSQL. No query has a '?' in a literal.
+func (d Dialect) rebind(q string) string {
+	if d != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+const metaCols = "namespace, name, description, labels, decrypters, version, value_id, revoked, revision, " +
+	"create_time_us, update_time_us, created_by, updated_by"
+
+// queries are the statements of a Store, in its dialect.
+type queries struct {
+	createMeta, getMeta, updateMeta, deleteMeta, existsMeta, listMeta string
+	putCT, getCT, deleteCT, existsCT, listCTNS, listCTAll, replaceCT   string
+}
+
+func newQueries(d Dialect) queries {
+	q := queries{
+		createMeta: "INSERT INTO " + MetadataTable + " (" + metaCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+			"ON CONFLICT (namespace, name) DO NOTHING",
+		getMeta: "SELECT " + metaCols + " FROM " + MetadataTable + " WHERE namespace = ? AND name = ?",
+		updateMeta: "UPDATE " + MetadataTable + " SET description = ?, labels = ?, decrypters = ?, version = ?, " +
+			"value_id = ?, revoked = ?, revision = revision + 1, create_time_us = ?, update_time_us = ?, " +
+			"created_by = ?, updated_by = ? WHERE namespace = ? AND name = ? AND revision = ?",
+		deleteMeta: "DELETE FROM " + MetadataTable + " WHERE namespace = ? AND name = ? AND revision = ?",
+		existsMeta: "SELECT revision FROM " + MetadataTable + " WHERE namespace = ? AND name = ?",
+		listMeta: "SELECT " + metaCols + " FROM " + MetadataTable +
+			" WHERE namespace = ? AND name > ? ORDER BY name LIMIT ?",
+		putCT: "INSERT INTO " + CiphertextTable + " (namespace, name, value_id, version, data, create_time_us) " +
+			"VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, name, value_id) DO NOTHING",
+		getCT: "SELECT version, data, create_time_us FROM " + CiphertextTable +
+			" WHERE namespace = ? AND name = ? AND value_id = ?",
+		deleteCT: "DELETE FROM " + CiphertextTable + " WHERE namespace = ? AND name = ? AND value_id = ?",
+		existsCT: "SELECT 1 FROM " + CiphertextTable + " WHERE namespace = ? AND name = ? AND value_id = ?",
+		listCTNS: "SELECT namespace, name, value_id, version, create_time_us FROM " + CiphertextTable +
+			" WHERE namespace = ? AND (name, value_id) > (?, ?) ORDER BY name, value_id LIMIT ?",
+		listCTAll: "SELECT namespace, name, value_id, version, create_time_us FROM " + CiphertextTable +
+			" WHERE (namespace, name, value_id) > (?, ?, ?) ORDER BY namespace, name, value_id LIMIT ?",
+		replaceCT: "UPDATE " + CiphertextTable + " SET data = ? WHERE namespace = ? AND name = ? AND value_id = ? AND data = ?",
+	}
+	for _, p := range []*string{
+		&q.createMeta, &q.getMeta, &q.updateMeta, &q.deleteMeta, &q.existsMeta, &q.listMeta,
+		&q.putCT, &q.getCT, &q.deleteCT, &q.existsCT, &q.listCTNS, &q.listCTAll, &q.replaceCT,
+	} {
+		*p = d.rebind(*p)
+	}
+	return q
+}

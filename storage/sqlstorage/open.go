@@ -1,0 +1,216 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/storage"
+)
+
+// URL schemes registered with storage.OpenStore.
+const (
+	// Scheme is the embedded, durable default: a SQLite file.
+	Scheme = SQLiteScheme
+	// SQLiteScheme: sqlite:///abs/path.db, sqlite://rel/path.db,
+	// sqlite:rel/path.db, sqlite://:memory: (or sqlite::memory:).
+	SQLiteScheme = "sqlite"
+	// PostgresScheme: postgres://user:password@host:port/db?sslmode=...,
+	// any URL pgx accepts. PostgreSQLScheme is the same.
+	PostgresScheme   = "postgres"
+	PostgreSQLScheme = "postgresql"
+)
+
+func init() {
+	o := new(URLOpener)
+	storage.Register(SQLiteScheme, o)
+	storage.Register(PostgresScheme, o)
+	storage.Register(PostgreSQLScheme, o)
+}
+
+// URLOpener opens sqlite://, postgres:// and postgresql:// store URLs (see
+// the package doc). Its zero value is ready to use.
+type URLOpener struct{}
+
+// OpenStoreURL implements storage.URLOpener.
+func (*URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (storage.Store, error) {
+	s, err := openURL(ctx, u)
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return s, nil
+}
+
+// Open opens a Store from a sqlite://, postgres:// or postgresql:// URL.
+// Errors never repeat the URL, which may hold a password.
+func Open(ctx context.Context, urlstr string) (*Store, error) {
+	u, err := url.Parse(urlstr)
+	if err != nil {
+		return nil, errcode.New(errcode.Invalid, "sqlstorage.Open", "malformed store URL")
+	}
+	return openURL(ctx, u)
+}
+
+func openURL(ctx context.Context, u *url.URL) (*Store, error) {
+	const op = "sqlstorage.Open"
+	switch strings.ToLower(u.Scheme) {
+	case SQLiteScheme:
+		path := u.Opaque
+		if path == "" {
+			path = u.Host + u.Path
+		}
+		if path == "" {
+			return nil, errcode.New(errcode.Invalid, op, "sqlite URL without a path (want sqlite:///path/to/file.db or sqlite://:memory:)")
+		}
+		if u.User != nil {
+			return nil, errcode.New(errcode.Invalid, op, "sqlite URL with a user name")
+		}
+		var opts SQLiteOptions
+		for k, v := range u.Query() {
+			if len(v) != 1 {
+				return nil, errcode.New(errcode.Invalid, op, "sqlite URL parameter "+k+" given more than once")
+			}
+			switch k {
+			case "synchronous":
+				opts.Synchronous = v[0]
+			case "busy_timeout":
+				d, err := time.ParseDuration(v[0])
+				if err != nil || d <= 0 {
+					return nil, errcode.New(errcode.Invalid, op, "sqlite URL parameter busy_timeout is not a positive duration such as 10s")
+				}
+				opts.BusyTimeout = d
+			default:
+				return nil, errcode.New(errcode.Invalid, op, "unknown sqlite URL parameter "+k+" (known: synchronous, busy_timeout)")
+			}
+		}
+		return OpenSQLite(ctx, path, &opts)
+	case PostgresScheme, PostgreSQLScheme:
+		return OpenPostgres(ctx, u.String())
+	}
+	return nil, errcode.New(errcode.Invalid, op, "unsupported URL scheme "+strconv.Quote(u.Scheme))
+}
+
+// SQLiteOptions tunes OpenSQLite. The zero value is the durable default.
+type SQLiteOptions struct {
+	// Synchronous is SQLite's synchronous setting in WAL mode: "full"
+	// (the default: a write is on disk when it returns, surviving power
+	// loss) or "normal" (a write survives the process being killed but the
+	// last ones may be lost on power loss; faster).
+	Synchronous string
+	// BusyTimeout is how long a writer waits for another (another
+	// connection or process) before failing with storage.ErrUnavailable;
+	// 0 means 10 seconds.
+	BusyTimeout time.Duration
+}
+
+// MemoryPath is the OpenSQLite path of a private in-memory database.
+const MemoryPath = ":memory:"
+
+// OpenSQLite opens (creating it if needed) the SQLite database file at
+// path, or a private in-memory database for MemoryPath. See the package
+// doc for durability and concurrency.
+func OpenSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*Store, error) {
+	const op = "sqlstorage.OpenSQLite"
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var o SQLiteOptions
+	if opts != nil {
+		o = *opts
+	}
+	sync := strings.ToUpper(o.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return nil, errcode.New(errcode.Invalid, op, "SQLiteOptions.Synchronous must be full or normal")
+	}
+	busy := o.BusyTimeout
+	if busy <= 0 {
+		busy = 10 * time.Second
+	}
+	if path == "" || strings.IndexByte(path, 0) >= 0 {
+		return nil, errcode.New(errcode.Invalid, op, "empty or malformed SQLite path")
+	}
+	params := "_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10) + "&_synchronous=" + sync
+	memory := path == MemoryPath
+	var dsn string
+	if memory {
+		dsn = "file::memory:?" + params
+	} else {
+		// SQLite URI filename: escape what would end or alter the path.
+		esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+		dsn = "file:" + esc + "?" + params
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.Internal, op, err)
+	}
+	if memory {
+		// Each connection to :memory: is its own database: keep exactly one.
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+	} else {
+		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
+	}
+	s, err := open(ctx, db, SQLite, true)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteAfterMigrate switches a file database to write-ahead logging once
+// it is known to be strongbox's: readers never block the writer, and with
+// synchronous FULL a commit is durable when it returns. journal_mode is
+// persistent, so every later connection uses WAL too.
+func sqliteAfterMigrate(ctx context.Context, db *sql.DB) error {
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		return openError(ctx, "sqlstorage.OpenSQLite", SQLite, err)
+	}
+	if mode != "wal" && mode != "memory" {
+		return errcode.New(errcode.FailedPrecondition, "sqlstorage.OpenSQLite", "cannot switch the database to WAL mode (it is in "+mode+" mode)")
+	}
+	return nil
+}
+
+// OpenPostgres opens a Store on PostgreSQL (or a database that speaks its
+// protocol) given a pgx connection string: a postgres:// URL or
+// "host=... user=..." keywords. Use search_path (a URL parameter) to
+// keep the tables in a schema of their own. Errors never repeat the
+// connection string.
+func OpenPostgres(ctx context.Context, connString string) (*Store, error) {
+	const op = "sqlstorage.OpenPostgres"
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg, err := pgx.ParseConfig(connString)
+	if err != nil {
+		// pgx's message quotes the connection string; keep it out.
+		return nil, errcode.New(errcode.Invalid, op, "malformed PostgreSQL connection string")
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s, err := open(ctx, db, Postgres, true)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}

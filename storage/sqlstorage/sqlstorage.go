@@ -1,0 +1,466 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/internal/storeutil"
+)
+
+// Store is a storage.Store over a SQL database. It is safe for concurrent
+// use, also by several processes sharing the database.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	q       queries
+	owned   bool // Close closes db
+	gate    storeutil.Gate
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// OpenDB returns a Store over db, which speaks dialect, after bringing the
+// schema up to date (see the package doc, # Schema). db stays the caller's:
+// Close does not close it. For SQLite, db should have a busy timeout (the
+// modernc.org/sqlite DSN parameter _busy_timeout) so that writers from
+// several connections wait for each other instead of failing.
+func OpenDB(ctx context.Context, db *sql.DB, dialect Dialect) (*Store, error) {
+	if db == nil || (dialect != SQLite && dialect != Postgres) {
+		return nil, errcode.New(errcode.Invalid, "sqlstorage.OpenDB", "a *sql.DB and a known Dialect are required")
+	}
+	return open(ctx, db, dialect, false)
+}
+
+func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db, d); err != nil {
+		return nil, err
+	}
+	if d == SQLite {
+		if err := sqliteAfterMigrate(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	return &Store{db: db, dialect: d, q: newQueries(d), owned: owned}, nil
+}
+
+// Dialect returns the store's SQL dialect.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close waits for calls in flight, makes later calls fail with
+// storage.ErrClosed and, if the Store opened the database, closes it. A
+// second Close returns nil.
+func (s *Store) Close() error {
+	if !s.gate.Close() || !s.owned {
+		return nil
+	}
+	return errcode.Wrap(errcode.Internal, "sqlstorage.Close", s.db.Close())
+}
+
+func marshalLabels(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // cannot fail for map[string]string
+	return string(b)
+}
+
+func marshalList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMeta(r scanner) (*storage.Metadata, error) {
+	var m storage.Metadata
+	var labels, decrypters string
+	var ct, ut int64
+	if err := r.Scan(&m.Namespace, &m.Name, &m.Description, &labels, &decrypters, &m.Version, &m.ValueID,
+		&m.Revoked, &m.Revision, &ct, &ut, &m.CreatedBy, &m.UpdatedBy); err != nil {
+		return nil, err
+	}
+	if labels != "{}" && labels != "" {
+		if err := json.Unmarshal([]byte(labels), &m.Labels); err != nil {
+			return nil, errcode.New(errcode.Internal, "", "stored labels are not a JSON object")
+		}
+		if len(m.Labels) == 0 {
+			m.Labels = nil
+		}
+	}
+	if decrypters != "[]" && decrypters != "" {
+		if err := json.Unmarshal([]byte(decrypters), &m.Decrypters); err != nil {
+			return nil, errcode.New(errcode.Internal, "", "stored decrypters are not a JSON array")
+		}
+		if len(m.Decrypters) == 0 {
+			m.Decrypters = nil
+		}
+	}
+	m.CreateTime = storeutil.FromMicros(ct)
+	m.UpdateTime = storeutil.FromMicros(ut)
+	return &m, nil
+}
+
+// normalized returns the copy of m the store keeps, with revision rev.
+func normalized(m *storage.Metadata, rev int64) *storage.Metadata {
+	c := m.Clone()
+	c.Revision = rev
+	c.CreateTime = storeutil.Time(m.CreateTime)
+	c.UpdateTime = storeutil.Time(m.UpdateTime)
+	if len(c.Labels) == 0 {
+		c.Labels = nil
+	}
+	if len(c.Decrypters) == 0 {
+		c.Decrypters = nil
+	}
+	return c
+}
+
+func rowsAffected(res sql.Result) (int64, error) { return res.RowsAffected() }
+
+// CreateMetadata implements storage.Store.
+func (s *Store) CreateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
+	const op = "sqlstorage.CreateMetadata"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckMetadata(op, m); err != nil {
+		return nil, err
+	}
+	res, err := s.db.ExecContext(ctx, s.q.createMeta, m.Namespace, m.Name, m.Description, marshalLabels(m.Labels),
+		marshalList(m.Decrypters), m.Version, m.ValueID, m.Revoked, int64(1),
+		storeutil.Micros(m.CreateTime), storeutil.Micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy)
+	if err != nil {
+		return nil, convert(ctx, op, err)
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return nil, convert(ctx, op, err)
+	}
+	if n == 0 {
+		return nil, errcode.New(errcode.AlreadyExists, op, "a secret with this name exists in the namespace")
+	}
+	return normalized(m, 1), nil
+}
+
+// GetMetadata implements storage.Store.
+func (s *Store) GetMetadata(ctx context.Context, namespace, name string) (*storage.Metadata, error) {
+	const op = "sqlstorage.GetMetadata"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckKey(op, namespace, name); err != nil {
+		return nil, err
+	}
+	m, err := scanMeta(s.db.QueryRowContext(ctx, s.q.getMeta, namespace, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errcode.New(errcode.NotFound, op, "secret not found")
+	}
+	if err != nil {
+		return nil, convert(ctx, op, err)
+	}
+	return m, nil
+}
+
+// missingOrMoved tells why a conditional write changed no row.
+func (s *Store) missingOrMoved(ctx context.Context, op, namespace, name string) error {
+	var rev int64
+	err := s.db.QueryRowContext(ctx, s.q.existsMeta, namespace, name).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errcode.New(errcode.NotFound, op, "secret not found")
+	}
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	return errcode.New(errcode.Conflict, op, "revision moved: the secret was changed since it was read")
+}
+
+// UpdateMetadata implements storage.Store with one UPDATE ... WHERE
+// revision = the caller's; no row changed means not found or a conflict.
+func (s *Store) UpdateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
+	const op = "sqlstorage.UpdateMetadata"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckMetadata(op, m); err != nil {
+		return nil, err
+	}
+	res, err := s.db.ExecContext(ctx, s.q.updateMeta, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters),
+		m.Version, m.ValueID, m.Revoked, storeutil.Micros(m.CreateTime), storeutil.Micros(m.UpdateTime),
+		m.CreatedBy, m.UpdatedBy, m.Namespace, m.Name, m.Revision)
+	if err != nil {
+		return nil, convert(ctx, op, err)
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return nil, convert(ctx, op, err)
+	}
+	if n == 0 {
+		return nil, s.missingOrMoved(ctx, op, m.Namespace, m.Name)
+	}
+	return normalized(m, m.Revision+1), nil
+}
+
+// DeleteMetadata implements storage.Store.
+func (s *Store) DeleteMetadata(ctx context.Context, namespace, name string, revision int64) error {
+	const op = "sqlstorage.DeleteMetadata"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckKey(op, namespace, name); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, s.q.deleteMeta, namespace, name, revision)
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	if n == 0 {
+		return s.missingOrMoved(ctx, op, namespace, name)
+	}
+	return nil
+}
+
+// ListMetadata implements storage.Store. It pages by name with keyset
+// pagination (name > last); label filters are applied in memory with
+// storage.MatchLabels, reading batches until the page is full.
+func (s *Store) ListMetadata(ctx context.Context, namespace string, opts storage.ListOptions) ([]*storage.Metadata, string, error) {
+	const op = "sqlstorage.ListMetadata"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, "", err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckKey(op, namespace, "-"); err != nil {
+		return nil, "", err
+	}
+	after, err := storeutil.DecodeToken(op, opts.PageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	size := opts.EffectivePageSize()
+	batch := size + 1
+	if len(opts.Labels) > 0 && batch < 100 {
+		batch = 100
+	}
+	var out []*storage.Metadata
+	for len(out) <= size {
+		n, err := func() (int, error) {
+			rows, err := s.db.QueryContext(ctx, s.q.listMeta, namespace, after, batch)
+			if err != nil {
+				return 0, err
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				m, err := scanMeta(rows)
+				if err != nil {
+					return n, err
+				}
+				n++
+				after = m.Name
+				if storage.MatchLabels(m.Labels, opts.Labels) && len(out) <= size {
+					out = append(out, m)
+				}
+			}
+			return n, rows.Err()
+		}()
+		if err != nil {
+			return nil, "", convert(ctx, op, err)
+		}
+		if n < batch {
+			break
+		}
+	}
+	next := ""
+	if len(out) > size {
+		out = out[:size]
+		next = storeutil.EncodeToken(out[size-1].Name)
+	}
+	return out, next, nil
+}
+
+// PutCiphertext implements storage.Store.
+func (s *Store) PutCiphertext(ctx context.Context, c *storage.Ciphertext) error {
+	const op = "sqlstorage.PutCiphertext"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckCiphertext(op, c); err != nil {
+		return err
+	}
+	data := c.Data
+	if data == nil {
+		data = []byte{}
+	}
+	res, err := s.db.ExecContext(ctx, s.q.putCT, c.Namespace, c.Name, c.ValueID, c.Version, data, storeutil.Micros(c.CreateTime))
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	if n == 0 {
+		return errcode.New(errcode.AlreadyExists, op, "a ciphertext with this key exists")
+	}
+	return nil
+}
+
+// GetCiphertext implements storage.Store.
+func (s *Store) GetCiphertext(ctx context.Context, namespace, name, valueID string) (*storage.Ciphertext, error) {
+	const op = "sqlstorage.GetCiphertext"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckCiphertextKey(op, namespace, name, valueID); err != nil {
+		return nil, err
+	}
+	c := &storage.Ciphertext{Namespace: namespace, Name: name, ValueID: valueID}
+	var ct int64
+	err := s.db.QueryRowContext(ctx, s.q.getCT, namespace, name, valueID).Scan(&c.Version, &c.Data, &ct)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errcode.New(errcode.NotFound, op, "ciphertext not found")
+	}
+	if err != nil {
+		return nil, convert(ctx, op, err)
+	}
+	if c.Data == nil {
+		c.Data = []byte{}
+	}
+	c.CreateTime = storeutil.FromMicros(ct)
+	return c, nil
+}
+
+// DeleteCiphertext implements storage.Store.
+func (s *Store) DeleteCiphertext(ctx context.Context, namespace, name, valueID string) error {
+	const op = "sqlstorage.DeleteCiphertext"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckCiphertextKey(op, namespace, name, valueID); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, s.q.deleteCT, namespace, name, valueID)
+	return convert(ctx, op, err)
+}
+
+// ListCiphertexts implements storage.Store, ordered by (namespace, name,
+// value ID) with keyset pagination.
+func (s *Store) ListCiphertexts(ctx context.Context, namespace string, pageSize int, pageToken string) ([]storage.CiphertextRef, string, error) {
+	const op = "sqlstorage.ListCiphertexts"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, "", err
+	}
+	defer s.gate.Leave()
+	if namespace != "" {
+		if err := storeutil.CheckKey(op, namespace, "-"); err != nil {
+			return nil, "", err
+		}
+	}
+	tok, err := storeutil.DecodeToken(op, pageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	var afterNS, afterName, afterID string
+	if tok != "" {
+		parts := strings.Split(tok, "\x00")
+		if len(parts) != 3 {
+			return nil, "", errcode.New(errcode.Invalid, op, "malformed page token")
+		}
+		afterNS, afterName, afterID = parts[0], parts[1], parts[2]
+		if namespace != "" && afterNS != namespace {
+			return nil, "", errcode.New(errcode.Invalid, op, "page token of another namespace")
+		}
+	}
+	size := storeutil.CiphertextPageSize(pageSize)
+	var rows *sql.Rows
+	if namespace != "" {
+		rows, err = s.db.QueryContext(ctx, s.q.listCTNS, namespace, afterName, afterID, size+1)
+	} else {
+		rows, err = s.db.QueryContext(ctx, s.q.listCTAll, afterNS, afterName, afterID, size+1)
+	}
+	if err != nil {
+		return nil, "", convert(ctx, op, err)
+	}
+	defer rows.Close()
+	var out []storage.CiphertextRef
+	for rows.Next() {
+		var r storage.CiphertextRef
+		var ct int64
+		if err := rows.Scan(&r.Namespace, &r.Name, &r.ValueID, &r.Version, &ct); err != nil {
+			return nil, "", convert(ctx, op, err)
+		}
+		r.CreateTime = storeutil.FromMicros(ct)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", convert(ctx, op, err)
+	}
+	next := ""
+	if len(out) > size {
+		out = out[:size]
+		last := out[size-1]
+		next = storeutil.EncodeToken(last.Namespace + "\x00" + last.Name + "\x00" + last.ValueID)
+	}
+	return out, next, nil
+}
+
+// ReplaceCiphertext implements storage.Store with one UPDATE ... WHERE
+// data = old.
+func (s *Store) ReplaceCiphertext(ctx context.Context, c *storage.Ciphertext, old []byte) error {
+	const op = "sqlstorage.ReplaceCiphertext"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckCiphertext(op, c); err != nil {
+		return err
+	}
+	data := c.Data
+	if data == nil {
+		data = []byte{}
+	}
+	if old == nil {
+		old = []byte{}
+	}
+	res, err := s.db.ExecContext(ctx, s.q.replaceCT, data, c.Namespace, c.Name, c.ValueID, old)
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	n, err := rowsAffected(res)
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, s.q.existsCT, c.Namespace, c.Name, c.ValueID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errcode.New(errcode.NotFound, op, "ciphertext not found")
+	}
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	return errcode.New(errcode.Conflict, op, "ciphertext changed since it was read")
+}
