@@ -76,9 +76,10 @@
 // retryBackoff, doubled at each retry (at most MaxRetryDelay), plus a
 // random jitter of up to half that; every attempt also waits for the rate
 // limiter. 404 is secrets.ErrNotFound, 401 and 403 secrets.ErrPermissionDenied.
-// URLSource, URLConfig and Limiter are exported for clients that build on
-// them (NewURLSource(cfg, URLOptions{BeforeRequest: ...}) wrapped in
-// NewCache).
+// URLConfig, ParseURLConfig, URLSource and Limiter are exported for
+// clients that build on them: NewURLSource(cfg, URLOptions{BeforeRequest:
+// ...}) wrapped in NewCache has the url source's rate limit, retries and
+// cache.
 //
 // store: reveals secrets with Manager.RevealValue as the service principal
 // identity (role rbac.RoleDecrypter) in namespace, whatever principal the

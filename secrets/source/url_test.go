@@ -444,6 +444,19 @@ func TestURLConfigPrecedence(t *testing.T) {
 	}
 }
 
+func TestParseURLConfig(t *testing.T) {
+	got, err := ParseURLConfig("timeout=5s", EnvMap(map[string]string{"K6_SECRET_SOURCE_URL_URL_TEMPLATE": "https://x/{key}"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(URLConfig{URLTemplate: "https://x/{key}", Timeout: 5 * time.Second}, got); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	if _, err := ParseURLConfig("timeout=s3cretx", EnvMap(nil), nil); !errors.Is(err, secrets.ErrInvalid) || strings.Contains(err.Error(), "s3cretx") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
 func TestURLConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -282,9 +284,25 @@ func (c *URLConfig) applyJSONField(k string, raw json.RawMessage) error {
 	return nil
 }
 
-// parseURLConfig builds a URLConfig from its layers, lowest first:
-// defaults (left zero here), the K6_ environment, the STRONGBOX_
-// environment, the config=<file.json> file, the inline options.
+// ParseURLConfig builds the URLConfig of a url spec's config (Spec.Config)
+// from its layers, lowest first: defaults (left zero, NewURLSource fills
+// them), the K6_SECRET_SOURCE_URL_ environment, the
+// STRONGBOX_SECRET_SOURCE_URL_ environment, the config=<file.json> file and
+// the inline options. env nil means os.Environ, readFile nil os.ReadFile.
+// Errors match secrets.ErrInvalid and name the option, variable or field,
+// never a value.
+func ParseURLConfig(config string, env func() []string, readFile func(string) ([]byte, error)) (URLConfig, error) {
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	c, err := parseURLConfig(config, environ(env), readFile)
+	if err != nil {
+		return URLConfig{}, errcode.New(errcode.Invalid, "source.ParseURLConfig", err.Error())
+	}
+	return c, nil
+}
+
+// parseURLConfig is ParseURLConfig over an environment map.
 func parseURLConfig(config string, env map[string]string, readFile func(string) ([]byte, error)) (URLConfig, error) {
 	var c URLConfig
 	if err := c.applyEnv(env, EnvURLPrefixK6); err != nil {
