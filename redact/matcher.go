@@ -11,16 +11,17 @@ import (
 // secret) are split by length into three tiers:
 //
 //   - long (16 bytes or more): the text is sampled every k bytes, where
-//     k = shortest long pattern - 8 + 1 (at most maxStride). At each sample
-//     the 8 bytes there are hashed into a bitmap that holds the 8-grams of
-//     every long pattern at offsets 0..k-1. An occurrence of a pattern of
-//     length >= k+7 that starts at s covers exactly one sample i in
-//     [s, s+k), and the 8-gram at i is the pattern's gram at offset i-s,
-//     so the bitmap never rejects a real occurrence. Only on a bitmap hit
-//     is a bucket of (gram, pattern, offset) entries read and candidate
-//     patterns compared exactly. On ordinary log text almost every sample
-//     misses the bitmap, so the cost is one load, multiply and bit test
-//     per k bytes.
+//     k = shortest long pattern - 6 + 1 (at most maxStride). At each sample
+//     the 6 bytes there (a 6-gram) are hashed into a blocked Bloom filter
+//     (two bits in one 64-bit word) that holds the 6-grams of every long
+//     pattern at offsets 0..k-1. An occurrence of a pattern of length
+//     >= k+5 that starts at s covers exactly one sample i in [s, s+k), and
+//     the 6-gram at i is the pattern's gram at offset i-s, so the filter
+//     never rejects a real occurrence. Only on a filter hit is a bucket of
+//     (gram, pattern, offset) entries read and candidate patterns compared
+//     exactly. On ordinary log text almost every sample misses the filter,
+//     so the cost is one load, multiply and word test per k bytes (k = 11
+//     for 16-byte secrets).
 //   - mid (4 to 15 bytes): the same with 4-byte grams and a stride of
 //     shortest mid pattern - 3.
 //   - tiny (1 to 3 bytes): every byte is looked up in a 256-entry table
@@ -28,6 +29,8 @@ import (
 
 const (
 	longMin   = 16
+	longQ     = 6
+	mask6     = 1<<48 - 1
 	maxStride = 32
 	hashMul   = 0x9E3779B97F4A7C15
 )
@@ -51,8 +54,8 @@ type entry struct {
 }
 
 type tier struct {
-	q      int // gram length, 4 or 8
-	k      int // stride
+	q      int      // gram length, 4 or 8
+	k      int      // stride
 	bshift uint     // word index of the filter = hash >> bshift
 	bits   []uint64 // blocked Bloom filter: two bits per gram, in one word
 	hshift uint
@@ -75,6 +78,7 @@ type matcher struct {
 	shortFirst [4]uint64 // first bytes of patterns shorter than 4, for scanTiny
 	prefHeads  []uint32  // patterns of 4+ bytes by hash4 of their first 4 bytes
 	prefIDs    []uint32
+	prefPair   []uint64 // exact set of the first 2 bytes of patterns of 5+ bytes
 	prefBloom  []uint64 // blocked Bloom filter of the first 4 bytes of patterns of 5+ bytes
 	prefShift  uint
 }
@@ -125,6 +129,7 @@ func newMatcher(specs []patSpec) *matcher {
 	m.prefIDs = make([]uint32, m.prefHeads[len(m.prefHeads)-1])
 	pb := min(max(bits.Len(uint(len(m.pats)))+6, 12), 22)
 	m.prefBloom = make([]uint64, 1<<pb/64)
+	m.prefPair = make([]uint64, 1<<16/64)
 	m.prefShift = uint(64 - (pb - 6))
 	fill := make([]uint32, 1<<16)
 	copy(fill, m.prefHeads)
@@ -132,6 +137,7 @@ func newMatcher(specs []patSpec) *matcher {
 		if p.n > 4 {
 			h := uint64(binary.LittleEndian.Uint32(m.arena[p.off:])) * hashMul
 			m.prefBloom[h>>m.prefShift] |= bloomMask(h)
+			setBit(m.prefPair, uint64(binary.LittleEndian.Uint16(m.arena[p.off:])))
 		}
 		if p.n >= 4 {
 			h := hash4(binary.LittleEndian.Uint32(m.arena[p.off:]))
@@ -140,7 +146,7 @@ func newMatcher(specs []patSpec) *matcher {
 		}
 	}
 	if len(long) > 0 {
-		m.long = m.newTier(8, long)
+		m.long = m.newTier(longQ, long)
 	}
 	if len(mid) > 0 {
 		m.mid = m.newTier(4, mid)
@@ -157,8 +163,8 @@ func hash4(g uint32) uint64 { return (uint64(g) * hashMul) >> 48 }
 
 func (m *matcher) gram(q int, p pattern, off int) uint64 {
 	b := m.arena[int(p.off)+off:]
-	if q == 8 {
-		return binary.LittleEndian.Uint64(b)
+	if q == 6 {
+		return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32
 	}
 	return uint64(binary.LittleEndian.Uint32(b))
 }
@@ -207,8 +213,8 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 // find appends every occurrence of every pattern in text to out, in no
 // particular order.
 func (m *matcher) find(text []byte, out []match) []match {
-	if t := m.long; t != nil && len(text) >= t.k+7 {
-		out = m.scan8(t, text, out)
+	if t := m.long; t != nil && len(text) >= t.k+5 {
+		out = m.scan6(t, text, out)
 	}
 	if t := m.mid; t != nil && len(text) >= t.k+3 {
 		out = m.scan4(t, text, out)
@@ -219,14 +225,14 @@ func (m *matcher) find(text []byte, out []match) []match {
 	return out
 }
 
-func (m *matcher) scan8(t *tier, text []byte, out []match) []match {
+func (m *matcher) scan6(t *tier, text []byte, out []match) []match {
 	k, bs, bm := t.k, t.bshift, t.bits
-	end := len(text) - 8
+	end := len(text) - 8 // last position where 8 bytes can be loaded
 	i := 0
 	// Two samples per iteration: fewer loop-carried branches.
 	for ; i+k <= end; i += 2 * k {
-		g0 := binary.LittleEndian.Uint64(text[i:])
-		g1 := binary.LittleEndian.Uint64(text[i+k:])
+		g0 := binary.LittleEndian.Uint64(text[i:]) & mask6
+		g1 := binary.LittleEndian.Uint64(text[i+k:]) & mask6
 		h0 := g0 * hashMul
 		h1 := g1 * hashMul
 		m0, m1 := bloomMask(h0), bloomMask(h1)
@@ -237,8 +243,8 @@ func (m *matcher) scan8(t *tier, text []byte, out []match) []match {
 			out = m.verify(t, text, i+k, g1, out)
 		}
 	}
-	for ; i <= end; i += k {
-		g := binary.LittleEndian.Uint64(text[i:])
+	for ; i <= len(text)-6; i += k {
+		g := uint64(binary.LittleEndian.Uint32(text[i:])) | uint64(binary.LittleEndian.Uint16(text[i+4:]))<<32
 		h := g * hashMul
 		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
 			out = m.verify(t, text, i, g, out)
@@ -298,26 +304,39 @@ func (m *matcher) scanTiny(text []byte, out []match) []match {
 	return out
 }
 
-// couldStart reports whether an occurrence of some pattern could begin at
-// t[0] and end beyond t, given that t is all the text seen so far from
-// there: whether t is a proper prefix of some pattern. For t shorter than
-// 4 bytes it may report true wrongly; otherwise it is exact. (An occurrence
-// wholly inside t is found by find and needs no holding back.)
-func (m *matcher) couldStart(t []byte) bool {
-	if len(t) == 0 || !hasBit(m.first[:], uint64(t[0])) {
-		return false
+// holdFrom returns the first position j >= from such that an occurrence
+// of some pattern could begin at b[j] and end beyond b, given that b is all
+// the text seen so far: b[j:] is a proper prefix of some pattern. It
+// returns len(b) if there is none. For the last three positions it may
+// answer yes wrongly (any pattern starting with that byte); otherwise it
+// is exact. (An occurrence wholly inside b is found by find and needs no
+// holding back.)
+func (m *matcher) holdFrom(b []byte, from int) int {
+	n := len(b)
+	from = max(from, n-m.maxLen+1, 0)
+	bloom, shift, pair := m.prefBloom, m.prefShift, m.prefPair
+	for j := from; j+4 <= n; j++ {
+		g := binary.LittleEndian.Uint32(b[j:])
+		if pair[g>>6&1023]&(1<<(g&63)) == 0 {
+			continue
+		}
+		h := uint64(g) * hashMul
+		if mk := bloomMask(h); bloom[h>>shift]&mk == mk && m.isProperPrefix(b[j:]) {
+			return j
+		}
 	}
-	if len(t) < 4 {
-		return true
+	for j := max(from, n-3); j < n; j++ {
+		if hasBit(m.first[:], uint64(b[j])) {
+			return j
+		}
 	}
-	if len(t) >= m.maxLen {
-		return false
-	}
-	g := binary.LittleEndian.Uint32(t)
-	if hb := uint64(g) * hashMul; m.prefBloom[hb>>m.prefShift]&bloomMask(hb) != bloomMask(hb) {
-		return false
-	}
-	h := hash4(g)
+	return n
+}
+
+// isProperPrefix reports whether t (4 bytes or more) is a proper prefix of
+// some pattern.
+func (m *matcher) isProperPrefix(t []byte) bool {
+	h := hash4(binary.LittleEndian.Uint32(t))
 	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
 		p := m.pats[id]
 		if int(p.n) > len(t) && string(t) == string(m.arena[p.off:p.off+uint32(len(t))]) {

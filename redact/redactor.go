@@ -216,13 +216,14 @@ func cmpMatch(a, b match) int {
 	return a.end - b.end
 }
 
-func (e *engine) couldStart(t []byte) bool {
+// holdFrom returns the first position at or after from where an
+// occurrence could begin and end beyond b (see matcher.holdFrom).
+func (e *engine) holdFrom(b []byte, from int) int {
+	j := len(b)
 	for _, m := range e.segs {
-		if m.couldStart(t) {
-			return true
-		}
+		j = m.holdFrom(b[:j], from)
 	}
-	return false
+	return j
 }
 
 // Redact appends src to dst with every occurrence of every variant of

@@ -7,7 +7,7 @@ import (
 // refPatterns lists every variant of every secret, as the Redactor
 // registers them.
 func refPatterns(opts Options, secrets []string) []string {
-	enabled := AllVariants &^ opts.Disable | Raw
+	enabled := AllVariants&^opts.Disable | Raw
 	var ps []string
 	for _, s := range secrets {
 		if strings.TrimSpace(s) == "" {

@@ -151,17 +151,11 @@ func (w *Writer) process(p []byte, final bool) error {
 	// Every match that starts before cut lies wholly inside a ++ b.
 	cut := total
 	if !final {
-		cut = max(total-(L-1), 0)
-		for ; cut < total; cut++ {
-			var t []byte
-			if cut >= len(a) {
-				t = b[cut-len(a):]
-			} else {
-				t = a[cut:] // then b is empty
-			}
-			if e.couldStart(t) {
-				break
-			}
+		// When b is in use it holds the last L-1 bytes.
+		if len(b) > 0 {
+			cut = len(a) + e.holdFrom(b, len(b)-(L-1))
+		} else {
+			cut = e.holdFrom(a, total-(L-1))
 		}
 	}
 
