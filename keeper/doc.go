@@ -14,6 +14,9 @@
 //	ct, err := k.Encrypt(ctx, value, associatedData)
 //	pt, err := k.Decrypt(ctx, ct, associatedData)
 //
+// Package keepertest holds the conformance suite every Keeper runs;
+// package gocloudkeeper exposes a Keeper as a gocloud secrets keeper.
+//
 // # Data keys and the cache
 //
 // One data key encrypts many values: a new one is made (one KEK call) when
