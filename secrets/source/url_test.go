@@ -321,7 +321,6 @@ func TestURLSourceTimeoutAndHeaders(t *testing.T) {
 	defer close(release)
 
 	cfg := fastConfig(srv.URL + "/{key}")
-	cfg.Timeout = 20 * time.Millisecond
 	cfg.MaxRetries = 1
 	cfg.Method = "POST"
 	cfg.Headers = map[string]secrets.Value{"Authorization": secrets.NewValue("Bearer tok-1")}
@@ -339,8 +338,13 @@ func TestURLSourceTimeoutAndHeaders(t *testing.T) {
 	if diff := cmp.Diff([]any{"Bearer tok-1", "from-hook", "POST"}, got); diff != "" {
 		t.Errorf("request (-want +got):\n%s", diff)
 	}
+	cfg.Timeout = 50 * time.Millisecond
+	s, err = NewURLSource(cfg, URLOptions{Jitter: noJitter})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = s.Get(context.Background(), "slow")
-	if !errors.Is(err, secrets.ErrUnavailable) || !strings.Contains(err.Error(), "timed out after 20ms") {
+	if !errors.Is(err, secrets.ErrUnavailable) || !strings.Contains(err.Error(), "timed out after 50ms (after 2 attempts)") {
 		t.Fatalf("slow Get error = %v, want a timeout", err)
 	}
 	if strings.Contains(fmt.Sprintf("%v %+v %#v", cfg, cfg, s.Config()), "tok-1") {
