@@ -71,6 +71,7 @@ type matcher struct {
 	tiny   [256][]uint32
 	tinyOn bool
 	maxLen int
+	hold   int // proper prefixes this long or longer are seen by find's samples
 
 	// Index for "could a pattern start here", used by the Writer to
 	// decide what it must hold back.
@@ -145,11 +146,14 @@ func newMatcher(specs []patSpec) *matcher {
 			fill[h]++
 		}
 	}
+	m.hold = 4
 	if len(long) > 0 {
 		m.long = m.newTier(longQ, long)
+		m.hold = max(m.hold, m.long.k+m.long.q-1)
 	}
 	if len(mid) > 0 {
 		m.mid = m.newTier(4, mid)
+		m.hold = max(m.hold, m.mid.k+m.mid.q-1)
 	}
 	return m
 }
@@ -211,13 +215,15 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 }
 
 // find appends every occurrence of every pattern in text to out, in no
-// particular order.
-func (m *matcher) find(text []byte, out []match) []match {
+// particular order. If partial is not nil, it also lowers *partial to the
+// start of any proper prefix of a pattern that ends text and that a sample
+// saw (see holdFrom).
+func (m *matcher) find(text []byte, out []match, partial *int) []match {
 	if t := m.long; t != nil && len(text) >= t.k+5 {
-		out = m.scan6(t, text, out)
+		out = m.scan6(t, text, out, partial)
 	}
 	if t := m.mid; t != nil && len(text) >= t.k+3 {
-		out = m.scan4(t, text, out)
+		out = m.scan4(t, text, out, partial)
 	}
 	if m.tinyOn {
 		out = m.scanTiny(text, out)
@@ -225,7 +231,7 @@ func (m *matcher) find(text []byte, out []match) []match {
 	return out
 }
 
-func (m *matcher) scan6(t *tier, text []byte, out []match) []match {
+func (m *matcher) scan6(t *tier, text []byte, out []match, partial *int) []match {
 	k, bs, bm := t.k, t.bshift, t.bits
 	end := len(text) - 8 // last position where 8 bytes can be loaded
 	i := 0
@@ -237,36 +243,36 @@ func (m *matcher) scan6(t *tier, text []byte, out []match) []match {
 		h1 := g1 * hashMul
 		m0, m1 := bloomMask(h0), bloomMask(h1)
 		if bm[h0>>bs]&m0 == m0 {
-			out = m.verify(t, text, i, g0, out)
+			out = m.verify(t, text, i, g0, out, partial)
 		}
 		if bm[h1>>bs]&m1 == m1 {
-			out = m.verify(t, text, i+k, g1, out)
+			out = m.verify(t, text, i+k, g1, out, partial)
 		}
 	}
 	for ; i <= len(text)-6; i += k {
 		g := uint64(binary.LittleEndian.Uint32(text[i:])) | uint64(binary.LittleEndian.Uint16(text[i+4:]))<<32
 		h := g * hashMul
 		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
-			out = m.verify(t, text, i, g, out)
+			out = m.verify(t, text, i, g, out, partial)
 		}
 	}
 	return out
 }
 
-func (m *matcher) scan4(t *tier, text []byte, out []match) []match {
+func (m *matcher) scan4(t *tier, text []byte, out []match, partial *int) []match {
 	k, bs, bm := t.k, t.bshift, t.bits
 	end := len(text) - 4
 	for i := 0; i <= end; i += k {
 		g := uint64(binary.LittleEndian.Uint32(text[i:]))
 		h := g * hashMul
 		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
-			out = m.verify(t, text, i, g, out)
+			out = m.verify(t, text, i, g, out, partial)
 		}
 	}
 	return out
 }
 
-func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match) []match {
+func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match, partial *int) []match {
 	b := (g * hashMul) >> t.hshift
 	for _, e := range t.ents[t.heads[b]:t.heads[b+1]] {
 		if e.gram != g {
@@ -279,6 +285,9 @@ func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match) []m
 		p := m.pats[e.pat]
 		end := s + int(p.n)
 		if end > len(text) {
+			if partial != nil && s < *partial && string(text[s:]) == string(m.arena[p.off:p.off+uint32(len(text)-s)]) {
+				*partial = s
+			}
 			continue
 		}
 		if string(text[s:end]) == string(m.arena[p.off:p.off+p.n]) {
@@ -311,11 +320,27 @@ func (m *matcher) scanTiny(text []byte, out []match) []match {
 // answer yes wrongly (any pattern starting with that byte); otherwise it
 // is exact. (An occurrence wholly inside b is found by find and needs no
 // holding back.)
-func (m *matcher) holdFrom(b []byte, from int) int {
+//
+// partial is what find(b) reported: find's samples already saw every
+// proper prefix at least hold bytes long (k+q-1 of the tier), so only the
+// positions nearer the end are checked here, one by one.
+func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	n := len(b)
 	from = max(from, n-m.maxLen+1, 0)
+	if partial < from {
+		partial = n
+	}
+	if partial <= n-m.hold {
+		return partial // the samples checked every position before it
+	}
 	bloom, shift, pair := m.prefBloom, m.prefShift, m.prefPair
-	for j := from; j+4 <= n; j++ {
+	for j := max(from, n-m.hold+1); j < partial; j++ {
+		if n-j < 4 {
+			if hasBit(m.first[:], uint64(b[j])) {
+				return j
+			}
+			continue
+		}
 		g := binary.LittleEndian.Uint32(b[j:])
 		if pair[g>>6&1023]&(1<<(g&63)) == 0 {
 			continue
@@ -325,12 +350,7 @@ func (m *matcher) holdFrom(b []byte, from int) int {
 			return j
 		}
 	}
-	for j := max(from, n-3); j < n; j++ {
-		if hasBit(m.first[:], uint64(b[j])) {
-			return j
-		}
-	}
-	return n
+	return partial
 }
 
 // isProperPrefix reports whether t (4 bytes or more) is a proper prefix of

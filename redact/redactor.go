@@ -199,9 +199,17 @@ func (r *Redactor) build(lo, hi int) *matcher {
 }
 
 // find appends every occurrence of every pattern to out, sorted by start.
-func (e *engine) find(text []byte, out []match) []match {
-	for _, m := range e.segs {
-		out = m.find(text, out)
+// If partials is not nil, it gets, per segment, the start of the earliest
+// proper prefix of a pattern ending text that the samples saw (len(text)
+// if none).
+func (e *engine) find(text []byte, out []match, partials []int) []match {
+	for i, m := range e.segs {
+		var p *int
+		if partials != nil {
+			partials[i] = len(text)
+			p = &partials[i]
+		}
+		out = m.find(text, out, p)
 	}
 	if !slices.IsSortedFunc(out, cmpMatch) {
 		slices.SortFunc(out, cmpMatch)
@@ -217,11 +225,12 @@ func cmpMatch(a, b match) int {
 }
 
 // holdFrom returns the first position at or after from where an
-// occurrence could begin and end beyond b (see matcher.holdFrom).
-func (e *engine) holdFrom(b []byte, from int) int {
+// occurrence could begin and end beyond b (see matcher.holdFrom);
+// partials is what find(b) reported.
+func (e *engine) holdFrom(b []byte, from int, partials []int) int {
 	j := len(b)
-	for _, m := range e.segs {
-		j = m.holdFrom(b[:j], from)
+	for i, m := range e.segs {
+		j = min(j, m.holdFrom(b, from, partials[i]))
 	}
 	return j
 }
@@ -236,7 +245,7 @@ func (r *Redactor) Redact(dst, src []byte) []byte {
 		return append(dst, src...)
 	}
 	sp := r.scratch.Get().(*[]match)
-	ms := e.find(src, (*sp)[:0])
+	ms := e.find(src, (*sp)[:0], nil)
 	dst = appendRedacted(dst, src, ms, r.marker)
 	*sp = ms[:0]
 	r.scratch.Put(sp)
@@ -253,7 +262,7 @@ func (r *Redactor) RedactString(s string) string {
 	// find only reads the text, so viewing s as bytes is safe.
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	sp := r.scratch.Get().(*[]match)
-	ms := e.find(b, (*sp)[:0])
+	ms := e.find(b, (*sp)[:0], nil)
 	if len(ms) > 0 {
 		s = string(appendRedacted(make([]byte, 0, len(s)), b, ms, r.marker))
 	}
@@ -297,7 +306,7 @@ func (r *Redactor) Scan(src []byte) []Leak {
 	e := r.engine()
 	var leaks []Leak
 	for _, m := range e.segs {
-		for _, x := range m.find(src, nil) {
+		for _, x := range m.find(src, nil, nil) {
 			p := m.pats[x.pat]
 			leaks = append(leaks, Leak{Offset: x.start, Length: x.end - x.start, SecretID: int(p.secret), Variant: p.variant})
 		}

@@ -29,6 +29,7 @@ type Writer struct {
 	junc   []byte // held bytes and the start of the next write
 	ms     []match
 	ms2    []match
+	part   []int // per segment: earliest proper prefix seen by find
 	err    error
 	closed bool
 }
@@ -123,7 +124,7 @@ func (w *Writer) process(p []byte, final bool) error {
 		if len(a) > 0 {
 			// Matches that start in a lie inside a ++ b[:L-1].
 			w.junc = append(append(w.junc[:0], a...), b[:L-1]...)
-			ms = e.find(w.junc, w.ms[:0])
+			ms = e.find(w.junc, w.ms[:0], nil)
 			n := 0
 			for _, m := range ms {
 				if m.start < len(a) {
@@ -135,7 +136,7 @@ func (w *Writer) process(p []byte, final bool) error {
 		} else {
 			ms = w.ms[:0]
 		}
-		mb := e.find(b, w.ms2[:0])
+		mb := e.find(b, w.ms2[:0], w.partials(len(e.segs)))
 		for _, m := range mb {
 			ms = append(ms, match{start: m.start + len(a), end: m.end + len(a), pat: m.pat})
 		}
@@ -143,7 +144,7 @@ func (w *Writer) process(p []byte, final bool) error {
 	} else {
 		w.buf = append(w.buf, p...)
 		a = w.buf
-		ms = e.find(a, w.ms[:0])
+		ms = e.find(a, w.ms[:0], w.partials(len(e.segs)))
 	}
 	w.ms = ms[:0]
 	total := len(a) + len(b)
@@ -153,9 +154,9 @@ func (w *Writer) process(p []byte, final bool) error {
 	if !final {
 		// When b is in use it holds the last L-1 bytes.
 		if len(b) > 0 {
-			cut = len(a) + e.holdFrom(b, len(b)-(L-1))
+			cut = len(a) + e.holdFrom(b, len(b)-(L-1), w.part)
 		} else {
-			cut = e.holdFrom(a, total-(L-1))
+			cut = e.holdFrom(a, total-(L-1), w.part)
 		}
 	}
 
@@ -195,6 +196,14 @@ func (w *Writer) process(p []byte, final bool) error {
 	}
 	w.out = out[:0]
 	return w.emit(out)
+}
+
+func (w *Writer) partials(n int) []int {
+	if cap(w.part) < n {
+		w.part = make([]int, n)
+	}
+	w.part = w.part[:n]
+	return w.part
 }
 
 // appendSpan appends (a ++ b)[from:to] to out.
