@@ -290,7 +290,7 @@ func TestDataKeyRotation(t *testing.T) {
 			tc.opts.Now = clk.Now
 			e := newEnvelope(t, tc.opts)
 			ids := map[string]bool{}
-			for i := range tc.n {
+			for range tc.n {
 				ct, err := e.Encrypt(ctx, []byte("v"), nil)
 				if err != nil {
 					t.Fatal(err)
@@ -298,7 +298,6 @@ func TestDataKeyRotation(t *testing.T) {
 				h, _ := keeper.ParseHeader(ct)
 				ids[h.DataKeyID] = true
 				clk.Advance(tc.step)
-				_ = i
 			}
 			if got := len(ids); got != tc.wantKeys {
 				t.Errorf("data keys = %d, want %d", got, tc.wantKeys)
