@@ -611,8 +611,10 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 
 // CollectGarbage removes the ciphertexts of a namespace that no metadata
 // points at (left by a crash or a failed cleanup) and that are older than
-// minAge, so writes in flight keep theirs. 0 means one hour. It returns how
-// many it removed. The caller needs the delete permission.
+// minAge, so writes in flight keep theirs. 0 means one hour; a negative
+// minAge collects every orphan whatever its age (only safe when no write is
+// in flight). It returns how many it removed. The caller needs the delete
+// permission.
 func (m *Manager) CollectGarbage(ctx context.Context, namespace string, minAge time.Duration) (int, error) {
 	c, err := m.begin(ctx, "CollectGarbage", namespace, rbac.ActionDelete)
 	if err != nil {
@@ -625,7 +627,7 @@ func (m *Manager) CollectGarbage(ctx context.Context, namespace string, minAge t
 }
 
 func (m *Manager) collectGarbage(ctx context.Context, c *call, minAge time.Duration) (int, error) {
-	if minAge <= 0 {
+	if minAge == 0 {
 		minAge = time.Hour
 	}
 	cutoff := m.now().Add(-minAge)

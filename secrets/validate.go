@@ -51,7 +51,9 @@ func firstBadByte(s string, ok func(byte) bool) int {
 
 // ValidateName checks a secret name: 1-253 letters, digits, hyphens and
 // underscores.
-func ValidateName(name string) error { return validateIdent("secrets.ValidateName", "name", name, MaxNameLength) }
+func ValidateName(name string) error {
+	return validateIdent("secrets.ValidateName", "name", name, MaxNameLength)
+}
 
 // ValidateNamespace checks a namespace with the same rules as a name.
 func ValidateNamespace(ns string) error {

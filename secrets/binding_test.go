@@ -1,0 +1,176 @@
+package secrets_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/strongbox-go/strongbox/keeper"
+	"github.com/strongbox-go/strongbox/rbac"
+	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/storage"
+)
+
+func currentCiphertext(t *testing.T, st storage.Store, namespace, name string) (*storage.Metadata, *storage.Ciphertext) {
+	t.Helper()
+	md, err := st.GetMetadata(context.Background(), namespace, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := st.GetCiphertext(context.Background(), namespace, name, md.ValueID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md, ct
+}
+
+// TestCiphertextBoundToItsPlace moves a valid ciphertext to another secret,
+// another namespace and another version of the same secret; none decrypts
+// (DESIGN invariant 2).
+func TestCiphertextBoundToItsPlace(t *testing.T) {
+	e := newEnv(t, secrets.Options{})
+	ctx := context.Background()
+	editorB := rbac.Principal{Kind: rbac.KindUser, ID: "bob", Namespace: "team-b", Roles: []rbac.Role{rbac.RoleEditor}}
+	runnerB := rbac.Principal{Kind: rbac.KindService, ID: runner.ID, Namespace: "team-b", Roles: []rbac.Role{rbac.RoleDecrypter}}
+
+	mustCreate(t, e, "source", uniqueValue(), nil)
+	mustCreate(t, e, "target", uniqueValue(), nil)
+	if _, err := e.m.Create(as(editorB), "team-b", secrets.Spec{Name: "source", Value: secrets.NewValue(uniqueValue()), Decrypters: []string{runner.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	_, srcCT := currentCiphertext(t, e.store, ns, "source")
+	v1 := srcCT.Data
+
+	// Version 2 of "source"; then the version-1 ciphertext is put back in
+	// its place.
+	if _, err := e.m.Reset(as(editor), ns, "source", secrets.NewValue(uniqueValue()), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name      string
+		namespace string
+		secret    string
+		reader    rbac.Principal
+	}{
+		{"another secret", ns, "target", runner},
+		{"another namespace", "team-b", "source", runnerB},
+		{"another version", ns, "source", runner},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, victim := currentCiphertext(t, e.store, tc.namespace, tc.secret)
+			moved := *victim
+			moved.Data = v1
+			if err := e.store.ReplaceCiphertext(ctx, &moved, victim.Data); err != nil {
+				t.Fatal(err)
+			}
+			_, err := e.m.RevealValue(as(tc.reader), tc.namespace, tc.secret)
+			if !errors.Is(err, secrets.ErrDecryptionFailed) {
+				t.Fatalf("Reveal of a moved ciphertext: %v, want ErrDecryptionFailed", err)
+			}
+		})
+	}
+}
+
+// TestNoPlaintextInStorage reads every stored record raw and searches it
+// for each value and its common encodings (DESIGN invariant 1).
+func TestNoPlaintextInStorage(t *testing.T) {
+	e := newEnv(t, secrets.Options{})
+	var values []string
+	for i := range 20 {
+		v := uniqueValue()
+		if i%2 == 0 {
+			v += " with spaces and ünïcode"
+		}
+		values = append(values, v)
+		mustCreate(t, e, fmt.Sprintf("s%d", i), v, map[string]string{"i": fmt.Sprint(i)})
+	}
+	r := uniqueValue()
+	values = append(values, r)
+	if _, err := e.m.Reset(as(editor), ns, "s0", secrets.NewValue(r), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	var raw bytes.Buffer
+	for _, md := range allMetadata(t, e.store, ns) {
+		fmt.Fprintf(&raw, "%#v\n", md)
+	}
+	for _, ref := range storedCiphertexts(t, e.store, ns) {
+		ct, err := e.store.GetCiphertext(context.Background(), ns, ref.Name, ref.ValueID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&raw, "%#v\n", ref)
+		raw.Write(ct.Data)
+		raw.WriteByte('\n')
+	}
+	if raw.Len() == 0 {
+		t.Fatal("read nothing back from the store")
+	}
+	for _, v := range values {
+		for _, form := range []string{v, base64.StdEncoding.EncodeToString([]byte(v)), hex.EncodeToString([]byte(v)), v[:12]} {
+			if bytes.Contains(raw.Bytes(), []byte(form)) {
+				t.Fatalf("the store holds a value (or an encoding of it)")
+			}
+		}
+	}
+}
+
+// TestKEKCallsForManyReveals creates secrets with one keeper and reveals
+// every one through a Manager over a fresh keeper with the same
+// key-encryption key, so no data key is cached: the count of calls to the
+// key-encryption key is what a cold runner pays.
+func TestKEKCallsForManyReveals(t *testing.T) {
+	n := 10000
+	if testing.Short() {
+		n = 500
+	}
+	ctx := context.Background()
+	u, err := keeper.NewLocalKEKURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := newBackends(t)
+	open := func() *keeper.Envelope {
+		k, err := keeper.OpenEnvelope(ctx, u, keeper.EnvelopeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { k.Close() })
+		return k
+	}
+	writer, reader := open(), open()
+	mw, _ := secrets.New(secrets.Options{Store: st, Keeper: writer, DefaultDecrypters: []string{runner.ID}})
+	mr, _ := secrets.New(secrets.Options{Store: st, Keeper: reader})
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("secret-%05d", i)
+		if _, err := mw.Create(as(editor), ns, secrets.Spec{Name: names[i], Value: secrets.NewValue(uniqueValue())}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < n; i += secrets.MaxRevealNames {
+		res, err := mr.Reveal(as(runner), ns, names[i:min(n, i+secrets.MaxRevealNames)]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				t.Fatalf("%s: %v", r.Name, r.Err)
+			}
+		}
+	}
+	ws, rs := writer.Stats(), reader.Stats()
+	t.Logf("%d creates: %d KEK calls; %d cold reveals: %d KEK calls", n, ws.Wraps+ws.Unwraps, n, rs.Wraps+rs.Unwraps)
+	if calls := ws.Wraps + ws.Unwraps; calls > 2 {
+		t.Errorf("%d creates made %d KEK calls, want at most 2", n, calls)
+	}
+	if calls := rs.Wraps + rs.Unwraps; calls > 2 {
+		t.Errorf("%d reveals made %d KEK calls, want at most 2", n, calls)
+	}
+}
