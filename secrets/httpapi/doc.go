@@ -51,6 +51,25 @@
 // is the value; 404 for a name that does not exist, 401 or 403 for a
 // credential that does not allow it. Every other status is an error too.
 //
+// # Format
+//
+// Credentials travel as "Authorization: Bearer <token>". A bearer token
+// starting with "sbrt1." is a run token (package runtoken):
+//
+//	sbrt1.<kid>.<base64url(JSON claims)>.<base64url(signature)>
+//
+// with claims {"jti", "ns", "sub", "names" (absent: all), "iat", "exp"}
+// and an HMAC-SHA256 or Ed25519 signature over "sbrt1.<kid>.<payload>" by
+// the key kid names; see runtoken's # Format for the exact rules. Any other
+// bearer token goes to Options.Authenticator. Run tokens hold no ',', '='
+// or space, so they fit in a k6 spec as they are.
+//
+// The decrypt route answers {"value":"..."} (responsePath=value), or with
+// ?format=raw the value itself as text/plain, which leaves room for a value
+// of the full 24 KiB under the 24 KiB response cap of k6 and of the url
+// source (RemoteSource uses it). With the JSON form, values close to the
+// limit may not fit that cap once escaped.
+//
 // # Errors
 //
 // Every error is a JSON body {"error": {"code", "message", "status"}} (type
@@ -98,6 +117,12 @@
 // Cache-Control: no-store. Bodies are capped; NewServer sets header, read,
 // write and idle timeouts. Serve over TLS anywhere but loopback: requests
 // carry bearer tokens and the decrypt route carries values.
+//
+// # Clients
+//
+// Client is the management side for Go programs: the Manager's methods
+// (Create, Get, List, Update, Reset, Revoke, Delete, RevealValue) over
+// HTTP, with errors that match the secrets codes.
 //
 // # Remote source
 //

@@ -60,12 +60,11 @@ func (e *Error) Error() string {
 	return "httpapi: " + strconv.Itoa(e.Status) + " " + e.Code + ": " + e.Message
 }
 
-// Is makes an *Error match the secrets error code of its Code, so that
-// clients can test errors.Is(err, secrets.ErrNotFound).
-func (e *Error) Is(target error) bool {
-	c, ok := target.(errcode.Code)
-	return ok && c == codeOfAPI(e.Code)
-}
+// Unwrap returns the secrets error code of e.Code, so that clients can test
+// errors.Is(err, secrets.ErrNotFound) and secrets.ErrorCode(err) works.
+// unauthenticated maps to PermissionDenied, rate_limited to Unavailable,
+// too_large, unsupported_media_type and method_not_allowed to Invalid.
+func (e *Error) Unwrap() error { return codeOfAPI(e.Code) }
 
 type errorBody struct {
 	Error *Error `json:"error"`

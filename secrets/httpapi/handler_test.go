@@ -463,3 +463,20 @@ func TestErrorIs(t *testing.T) {
 		t.Error("Error.Is does not map codes")
 	}
 }
+
+func TestPanicIs500(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var got httpapi.RequestEvent
+	h, _ := httpapi.New(httpapi.Options{Manager: e.m, Logger: slogTo(e.logs),
+		Authenticator: httpapi.AuthenticatorFunc(func(*http.Request) (rbacPrincipal, error) { panic("s3cr3t in a panic") }),
+		Auditor:       httpapi.AuditorFunc(func(_ context.Context, ev httpapi.RequestEvent) { got = ev }),
+	})
+	e.h = h
+	r := e.do("GET", base, tokEditor, "")
+	if r.status != 500 || r.apiErr().Code != "internal" || got.Status != 500 {
+		t.Errorf("panic: %d %s, audited %d", r.status, r.body, got.Status)
+	}
+	if strings.Contains(e.logs.String(), "s3cr3t") || !strings.Contains(e.logs.String(), "panic") {
+		t.Errorf("panic log: %s", e.logs.String())
+	}
+}

@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 
 	"net/http/httptest"
@@ -18,3 +20,5 @@ func asEditor() context.Context {
 }
 
 func newRequest(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }
+
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewJSONHandler(w, nil)) }

@@ -1,0 +1,236 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/secrets"
+)
+
+// ClientOptions configures a Client.
+type ClientOptions struct {
+	// HTTPClient sends the requests; nil means http.DefaultClient. Give it
+	// a Timeout or pass contexts with deadlines.
+	HTTPClient *http.Client
+	// Token is sent as "Authorization: Bearer <token>" when set.
+	Token secrets.Value
+	// BeforeRequest, if set, is called with every request before it is
+	// sent, e.g. to set other credentials. Its error ends the call.
+	BeforeRequest func(*http.Request) error
+}
+
+// Client is the management side of the API for Go programs: the Manager's
+// methods over HTTP. Errors are *Error values that match the secrets error
+// codes with errors.Is (errors.Is(err, secrets.ErrNotFound)), or transport
+// errors with code Unavailable. It does not retry: writes carry revisions,
+// so retry a failed one after reading again. Safe for concurrent use.
+type Client struct {
+	base string
+	hc   *http.Client
+	opts ClientOptions
+}
+
+// NewClient returns a client of the server at baseURL (absolute http or
+// https, no query). Errors match secrets.ErrInvalid.
+func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, errcode.New(errcode.Invalid, "httpapi.NewClient", "baseURL must be an absolute http or https URL without query, fragment or user info")
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &Client{base: strings.TrimRight(baseURL, "/"), hc: hc, opts: opts}, nil
+}
+
+func secretPath(ns, name string) string {
+	return "/v1/namespaces/" + url.PathEscape(ns) + "/secrets/" + url.PathEscape(name)
+}
+
+// do sends one request and decodes a 2xx JSON answer into out (if not nil).
+func (c *Client) do(ctx context.Context, method, path string, in any, rev int64, out any) (http.Header, error) {
+	var body io.Reader
+	var buf []byte
+	if in != nil {
+		var err error
+		buf, err = json.Marshal(in)
+		if err != nil {
+			return nil, errcode.Wrap(errcode.Internal, "httpapi.Client", err)
+		}
+		body = bytes.NewReader(buf)
+	}
+	// The request body may hold a value: wipe it once sent.
+	defer clear(buf)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, errcode.New(errcode.Invalid, "httpapi.Client", "cannot build the request")
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if rev > 0 {
+		req.Header.Set("If-Match", etag(rev))
+	}
+	if !c.opts.Token.IsZero() {
+		req.Header.Set("Authorization", "Bearer "+c.opts.Token.DangerouslyExpose())
+	}
+	if c.opts.BeforeRequest != nil {
+		if err := c.opts.BeforeRequest(req); err != nil {
+			return nil, err
+		}
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		// url.Error repeats the URL; keep only that the transport failed.
+		return nil, errcode.New(errcode.Unavailable, "httpapi.Client", method+" "+path+": the server could not be reached")
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, DefaultMaxBodyBytes*16))
+	defer clear(data)
+	if err != nil {
+		return nil, errcode.New(errcode.Unavailable, "httpapi.Client", method+" "+path+": the response was cut short")
+	}
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		var eb errorBody
+		if json.Unmarshal(data, &eb) == nil && eb.Error != nil && eb.Error.Code != "" {
+			eb.Error.Status = res.StatusCode
+			return nil, eb.Error
+		}
+		return nil, statusError(res.StatusCode)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return nil, errcode.New(errcode.Internal, "httpapi.Client", method+" "+path+": the response is not the expected JSON")
+		}
+	}
+	return res.Header, nil
+}
+
+// statusError is the *Error of a response without an error body (a proxy's).
+func statusError(status int) *Error {
+	code := CodeInternal
+	switch status {
+	case http.StatusBadRequest:
+		code = CodeInvalid
+	case http.StatusUnauthorized:
+		code = CodeUnauthenticated
+	case http.StatusForbidden:
+		code = CodePermissionDenied
+	case http.StatusNotFound:
+		code = CodeNotFound
+	case http.StatusConflict, http.StatusPreconditionFailed:
+		code = CodeConflict
+	case http.StatusRequestEntityTooLarge:
+		code = CodeTooLarge
+	case http.StatusTooManyRequests:
+		code = CodeRateLimited
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		code = CodeUnavailable
+	}
+	return apiError(status, code, http.StatusText(status))
+}
+
+// Create is Manager.Create over HTTP.
+func (c *Client) Create(ctx context.Context, namespace string, spec secrets.Spec) (*secrets.Secret, error) {
+	in := createBody{Name: spec.Name, Description: spec.Description, Labels: spec.Labels,
+		Decrypters: spec.Decrypters, Value: spec.Value.DangerouslyExpose()}
+	var s secrets.Secret
+	if _, err := c.do(ctx, http.MethodPost, "/v1/namespaces/"+url.PathEscape(namespace)+"/secrets", &in, 0, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Get is Manager.Get over HTTP.
+func (c *Client) Get(ctx context.Context, namespace, name string) (*secrets.Secret, error) {
+	var s secrets.Secret
+	if _, err := c.do(ctx, http.MethodGet, secretPath(namespace, name), nil, 0, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// List is Manager.List over HTTP.
+func (c *Client) List(ctx context.Context, namespace string, opts secrets.ListOptions) (*secrets.ListResult, error) {
+	q := url.Values{}
+	if opts.Selector != "" {
+		q.Set("selector", opts.Selector)
+	}
+	if opts.PageSize != 0 {
+		q.Set("pageSize", strconv.Itoa(opts.PageSize))
+	}
+	if opts.PageToken != "" {
+		q.Set("pageToken", opts.PageToken)
+	}
+	path := "/v1/namespaces/" + url.PathEscape(namespace) + "/secrets"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var lr ListResponse
+	if _, err := c.do(ctx, http.MethodGet, path, nil, 0, &lr); err != nil {
+		return nil, err
+	}
+	return &secrets.ListResult{Secrets: lr.Secrets, NextPageToken: lr.NextPageToken}, nil
+}
+
+// Update is Manager.Update over HTTP: s.Revision guards the write.
+func (c *Client) Update(ctx context.Context, namespace string, s *secrets.Secret) (*secrets.Secret, error) {
+	if s == nil {
+		return nil, errcode.New(errcode.Invalid, "httpapi.Client.Update", "secret is nil")
+	}
+	in := updateBody{Description: s.Description, Labels: s.Labels, Decrypters: s.Decrypters}
+	var out secrets.Secret
+	if s.Revision <= 0 {
+		return nil, errcode.New(errcode.Invalid, "httpapi.Client.Update", "revision is required; pass the one Get returned")
+	}
+	if _, err := c.do(ctx, http.MethodPut, secretPath(namespace, s.Name), &in, s.Revision, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Reset is Manager.Reset over HTTP.
+func (c *Client) Reset(ctx context.Context, namespace, name string, value secrets.Value, revision int64) (*secrets.Secret, error) {
+	var out secrets.Secret
+	if _, err := c.do(ctx, http.MethodPost, secretPath(namespace, name)+"/reset", &resetBody{Value: value.DangerouslyExpose()}, revision, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Revoke is Manager.Revoke over HTTP.
+func (c *Client) Revoke(ctx context.Context, namespace, name string, revision int64) (*secrets.Secret, error) {
+	var out secrets.Secret
+	if _, err := c.do(ctx, http.MethodPost, secretPath(namespace, name)+"/revoke", nil, revision, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Delete is Manager.Delete over HTTP.
+func (c *Client) Delete(ctx context.Context, namespace, name string, revision int64) error {
+	_, err := c.do(ctx, http.MethodDelete, secretPath(namespace, name), nil, revision, nil)
+	return err
+}
+
+// RevealValue is Manager.RevealValue over the decrypt route; the client's
+// credentials must be a run token or a service identity.
+func (c *Client) RevealValue(ctx context.Context, namespace, name string) (secrets.Value, error) {
+	var out decryptBody
+	if _, err := c.do(ctx, http.MethodGet, secretPath(namespace, name)+"/decrypt", nil, 0, &out); err != nil {
+		return secrets.Value{}, err
+	}
+	return secrets.NewValue(out.Value), nil
+}
