@@ -130,7 +130,10 @@
 // without its config and URLConfig keeps header values as secrets.Value.
 // No error contains a value, a response body, a config line's content, a
 // header value or a URL (a template may carry credentials; url.Error is
-// unwrapped). Only names that look like identifiers are printed in errors;
+// unwrapped; transport errors that quote the server are not shown). The
+// url source's default client follows redirects only within the origin of
+// the URL, so its headers never reach another host. Only names that look
+// like identifiers are printed in errors;
 // others are described. Every fetched value is added to the redactor
 // before it is returned, so a log line written after Get cannot show it.
 //

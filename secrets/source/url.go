@@ -24,7 +24,9 @@ import (
 // is ready to use.
 type URLOptions struct {
 	// HTTPClient sends the requests; nil means a client with no timeout of
-	// its own (URLConfig.Timeout bounds each attempt).
+	// its own (URLConfig.Timeout bounds each attempt) that follows
+	// redirects only within the origin of the URL, so headers never go to
+	// another host.
 	HTTPClient *http.Client
 	// Jitter returns a random duration in [0, d); nil means math/rand/v2.
 	Jitter func(d time.Duration) time.Duration
@@ -60,7 +62,7 @@ func NewURLSource(cfg URLConfig, opts URLOptions) (*URLSource, error) {
 	s := &URLSource{cfg: cfg, opts: opts, client: opts.HTTPClient, limiter: opts.Limiter, path: path,
 		queryAt: strings.IndexByte(cfg.URLTemplate, '?')}
 	if s.client == nil {
-		s.client = &http.Client{}
+		s.client = &http.Client{CheckRedirect: sameOriginRedirects}
 	}
 	if s.limiter == nil && cfg.RequestsPerMinuteLimit > 0 {
 		s.limiter = NewLimiter(cfg.RequestsPerMinuteLimit, cfg.RequestsBurst)
@@ -122,6 +124,21 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+var errRedirect = errors.New("refused a redirect to another origin")
+
+// sameOriginRedirects follows at most 10 redirects, and only to the origin
+// of the first request: net/http forwards custom headers (an X-Api-Key) to
+// any host a redirect names.
+func sameOriginRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
+		return errRedirect
+	}
+	return nil
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -232,6 +249,9 @@ func (s *URLSource) attempt(ctx context.Context, target, name string) (v secrets
 	if err != nil {
 		if ctx.Err() != nil {
 			return v, ctx.Err(), false
+		}
+		if errors.Is(err, errRedirect) {
+			return v, errcode.New(errcode.FailedPrecondition, "", fmt.Sprintf("secret %q: %v", name, errRedirect)), false
 		}
 		return v, errcode.New(errcode.Unavailable, "", "request failed: "+netCause(err, s.cfg.Timeout)), true
 	}

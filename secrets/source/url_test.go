@@ -199,6 +199,47 @@ func TestURLSourceBeforeRequestError(t *testing.T) {
 	}
 }
 
+func TestURLSourceRedirects(t *testing.T) {
+	var leaked atomic.Value
+	var away atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("X-Api-Key"))
+		_, _ = io.WriteString(w, "from-other")
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/moved":
+			http.Redirect(w, r, "/here", http.StatusFound)
+		case "/away":
+			away.Add(1)
+			http.Redirect(w, r, other.URL+"/x", http.StatusFound)
+		default:
+			_, _ = io.WriteString(w, "from-same")
+		}
+	}))
+	defer srv.Close()
+	cfg := fastConfig(srv.URL + "/{key}")
+	cfg.Headers = map[string]secrets.Value{"X-Api-Key": secrets.NewValue("tok-2")}
+	s, err := NewURLSource(cfg, URLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Get(context.Background(), "moved"); err != nil || v.DangerouslyExpose() != "from-same" {
+		t.Fatalf("same-origin redirect: %v %v", v, err)
+	}
+	_, err = s.Get(context.Background(), "away")
+	if !errors.Is(err, secrets.ErrFailedPrecondition) || !strings.Contains(err.Error(), "refused a redirect to another origin") {
+		t.Fatalf("cross-origin redirect error = %v", err)
+	}
+	if away.Load() != 1 {
+		t.Errorf("a refused redirect was retried: %d requests", away.Load())
+	}
+	if leaked.Load() != nil {
+		t.Fatal("the header went to another origin")
+	}
+}
+
 func TestURLSourceNoRetries(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
