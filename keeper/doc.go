@@ -42,13 +42,15 @@
 // An Envelope holds several KEKs, each with a non-secret id (KEK.ID) that
 // every ciphertext carries: one primary, which wraps new data keys, and
 // older ones, which still unwrap. To rotate: AddKEK the new key,
-// SetPrimary it, Rewrap every stored ciphertext (the secrets Manager does
-// this over its store; NeedsRewrap and ParseHeader tell which ones need
+// SetPrimary it, Rewrap every stored ciphertext (secrets.Manager.Rewrap does
+// this over a store; NeedsRewrap and ParseHeader tell which ones need
 // it), then RemoveKEK the old one. RemoveKEK refuses while
 // RemoveOptions.InUse reports the key still protects data, unless forced.
 // RotateDataKey starts a new data key at once. Rewrap re-encrypts under the
 // primary KEK and current data key without returning the plaintext, and
-// leaves a ciphertext already under the primary KEK unchanged.
+// leaves a ciphertext already under the primary KEK unchanged: a new data
+// key alone makes nothing stale, since old data keys are still wrapped by
+// the primary KEK.
 //
 // # Format
 //
