@@ -133,9 +133,9 @@
 // unwrapped; transport errors that quote the server are not shown). The
 // url source's default client follows redirects only within the origin of
 // the URL, so its headers never reach another host. Only names that look
-// like identifiers are printed in errors;
-// others are described. Every fetched value is added to the redactor
-// before it is returned, so a log line written after Get cannot show it.
+// like identifiers are printed in errors; others are described. Every
+// fetched value is added to the redactor before it is returned, so a log
+// line written after Get cannot show it.
 //
 // Pass Options.Env in tests (EnvMap) rather than mutate the process
 // environment; nil means os.Environ.

@@ -160,8 +160,9 @@ func (s *URLSource) URL(name string) string {
 // waiting for the rate limiter; after the last, the error matches
 // secrets.ErrUnavailable. 404 matches secrets.ErrNotFound, 401 and 403
 // secrets.ErrPermissionDenied, other statuses secrets.ErrInvalid (400) or
-// secrets.ErrInternal. A body over MaxBodyBytes, a responsePath that does
-// not resolve to a string, or a value outside the limits match
+// secrets.ErrInternal; a refused cross-origin redirect
+// secrets.ErrFailedPrecondition. A body over MaxBodyBytes, a responsePath
+// that does not resolve to a string, or a value outside the limits match
 // secrets.ErrInvalid. Context errors are returned unchanged.
 func (s *URLSource) Get(ctx context.Context, name string) (secrets.Value, error) {
 	const op = "source.url"
