@@ -71,7 +71,8 @@
 // bytes[0:18+n] (version, KEK id, data key id) followed by the caller's
 // associated data, so neither the header nor the binding to the caller's
 // place can change. The unwrapped record must name the header's data key
-// id. Overhead is 48+n+m bytes (about 140 with a base64key KEK).
+// id. Overhead is 48+n+m bytes (about 160 with a base64key KEK, whose
+// wrapped record is 93 bytes).
 // ParseHeader reads the non-secret fields. A later format gets a new
 // version byte; every version ever written stays readable, which the test
 // vectors in testdata/vectors.json hold.
