@@ -63,7 +63,7 @@ const metaCols = "namespace, name, description, labels, decrypters, version, val
 // queries are the statements of a Store, in its dialect.
 type queries struct {
 	createMeta, getMeta, updateMeta, deleteMeta, existsMeta, listMeta string
-	putCT, getCT, deleteCT, existsCT, listCTNS, listCTAll, replaceCT   string
+	putCT, getCT, deleteCT, existsCT, listCTNS, listCTAll, replaceCT  string
 }
 
 func newQueries(d Dialect) queries {
