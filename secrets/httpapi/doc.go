@@ -32,7 +32,7 @@
 //	DELETE /v1/namespaces/{namespace}/secrets/{name}          -                  204; If-Match optional
 //	POST   /v1/namespaces/{namespace}/secrets/{name}/reset    {"value":"..."}    200 secret, ETag; If-Match optional
 //	POST   /v1/namespaces/{namespace}/secrets/{name}/revoke   none or {}         200 secret, ETag; If-Match optional
-//	GET    /v1/namespaces/{namespace}/secrets/{name}/decrypt  -                  200 {"name":"...","value":"..."}
+//	GET    /v1/namespaces/{namespace}/secrets/{name}/decrypt  -                  200 {"value":"..."}; ?format=raw: the value as text/plain
 //
 // The create object is {"name", "description", "labels": {k: v},
 // "decrypters": [ids], "value"}; decrypters absent or null means the
@@ -42,7 +42,7 @@
 // with the ETag. A secret is the JSON of secrets.Secret: namespace, name,
 // description, labels, decrypters, version, revoked, revision, createTime,
 // updateTime, createdBy, updatedBy, and never a value. Bodies are strict:
-// one JSON object, valid UTF-8, no unknown members, at most MaxBodyBytes
+// one JSON object, valid UTF-8, no unknown members, at most Options.MaxBodyBytes
 // (64 KiB by default: a 24 KiB value even fully escaped, plus metadata).
 // A Content-Type, if sent, must be application/json.
 //
@@ -87,7 +87,7 @@
 //	409    conflict                If-Match or "revision" is stale: another write came first
 //	409    revoked                 decrypt of a revoked value (reset gives it a new one)
 //	409    failed_precondition     the Manager is closed
-//	413    too_large               body over MaxBodyBytes
+//	413    too_large               body over Options.MaxBodyBytes
 //	415    unsupported_media_type  Content-Type other than JSON
 //	429    rate_limited            over Options.RateLimit for this principal (Retry-After)
 //	500    internal                anything unexpected, e.g. a value that does not decrypt; details go to Logger only
