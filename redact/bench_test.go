@@ -15,10 +15,7 @@ import (
 // ending in " token=<secret>", secrets random alphanumerics of 16-39 bytes.
 func workload(nSecrets int) (text []byte, secrets []string) {
 	rng := rand.New(rand.NewPCG(uint64(nSecrets), 42))
-	secrets = make([]string, nSecrets)
-	for i := range secrets {
-		secrets[i] = randAlnum(rng, 16+rng.IntN(24))
-	}
+	secrets = workloadSecrets(rng, nSecrets)
 	const size = 8 << 20
 	text = make([]byte, 0, size+256)
 	for line := 0; len(text) < size; line++ {
@@ -31,6 +28,14 @@ func workload(nSecrets int) (text []byte, secrets []string) {
 		text = append(text, '\n')
 	}
 	return text, secrets
+}
+
+func workloadSecrets(rng *rand.Rand, n int) []string {
+	secrets := make([]string, n)
+	for i := range secrets {
+		secrets[i] = randAlnum(rng, 16+rng.IntN(24))
+	}
+	return secrets
 }
 
 func replacerFor(secrets []string) *strings.Replacer {
@@ -153,7 +158,7 @@ func TestBuildHeap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds 10,000 secrets")
 	}
-	_, secrets := workload(10000)
+	secrets := workloadSecrets(rand.New(rand.NewPCG(1, 1)), 10000)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	kept := buildHeap(secrets)

@@ -89,11 +89,16 @@ func TestRedactTable(t *testing.T) {
 			if got := r.RedactString(tc.in); got != tc.want {
 				t.Errorf("RedactString = %q, want %q", got, tc.want)
 			}
-			// The same through the writer, one byte at a time.
+			// The same through the writer, one byte at a time (97 for the
+			// 24 KiB secret, where each write rescans what is held).
 			var out bytes.Buffer
 			w := NewWriter(&out, r)
-			for i := range len(tc.in) {
-				if _, err := w.Write([]byte{tc.in[i]}); err != nil {
+			step := 1
+			if len(tc.in) > 4096 {
+				step = 97
+			}
+			for i := 0; i < len(tc.in); i += step {
+				if _, err := w.Write([]byte(tc.in[i:min(i+step, len(tc.in))])); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -225,7 +230,7 @@ func TestVariantString(t *testing.T) {
 
 func TestManySecrets(t *testing.T) {
 	n := 10000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 2000
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -251,6 +256,9 @@ func TestAddWhileRedacting(t *testing.T) {
 	r := New(Options{})
 	rng := rand.New(rand.NewPCG(5, 6))
 	secrets := make([]string, 300)
+	if raceEnabled {
+		secrets = secrets[:120]
+	}
 	for i := range secrets {
 		secrets[i] = randAlnum(rng, 8+rng.IntN(30))
 	}
@@ -284,7 +292,7 @@ func TestAddWhileRedacting(t *testing.T) {
 		}
 	}
 	if e := r.eng.Load(); len(e.segs) > 10 {
-		t.Errorf("%d segments after 300 adds; want O(log n)", len(e.segs))
+		t.Errorf("%d segments after %d adds; want O(log n)", len(e.segs), len(secrets))
 	}
 }
 

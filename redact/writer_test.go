@@ -196,8 +196,8 @@ func TestWriterNoSecrets(t *testing.T) {
 func TestDifferential(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	iters := 400
-	if testing.Short() {
-		iters = 100
+	if testing.Short() || raceEnabled {
+		iters = 120
 	}
 	for it := range iters {
 		nsec := 1 + rng.IntN(6)
