@@ -50,18 +50,9 @@ func newRewrapEnv(t *testing.T) *rewrapEnv {
 // kekUse counts the namespace's stored ciphertexts by KEK id.
 func (e *rewrapEnv) kekUse(t *testing.T) map[string]int {
 	t.Helper()
-	ctx := context.Background()
-	use := map[string]int{}
-	for _, ref := range storedCiphertexts(t, e.st, ns) {
-		ct, err := e.st.GetCiphertext(ctx, ref.Namespace, ref.Name, ref.ValueID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := keeper.ParseHeader(ct.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		use[h.KEKID]++
+	use, err := secrets.KEKUsage(context.Background(), e.st, ns)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return use
 }
@@ -81,6 +72,10 @@ func TestRewrapRotatesEveryCiphertext(t *testing.T) {
 	}
 	if err := e.env.SetPrimary("new"); err != nil {
 		t.Fatal(err)
+	}
+	inUse := secrets.KEKInUse(e.st)
+	if err := e.env.RemoveKEK(context.Background(), "old", keeper.RemoveOptions{InUse: inUse}); !errors.Is(err, secrets.ErrFailedPrecondition) {
+		t.Fatalf("RemoveKEK of a key still in use = %v, want ErrFailedPrecondition", err)
 	}
 
 	// Run 1 stops after its second page; run 2 resumes from its token.
@@ -119,7 +114,6 @@ func TestRewrapRotatesEveryCiphertext(t *testing.T) {
 		t.Errorf("second pass (-want +got):\n%s", diff)
 	}
 
-	inUse := func(ctx context.Context, kekID string) (bool, error) { return e.kekUse(t)[kekID] > 0, nil }
 	if err := e.env.RemoveKEK(context.Background(), "old", keeper.RemoveOptions{InUse: inUse}); err != nil {
 		t.Fatalf("RemoveKEK after Rewrap: %v", err)
 	}
