@@ -195,6 +195,7 @@ func (w *Writer) process(p []byte, final bool) error {
 		w.buf = w.buf[:n]
 	}
 	w.out = out[:0]
+	w.r.compactIfWorth(e, len(p))
 	return w.emit(out)
 }
 

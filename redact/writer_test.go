@@ -3,8 +3,10 @@ package redact
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -313,4 +315,62 @@ func FuzzRedact(f *testing.F) {
 		}
 		checkDifferential(t, secrets, text, rand.New(rand.NewPCG(seed, seed>>1|1)))
 	})
+}
+
+// TestWriterConcurrent writes whole lines from several goroutines; the
+// writer must be safe and keep every line's secret redacted.
+func TestWriterConcurrent(t *testing.T) {
+	r := newRedactor("concurrent-secret-1", "concurrent-secret-2")
+	var out bytes.Buffer
+	w := NewWriter(&out, r)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				fmt.Fprintf(w, "g=%d i=%d token=concurrent-secret-%d\n", g, i, 1+i%2)
+			}
+		})
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if n := strings.Count(got, "token="+M+"\n"); n != 800 {
+		t.Errorf("%d of 800 lines redacted", n)
+	}
+	if strings.Contains(got, "concurrent-secret") {
+		t.Error("a secret leaked")
+	}
+}
+
+// TestWriterAcrossSegments adds secrets one by one between writes, so the
+// writer works over several matchers, including the compaction into one.
+func TestWriterAcrossSegments(t *testing.T) {
+	r := New(Options{})
+	var out bytes.Buffer
+	w := NewWriter(&out, r)
+	var want strings.Builder
+	for i := range 40 {
+		s := fmt.Sprintf("segment-secret-%03d", i)
+		r.Add(s)
+		line := fmt.Sprintf("%s and the one before: segment-secret-%03d\n", s, max(i-1, 0))
+		for j := 0; j < len(line); j += 7 {
+			_, _ = w.Write([]byte(line[j:min(j+7, len(line))]))
+		}
+		want.WriteString(M + " and the one before: " + M + "\n")
+	}
+	big := bytes.Repeat([]byte("filler text that pays for compaction\n"), 1<<16)
+	_, _ = w.Write(big)
+	_, _ = w.Write([]byte("segment-secret-017 segment-secret-0"))
+	_, _ = w.Write([]byte("39\n"))
+	_ = w.Close()
+	want.Write(big)
+	want.WriteString(M + " " + M + "\n")
+	if got := out.String(); got != want.String() {
+		t.Errorf("output differs; tail %q", got[max(0, len(got)-200):])
+	}
+	if n := len(r.eng.Load().segs); n != 1 {
+		t.Errorf("%d matchers after compaction, want 1", n)
+	}
 }
