@@ -1,0 +1,95 @@
+// Package sqlstorage is strongbox's durable storage backend over
+// database/sql: SQLite embedded in the program by default (through
+// modernc.org/sqlite, pure Go, no cgo), PostgreSQL for real deployments
+// (through pgx's database/sql driver).
+//
+// Importing the package registers store URL schemes with storage.OpenStore:
+//
+//	sqlite:///var/lib/app/strongbox.db   absolute path (created if missing)
+//	sqlite://data/strongbox.db           relative to the working directory
+//	sqlite:data/strongbox.db             the same
+//	sqlite://:memory:                    a private in-memory database (also sqlite::memory:)
+//	postgres://user:password@host:5432/db?sslmode=verify-full
+//	postgresql://...                     the same; any connection string pgx accepts
+//
+// SQLite URLs take two parameters: synchronous=full|normal (default full)
+// and busy_timeout=<duration> (default 10s). PostgreSQL URL parameters go
+// to pgx; search_path=<schema> keeps strongbox's tables in a schema of
+// their own. Open, OpenSQLite, OpenPostgres and OpenDB are the same in Go.
+//
+// # Schema
+//
+// Three tables: strongbox_metadata (one row per secret, no value column),
+// strongbox_ciphertexts (one row per value, keyed by namespace, name and
+// value ID) and strongbox_schema_migrations (one row per applied schema
+// version). Labels and decrypters are JSON text; times are BIGINT Unix
+// microseconds in UTC; key columns use byte-order collation (COLLATE "C"
+// on PostgreSQL), so listings sort the same on every engine. Metadata and
+// ciphertexts are separate tables, which a deployment can keep apart (e.g.
+// move one to another tablespace with ALTER TABLE ... SET TABLESPACE).
+//
+// The SQL relies only on: primary keys; INSERT ... ON CONFLICT (key) DO
+// NOTHING; UPDATE and DELETE with a revision in the WHERE clause and their
+// affected-row count; row-value comparison ((a, b) > (?, ?)) with ORDER BY
+// and LIMIT for keyset pagination; BIGINT, TEXT and BLOB/BYTEA; and, on
+// PostgreSQL, transactional DDL and pg_advisory_xact_lock for migrations.
+// No triggers, stored procedures, JSON operators or sequences.
+//
+// # Migrations
+//
+// Open brings the schema to SchemaVersion before returning; the steps are
+// versioned and never edited once released. Two processes opening the same
+// database at once are safe: on SQLite the migration runs inside BEGIN
+// IMMEDIATE (one writer at a time, the other waits for busy_timeout and
+// then sees the new version), on PostgreSQL inside a transaction holding an
+// advisory lock. Open refuses, with storage.ErrFailedPrecondition and
+// without changing anything:
+//   - a file that is not a SQLite database, or is corrupt;
+//   - a SQLite file with another application's application_id, or with
+//     tables but no strongbox schema record (strongbox marks its files with
+//     application_id "SBOX");
+//   - a PostgreSQL schema with strongbox's table names but no schema
+//     record;
+//   - a schema version newer than this program's, or tables missing the
+//     expected columns.
+//
+// # Durability and concurrency
+//
+// SQLite files run in WAL mode with synchronous=FULL by default: a write
+// has reached the disk when its call returns, so it survives the process
+// being killed (SIGKILL) and power loss. synchronous=normal keeps the
+// first guarantee, not the second, and is faster. Several stores and
+// several processes may share a file: revisions are checked by the UPDATE
+// itself (UPDATE ... WHERE revision = ?), so of two writers with the same
+// revision one wins and the other gets storage.ErrConflict; writers wait
+// for each other up to busy_timeout. sqlite://:memory: holds one
+// connection, so its calls run one at a time; its data is gone at Close.
+//
+// # Beyond one machine
+//
+// When one machine is not enough, use PostgreSQL: a primary with streaming
+// replicas (synchronous replication for writes that must survive losing
+// the primary; all strongbox writes go to the primary, reads may use
+// replicas through a separate store if stale reads are acceptable), or a
+// PostgreSQL-compatible distributed database such as CockroachDB or
+// YugabyteDB, which the schema targets by avoiding anything beyond the
+// features listed above. The backend is tested on PostgreSQL 15 only; on
+// an engine whose pg_advisory_xact_lock is missing or a no-op, run the
+// first Open of a new database from one process (a deploy step).
+//
+// # Errors
+//
+// Conflicts, absent rows and duplicates map to storage.ErrConflict,
+// ErrNotFound and ErrAlreadyExists; a busy database, lost connection or
+// serialization failure to ErrUnavailable (retry); a database that is not
+// strongbox's to ErrFailedPrecondition; anything else to ErrInternal.
+// Context errors pass through unchanged. Driver messages name tables,
+// columns and keys, never bound values, and opening never repeats the URL.
+//
+// # Security
+//
+// The store never sees plaintext: it stores the ciphertexts the secrets
+// package hands it and returns them unchanged. The database holds
+// ciphertexts and metadata only; protect the PostgreSQL URL, which carries
+// a password, like any credential.
+package sqlstorage
