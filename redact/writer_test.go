@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -304,6 +305,11 @@ func FuzzRedact(f *testing.F) {
 		{`pa"ss\word<>`, `{"p":"pa\"ss\\word\u003c\u003e"}`},
 		{"a b&c=d/e", "?q=a+b%26c%3Dd%2Fe /a%20b&c=d%2Fe"},
 		{"q", "quick quiz"},
+		{"ABCDEFGHIJKLMNOP\x00MNOP\x00FGHIJ", "ABCDEFGHIJKLMNOP MNOP FGHIJ"},
+		{"correct-horse-battery", "Basic " + base64.StdEncoding.EncodeToString([]byte("u:correct-horse-battery"))},
+		{"correct-horse-battery", base64.RawURLEncoding.EncodeToString([]byte("xy:correct-horse-battery!"))},
+		{"correct-horse-battery", base64.StdEncoding.EncodeToString([]byte("xyz:correct-horse-battery?!"))},
+		{"aaaa\x00aaaaaaaaaaaaaaaaaaaa", strings.Repeat("a", 100)},
 	}
 	for i, s := range seeds {
 		f.Add(s.secrets, s.text, uint64(i))
