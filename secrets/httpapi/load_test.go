@@ -123,7 +123,14 @@ func TestLoad(t *testing.T) {
 	if n < int64(clients) {
 		t.Errorf("only %d requests", n)
 	}
-	// Every request was audited; checkLogs (at cleanup) looks for values.
+	// No run token in the logs; checkLogs (at cleanup) looks for values.
+	logs := e.logs.String()
+	for _, tok := range tokens {
+		if strings.Contains(logs, tok[strings.LastIndex(tok, ".")+1:]) {
+			t.Errorf("a run token appears in the logs")
+		}
+	}
+	// Every request was audited.
 	e.mu.Lock()
 	audited := len(e.events)
 	e.mu.Unlock()

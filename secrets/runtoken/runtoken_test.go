@@ -382,3 +382,34 @@ func Example() {
 	// <nil> service:team-a/k6-runner true false
 	// true
 }
+
+func TestKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	oldKey, newKey := mustKey(t, runtoken.AlgEd25519, "2026-10"), mustKey(t, runtoken.AlgEd25519, "2026-11")
+	oldTok, _, _ := newIssuer(t, oldKey, c).Issue(ctx, runtoken.Grant{Namespace: "ns", Subject: "run", AllNames: true})
+	rotated, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: newKey, OldKeys: []*runtoken.Key{oldKey.Public()}, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTok, claims, _ := rotated.Issue(ctx, runtoken.Grant{Namespace: "ns", Subject: "run", AllNames: true})
+	if claims.KeyID != "2026-11" {
+		t.Errorf("new tokens signed by %q", claims.KeyID)
+	}
+	for _, tok := range []string{oldTok, newTok} {
+		if _, err := rotated.Verify(ctx, tok); err != nil {
+			t.Errorf("after rotation: %v", err)
+		}
+	}
+	// Dropping the old key ends its tokens.
+	v, _ := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{newKey.Public()}, Now: c.Now})
+	if _, err := v.Verify(ctx, oldTok); !errors.Is(err, runtoken.ErrUnknownKey) {
+		t.Errorf("old token after the old key is dropped: %v", err)
+	}
+	if _, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: newKey, OldKeys: []*runtoken.Key{newKey}}); !errors.Is(err, secrets.ErrInvalid) {
+		t.Errorf("duplicate key id: %v", err)
+	}
+	if _, err := runtoken.NewVerifier(runtoken.VerifierOptions{}); !errors.Is(err, secrets.ErrInvalid) {
+		t.Errorf("verifier without keys: %v", err)
+	}
+}
