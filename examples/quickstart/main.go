@@ -27,6 +27,7 @@ import (
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage"
 	_ "github.com/strongbox-go/strongbox/storage/docstorage" // mem://, docstore://
+	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // sqlite://, postgres://
 )
 
 const namespace = "team-checkout"

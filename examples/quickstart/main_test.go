@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strongbox-go/strongbox/keeper"
 )
 
 func TestQuickstartRedacts(t *testing.T) {
@@ -21,6 +24,25 @@ func TestQuickstartRedacts(t *testing.T) {
 	// Every generated value starts with this prefix; none may be printed.
 	if strings.Contains(got, "sk_test_") {
 		t.Fatalf("output holds the secret value:\n%s", got)
+	}
+}
+
+// With a durable store and a stable key, a second run finds the secret of
+// the first and resets it instead of failing.
+func TestQuickstartSQLiteTwice(t *testing.T) {
+	store := "sqlite://" + filepath.ToSlash(filepath.Join(t.TempDir(), "quickstart.db"))
+	kek, err := keeper.NewLocalKEKURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"version 1", "version 2"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), &out, store, kek); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "***SECRET_REDACTED***") || strings.Contains(out.String(), "sk_test_") {
+			t.Fatalf("run %d output:\n%s", i+1, out.String())
+		}
 	}
 }
 
