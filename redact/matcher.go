@@ -259,6 +259,17 @@ func (m *matcher) scan6(t *tier, text []byte, out []match, partial *int) []match
 	return out
 }
 
+// has reports whether the filter may hold gram g.
+func (t *tier) has(g uint64) bool {
+	h := g * hashMul
+	mk := bloomMask(h)
+	return t.bits[h>>t.bshift]&mk == mk
+}
+
+func gram6(b []byte) uint64 {
+	return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32
+}
+
 func (m *matcher) scan4(t *tier, text []byte, out []match, partial *int) []match {
 	k, bs, bm := t.k, t.bshift, t.bits
 	end := len(text) - 4
@@ -333,8 +344,21 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	if partial <= n-m.hold {
 		return partial // the samples checked every position before it
 	}
+	lo := max(from, n-m.hold+1)
+	if lo <= n-6 && lo < partial {
+		// A proper prefix of a long pattern starting in [lo, n-6] holds
+		// the last 6 bytes at an offset below k (the prefix is shorter
+		// than k+5), and so does one of a mid pattern with the last 4
+		// bytes: if the tiers' filters reject those, only the last 5
+		// positions are left to check.
+		hit := m.long != nil && m.long.has(gram6(b[n-6:]))
+		hit = hit || m.mid != nil && m.mid.has(uint64(binary.LittleEndian.Uint32(b[n-4:])))
+		if !hit {
+			lo = n - 5
+		}
+	}
 	bloom, shift, pair := m.prefBloom, m.prefShift, m.prefPair
-	for j := max(from, n-m.hold+1); j < partial; j++ {
+	for j := lo; j < partial; j++ {
 		if n-j < 4 {
 			if hasBit(m.first[:], uint64(b[j])) {
 				return j
