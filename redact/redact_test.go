@@ -230,7 +230,7 @@ func TestVariantString(t *testing.T) {
 
 func TestManySecrets(t *testing.T) {
 	n := 10000
-	if testing.Short() || raceEnabled {
+	if testing.Short() {
 		n = 2000
 	}
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -380,3 +380,44 @@ func TestWriterAcrossSegments(t *testing.T) {
 		t.Errorf("%d matchers after compaction, want 1", n)
 	}
 }
+
+// TestWriterKnownLeaks replays write sequences that leaked in other
+// maskers (see the reference note).
+func TestWriterKnownLeaks(t *testing.T) {
+	tests := []struct {
+		name    string
+		secrets []string
+		writes  []string
+		want    string
+	}{
+		{"ssecret as ss+ecret", []string{"secret"}, []string{"ss", "ecret"}, "s" + M},
+		{"ss then secret", []string{"secret"}, []string{"ss", "secret"}, "ss" + M},
+		{"sssecret byte by byte", []string{"secret"}, []string{"s", "s", "s", "e", "c", "r", "e", "t"}, "ss" + M},
+		{"repeating prefix", []string{"abab-c"}, []string{"aba", "bab", "ab-c"}, "abab" + M},
+		{"short prefix secret added first", []string{"tok", "tok-long-one"}, []string{"x tok-lo", "ng-one y"}, "x " + M + " y"},
+		{"secret split across three writes", []string{"three-part-secret"}, []string{"a three-", "part-", "secret b"}, "a " + M + " b"},
+		{"adjacent across writes", []string{"first-secret", "second-secret"}, []string{"first-sec", "retsecond-se", "cret"}, M},
+		{"base64 across writes", []string{"correct-horse"}, []string{"dXNlcjpjb3JyZ", "WN0LWhvcnNl"}, "dXNlcjp" + M},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRedactor(tc.secrets...)
+			var out bytes.Buffer
+			w := NewWriter(&out, r)
+			for _, s := range tc.writes {
+				if _, err := w.Write([]byte(s)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, out.String()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if want := r.RedactString(strings.Join(tc.writes, "")); out.String() != want {
+				t.Errorf("writer %q differs from Redact %q", out.String(), want)
+			}
+		})
+	}
+}
