@@ -34,7 +34,10 @@
 // (ciphertexts): DynamoDB needs a global secondary index with partition key
 // ns and sort key name on the metadata table, and one with partition key
 // ns and sort key id on the ciphertext table; Firestore needs the
-// matching composite indexes. Label filters are applied in memory with
+// matching composite indexes. The all-namespaces ListCiphertexts orders
+// the whole ciphertext collection by id, which DynamoDB can only do with an
+// index whose sort key is id. Only memdocstore is tested here; the index
+// notes for other drivers follow their gocloud documentation. Label filters are applied in memory with
 // storage.MatchLabels while paging by name, so a selective filter reads
 // more documents than it returns.
 //
