@@ -228,3 +228,19 @@ func gbps(op benchOp, c *benchCase) float64 {
 	}
 	return float64(n*len(c.text)) / float64((threadCPU() - start).Nanoseconds())
 }
+
+// BenchmarkAddInterleaved adds 10,000 secrets one at a time with a
+// redaction after each, the way a runner fetches secrets while it logs:
+// the segments keep this O(n log n).
+func BenchmarkAddInterleaved(b *testing.B) {
+	secrets := workloadSecrets(rand.New(rand.NewPCG(2, 2)), 10000)
+	line := []byte(`time="2026-11-26T22:10:10Z" level=info msg="GET https://test.k6.io/api/v1/items/123 status=200"`)
+	for b.Loop() {
+		r := New(Options{})
+		var dst []byte
+		for _, s := range secrets {
+			r.Add(s)
+			dst = r.Redact(dst[:0], line)
+		}
+	}
+}

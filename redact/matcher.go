@@ -77,8 +77,9 @@ type matcher struct {
 	// decide what it must hold back.
 	first      [4]uint64 // first bytes of all patterns
 	shortFirst [4]uint64 // first bytes of patterns shorter than 4, for scanTiny
-	prefHeads  []uint32  // patterns of 4+ bytes by hash4 of their first 4 bytes
+	prefHeads  []uint32  // patterns of 4+ bytes by prefHash of their first 4 bytes
 	prefIDs    []uint32
+	prefHBits  uint
 	prefPair   []uint64 // exact set of the first 2 bytes of patterns of 5+ bytes
 	prefBloom  []uint64 // blocked Bloom filter of the first 4 bytes of patterns of 5+ bytes
 	prefShift  uint
@@ -94,7 +95,9 @@ func setBit(b []uint64, i uint64)      { b[i>>6] |= 1 << (i & 63) }
 func hasBit(b []uint64, i uint64) bool { return b[i>>6]&(1<<(i&63)) != 0 }
 
 func newMatcher(specs []patSpec) *matcher {
-	m := &matcher{prefHeads: make([]uint32, 1<<16+1)}
+	m := &matcher{}
+	m.prefHBits = uint(min(max(bits.Len(uint(len(specs))), 8), 20))
+	m.prefHeads = make([]uint32, 1<<m.prefHBits+1)
 	total := 0
 	for _, sp := range specs {
 		total += len(sp.s)
@@ -121,7 +124,7 @@ func newMatcher(specs []patSpec) *matcher {
 			setBit(m.shortFirst[:], c)
 		}
 		if len(sp.s) >= 4 {
-			m.prefHeads[hash4(binary.LittleEndian.Uint32([]byte(sp.s[:4])))+1]++
+			m.prefHeads[m.prefHash(binary.LittleEndian.Uint32([]byte(sp.s[:4])))+1]++
 		}
 	}
 	for i := 1; i < len(m.prefHeads); i++ {
@@ -132,7 +135,7 @@ func newMatcher(specs []patSpec) *matcher {
 	m.prefBloom = make([]uint64, 1<<pb/64)
 	m.prefPair = make([]uint64, 1<<16/64)
 	m.prefShift = uint(64 - (pb - 6))
-	fill := make([]uint32, 1<<16)
+	fill := make([]uint32, len(m.prefHeads)-1)
 	copy(fill, m.prefHeads)
 	for id, p := range m.pats {
 		if p.n > 4 {
@@ -141,7 +144,7 @@ func newMatcher(specs []patSpec) *matcher {
 			setBit(m.prefPair, uint64(binary.LittleEndian.Uint16(m.arena[p.off:])))
 		}
 		if p.n >= 4 {
-			h := hash4(binary.LittleEndian.Uint32(m.arena[p.off:]))
+			h := m.prefHash(binary.LittleEndian.Uint32(m.arena[p.off:]))
 			m.prefIDs[fill[h]] = uint32(id)
 			fill[h]++
 		}
@@ -163,7 +166,7 @@ func newMatcher(specs []patSpec) *matcher {
 // depend on the gram's first five and a half bytes).
 func bloomMask(h uint64) uint64 { return 1<<(h>>32&63) | 1<<(h>>38&63) }
 
-func hash4(g uint32) uint64 { return (uint64(g) * hashMul) >> 48 }
+func (m *matcher) prefHash(g uint32) uint64 { return (uint64(g) * hashMul) >> (64 - m.prefHBits) }
 
 func (m *matcher) gram(q int, p pattern, off int) uint64 {
 	b := m.arena[int(p.off)+off:]
@@ -380,7 +383,7 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 // isProperPrefix reports whether t (4 bytes or more) is a proper prefix of
 // some pattern.
 func (m *matcher) isProperPrefix(t []byte) bool {
-	h := hash4(binary.LittleEndian.Uint32(t))
+	h := m.prefHash(binary.LittleEndian.Uint32(t))
 	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
 		p := m.pats[id]
 		if int(p.n) > len(t) && string(t) == string(m.arena[p.off:p.off+uint32(len(t))]) {
