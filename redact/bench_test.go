@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -242,5 +243,24 @@ func BenchmarkAddInterleaved(b *testing.B) {
 			r.Add(s)
 			dst = r.Redact(dst[:0], line)
 		}
+	}
+}
+
+// BenchmarkWriterLines feeds the writer one log line per Write, the way a
+// logger does.
+func BenchmarkWriterLines(b *testing.B) {
+	for _, n := range []int{1, 100, 10000} {
+		c := getBenchCase(n)
+		lines := bytes.SplitAfter(c.text, []byte("\n"))
+		b.Run(fmt.Sprintf("secrets=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(c.text)))
+			for b.Loop() {
+				w := NewWriter(io.Discard, c.r)
+				for _, l := range lines {
+					_, _ = w.Write(l)
+				}
+				_ = w.Close()
+			}
+		})
 	}
 }

@@ -72,6 +72,11 @@ func TestRedactTable(t *testing.T) {
 		{"url path", Options{}, []string{"a b&c=d/e"}, "/x/a%20b&c=d%2Fe/y", "/x/" + M + "/y"},
 		{"html", Options{}, []string{`<b>"it's"</b>`}, `<p>&lt;b&gt;&#34;it&#39;s&#34;&lt;/b&gt;</p>`, `<p>` + M + `</p>`},
 		{"html named entities", Options{}, []string{`<b>"it's"</b>`}, `&lt;b&gt;&quot;it&#x27;s&quot;&lt;/b&gt;`, M},
+		{"url query disabled", Options{Disable: URLQuery}, []string{"a b&c=d/e"}, "?q=a+b%26c%3Dd%2Fe", "?q=a+b%26c%3Dd%2Fe"},
+		{"url path disabled", Options{Disable: URLPath}, []string{"a b&c=d/e"}, "/a%20b&c=d%2Fe/", "/a%20b&c=d%2Fe/"},
+		{"html disabled", Options{Disable: HTML}, []string{`<b>"it's"</b>`}, `&lt;b&gt;&#34;it&#39;s&#34;&lt;/b&gt;`, `&lt;b&gt;&#34;it&#39;s&#34;&lt;/b&gt;`},
+		{"raw cannot be disabled", Options{Disable: AllVariants}, []string{"still-redacted"}, "x still-redacted", "x " + M},
+		{"base64url only", Options{Disable: Base64Std}, []string{"correct-horse???>>>"}, "Y29ycmVjdC1ob3JzZT8_Pz4-Pg== Y29ycmVjdC1ob3JzZT8/Pz4+Pg==", M + "g== Y29ycmVjdC1ob3JzZT8/Pz4+Pg=="},
 		{"base64", Options{}, []string{"correct-horse-battery"}, "auth=" + base64.StdEncoding.EncodeToString([]byte("correct-horse-battery")), "auth=" + M},
 		{"base64 disabled", Options{Disable: Base64Std | Base64URL}, []string{"correct-horse-battery"}, base64.StdEncoding.EncodeToString([]byte("correct-horse-battery")), base64.StdEncoding.EncodeToString([]byte("correct-horse-battery"))},
 	}
