@@ -33,7 +33,10 @@
 // [Options].Disable, except Raw):
 //
 //   - [Raw]: s.
-//   - [Lines]: each non-blank line of a multi-line s, on its own.
+//   - [Lines]: each line of a multi-line s on its own, trimmed of white
+//     space; lines shorter than 4 bytes or without a letter or digit (the
+//     "{" and "-----" of JSON and PEM secrets) are skipped, since they
+//     would redact unrelated text everywhere.
 //   - [JSON]: s escaped inside a JSON string, by encoding/json (which
 //     escapes <, > and &) and by log/slog's JSON handler (which does not).
 //   - [URLQuery] and [URLPath]: url.QueryEscape(s), url.PathEscape(s), and

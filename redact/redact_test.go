@@ -62,6 +62,7 @@ func TestRedactTable(t *testing.T) {
 		{"one-byte secret", Options{}, []string{"q"}, "quick quiz", M + "uick " + M + "uiz"},
 		{"multi-line secret whole", Options{}, []string{"line-one-AAAA\nline-two-BBBB"}, "<line-one-AAAA\nline-two-BBBB>", "<" + M + ">"},
 		{"multi-line secret each line", Options{}, []string{"line-one-AAAA\r\nline-two-BBBB\n \n"}, "a line-two-BBBB b line-one-AAAA c", "a " + M + " b " + M + " c"},
+		{"multi-line JSON secret: short and punctuation lines are not redacted alone", Options{}, []string{"{\n  \"type\": \"service_account\",\n  7\n  ---\n}"}, `{ "type": "service_account", 7 } -----`, `{ ` + M + ` 7 } -----`},
 		{"lines disabled", Options{Disable: Lines}, []string{"line-one-AAAA\nline-two-BBBB"}, "a line-two-BBBB", "a line-two-BBBB"},
 		{"24 KiB secret", Options{}, []string{big}, "head " + big + " tail", "head " + M + " tail"},
 		{"24 KiB secret minus a byte is not redacted", Options{}, []string{big}, big[1:], big[1:]},

@@ -17,7 +17,10 @@ type Variant uint16
 const (
 	// Raw is the secret exactly as added.
 	Raw Variant = 1 << iota
-	// Lines is each non-blank line of a multi-line secret, on its own.
+	// Lines is each line of a multi-line secret on its own, trimmed of
+	// surrounding white space, if it has at least minLine bytes and a
+	// letter or digit: lines such as "{" or "-----" of a JSON or PEM
+	// secret would redact unrelated text everywhere.
 	Lines
 	// JSON is the secret escaped as the body of a JSON string, both as
 	// encoding/json writes it (<, > and & as \u003c...) and as log/slog's
@@ -63,6 +66,21 @@ func (v Variant) String() string {
 	return strings.Join(parts, "|")
 }
 
+// minLine is the shortest line of a multi-line secret registered alone.
+const minLine = 4
+
+func usefulLine(line string) bool {
+	if len(line) < minLine {
+		return false
+	}
+	for _, c := range []byte(line) {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
 // minBase64Core is the shortest base64 core registered. Cores are about 4/3
 // of the secret's length minus up to 2 characters; a shorter core would
 // redact too much unrelated base64 (and ordinary words) to be useful, so
@@ -75,8 +93,7 @@ func appendVariants(s string, enabled Variant, add func(p string, v Variant)) {
 	add(s, Raw)
 	if enabled&Lines != 0 && strings.ContainsAny(s, "\r\n") {
 		for line := range strings.SplitSeq(s, "\n") {
-			line = strings.TrimSuffix(line, "\r")
-			if strings.TrimSpace(line) != "" {
+			if line = strings.TrimSpace(line); usefulLine(line) {
 				add(line, Lines)
 			}
 		}
