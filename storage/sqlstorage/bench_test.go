@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,7 @@ import (
 // The benchmarks compare Create and Reveal through strongbox (a
 // secrets.Manager with the envelope keeper, on this backend) with plain SQL
 // through the same *sql.DB, in the same loop, so the ratios hold on any
-// machine:
+// machine (medians of per-iteration times):
 //
 //   - x-plain: against plain INSERTs (SELECTs) of the rows strongbox writes
 //     (reads) for one secret, with the same sizes and keys: one metadata
@@ -191,13 +192,23 @@ func benchBackends(b *testing.B, f func(b *testing.B, e *benchEnv)) {
 	}
 }
 
-func report(b *testing.B, strongbox, plain, one time.Duration) {
-	n := float64(b.N)
-	b.ReportMetric(float64(strongbox.Nanoseconds())/n, "strongbox-ns/op")
-	b.ReportMetric(float64(plain.Nanoseconds())/n, "plain-ns/op")
-	b.ReportMetric(float64(one.Nanoseconds())/n, "one-row-ns/op")
-	b.ReportMetric(float64(strongbox)/float64(plain), "x-plain")
-	b.ReportMetric(float64(strongbox)/float64(one), "x-one-row")
+// timings collects per-iteration durations; the report uses medians, which
+// a shared machine's stalls (another process's fsync, a GC) do not move.
+type timings struct{ strongbox, plain, one []time.Duration }
+
+func median(d []time.Duration) float64 {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return float64(s[len(s)/2].Nanoseconds())
+}
+
+func (tm *timings) report(b *testing.B) {
+	sb, plain, one := median(tm.strongbox), median(tm.plain), median(tm.one)
+	b.ReportMetric(sb, "strongbox-ns/op")
+	b.ReportMetric(plain, "plain-ns/op")
+	b.ReportMetric(one, "one-row-ns/op")
+	b.ReportMetric(sb/plain, "x-plain")
+	b.ReportMetric(sb/one, "x-one-row")
 }
 
 func BenchmarkCreate(b *testing.B) {
@@ -205,7 +216,7 @@ func BenchmarkCreate(b *testing.B) {
 		ctx := rbac.WithPrincipal(context.Background(), benchEditor)
 		data := make([]byte, e.ctSize)
 		_, _ = rand.Read(data)
-		var sb, plain, one time.Duration
+		var tm timings
 		b.ResetTimer()
 		for i := range b.N {
 			name := fmt.Sprintf("s%09d", i)
@@ -222,12 +233,12 @@ func BenchmarkCreate(b *testing.B) {
 				b.Fatal(err)
 			}
 			t3 := time.Now()
-			plain += t1.Sub(t0)
-			one += t2.Sub(t1)
-			sb += t3.Sub(t2)
+			tm.plain = append(tm.plain, t1.Sub(t0))
+			tm.one = append(tm.one, t2.Sub(t1))
+			tm.strongbox = append(tm.strongbox, t3.Sub(t2))
 		}
 		b.StopTimer()
-		report(b, sb, plain, one)
+		tm.report(b)
 	})
 }
 
@@ -252,7 +263,7 @@ func BenchmarkReveal(b *testing.B) {
 		if _, err := e.m.RevealValue(runner, benchNS, "r000"); err != nil { // warm the data-key cache
 			b.Fatal(err)
 		}
-		var sb, plain, one time.Duration
+		var tm timings
 		b.ResetTimer()
 		for i := range b.N {
 			name := fmt.Sprintf("r%03d", i%secretsN)
@@ -272,12 +283,12 @@ func BenchmarkReveal(b *testing.B) {
 			if v.Len() != len(benchValue) {
 				b.Fatalf("revealed %d bytes, want %d", v.Len(), len(benchValue))
 			}
-			plain += t1.Sub(t0)
-			one += t2.Sub(t1)
-			sb += t3.Sub(t2)
+			tm.plain = append(tm.plain, t1.Sub(t0))
+			tm.one = append(tm.one, t2.Sub(t1))
+			tm.strongbox = append(tm.strongbox, t3.Sub(t2))
 		}
 		b.StopTimer()
-		report(b, sb, plain, one)
+		tm.report(b)
 	})
 }
 
