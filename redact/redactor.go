@@ -53,7 +53,6 @@ type segment struct {
 type engine struct {
 	segs    []*matcher
 	maxLen  int
-	count   int64
 	scanned atomic.Int64 // bytes scanned; used to decide to compact segments
 	compact int64
 }
@@ -166,7 +165,7 @@ func (r *Redactor) compactIfWorth(e *engine, n int) {
 }
 
 func (r *Redactor) publish() {
-	e := &engine{count: int64(len(r.secrets))}
+	e := &engine{}
 	var patBytes int64
 	for _, s := range r.segs {
 		e.segs = append(e.segs, s.m)

@@ -96,7 +96,7 @@ func (h *Handler) built() slog.Handler {
 	return out
 }
 
-// Handle redacts r and passes it on.
+// Handle redacts rec and passes it to the next handler.
 func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 	next := h.built()
 	out := slog.NewRecord(rec.Time, rec.Level, h.r.RedactString(rec.Message), rec.PC)

@@ -42,12 +42,10 @@ const (
 	Base64Std
 	// Base64URL is Base64Std with the URL-safe alphabet.
 	Base64URL
-
-	variantEnd
 )
 
 // AllVariants is every variant.
-const AllVariants = variantEnd - 1
+const AllVariants = Raw | Lines | JSON | URLQuery | URLPath | HTML | Base64Std | Base64URL
 
 var variantNames = []string{"raw", "line", "json", "url-query", "url-path", "html", "base64-std", "base64-url"}
 
