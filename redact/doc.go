@@ -38,7 +38,9 @@
 //     "{" and "-----" of JSON and PEM secrets) are skipped, since they
 //     would redact unrelated text everywhere.
 //   - [JSON]: s escaped inside a JSON string, by encoding/json (which
-//     escapes <, > and &) and by log/slog's JSON handler (which does not).
+//     escapes <, > and &) and by log/slog's JSON handler (which does not),
+//     and inside a Go quoted string (strconv.Quote: fmt's %q, slog's text
+//     handler).
 //   - [URLQuery] and [URLPath]: url.QueryEscape(s), url.PathEscape(s), and
 //     s as the password in a URL's userinfo.
 //   - [HTML]: html.EscapeString, encoding/xml's EscapeText, and the

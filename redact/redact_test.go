@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -68,6 +69,7 @@ func TestRedactTable(t *testing.T) {
 		{"24 KiB secret minus a byte is not redacted", Options{}, []string{big}, big[1:], big[1:]},
 		{"json escaped", Options{}, []string{`pa"ss\word<>`}, `{"p":"pa\"ss\\word\u003c\u003e"}`, `{"p":"` + M + `"}`},
 		{"json escaped, slog style", Options{}, []string{`pa"ss\word<>`}, `{"p":"pa\"ss\\word<>"}`, `{"p":"` + M + `"}`},
+		{"go quoted", Options{}, []string{"pa\"ss\\word\x01é"}, `msg="pa\"ss\\word\x01é"`, `msg="` + M + `"`},
 		{"json disabled", Options{Disable: JSON}, []string{`pa"ss\word`}, `"pa\"ss\\word"`, `"pa\"ss\\word"`},
 		{"url query", Options{}, []string{"a b&c=d/e"}, "?q=a+b%26c%3Dd%2Fe&x=1", "?q=" + M + "&x=1"},
 		{"url path", Options{}, []string{"a b&c=d/e"}, "/x/a%20b&c=d%2Fe/y", "/x/" + M + "/y"},
@@ -190,6 +192,9 @@ func TestEncodersRoundTrip(t *testing.T) {
 		"html template":     "<p>" + template.HTMLEscapeString(secret) + "</p>",
 		"basic auth header": "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("me:"+secret)),
 		"base64url":         base64.RawURLEncoding.EncodeToString([]byte("{" + secret + "}")),
+		"go %q":             fmt.Sprintf("%q", secret),
+		"slog text":         slogText(secret),
+		"slog json":         slogJSON(secret),
 	}
 	for name, text := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -202,6 +207,18 @@ func TestEncodersRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+func slogText(v string) string {
+	var b bytes.Buffer
+	slog.New(slog.NewTextHandler(&b, nil)).Info("m", "password", v)
+	return b.String()
+}
+
+func slogJSON(v string) string {
+	var b bytes.Buffer
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("m", "password", v)
+	return b.String()
 }
 
 func TestScan(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -24,7 +25,8 @@ const (
 	Lines
 	// JSON is the secret escaped as the body of a JSON string, both as
 	// encoding/json writes it (<, > and & as \u003c...) and as log/slog's
-	// JSON handler writes it (those three unescaped).
+	// JSON handler writes it (those three unescaped), and as the body of a
+	// Go quoted string (strconv.Quote: fmt's %q, slog's text handler).
 	JSON
 	// URLQuery is url.QueryEscape of the secret.
 	URLQuery
@@ -99,6 +101,9 @@ func appendVariants(s string, enabled Variant, add func(p string, v Variant)) {
 	if enabled&JSON != 0 {
 		add(jsonEscape(s, true), JSON)
 		add(jsonEscape(s, false), JSON)
+		if q := strconv.Quote(s); len(q) >= 2 {
+			add(q[1:len(q)-1], JSON)
+		}
 	}
 	if enabled&URLQuery != 0 {
 		add(url.QueryEscape(s), URLQuery)
