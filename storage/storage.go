@@ -167,3 +167,35 @@ func MatchLabels(labels, want map[string]string) bool {
 	}
 	return true
 }
+
+// The optional interfaces below let a Store do in one round trip or one
+// transaction what the secrets Manager otherwise does in several calls.
+// The Manager uses them when a Store implements them. Each must behave
+// exactly like the sequence of calls it replaces, and on any error must
+// leave the store as it was. storagetest checks both.
+
+// CurrentGetter reads a secret's metadata and its current ciphertext in one
+// round trip.
+type CurrentGetter interface {
+	// GetCurrent returns the metadata of namespace/name and the ciphertext
+	// its ValueID names. ErrNotFound when the metadata is absent. The
+	// ciphertext is nil when ValueID is empty (revoked) or when no such
+	// ciphertext exists (which only damage or a restore can cause).
+	GetCurrent(ctx context.Context, namespace, name string) (*Metadata, *Ciphertext, error)
+}
+
+// AtomicWriter writes ciphertexts and the metadata that points at them in
+// one transaction, so no crash can leave an orphan or a dangling pointer.
+type AtomicWriter interface {
+	// CreateWithCiphertext is PutCiphertext(c) then CreateMetadata(m) as one
+	// transaction: ErrAlreadyExists when the name is taken, and then
+	// nothing is stored.
+	CreateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext) (*Metadata, error)
+	// UpdateWithCiphertext is, as one transaction: PutCiphertext(c) when c
+	// is not nil, UpdateMetadata(m) (ErrNotFound, ErrConflict), and
+	// DeleteCiphertext of oldValueID when it is not empty.
+	UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, oldValueID string) (*Metadata, error)
+	// DeleteSecret is DeleteMetadata(namespace, name, revision) and the
+	// deletion of every ciphertext of that name, as one transaction.
+	DeleteSecret(ctx context.Context, namespace, name string, revision int64) error
+}
