@@ -208,26 +208,28 @@ func newValueID() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
-// sealValue encrypts v for (ns, name, version) under a fresh value id and
-// stores the ciphertext. The metadata that will point at it is written
-// after, so a crash leaves at worst a ciphertext nobody points at.
-func (m *Manager) sealValue(ctx context.Context, ns, name string, version int64, v Value) (valueID string, err error) {
-	valueID, err = newValueID()
+// newCiphertext encrypts v for (ns, name, version) under a fresh value id.
+func (m *Manager) newCiphertext(ctx context.Context, ns, name string, version int64, v Value) (*storage.Ciphertext, error) {
+	valueID, err := newValueID()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	ct, err := m.keeper.Encrypt(ctx, []byte(v.s), AssociatedData(ns, name, version, valueID))
+	data, err := m.keeper.Encrypt(ctx, []byte(v.s), AssociatedData(ns, name, version, valueID))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	err = m.store.PutCiphertext(ctx, &storage.Ciphertext{
+	return &storage.Ciphertext{
 		Namespace: ns, Name: name, ValueID: valueID, Version: version,
-		Data: ct, CreateTime: m.now().UTC(),
-	})
-	if err != nil {
-		return "", err
-	}
-	return valueID, nil
+		Data: data, CreateTime: m.now().UTC(),
+	}, nil
+}
+
+// atomic returns the store's AtomicWriter, if it has one. With it a write
+// and its ciphertext commit together; without it the Manager orders the
+// calls so that a crash leaves at worst an orphan ciphertext.
+func (m *Manager) atomic() (storage.AtomicWriter, bool) {
+	aw, ok := m.store.(storage.AtomicWriter)
+	return aw, ok
 }
 
 // dropCiphertext removes a ciphertext that no metadata points at any more.
@@ -264,36 +266,57 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 	if err := validateSpec(spec, decrypters); err != nil {
 		return nil, err
 	}
-	// Fail fast, before any key work, when the name is taken. The store
-	// still decides races at CreateMetadata.
-	if _, err := m.store.GetMetadata(ctx, c.ns, spec.Name); err == nil {
-		return nil, errcode.New(errcode.AlreadyExists, "secrets.Create", fmt.Sprintf("secret %q already exists in namespace %q", spec.Name, c.ns))
-	} else if errcode.Of(err) != errcode.NotFound {
-		return nil, err
+	aw, atomic := m.atomic()
+	if !atomic {
+		// Fail fast, before any key work, when the name is taken. The
+		// store still decides races at CreateMetadata.
+		if _, err := m.store.GetMetadata(ctx, c.ns, spec.Name); err == nil {
+			return nil, alreadyExists(c.ns, spec.Name)
+		} else if errcode.Of(err) != errcode.NotFound {
+			return nil, err
+		}
 	}
-	valueID, err := m.sealValue(ctx, c.ns, spec.Name, 1, spec.Value)
+	ct, err := m.newCiphertext(ctx, c.ns, spec.Name, 1, spec.Value)
 	if err != nil {
 		return nil, err
 	}
 	now := m.now().UTC()
-	md, err := m.store.CreateMetadata(ctx, &storage.Metadata{
+	md := &storage.Metadata{
 		Namespace:   c.ns,
 		Name:        spec.Name,
 		Description: spec.Description,
 		Labels:      cloneLabels(spec.Labels),
 		Decrypters:  slices.Clone(decrypters),
 		Version:     1,
-		ValueID:     valueID,
+		ValueID:     ct.ValueID,
 		CreateTime:  now,
 		UpdateTime:  now,
 		CreatedBy:   c.p.String(),
 		UpdatedBy:   c.p.String(),
-	})
+	}
+	if atomic {
+		md, err = aw.CreateWithCiphertext(ctx, md, ct)
+	} else {
+		// Ciphertext first: a crash before the metadata leaves an orphan
+		// for CollectGarbage, never metadata pointing at nothing.
+		if err = m.store.PutCiphertext(ctx, ct); err != nil {
+			return nil, err
+		}
+		if md, err = m.store.CreateMetadata(ctx, md); err != nil {
+			m.dropCiphertext(ctx, c.ns, spec.Name, ct.ValueID)
+		}
+	}
 	if err != nil {
-		m.dropCiphertext(ctx, c.ns, spec.Name, valueID)
+		if errcode.Of(err) == errcode.AlreadyExists {
+			return nil, alreadyExists(c.ns, spec.Name)
+		}
 		return nil, err
 	}
 	return secretFromMetadata(md), nil
+}
+
+func alreadyExists(ns, name string) error {
+	return errcode.New(errcode.AlreadyExists, "", fmt.Sprintf("secret %q already exists in namespace %q", name, ns))
 }
 
 func validateSpec(spec Spec, decrypters []string) error {
@@ -468,20 +491,42 @@ func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, 
 	}
 	oldValueID := md.ValueID
 	md.Version++
-	md.ValueID, err = m.sealValue(ctx, c.ns, name, md.Version, value)
+	ct, err := m.newCiphertext(ctx, c.ns, name, md.Version, value)
 	if err != nil {
 		return nil, err
 	}
+	md.ValueID = ct.ValueID
 	md.Revoked = false
 	md.UpdateTime = m.now().UTC()
 	md.UpdatedBy = c.p.String()
-	out, err := m.store.UpdateMetadata(ctx, md)
+	out, err := m.replaceValue(ctx, md, ct, oldValueID)
 	if err != nil {
-		m.dropCiphertext(ctx, c.ns, name, md.ValueID)
 		return nil, err
 	}
-	m.dropCiphertext(ctx, c.ns, name, oldValueID)
 	return secretFromMetadata(out), nil
+}
+
+// replaceValue commits md, which now points at ct (nil when revoking), and
+// removes the ciphertext of oldValueID: in one transaction when the store
+// can, else in the order that leaves at worst an orphan ciphertext.
+func (m *Manager) replaceValue(ctx context.Context, md *storage.Metadata, ct *storage.Ciphertext, oldValueID string) (*storage.Metadata, error) {
+	if aw, ok := m.atomic(); ok {
+		return aw.UpdateWithCiphertext(ctx, md, ct, oldValueID)
+	}
+	if ct != nil {
+		if err := m.store.PutCiphertext(ctx, ct); err != nil {
+			return nil, err
+		}
+	}
+	out, err := m.store.UpdateMetadata(ctx, md)
+	if err != nil {
+		if ct != nil {
+			m.dropCiphertext(ctx, md.Namespace, md.Name, ct.ValueID)
+		}
+		return nil, err
+	}
+	m.dropCiphertext(ctx, md.Namespace, md.Name, oldValueID)
+	return out, nil
 }
 
 // Revoke makes a secret's value undecryptable: its ciphertext is removed and
@@ -510,11 +555,10 @@ func (m *Manager) revoke(ctx context.Context, c *call, name string, revision int
 	md.ValueID = ""
 	md.UpdateTime = m.now().UTC()
 	md.UpdatedBy = c.p.String()
-	out, err := m.store.UpdateMetadata(ctx, md)
+	out, err := m.replaceValue(ctx, md, nil, oldValueID)
 	if err != nil {
 		return nil, err
 	}
-	m.dropCiphertext(ctx, c.ns, name, oldValueID)
 	return secretFromMetadata(out), nil
 }
 
@@ -534,6 +578,9 @@ func (m *Manager) delete(ctx context.Context, c *call, name string, revision int
 	md, err := m.current(ctx, c.ns, name, revision)
 	if err != nil {
 		return err
+	}
+	if aw, ok := m.atomic(); ok {
+		return aw.DeleteSecret(ctx, c.ns, name, md.Revision)
 	}
 	if err := m.store.DeleteMetadata(ctx, c.ns, name, md.Revision); err != nil {
 		return err
@@ -580,7 +627,7 @@ func (m *Manager) RevealValue(ctx context.Context, namespace, name string) (Valu
 }
 
 func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, error) {
-	md, err := m.getMetadata(ctx, c.ns, name)
+	md, ct, err := m.load(ctx, c.ns, name)
 	if err != nil {
 		return Value{}, err
 	}
@@ -590,14 +637,10 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 	if md.Revoked || md.ValueID == "" {
 		return Value{}, ErrRevoked
 	}
-	ct, err := m.store.GetCiphertext(ctx, c.ns, name, md.ValueID)
-	if err != nil {
-		if errcode.Of(err) == errcode.NotFound {
-			// Metadata never points at a missing ciphertext unless the
-			// stores were tampered with or restored apart.
-			return Value{}, fmt.Errorf("ciphertext of version %d is missing: %w", md.Version, ErrDecryptionFailed)
-		}
-		return Value{}, err
+	if ct == nil {
+		// Metadata never points at a missing ciphertext unless the stores
+		// were damaged or restored apart.
+		return Value{}, fmt.Errorf("ciphertext of version %d is missing: %w", md.Version, ErrDecryptionFailed)
 	}
 	pt, err := m.keeper.Decrypt(ctx, ct.Data, AssociatedData(c.ns, name, md.Version, md.ValueID))
 	if err != nil {
@@ -607,6 +650,26 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 		return Value{}, fmt.Errorf("version %d: %w", md.Version, ErrDecryptionFailed)
 	}
 	return Value{s: string(pt)}, nil
+}
+
+// load reads a secret's metadata and current ciphertext (nil when revoked
+// or missing), in one round trip when the store can.
+func (m *Manager) load(ctx context.Context, ns, name string) (*storage.Metadata, *storage.Ciphertext, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, nil, err
+	}
+	if cg, ok := m.store.(storage.CurrentGetter); ok {
+		return cg.GetCurrent(ctx, ns, name)
+	}
+	md, err := m.store.GetMetadata(ctx, ns, name)
+	if err != nil || md.ValueID == "" {
+		return md, nil, err
+	}
+	ct, err := m.store.GetCiphertext(ctx, ns, name, md.ValueID)
+	if errcode.Of(err) == errcode.NotFound {
+		return md, nil, nil
+	}
+	return md, ct, err
 }
 
 // CollectGarbage removes the ciphertexts of a namespace that no metadata
