@@ -2,20 +2,50 @@ package secrets_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
+	"github.com/strongbox-go/strongbox/storage/sqlstorage"
 )
+
+// backends are the stores the Manager tests run on: docstore, which has
+// none of the optional store interfaces (so the Manager orders its calls),
+// and SQLite, which has them all (so writes are single transactions).
+var backends = []string{"docstore", "sqlite"}
+
+func forEachBackend(t *testing.T, test func(t *testing.T, backend string)) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) { test(t, b) })
+	}
+}
+
+func newStore(t testing.TB, backend string) storage.Store {
+	t.Helper()
+	var st storage.Store
+	switch backend {
+	case "docstore":
+		st = docstorage.NewInMemory()
+	case "sqlite":
+		var err error
+		st, err = sqlstorage.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "strongbox.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("unknown backend %q", backend)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
 
 // newBackends returns the embedded defaults: an in-memory store and an
 // envelope keeper over a fresh local key-encryption key.
 func newBackends(t testing.TB) (storage.Store, keeper.Keeper) {
 	t.Helper()
-	st := docstorage.NewInMemory()
-	t.Cleanup(func() { st.Close() })
-	return st, newKeeper(t)
+	return newStore(t, "docstore"), newKeeper(t)
 }
 
 func newKeeper(t testing.TB) *keeper.Envelope {

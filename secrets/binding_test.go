@@ -31,8 +31,10 @@ func currentCiphertext(t *testing.T, st storage.Store, namespace, name string) (
 // TestCiphertextBoundToItsPlace moves a valid ciphertext to another secret,
 // another namespace and another version of the same secret; none decrypts
 // (DESIGN invariant 2).
-func TestCiphertextBoundToItsPlace(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestCiphertextBoundToItsPlace(t *testing.T) { forEachBackend(t, testCiphertextBoundToItsPlace) }
+
+func testCiphertextBoundToItsPlace(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	ctx := context.Background()
 	editorB := rbac.Principal{Kind: rbac.KindUser, ID: "bob", Namespace: "team-b", Roles: []rbac.Role{rbac.RoleEditor}}
 	runnerB := rbac.Principal{Kind: rbac.KindService, ID: runner.ID, Namespace: "team-b", Roles: []rbac.Role{rbac.RoleDecrypter}}
@@ -79,8 +81,10 @@ func TestCiphertextBoundToItsPlace(t *testing.T) {
 
 // TestNoPlaintextInStorage reads every stored record raw and searches it
 // for each value and its common encodings (DESIGN invariant 1).
-func TestNoPlaintextInStorage(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestNoPlaintextInStorage(t *testing.T) { forEachBackend(t, testNoPlaintextInStorage) }
+
+func testNoPlaintextInStorage(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	var values []string
 	for i := range 20 {
 		v := uniqueValue()

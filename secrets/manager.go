@@ -232,6 +232,23 @@ func (m *Manager) atomic() (storage.AtomicWriter, bool) {
 	return aw, ok
 }
 
+// refused reports whether a failed metadata write certainly did not happen:
+// the store refused it. Any other failure (unavailable, timeout,
+// cancellation, internal) may come after the write committed with only its
+// acknowledgement lost, so the new ciphertext must stay: the metadata may
+// point at it. If it does not, it is an orphan that CollectGarbage removes.
+func refused(err error) bool {
+	if errcode.IsContext(err) {
+		return false
+	}
+	switch errcode.Of(err) {
+	case errcode.AlreadyExists, errcode.Conflict, errcode.NotFound, errcode.Invalid,
+		errcode.PermissionDenied, errcode.FailedPrecondition:
+		return true
+	}
+	return false
+}
+
 // dropCiphertext removes a ciphertext that no metadata points at any more.
 // It runs even when ctx is cancelled (the write it cleans up after is
 // decided), bounded by CleanupTimeout; a failure leaves an orphan for
@@ -302,7 +319,7 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 		if err = m.store.PutCiphertext(ctx, ct); err != nil {
 			return nil, err
 		}
-		if md, err = m.store.CreateMetadata(ctx, md); err != nil {
+		if md, err = m.store.CreateMetadata(ctx, md); err != nil && refused(err) {
 			m.dropCiphertext(ctx, c.ns, spec.Name, ct.ValueID)
 		}
 	}
@@ -520,7 +537,7 @@ func (m *Manager) replaceValue(ctx context.Context, md *storage.Metadata, ct *st
 	}
 	out, err := m.store.UpdateMetadata(ctx, md)
 	if err != nil {
-		if ct != nil {
+		if ct != nil && refused(err) {
 			m.dropCiphertext(ctx, md.Namespace, md.Name, ct.ValueID)
 		}
 		return nil, err

@@ -38,11 +38,11 @@ type env struct {
 	audits []rbac.AuditEvent
 }
 
-func newEnv(t *testing.T, opts secrets.Options) *env {
+func newEnv(t *testing.T, backend string, opts secrets.Options) *env {
 	t.Helper()
-	st, kp := newBackends(t)
+	st, kp := newStore(t, backend), newKeeper(t)
 	e := &env{store: fault.NewStore(st), keeper: fault.NewKeeper(kp)}
-	opts.Store, opts.Keeper = e.store, e.keeper
+	opts.Store, opts.Keeper = e.store.WithOptional(), e.keeper
 	opts.Auditor = rbac.AuditorFunc(func(_ context.Context, ev rbac.AuditEvent) {
 		e.mu.Lock()
 		e.audits = append(e.audits, ev)
@@ -145,8 +145,10 @@ func checkConsistent(t *testing.T, st storage.Store, namespace string) {
 	}
 }
 
-func TestLifecycle(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestLifecycle(t *testing.T) { forEachBackend(t, testLifecycle) }
+
+func testLifecycle(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	ctx := as(editor)
 	v1, v2, v3 := uniqueValue(), uniqueValue(), uniqueValue()
 
@@ -251,8 +253,10 @@ func TestLifecycle(t *testing.T) {
 	checkConsistent(t, e.store, ns)
 }
 
-func TestListPagingAndSelector(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestListPagingAndSelector(t *testing.T) { forEachBackend(t, testListPagingAndSelector) }
+
+func testListPagingAndSelector(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	const n = 25
 	for i := range n {
 		env := "dev"
@@ -301,8 +305,10 @@ func TestListPagingAndSelector(t *testing.T) {
 	}
 }
 
-func TestDenyByDefault(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestDenyByDefault(t *testing.T) { forEachBackend(t, testDenyByDefault) }
+
+func testDenyByDefault(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	mustCreate(t, e, "api-key", uniqueValue(), nil)
 	value := secrets.NewValue(uniqueValue())
 	readerOnly := rbac.Principal{Kind: rbac.KindUser, ID: "r", Namespace: ns, Roles: []rbac.Role{rbac.RoleSecureValuesReader}}
@@ -369,8 +375,10 @@ func TestDenyByDefault(t *testing.T) {
 	}
 }
 
-func TestRevealDecrypters(t *testing.T) {
-	e := newEnv(t, secrets.Options{DefaultDecrypters: []string{other.ID}})
+func TestRevealDecrypters(t *testing.T) { forEachBackend(t, testRevealDecrypters) }
+
+func testRevealDecrypters(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{DefaultDecrypters: []string{other.ID}})
 	vA, vB := uniqueValue(), uniqueValue()
 	mustCreate(t, e, "listed", vA, nil) // decrypters: runner
 	if _, err := e.m.Create(as(editor), ns, secrets.Spec{Name: "default", Value: secrets.NewValue(vB)}); err != nil {
@@ -403,8 +411,10 @@ func TestRevealDecrypters(t *testing.T) {
 	}
 }
 
-func TestInvalidInputChangesNothing(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestInvalidInputChangesNothing(t *testing.T) { forEachBackend(t, testInvalidInputChangesNothing) }
+
+func testInvalidInputChangesNothing(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	secret := uniqueValue()
 	tests := []struct {
 		name string
@@ -452,6 +462,10 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 // no metadata points at a missing ciphertext, and a failed write leaves the
 // previous value readable.
 func TestFailuresLeaveNoDanglingMetadata(t *testing.T) {
+	forEachBackend(t, testFailuresLeaveNoDanglingMetadata)
+}
+
+func testFailuresLeaveNoDanglingMetadata(t *testing.T, backend string) {
 	type write struct {
 		name string
 		run  func(e *env, name string) error
@@ -472,7 +486,7 @@ func TestFailuresLeaveNoDanglingMetadata(t *testing.T) {
 		for _, mode := range []string{"fail", "crash"} {
 			for step := 1; step <= 6; step++ {
 				t.Run(fmt.Sprintf("%s/%s-at-call-%d", w.name, mode, step), func(t *testing.T) {
-					e := newEnv(t, secrets.Options{})
+					e := newEnv(t, backend, secrets.Options{})
 					const name = "victim"
 					old := uniqueValue()
 					mustCreate(t, e, name, old, nil)
@@ -518,7 +532,7 @@ func TestFailuresLeaveNoDanglingMetadata(t *testing.T) {
 		}
 	}
 	t.Run("keeper fails", func(t *testing.T) {
-		e := newEnv(t, secrets.Options{})
+		e := newEnv(t, backend, secrets.Options{})
 		old := uniqueValue()
 		mustCreate(t, e, "victim", old, nil)
 		e.keeper.In.FailAll(fault.Encrypt, nil)
@@ -538,8 +552,10 @@ func TestFailuresLeaveNoDanglingMetadata(t *testing.T) {
 	})
 }
 
-func TestConcurrentUpdatesOneWins(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestConcurrentUpdatesOneWins(t *testing.T) { forEachBackend(t, testConcurrentUpdatesOneWins) }
+
+func testConcurrentUpdatesOneWins(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	s := mustCreate(t, e, "racy", uniqueValue(), nil)
 	const n = 16
 	var wins, conflicts atomic.Int32
@@ -571,8 +587,10 @@ func TestConcurrentUpdatesOneWins(t *testing.T) {
 	}
 }
 
-func TestCloseWaitsAndRefuses(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestCloseWaitsAndRefuses(t *testing.T) { forEachBackend(t, testCloseWaitsAndRefuses) }
+
+func testCloseWaitsAndRefuses(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	mustCreate(t, e, "a", uniqueValue(), nil)
 	e.store.In.SetLatency(50 * 1e6) // 50ms
 	done := make(chan error, 1)
@@ -595,8 +613,10 @@ func TestCloseWaitsAndRefuses(t *testing.T) {
 	}
 }
 
-func TestContextErrorsPassThrough(t *testing.T) {
-	e := newEnv(t, secrets.Options{})
+func TestContextErrorsPassThrough(t *testing.T) { forEachBackend(t, testContextErrorsPassThrough) }
+
+func testContextErrorsPassThrough(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
 	ctx, cancel := context.WithCancel(as(editor))
 	cancel()
 	if _, err := e.m.Get(ctx, ns, "a"); !errors.Is(err, context.Canceled) {
