@@ -1,7 +1,23 @@
-// Package fault wraps a storage.Store and a keeper.Keeper with injected
-// failures (errors, latency, a "crash" that stops every later call), so
-// tests can show that DESIGN.md's invariants hold when a backend or the key
+// Package fault wraps a storage.Store, a keeper.Keeper and a gocloud
+// secrets driver (the key-encryption key) with injected failures, so tests
+// can show that DESIGN.md's invariants hold when a backend or the key
 // service fails between any two steps of a write.
+//
+// The faults:
+//
+//   - FailNth / FailAll: the call fails before it runs (a refused request).
+//   - FailAfterNth: the call runs, then reports a failure (the
+//     acknowledgement was lost: the write may be durable although the
+//     caller saw an error).
+//   - HangNth: the call blocks until its context is done and returns the
+//     context's error (a timeout), or ErrInjected after MaxHang.
+//   - CrashAfter / CrashDuring: the process "dies" after n more calls
+//     (before, or after, call n+1 takes effect): that call and every later
+//     one fail with ErrInjected until Reset, which plays the restart.
+//   - SetLatency: every call is delayed (honouring the context).
+//
+// Faulted counts the faults that fired, so a test knows whether a planned
+// fault was reached.
 package fault
 
 import (
@@ -31,7 +47,21 @@ const (
 	ReplaceCiphertext Op = "ReplaceCiphertext"
 	Encrypt           Op = "Encrypt"
 	Decrypt           Op = "Decrypt"
+	// Calls of the gocloud secrets driver used as a key-encryption key
+	// (KEKDriver): wrapping and unwrapping a data key.
+	KEKEncrypt Op = "KEKEncrypt"
+	KEKDecrypt Op = "KEKDecrypt"
 )
+
+// StoreWrites are the Store calls that change data; StoreOps every Store call.
+var (
+	StoreWrites = []Op{CreateMetadata, UpdateMetadata, DeleteMetadata, PutCiphertext, DeleteCiphertext, ReplaceCiphertext}
+	StoreOps    = []Op{CreateMetadata, GetMetadata, UpdateMetadata, DeleteMetadata, ListMetadata,
+		PutCiphertext, GetCiphertext, DeleteCiphertext, ListCiphertexts, ReplaceCiphertext}
+)
+
+// MaxHang bounds a hang whose context has no deadline.
+const MaxHang = 5 * time.Second
 
 // ErrInjected is the error injected by Fail and Crash; it has code
 // Unavailable, like a backend that went away.
@@ -40,20 +70,31 @@ var ErrInjected error = errcode.New(errcode.Unavailable, "fault", "injected fail
 // Injector decides, before each call, whether it fails. The zero Injector
 // passes every call through. It is safe for concurrent use.
 type Injector struct {
-	mu      sync.Mutex
-	calls   map[Op]int
-	total   int
-	rules   []rule
-	crashAt int // 0: no crash planned
-	crashed bool
-	latency time.Duration
+	mu          sync.Mutex
+	calls       map[Op]int
+	total       int
+	rules       []rule
+	crashAt     int // 0: no crash planned
+	crashApply  bool
+	crashed     bool
+	latency     time.Duration
+	faulted     int
+	faultedByOp map[Op]int
 }
 
 type rule struct {
 	op    Op // "" matches every op
 	nth   int
 	every bool
+	after bool  // the call runs, then fails
+	hang  bool  // the call blocks until its context is done
 	err   error // nil: ErrInjected
+}
+
+// fault is what one call must suffer.
+type fault struct {
+	err   error // nil: no fault
+	after bool  // run the call, then return err
 }
 
 // FailNth makes the nth (1-based) future call of op fail with err (nil:
@@ -66,6 +107,32 @@ func (in *Injector) FailNth(op Op, nth int, err error) {
 		base = in.calls[op]
 	}
 	in.rules = append(in.rules, rule{op: op, nth: base + nth, err: err})
+}
+
+// FailAfterNth makes the nth (1-based) future call of op run and then fail
+// with err (nil: ErrInjected), as when a write commits but its
+// acknowledgement is lost. op "" counts every call.
+func (in *Injector) FailAfterNth(op Op, nth int, err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.rules = append(in.rules, rule{op: op, nth: in.base(op) + nth, after: true, err: err})
+}
+
+// HangNth makes the nth (1-based) future call of op block until its
+// context is done and return the context's error, as a call that times
+// out (ErrInjected after MaxHang if the context has no deadline). The call
+// does not run. op "" counts every call.
+func (in *Injector) HangNth(op Op, nth int) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.rules = append(in.rules, rule{op: op, nth: in.base(op) + nth, hang: true})
+}
+
+func (in *Injector) base(op Op) int {
+	if op == "" {
+		return in.total
+	}
+	return in.calls[op]
 }
 
 // FailAll makes every future call of op fail with err (nil: ErrInjected).
@@ -82,6 +149,27 @@ func (in *Injector) CrashAfter(n int) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.crashAt = in.total + n + 1
+}
+
+// CrashDuring simulates a crash during call n+1: that call takes effect but
+// fails (its result is never seen), and every later call fails with
+// ErrInjected.
+func (in *Injector) CrashDuring(n int) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.crashAt = in.total + n + 1
+	in.crashApply = true
+}
+
+// Faulted returns how many calls of op ("" for all) a fault hit so far:
+// injected errors, hangs, lost acknowledgements and calls after a crash.
+func (in *Injector) Faulted(op Op) int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if op == "" {
+		return in.faulted
+	}
+	return in.faultedByOp[op]
 }
 
 // Crashed reports whether a CrashAfter point was reached.
@@ -101,7 +189,7 @@ func (in *Injector) SetLatency(d time.Duration) {
 // Reset removes every rule, the latency and the crash, keeping the counts.
 func (in *Injector) Reset() {
 	in.mu.Lock()
-	in.rules, in.crashAt, in.crashed, in.latency = nil, 0, false, 0
+	in.rules, in.crashAt, in.crashApply, in.crashed, in.latency = nil, 0, false, false, 0
 	in.mu.Unlock()
 }
 
@@ -115,23 +203,23 @@ func (in *Injector) Calls(op Op) int {
 	return in.calls[op]
 }
 
-// before counts a call and returns the error it must fail with, if any.
-func (in *Injector) before(ctx context.Context, op Op) error {
+// enter counts a call and decides its fault.
+func (in *Injector) enter(ctx context.Context, op Op) fault {
 	in.mu.Lock()
 	if in.calls == nil {
 		in.calls = map[Op]int{}
+		in.faultedByOp = map[Op]int{}
 	}
 	in.total++
 	in.calls[op]++
+	var f fault
+	hang := false
 	if in.crashAt > 0 && in.total >= in.crashAt {
+		f = fault{err: ErrInjected, after: in.crashApply && in.total == in.crashAt}
 		in.crashed = true
 	}
-	var err error
-	if in.crashed {
-		err = ErrInjected
-	}
 	for _, r := range in.rules {
-		if err != nil {
+		if f.err != nil || hang {
 			break
 		}
 		if r.op != "" && r.op != op {
@@ -142,24 +230,42 @@ func (in *Injector) before(ctx context.Context, op Op) error {
 			count = in.calls[op]
 		}
 		if r.every || r.nth == count {
-			err = r.err
-			if err == nil {
-				err = ErrInjected
+			if r.hang {
+				hang = true
+				continue
+			}
+			f = fault{err: r.err, after: r.after}
+			if f.err == nil {
+				f.err = ErrInjected
 			}
 		}
 	}
+	if f.err != nil || hang {
+		in.faulted++
+		in.faultedByOp[op]++
+	}
 	lat := in.latency
 	in.mu.Unlock()
+	if hang {
+		t := time.NewTimer(MaxHang)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return fault{err: ctx.Err()}
+		case <-t.C:
+			return fault{err: ErrInjected}
+		}
+	}
 	if lat > 0 {
 		t := time.NewTimer(lat)
 		defer t.Stop()
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fault{err: ctx.Err()}
 		case <-t.C:
 		}
 	}
-	return err
+	return f
 }
 
 // Store wraps a storage.Store with an Injector.
@@ -171,74 +277,76 @@ type Store struct {
 // NewStore wraps s; the returned store's In field controls the faults.
 func NewStore(s storage.Store) *Store { return &Store{Store: s, In: &Injector{}} }
 
-func (s *Store) CreateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
-	if err := s.In.before(ctx, CreateMetadata); err != nil {
-		return nil, err
+// call runs fn under the fault the Injector picks for op.
+func call[T any](ctx context.Context, in *Injector, op Op, fn func() (T, error)) (T, error) {
+	var zero T
+	f := in.enter(ctx, op)
+	if f.err != nil && !f.after {
+		return zero, f.err
 	}
-	return s.Store.CreateMetadata(ctx, m)
+	out, err := fn()
+	if f.after {
+		return zero, f.err
+	}
+	return out, err
+}
+
+func call0(ctx context.Context, in *Injector, op Op, fn func() error) error {
+	_, err := call(ctx, in, op, func() (struct{}, error) { return struct{}{}, fn() })
+	return err
+}
+
+type page[T any] struct {
+	items []T
+	next  string
+}
+
+func (s *Store) CreateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
+	return call(ctx, s.In, CreateMetadata, func() (*storage.Metadata, error) { return s.Store.CreateMetadata(ctx, m) })
 }
 
 func (s *Store) GetMetadata(ctx context.Context, ns, name string) (*storage.Metadata, error) {
-	if err := s.In.before(ctx, GetMetadata); err != nil {
-		return nil, err
-	}
-	return s.Store.GetMetadata(ctx, ns, name)
+	return call(ctx, s.In, GetMetadata, func() (*storage.Metadata, error) { return s.Store.GetMetadata(ctx, ns, name) })
 }
 
 func (s *Store) UpdateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
-	if err := s.In.before(ctx, UpdateMetadata); err != nil {
-		return nil, err
-	}
-	return s.Store.UpdateMetadata(ctx, m)
+	return call(ctx, s.In, UpdateMetadata, func() (*storage.Metadata, error) { return s.Store.UpdateMetadata(ctx, m) })
 }
 
 func (s *Store) DeleteMetadata(ctx context.Context, ns, name string, rev int64) error {
-	if err := s.In.before(ctx, DeleteMetadata); err != nil {
-		return err
-	}
-	return s.Store.DeleteMetadata(ctx, ns, name, rev)
+	return call0(ctx, s.In, DeleteMetadata, func() error { return s.Store.DeleteMetadata(ctx, ns, name, rev) })
 }
 
 func (s *Store) ListMetadata(ctx context.Context, ns string, o storage.ListOptions) ([]*storage.Metadata, string, error) {
-	if err := s.In.before(ctx, ListMetadata); err != nil {
-		return nil, "", err
-	}
-	return s.Store.ListMetadata(ctx, ns, o)
+	p, err := call(ctx, s.In, ListMetadata, func() (page[*storage.Metadata], error) {
+		items, next, err := s.Store.ListMetadata(ctx, ns, o)
+		return page[*storage.Metadata]{items, next}, err
+	})
+	return p.items, p.next, err
 }
 
 func (s *Store) PutCiphertext(ctx context.Context, c *storage.Ciphertext) error {
-	if err := s.In.before(ctx, PutCiphertext); err != nil {
-		return err
-	}
-	return s.Store.PutCiphertext(ctx, c)
+	return call0(ctx, s.In, PutCiphertext, func() error { return s.Store.PutCiphertext(ctx, c) })
 }
 
 func (s *Store) GetCiphertext(ctx context.Context, ns, name, id string) (*storage.Ciphertext, error) {
-	if err := s.In.before(ctx, GetCiphertext); err != nil {
-		return nil, err
-	}
-	return s.Store.GetCiphertext(ctx, ns, name, id)
+	return call(ctx, s.In, GetCiphertext, func() (*storage.Ciphertext, error) { return s.Store.GetCiphertext(ctx, ns, name, id) })
 }
 
 func (s *Store) DeleteCiphertext(ctx context.Context, ns, name, id string) error {
-	if err := s.In.before(ctx, DeleteCiphertext); err != nil {
-		return err
-	}
-	return s.Store.DeleteCiphertext(ctx, ns, name, id)
+	return call0(ctx, s.In, DeleteCiphertext, func() error { return s.Store.DeleteCiphertext(ctx, ns, name, id) })
 }
 
 func (s *Store) ListCiphertexts(ctx context.Context, ns string, size int, token string) ([]storage.CiphertextRef, string, error) {
-	if err := s.In.before(ctx, ListCiphertexts); err != nil {
-		return nil, "", err
-	}
-	return s.Store.ListCiphertexts(ctx, ns, size, token)
+	p, err := call(ctx, s.In, ListCiphertexts, func() (page[storage.CiphertextRef], error) {
+		items, next, err := s.Store.ListCiphertexts(ctx, ns, size, token)
+		return page[storage.CiphertextRef]{items, next}, err
+	})
+	return p.items, p.next, err
 }
 
 func (s *Store) ReplaceCiphertext(ctx context.Context, c *storage.Ciphertext, old []byte) error {
-	if err := s.In.before(ctx, ReplaceCiphertext); err != nil {
-		return err
-	}
-	return s.Store.ReplaceCiphertext(ctx, c, old)
+	return call0(ctx, s.In, ReplaceCiphertext, func() error { return s.Store.ReplaceCiphertext(ctx, c, old) })
 }
 
 // Keeper wraps a keeper.Keeper with an Injector.
@@ -251,15 +359,9 @@ type Keeper struct {
 func NewKeeper(k keeper.Keeper) *Keeper { return &Keeper{Keeper: k, In: &Injector{}} }
 
 func (k *Keeper) Encrypt(ctx context.Context, pt, aad []byte) ([]byte, error) {
-	if err := k.In.before(ctx, Encrypt); err != nil {
-		return nil, err
-	}
-	return k.Keeper.Encrypt(ctx, pt, aad)
+	return call(ctx, k.In, Encrypt, func() ([]byte, error) { return k.Keeper.Encrypt(ctx, pt, aad) })
 }
 
 func (k *Keeper) Decrypt(ctx context.Context, ct, aad []byte) ([]byte, error) {
-	if err := k.In.before(ctx, Decrypt); err != nil {
-		return nil, err
-	}
-	return k.Keeper.Decrypt(ctx, ct, aad)
+	return call(ctx, k.In, Decrypt, func() ([]byte, error) { return k.Keeper.Decrypt(ctx, ct, aad) })
 }

@@ -48,11 +48,17 @@ type currentGetter struct {
 	inner storage.CurrentGetter
 }
 
+type current struct {
+	m *storage.Metadata
+	c *storage.Ciphertext
+}
+
 func (g currentGetter) GetCurrent(ctx context.Context, ns, name string) (*storage.Metadata, *storage.Ciphertext, error) {
-	if err := g.s.In.before(ctx, GetCurrent); err != nil {
-		return nil, nil, err
-	}
-	return g.inner.GetCurrent(ctx, ns, name)
+	r, err := call(ctx, g.s.In, GetCurrent, func() (current, error) {
+		m, c, err := g.inner.GetCurrent(ctx, ns, name)
+		return current{m, c}, err
+	})
+	return r.m, r.c, err
 }
 
 type atomicWriter struct {
@@ -61,22 +67,17 @@ type atomicWriter struct {
 }
 
 func (w atomicWriter) CreateWithCiphertext(ctx context.Context, m *storage.Metadata, c *storage.Ciphertext) (*storage.Metadata, error) {
-	if err := w.s.In.before(ctx, CreateWithCiphertext); err != nil {
-		return nil, err
-	}
-	return w.inner.CreateWithCiphertext(ctx, m, c)
+	return call(ctx, w.s.In, CreateWithCiphertext, func() (*storage.Metadata, error) {
+		return w.inner.CreateWithCiphertext(ctx, m, c)
+	})
 }
 
 func (w atomicWriter) UpdateWithCiphertext(ctx context.Context, m *storage.Metadata, c *storage.Ciphertext, old string) (*storage.Metadata, error) {
-	if err := w.s.In.before(ctx, UpdateWithCiphertext); err != nil {
-		return nil, err
-	}
-	return w.inner.UpdateWithCiphertext(ctx, m, c, old)
+	return call(ctx, w.s.In, UpdateWithCiphertext, func() (*storage.Metadata, error) {
+		return w.inner.UpdateWithCiphertext(ctx, m, c, old)
+	})
 }
 
 func (w atomicWriter) DeleteSecret(ctx context.Context, ns, name string, rev int64) error {
-	if err := w.s.In.before(ctx, DeleteSecret); err != nil {
-		return err
-	}
-	return w.inner.DeleteSecret(ctx, ns, name, rev)
+	return call0(ctx, w.s.In, DeleteSecret, func() error { return w.inner.DeleteSecret(ctx, ns, name, rev) })
 }

@@ -1,0 +1,162 @@
+// Package modeltest is the model-based test of secrets.Manager: random
+// sequences of Create, Get, List, Update, Reset, Revoke, Delete, Reveal and
+// CollectGarbage calls, by random principals in two namespaces, some of them
+// racing and some of them hit by injected faults (store errors, lost
+// acknowledgements, timeouts, crashes between any two steps of a write, key
+// service outages), checked call by call against a small in-memory model,
+// with DESIGN.md's invariants checked directly in the store after every
+// step.
+//
+// Every backend runs it from its own package:
+//
+//	func TestModel(t *testing.T) {
+//		modeltest.Run(t, func(t testing.TB) storage.Store { return openMyStore(t) }, modeltest.Options{})
+//	}
+//
+// # What is compared
+//
+//   - Every result: error codes (errors.Is and secrets.ErrorCode, and that
+//     every error is typed), every metadata field the model can predict
+//     (times come from a fake clock), revealed values, list contents with
+//     selectors and page sizes across all pages.
+//   - Deny by default: a call the model denies makes no store, keeper or
+//     key-encryption-key call and writes a denial audit event.
+//   - After every step, straight from the store: metadata equals the model,
+//     every live secret's ciphertext exists and decrypts to the model's value
+//     under its associated data, revoked secrets point at nothing, no
+//     ciphertext or metadata holds a plaintext, and there are no orphaned
+//     ciphertexts unless a fault hit since the last CollectGarbage.
+//   - Faults: a write hit by a fault either fails with a typed error or
+//     succeeds; the harness reads the store back and accepts exactly two
+//     states, "unchanged" and "fully applied", and moves the model to the one
+//     it finds. Acknowledged writes are never lost; stale revisions never
+//     overwrite (racing writers: exactly one wins).
+//   - Leaks: every value is made by leakcheck.NewValue; every error, result
+//     and audit event is checked with leakcheck.
+//
+// # Cost
+//
+// Options.Sequences sequences of 1 to Options.MaxSteps steps each
+// (defaults 1000 and 20). The environment variable
+// STRONGBOX_MODEL_SEQUENCES overrides the count; -short divides it by 10.
+// rapid's own flags work: -rapid.checks or RAPID_CHECKS replace the count,
+// -rapid.seed fixes the seed, -rapid.failfile replays one failure.
+//
+// # Failures
+//
+// rapid shrinks a failing sequence and writes it to
+// testdata/rapid/<TestName>/<TestName>-<time>-<pid>.fail in the calling
+// package's directory. Commit that file: every later run (CI included)
+// replays it first, before any new random sequence.
+package modeltest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/strongbox-go/strongbox/storage"
+)
+
+// Options tunes Run. The zero value is the CI configuration.
+type Options struct {
+	// Sequences is how many random sequences to run; 0 means 1000.
+	Sequences int
+	// MaxSteps is the longest sequence; 0 means 20.
+	MaxSteps int
+	// NoFaults turns fault injection off.
+	NoFaults bool
+}
+
+// DefaultSequences is the number of sequences Run checks by default.
+const DefaultSequences = 1000
+
+var runSeq atomic.Int64
+
+// Run checks secrets.Manager over the Store newStore returns (called once;
+// the caller closes it, e.g. with t.Cleanup). Sequences share the store and
+// use namespaces of their own.
+func Run(t *testing.T, newStore func(t testing.TB) storage.Store, opts Options) {
+	t.Helper()
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = 20
+	}
+	st := newStore(t)
+	if st == nil {
+		t.Fatal("newStore returned nil")
+	}
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	h := &harness{
+		store: st,
+		opts:  opts,
+		runID: "m" + hex.EncodeToString(r[:]) + strconv.FormatInt(runSeq.Add(1), 36),
+	}
+	start := time.Now()
+	sequences := 0
+	for round := range rounds(opts) {
+		_ = round
+		rapid.Check(t, h.sequence)
+		if t.Failed() {
+			break
+		}
+	}
+	sequences = int(h.seq.Load())
+	t.Logf("modeltest: %d sequences, %d steps, %d calls hit by a fault (%d failed writes found applied), %d races, in %v",
+		sequences, h.steps.Load(), h.faults.Load(), h.applied.Load(), h.races.Load(), time.Since(start).Round(time.Millisecond))
+}
+
+// rounds is how many rapid.Check calls make the wanted number of
+// sequences: rapid runs -rapid.checks (default 100) per call with a fresh
+// random seed each time. When the user set rapid's count, seed or
+// failfile, one call does what they asked.
+func rounds(opts Options) int {
+	userSet := false
+	flag.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "rapid.checks", "rapid.seed", "rapid.failfile":
+			userSet = true
+		}
+	})
+	for _, env := range []string{"RAPID_CHECKS", "RAPID_SEED", "RAPID_FAILFILE"} {
+		if _, ok := os.LookupEnv(env); ok {
+			userSet = true
+		}
+	}
+	if userSet {
+		return 1
+	}
+	want := opts.Sequences
+	if want <= 0 {
+		want = DefaultSequences
+	}
+	if v, err := strconv.Atoi(os.Getenv("STRONGBOX_MODEL_SEQUENCES")); err == nil && v > 0 {
+		want = v
+	}
+	if testing.Short() {
+		want = max(1, want/10) // rapid itself divides its count by 5 under -short
+	}
+	per := 100
+	if f := flag.Lookup("rapid.checks"); f != nil {
+		if n, err := strconv.Atoi(f.Value.String()); err == nil && n > 0 {
+			per = n
+		}
+	}
+	if testing.Short() {
+		per = max(1, per/5)
+	}
+	return max(1, (want+per-1)/per)
+}
+
+// ctxTimeout bounds a call that an injected hang blocks.
+const ctxTimeout = 20 * time.Millisecond
+
+func background() context.Context { return context.Background() }

@@ -1,0 +1,20 @@
+package docstorage_test
+
+import (
+	"testing"
+
+	"github.com/strongbox-go/strongbox/internal/modeltest"
+	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/docstorage"
+)
+
+// TestModel drives secrets.Manager over the in-memory docstore backend
+// with random sequences, faults and races, against internal/modeltest's
+// model.
+func TestModel(t *testing.T) {
+	modeltest.Run(t, func(t testing.TB) storage.Store {
+		s := docstorage.NewInMemory()
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, modeltest.Options{})
+}
