@@ -139,6 +139,7 @@ func faultErr(a *armed, err error) bool {
 // either unchanged or fully applied, and the model follows what it finds.
 func (s *state) settle(where string, a *armed, ns string, err error, w want, after *model) {
 	s.t.Helper()
+	s.dirty[ns] = true
 	fired := s.disarm(a, err)
 	s.checkTyped(where, err)
 	if !fired {
@@ -630,6 +631,7 @@ func actCollect(s *state) {
 	cctx, cancel := a.ctx(ctx)
 	n, err := s.m.CollectGarbage(cctx, ns, time.Duration(minAge))
 	cancel()
+	s.dirty[ns] = true
 	fired := s.disarm(a, err)
 	s.checkTyped(where, err)
 	if minAge == 0 && n != 0 {
@@ -683,6 +685,7 @@ func actRace(s *state) {
 		}
 	}
 	s.h.races.Add(1)
+	s.dirty[ns] = true
 	s.t.Logf("Race on %s/%s at revision %d: %v", ns, name, target.Revision, kindsOf(racers, func(r *racer) string { return r.kind }))
 	var wg sync.WaitGroup
 	for _, r := range racers {

@@ -1,0 +1,35 @@
+package sqlstorage_test
+
+import (
+	"testing"
+
+	"github.com/strongbox-go/strongbox/internal/modeltest"
+	"github.com/strongbox-go/strongbox/storage"
+)
+
+// TestModelSQLite drives secrets.Manager over a SQLite file with random
+// sequences, faults and races, against internal/modeltest's model.
+func TestModelSQLite(t *testing.T) {
+	modeltest.Run(t, func(t testing.TB) storage.Store {
+		s, err := storage.OpenStore(t.Context(), sqliteURL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, modeltest.Options{})
+}
+
+// TestModelPostgres is TestModelSQLite on PostgreSQL, in a schema of its
+// own (STRONGBOX_TEST_POSTGRES_URL; skipped without it, except under CI).
+func TestModelPostgres(t *testing.T) {
+	postgresURL(t)
+	modeltest.Run(t, func(t testing.TB) storage.Store {
+		s, err := storage.OpenStore(t.Context(), postgresSchema(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, modeltest.Options{})
+}
