@@ -56,7 +56,7 @@ type state struct {
 	clock    *clock
 	prins    []principal
 
-	dirty    map[string]bool // namespaces written since the last check
+	dirty map[string]bool // namespaces written since the last check
 
 	auditMu sync.Mutex
 	audits  []rbac.AuditEvent
