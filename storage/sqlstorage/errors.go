@@ -46,6 +46,12 @@ func codeOf(err error) errcode.Code {
 	return errcode.Internal
 }
 
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // convert wraps a driver error with its code. When ctx is done, the
 // context's error is returned unchanged, whatever the driver made of it.
 // Driver errors name tables, columns and keys, never the bound values, so

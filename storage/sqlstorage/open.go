@@ -3,6 +3,7 @@ package sqlstorage
 import (
 	"context"
 	"database/sql"
+	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"strings"
@@ -177,13 +178,45 @@ func OpenSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*Store, 
 // it is known to be strongbox's: readers never block the writer, and with
 // synchronous FULL a commit is durable when it returns. journal_mode is
 // persistent, so every later connection uses WAL too.
+//
+// Switching a rollback-journal database to WAL takes the write lock by
+// upgrading a read transaction, and SQLite fails such an upgrade with
+// SQLITE_BUSY at once, without calling the busy handler, while another
+// connection holds a lock (another process or store opening the same new
+// file at the same moment, in its migration). So the switch is retried
+// here, for as long as the connection's busy_timeout allows. Once the file
+// is in WAL mode the statement takes no write lock and cannot be busy.
 func sqliteAfterMigrate(ctx context.Context, db *sql.DB) error {
+	const op = "sqlstorage.OpenSQLite"
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return openError(ctx, op, SQLite, err)
+	}
+	defer conn.Close()
+	var busyMS int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busyMS); err != nil {
+		return openError(ctx, op, SQLite, err)
+	}
+	deadline := time.Now().Add(time.Duration(busyMS) * time.Millisecond)
 	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
-		return openError(ctx, "sqlstorage.OpenSQLite", SQLite, err)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := conn.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil {
+			break
+		}
+		if !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return openError(ctx, op, SQLite, err)
+		}
+		t := time.NewTimer(wait/2 + rand.N(wait/2+1)) // jitter: racing openers spread out
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
 	if mode != "wal" && mode != "memory" {
-		return errcode.New(errcode.FailedPrecondition, "sqlstorage.OpenSQLite", "cannot switch the database to WAL mode (it is in "+mode+" mode)")
+		return errcode.New(errcode.FailedPrecondition, op, "cannot switch the database to WAL mode (it is in "+mode+" mode)")
 	}
 	return nil
 }
