@@ -65,16 +65,23 @@ type state struct {
 const defaultDecrypter = "runner-1"
 
 func (h *harness) sequence(t *rapid.T) {
-	n := h.seq.Add(1)
+	// The same two namespaces every time, emptied first, so a failing
+	// sequence replays with the same messages (rapid compares them).
+	h.seq.Add(1)
 	s := &state{
 		t:     t,
 		h:     h,
-		nsA:   fmt.Sprintf("%s-%d-a", h.runID, n),
-		nsB:   fmt.Sprintf("%s-%d-b", h.runID, n),
+		nsA:   h.runID + "-a",
+		nsB:   h.runID + "-b",
 		clock: &clock{t: baseTime},
 		dirty: map[string]bool{},
 	}
 	s.model = newModel(s.nsA, s.nsB)
+	for _, ns := range []string{s.nsA, s.nsB} {
+		if err := purge(background(), h.store, ns); err != nil {
+			t.Fatalf("emptying namespace %s: %v", ns, err)
+		}
+	}
 	s.in = &fault.Injector{}
 	fstore := (&fault.Store{Store: h.store, In: s.in}).WithOptional()
 
@@ -118,7 +125,11 @@ func (h *harness) sequence(t *rapid.T) {
 		s.clock.advance()
 		h.steps.Add(1)
 		act := rapid.SampledFrom(actionNames).Draw(t, "action")
+		leaks := leakcheck.Count()
 		actions[act](s)
+		if n := leakcheck.Count(); n > leaks {
+			s.fatalf("step %d (%s) leaked a secret value:\n%v", i+1, act, leakcheck.Leaks()[leaks:])
+		}
 		// Writes mark their namespace dirty; reads and denials make no
 		// store call that could change it (checkDenied counts them), and
 		// the final check covers everything.
@@ -479,7 +490,7 @@ func (s *state) diffStore(m *model, namespaces ...string) string {
 			}
 			if md.Revoked {
 				if md.ValueID != "" {
-					fmt.Fprintf(&b, "%s/%s: revoked but points at value %s\n", ns, name, md.ValueID)
+					fmt.Fprintf(&b, "%s/%s: revoked but points at a value\n", ns, name)
 				}
 				continue
 			}
@@ -490,7 +501,7 @@ func (s *state) diffStore(m *model, namespaces ...string) string {
 			}
 			ct, err := s.h.store.GetCiphertext(ctx, ns, name, md.ValueID)
 			if err != nil {
-				fmt.Fprintf(&b, "%s/%s: metadata points at a missing ciphertext (invariant 5): %v\n", ns, name, err)
+				fmt.Fprintf(&b, "%s/%s: metadata points at a missing ciphertext (invariant 5): code %v\n", ns, name, codeOf(err))
 				continue
 			}
 			leakcheck.Check("stored ciphertext", string(ct.Data))
@@ -500,7 +511,7 @@ func (s *state) diffStore(m *model, namespaces ...string) string {
 			pt, err := s.env.Decrypt(ctx, ct.Data, secrets.AssociatedData(ns, name, md.Version, md.ValueID))
 			switch {
 			case err != nil:
-				fmt.Fprintf(&b, "%s/%s: stored ciphertext does not decrypt: %v\n", ns, name, err)
+				fmt.Fprintf(&b, "%s/%s: stored ciphertext does not decrypt: code %v\n", ns, name, codeOf(err))
 			case string(pt) != want.value:
 				fmt.Fprintf(&b, "%s/%s: stored value differs from the model's (lost or foreign write)\n", ns, name)
 			}
@@ -538,4 +549,27 @@ func (s *state) collectAll() {
 		}
 	}
 	clear(s.model.orphans)
+}
+
+// purge removes everything a previous sequence left in ns.
+func purge(ctx context.Context, st storage.Store, ns string) error {
+	mds, err := listAllMetadata(ctx, st, ns)
+	if err != nil {
+		return err
+	}
+	for _, md := range mds {
+		if err := st.DeleteMetadata(ctx, ns, md.Name, md.Revision); err != nil {
+			return err
+		}
+	}
+	refs, err := listAllCiphertexts(ctx, st, ns)
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		if err := st.DeleteCiphertext(ctx, ns, r.Name, r.ValueID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

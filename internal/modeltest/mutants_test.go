@@ -1,0 +1,126 @@
+package modeltest
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/docstorage"
+)
+
+// recordingTB is a rapid.TB that records a failure instead of failing the
+// real test, so a test can assert that the model test fails.
+type recordingTB struct {
+	name   string
+	mu     sync.Mutex
+	failed bool
+	log    strings.Builder
+}
+
+func (r *recordingTB) Helper()      {}
+func (r *recordingTB) Name() string { return r.name }
+func (r *recordingTB) Logf(format string, a ...any) {
+	r.mu.Lock()
+	fmt.Fprintf(&r.log, format+"\n", a...)
+	r.mu.Unlock()
+}
+func (r *recordingTB) Log(a ...any)                  { r.mu.Lock(); fmt.Fprintln(&r.log, a...); r.mu.Unlock() }
+func (r *recordingTB) Skipf(format string, a ...any) { r.Logf(format, a...); runtime.Goexit() }
+func (r *recordingTB) Skip(a ...any)                 { r.Log(a...); runtime.Goexit() }
+func (r *recordingTB) SkipNow()                      { runtime.Goexit() }
+func (r *recordingTB) Errorf(format string, a ...any) {
+	r.Logf(format, a...)
+	r.Fail()
+}
+func (r *recordingTB) Error(a ...any)                 { r.Log(a...); r.Fail() }
+func (r *recordingTB) Fatalf(format string, a ...any) { r.Errorf(format, a...); runtime.Goexit() }
+func (r *recordingTB) Fatal(a ...any)                 { r.Error(a...); runtime.Goexit() }
+func (r *recordingTB) FailNow()                       { r.Fail(); runtime.Goexit() }
+func (r *recordingTB) Fail()                          { r.mu.Lock(); r.failed = true; r.mu.Unlock() }
+func (r *recordingTB) Failed() bool                   { r.mu.Lock(); defer r.mu.Unlock(); return r.failed }
+
+// mutant is a store with one deliberate bug.
+type mutant struct {
+	storage.Store
+	bug string
+}
+
+func (m *mutant) UpdateMetadata(ctx context.Context, md *storage.Metadata) (*storage.Metadata, error) {
+	switch m.bug {
+	case "ignores revisions":
+		if cur, err := m.Store.GetMetadata(ctx, md.Namespace, md.Name); err == nil {
+			c := md.Clone()
+			c.Revision = cur.Revision
+			return m.Store.UpdateMetadata(ctx, c)
+		}
+	case "loses writes":
+		c := md.Clone()
+		c.Revision++
+		return c, nil
+	}
+	return m.Store.UpdateMetadata(ctx, md)
+}
+
+func (m *mutant) DeleteCiphertext(ctx context.Context, ns, name, id string) error {
+	if m.bug == "keeps ciphertexts" {
+		return nil
+	}
+	return m.Store.DeleteCiphertext(ctx, ns, name, id)
+}
+
+func (m *mutant) ListMetadata(ctx context.Context, ns string, o storage.ListOptions) ([]*storage.Metadata, string, error) {
+	page, next, err := m.Store.ListMetadata(ctx, ns, o)
+	if m.bug == "skips the last item" && len(page) > 1 && next == "" {
+		page = page[:len(page)-1]
+	}
+	return page, next, err
+}
+
+func (m *mutant) GetMetadata(ctx context.Context, ns, name string) (*storage.Metadata, error) {
+	md, err := m.Store.GetMetadata(ctx, ns, name)
+	if m.bug == "reports a missing secret as unavailable" && err != nil {
+		return nil, fmt.Errorf("backend says: %w", err) // drops nothing but...
+	}
+	if m.bug == "returns foreign labels" && md != nil {
+		md.Labels = map[string]string{"env": "prod"}
+	}
+	return md, err
+}
+
+// TestModelCatchesMutants shows the model test has teeth: each deliberately
+// broken store must make it fail.
+func TestModelCatchesMutants(t *testing.T) {
+	for _, f := range []struct{ name, value string }{{"rapid.nofailfile", "true"}, {"rapid.shrinktime", "1s"}} {
+		old := flag.Lookup(f.name).Value.String()
+		if err := flag.Set(f.name, f.value); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { flag.Set(f.name, old) })
+	}
+	for _, bug := range []string{"ignores revisions", "loses writes", "keeps ciphertexts", "skips the last item", "returns foreign labels"} {
+		t.Run(strings.ReplaceAll(bug, " ", "-"), func(t *testing.T) {
+			st := docstorage.NewInMemory()
+			defer st.Close()
+			h := &harness{store: &mutant{Store: st, bug: bug}, opts: Options{MaxSteps: 20, NoFaults: true}, runID: "mutant"}
+			rec := &recordingTB{name: t.Name()}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				rapid.Check(rec, h.sequence)
+			}()
+			<-done
+			if !rec.Failed() {
+				t.Fatalf("the model test passed over a store that %s", bug)
+			}
+			first, _, _ := strings.Cut(rec.log.String(), "\n")
+			t.Logf("caught: %s", first)
+		})
+	}
+}
