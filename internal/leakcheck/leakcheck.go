@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -151,6 +152,8 @@ func Check(where, text string) bool {
 			found = append(found, v)
 		}
 	}
+	slices.Sort(found)
+	found = slices.Compact(found)
 	for _, v := range found {
 		leaks = append(leaks, Leak{Where: where, Value: describe(v), Excerpt: excerpt(text, v)})
 	}
