@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -55,6 +56,9 @@ type mutant struct {
 func (m *mutant) UpdateMetadata(ctx context.Context, md *storage.Metadata) (*storage.Metadata, error) {
 	switch m.bug {
 	case "ignores revisions":
+		// Only racing writers get past the Manager's own revision check
+		// to the store; widen the window so they overlap.
+		time.Sleep(2 * time.Millisecond)
 		if cur, err := m.Store.GetMetadata(ctx, md.Namespace, md.Name); err == nil {
 			c := md.Clone()
 			c.Revision = cur.Revision
