@@ -60,10 +60,20 @@ func (d Dialect) rebind(q string) string {
 const metaCols = "namespace, name, description, labels, decrypters, version, value_id, revoked, revision, " +
 	"create_time_us, update_time_us, created_by, updated_by"
 
+// prefixed qualifies each column of a comma-separated list with prefix.
+func prefixed(prefix, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i, c := range parts {
+		parts[i] = prefix + c
+	}
+	return strings.Join(parts, ", ")
+}
+
 // queries are the statements of a Store, in its dialect.
 type queries struct {
 	createMeta, getMeta, updateMeta, deleteMeta, existsMeta, listMeta string
 	putCT, getCT, deleteCT, existsCT, listCTNS, listCTAll, replaceCT  string
+	getCurrent, deleteCTName                                          string
 }
 
 func newQueries(d Dialect) queries {
@@ -89,10 +99,17 @@ func newQueries(d Dialect) queries {
 		listCTAll: "SELECT namespace, name, value_id, version, create_time_us FROM " + CiphertextTable +
 			" WHERE (namespace, name, value_id) > (?, ?, ?) ORDER BY namespace, name, value_id LIMIT ?",
 		replaceCT: "UPDATE " + CiphertextTable + " SET data = ? WHERE namespace = ? AND name = ? AND value_id = ? AND data = ?",
+		// The metadata row and the ciphertext its value_id names, if any
+		// (the c columns are NULL when revoked or missing).
+		getCurrent: "SELECT " + prefixed("m.", metaCols) + ", c.version, c.data, c.create_time_us FROM " + MetadataTable + " m " +
+			"LEFT JOIN " + CiphertextTable + " c ON c.namespace = m.namespace AND c.name = m.name AND c.value_id = m.value_id " +
+			"AND m.value_id <> '' WHERE m.namespace = ? AND m.name = ?",
+		deleteCTName: "DELETE FROM " + CiphertextTable + " WHERE namespace = ? AND name = ?",
 	}
 	for _, p := range []*string{
 		&q.createMeta, &q.getMeta, &q.updateMeta, &q.deleteMeta, &q.existsMeta, &q.listMeta,
 		&q.putCT, &q.getCT, &q.deleteCT, &q.existsCT, &q.listCTNS, &q.listCTAll, &q.replaceCT,
+		&q.getCurrent, &q.deleteCTName,
 	} {
 		*p = d.rebind(*p)
 	}

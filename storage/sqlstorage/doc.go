@@ -65,6 +65,16 @@
 // for each other up to busy_timeout. sqlite://:memory: holds one
 // connection, so its calls run one at a time; its data is gone at Close.
 //
+// The Store implements storage.CurrentGetter (GetCurrent is one SELECT,
+// the metadata LEFT JOINed with its current ciphertext) and
+// storage.AtomicWriter (CreateWithCiphertext, UpdateWithCiphertext and
+// DeleteSecret each write the ciphertext and metadata tables in one
+// transaction, so a crash leaves neither an orphan ciphertext nor metadata
+// pointing at nothing, and a failed call changes nothing). On SQLite these
+// transactions start with BEGIN IMMEDIATE: they take the write lock at
+// once, waiting for other writers under busy_timeout, instead of
+// upgrading a read lock, which SQLite fails at once with SQLITE_BUSY.
+//
 // # Beyond one machine
 //
 // When one machine is not enough, use PostgreSQL: a primary with streaming

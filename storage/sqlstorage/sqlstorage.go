@@ -82,12 +82,14 @@ func marshalList(l []string) string {
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanMeta(r scanner) (*storage.Metadata, error) {
+// scanMeta scans the metaCols of a row, then extra columns into extra.
+func scanMeta(r scanner, extra ...any) (*storage.Metadata, error) {
 	var m storage.Metadata
 	var labels, decrypters string
 	var ct, ut int64
-	if err := r.Scan(&m.Namespace, &m.Name, &m.Description, &labels, &decrypters, &m.Version, &m.ValueID,
-		&m.Revoked, &m.Revision, &ct, &ut, &m.CreatedBy, &m.UpdatedBy); err != nil {
+	dest := append([]any{&m.Namespace, &m.Name, &m.Description, &labels, &decrypters, &m.Version, &m.ValueID,
+		&m.Revoked, &m.Revision, &ct, &ut, &m.CreatedBy, &m.UpdatedBy}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return nil, err
 	}
 	if labels != "{}" && labels != "" {
@@ -138,20 +140,28 @@ func (s *Store) CreateMetadata(ctx context.Context, m *storage.Metadata) (*stora
 	if err := storeutil.CheckMetadata(op, m); err != nil {
 		return nil, err
 	}
-	res, err := s.db.ExecContext(ctx, s.q.createMeta, m.Namespace, m.Name, m.Description, marshalLabels(m.Labels),
+	if err := s.createMeta(ctx, s.db, op, m); err != nil {
+		return nil, err
+	}
+	return normalized(m, 1), nil
+}
+
+// createMeta inserts m with revision 1 through x.
+func (s *Store) createMeta(ctx context.Context, x execer, op string, m *storage.Metadata) error {
+	res, err := x.ExecContext(ctx, s.q.createMeta, m.Namespace, m.Name, m.Description, marshalLabels(m.Labels),
 		marshalList(m.Decrypters), m.Version, m.ValueID, m.Revoked, int64(1),
 		storeutil.Micros(m.CreateTime), storeutil.Micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy)
 	if err != nil {
-		return nil, convert(ctx, op, err)
+		return convert(ctx, op, err)
 	}
 	n, err := rowsAffected(res)
 	if err != nil {
-		return nil, convert(ctx, op, err)
+		return convert(ctx, op, err)
 	}
 	if n == 0 {
-		return nil, errcode.New(errcode.AlreadyExists, op, "a secret with this name exists in the namespace")
+		return errcode.New(errcode.AlreadyExists, op, "a secret with this name exists in the namespace")
 	}
-	return normalized(m, 1), nil
+	return nil
 }
 
 // GetMetadata implements storage.Store.
@@ -174,10 +184,11 @@ func (s *Store) GetMetadata(ctx context.Context, namespace, name string) (*stora
 	return m, nil
 }
 
-// missingOrMoved tells why a conditional write changed no row.
-func (s *Store) missingOrMoved(ctx context.Context, op, namespace, name string) error {
+// missingOrMoved tells why a conditional write changed no row, reading
+// through x (the database, or the transaction the write ran in).
+func (s *Store) missingOrMoved(ctx context.Context, x execer, op, namespace, name string) error {
 	var rev int64
-	err := s.db.QueryRowContext(ctx, s.q.existsMeta, namespace, name).Scan(&rev)
+	err := x.QueryRowContext(ctx, s.q.existsMeta, namespace, name).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errcode.New(errcode.NotFound, op, "secret not found")
 	}
@@ -198,20 +209,28 @@ func (s *Store) UpdateMetadata(ctx context.Context, m *storage.Metadata) (*stora
 	if err := storeutil.CheckMetadata(op, m); err != nil {
 		return nil, err
 	}
-	res, err := s.db.ExecContext(ctx, s.q.updateMeta, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters),
+	if err := s.updateMeta(ctx, s.db, op, m); err != nil {
+		return nil, err
+	}
+	return normalized(m, m.Revision+1), nil
+}
+
+// updateMeta replaces the metadata at m.Revision through x.
+func (s *Store) updateMeta(ctx context.Context, x execer, op string, m *storage.Metadata) error {
+	res, err := x.ExecContext(ctx, s.q.updateMeta, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters),
 		m.Version, m.ValueID, m.Revoked, storeutil.Micros(m.CreateTime), storeutil.Micros(m.UpdateTime),
 		m.CreatedBy, m.UpdatedBy, m.Namespace, m.Name, m.Revision)
 	if err != nil {
-		return nil, convert(ctx, op, err)
+		return convert(ctx, op, err)
 	}
 	n, err := rowsAffected(res)
 	if err != nil {
-		return nil, convert(ctx, op, err)
+		return convert(ctx, op, err)
 	}
 	if n == 0 {
-		return nil, s.missingOrMoved(ctx, op, m.Namespace, m.Name)
+		return s.missingOrMoved(ctx, x, op, m.Namespace, m.Name)
 	}
-	return normalized(m, m.Revision+1), nil
+	return nil
 }
 
 // DeleteMetadata implements storage.Store.
@@ -224,7 +243,12 @@ func (s *Store) DeleteMetadata(ctx context.Context, namespace, name string, revi
 	if err := storeutil.CheckKey(op, namespace, name); err != nil {
 		return err
 	}
-	res, err := s.db.ExecContext(ctx, s.q.deleteMeta, namespace, name, revision)
+	return s.deleteMeta(ctx, s.db, op, namespace, name, revision)
+}
+
+// deleteMeta removes the metadata at revision through x.
+func (s *Store) deleteMeta(ctx context.Context, x execer, op, namespace, name string, revision int64) error {
+	res, err := x.ExecContext(ctx, s.q.deleteMeta, namespace, name, revision)
 	if err != nil {
 		return convert(ctx, op, err)
 	}
@@ -233,7 +257,7 @@ func (s *Store) DeleteMetadata(ctx context.Context, namespace, name string, revi
 		return convert(ctx, op, err)
 	}
 	if n == 0 {
-		return s.missingOrMoved(ctx, op, namespace, name)
+		return s.missingOrMoved(ctx, x, op, namespace, name)
 	}
 	return nil
 }
@@ -306,11 +330,16 @@ func (s *Store) PutCiphertext(ctx context.Context, c *storage.Ciphertext) error 
 	if err := storeutil.CheckCiphertext(op, c); err != nil {
 		return err
 	}
+	return s.putCT(ctx, s.db, op, c)
+}
+
+// putCT inserts c through x unless its key is taken.
+func (s *Store) putCT(ctx context.Context, x execer, op string, c *storage.Ciphertext) error {
 	data := c.Data
 	if data == nil {
 		data = []byte{}
 	}
-	res, err := s.db.ExecContext(ctx, s.q.putCT, c.Namespace, c.Name, c.ValueID, c.Version, data, storeutil.Micros(c.CreateTime))
+	res, err := x.ExecContext(ctx, s.q.putCT, c.Namespace, c.Name, c.ValueID, c.Version, data, storeutil.Micros(c.CreateTime))
 	if err != nil {
 		return convert(ctx, op, err)
 	}

@@ -42,6 +42,15 @@
 //     second Close returns; calls in flight during Close finish or fail
 //     with ErrClosed, and none succeeds after Close returned.
 //   - Errors never contain ciphertext bytes.
+//   - The optional interfaces, when the Store implements them (the subtests
+//     skip otherwise): storage.CurrentGetter's GetCurrent on a current,
+//     empty, revoked (empty ValueID) or missing ciphertext; and
+//     storage.AtomicWriter's CreateWithCiphertext, UpdateWithCiphertext and
+//     DeleteSecret, each with the errors of the calls it replaces
+//     (ErrAlreadyExists, ErrNotFound, ErrConflict, ErrInvalid), a snapshot
+//     of the namespace showing that a failed call changed nothing, and 16
+//     goroutines racing on one name or revision: one wins and only its
+//     ciphertext survives.
 //
 // Subtests use namespaces of their own (a random prefix), so newStore may
 // return Stores over shared data, such as one PostgreSQL database.

@@ -58,6 +58,12 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ContextErrors", testContextErrors},
 		{"Close", testClose},
 		{"CloseWaitsForCallsInFlight", testCloseInFlight},
+		// The optional interfaces; skipped when the Store lacks them.
+		{"GetCurrent", testGetCurrent},
+		{"CreateWithCiphertext", testCreateWithCiphertext},
+		{"UpdateWithCiphertext", testUpdateWithCiphertext},
+		{"DeleteSecret", testDeleteSecret},
+		{"OptionalContextAndClose", testOptionalContextAndClose},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,210 @@
+package sqlstorage
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strings"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/internal/storeutil"
+)
+
+var (
+	_ storage.CurrentGetter = (*Store)(nil)
+	_ storage.AtomicWriter  = (*Store)(nil)
+)
+
+// GetCurrent implements storage.CurrentGetter with one SELECT: the
+// metadata row LEFT JOINed with the ciphertext row its value ID names.
+func (s *Store) GetCurrent(ctx context.Context, namespace, name string) (*storage.Metadata, *storage.Ciphertext, error) {
+	const op = "sqlstorage.GetCurrent"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, nil, err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckKey(op, namespace, name); err != nil {
+		return nil, nil, err
+	}
+	var version, ctime sql.NullInt64
+	var data []byte
+	m, err := scanMeta(s.db.QueryRowContext(ctx, s.q.getCurrent, namespace, name), &version, &data, &ctime)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, errcode.New(errcode.NotFound, op, "secret not found")
+	}
+	if err != nil {
+		return nil, nil, convert(ctx, op, err)
+	}
+	if !version.Valid { // revoked, or no such ciphertext
+		return m, nil, nil
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return m, &storage.Ciphertext{
+		Namespace:  m.Namespace,
+		Name:       m.Name,
+		ValueID:    m.ValueID,
+		Version:    version.Int64,
+		Data:       data,
+		CreateTime: storeutil.FromMicros(ctime.Int64),
+	}, nil
+}
+
+// CreateWithCiphertext implements storage.AtomicWriter: PutCiphertext(c)
+// then CreateMetadata(m) in one transaction.
+func (s *Store) CreateWithCiphertext(ctx context.Context, m *storage.Metadata, c *storage.Ciphertext) (*storage.Metadata, error) {
+	const op = "sqlstorage.CreateWithCiphertext"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.gate.Leave()
+	// Both checks come first: the sequence would store c before finding m
+	// invalid, but a failed call here stores nothing.
+	if err := storeutil.CheckMetadata(op, m); err != nil {
+		return nil, err
+	}
+	if err := storeutil.CheckCiphertext(op, c); err != nil {
+		return nil, err
+	}
+	err := s.writeTx(ctx, op, func(x execer) error {
+		if err := s.putCT(ctx, x, op, c); err != nil {
+			return err
+		}
+		return s.createMeta(ctx, x, op, m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return normalized(m, 1), nil
+}
+
+// UpdateWithCiphertext implements storage.AtomicWriter: PutCiphertext(c)
+// when c is not nil, UpdateMetadata(m), and DeleteCiphertext of
+// oldValueID when it is not empty, in one transaction.
+func (s *Store) UpdateWithCiphertext(ctx context.Context, m *storage.Metadata, c *storage.Ciphertext, oldValueID string) (*storage.Metadata, error) {
+	const op = "sqlstorage.UpdateWithCiphertext"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return nil, err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckMetadata(op, m); err != nil {
+		return nil, err
+	}
+	if c != nil {
+		if err := storeutil.CheckCiphertext(op, c); err != nil {
+			return nil, err
+		}
+	}
+	if oldValueID != "" {
+		if err := storeutil.CheckCiphertextKey(op, m.Namespace, m.Name, oldValueID); err != nil {
+			return nil, err
+		}
+	}
+	err := s.writeTx(ctx, op, func(x execer) error {
+		if c != nil {
+			if err := s.putCT(ctx, x, op, c); err != nil {
+				return err
+			}
+		}
+		if err := s.updateMeta(ctx, x, op, m); err != nil {
+			return err
+		}
+		if oldValueID != "" {
+			if _, err := x.ExecContext(ctx, s.q.deleteCT, m.Namespace, m.Name, oldValueID); err != nil {
+				return convert(ctx, op, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return normalized(m, m.Revision+1), nil
+}
+
+// DeleteSecret implements storage.AtomicWriter: DeleteMetadata and the
+// deletion of every ciphertext of the name, in one transaction.
+func (s *Store) DeleteSecret(ctx context.Context, namespace, name string, revision int64) error {
+	const op = "sqlstorage.DeleteSecret"
+	if err := s.gate.Begin(ctx, op); err != nil {
+		return err
+	}
+	defer s.gate.Leave()
+	if err := storeutil.CheckKey(op, namespace, name); err != nil {
+		return err
+	}
+	return s.writeTx(ctx, op, func(x execer) error {
+		if err := s.deleteMeta(ctx, x, op, namespace, name, revision); err != nil {
+			return err
+		}
+		if _, err := x.ExecContext(ctx, s.q.deleteCTName, namespace, name); err != nil {
+			return convert(ctx, op, err)
+		}
+		return nil
+	})
+}
+
+// writeTx runs fn in one write transaction and commits it if fn succeeds;
+// on any error nothing fn did remains. fn returns errors with their code
+// (as convert makes them).
+//
+// On SQLite the transaction is BEGIN IMMEDIATE on one connection: the
+// write lock is taken at BEGIN, waiting for other writers (connections or
+// processes) under busy_timeout. A deferred transaction would take it at
+// its first write, and upgrading a read lock to a write lock is what
+// SQLite fails at once with SQLITE_BUSY, without waiting. On PostgreSQL it
+// is a READ COMMITTED transaction: a conditional UPDATE or DELETE that
+// waited for another transaction's row lock re-checks the revision on the
+// row that transaction committed, so of two writers with one revision one
+// wins and the other conflicts, and the loser's rollback removes the
+// ciphertext it inserted.
+func (s *Store) writeTx(ctx context.Context, op string, fn func(x execer) error) error {
+	if s.dialect != SQLite {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return convert(ctx, op, err)
+		}
+		if err := fn(tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		return convert(ctx, op, tx.Commit())
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return convert(ctx, op, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		sqliteRollback(ctx, conn)
+		return convert(ctx, op, err)
+	}
+	if err := fn(conn); err != nil {
+		sqliteRollback(ctx, conn)
+		return err
+	}
+	// Once fn has succeeded the outcome is the database's to decide: the
+	// COMMIT runs even if ctx ends now, so a call that reports an error
+	// never leaves its writes behind because the context ended between
+	// the commit and its report.
+	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+		sqliteRollback(ctx, conn)
+		return convert(ctx, op, err)
+	}
+	return nil
+}
+
+// sqliteRollback ends the transaction of conn, if one is still open (SQLite
+// rolls back by itself after some errors). When the state of the
+// connection is unknown, the connection is discarded rather than returned
+// to the pool inside a transaction.
+func sqliteRollback(ctx context.Context, conn *sql.Conn) {
+	_, err := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	if err == nil || strings.Contains(err.Error(), "no transaction is active") {
+		return
+	}
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+}
