@@ -55,8 +55,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"flag"
+	mrand "math/rand/v2"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -160,3 +162,36 @@ func rounds(opts Options) int {
 const ctxTimeout = 20 * time.Millisecond
 
 func background() context.Context { return context.Background() }
+
+// Fuzz makes the model test a fuzz target: the fuzzer's bytes choose the
+// sequence (through rapid.MakeFuzz), so coverage guides which sequences
+// are tried. newStore is called once per fuzzing process.
+//
+//	func FuzzModel(f *testing.F) { modeltest.Fuzz(f, newStore, modeltest.Options{}) }
+func Fuzz(f *testing.F, newStore func(t testing.TB) storage.Store, opts Options) {
+	f.Helper()
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = 20
+	}
+	st := newStore(f)
+	if st == nil {
+		f.Fatal("newStore returned nil")
+	}
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	h := &harness{store: st, opts: opts, runID: "f" + hex.EncodeToString(r[:])}
+	// rapid reads 8 bytes per draw and skips an input that runs out, so
+	// the seeds are long random streams (fixed, so the corpus is stable).
+	for i, n := range []int{1 << 10, 4 << 10, 16 << 10} {
+		seed := make([]byte, n)
+		_, _ = mrand.NewChaCha8([32]byte{byte(i)}).Read(seed)
+		f.Add(seed)
+	}
+	var mu sync.Mutex // one sequence at a time: they share two namespaces
+	prop := rapid.MakeFuzz(h.sequence)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		prop(t, data)
+	})
+}

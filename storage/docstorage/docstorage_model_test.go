@@ -18,3 +18,12 @@ func TestModel(t *testing.T) {
 		return s
 	}, modeltest.Options{})
 }
+
+// FuzzModel is TestModel with the sequences chosen by the fuzzer.
+func FuzzModel(f *testing.F) {
+	modeltest.Fuzz(f, func(t testing.TB) storage.Store {
+		s := docstorage.NewInMemory()
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, modeltest.Options{})
+}
