@@ -36,7 +36,7 @@ func TestNewValueIsDetected(t *testing.T) {
 		{"nothing here", 0},
 		{"error: bad value " + v + " given", 1},
 		{"prefix" + v[len("api-"):], 1}, // the random part alone is enough
-		{v + " and again " + v, 1}, // one leak per value and text
+		{v + " and again " + v, 1},      // one leak per value and text
 		{other, 0},
 		{v[:len(v)-1], 0}, // a cut value is not reported whole
 	}
