@@ -73,11 +73,15 @@ func validateIdent(op, field, s string, limit int) error {
 	return nil
 }
 
-// ValidateDescription checks a description: valid UTF-8, at most 253 characters.
+// ValidateDescription checks a description: valid UTF-8 without NUL bytes
+// (which no SQL text column stores), at most 253 characters.
 func ValidateDescription(d string) error {
 	const op = "secrets.ValidateDescription"
 	if !utf8.ValidString(d) {
 		return invalid(op, "description is not valid UTF-8")
+	}
+	if strings.IndexByte(d, 0) >= 0 {
+		return invalid(op, "description contains a NUL byte")
 	}
 	if n := utf8.RuneCountInString(d); n > MaxDescriptionRunes {
 		return invalid(op, "description has %d characters; the limit is %d", n, MaxDescriptionRunes)

@@ -168,7 +168,9 @@ func validLabels(l map[string]string) bool {
 }
 
 func validDescription(d string) bool {
-	return utf8.ValidString(d) && utf8.RuneCountInString(d) <= 253
+	// DESIGN.md is silent on NUL; the stores refuse it in every text
+	// field (SQL text cannot hold it), so the Manager must too.
+	return utf8.ValidString(d) && utf8.RuneCountInString(d) <= 253 && !strings.ContainsRune(d, 0)
 }
 
 func validDecrypters(ds []string) bool {
