@@ -74,6 +74,7 @@ type queries struct {
 	createMeta, getMeta, updateMeta, deleteMeta, existsMeta, listMeta string
 	putCT, getCT, deleteCT, existsCT, listCTNS, listCTAll, replaceCT  string
 	getCurrent, deleteCTName                                          string
+	pgCreateWithCT                                                    string // PostgreSQL only
 }
 
 func newQueries(d Dialect) queries {
@@ -105,11 +106,16 @@ func newQueries(d Dialect) queries {
 			"LEFT JOIN " + CiphertextTable + " c ON c.namespace = m.namespace AND c.name = m.name AND c.value_id = m.value_id " +
 			"AND m.value_id <> '' WHERE m.namespace = ? AND m.name = ?",
 		deleteCTName: "DELETE FROM " + CiphertextTable + " WHERE namespace = ? AND name = ?",
+		// Both rows of a new secret in one statement (a data-modifying
+		// WITH), without ON CONFLICT: a taken key aborts the statement.
+		pgCreateWithCT: "WITH ct AS (INSERT INTO " + CiphertextTable + " (namespace, name, value_id, version, data, create_time_us) " +
+			"VALUES (?, ?, ?, ?, ?, ?)) INSERT INTO " + MetadataTable + " (" + metaCols + ") " +
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	}
 	for _, p := range []*string{
 		&q.createMeta, &q.getMeta, &q.updateMeta, &q.deleteMeta, &q.existsMeta, &q.listMeta,
 		&q.putCT, &q.getCT, &q.deleteCT, &q.existsCT, &q.listCTNS, &q.listCTAll, &q.replaceCT,
-		&q.getCurrent, &q.deleteCTName,
+		&q.getCurrent, &q.deleteCTName, &q.pgCreateWithCT,
 	} {
 		*p = d.rebind(*p)
 	}

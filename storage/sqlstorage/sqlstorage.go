@@ -20,6 +20,10 @@ type Store struct {
 	q       queries
 	owned   bool // Close closes db
 	gate    storeutil.Gate
+	// prepared holds the hot reads prepared once, on SQLite, whose driver
+	// would otherwise parse and plan the SQL on every call (the bulk of a
+	// read's cost). pgx caches its prepared statements by itself.
+	prepared map[string]*sql.Stmt
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -48,7 +52,34 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*Store, error
 			return nil, err
 		}
 	}
-	return &Store{db: db, dialect: d, q: newQueries(d), owned: owned}, nil
+	s := &Store{db: db, dialect: d, q: newQueries(d), owned: owned}
+	if d == SQLite {
+		s.prepared = map[string]*sql.Stmt{}
+		for _, q := range []string{s.q.getCurrent, s.q.getMeta, s.q.getCT} {
+			st, err := db.PrepareContext(ctx, q)
+			if err != nil {
+				s.closeStmts()
+				return nil, openError(ctx, "sqlstorage.Open", d, err)
+			}
+			s.prepared[q] = st
+		}
+	}
+	return s, nil
+}
+
+// queryRow runs a single-row query, through its prepared statement if
+// there is one.
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := s.prepared[q]; st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, q, args...)
+}
+
+func (s *Store) closeStmts() {
+	for _, st := range s.prepared {
+		st.Close()
+	}
 }
 
 // Dialect returns the store's SQL dialect.
@@ -58,7 +89,11 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // storage.ErrClosed and, if the Store opened the database, closes it. A
 // second Close returns nil.
 func (s *Store) Close() error {
-	if !s.gate.Close() || !s.owned {
+	if !s.gate.Close() {
+		return nil
+	}
+	s.closeStmts()
+	if !s.owned {
 		return nil
 	}
 	return errcode.Wrap(errcode.Internal, "sqlstorage.Close", s.db.Close())
@@ -174,7 +209,7 @@ func (s *Store) GetMetadata(ctx context.Context, namespace, name string) (*stora
 	if err := storeutil.CheckKey(op, namespace, name); err != nil {
 		return nil, err
 	}
-	m, err := scanMeta(s.db.QueryRowContext(ctx, s.q.getMeta, namespace, name))
+	m, err := scanMeta(s.queryRow(ctx, s.q.getMeta, namespace, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errcode.New(errcode.NotFound, op, "secret not found")
 	}
@@ -365,7 +400,7 @@ func (s *Store) GetCiphertext(ctx context.Context, namespace, name, valueID stri
 	}
 	c := &storage.Ciphertext{Namespace: namespace, Name: name, ValueID: valueID}
 	var ct int64
-	err := s.db.QueryRowContext(ctx, s.q.getCT, namespace, name, valueID).Scan(&c.Version, &c.Data, &ct)
+	err := s.queryRow(ctx, s.q.getCT, namespace, name, valueID).Scan(&c.Version, &c.Data, &ct)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errcode.New(errcode.NotFound, op, "ciphertext not found")
 	}
