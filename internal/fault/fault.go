@@ -365,3 +365,51 @@ func (k *Keeper) Encrypt(ctx context.Context, pt, aad []byte) ([]byte, error) {
 func (k *Keeper) Decrypt(ctx context.Context, ct, aad []byte) ([]byte, error) {
 	return call(ctx, k.In, Decrypt, func() ([]byte, error) { return k.Keeper.Decrypt(ctx, ct, aad) })
 }
+
+// Rewrap is the op of keeper.Rewrapper's one method.
+const Rewrap Op = "Rewrap"
+
+// WithOptional returns k as a keeper.Keeper that also implements the
+// optional interfaces its wrapped keeper does: keeper.Rewrapper (faulted as
+// op Rewrap) and NeedsRewrap(keeper.Header) bool (not faulted: it reads a
+// header), so Manager.Rewrap works through the wrapper.
+func (k *Keeper) WithOptional() keeper.Keeper {
+	rw, isRW := k.Keeper.(keeper.Rewrapper)
+	hc, isHC := k.Keeper.(headerChecker)
+	switch {
+	case isRW && isHC:
+		return struct {
+			*Keeper
+			rewrapper
+			headerChecker
+		}{k, rewrapper{k.In, rw}, hc}
+	case isRW:
+		return struct {
+			*Keeper
+			rewrapper
+		}{k, rewrapper{k.In, rw}}
+	}
+	return k
+}
+
+type headerChecker interface {
+	NeedsRewrap(keeper.Header) bool
+}
+
+type rewrapper struct {
+	in    *Injector
+	inner keeper.Rewrapper
+}
+
+type rewrapped struct {
+	out     []byte
+	changed bool
+}
+
+func (r rewrapper) Rewrap(ctx context.Context, ct, aad []byte) ([]byte, bool, error) {
+	res, err := call(ctx, r.in, Rewrap, func() (rewrapped, error) {
+		out, changed, err := r.inner.Rewrap(ctx, ct, aad)
+		return rewrapped{out, changed}, err
+	})
+	return res.out, res.changed, err
+}

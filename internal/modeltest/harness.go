@@ -29,7 +29,7 @@ type harness struct {
 	opts  Options
 	runID string
 
-	seq, steps, faults, races, applied atomic.Int64
+	seq, steps, faults, races, applied, rewraps, kekRemovals atomic.Int64
 }
 
 // clock is the Manager's fake clock: one instant per step, in whole
@@ -52,6 +52,7 @@ type state struct {
 	m        *secrets.Manager
 	in       *fault.Injector // shared by store, keeper and KEK: one process
 	env      *keeper.Envelope
+	keks     []string // ids held by env, the primary last
 	model    *model
 	clock    *clock
 	prins    []principal
@@ -91,7 +92,8 @@ func (h *harness) sequence(t *rapid.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "model-kek", Keeper: kek}}}
+	opts := keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "model-kek-0", Keeper: kek}}}
+	s.keks = []string{"model-kek-0"}
 	if rapid.Bool().Draw(t, "uncachedKEK") {
 		// Every Encrypt makes (wraps) a data key and every Decrypt unwraps
 		// one, so key service faults hit every value operation.
@@ -107,7 +109,7 @@ func (h *harness) sequence(t *rapid.T) {
 	s.env = env
 	m, err := secrets.New(secrets.Options{
 		Store:             fstore,
-		Keeper:            &fault.Keeper{Keeper: env, In: s.in},
+		Keeper:            (&fault.Keeper{Keeper: env, In: s.in}).WithOptional(),
 		Auditor:           leakcheck.Auditor(rbac.AuditorFunc(s.audit)),
 		DefaultDecrypters: []string{defaultDecrypter},
 		Now:               s.clock.now,

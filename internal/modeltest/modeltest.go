@@ -112,8 +112,9 @@ func Run(t *testing.T, newStore func(t testing.TB) storage.Store, opts Options) 
 		}
 	}
 	sequences = int(h.seq.Load())
-	t.Logf("modeltest: %d sequences, %d steps, %d calls hit by a fault (%d failed writes found applied), %d races, in %v",
-		sequences, h.steps.Load(), h.faults.Load(), h.applied.Load(), h.races.Load(), time.Since(start).Round(time.Millisecond))
+	t.Logf("modeltest: %d sequences, %d steps, %d calls hit by a fault (%d failed writes found applied), %d races, %d complete rewraps, %d KEKs removed, in %v",
+		sequences, h.steps.Load(), h.faults.Load(), h.applied.Load(), h.races.Load(), h.rewraps.Load(), h.kekRemovals.Load(),
+		time.Since(start).Round(time.Millisecond))
 }
 
 // rounds is how many rapid.Check calls make the wanted number of
