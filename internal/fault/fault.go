@@ -60,7 +60,8 @@ var (
 		PutCiphertext, GetCiphertext, DeleteCiphertext, ListCiphertexts, ReplaceCiphertext}
 )
 
-// MaxHang bounds a hang whose context has no deadline.
+// MaxHang bounds a hang whose context has no deadline (or a later one),
+// unless Injector.SetMaxHang sets another bound.
 const MaxHang = 5 * time.Second
 
 // ErrInjected is the error injected by Fail and Crash; it has code
@@ -78,6 +79,7 @@ type Injector struct {
 	crashApply  bool
 	crashed     bool
 	latency     time.Duration
+	maxHang     time.Duration
 	faulted     int
 	faultedByOp map[Op]int
 }
@@ -179,6 +181,15 @@ func (in *Injector) Crashed() bool {
 	return in.crashed
 }
 
+// SetMaxHang bounds every later hang to d (0: MaxHang): a hung call
+// returns ErrInjected after d if its context is not done first. Tests
+// whose code under test uses long internal timeouts set it short.
+func (in *Injector) SetMaxHang(d time.Duration) {
+	in.mu.Lock()
+	in.maxHang = d
+	in.mu.Unlock()
+}
+
 // SetLatency delays every call by d (honouring the context).
 func (in *Injector) SetLatency(d time.Duration) {
 	in.mu.Lock()
@@ -244,10 +255,13 @@ func (in *Injector) enter(ctx context.Context, op Op) fault {
 		in.faulted++
 		in.faultedByOp[op]++
 	}
-	lat := in.latency
+	lat, bound := in.latency, in.maxHang
 	in.mu.Unlock()
+	if bound <= 0 {
+		bound = MaxHang
+	}
 	if hang {
-		t := time.NewTimer(MaxHang)
+		t := time.NewTimer(bound)
 		defer t.Stop()
 		select {
 		case <-ctx.Done():

@@ -84,6 +84,9 @@ func (h *harness) sequence(t *rapid.T) {
 		}
 	}
 	s.in = &fault.Injector{}
+	// A hang in a call whose context has no short deadline (the Manager's
+	// cleanup after a write) gives up quickly instead of stalling.
+	s.in.SetMaxHang(100 * time.Millisecond)
 	fstore := (&fault.Store{Store: h.store, In: s.in}).WithOptional()
 
 	// One injector for the store, the keeper and the KEK: one process,
@@ -113,7 +116,9 @@ func (h *harness) sequence(t *rapid.T) {
 		Auditor:           leakcheck.Auditor(rbac.AuditorFunc(s.audit)),
 		DefaultDecrypters: []string{defaultDecrypter},
 		Now:               s.clock.now,
-		CleanupTimeout:    50 * time.Millisecond,
+		// Long enough that a loaded machine never times out a cleanup
+		// (an orphan without a fault would fail the orphan check).
+		CleanupTimeout: 10 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
