@@ -58,7 +58,7 @@ func (m *mutant) UpdateMetadata(ctx context.Context, md *storage.Metadata) (*sto
 	case "ignores revisions":
 		// Only racing writers get past the Manager's own revision check
 		// to the store; widen the window so they overlap.
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 		if cur, err := m.Store.GetMetadata(ctx, md.Namespace, md.Name); err == nil {
 			c := md.Clone()
 			c.Revision = cur.Revision
