@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -30,9 +31,20 @@ func (s *Store) GetCurrent(ctx context.Context, namespace, name string) (*storag
 	if err := storeutil.CheckKey(op, namespace, name); err != nil {
 		return nil, nil, err
 	}
+	if s.dialect == SQLite {
+		m, c, err := scanPackedCurrent(s.queryRow(ctx, s.q.getCurrent, namespace, name), namespace, name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, errcode.New(errcode.NotFound, op, "secret not found")
+		}
+		if err != nil {
+			return nil, nil, convert(ctx, op, err)
+		}
+		return m, c, nil
+	}
 	var version, ctime sql.NullInt64
 	var data []byte
-	m, err := scanMeta(s.queryRow(ctx, s.q.getCurrent, namespace, name), &version, &data, &ctime)
+	m := &storage.Metadata{Namespace: namespace, Name: name}
+	m, err := scanMetaInto(m, s.queryRow(ctx, s.q.getCurrent, namespace, name), nil, &version, &data, &ctime)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, errcode.New(errcode.NotFound, op, "secret not found")
 	}
@@ -42,17 +54,61 @@ func (s *Store) GetCurrent(ctx context.Context, namespace, name string) (*storag
 	if !version.Valid { // revoked, or no such ciphertext
 		return m, nil, nil
 	}
+	return m, currentCiphertext(m, version.Int64, data, ctime.Int64), nil
+}
+
+func currentCiphertext(m *storage.Metadata, version int64, data []byte, ctime int64) *storage.Ciphertext {
 	if data == nil {
 		data = []byte{}
 	}
-	return m, &storage.Ciphertext{
+	return &storage.Ciphertext{
 		Namespace:  m.Namespace,
 		Name:       m.Name,
 		ValueID:    m.ValueID,
-		Version:    version.Int64,
+		Version:    version,
 		Data:       data,
-		CreateTime: storeutil.FromMicros(ctime.Int64),
-	}, nil
+		CreateTime: storeutil.FromMicros(ctime),
+	}
+}
+
+// scanPackedCurrent reads a row of SQLite's getCurrent: the metadata's
+// metaValueCols joined by NUL, the ciphertext's version and create time
+// joined by NUL (NULL without a ciphertext), and its data.
+func scanPackedCurrent(r scanner, namespace, name string) (*storage.Metadata, *storage.Ciphertext, error) {
+	var packed string
+	var ctPacked sql.NullString
+	var data []byte
+	if err := r.Scan(&packed, &ctPacked, &data); err != nil {
+		return nil, nil, err
+	}
+	f := strings.Split(packed, "\x00")
+	if len(f) != 11 {
+		return nil, nil, errcode.New(errcode.Internal, "", "stored metadata has a field with a NUL byte")
+	}
+	m := &storage.Metadata{Namespace: namespace, Name: name, Description: f[0], ValueID: f[4], CreatedBy: f[9], UpdatedBy: f[10]}
+	var ints [5]int64 // version, revoked, revision, create and update times
+	for i, j := range [5]int{3, 5, 6, 7, 8} {
+		n, err := strconv.ParseInt(f[j], 10, 64)
+		if err != nil {
+			return nil, nil, errcode.New(errcode.Internal, "", "stored metadata has a malformed integer column")
+		}
+		ints[i] = n
+	}
+	m.Version, m.Revoked, m.Revision = ints[0], ints[1] != 0, ints[2]
+	m.CreateTime, m.UpdateTime = storeutil.FromMicros(ints[3]), storeutil.FromMicros(ints[4])
+	if err := unmarshalLists(m, f[1], f[2]); err != nil {
+		return nil, nil, err
+	}
+	if !ctPacked.Valid { // revoked, or no such ciphertext
+		return m, nil, nil
+	}
+	v, t, ok := strings.Cut(ctPacked.String, "\x00")
+	version, err1 := strconv.ParseInt(v, 10, 64)
+	ctime, err2 := strconv.ParseInt(t, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, nil, errcode.New(errcode.Internal, "", "stored ciphertext has a malformed integer column")
+	}
+	return m, currentCiphertext(m, version, data, ctime), nil
 }
 
 // CreateWithCiphertext implements storage.AtomicWriter: PutCiphertext(c)

@@ -117,19 +117,35 @@ func marshalList(l []string) string {
 
 type scanner interface{ Scan(dest ...any) error }
 
-// scanMeta scans the metaCols of a row, then extra columns into extra.
-func scanMeta(r scanner, extra ...any) (*storage.Metadata, error) {
+// scanMeta scans the metaCols of a row.
+func scanMeta(r scanner) (*storage.Metadata, error) {
 	var m storage.Metadata
+	return scanMetaInto(&m, r, []any{&m.Namespace, &m.Name})
+}
+
+// scanMetaInto scans into m the columns of head, then metaValueCols, then
+// those of tail.
+func scanMetaInto(m *storage.Metadata, r scanner, head []any, tail ...any) (*storage.Metadata, error) {
 	var labels, decrypters string
 	var ct, ut int64
-	dest := append([]any{&m.Namespace, &m.Name, &m.Description, &labels, &decrypters, &m.Version, &m.ValueID,
-		&m.Revoked, &m.Revision, &ct, &ut, &m.CreatedBy, &m.UpdatedBy}, extra...)
-	if err := r.Scan(dest...); err != nil {
+	dest := append(head, &m.Description, &labels, &decrypters, &m.Version, &m.ValueID,
+		&m.Revoked, &m.Revision, &ct, &ut, &m.CreatedBy, &m.UpdatedBy)
+	if err := r.Scan(append(dest, tail...)...); err != nil {
 		return nil, err
 	}
+	if err := unmarshalLists(m, labels, decrypters); err != nil {
+		return nil, err
+	}
+	m.CreateTime = storeutil.FromMicros(ct)
+	m.UpdateTime = storeutil.FromMicros(ut)
+	return m, nil
+}
+
+// unmarshalLists sets m's labels and decrypters from their stored JSON.
+func unmarshalLists(m *storage.Metadata, labels, decrypters string) error {
 	if labels != "{}" && labels != "" {
 		if err := json.Unmarshal([]byte(labels), &m.Labels); err != nil {
-			return nil, errcode.New(errcode.Internal, "", "stored labels are not a JSON object")
+			return errcode.New(errcode.Internal, "", "stored labels are not a JSON object")
 		}
 		if len(m.Labels) == 0 {
 			m.Labels = nil
@@ -137,15 +153,13 @@ func scanMeta(r scanner, extra ...any) (*storage.Metadata, error) {
 	}
 	if decrypters != "[]" && decrypters != "" {
 		if err := json.Unmarshal([]byte(decrypters), &m.Decrypters); err != nil {
-			return nil, errcode.New(errcode.Internal, "", "stored decrypters are not a JSON array")
+			return errcode.New(errcode.Internal, "", "stored decrypters are not a JSON array")
 		}
 		if len(m.Decrypters) == 0 {
 			m.Decrypters = nil
 		}
 	}
-	m.CreateTime = storeutil.FromMicros(ct)
-	m.UpdateTime = storeutil.FromMicros(ut)
-	return &m, nil
+	return nil
 }
 
 // normalized returns the copy of m the store keeps, with revision rev.
