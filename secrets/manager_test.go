@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -592,10 +594,12 @@ func TestCloseWaitsAndRefuses(t *testing.T) { forEachBackend(t, testCloseWaitsAn
 func testCloseWaitsAndRefuses(t *testing.T, backend string) {
 	e := newEnv(t, backend, secrets.Options{})
 	mustCreate(t, e, "a", uniqueValue(), nil)
-	e.store.In.SetLatency(50 * 1e6) // 50ms
+	e.store.In.SetLatency(50 * time.Millisecond)
+	before := e.store.In.Calls(fault.GetMetadata)
 	done := make(chan error, 1)
 	go func() { _, err := e.m.Get(as(editor), ns, "a"); done <- err }()
-	for e.store.In.Calls(fault.GetMetadata) == 1 { // wait until the Get is in flight
+	for e.store.In.Calls(fault.GetMetadata) == before { // wait until the Get is in flight
+		runtime.Gosched()
 	}
 	if err := e.m.Close(); err != nil {
 		t.Fatal(err)
