@@ -36,8 +36,8 @@
 //
 // # Cost
 //
-// Options.Sequences sequences of 1 to Options.MaxSteps steps each
-// (defaults 1000 and 20). The environment variable
+// Options.Sequences sequences of 5 to Options.MaxSteps steps each
+// (defaults 1000 and 25; rapid shrinks a failure to fewer). The environment variable
 // STRONGBOX_MODEL_SEQUENCES overrides the count; -short divides it by 10.
 // rapid's own flags work: -rapid.checks or RAPID_CHECKS replace the count,
 // -rapid.seed fixes the seed, -rapid.failfile replays one failure.
@@ -72,7 +72,7 @@ import (
 type Options struct {
 	// Sequences is how many random sequences to run; 0 means 1000.
 	Sequences int
-	// MaxSteps is the longest sequence; 0 means 20.
+	// MaxSteps is the longest sequence; 0 means 25.
 	MaxSteps int
 	// NoFaults turns fault injection off.
 	NoFaults bool
@@ -89,7 +89,7 @@ var runSeq atomic.Int64
 func Run(t *testing.T, newStore func(t testing.TB) storage.Store, opts Options) {
 	t.Helper()
 	if opts.MaxSteps <= 0 {
-		opts.MaxSteps = 20
+		opts.MaxSteps = 25
 	}
 	st := newStore(t)
 	if st == nil {
@@ -172,7 +172,7 @@ func background() context.Context { return context.Background() }
 func Fuzz(f *testing.F, newStore func(t testing.TB) storage.Store, opts Options) {
 	f.Helper()
 	if opts.MaxSteps <= 0 {
-		opts.MaxSteps = 20
+		opts.MaxSteps = 25
 	}
 	st := newStore(f)
 	if st == nil {

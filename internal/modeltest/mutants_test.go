@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -124,6 +125,9 @@ func TestModelCatchesMutants(t *testing.T) {
 				t.Fatalf("the model test passed over a store that %s", bug)
 			}
 			first, _, _ := strings.Cut(rec.log.String(), "\n")
+			if os.Getenv("MUTANT_DEBUG") != "" {
+				t.Log(rec.log.String())
+			}
 			t.Logf("caught: %s", first)
 		})
 	}
