@@ -31,8 +31,10 @@
 // The SQL relies only on: primary keys; INSERT ... ON CONFLICT (key) DO
 // NOTHING; UPDATE and DELETE with a revision in the WHERE clause and their
 // affected-row count; row-value comparison ((a, b) > (?, ?)) with ORDER BY
-// and LIMIT for keyset pagination; BIGINT, TEXT and BLOB/BYTEA; and, on
-// PostgreSQL, transactional DDL and pg_advisory_xact_lock for migrations.
+// and LIMIT for keyset pagination; LEFT JOIN; transactions; BIGINT, TEXT
+// and BLOB/BYTEA; and, on PostgreSQL, an INSERT inside WITH (both rows of
+// a new secret in one statement), transactional DDL and
+// pg_advisory_xact_lock for migrations.
 // No triggers, stored procedures, JSON operators or sequences.
 //
 // # Migrations
