@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -130,5 +131,46 @@ func TestModelCatchesMutants(t *testing.T) {
 			}
 			t.Logf("caught: %s", first)
 		})
+	}
+}
+
+// TestFailfileReplay shows the way a failing sequence is kept: rapid writes
+// it under testdata/rapid/<TestName>/, and every later run with that test
+// name replays it before anything random, so a committed failfile fails
+// CI until the bug is fixed and then guards against its return.
+func TestFailfileReplay(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, f := range []struct{ name, value string }{{"rapid.nofailfile", "false"}, {"rapid.shrinktime", "2s"}, {"rapid.checks", "50"}} {
+		old := flag.Lookup(f.name).Value.String()
+		if err := flag.Set(f.name, f.value); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { flag.Set(f.name, old) })
+	}
+	run := func(bug string) *recordingTB {
+		st := docstorage.NewInMemory()
+		defer st.Close()
+		h := &harness{store: &mutant{Store: st, bug: bug}, opts: Options{MaxSteps: 25, NoFaults: true}, runID: "replay"}
+		rec := &recordingTB{name: "TestReplayed"}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			rapid.Check(rec, h.sequence)
+		}()
+		<-done
+		return rec
+	}
+	if rec := run("loses writes"); !rec.Failed() {
+		t.Fatal("the mutant was not caught")
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "rapid", "TestReplayed", "*.fail"))
+	if len(files) != 1 {
+		t.Fatalf("failfiles: %v", files)
+	}
+	if rec := run("loses writes"); !rec.Failed() || !strings.Contains(rec.log.String(), "failed after 0 tests") {
+		t.Fatalf("the failfile was not replayed first:\n%s", rec.log.String())
+	}
+	if rec := run(""); rec.Failed() {
+		t.Fatalf("the failfile fails a correct store:\n%s", rec.log.String())
 	}
 }
