@@ -171,12 +171,42 @@ func (s *state) settle(where string, a *armed, ns string, err error, w want, aft
 	if w != errcode.OK {
 		return // nothing to apply; the step's store check holds the model
 	}
-	unchanged := s.diffStore(s.model)
-	if unchanged == "" {
-		return
+	// A call cancelled by its context may still land: a SQL server
+	// commits a statement the client already sent, after the client gave
+	// up. So after a context error the state must hold still for a while
+	// before the harness believes it.
+	polls, stable := 1, 1
+	if errcode.IsContext(err) {
+		polls, stable = 10, 3
 	}
-	applied := s.diffStore(after)
-	if applied == "" {
+	var unchanged, applied, last string
+	seen := 0
+	for i := 0; i < polls; i++ {
+		if i > 0 {
+			time.Sleep(30 * time.Millisecond)
+		}
+		unchanged, applied = s.diffStore(s.model), ""
+		state := "unchanged"
+		if unchanged != "" {
+			if applied = s.diffStore(after); applied == "" {
+				state = "applied"
+			} else {
+				state = "neither"
+			}
+		}
+		if state == last {
+			seen++
+		} else {
+			last, seen = state, 1
+		}
+		if seen >= stable && state != "neither" {
+			break
+		}
+	}
+	switch {
+	case unchanged == "":
+		return
+	case applied == "":
 		s.t.Logf("%s: failed with %v but was applied", where, err)
 		s.h.applied.Add(1)
 		s.model = after
