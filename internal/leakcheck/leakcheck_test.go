@@ -156,3 +156,11 @@ type fakeTB struct {
 
 func (f *fakeTB) Helper()               {}
 func (f *fakeTB) Errorf(string, ...any) { f.errors++ }
+
+func TestForget(t *testing.T) {
+	v := NewValue("f")
+	Forget(v)
+	if got := leaked(func() { Check("test", v) }); len(got) != 0 {
+		t.Fatalf("a forgotten value is still reported: %v", got)
+	}
+}
