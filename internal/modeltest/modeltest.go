@@ -58,7 +58,6 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,6 +87,23 @@ var runSeq atomic.Int64
 // use namespaces of their own.
 func Run(t *testing.T, newStore func(t testing.TB) storage.Store, opts Options) {
 	t.Helper()
+	h := newHarness(t, newStore, opts, "m")
+	start := time.Now()
+	for range rounds(opts) {
+		rapid.Check(t, h.sequence)
+		if t.Failed() {
+			break
+		}
+	}
+	t.Logf("modeltest: %d sequences, %d steps, %d calls hit by a fault (%d failed writes found applied), %d races, %d complete rewraps, %d KEKs removed, in %v",
+		h.seq.Load(), h.steps.Load(), h.faults.Load(), h.applied.Load(), h.races.Load(), h.rewraps.Load(), h.kekRemovals.Load(),
+		time.Since(start).Round(time.Millisecond))
+}
+
+// newHarness opens the store and names the run: prefix, random hex and a
+// counter, so runs sharing a database never share a namespace.
+func newHarness(t testing.TB, newStore func(t testing.TB) storage.Store, opts Options, prefix string) *harness {
+	t.Helper()
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = 25
 	}
@@ -97,24 +113,7 @@ func Run(t *testing.T, newStore func(t testing.TB) storage.Store, opts Options) 
 	}
 	var r [4]byte
 	_, _ = rand.Read(r[:])
-	h := &harness{
-		store: st,
-		opts:  opts,
-		runID: "m" + hex.EncodeToString(r[:]) + strconv.FormatInt(runSeq.Add(1), 36),
-	}
-	start := time.Now()
-	sequences := 0
-	for round := range rounds(opts) {
-		_ = round
-		rapid.Check(t, h.sequence)
-		if t.Failed() {
-			break
-		}
-	}
-	sequences = int(h.seq.Load())
-	t.Logf("modeltest: %d sequences, %d steps, %d calls hit by a fault (%d failed writes found applied), %d races, %d complete rewraps, %d KEKs removed, in %v",
-		sequences, h.steps.Load(), h.faults.Load(), h.applied.Load(), h.races.Load(), h.rewraps.Load(), h.kekRemovals.Load(),
-		time.Since(start).Round(time.Millisecond))
+	return &harness{store: st, opts: opts, runID: prefix + hex.EncodeToString(r[:]) + strconv.FormatInt(runSeq.Add(1), 36)}
 }
 
 // rounds is how many rapid.Check calls make the wanted number of
@@ -171,16 +170,7 @@ func background() context.Context { return context.Background() }
 //	func FuzzModel(f *testing.F) { modeltest.Fuzz(f, newStore, modeltest.Options{}) }
 func Fuzz(f *testing.F, newStore func(t testing.TB) storage.Store, opts Options) {
 	f.Helper()
-	if opts.MaxSteps <= 0 {
-		opts.MaxSteps = 25
-	}
-	st := newStore(f)
-	if st == nil {
-		f.Fatal("newStore returned nil")
-	}
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	h := &harness{store: st, opts: opts, runID: "f" + hex.EncodeToString(r[:])}
+	h := newHarness(f, newStore, opts, "f")
 	// rapid reads 8 bytes per draw and skips an input that runs out, so
 	// the seeds are long random streams (fixed, so the corpus is stable).
 	for i, n := range []int{1 << 10, 4 << 10, 16 << 10} {
@@ -188,11 +178,5 @@ func Fuzz(f *testing.F, newStore func(t testing.TB) storage.Store, opts Options)
 		_, _ = mrand.NewChaCha8([32]byte{byte(i)}).Read(seed)
 		f.Add(seed)
 	}
-	var mu sync.Mutex // one sequence at a time: they share two namespaces
-	prop := rapid.MakeFuzz(h.sequence)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		mu.Lock()
-		defer mu.Unlock()
-		prop(t, data)
-	})
+	f.Fuzz(rapid.MakeFuzz(h.sequence))
 }
