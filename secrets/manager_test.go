@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -592,29 +591,50 @@ func testConcurrentUpdatesOneWins(t *testing.T, backend string) {
 func TestCloseWaitsAndRefuses(t *testing.T) { forEachBackend(t, testCloseWaitsAndRefuses) }
 
 func testCloseWaitsAndRefuses(t *testing.T, backend string) {
-	e := newEnv(t, backend, secrets.Options{})
-	mustCreate(t, e, "a", uniqueValue(), nil)
-	e.store.In.SetLatency(50 * time.Millisecond)
-	before := e.store.In.Calls(fault.GetMetadata)
-	done := make(chan error, 1)
-	go func() { _, err := e.m.Get(as(editor), ns, "a"); done <- err }()
-	for e.store.In.Calls(fault.GetMetadata) == before { // wait until the Get is in flight
-		runtime.Gosched()
-	}
-	if err := e.m.Close(); err != nil {
+	slow := &slowGetStore{Store: newStore(t, backend), started: make(chan struct{})}
+	m, err := secrets.New(secrets.Options{Store: slow, Keeper: newKeeper(t)})
+	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("call in flight failed: %v", err)
-		}
-	default:
+	if _, err := m.Create(as(editor), ns, secrets.Spec{Name: "a", Value: secrets.NewValue(uniqueValue())}); err != nil {
+		t.Fatal(err)
+	}
+	slow.delay.Store(int64(50 * time.Millisecond))
+	done := make(chan error, 1)
+	go func() { _, err := m.Get(as(editor), ns, "a"); done <- err }()
+	<-slow.started // the Get is in flight
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !slow.finished.Load() {
 		t.Fatal("Close returned before the call in flight finished")
 	}
-	if _, err := e.m.Get(as(editor), ns, "a"); !errors.Is(err, secrets.ErrFailedPrecondition) {
+	if err := <-done; err != nil {
+		t.Fatalf("call in flight failed: %v", err)
+	}
+	if _, err := m.Get(as(editor), ns, "a"); !errors.Is(err, secrets.ErrFailedPrecondition) {
 		t.Fatalf("Get after Close: %v", err)
 	}
+}
+
+// slowGetStore delays GetMetadata once delay is set, and says when the
+// delayed call started and finished.
+type slowGetStore struct {
+	storage.Store
+	delay    atomic.Int64
+	started  chan struct{}
+	finished atomic.Bool
+}
+
+func (s *slowGetStore) GetMetadata(ctx context.Context, namespace, name string) (*storage.Metadata, error) {
+	d := time.Duration(s.delay.Load())
+	if d == 0 {
+		return s.Store.GetMetadata(ctx, namespace, name)
+	}
+	close(s.started)
+	time.Sleep(d)
+	defer s.finished.Store(true)
+	return s.Store.GetMetadata(ctx, namespace, name)
 }
 
 func TestContextErrorsPassThrough(t *testing.T) { forEachBackend(t, testContextErrorsPassThrough) }
