@@ -186,6 +186,9 @@ type CurrentGetter interface {
 
 // AtomicWriter writes ciphertexts and the metadata that points at them in
 // one transaction, so no crash can leave an orphan or a dangling pointer.
+// Each method checks every argument before it writes anything and fails
+// with ErrInvalid on a malformed one (the sequence it replaces would have
+// stored the ciphertext before rejecting bad metadata).
 type AtomicWriter interface {
 	// CreateWithCiphertext is PutCiphertext(c) then CreateMetadata(m) as one
 	// transaction: ErrAlreadyExists when the name is taken, and then
@@ -193,9 +196,13 @@ type AtomicWriter interface {
 	CreateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext) (*Metadata, error)
 	// UpdateWithCiphertext is, as one transaction: PutCiphertext(c) when c
 	// is not nil, UpdateMetadata(m) (ErrNotFound, ErrConflict), and
-	// DeleteCiphertext of oldValueID when it is not empty.
+	// DeleteCiphertext of oldValueID when it is not empty and differs from
+	// c's value id (a ciphertext is never deleted by the write that stores
+	// it).
 	UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, oldValueID string) (*Metadata, error)
 	// DeleteSecret is DeleteMetadata(namespace, name, revision) and the
-	// deletion of every ciphertext of that name, as one transaction.
+	// deletion of every ciphertext of that name, as one transaction. On
+	// ErrNotFound or ErrConflict nothing is deleted, leftover ciphertexts
+	// included.
 	DeleteSecret(ctx context.Context, namespace, name string, revision int64) error
 }

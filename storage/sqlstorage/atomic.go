@@ -199,7 +199,7 @@ func (s *Store) UpdateWithCiphertext(ctx context.Context, m *storage.Metadata, c
 		if err := s.updateMeta(ctx, x, op, m); err != nil {
 			return err
 		}
-		if oldValueID != "" {
+		if oldValueID != "" && (c == nil || c.ValueID != oldValueID) {
 			if _, err := x.ExecContext(ctx, s.q.deleteCT, m.Namespace, m.Name, oldValueID); err != nil {
 				return convert(ctx, op, err)
 			}
