@@ -146,6 +146,18 @@ func (h *harness) sequence(t *rapid.T) {
 	s.clock.advance()
 	s.collectAll()
 	s.checkStore("after the final CollectGarbage", s.nsA, s.nsB)
+
+	// Close: later calls fail with a failed precondition and reach nothing.
+	if err := s.m.Close(); err != nil {
+		s.fatalf("Close: %v", err)
+	}
+	calls := s.in.Calls("")
+	admin := rbac.WithPrincipal(background(), rbac.Principal{Kind: rbac.KindUser, ID: "admin", Namespace: s.nsA, Roles: []rbac.Role{rbac.RoleAdmin}})
+	_, err = s.m.Get(admin, s.nsA, "api-key")
+	s.expect("Get after Close", err, errcode.FailedPrecondition)
+	if s.in.Calls("") != calls {
+		s.fatalf("Get after Close reached the store or keeper")
+	}
 }
 
 func (s *state) audit(_ context.Context, e rbac.AuditEvent) {
