@@ -1,17 +1,20 @@
 // Package modeltest is the model-based test of secrets.Manager: random
-// sequences of Create, Get, List, Update, Reset, Revoke, Delete, Reveal and
-// CollectGarbage calls, by random principals in two namespaces, some of them
-// racing and some of them hit by injected faults (store errors, lost
-// acknowledgements, timeouts, crashes between any two steps of a write, key
-// service outages), checked call by call against a small in-memory model,
-// with DESIGN.md's invariants checked directly in the store after every
-// step.
+// sequences of Create, Get, List, Update, Reset, Revoke, Delete, Reveal,
+// CollectGarbage and Rewrap calls, by random principals in two namespaces,
+// with key-encryption-key rotations and removals between them, some calls
+// racing and some hit by injected faults (store and keeper errors, lost
+// acknowledgements, timeouts, crashes before or during any call of a write,
+// key service outages and refusals), checked call by call against a small
+// in-memory model, with DESIGN.md's invariants checked directly in the
+// store after every write.
 //
 // Every backend runs it from its own package:
 //
 //	func TestModel(t *testing.T) {
 //		modeltest.Run(t, func(t testing.TB) storage.Store { return openMyStore(t) }, modeltest.Options{})
 //	}
+//
+// and Fuzz makes the same harness a coverage-guided fuzz target.
 //
 // # What is compared
 //
@@ -20,34 +23,43 @@
 //     (times come from a fake clock), revealed values, list contents with
 //     selectors and page sizes across all pages.
 //   - Deny by default: a call the model denies makes no store, keeper or
-//     key-encryption-key call and writes a denial audit event.
-//   - After every step, straight from the store: metadata equals the model,
+//     key-encryption-key call and writes a denial audit event. After Close,
+//     calls fail the same way.
+//   - After every write, straight from the store: metadata equals the model,
 //     every live secret's ciphertext exists and decrypts to the model's value
 //     under its associated data, revoked secrets point at nothing, no
 //     ciphertext or metadata holds a plaintext, and there are no orphaned
-//     ciphertexts unless a fault hit since the last CollectGarbage.
+//     ciphertexts unless a fault hit since the last CollectGarbage. After a
+//     complete Rewrap nothing is under an older key; a key is removable only
+//     when nothing uses it, and every value still decrypts.
 //   - Faults: a write hit by a fault either fails with a typed error or
 //     succeeds; the harness reads the store back and accepts exactly two
 //     states, "unchanged" and "fully applied", and moves the model to the one
-//     it finds. Acknowledged writes are never lost; stale revisions never
-//     overwrite (racing writers: exactly one wins).
+//     it finds (after a context error, once the store holds still: a SQL
+//     server may commit a statement its client gave up on). Acknowledged
+//     writes are never lost; stale revisions never overwrite (racing
+//     writers: exactly one wins).
 //   - Leaks: every value is made by leakcheck.NewValue; every error, result
-//     and audit event is checked with leakcheck.
+//     and audit event is checked with leakcheck, and a step that leaks fails.
 //
 // # Cost
 //
 // Options.Sequences sequences of 5 to Options.MaxSteps steps each
-// (defaults 1000 and 25; rapid shrinks a failure to fewer). The environment variable
-// STRONGBOX_MODEL_SEQUENCES overrides the count; -short divides it by 10.
-// rapid's own flags work: -rapid.checks or RAPID_CHECKS replace the count,
-// -rapid.seed fixes the seed, -rapid.failfile replays one failure.
+// (defaults 1000 and 25; rapid shrinks a failure to fewer). The
+// environment variable STRONGBOX_MODEL_SEQUENCES overrides the count;
+// -short divides it by 10. rapid's own flags work: -rapid.checks or
+// RAPID_CHECKS replace the count, -rapid.seed fixes the seed,
+// -rapid.failfile replays one failure.
 //
 // # Failures
 //
 // rapid shrinks a failing sequence and writes it to
 // testdata/rapid/<TestName>/<TestName>-<time>-<pid>.fail in the calling
 // package's directory. Commit that file: every later run (CI included)
-// replays it first, before any new random sequence.
+// replays it first, before any new random sequence (TestFailfileReplay
+// shows it). A failfile encodes rapid's choices, so it replays the same
+// sequence only while the harness draws in the same order; after changing
+// the harness, check that kept failfiles still reproduce, or drop them.
 package modeltest
 
 import (
