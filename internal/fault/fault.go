@@ -10,7 +10,8 @@
 //     acknowledgement was lost: the write may be durable although the
 //     caller saw an error).
 //   - HangNth: the call blocks until its context is done and returns the
-//     context's error (a timeout), or ErrInjected after MaxHang.
+//     context's error (a timeout), or ErrInjected after MaxHang (or
+//     SetMaxHang's bound).
 //   - CrashAfter / CrashDuring: the process "dies" after n more calls
 //     (before, or after, call n+1 takes effect): that call and every later
 //     one fail with ErrInjected until Reset, which plays the restart.
@@ -18,6 +19,13 @@
 //
 // Faulted counts the faults that fired, so a test knows whether a planned
 // fault was reached.
+//
+// The wrappers: Store (WithOptional keeps storage.CurrentGetter and
+// storage.AtomicWriter visible), Keeper (WithOptional keeps
+// keeper.Rewrapper), and KEKDriver, a gocloud secrets driver to use as a
+// key-encryption key (NewKEK). Give several wrappers one Injector to make
+// one "process": call counts, CrashAfter and CrashDuring then span all of
+// them.
 package fault
 
 import (
