@@ -390,53 +390,31 @@ func (s *Store) ListMetadata(ctx context.Context, namespace string, opts storage
 	if err := storeutil.CheckKey(op, namespace, "-"); err != nil {
 		return nil, "", err
 	}
-	after, err := storeutil.DecodeToken(op, opts.PageToken)
-	if err != nil {
-		return nil, "", err
-	}
-	size := opts.EffectivePageSize()
-	batch := size + 1
-	if len(opts.Labels) > 0 && batch < 100 {
-		batch = 100
-	}
-	var out []*storage.Metadata
-	for len(out) <= size {
-		q := s.meta.Query().Where(nsField, "=", namespace).Where(nameField, ">", after).
-			OrderBy(nameField, docstore.Ascending).Limit(batch)
-		n, err := func() (int, error) {
-			it := q.Get(ctx)
-			defer it.Stop()
-			n := 0
-			for len(out) <= size {
-				var d metaDoc
-				err := it.Next(ctx, &d)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return n, err
-				}
-				n++
-				after = d.Name
-				if !d.Deleted && storage.MatchLabels(d.Labels, opts.Labels) {
-					out = append(out, d.metadata())
-				}
+	page, next, err := storeutil.ListPage(op, opts, func(after string, limit int, emit func(string, *storage.Metadata) bool) (int, error) {
+		it := s.meta.Query().Where(nsField, "=", namespace).Where(nameField, ">", after).
+			OrderBy(nameField, docstore.Ascending).Limit(limit).Get(ctx)
+		defer it.Stop()
+		n := 0
+		for {
+			var d metaDoc
+			err := it.Next(ctx, &d)
+			if err == io.EOF {
+				return n, nil
 			}
-			return n, nil
-		}()
-		if err != nil {
-			return nil, "", convert(ctx, op, err)
+			if err != nil {
+				return n, convert(ctx, op, err)
+			}
+			n++
+			var m *storage.Metadata
+			if !d.Deleted {
+				m = d.metadata()
+			}
+			if !emit(d.Name, m) {
+				return n, nil
+			}
 		}
-		if n < batch {
-			break // the namespace is exhausted (or the page is full)
-		}
-	}
-	next := ""
-	if len(out) > size {
-		out = out[:size]
-		next = storeutil.EncodeToken(out[size-1].Name)
-	}
-	return out, next, nil
+	})
+	return page, next, err
 }
 
 // PutCiphertext implements storage.Store.

@@ -323,50 +323,26 @@ func (s *Store) ListMetadata(ctx context.Context, namespace string, opts storage
 	if err := storeutil.CheckKey(op, namespace, "-"); err != nil {
 		return nil, "", err
 	}
-	after, err := storeutil.DecodeToken(op, opts.PageToken)
-	if err != nil {
-		return nil, "", err
-	}
-	size := opts.EffectivePageSize()
-	batch := size + 1
-	if len(opts.Labels) > 0 && batch < 100 {
-		batch = 100
-	}
-	var out []*storage.Metadata
-	for len(out) <= size {
-		n, err := func() (int, error) {
-			rows, err := s.db.QueryContext(ctx, s.q.listMeta, namespace, after, batch)
-			if err != nil {
-				return 0, err
-			}
-			defer rows.Close()
-			n := 0
-			for rows.Next() {
-				m, err := scanMeta(rows)
-				if err != nil {
-					return n, err
-				}
-				n++
-				after = m.Name
-				if storage.MatchLabels(m.Labels, opts.Labels) && len(out) <= size {
-					out = append(out, m)
-				}
-			}
-			return n, rows.Err()
-		}()
+	page, next, err := storeutil.ListPage(op, opts, func(after string, limit int, emit func(string, *storage.Metadata) bool) (int, error) {
+		rows, err := s.db.QueryContext(ctx, s.q.listMeta, namespace, after, limit)
 		if err != nil {
-			return nil, "", convert(ctx, op, err)
+			return 0, convert(ctx, op, err)
 		}
-		if n < batch {
-			break
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			m, err := scanMeta(rows)
+			if err != nil {
+				return n, convert(ctx, op, err)
+			}
+			n++
+			if !emit(m.Name, m) {
+				break
+			}
 		}
-	}
-	next := ""
-	if len(out) > size {
-		out = out[:size]
-		next = storeutil.EncodeToken(out[size-1].Name)
-	}
-	return out, next, nil
+		return n, convert(ctx, op, rows.Err())
+	})
+	return page, next, err
 }
 
 // PutCiphertext implements storage.Store.

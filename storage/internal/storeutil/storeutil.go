@@ -189,3 +189,47 @@ func DecodeToken(op, token string) (string, error) {
 func CiphertextPageSize(n int) int {
 	return storage.ListOptions{PageSize: n}.EffectivePageSize()
 }
+
+// Fetch reads up to limit metadata records of a namespace whose names come
+// after after, in name order, calling emit for each with its name and the
+// record (nil for a record to skip, such as a deletion mark). It stops
+// early when emit returns false, and returns how many records it read.
+type Fetch func(after string, limit int, emit func(name string, m *storage.Metadata) bool) (read int, err error)
+
+// ListPage is the ListMetadata paging every backend shares: keyset pages
+// by name (the token is the last name returned) with the label filter
+// applied in memory, reading batches until the page is full or the
+// namespace ends. fetch's errors are returned as they are.
+func ListPage(op string, opts storage.ListOptions, fetch Fetch) ([]*storage.Metadata, string, error) {
+	after, err := DecodeToken(op, opts.PageToken)
+	if err != nil {
+		return nil, "", err
+	}
+	size := opts.EffectivePageSize()
+	batch := size + 1 // one more than the page shows whether a next page exists
+	if len(opts.Labels) > 0 && batch < 100 {
+		batch = 100 // a filter skips records: read more per round trip
+	}
+	var out []*storage.Metadata
+	for len(out) <= size {
+		n, err := fetch(after, batch, func(name string, m *storage.Metadata) bool {
+			after = name
+			if m != nil && storage.MatchLabels(m.Labels, opts.Labels) {
+				out = append(out, m)
+			}
+			return len(out) <= size
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		if n < batch {
+			break // the namespace is exhausted, or the page is full
+		}
+	}
+	next := ""
+	if len(out) > size {
+		out = out[:size]
+		next = EncodeToken(out[size-1].Name)
+	}
+	return out, next, nil
+}
