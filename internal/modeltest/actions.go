@@ -18,6 +18,7 @@ import (
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/storage"
 )
 
 // actions by name; actionNames repeats some to weight the draw.
@@ -35,12 +36,13 @@ var actions = map[string]func(*state){
 	"RotateKEK":      actRotateKEK,
 	"Rewrap":         actRewrap,
 	"RemoveKEK":      actRemoveKEK,
+	"Tamper":         actTamper,
 }
 
 var actionNames = []string{
 	"Create", "Create", "Create", "Get", "List", "Update", "Update", "Reset", "Reset",
 	"Revoke", "Delete", "Reveal", "Reveal", "CollectGarbage", "Race",
-	"RotateKEK", "Rewrap", "RemoveKEK",
+	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper",
 }
 
 // ---------------------------------------------------------------------------
@@ -918,4 +920,69 @@ func actRemoveKEK(s *state) {
 		s.keks = slices.Delete(s.keks, i, i+1)
 	}
 	s.dirty[s.nsA], s.dirty[s.nsB] = true, true
+}
+
+// actTamper plays a hostile database administrator (invariant 2): it
+// copies one live secret's ciphertext over another's (in the same or the
+// other namespace), asks for the victim's value, which must fail with
+// ErrDecryptionFailed, and puts the original back.
+func actTamper(s *state) {
+	type live struct {
+		ns, name string
+		m        *mSecret
+	}
+	var all []live
+	for _, ns := range []string{s.nsA, s.nsB} {
+		for _, name := range slices.Sorted(maps.Keys(s.model.ns[ns])) {
+			if m := s.model.ns[ns][name]; !m.Revoked {
+				all = append(all, live{ns, name, m})
+			}
+		}
+	}
+	if len(all) < 2 {
+		actCreate(s)
+		return
+	}
+	src := all[rapid.IntRange(0, len(all)-1).Draw(s.t, "tamperSource")]
+	victim := all[rapid.IntRange(0, len(all)-1).Draw(s.t, "tamperVictim")]
+	if src == victim || src.m.value == victim.m.value {
+		return
+	}
+	ctx := background()
+	get := func(l live) *storage.Ciphertext {
+		md, err := s.h.store.GetMetadata(ctx, l.ns, l.name)
+		if err != nil {
+			s.fatalf("GetMetadata(%s): %v", l.name, err)
+		}
+		ct, err := s.h.store.GetCiphertext(ctx, l.ns, l.name, md.ValueID)
+		if err != nil {
+			s.fatalf("GetCiphertext(%s): %v", l.name, err)
+		}
+		return ct
+	}
+	orig, foreign := get(victim), get(src)
+	forged := *orig
+	forged.Data = foreign.Data
+	if err := s.h.store.ReplaceCiphertext(ctx, &forged, orig.Data); err != nil {
+		s.fatalf("ReplaceCiphertext: %v", err)
+	}
+	where := fmt.Sprintf("Reveal of %s/%s holding the ciphertext of %s/%s", victim.ns, victim.name, src.ns, src.name)
+	s.t.Logf("%s", where)
+	var dec string
+	if len(victim.m.Decrypters) > 0 {
+		dec = victim.m.Decrypters[0]
+	}
+	p := rbac.Principal{Kind: rbac.KindService, ID: dec, Namespace: victim.ns, Roles: []rbac.Role{rbac.RoleDecrypter}}
+	if dec != "" {
+		v, err := s.m.RevealValue(rbac.WithPrincipal(ctx, p), victim.ns, victim.name)
+		s.checkTyped(where, err)
+		if err == nil || !errors.Is(err, secrets.ErrDecryptionFailed) || !v.IsZero() {
+			s.fatalf("%s: %v, want ErrDecryptionFailed (invariant 2)", where, err)
+		}
+		s.h.tampers.Add(1)
+	}
+	if err := s.h.store.ReplaceCiphertext(ctx, orig, forged.Data); err != nil {
+		s.fatalf("restoring the ciphertext: %v", err)
+	}
+	s.dirty[victim.ns] = true
 }

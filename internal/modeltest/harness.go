@@ -29,7 +29,7 @@ type harness struct {
 	opts  Options
 	runID string
 
-	seq, steps, faults, races, applied, rewraps, kekRemovals atomic.Int64
+	seq, steps, faults, races, applied, rewraps, kekRemovals, tampers atomic.Int64
 }
 
 // clock is the Manager's fake clock: one instant per step, in whole

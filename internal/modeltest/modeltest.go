@@ -1,7 +1,8 @@
 // Package modeltest is the model-based test of secrets.Manager: random
 // sequences of Create, Get, List, Update, Reset, Revoke, Delete, Reveal,
 // CollectGarbage and Rewrap calls, by random principals in two namespaces,
-// with key-encryption-key rotations and removals between them, some calls
+// with key-encryption-key rotations and removals and forged ciphertexts
+// (one secret's copied over another's: invariant 2) between them, some calls
 // racing and some hit by injected faults (store and keeper errors, lost
 // acknowledgements, timeouts, crashes before or during any call of a write,
 // key service outages and refusals), checked call by call against a small
@@ -107,8 +108,8 @@ func Run(t *testing.T, newStore func(t testing.TB) storage.Store, opts Options) 
 			break
 		}
 	}
-	t.Logf("modeltest: %d sequences, %d steps, %d calls hit by a fault (%d failed writes found applied), %d races, %d complete rewraps, %d KEKs removed, in %v",
-		h.seq.Load(), h.steps.Load(), h.faults.Load(), h.applied.Load(), h.races.Load(), h.rewraps.Load(), h.kekRemovals.Load(),
+	t.Logf("modeltest: %d sequences, %d steps, %d calls hit by a fault (%d failed writes found applied), %d races, %d complete rewraps, %d KEKs removed, %d forged ciphertexts refused, in %v",
+		h.seq.Load(), h.steps.Load(), h.faults.Load(), h.applied.Load(), h.races.Load(), h.rewraps.Load(), h.kekRemovals.Load(), h.tampers.Load(),
 		time.Since(start).Round(time.Millisecond))
 }
 
