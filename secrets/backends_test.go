@@ -24,13 +24,19 @@ func forEachBackend(t *testing.T, test func(t *testing.T, backend string)) {
 
 func newStore(t testing.TB, backend string) storage.Store {
 	t.Helper()
+	return newStoreIn(t, backend, t.TempDir())
+}
+
+// newStoreIn opens a store whose files, if it has any, live in dir.
+func newStoreIn(t testing.TB, backend, dir string) storage.Store {
+	t.Helper()
 	var st storage.Store
 	switch backend {
 	case "docstore":
 		st = docstorage.NewInMemory()
 	case "sqlite":
 		var err error
-		st, err = sqlstorage.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "strongbox.db"), nil)
+		st, err = sqlstorage.OpenSQLite(context.Background(), filepath.Join(dir, "strongbox.db"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/strongbox-go/strongbox/keeper"
@@ -94,6 +96,12 @@ func testNoPlaintextInStorage(t *testing.T, backend string) {
 		values = append(values, v)
 		mustCreate(t, e, fmt.Sprintf("s%d", i), v, map[string]string{"i": fmt.Sprint(i)})
 	}
+	// A positive control: metadata is stored in the clear, so the scan must
+	// find this description, or it is not reading what the store keeps.
+	control := "control-description-" + uniqueValue()[7:]
+	if _, err := e.m.Create(as(editor), ns, secrets.Spec{Name: "control", Description: control, Value: secrets.NewValue(uniqueValue())}); err != nil {
+		t.Fatal(err)
+	}
 	r := uniqueValue()
 	values = append(values, r)
 	if _, err := e.m.Reset(as(editor), ns, "s0", secrets.NewValue(r), 0); err != nil {
@@ -113,8 +121,24 @@ func testNoPlaintextInStorage(t *testing.T, backend string) {
 		raw.Write(ct.Data)
 		raw.WriteByte('\n')
 	}
-	if raw.Len() == 0 {
-		t.Fatal("read nothing back from the store")
+	// The raw bytes of every file the store keeps (SQLite: the database,
+	// its WAL and shared memory), which hold deleted and old pages too.
+	files, err := os.ReadDir(e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(e.dir, f.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw.Write(b)
+	}
+	if backend == "sqlite" && len(files) == 0 {
+		t.Fatal("found no SQLite files to search")
+	}
+	if !bytes.Contains(raw.Bytes(), []byte(control)) {
+		t.Fatal("the raw scan does not see stored metadata; it would miss a value too")
 	}
 	for _, v := range values {
 		for _, form := range []string{v, base64.StdEncoding.EncodeToString([]byte(v)), hex.EncodeToString([]byte(v)), v[:12]} {

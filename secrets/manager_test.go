@@ -37,12 +37,15 @@ type env struct {
 	keeper *fault.Keeper
 	mu     sync.Mutex
 	audits []rbac.AuditEvent
+	// dir holds the store's files, for backends that have any.
+	dir string
 }
 
 func newEnv(t *testing.T, backend string, opts secrets.Options) *env {
 	t.Helper()
-	st, kp := newStore(t, backend), newKeeper(t)
-	e := &env{store: fault.NewStore(st), keeper: fault.NewKeeper(kp)}
+	dir := t.TempDir()
+	st, kp := newStoreIn(t, backend, dir), newKeeper(t)
+	e := &env{store: fault.NewStore(st), keeper: fault.NewKeeper(kp), dir: dir}
 	opts.Store, opts.Keeper = e.store.WithOptional(), e.keeper
 	opts.Auditor = rbac.AuditorFunc(func(_ context.Context, ev rbac.AuditEvent) {
 		e.mu.Lock()
