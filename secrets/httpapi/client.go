@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -57,6 +58,19 @@ func secretPath(ns, name string) string {
 
 // do sends one request and decodes a 2xx JSON answer into out (if not nil).
 func (c *Client) do(ctx context.Context, method, path string, in any, rev int64, out any) (http.Header, error) {
+	if rev < 0 {
+		// As the Manager: a negative revision is a mistake, not "any".
+		return nil, errcode.New(errcode.Invalid, "httpapi.Client", "revision is negative")
+	}
+	// An empty, "." or ".." namespace or name would make another path once
+	// cleaned (Get of "." lists the namespace, and decoded the empty
+	// list as a secret): refuse it as the Manager would.
+	segs, _, _ := strings.Cut(path, "?")
+	for _, seg := range strings.Split(segs, "/")[1:] {
+		if seg == "" || seg == "." || seg == ".." {
+			return nil, errcode.New(errcode.Invalid, "httpapi.Client", "namespace or name is empty, \".\" or \"..\"")
+		}
+	}
 	var body io.Reader
 	var buf []byte
 	if in != nil {
@@ -143,7 +157,23 @@ func statusError(status int) *Error {
 }
 
 // Create is Manager.Create over HTTP.
+// utf8Only refuses text that JSON would silently change: encoding/json
+// replaces invalid UTF-8 with U+FFFD, so the server would store (or
+// accept as a value) something the caller never gave; the Manager refuses
+// it as ErrInvalid.
+func utf8Only(op string, texts ...string) error {
+	for _, s := range texts {
+		if !utf8.ValidString(s) {
+			return errcode.New(errcode.Invalid, op, "a value or description is not valid UTF-8")
+		}
+	}
+	return nil
+}
+
 func (c *Client) Create(ctx context.Context, namespace string, spec secrets.Spec) (*secrets.Secret, error) {
+	if err := utf8Only("httpapi.Client.Create", spec.Description, spec.Value.DangerouslyExpose()); err != nil {
+		return nil, err
+	}
 	in := createBody{Name: spec.Name, Description: spec.Description, Labels: spec.Labels,
 		Decrypters: spec.Decrypters, Value: spec.Value.DangerouslyExpose()}
 	var s secrets.Secret
@@ -190,6 +220,9 @@ func (c *Client) Update(ctx context.Context, namespace string, s *secrets.Secret
 	if s == nil {
 		return nil, errcode.New(errcode.Invalid, "httpapi.Client.Update", "secret is nil")
 	}
+	if err := utf8Only("httpapi.Client.Update", s.Description); err != nil {
+		return nil, err
+	}
 	in := updateBody{Description: s.Description, Labels: s.Labels, Decrypters: s.Decrypters}
 	var out secrets.Secret
 	if s.Revision <= 0 {
@@ -203,6 +236,9 @@ func (c *Client) Update(ctx context.Context, namespace string, s *secrets.Secret
 
 // Reset is Manager.Reset over HTTP.
 func (c *Client) Reset(ctx context.Context, namespace, name string, value secrets.Value, revision int64) (*secrets.Secret, error) {
+	if err := utf8Only("httpapi.Client.Reset", value.DangerouslyExpose()); err != nil {
+		return nil, err
+	}
 	var out secrets.Secret
 	if _, err := c.do(ctx, http.MethodPost, secretPath(namespace, name)+"/reset", &resetBody{Value: value.DangerouslyExpose()}, revision, &out); err != nil {
 		return nil, err
