@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"pgregory.net/rapid"
 
@@ -135,7 +136,10 @@ func faultErr(a *armed, err error) bool {
 	case errcode.IsContext(err), codeOf(err) == errcode.Unavailable:
 		return true
 	case a.kekDenied:
-		return codeOf(err) == errcode.PermissionDenied || errors.Is(err, secrets.ErrDecryptionFailed)
+		// A refused unwrap is a decryption failure: ErrDecryptionFailed,
+		// or through an API only its code, Internal.
+		return codeOf(err) == errcode.PermissionDenied || errors.Is(err, secrets.ErrDecryptionFailed) ||
+			codeOf(err) == errcode.Internal
 	}
 	return false
 }
@@ -243,6 +247,34 @@ func (s *state) newSecret(ns, name string, p principal, spec secrets.Spec, decs 
 	}
 }
 
+// clientRefuses handles, through an API in front of the Manager, a call
+// whose arguments the client itself rejects (a missing or negative
+// revision): it must fail with ErrInvalid before sending anything, whoever
+// calls. It reports whether it handled the call.
+func (s *state) clientRefuses(where string, invalid bool, call func() error) bool {
+	return s.refusedBeforeAuth(where, invalid, errcode.Invalid, call)
+}
+
+// unroutable handles, through an API in front of the Manager, a call
+// naming a secret that cannot be a URL path segment (empty, "." or ".."):
+// the client refuses it with ErrInvalid before anything else.
+func (s *state) unroutable(where, name string, call func() error) bool {
+	return s.refusedBeforeAuth(where, name == "" || name == "." || name == "..", errcode.Invalid, call)
+}
+
+func (s *state) refusedBeforeAuth(where string, cond bool, code errcode.Code, call func() error) bool {
+	s.t.Helper()
+	if s.h.opts.API == nil || !cond {
+		return false
+	}
+	calls := s.in.Calls("")
+	s.expect(where, call(), code)
+	if s.in.Calls("") != calls {
+		s.fatalf("%s: an invalid call reached the store or keeper", where)
+	}
+	return true
+}
+
 // ---------------------------------------------------------------------------
 // Actions
 
@@ -256,8 +288,12 @@ func actCreate(s *state) {
 	where := fmt.Sprintf("Create(%s, %q) by %s", ns, spec.Name, p)
 	s.t.Logf("%s", where)
 	ctx := s.ctxOf(p)
+	if s.clientRefuses(where, !utf8.ValidString(spec.Description) || !utf8.ValidString(spec.Value.DangerouslyExpose()),
+		func() error { _, err := s.api.Create(ctx, ns, spec); return err }) {
+		return
+	}
 	if !allowed(p, ns, rbac.ActionCreate) {
-		s.checkDenied(where, "Create", func() error { _, err := s.m.Create(ctx, ns, spec); return err })
+		s.checkDenied(where, "Create", func() error { _, err := s.api.Create(ctx, ns, spec); return err })
 		return
 	}
 	decs := spec.Decrypters
@@ -279,7 +315,7 @@ func actCreate(s *state) {
 	}
 	a := s.arm()
 	cctx, cancel := a.ctx(ctx)
-	got, err := s.m.Create(cctx, ns, spec)
+	got, err := s.api.Create(cctx, ns, spec)
 	cancel()
 	s.settle(where, a, ns, err, w, after)
 	if err == nil {
@@ -294,8 +330,11 @@ func actGet(s *state) {
 	where := fmt.Sprintf("Get(%s, %q) by %s", ns, name, p)
 	s.t.Logf("%s", where)
 	ctx := s.ctxOf(p)
+	if s.unroutable(where, name, func() error { _, err := s.api.Get(ctx, ns, name); return err }) {
+		return
+	}
 	if !allowed(p, ns, rbac.ActionRead) {
-		s.checkDenied(where, "Get", func() error { _, err := s.m.Get(ctx, ns, name); return err })
+		s.checkDenied(where, "Get", func() error { _, err := s.api.Get(ctx, ns, name); return err })
 		return
 	}
 	w := errcode.OK
@@ -307,7 +346,7 @@ func actGet(s *state) {
 	}
 	a := s.arm()
 	cctx, cancel := a.ctx(ctx)
-	got, err := s.m.Get(cctx, ns, name)
+	got, err := s.api.Get(cctx, ns, name)
 	cancel()
 	s.settleRead(where, a, err, w)
 	if err == nil {
@@ -324,14 +363,19 @@ func actList(s *state) {
 	s.t.Logf("%s", where)
 	ctx := s.ctxOf(p)
 	opts := secrets.ListOptions{Selector: sel, PageSize: size}
+	// The HTTP API checks the page size after authentication, before the
+	// Manager.
+	if s.clientRefuses(where, size < 0 && !p.anonymous && p.p.Valid(), func() error { _, err := s.api.List(ctx, ns, opts); return err }) {
+		return
+	}
 	if !allowed(p, ns, rbac.ActionRead) {
-		s.checkDenied(where, "List", func() error { _, err := s.m.List(ctx, ns, opts); return err })
+		s.checkDenied(where, "List", func() error { _, err := s.api.List(ctx, ns, opts); return err })
 		return
 	}
 	labels, ok := parseSelector(sel)
 	if !ok || size < 0 {
 		a := s.arm()
-		_, err := s.m.List(ctx, ns, opts)
+		_, err := s.api.List(ctx, ns, opts)
 		s.settleRead(where, a, err, errcode.Invalid)
 		return
 	}
@@ -351,7 +395,7 @@ func actList(s *state) {
 		if page > len(want)+1 {
 			s.fatalf("%s: paging does not end", where)
 		}
-		res, err := s.m.List(cctx, ns, opts)
+		res, err := s.api.List(cctx, ns, opts)
 		if s.settleReadKeep(where, a, err) {
 			s.disarm(a, err)
 			return
@@ -427,8 +471,12 @@ func actUpdate(s *state) {
 	where := fmt.Sprintf("Update(%s, %q, revision %d) by %s", ns, name, in.Revision, p)
 	s.t.Logf("%s", where)
 	ctx := s.ctxOf(p)
+	if s.clientRefuses(where, in.Revision <= 0 || !utf8.ValidString(in.Description), func() error { _, err := s.api.Update(ctx, ns, in); return err }) ||
+		s.unroutable(where, name, func() error { _, err := s.api.Update(ctx, ns, in); return err }) {
+		return
+	}
 	if !allowed(p, ns, rbac.ActionUpdate) {
-		s.checkDenied(where, "Update", func() error { _, err := s.m.Update(ctx, ns, in); return err })
+		s.checkDenied(where, "Update", func() error { _, err := s.api.Update(ctx, ns, in); return err })
 		return
 	}
 	w := errcode.OK
@@ -451,7 +499,7 @@ func actUpdate(s *state) {
 	}
 	a := s.arm()
 	cctx, cancel := a.ctx(ctx)
-	got, err := s.m.Update(cctx, ns, in)
+	got, err := s.api.Update(cctx, ns, in)
 	cancel()
 	s.settle(where, a, ns, err, w, after)
 	if err == nil {
@@ -469,8 +517,12 @@ func actReset(s *state) {
 	s.t.Logf("%s", where)
 	ctx := s.ctxOf(p)
 	v := secrets.NewValue(value)
+	if s.clientRefuses(where, rev < 0 || !utf8.ValidString(value), func() error { _, err := s.api.Reset(ctx, ns, name, v, rev); return err }) ||
+		s.unroutable(where, name, func() error { _, err := s.api.Reset(ctx, ns, name, v, rev); return err }) {
+		return
+	}
 	if !allowed(p, ns, rbac.ActionUpdate) {
-		s.checkDenied(where, "Reset", func() error { _, err := s.m.Reset(ctx, ns, name, v, rev); return err })
+		s.checkDenied(where, "Reset", func() error { _, err := s.api.Reset(ctx, ns, name, v, rev); return err })
 		return
 	}
 	w := errcode.OK
@@ -494,7 +546,7 @@ func actReset(s *state) {
 	}
 	a := s.arm()
 	cctx, cancel := a.ctx(ctx)
-	got, err := s.m.Reset(cctx, ns, name, v, rev)
+	got, err := s.api.Reset(cctx, ns, name, v, rev)
 	cancel()
 	s.settle(where, a, ns, err, w, after)
 	if err == nil {
@@ -510,8 +562,12 @@ func actRevoke(s *state) {
 	where := fmt.Sprintf("Revoke(%s, %q, revision %d) by %s", ns, name, rev, p)
 	s.t.Logf("%s", where)
 	ctx := s.ctxOf(p)
+	if s.clientRefuses(where, rev < 0, func() error { _, err := s.api.Revoke(ctx, ns, name, rev); return err }) ||
+		s.unroutable(where, name, func() error { _, err := s.api.Revoke(ctx, ns, name, rev); return err }) {
+		return
+	}
 	if !allowed(p, ns, rbac.ActionUpdate) {
-		s.checkDenied(where, "Revoke", func() error { _, err := s.m.Revoke(ctx, ns, name, rev); return err })
+		s.checkDenied(where, "Revoke", func() error { _, err := s.api.Revoke(ctx, ns, name, rev); return err })
 		return
 	}
 	w := errcode.OK
@@ -535,7 +591,7 @@ func actRevoke(s *state) {
 	}
 	a := s.arm()
 	cctx, cancel := a.ctx(ctx)
-	got, err := s.m.Revoke(cctx, ns, name, rev)
+	got, err := s.api.Revoke(cctx, ns, name, rev)
 	cancel()
 	s.settle(where, a, ns, err, w, after)
 	if err == nil {
@@ -551,8 +607,12 @@ func actDelete(s *state) {
 	where := fmt.Sprintf("Delete(%s, %q, revision %d) by %s", ns, name, rev, p)
 	s.t.Logf("%s", where)
 	ctx := s.ctxOf(p)
+	if s.clientRefuses(where, rev < 0, func() error { return s.api.Delete(ctx, ns, name, rev) }) ||
+		s.unroutable(where, name, func() error { return s.api.Delete(ctx, ns, name, rev) }) {
+		return
+	}
 	if !allowed(p, ns, rbac.ActionDelete) {
-		s.checkDenied(where, "Delete", func() error { return s.m.Delete(ctx, ns, name, rev) })
+		s.checkDenied(where, "Delete", func() error { return s.api.Delete(ctx, ns, name, rev) })
 		return
 	}
 	w := errcode.OK
@@ -571,7 +631,7 @@ func actDelete(s *state) {
 	}
 	a := s.arm()
 	cctx, cancel := a.ctx(ctx)
-	err := s.m.Delete(cctx, ns, name, rev)
+	err := s.api.Delete(cctx, ns, name, rev)
 	cancel()
 	s.settle(where, a, ns, err, w, after)
 }
@@ -592,16 +652,31 @@ func actReveal(s *state) {
 			names = append(names, n)
 		}
 	}
+	if s.h.opts.API != nil && (len(names) == 0 || len(names) > 3) {
+		names = []string{"x"} // one RevealValue per name: no batch limits
+	}
+	if s.h.opts.API != nil && slices.Contains(names, "") {
+		names = []string{""}
+		where := fmt.Sprintf("Reveal(%s, %q) by %s", ns, "", p)
+		s.unroutable(where, "", func() error { _, err := s.api.RevealValue(s.ctxOf(p), ns, ""); return err })
+		return
+	}
 	where := fmt.Sprintf("Reveal(%s, %d names %q) by %s", ns, len(names), names[:min(len(names), 3)], p)
 	s.t.Logf("%s", where)
 	ctx := s.ctxOf(p)
 	if !allowed(p, ns, rbac.ActionDecrypt) {
-		s.checkDenied(where, "Reveal", func() error { _, err := s.m.Reveal(ctx, ns, names...); return err })
+		s.checkDenied(where, "Reveal", func() error {
+			res, err := s.reveal(ctx, ns, names...)
+			if err == nil && len(res) > 0 && s.h.opts.API != nil {
+				err = res[0].Err // one call per name: the denial is per name
+			}
+			return err
+		})
 		return
 	}
 	a := s.arm()
 	cctx, cancel := a.ctx(ctx)
-	res, err := s.m.Reveal(cctx, ns, names...)
+	res, err := s.reveal(cctx, ns, names...)
 	cancel()
 	fired := s.disarm(a, err)
 	s.checkTyped(where, err)
@@ -645,7 +720,7 @@ func actReveal(s *state) {
 		}
 		s.expect(rw, r.Err, w)
 		switch {
-		case w == errcode.FailedPrecondition && !errors.Is(r.Err, secrets.ErrRevoked):
+		case w == errcode.FailedPrecondition && !errors.Is(r.Err, secrets.ErrRevoked) && s.h.opts.API == nil:
 			s.fatalf("%s: %v, want ErrRevoked", rw, r.Err)
 		case w == errcode.OK && r.Value.DangerouslyExpose() != cur.value:
 			s.fatalf("%s: revealed another value than the model's", rw)
@@ -731,14 +806,14 @@ func actRace(s *state) {
 			defer wg.Done()
 			switch r.kind {
 			case "Update":
-				r.got, r.err = s.m.Update(ctx, ns, &secrets.Secret{Name: name, Description: r.desc,
+				r.got, r.err = s.api.Update(ctx, ns, &secrets.Secret{Name: name, Description: r.desc,
 					Labels: target.Labels, Decrypters: target.Decrypters, Revision: target.Revision})
 			case "Reset":
-				r.got, r.err = s.m.Reset(ctx, ns, name, secrets.NewValue(r.value), target.Revision)
+				r.got, r.err = s.api.Reset(ctx, ns, name, secrets.NewValue(r.value), target.Revision)
 			case "Revoke":
-				r.got, r.err = s.m.Revoke(ctx, ns, name, target.Revision)
+				r.got, r.err = s.api.Revoke(ctx, ns, name, target.Revision)
 			case "Delete":
-				r.err = s.m.Delete(ctx, ns, name, target.Revision)
+				r.err = s.api.Delete(ctx, ns, name, target.Revision)
 			}
 		}()
 	}
@@ -974,9 +1049,11 @@ func actTamper(s *state) {
 	}
 	p := rbac.Principal{Kind: rbac.KindService, ID: dec, Namespace: victim.ns, Roles: []rbac.Role{rbac.RoleDecrypter}}
 	if dec != "" {
-		v, err := s.m.RevealValue(rbac.WithPrincipal(ctx, p), victim.ns, victim.name)
+		v, err := s.api.RevealValue(rbac.WithPrincipal(ctx, p), victim.ns, victim.name)
 		s.checkTyped(where, err)
-		if err == nil || !errors.Is(err, secrets.ErrDecryptionFailed) || !v.IsZero() {
+		// Through an API the code survives (Internal), not the sentinel.
+		failed := errors.Is(err, secrets.ErrDecryptionFailed) || (s.h.opts.API != nil && codeOf(err) == errcode.Internal)
+		if err == nil || !failed || !v.IsZero() {
 			s.fatalf("%s: %v, want ErrDecryptionFailed (invariant 2)", where, err)
 		}
 		s.h.tampers.Add(1)

@@ -77,6 +77,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -88,6 +89,23 @@ type Options struct {
 	MaxSteps int
 	// NoFaults turns fault injection off.
 	NoFaults bool
+	// API, if set, puts another implementation of the Manager's methods in
+	// front of each sequence's Manager (an HTTP client of a handler over
+	// it), so the same model checks it. Reveal becomes one RevealValue per
+	// name; CollectGarbage and Rewrap still call the Manager.
+	API func(t *rapid.T, m *secrets.Manager) API
+}
+
+// API is the part of secrets.Manager that the sequences call.
+type API interface {
+	Create(ctx context.Context, namespace string, spec secrets.Spec) (*secrets.Secret, error)
+	Get(ctx context.Context, namespace, name string) (*secrets.Secret, error)
+	List(ctx context.Context, namespace string, opts secrets.ListOptions) (*secrets.ListResult, error)
+	Update(ctx context.Context, namespace string, s *secrets.Secret) (*secrets.Secret, error)
+	Reset(ctx context.Context, namespace, name string, value secrets.Value, revision int64) (*secrets.Secret, error)
+	Revoke(ctx context.Context, namespace, name string, revision int64) (*secrets.Secret, error)
+	Delete(ctx context.Context, namespace, name string, revision int64) error
+	RevealValue(ctx context.Context, namespace, name string) (secrets.Value, error)
 }
 
 // DefaultSequences is the number of sequences Run checks by default.
