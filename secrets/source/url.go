@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -331,6 +332,11 @@ func parsePath(p string) ([]string, error) {
 // extract follows path into a JSON document and returns the string there.
 // Errors name the path segment and never contain the body.
 func extract(body []byte, path []string) (string, error) {
+	if !utf8.Valid(body) {
+		// encoding/json would turn invalid bytes into U+FFFD: a value the
+		// server never sent.
+		return "", errors.New("response is not valid JSON (not UTF-8)")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any
