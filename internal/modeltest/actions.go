@@ -799,6 +799,12 @@ func actRace(s *state) {
 	s.h.races.Add(1)
 	s.dirty[ns] = true
 	s.t.Logf("Race on %s/%s at revision %d: %v", ns, name, target.Revision, kindsOf(racers, func(r *racer) string { return r.kind }))
+	if rapid.Bool().Draw(s.t, "raceLatency") {
+		// Slow every store and key call a little, so the racers overlap
+		// between their read and their write.
+		s.in.SetLatency(time.Millisecond)
+		defer s.in.SetLatency(0)
+	}
 	var wg sync.WaitGroup
 	for _, r := range racers {
 		wg.Add(1)
