@@ -823,7 +823,26 @@ func actRace(s *state) {
 			}
 		}()
 	}
+	// Maintenance running alongside: a Rewrap (which swaps ciphertexts by
+	// compare-and-swap) and a CollectGarbage that spares young orphans. The
+	// writes must not notice them, nor they the writes.
+	var rewrapErr, gcErr error
+	gcRemoved := 0
+	withRewrap := rapid.Bool().Draw(s.t, "raceRewrap")
+	withGC := rapid.Bool().Draw(s.t, "raceGC")
+	admin := rbac.WithPrincipal(background(), rbac.Principal{Kind: rbac.KindUser, ID: "maint", Namespace: ns, Roles: []rbac.Role{rbac.RoleAdmin}})
+	if withRewrap {
+		wg.Add(1)
+		go func() { defer wg.Done(); rewrapErr = s.m.Rewrap(admin, ns, secrets.RewrapOptions{PageSize: 1}) }()
+	}
+	if withGC {
+		wg.Add(1)
+		go func() { defer wg.Done(); gcRemoved, gcErr = s.m.CollectGarbage(admin, ns, 0) }()
+	}
 	wg.Wait()
+	if rewrapErr != nil || gcErr != nil || gcRemoved != 0 {
+		s.fatalf("maintenance during a race on %s: Rewrap: %v; CollectGarbage: %v, removed %d young ciphertexts", name, rewrapErr, gcErr, gcRemoved)
+	}
 	var winner *racer
 	for _, r := range racers {
 		s.checkTyped("racing "+r.kind, r.err)
