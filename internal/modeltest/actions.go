@@ -768,8 +768,8 @@ func actCollect(s *state) {
 func actRace(s *state) {
 	ns := s.nsA
 	cur := s.model.ns[ns]
-	if len(cur) == 0 {
-		actCreate(s)
+	if len(cur) == 0 || rapid.IntRange(0, 3).Draw(s.t, "createRace") == 0 {
+		raceCreate(s)
 		return
 	}
 	name := rapid.SampledFrom(slices.Sorted(maps.Keys(cur))).Draw(s.t, "raceTarget")
@@ -1087,4 +1087,58 @@ func actTamper(s *state) {
 		s.fatalf("restoring the ciphertext: %v", err)
 	}
 	s.dirty[victim.ns] = true
+}
+
+// raceCreate has 2 to 4 callers create the same new name at once: exactly
+// one wins, the others fail with ErrAlreadyExists, and the secret holds the
+// winner's value (no orphan from the losers).
+func raceCreate(s *state) {
+	ns := s.nsA
+	var free []string
+	for _, n := range validNames {
+		if s.model.get(ns, n) == nil {
+			free = append(free, n)
+		}
+	}
+	if len(free) == 0 {
+		return
+	}
+	name := rapid.SampledFrom(free).Draw(s.t, "createRaceName")
+	k := rapid.IntRange(2, 4).Draw(s.t, "creators")
+	p := principal{p: rbac.Principal{Kind: rbac.KindUser, ID: "racer", Namespace: ns, Roles: []rbac.Role{rbac.RoleEditor}}}
+	ctx := s.ctxOf(p)
+	specs := make([]secrets.Spec, k)
+	got := make([]*secrets.Secret, k)
+	errs := make([]error, k)
+	for i := range specs {
+		specs[i] = secrets.Spec{Name: name, Description: fmt.Sprintf("creator %d", i), Value: secrets.NewValue(leakcheck.NewValue("cr"))}
+	}
+	s.h.races.Add(1)
+	s.dirty[ns] = true
+	s.t.Logf("Create race on %s/%s by %d callers", ns, name, k)
+	var wg sync.WaitGroup
+	for i := range specs {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i], errs[i] = s.api.Create(ctx, ns, specs[i]) }()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		s.checkTyped("racing Create", err)
+		switch {
+		case err == nil && winner >= 0:
+			s.fatalf("create race on %s: callers %d and %d both created it (silent overwrite)", name, winner, i)
+		case err == nil:
+			winner = i
+		case codeOf(err) != errcode.AlreadyExists:
+			s.fatalf("create race on %s: a loser got %v, want ErrAlreadyExists", name, err)
+		}
+	}
+	if winner < 0 {
+		s.fatalf("create race on %s: nobody won: %v", name, errs)
+	}
+	after := s.model.clone()
+	after.ns[ns][name] = s.newSecret(ns, name, p, specs[winner], []string{defaultDecrypter})
+	s.model = after
+	s.checkSecret("create race winner", after.get(ns, name), got[winner])
 }
