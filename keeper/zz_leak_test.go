@@ -73,3 +73,7 @@ func TestNoKeyOrPlaintextLeaks(t *testing.T) {
 	}
 	leakcheck.Check("stats", fmt.Sprintf("%+v", e.Stats()))
 }
+
+// TestMain fails the package's run if any registered test secret reached
+// an error, log record, audit event or HTTP body that leakcheck saw.
+func TestMain(m *testing.M) { leakcheck.Main(m) }

@@ -120,3 +120,7 @@ func TestNoValueLeaks(t *testing.T) {
 	in.Reset()
 	show("Reveal with a failing keeper", decErr)
 }
+
+// TestMain fails the package's run if any registered test secret reached
+// an error, log record, audit event or HTTP body that leakcheck saw.
+func TestMain(m *testing.M) { leakcheck.Main(m) }

@@ -145,3 +145,7 @@ func TestNoLeaksOverHTTP(t *testing.T) {
 	check("reveal with the store down", err)
 	fst.In.Reset()
 }
+
+// TestMain fails the package's run if any registered test secret reached
+// an error, log record, audit event or HTTP body that leakcheck saw.
+func TestMain(m *testing.M) { leakcheck.Main(m) }

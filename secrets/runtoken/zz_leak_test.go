@@ -67,3 +67,7 @@ func TestNoKeyOrTokenLeaks(t *testing.T) {
 		leakcheck.CheckError("Issue invalid", err)
 	}
 }
+
+// TestMain fails the package's run if any registered test secret reached
+// an error, log record, audit event or HTTP body that leakcheck saw.
+func TestMain(m *testing.M) { leakcheck.Main(m) }

@@ -56,3 +56,7 @@ func TestOpenErrorsHideCredentials(t *testing.T) {
 		cancel()
 	}
 }
+
+// TestMain fails the package's run if any registered test secret reached
+// an error, log record, audit event or HTTP body that leakcheck saw.
+func TestMain(m *testing.M) { leakcheck.Main(m) }
