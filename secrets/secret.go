@@ -58,6 +58,13 @@ func secretFromMetadata(m *storage.Metadata) *Secret {
 	}
 }
 
+// Page sizes of List: 0 means DefaultPageSize; larger than MaxPageSize is
+// treated as MaxPageSize.
+const (
+	DefaultPageSize = storage.DefaultPageSize
+	MaxPageSize     = storage.MaxPageSize
+)
+
 // ListOptions narrows and pages a listing.
 type ListOptions struct {
 	// Selector keeps secrets whose labels match, e.g. "env=prod,team=checkout"

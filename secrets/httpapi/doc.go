@@ -26,7 +26,7 @@
 //	method path                                              body               success
 //	POST   /v1/namespaces/{namespace}/secrets                 create object      201 secret, ETag, Location
 //	GET    /v1/namespaces/{namespace}/secrets                 -                  200 {"secrets":[...],"nextPageToken":"..."}
-//	         ?selector=env%3Dprod,team%3Dx  &pageSize=1..1000 (0: 100)  &pageToken=...
+//	         ?selector=env%3Dprod,team%3Dx  &pageSize=0..  (0: 100; above 1000: 1000)  &pageToken=...
 //	GET    /v1/namespaces/{namespace}/secrets/{name}          -                  200 secret, ETag (304 on If-None-Match)
 //	PUT    /v1/namespaces/{namespace}/secrets/{name}          update object      200 secret, ETag; needs If-Match or "revision"
 //	DELETE /v1/namespaces/{namespace}/secrets/{name}          -                  204; If-Match optional

@@ -64,7 +64,15 @@ func (e *Error) Error() string {
 // errors.Is(err, secrets.ErrNotFound) and secrets.ErrorCode(err) works.
 // unauthenticated maps to PermissionDenied, rate_limited to Unavailable,
 // too_large, unsupported_media_type and method_not_allowed to Invalid.
-func (e *Error) Unwrap() error { return codeOfAPI(e.Code) }
+//
+// A "revoked" error also matches secrets.ErrRevoked, so a client sees the
+// same errors.Is answers as a caller of the Manager.
+func (e *Error) Unwrap() []error {
+	if e.Code == CodeRevoked {
+		return []error{codeOfAPI(e.Code), secrets.ErrRevoked}
+	}
+	return []error{codeOfAPI(e.Code)}
+}
 
 type errorBody struct {
 	Error *Error `json:"error"`

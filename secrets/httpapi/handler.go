@@ -342,7 +342,7 @@ func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if v := q.Get("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return apiError(http.StatusBadRequest, CodeInvalid, "pageSize must be a whole number from 0 to 1000")
+			return apiError(http.StatusBadRequest, CodeInvalid, "pageSize must be a whole number (0: 100; above 1000: 1000)")
 		}
 		opts.PageSize = n
 	}
