@@ -23,6 +23,25 @@ func exposeAll(m map[string]secrets.Value) map[string]string {
 }
 
 // mustNotContain fails if err's text contains any of values.
+// checkParsed checks what a parser of key=value text returned: an error
+// holding wantErr, or exactly want; never a test value in the error.
+func checkParsed(t *testing.T, parser string, got map[string]secrets.Value, err error, want map[string]string, wantErr string) {
+	t.Helper()
+	mustNotContain(t, err, "s3cretx", "s3crety")
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error = %v, want %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, exposeAll(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", parser, diff)
+	}
+}
+
 func mustNotContain(t *testing.T, err error, values ...string) {
 	t.Helper()
 	if err == nil {
@@ -54,19 +73,7 @@ func TestParseMock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.config, func(t *testing.T) {
 			got, err := parseMock(tt.config)
-			mustNotContain(t, err, "s3cretx", "s3crety")
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, exposeAll(got)); diff != "" {
-				t.Errorf("parseMock (-want +got):\n%s", diff)
-			}
+			checkParsed(t, "parseMock", got, err, tt.want, tt.wantErr)
 		})
 	}
 }
@@ -128,19 +135,7 @@ func TestParseFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseFile([]byte(tt.data))
-			mustNotContain(t, err, "s3cretx", "s3crety")
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, exposeAll(got)); diff != "" {
-				t.Errorf("parseFile (-want +got):\n%s", diff)
-			}
+			checkParsed(t, "parseFile", got, err, tt.want, tt.wantErr)
 		})
 	}
 }
