@@ -23,7 +23,9 @@ var errOutage = errors.New("key service unreachable (test outage)")
 type countingKEK struct {
 	inner          *secrets.Keeper
 	wraps, unwraps atomic.Int64
-	down           atomic.Bool
+	// unwrapsDone counts Decrypt calls that have returned.
+	unwrapsDone atomic.Int64
+	down        atomic.Bool
 	// delay is added to every call, like a remote key service's latency.
 	delay time.Duration
 }
@@ -52,6 +54,7 @@ func (c *countingKEK) Encrypt(ctx context.Context, pt []byte) ([]byte, error) {
 
 func (c *countingKEK) Decrypt(ctx context.Context, ct []byte) ([]byte, error) {
 	c.unwraps.Add(1)
+	defer c.unwrapsDone.Add(1)
 	c.wait()
 	if c.down.Load() {
 		return nil, errOutage
