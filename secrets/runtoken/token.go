@@ -145,24 +145,24 @@ var b64 = base64.RawURLEncoding.Strict()
 
 // sign returns the signature of input under k.
 func (k *Key) sign(input []byte) []byte {
-	if k.hmac != nil {
-		m := hmac.New(sha256.New, k.hmac)
+	if k.m.hmac != nil {
+		m := hmac.New(sha256.New, k.m.hmac)
 		m.Write(input)
 		return m.Sum(nil)
 	}
-	return ed25519.Sign(k.priv, input)
+	return ed25519.Sign(k.m.priv, input)
 }
 
 // verify checks sig over input under k, in constant time for HMAC.
 func (k *Key) verify(input, sig []byte) bool {
 	switch k.alg {
 	case AlgHMACSHA256:
-		if k.hmac == nil {
+		if k.m.hmac == nil {
 			return false
 		}
 		return hmac.Equal(k.sign(input), sig)
 	case AlgEd25519:
-		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.pub, input, sig)
+		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.m.pub, input, sig)
 	}
 	return false
 }
@@ -336,8 +336,8 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Now,
 		leeway: opts.Leeway, maxLifetime: opts.MaxLifetime}
 	for _, k := range opts.Keys {
-		if k == nil {
-			return nil, errcode.New(errcode.Invalid, op, "nil key")
+		if !k.valid() {
+			return nil, errcode.New(errcode.Invalid, op, "nil or zero key; make keys with NewHMACKey or NewEd25519Key")
 		}
 		if _, dup := v.keys[k.id]; dup {
 			return nil, errcode.New(errcode.Invalid, op, "two keys have id "+k.id)
