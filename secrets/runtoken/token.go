@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/rbac"
@@ -233,6 +234,9 @@ func Parse(token string, keys func(id string) *Key) (Claims, error) {
 
 // decodePayload parses and validates the JSON claims.
 func decodePayload(js []byte) (Claims, error) {
+	if !exactMembers(js) {
+		return Claims{}, ErrMalformed
+	}
 	d := json.NewDecoder(bytes.NewReader(js))
 	d.DisallowUnknownFields()
 	var p payload
@@ -251,6 +255,37 @@ func decodePayload(js []byte) (Claims, error) {
 		return Claims{ID: p.ID}, fmt.Errorf("%w: %w", ErrMalformed, withoutCode(err))
 	}
 	return c, nil
+}
+
+// payloadMembers are the only member names of a payload, matched exactly.
+var payloadMembers = []string{"jti", "ns", "sub", "names", "iat", "exp"}
+
+// exactMembers reports whether js is one JSON object whose member names
+// are all payloadMembers, each at most once, spelled exactly (encoding/json
+// alone matches names case-insensitively and keeps the last duplicate).
+func exactMembers(js []byte) bool {
+	if !utf8.Valid(js) {
+		return false
+	}
+	d := json.NewDecoder(bytes.NewReader(js))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	var seen [6]bool
+	for d.More() {
+		t, err := d.Token()
+		name, ok := t.(string)
+		i := slices.Index(payloadMembers, name)
+		if err != nil || !ok || i < 0 || seen[i] {
+			return false
+		}
+		seen[i] = true
+		var skip json.RawMessage
+		if err := d.Decode(&skip); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // validate checks every field of c; Names must be sorted and unique.
