@@ -2,11 +2,15 @@ package runtoken_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
@@ -89,4 +93,63 @@ func testStrict(t *testing.T, kind string) {
 	if n == 0 {
 		t.Fatal("no cases")
 	}
+}
+
+// FuzzClaims signs arbitrary payloads with a known key, so the claims
+// decoding is what the fuzzer reaches. No input panics; every refusal
+// matches ErrInvalidToken and does not quote the payload; what is accepted
+// is one JSON object whose members are spelled exactly as the format
+// says, and its claims survive a round trip through the canonical form.
+func FuzzClaims(f *testing.F) {
+	c := newClock()
+	now := c.Now()
+	f.Add(claimsJSON(now, time.Hour))
+	f.Add(fmt.Sprintf(`{"jti":%q,"ns":"ns","sub":"run","iat":%d,"exp":%d}`, testID, now.Unix(), now.Add(time.Minute).Unix()))
+	f.Add(fmt.Sprintf(`{"jti":%q,"ns":"ns","sub":"run","names":["a","b"],"iat":%d,"exp":%d}`, testID, now.Unix(), now.Add(time.Minute).Unix()))
+	for _, p := range strictCases(now) {
+		f.Add(p)
+	}
+	f.Add(`{}`)
+	f.Add(`{"jti":"\u0041AAAAAAAAAAAAAAAAAAAAA"}`)
+	v := testVerifier(f, c, runtoken.VerifierOptions{})
+	allowed := map[string]bool{"jti": true, "ns": true, "sub": true, "names": true, "iat": true, "exp": true}
+	f.Fuzz(func(t *testing.T, payload string) {
+		got, err := v.Verify(context.Background(), signedToken(payload))
+		if err != nil {
+			if !errors.Is(err, runtoken.ErrInvalidToken) {
+				t.Fatalf("Verify error does not match ErrInvalidToken: %v", err)
+			}
+			if len(payload) > 8 && strings.Contains(err.Error(), payload) {
+				t.Fatal("error quotes the payload")
+			}
+			return
+		}
+		if !utf8.ValidString(payload) {
+			t.Fatal("accepted invalid UTF-8")
+		}
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(payload), &members); err != nil {
+			t.Fatalf("accepted a payload encoding/json refuses: %v", err)
+		}
+		for name := range members {
+			if !allowed[name] {
+				t.Fatalf("accepted member %q", name)
+			}
+		}
+		canon := map[string]any{"jti": got.ID, "ns": got.Namespace, "sub": got.Subject, "iat": got.IssuedAt.Unix(), "exp": got.Expiry.Unix()}
+		if got.Names != nil {
+			canon["names"] = got.Names
+		}
+		js, err := json.Marshal(canon)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := v.Verify(context.Background(), signedToken(string(js)))
+		if err != nil {
+			t.Fatalf("canonical form of accepted claims refused: %v", err)
+		}
+		if diff := cmp.Diff(got, again); diff != "" {
+			t.Fatalf("claims change through the canonical form (-first +again):\n%s", diff)
+		}
+	})
 }
