@@ -34,14 +34,16 @@ func strictCases(now time.Time) map[string]string {
 		"duplicate names":          fmt.Sprintf(`{"jti":%q,"ns":"team-a","names":["a"],"names":["a","b"],%s}`, testID, rest),
 		"duplicate exp":            fmt.Sprintf(`{"jti":%q,"ns":"team-a",%s,"exp":%d}`, testID, rest, exp+3600),
 		// Members the format does not have.
-		"unknown member":  fmt.Sprintf(`{"jti":%q,"ns":"team-a","admin":true,%s}`, testID, rest),
-		"trailing data":   fmt.Sprintf(`{"jti":%q,"ns":"team-a",%s}{}`, testID, rest),
-		"not an object":   `[1,2]`,
-		"lone surrogate":  fmt.Sprintf(`{"jti":%q,"ns":"team-a","names":["a\ud800"],%s}`, testID, rest),
-		"invalid UTF-8":   fmt.Sprintf(`{"jti":%q,"ns":"team-a","names":["a`+"\xff"+`"],%s}`, testID, rest),
-		"fractional time": fmt.Sprintf(`{"jti":%q,"ns":"team-a","sub":"k6-runner","iat":%d.5,"exp":%d}`, testID, iat, exp),
-		"negative time":   fmt.Sprintf(`{"jti":%q,"ns":"team-a","sub":"k6-runner","iat":-1,"exp":%d}`, testID, exp),
-		"time past 9999":  fmt.Sprintf(`{"jti":%q,"ns":"team-a","sub":"k6-runner","iat":%d,"exp":9223372036854775807}`, testID, iat),
+		"unknown member":                  fmt.Sprintf(`{"jti":%q,"ns":"team-a","admin":true,%s}`, testID, rest),
+		"trailing data":                   fmt.Sprintf(`{"jti":%q,"ns":"team-a",%s}{}`, testID, rest),
+		"not an object":                   `[1,2]`,
+		"lone surrogate":                  fmt.Sprintf(`{"jti":%q,"ns":"team-a","names":["a\ud800"],%s}`, testID, rest),
+		"lone surrogate in a member name": fmt.Sprintf(`{"jti":%q,"ns":"team-a","\ud800":1,%s}`, testID, rest),
+		"deeply nested":                   fmt.Sprintf(`{"jti":%q,"ns":"team-a","names":%s,%s}`, testID, strings.Repeat("[", 100)+strings.Repeat("]", 100), rest),
+		"invalid UTF-8":                   fmt.Sprintf(`{"jti":%q,"ns":"team-a","names":["a`+"\xff"+`"],%s}`, testID, rest),
+		"fractional time":                 fmt.Sprintf(`{"jti":%q,"ns":"team-a","sub":"k6-runner","iat":%d.5,"exp":%d}`, testID, iat, exp),
+		"negative time":                   fmt.Sprintf(`{"jti":%q,"ns":"team-a","sub":"k6-runner","iat":-1,"exp":%d}`, testID, exp),
+		"time past 9999":                  fmt.Sprintf(`{"jti":%q,"ns":"team-a","sub":"k6-runner","iat":%d,"exp":9223372036854775807}`, testID, iat),
 	}
 }
 

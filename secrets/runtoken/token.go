@@ -1,7 +1,6 @@
 package runtoken
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
@@ -14,9 +13,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 )
@@ -234,17 +233,11 @@ func Parse(token string, keys func(id string) *Key) (Claims, error) {
 
 // decodePayload parses and validates the JSON claims.
 func decodePayload(js []byte) (Claims, error) {
-	if !exactMembers(js) {
-		return Claims{}, ErrMalformed
-	}
-	d := json.NewDecoder(bytes.NewReader(js))
-	d.DisallowUnknownFields()
+	// Exactly the members of payload, each once, spelled exactly; valid
+	// UTF-8 and escapes; nothing after the object.
 	var p payload
-	if err := d.Decode(&p); err != nil || d.More() {
-		return Claims{}, ErrMalformed
-	}
-	if _, err := d.Token(); err == nil {
-		return Claims{}, ErrMalformed // trailing data
+	if err := strictjson.Decode(js, &p); err != nil {
+		return Claims{}, fmt.Errorf("%w: claims: %w", ErrMalformed, plainError(err.Error()))
 	}
 	if p.IssuedAt < 0 || p.IssuedAt > maxUnix || p.Expiry < 0 || p.Expiry > maxUnix {
 		return Claims{ID: p.ID}, fmt.Errorf("%w: token times out of range", ErrMalformed)
@@ -255,37 +248,6 @@ func decodePayload(js []byte) (Claims, error) {
 		return Claims{ID: p.ID}, fmt.Errorf("%w: %w", ErrMalformed, withoutCode(err))
 	}
 	return c, nil
-}
-
-// payloadMembers are the only member names of a payload, matched exactly.
-var payloadMembers = []string{"jti", "ns", "sub", "names", "iat", "exp"}
-
-// exactMembers reports whether js is one JSON object whose member names
-// are all payloadMembers, each at most once, spelled exactly (encoding/json
-// alone matches names case-insensitively and keeps the last duplicate).
-func exactMembers(js []byte) bool {
-	if !utf8.Valid(js) {
-		return false
-	}
-	d := json.NewDecoder(bytes.NewReader(js))
-	if t, err := d.Token(); err != nil || t != json.Delim('{') {
-		return false
-	}
-	var seen [6]bool
-	for d.More() {
-		t, err := d.Token()
-		name, ok := t.(string)
-		i := slices.Index(payloadMembers, name)
-		if err != nil || !ok || i < 0 || seen[i] {
-			return false
-		}
-		seen[i] = true
-		var skip json.RawMessage
-		if err := d.Decode(&skip); err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 // validate checks every field of c; Names must be sorted and unique.
