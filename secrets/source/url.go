@@ -25,9 +25,12 @@ import (
 // is ready to use.
 type URLOptions struct {
 	// HTTPClient sends the requests; nil means a client with no timeout of
-	// its own (URLConfig.Timeout bounds each attempt) that follows
-	// redirects only within the origin of the URL, so headers never go to
-	// another host.
+	// its own (URLConfig.Timeout bounds each attempt). Whichever client is
+	// used, redirects are followed only within the origin (scheme, host and
+	// port) of the URL, so headers never go to another host or port: the
+	// source sends through a copy of HTTPClient whose CheckRedirect refuses
+	// other origins and then calls HTTPClient.CheckRedirect, if any, for
+	// the hops it allows. HTTPClient itself is not modified.
 	HTTPClient *http.Client
 	// Jitter returns a random duration in [0, d); nil means math/rand/v2.
 	Jitter func(d time.Duration) time.Duration
@@ -62,9 +65,7 @@ func NewURLSource(cfg URLConfig, opts URLOptions) (*URLSource, error) {
 	}
 	s := &URLSource{cfg: cfg, opts: opts, client: opts.HTTPClient, limiter: opts.Limiter, path: path,
 		queryAt: strings.IndexByte(cfg.URLTemplate, '?')}
-	if s.client == nil {
-		s.client = &http.Client{CheckRedirect: sameOriginRedirects}
-	}
+	s.client = sameOriginClient(opts.HTTPClient)
 	if s.limiter == nil && cfg.RequestsPerMinuteLimit > 0 {
 		s.limiter = NewLimiter(cfg.RequestsPerMinuteLimit, cfg.RequestsBurst)
 	}
@@ -129,17 +130,51 @@ func validHeaderValue(v string) bool {
 
 var errRedirect = errors.New("refused a redirect to another origin")
 
-// sameOriginRedirects follows at most 10 redirects, and only to the origin
-// of the first request: net/http forwards custom headers (an X-Api-Key) to
-// any host a redirect names.
-func sameOriginRedirects(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+// sameOriginClient returns a copy of c (nil means a zero http.Client) that
+// follows redirects only to the origin of the first request: net/http
+// forwards custom headers (an X-Api-Key) to any host a redirect names, and
+// Authorization to another port of the same host. c's own CheckRedirect,
+// if any, then decides about the hops that stay; without one, at most 10
+// are followed, as net/http does.
+func sameOriginClient(c *http.Client) *http.Client {
+	var cp http.Client
+	if c != nil {
+		cp = *c
 	}
-	if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
-		return errRedirect
+	inner := cp.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) == 0 {
+			return nil
+		}
+		if origin(req.URL) != origin(via[0].URL) {
+			return errRedirect
+		}
+		if inner != nil {
+			return inner(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
 	}
-	return nil
+	return &cp
+}
+
+// origin returns scheme://host:port of u, lower-cased, with the scheme's
+// default port made explicit so that https://h and https://h:443 are one
+// origin.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // Config returns the configuration in use, defaults filled in.

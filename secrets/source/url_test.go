@@ -594,3 +594,67 @@ func TestURLSourceFromSpec(t *testing.T) {
 		t.Fatalf("env-only: %v %v", v.DangerouslyExpose(), err)
 	}
 }
+
+// TestURLSourceRefusesCrossPortRedirect: with a caller-supplied client
+// (issue #11 item 5), a redirect to another port of the same host must be
+// refused so that Authorization and X-Api-Key never reach it; the caller's
+// own CheckRedirect still rules same-origin hops.
+func TestURLSourceRefusesCrossPortRedirect(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != "" {
+			leaked.Add(1)
+		}
+		_, _ = io.WriteString(w, "from-other-port")
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			// Same host (127.0.0.1), another port.
+			http.Redirect(w, r, other.URL+"/x", http.StatusTemporaryRedirect)
+		case "/moved":
+			http.Redirect(w, r, "/here", http.StatusFound)
+		default:
+			_, _ = io.WriteString(w, "from-same")
+		}
+	}))
+	defer srv.Close()
+	var callerHook atomic.Int32
+	for _, tt := range []struct {
+		name   string
+		client *http.Client
+	}{
+		{"plain client", &http.Client{}},
+		{"client with its own CheckRedirect", &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+			callerHook.Add(1)
+			return nil
+		}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := fastConfig(srv.URL + "/{key}")
+			cfg.Headers = map[string]secrets.Value{
+				"Authorization": secrets.NewValue("Bearer tok-auth"),
+				"X-Api-Key":     secrets.NewValue("tok-key"),
+			}
+			s, err := NewURLSource(cfg, URLOptions{HTTPClient: tt.client})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Get(context.Background(), "away")
+			mustNotContain(t, err, "tok-auth", "tok-key", srv.URL, other.URL)
+			if !errors.Is(err, secrets.ErrFailedPrecondition) {
+				t.Errorf("cross-port redirect: error = %v, want one matching secrets.ErrFailedPrecondition", err)
+			}
+			if n := leaked.Load(); n != 0 {
+				t.Fatalf("credentials reached another port %d times", n)
+			}
+			if v, err := s.Get(context.Background(), "moved"); err != nil || v.DangerouslyExpose() != "from-same" {
+				t.Fatalf("same-origin redirect: %v, %v", v, err)
+			}
+		})
+	}
+	if callerHook.Load() != 1 {
+		t.Errorf("the caller's CheckRedirect ran %d times for the one same-origin hop, want 1", callerHook.Load())
+	}
+}
