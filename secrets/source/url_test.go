@@ -531,11 +531,11 @@ func TestURLConfigErrors(t *testing.T) {
 		{config: "headers.A B=s3cretx", wantErr: "header name is not a valid HTTP token"},
 		{config: "config=a.json,config=b.json", wantErr: "config= is given twice"},
 		{config: "config=" + filepath.Join(dir, "missing.json"), wantErr: "no such file"},
-		{config: "config=" + badJSON, wantErr: "not valid JSON (error at byte"},
-		{config: "config=" + unknown, wantErr: "field (a name with characters that are not printed): unknown field"},
+		{config: "config=" + badJSON, wantErr: "invalid JSON at byte 24: unterminated string"},
+		{config: "config=" + unknown, wantErr: "invalid JSON at byte 35: unknown member"},
 		{config: "config=" + wrongType, wantErr: `field "timeout": not a string or number`},
 		{config: "config=" + badDur, wantErr: `field "timeout": not a positive Go duration`},
-		{config: "config=" + badHeaders, wantErr: `field "headers": not an object of strings`},
+		{config: "config=" + badHeaders, wantErr: `invalid JSON at byte 19: member "headers" has the wrong type`},
 		{env: map[string]string{"K6_SECRET_SOURCE_URL_TIMEOUT": "s3cretx"}, wantErr: `environment variable "K6_SECRET_SOURCE_URL_TIMEOUT": not a positive Go duration`},
 		{env: map[string]string{"STRONGBOX_SECRET_SOURCE_URL_MAX_RETRIES": "s3cretx"}, wantErr: `environment variable "STRONGBOX_SECRET_SOURCE_URL_MAX_RETRIES": not a non-negative integer`},
 	}
@@ -656,5 +656,40 @@ func TestURLSourceRefusesCrossPortRedirect(t *testing.T) {
 	}
 	if callerHook.Load() != 1 {
 		t.Errorf("the caller's CheckRedirect ran %d times for the one same-origin hop, want 1", callerHook.Load())
+	}
+}
+
+// TestURLConfigFileStrict: the url source's JSON config file is read
+// strictly (issue #11 item 4): a duplicate member, a member differing only
+// in case (among the headers too: header names are case-insensitive), an
+// unknown member, an invalid escape, invalid UTF-8 and trailing data are
+// errors that never quote the file. Before, the last duplicate won, so a
+// second "urlTemplate" or "Authorization" silently replaced the first, and
+// "\ud800" became U+FFFD.
+func TestURLConfigFileStrict(t *testing.T) {
+	for _, tt := range []struct {
+		name, file, wantErr string
+	}{
+		{"duplicate member", `{"urlTemplate":"https://a/{key}","urlTemplate":"https://s3cretx/{key}"}`, "duplicate member"},
+		{"member in another case", `{"urlTemplate":"https://a/{key}","URLTemplate":"https://s3cretx/{key}"}`, "duplicate member"},
+		{"alone in another case", `{"URLTEMPLATE":"https://s3cretx/{key}"}`, `member "urlTemplate" is spelled in another case`},
+		{"unknown member", `{"urlTemplate":"https://a/{key}","s3cretx":"s3cretx"}`, "unknown member"},
+		{"duplicate header", `{"headers":{"Authorization":"a","Authorization":"s3cretx"}}`, "duplicate member"},
+		{"header in another case", `{"headers":{"Authorization":"a","authorization":"s3cretx"}}`, "duplicate member"},
+		{"lone surrogate", `{"headers":{"X-Key":"s3cretx\ud800"}}`, "lone surrogate"},
+		{"invalid escape", `{"headers":{"X-Key":"s3cretx\q"}}`, "invalid escape"},
+		{"invalid UTF-8", "{\"headers\":{\"X-Key\":\"s3cretx\xff\"}}", "not valid UTF-8"},
+		{"trailing data", `{"urlTemplate":"https://a/{key}"} {"s3cretx":1}`, "data after the JSON value"},
+		{"headers not strings", `{"headers":{"X-Key":1}}`, `member "headers" has the wrong type`},
+		{"too deep", `{"timeout":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, "nested deeper than 64"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			read := func(string) ([]byte, error) { return []byte(tt.file), nil }
+			_, err := ParseURLConfig("config=c.json", EnvMap(nil), read)
+			mustNotContain(t, err, "s3cretx")
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, secrets.ErrInvalid) {
+				t.Fatalf("error = %v, want %q matching secrets.ErrInvalid", err, tt.wantErr)
+			}
+		})
 	}
 }
