@@ -693,3 +693,49 @@ func TestURLConfigFileStrict(t *testing.T) {
 		})
 	}
 }
+
+// TestResponsePathFollowsK6: a third party's response is read as k6 reads
+// it (gjson), not strictly (issue #11 item 4): members on the path match by
+// exact name and the first of duplicates wins; other members are not
+// checked. Where k6 would hand out a value the server never sent (a lone
+// surrogate escape becomes U+FFFD, as invalid UTF-8 would), the source
+// refuses. Before, the last duplicate won and "\ud800" became U+FFFD.
+func TestResponsePathFollowsK6(t *testing.T) {
+	for _, tt := range []struct {
+		name, body, path, want, wantErr string
+	}{
+		{"first duplicate wins", `{"data":{"value":"first"},"data":{"value":"second"}}`, "data.value", "first", ""},
+		{"first duplicate member wins", `{"value":"first","value":"second"}`, "value", "first", ""},
+		{"names match exactly", `{"Value":"upper","value":"lower"}`, "value", "lower", ""},
+		{"no case-insensitive match", `{"Value":"upper"}`, "value", "", `segment 1 ("value") is not in the response`},
+		{"duplicates off the path", `{"x":1,"x":2,"value":"v"}`, "value", "v", ""},
+		{"surrogate pair", `{"value":"\ud83d\ude00"}`, "value", "\U0001F600", ""},
+		{"escaped member name", `{"val\u0075e":"v"}`, "value", "v", ""},
+		{"array index", `{"a":[{"v":"x"},{"v":"y"}]}`, "a.1.v", "y", ""},
+		{"lone surrogate", `{"value":"s3cretx\ud800"}`, "value", "", "lone surrogate"},
+		{"lone low surrogate", `{"value":"s3cretx\udc00\ud800"}`, "value", "", "lone surrogate"},
+		{"invalid escape", `{"value":"s3cretx\q"}`, "value", "", "not valid JSON"},
+		{"invalid UTF-8", "{\"value\":\"s3cretx\xff\"}", "value", "", "not UTF-8"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			segs, err := parsePath(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := extract([]byte(tt.body), segs)
+			mustNotContain(t, err, "s3cretx")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("value (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
