@@ -132,6 +132,8 @@ type Options struct {
 	// sources still refuse content over MaxFileBytes).
 	ReadFile func(name string) ([]byte, error)
 	// HTTPClient is given to url sources; nil means a default client.
+	// Either way a url source follows redirects only within the origin of
+	// its URL (see URLOptions.HTTPClient).
 	HTTPClient *http.Client
 	// Logger receives warnings, such as a secrets file readable by group or
 	// others; nil means slog.Default(). It never receives a value.
