@@ -90,9 +90,21 @@
 // # Security
 //
 // Errors never contain a value, key bytes, or a URL with key material:
-// a base64key:// URL is the key, so errors and KEK's String print it
-// redacted (RedactURL), and messages from gocloud openers are scrubbed of
-// it. Decrypt returns no partial plaintext on failure. Plaintexts and data
+// a base64key:// URL is the key, so errors print it redacted (RedactURL),
+// and messages from gocloud openers are scrubbed of it.
+//
+// Printed forms show identity, never keys. KEK, EnvelopeOptions and
+// *Envelope print the same non-secret identity under every fmt verb
+// (%v %+v %#v %s %q %x ...), encoding/json (MarshalJSON),
+// encoding.TextMarshaler (so YAML, TOML and XML encoders too) and slog
+// (LogValue): a KEK shows its ID, its URL redacted by RedactURL (the scheme,
+// and host and path for URLs other than base64key://; never a base64key
+// key, user info, a query or a fragment) and whether Keeper and Local are
+// set; EnvelopeOptions show their members with every KEK so and Now only as
+// whether it is set; an Envelope shows its primary and KEK ids. These
+// forms are for logs: a marshalled KEK cannot be read back into a working
+// one. The package's internal types that hold data keys, wrapped data
+// keys or opened KEKs print a fixed mark. Decrypt returns no partial plaintext on failure. Plaintexts and data
 // key records the Envelope handles internally are zeroed after use (Go
 // cannot promise no other copy exists). Unwrapped data keys live only in
 // memory, bounded by CacheSize and CacheTTL+CacheMaxStale, and are

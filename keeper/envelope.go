@@ -103,6 +103,7 @@ type Envelope struct {
 
 // currentKey is the data key new values are encrypted with.
 type currentKey struct {
+	unprintable
 	dk   *dataKey
 	uses atomic.Uint64
 }

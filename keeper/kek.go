@@ -21,8 +21,9 @@ import (
 // KEK is a key-encryption key: a gocloud secrets keeper that wraps data
 // keys, named by a non-secret id that every ciphertext it protects carries.
 //
-// Give either URL or Keeper. KEK prints its id and a redacted URL under
-// every fmt verb, never the URL itself.
+// Give either URL or Keeper. Every printed form of a KEK (fmt, JSON, text,
+// slog) shows its id, the redacted URL (RedactURL) and whether Keeper and
+// Local are set, never the URL itself; see the package doc's # Security.
 type KEK struct {
 	// ID names the key in ciphertexts: 1 to MaxKEKIDLen letters, digits,
 	// '-', '_', '.' or ':'. It must stay the same for as long as data under
@@ -42,20 +43,6 @@ type KEK struct {
 	// opened from base64key:// URLs are local without saying so.
 	Local bool
 }
-
-// String returns the id and the redacted URL.
-func (k KEK) String() string {
-	if k.URL != "" {
-		return fmt.Sprintf("KEK{ID:%q URL:%q}", k.ID, RedactURL(k.URL))
-	}
-	return fmt.Sprintf("KEK{ID:%q}", k.ID)
-}
-
-// GoString is String, so %#v redacts too.
-func (k KEK) GoString() string { return k.String() }
-
-// Format makes every verb (%v %+v %s %q %x...) print String.
-func (k KEK) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
 
 // NewLocalKEKURL returns a fresh random base64key:// URL: a local
 // key-encryption key for embedded use and tests. The URL is the key: store it
@@ -128,6 +115,7 @@ func scrub(msg, kekURL string) string {
 
 // openedKEK is a KEK in use.
 type openedKEK struct {
+	unprintable
 	id     string
 	keeper *secrets.Keeper
 	owned  bool
