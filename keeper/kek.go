@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
@@ -185,21 +187,30 @@ func RedactURL(kekURL string) string {
 	return b.String()
 }
 
-// scrub removes every part of kekURL that could be secret from msg.
+// scrub removes every part of kekURL that could be secret from msg, raw
+// or in the escaped forms a message may quote it in (%q, URL escaping),
+// longest first so that no piece of a longer part is left behind.
 func scrub(msg, kekURL string) string {
 	parts := []string{kekURL}
 	if u, err := url.Parse(kekURL); err == nil {
-		parts = append(parts, u.String(), u.Host, u.Opaque, u.RawQuery, u.Path)
+		parts = append(parts, u.String(), u.Host, u.Opaque, u.RawQuery, u.Path, u.EscapedPath(),
+			u.Fragment, u.EscapedFragment())
 		if u.User != nil {
-			parts = append(parts, u.User.String())
+			p, _ := u.User.Password()
+			parts = append(parts, u.User.String(), u.User.Username(), p)
 		}
 		for _, vs := range u.Query() {
 			parts = append(parts, vs...)
 		}
 	}
+	var forms []string
 	for _, p := range parts {
-		if len(p) >= 4 {
-			msg = strings.ReplaceAll(msg, p, "[REDACTED]")
+		forms = append(forms, p, strings.Trim(strconv.Quote(p), `"`), url.QueryEscape(p), url.PathEscape(p))
+	}
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range forms {
+		if len(f) >= 4 {
+			msg = strings.ReplaceAll(msg, f, "[REDACTED]")
 		}
 	}
 	return msg
@@ -241,6 +252,18 @@ func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
 			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q: %s", id, err))
 		}
 		return &openedKEK{id: id, keeper: localsecrets.NewKeeper(key), owned: true, local: true}, nil
+	}
+	// A URL that does not parse is refused here: gocloud's error would
+	// quote it escaped (%q), where scrub does not find it.
+	if u, err := url.Parse(k.URL); err != nil || u.Scheme == "" {
+		why := "does not parse as a URL"
+		switch {
+		case strings.ContainsFunc(k.URL, func(r rune) bool { return r < ' ' || r == 0x7f }):
+			why = "has a control character (a trailing newline?)"
+		case err == nil:
+			why = "has no scheme"
+		}
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q: the URL %s", id, why))
 	}
 	sk, err := secrets.OpenKeeper(ctx, k.URL)
 	if err != nil {

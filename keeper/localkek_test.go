@@ -190,3 +190,34 @@ func TestNewThrowawayKEKURL(t *testing.T) {
 		}
 	}
 }
+
+// TestUnparsableKEKURLErrorHidesIt: a KEK URL that does not parse (a
+// trailing newline read from a file, a tab, a bad escape) was quoted
+// whole, escaped, in gocloud's error, where the scrubbing of the raw URL
+// did not find it: a token in its query showed (issue #11 item 1 class).
+func TestUnparsableKEKURLErrorHidesIt(t *testing.T) {
+	ctx := context.Background()
+	const token = "s3cr3t-t0ken-in-query"
+	for _, tc := range []struct{ name, url, reason string }{
+		{"trailing newline", "hashivault://k?token=" + token + "\n", "control character"},
+		{"tab", "awskms://k?token=" + token + "\tx", "control character"},
+		{"DEL", "awskms://k?token=" + token + "\x7f", "control character"},
+		{"colon in first segment", "%zz://k?token=" + token + `"x`, "does not parse"},
+		{"bad escape", "hashivault://k?token=" + token + "&x=%zz", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "k", URL: tc.url}}})
+			if err == nil {
+				t.Fatal("opened")
+			}
+			if !strings.Contains(err.Error(), tc.reason) {
+				t.Errorf("error %q does not say %q", err, tc.reason)
+			}
+			for _, part := range []string{token, token[:12], token[8:]} {
+				if strings.Contains(err.Error(), part) {
+					t.Errorf("error %q shows the token", err)
+				}
+			}
+		})
+	}
+}
