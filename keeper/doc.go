@@ -115,7 +115,11 @@
 //
 // Errors never contain a value, key bytes, or a URL with key material:
 // a base64key:// URL is the key, so errors print it redacted (RedactURL),
-// and messages from gocloud openers are scrubbed of it.
+// and messages from gocloud openers are scrubbed of every part of the URL
+// that can be secret, raw or escaped. A KEK URL that does not parse (a
+// control character such as a trailing newline read from a file, a bad
+// escape) or has no scheme is refused by this package with the reason,
+// before gocloud could quote it.
 //
 // Printed forms show identity, never keys. KEK, EnvelopeOptions and
 // *Envelope print the same non-secret identity under every fmt verb
