@@ -24,39 +24,44 @@ import (
 // from other bearer tokens.
 const Prefix = "sbrt1."
 
-// MaxTokenLength is the longest token Verify reads; longer input is
-// rejected before any decoding.
-const MaxTokenLength = 48 << 10
+// maxTokenLength is the longest token Verify reads (48 KiB); longer input
+// is rejected before any decoding.
+const maxTokenLength = 48 << 10
 
-// MaxNames is the most secret names one token may list.
-const MaxNames = secrets.MaxRevealNames
+// maxNames is the most secret names one token may list: as many as one
+// Reveal call may ask for.
+const maxNames = secrets.MaxRevealNames
 
-// DefaultMaxLifetime is the longest lifetime (exp - iat) a Verifier accepts
+// defaultMaxLifetime is the longest lifetime (exp - iat) a Verifier accepts
 // when VerifierOptions.MaxLifetime is 0. It matches the Issuer's default
 // MaxTTL.
-const DefaultMaxLifetime = 24 * time.Hour
+const defaultMaxLifetime = 24 * time.Hour
 
-// DefaultLeeway is the clock skew a Verifier tolerates on a token's issue
+// defaultLeeway is the clock skew a Verifier tolerates on a token's issue
 // time when VerifierOptions.Leeway is 0.
-const DefaultLeeway = 30 * time.Second
+const defaultLeeway = 30 * time.Second
 
 // maxUnix bounds "iat" and "exp": 9999-12-31T23:59:59Z.
 const maxUnix = 253402300799
 
-// Errors of Verify. Each matches ErrInvalidToken with errors.Is; callers
-// that only need "accept or not" test that. ErrInvalidToken has code
-// PermissionDenied (errors.Is(err, secrets.ErrPermissionDenied) holds).
-// A failure to consult the revocation set is not one of them: it has code
-// Unavailable, and the token is refused.
+// ErrInvalidToken is matched (errors.Is) by every error of Verify that
+// refuses a token: malformed, unknown key, bad signature, lifetime over the
+// maximum, expired, not yet valid or revoked; the message says which. It
+// has code PermissionDenied (errors.Is(err, secrets.ErrPermissionDenied)
+// holds). A failure to consult the revocation set is not one of them: it
+// has code Unavailable, and the token is refused.
+var ErrInvalidToken error = errcode.New(errcode.PermissionDenied, "", "invalid run token")
+
+// The reasons of ErrInvalidToken. They are not exported: callers decide on
+// ErrInvalidToken, and the message (and IDFromError) carry the detail.
 var (
-	ErrInvalidToken = errcode.New(errcode.PermissionDenied, "", "invalid run token")
-	ErrMalformed    = fmt.Errorf("%w: malformed", ErrInvalidToken)
-	ErrUnknownKey   = fmt.Errorf("%w: signed with an unknown key", ErrInvalidToken)
-	ErrSignature    = fmt.Errorf("%w: bad signature", ErrInvalidToken)
-	ErrExpired      = fmt.Errorf("%w: expired", ErrInvalidToken)
-	ErrNotYetValid  = fmt.Errorf("%w: issued in the future", ErrInvalidToken)
-	ErrRevoked      = fmt.Errorf("%w: revoked", ErrInvalidToken)
-	ErrLifetime     = fmt.Errorf("%w: lifetime exceeds the verifier's maximum", ErrInvalidToken)
+	errMalformed    = fmt.Errorf("%w: malformed", ErrInvalidToken)
+	errUnknownKey   = fmt.Errorf("%w: signed with an unknown key", ErrInvalidToken)
+	errSignature    = fmt.Errorf("%w: bad signature", ErrInvalidToken)
+	errExpired      = fmt.Errorf("%w: expired", ErrInvalidToken)
+	errNotYetValid  = fmt.Errorf("%w: issued in the future", ErrInvalidToken)
+	errTokenRevoked = fmt.Errorf("%w: revoked", ErrInvalidToken)
+	errLifetime     = fmt.Errorf("%w: lifetime exceeds the verifier's maximum", ErrInvalidToken)
 )
 
 // IDFromError returns the id of the token a Verify or Parse error refused,
@@ -156,12 +161,12 @@ func (k *Key) sign(input []byte) []byte {
 // verify checks sig over input under k, in constant time for HMAC.
 func (k *Key) verify(input, sig []byte) bool {
 	switch k.alg {
-	case AlgHMACSHA256:
+	case algHMACSHA256:
 		if k.m.hmac == nil {
 			return false
 		}
 		return hmac.Equal(k.sign(input), sig)
-	case AlgEd25519:
+	case algEd25519:
 		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.m.pub, input, sig)
 	}
 	return false
@@ -187,40 +192,40 @@ func encode(k *Key, c Claims) (string, error) {
 	return b.String(), nil
 }
 
-// Parse checks a token's format and signature against keys (by key id) and
+// parse checks a token's format and signature against keys (by key id) and
 // returns its claims. It does not check times or revocation; Verifier.Verify
 // does. Errors never contain the token.
-func Parse(token string, keys func(id string) *Key) (Claims, error) {
+func parse(token string, keys func(id string) *Key) (Claims, error) {
 	const op = "runtoken.Parse"
 	fail := func(err error) (Claims, error) { return Claims{}, fmt.Errorf("%s: %w", op, err) }
-	if len(token) > MaxTokenLength {
-		return fail(ErrMalformed)
+	if len(token) > maxTokenLength {
+		return fail(errMalformed)
 	}
 	rest, ok := strings.CutPrefix(token, Prefix)
 	if !ok {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	kid, rest, ok1 := strings.Cut(rest, ".")
 	body, sigText, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || checkKeyID(op, kid) != nil || body == "" || sigText == "" {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	k := keys(kid)
 	if k == nil {
-		return fail(ErrUnknownKey)
+		return fail(errUnknownKey)
 	}
 	sig, err := b64.DecodeString(sigText)
 	if err != nil {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	signed := token[:len(token)-len(sigText)-1]
 	if !k.verify([]byte(signed), sig) {
-		return fail(ErrSignature)
+		return fail(errSignature)
 	}
 	// Only signed bytes reach the JSON decoder.
 	js, err := b64.DecodeString(body)
 	if err != nil {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	c, err := decodePayload(js)
 	if err != nil {
@@ -237,15 +242,15 @@ func decodePayload(js []byte) (Claims, error) {
 	// UTF-8 and escapes; nothing after the object.
 	var p payload
 	if err := strictjson.Decode(js, &p); err != nil {
-		return Claims{}, fmt.Errorf("%w: claims: %w", ErrMalformed, plainError(err.Error()))
+		return Claims{}, fmt.Errorf("%w: claims: %w", errMalformed, plainError(err.Error()))
 	}
 	if p.IssuedAt < 0 || p.IssuedAt > maxUnix || p.Expiry < 0 || p.Expiry > maxUnix {
-		return Claims{ID: p.ID}, fmt.Errorf("%w: token times out of range", ErrMalformed)
+		return Claims{ID: p.ID}, fmt.Errorf("%w: token times out of range", errMalformed)
 	}
 	c := Claims{ID: p.ID, Namespace: p.Namespace, Subject: p.Subject, Names: p.Names,
 		IssuedAt: time.Unix(p.IssuedAt, 0).UTC(), Expiry: time.Unix(p.Expiry, 0).UTC()}
 	if err := validate(c); err != nil {
-		return Claims{ID: p.ID}, fmt.Errorf("%w: %w", ErrMalformed, withoutCode(err))
+		return Claims{ID: p.ID}, fmt.Errorf("%w: %w", errMalformed, withoutCode(err))
 	}
 	return c, nil
 }
@@ -261,8 +266,8 @@ func validate(c Claims) error {
 	if err := secrets.ValidateDecrypters([]string{c.Subject}); err != nil {
 		return err
 	}
-	if c.Names != nil && (len(c.Names) == 0 || len(c.Names) > MaxNames) {
-		return errcode.New(errcode.Invalid, "", fmt.Sprintf("a token lists 1 to %d names", MaxNames))
+	if c.Names != nil && (len(c.Names) == 0 || len(c.Names) > maxNames) {
+		return errcode.New(errcode.Invalid, "", fmt.Sprintf("a token lists 1 to %d names", maxNames))
 	}
 	for i, n := range c.Names {
 		if err := secrets.ValidateName(n); err != nil {
@@ -292,18 +297,19 @@ type VerifierOptions struct {
 	// and, during a rotation, the previous ones. Verify-only Ed25519 keys
 	// are enough.
 	Keys []*Key
-	// Revocations is consulted on every Verify; nil means a new
-	// MemoryRevocations local to the Verifier.
+	// Revocations is consulted on every Verify; nil means a new in-memory
+	// set local to the Verifier.
 	Revocations RevocationSet
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time source of expiry and issue-time checks and of
+	// revocation retention; nil means time.Now. Set it when the deployment
+	// keeps its own time source (e.g. one clock shared with the Issuer).
+	Clock func() time.Time
 	// Leeway is the clock skew tolerated on IssuedAt (a token issued
-	// slightly in the future is accepted); 0 means DefaultLeeway (30
-	// seconds). Expiry is never extended.
+	// slightly in the future is accepted); 0 means 30 seconds. Expiry is never extended.
 	Leeway time.Duration
 	// MaxLifetime is the longest lifetime (Expiry - IssuedAt) of a token
-	// Verify accepts; a longer-lived one fails with ErrLifetime even when
-	// its signature is valid. 0 means DefaultMaxLifetime (24 hours). It is
+	// Verify accepts; a longer-lived one fails with errLifetime even when
+	// its signature is valid. 0 means 24 hours. It is
 	// also how long Revoke keeps a revocation at least. Every Verifier
 	// sharing a RevocationSet should use the same value.
 	MaxLifetime time.Duration
@@ -330,7 +336,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	if opts.Leeway < 0 || opts.MaxLifetime < 0 {
 		return nil, errcode.New(errcode.Invalid, op, "Leeway and MaxLifetime may not be negative")
 	}
-	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Now,
+	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Clock,
 		leeway: opts.Leeway, maxLifetime: opts.MaxLifetime}
 	for _, k := range opts.Keys {
 		if !k.valid() {
@@ -345,26 +351,26 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 		v.now = time.Now
 	}
 	if v.revs == nil {
-		v.revs = NewMemoryRevocations(v.now)
+		v.revs = newMemoryRevocations(v.now)
 	}
 	if v.leeway == 0 {
-		v.leeway = DefaultLeeway
+		v.leeway = defaultLeeway
 	}
 	if v.maxLifetime == 0 {
-		v.maxLifetime = DefaultMaxLifetime
+		v.maxLifetime = defaultMaxLifetime
 	}
 	return v, nil
 }
 
 // Verify returns the claims of a valid token. It fails with an error
-// matching ErrInvalidToken (and one of ErrMalformed, ErrUnknownKey,
-// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid, ErrRevoked), or
+// matching ErrInvalidToken (and one of errMalformed, errUnknownKey,
+// errSignature, errLifetime, errExpired, errNotYetValid, errTokenRevoked), or
 // with code Unavailable when the revocation set cannot be read; context
 // errors pass through. Errors never contain the token; IDFromError gives
 // the token id of those refusing a token whose signature was valid.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	const op = "runtoken.Verify"
-	c, err := Parse(token, func(id string) *Key { return v.keys[id] })
+	c, err := parse(token, func(id string) *Key { return v.keys[id] })
 	if err != nil {
 		return Claims{}, err
 	}
@@ -372,11 +378,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	now := v.now()
 	switch {
 	case c.Expiry.Sub(c.IssuedAt) > v.maxLifetime:
-		return fail(fmt.Errorf("%s: %w", op, ErrLifetime))
+		return fail(fmt.Errorf("%s: %w", op, errLifetime))
 	case !now.Before(c.Expiry):
-		return fail(fmt.Errorf("%s: %w", op, ErrExpired))
+		return fail(fmt.Errorf("%s: %w", op, errExpired))
 	case c.IssuedAt.After(now.Add(v.leeway)):
-		return fail(fmt.Errorf("%s: %w", op, ErrNotYetValid))
+		return fail(fmt.Errorf("%s: %w", op, errNotYetValid))
 	}
 	revoked, err := v.revs.Revoked(ctx, c.ID)
 	if err != nil {
@@ -386,12 +392,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 		return fail(errcode.Wrap(errcode.Unavailable, op, err))
 	}
 	if revoked {
-		return fail(fmt.Errorf("%s: %w", op, ErrRevoked))
+		return fail(fmt.Errorf("%s: %w", op, errTokenRevoked))
 	}
 	return c, nil
 }
 
-// Revoke makes the token with the given id fail verification from now on.
+// Revoke makes the token with the given id fail verification from now on;
+// it is the one way to revoke a token (an Issuer's tokens are revoked
+// through Issuer.Verifier).
 // The revocation is kept until expiry or until no token with that id can
 // still verify here, whichever is later: at least MaxLifetime plus Leeway
 // from now, so a zero, past or too early expiry still revokes the token

@@ -1,0 +1,50 @@
+package runtoken
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"time"
+)
+
+// Names the external tests use for unexported parts of the package. They
+// exist only in test builds.
+
+const (
+	AlgHMACSHA256  = algHMACSHA256
+	AlgEd25519     = algEd25519
+	MaxTokenLength = maxTokenLength
+	MaxNames       = maxNames
+)
+
+var (
+	ErrMalformed    = errMalformed
+	ErrUnknownKey   = errUnknownKey
+	ErrSignature    = errSignature
+	ErrExpired      = errExpired
+	ErrNotYetValid  = errNotYetValid
+	ErrTokenRevoked = errTokenRevoked
+	ErrLifetime     = errLifetime
+
+	Parse = parse
+)
+
+// NewMemoryRevocations returns the in-memory set on the clock now.
+func NewMemoryRevocations(now func() time.Time) *memoryRevocations { return newMemoryRevocations(now) }
+
+// Len returns how many ids the set holds.
+func (m *memoryRevocations) Len() int { return m.len() }
+
+// Algorithm returns the key's algorithm.
+func (k *Key) Algorithm() string { return k.alg }
+
+// CanSign reports whether the key holds signing material.
+func (k *Key) CanSign() bool { return k.canSign() }
+
+// GenerateEd25519Key returns an Ed25519 key with a fresh key pair.
+func GenerateEd25519Key(id string) (*Key, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return NewEd25519Key(id, priv)
+}
