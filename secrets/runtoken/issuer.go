@@ -17,7 +17,7 @@ type Grant struct {
 	// Subject is the run identity: the service ID that the secrets list in
 	// their decrypters (required).
 	Subject string
-	// Names are the secrets the token may decrypt, 1 to MaxNames of them.
+	// Names are the secrets the token may decrypt, 1 to 100 of them.
 	// Leave it empty and set AllNames to grant the whole namespace; one of
 	// the two is required, so that an empty list never grants everything
 	// by accident.
@@ -133,7 +133,7 @@ func (i *Issuer) Issue(ctx context.Context, g Grant) (string, Claims, error) {
 	c := Claims{ID: id, KeyID: i.key.id, Namespace: g.Namespace, Subject: g.Subject, Names: names,
 		IssuedAt: now, Expiry: now.Add(ttl.Round(time.Second))}
 	if err := validate(c); err != nil {
-		return "", Claims{}, errcode.Wrap(errcode.Invalid, op, err)
+		return "", Claims{}, errcode.New(errcode.Invalid, op, withoutCode(err).Error())
 	}
 	tok, err := encode(i.key, c)
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/rbac"
-	"github.com/strongbox-go/strongbox/secrets"
 )
 
 // Prefix starts every version-1 token; it also tells a run token apart
@@ -30,7 +30,7 @@ const maxTokenLength = 48 << 10
 
 // maxNames is the most secret names one token may list: as many as one
 // Reveal call may ask for.
-const maxNames = secrets.MaxRevealNames
+const maxNames = names.MaxRevealNames
 
 // defaultMaxLifetime is the longest lifetime (exp - iat) a Verifier accepts
 // when VerifierOptions.MaxLifetime is 0. It matches the Issuer's default
@@ -260,17 +260,17 @@ func validate(c Claims) error {
 	if !validID(c.ID) {
 		return errcode.New(errcode.Invalid, "", "token id must have 22 base64url characters")
 	}
-	if err := secrets.ValidateNamespace(c.Namespace); err != nil {
+	if err := names.Namespace("", c.Namespace); err != nil {
 		return err
 	}
-	if err := secrets.ValidateDecrypters([]string{c.Subject}); err != nil {
+	if err := names.Decrypters("", []string{c.Subject}); err != nil {
 		return err
 	}
 	if c.Names != nil && (len(c.Names) == 0 || len(c.Names) > maxNames) {
 		return errcode.New(errcode.Invalid, "", fmt.Sprintf("a token lists 1 to %d names", maxNames))
 	}
 	for i, n := range c.Names {
-		if err := secrets.ValidateName(n); err != nil {
+		if err := names.Name("", n); err != nil {
 			return err
 		}
 		if i > 0 && c.Names[i-1] >= n {
@@ -427,7 +427,13 @@ func (v *Verifier) Revoke(ctx context.Context, id string, expiry time.Time) erro
 
 // withoutCode keeps the message of a validation error but not its code, so
 // that a malformed token matches only PermissionDenied.
-func withoutCode(err error) error { return plainError(err.Error()) }
+func withoutCode(err error) error {
+	var e *errcode.Error
+	if errors.As(err, &e) && e.Op == "" && e.Err == nil {
+		return plainError(e.Msg)
+	}
+	return plainError(err.Error())
+}
 
 type plainError string
 
