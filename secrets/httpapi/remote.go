@@ -59,7 +59,8 @@ type RemoteSource struct {
 
 // NewRemoteSource checks cfg and returns a source. opts are passed to the
 // url source (HTTP client, jitter, shared limiter); a BeforeRequest in
-// opts runs after the token is set. Errors match secrets.ErrInvalid and
+// opts runs after the token is set. A caller's opts.HTTPClient is used
+// through a copy that follows redirects only within BaseURL's origin. Errors match secrets.ErrInvalid and
 // never contain the token.
 func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, error) {
 	const op = "httpapi.NewRemoteSource"
@@ -102,6 +103,12 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, e
 			}
 			return nil
 		}
+	}
+	if opts.HTTPClient != nil {
+		// The url source follows redirects within the origin with its
+		// own client; keep the caller's to the same rule, since every
+		// request carries the run token.
+		opts.HTTPClient = sameOriginClient(opts.HTTPClient)
 	}
 	s, err := source.NewURLSource(uc, opts)
 	if err != nil {
