@@ -2,6 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -56,6 +60,26 @@ type RemoteConfig struct {
 type RemoteSource struct {
 	url *source.URLSource
 }
+
+// String returns "httpapi.RemoteSource". A RemoteSource prints only that
+// under every fmt verb, JSON, text and slog: its url source holds the run
+// token.
+func (RemoteSource) String() string { return "httpapi.RemoteSource" }
+
+// GoString is String, for %#v.
+func (s RemoteSource) GoString() string { return s.String() }
+
+// Format prints String under every verb.
+func (s RemoteSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue logs String.
+func (s RemoteSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText returns String.
+func (s RemoteSource) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// MarshalJSON returns String as a JSON string.
+func (s RemoteSource) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // NewRemoteSource checks cfg and returns a source. opts are passed to the
 // url source (HTTP client, jitter, shared limiter); a BeforeRequest in

@@ -4,11 +4,7 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding"
-	"encoding/json"
-	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/leakcheck"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/source"
@@ -180,40 +177,18 @@ func TestClientHidesToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rs, err := httpapi.NewRemoteSource(httpapi.RemoteConfig{BaseURL: "http://127.0.0.1:1", Namespace: ns, Token: secrets.NewValue(token)}, source.URLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	things := map[string]any{
+		"*RemoteSource": rs,
 		"*Client":       c,
 		"Client":        *c,
 		"ClientOptions": httpapi.ClientOptions{Token: secrets.NewValue(token)},
 		"RemoteConfig":  httpapi.RemoteConfig{BaseURL: "http://127.0.0.1:1", Namespace: ns, Token: secrets.NewValue(token)},
 	}
 	for name, v := range things {
-		t.Run(name, func(t *testing.T) {
-			for _, out := range renderings(v) {
-				if strings.Contains(out, token) {
-					t.Errorf("rendering shows the token: %s", out)
-				}
-			}
-		})
+		t.Run(name, func(t *testing.T) { leakcheck.CheckRenderings(t, v, token) })
 	}
-}
-
-// renderings returns v as fmt (every verb), JSON, text marshalling and the
-// slog handlers print it.
-// TODO: use leakcheck.CheckRenderings once it is on main.
-func renderings(v any) []string {
-	var out []string
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T"} {
-		out = append(out, fmt.Sprintf(verb, v))
-	}
-	b, _ := json.Marshal(v)
-	out = append(out, string(b))
-	if tm, ok := v.(encoding.TextMarshaler); ok {
-		b, _ := tm.MarshalText()
-		out = append(out, string(b))
-	}
-	var buf strings.Builder
-	slog.New(slog.NewJSONHandler(&buf, nil)).Info("m", "v", v)
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("m", "v", v)
-	out = append(out, buf.String())
-	return out
 }
