@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -146,14 +147,17 @@ func (c *Client) do(ctx context.Context, method, path string, in any, rev int64,
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		var eb errorBody
-		if json.Unmarshal(data, &eb) == nil && eb.Error != nil && eb.Error.Code != "" {
+		if strictjson.Decode(data, &eb) == nil && eb.Error != nil && eb.Error.Code != "" {
 			eb.Error.Status = res.StatusCode
 			return nil, eb.Error
 		}
 		return nil, statusError(res.StatusCode)
 	}
 	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
+		// Strictly, as the server reads requests: a duplicate or
+		// case-variant member would mean one thing here and another to a
+		// proxy or log reader.
+		if err := strictjson.Decode(data, out); err != nil {
 			return nil, errcode.New(errcode.Internal, "httpapi.Client", method+" "+path+": the response is not the expected JSON")
 		}
 	}
