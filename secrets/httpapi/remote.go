@@ -21,10 +21,30 @@ import (
 // token from.
 const EnvRunToken = "STRONGBOX_RUN_TOKEN"
 
-// K6Spec returns the k6 --secret-source spec that reads namespace's secrets
+// EnvK6SecretSource is the environment variable k6 reads a secret source
+// spec from, the environment form of its --secret-source flag.
+const EnvK6SecretSource = "K6_SECRET_SOURCE"
+
+// K6SpecEnv returns K6Spec as an environment assignment,
+// "K6_SECRET_SOURCE=<spec>", for exec.Cmd.Env, an env file of mode 0600 or
+// a shell line such as
+//
+//	K6_SECRET_SOURCE='url=urlTemplate=…' k6 run script.js
+//
+// Prefer it to passing K6Spec as --secret-source: a process's arguments
+// are shown by ps to every user of the host, its environment only to its
+// owner and root. The assignment holds the token: keep it out of logs and
+// shell history.
+func K6SpecEnv(baseURL, namespace, token string) string {
+	return EnvK6SecretSource + "=" + K6Spec(baseURL, namespace, token)
+}
+
+// K6Spec returns the k6 secret source spec that reads namespace's secrets
 // from a strongbox server at baseURL (e.g. "https://secrets.example.com")
 // with a run token: a url source with responsePath=value. The spec holds
-// the token: quote it for a shell, and keep it out of logs.
+// the token: pass it to k6 in its environment (K6SpecEnv) rather than as
+// --secret-source on a command line, where ps shows it to every user of
+// the host, and keep it out of logs.
 func K6Spec(baseURL, namespace, token string) string {
 	return "url=urlTemplate=" + strings.TrimRight(baseURL, "/") + DecryptPath(namespace, "{key}") +
 		",headers.Authorization=Bearer " + token + ",responsePath=value"

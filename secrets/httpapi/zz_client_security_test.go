@@ -16,6 +16,7 @@ import (
 	"github.com/strongbox-go/strongbox/internal/leakcheck"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
+	"github.com/strongbox-go/strongbox/secrets/runtoken"
 	"github.com/strongbox-go/strongbox/secrets/source"
 )
 
@@ -190,5 +191,32 @@ func TestClientHidesToken(t *testing.T) {
 	}
 	for name, v := range things {
 		t.Run(name, func(t *testing.T) { leakcheck.CheckRenderings(t, v, token) })
+	}
+}
+
+// TestK6SpecEnvKeepsTokenOutOfArgv: K6SpecEnv is the K6Spec as an
+// environment assignment for k6 (issue #11 item 16), so a runner can start
+// k6 with the token in its environment instead of its arguments; the spec
+// read from it still fetches the value.
+func TestK6SpecEnvKeepsTokenOutOfArgv(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	srv := e.serve()
+	v := e.create("api-key", "k6-runner")
+	tok := e.token(runtoken.Grant{Namespace: ns, Subject: "k6-runner", Names: []string{"api-key"}})
+	kv := httpapi.K6SpecEnv(srv.URL, ns, tok)
+	name, spec, ok := strings.Cut(kv, "=")
+	if httpapi.EnvK6SecretSource != "K6_SECRET_SOURCE" {
+		t.Errorf("EnvK6SecretSource = %q", httpapi.EnvK6SecretSource)
+	}
+	if !ok || name != httpapi.EnvK6SecretSource || spec != httpapi.K6Spec(srv.URL, ns, tok) {
+		t.Fatalf("K6SpecEnv = %q, want K6_SECRET_SOURCE=<K6Spec>", kv)
+	}
+	r, err := source.NewResolver(context.Background(), source.Options{Specs: []string{spec}, Env: source.EnvMap(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got, err := r.Get(context.Background(), "api-key"); err != nil || got.DangerouslyExpose() != v {
+		t.Errorf("the spec from the environment does not fetch the value: %v", err)
 	}
 }
