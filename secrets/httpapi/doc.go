@@ -155,6 +155,8 @@
 // Failed authentication is rate-limited per client address
 // (Options.AuthFailures; by default a burst of 10 failures, then one a
 // second, for at most 10,000 addresses kept in a least-recently-used set).
+// A failure is a 401 to a request that carried credentials; one with none
+// (ErrNoCredentials) guesses nothing and is not counted.
 // While an address is over the limit, each of its requests is answered 429
 // with Retry-After before its credentials are looked at, so guessing a
 // bearer token costs time; clients behind one NAT share the limit. The

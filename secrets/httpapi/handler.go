@@ -240,7 +240,9 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 		}
 		p, claims, err := h.authenticate(r)
 		if err != nil {
-			if publicError(err, st).Status == http.StatusUnauthorized {
+			// A request with no credentials at all guesses nothing; one
+			// whose credentials were refused counts against its address.
+			if publicError(err, st).Status == http.StatusUnauthorized && !errors.Is(err, ErrNoCredentials) {
 				h.authFail.failed(addr)
 			}
 			h.fail(w, r, err)

@@ -36,8 +36,10 @@ const (
 	DefaultMaxTrackedClients = 10000
 )
 
-// AuthFailureLimit bounds failed authentications (401 answers) per client
-// address with a token bucket: each failure takes a token; while the bucket
+// AuthFailureLimit bounds failed authentications (401 answers to requests
+// that carried credentials: a request the Authenticator answers
+// ErrNoCredentials is not counted) per client address with a token bucket:
+// each failure takes a token; while the bucket
 // is empty, every request from that address is refused with 429 and
 // Retry-After before its credentials are even looked at, so guessing bearer
 // tokens is slow. Successful requests take nothing. The zero value is the

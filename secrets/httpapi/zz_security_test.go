@@ -207,10 +207,12 @@ func TestFailedAuthRateLimitOptions(t *testing.T) {
 		name    string
 		opts    httpapi.Options
 		xff     func(i int) string
+		noToken bool
 		limited int
 	}{
 		{name: "burst 3", opts: httpapi.Options{AuthFailures: httpapi.AuthFailureLimit{Burst: 3}}, limited: 17},
 		{name: "disabled", opts: httpapi.Options{AuthFailures: httpapi.AuthFailureLimit{Disabled: true}}, limited: 0},
+		{name: "no credentials are not counted", opts: httpapi.Options{AuthFailures: httpapi.AuthFailureLimit{Burst: 3}}, noToken: true, limited: 0},
 		{name: "trusted X-Forwarded-For, one client per request", opts: httpapi.Options{AuthFailures: httpapi.AuthFailureLimit{Burst: 3}, TrustForwardedFor: true},
 			xff: func(i int) string { return "198.51.100." + string(rune('0'+i%10)) + string(rune('0'+i/10)) }, limited: 0},
 		{name: "trusted X-Forwarded-For, one client", opts: httpapi.Options{AuthFailures: httpapi.AuthFailureLimit{Burst: 3}, TrustForwardedFor: true},
@@ -227,7 +229,9 @@ func TestFailedAuthRateLimitOptions(t *testing.T) {
 			limited := 0
 			for i := range 20 {
 				req := httptest.NewRequest("GET", base, nil)
-				req.Header.Set("Authorization", "Bearer wrong")
+				if !tc.noToken {
+					req.Header.Set("Authorization", "Bearer wrong")
+				}
 				if tc.xff != nil {
 					req.Header.Set("X-Forwarded-For", tc.xff(i))
 				}
