@@ -14,7 +14,11 @@ type RequestEvent struct {
 	// Route is the matched pattern, e.g.
 	// "GET /v1/namespaces/{namespace}/secrets/{name}/decrypt", or "" when
 	// no route matched.
-	Route     string
+	Route string
+	// Namespace and Name are the request's, from the path (or, on create,
+	// the body) as given when they are valid names; any other input is
+	// recorded as its length and a short digest, e.g. "(invalid: 12
+	// bytes, sha256 1a2b3c4d)", never echoed.
 	Namespace string
 	Name      string
 	// Principal is rbac.Principal.String() of the caller, "anonymous" when
