@@ -27,7 +27,12 @@ type RequestEvent struct {
 	// TokenID is the id of the run token used, if any (not the token; ids
 	// are not secret and are what runtoken revocation takes).
 	TokenID string
-	Status  int
+	// Client is the client address failed authentications are counted
+	// against (see AuthFailureLimit): the connection's IP address, an IPv6
+	// one as its /64, or with Options.TrustForwardedFor the proxy's last
+	// X-Forwarded-For entry. "" for requests that matched no route.
+	Client string
+	Status int
 	// Code is the error code of a failed request, "" on success.
 	Code     string
 	Duration time.Duration
@@ -64,6 +69,9 @@ func LogAuditor(l *slog.Logger) Auditor {
 			slog.String("principal", e.Principal),
 			slog.Int("status", e.Status),
 			slog.Duration("duration", e.Duration),
+		}
+		if e.Client != "" {
+			attrs = append(attrs, slog.String("client", e.Client))
 		}
 		if e.TokenID != "" {
 			attrs = append(attrs, slog.String("token_id", e.TokenID))

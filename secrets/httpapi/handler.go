@@ -159,6 +159,7 @@ type reqState struct {
 	list            bool // the list route, for error messages
 	principal       rbac.Principal
 	tokenID         string
+	client          string
 	code            string
 }
 
@@ -219,7 +220,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.auditor.AuditRequest(r.Context(), RequestEvent{
 			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
-			Principal: st.principal.String(), TokenID: st.tokenID, Status: status, Code: st.code,
+			Principal: st.principal.String(), TokenID: st.tokenID, Client: st.client, Status: status, Code: st.code,
 			Duration: h.now().Sub(start),
 		})
 	}()
@@ -234,6 +235,7 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 		st.namespace, st.name = safeInput(r.PathValue("namespace")), safeInput(r.PathValue("name"))
 		st.list = r.Pattern == "GET "+pathSecrets
 		addr := h.clientAddr(r)
+		st.client = addr
 		if wait, blocked := h.authFail.blocked(addr); blocked {
 			h.fail(w, r, rateLimited("too many failed authentications from this address; retry later", wait))
 			return

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,7 +149,11 @@ func TestFailedAuthRateLimited(t *testing.T) {
 	e.create("api-key")
 	now := e.clock.Now()
 	clk := &clock{t: now}
-	h, err := httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(principals), Now: clk.Now})
+	var mu sync.Mutex
+	var client string
+	lastClient := func() string { mu.Lock(); defer mu.Unlock(); return client }
+	h, err := httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(principals), Now: clk.Now,
+		Auditor: httpapi.AuditorFunc(func(_ context.Context, ev httpapi.RequestEvent) { mu.Lock(); client = ev.Client; mu.Unlock() })})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +188,9 @@ func TestFailedAuthRateLimited(t *testing.T) {
 	}
 	if rec := send(attacker, tokEditor, ""); rec.Code != http.StatusTooManyRequests {
 		t.Errorf("while limited, a request from the address got %d, want 429", rec.Code)
+	}
+	if got := lastClient(); got != "203.0.113.9" {
+		t.Errorf("request event Client = %q, want the attacker's address", got)
 	}
 	if rec := send("192.0.2.1:1", tokEditor, ""); rec.Code != http.StatusOK {
 		t.Errorf("another address got %d", rec.Code)
