@@ -25,7 +25,10 @@ type RequestEvent struct {
 	// authentication failed or did not happen.
 	Principal string
 	// TokenID is the id of the run token used, if any (not the token; ids
-	// are not secret and are what runtoken revocation takes).
+	// are not secret and are what runtoken revocation takes), also when
+	// the token was refused after its signature verified (expired,
+	// revoked, too long-lived: see runtoken.IDFromError); "" for a token
+	// whose signature did not verify, whose id anyone could have chosen.
 	TokenID string
 	// Client is the client address failed authentications are counted
 	// against (see AuthFailureLimit): the connection's IP address, an IPv6

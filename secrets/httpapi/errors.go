@@ -184,6 +184,7 @@ func runTokenMessage(err error) string {
 	}{
 		{runtoken.ErrExpired, "the run token has expired"},
 		{runtoken.ErrRevoked, "the run token is revoked"},
+		{runtoken.ErrLifetime, "the run token's lifetime exceeds the server's maximum"},
 		{runtoken.ErrNotYetValid, "the run token is not valid yet (issued in the future)"},
 		{runtoken.ErrUnknownKey, "the run token is signed with an unknown key"},
 		{runtoken.ErrSignature, "the run token's signature does not verify"},

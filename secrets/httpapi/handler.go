@@ -281,6 +281,11 @@ func (h *Handler) authenticate(r *http.Request) (rbac.Principal, *runtoken.Claim
 	if tok, ok := BearerToken(r); ok && h.tokens != nil && strings.HasPrefix(tok, runtoken.Prefix) {
 		c, err := h.tokens.Verify(r.Context(), tok)
 		if err != nil {
+			// The id of a validly signed token that was refused
+			// (expired, revoked...) goes to the request event.
+			if id, ok := runtoken.IDFromError(err); ok {
+				stateOf(r).tokenID = id
+			}
 			// publicError says why (expired, revoked...) from the
 			// runtoken error it matches, never from its text.
 			return rbac.Principal{}, nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
+	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
 
 // internals are texts of backend errors that must never reach a response.
@@ -289,5 +290,48 @@ func TestDecryptHidesExistence(t *testing.T) {
 	}
 	if diff := cmp.Diff(b.header, a.header); diff != "" {
 		t.Errorf("headers (-missing +not allowed):\n%s", diff)
+	}
+}
+
+// TestRefusedRunTokenAuditedWithID: a validly signed run token that is
+// refused (expired, revoked) is audited with its id (issue #11 item 12),
+// and the answer says why without the id; a forged one has no id.
+func TestRefusedRunTokenAuditedWithID(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.create("api-key", "k6-runner")
+	ctx := context.Background()
+	issue := func(ttl time.Duration) (string, string) {
+		tok, c, err := e.issuer.Issue(ctx, runtoken.Grant{Namespace: ns, Subject: "k6-runner", Names: []string{"api-key"}, TTL: ttl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, c.ID
+	}
+	revokedTok, revokedID := issue(time.Hour)
+	if err := e.issuer.Verifier().Revoke(ctx, revokedID, e.clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	expiredTok, expiredID := issue(time.Minute)
+	e.clock.Add(2 * time.Minute)
+	tests := []struct {
+		name, token, wantID, wantMsg string
+	}{
+		{"revoked", revokedTok, revokedID, "revoked"},
+		{"expired", expiredTok, expiredID, "expired"},
+		{"forged signature", expiredTok[:len(expiredTok)-4] + "AAAA", "", "signature"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("GET", base+"/api-key/decrypt", tc.token, "")
+			if r.status != http.StatusUnauthorized || !strings.Contains(r.apiErr().Message, tc.wantMsg) {
+				t.Errorf("%d %s, want 401 saying %q", r.status, r.body, tc.wantMsg)
+			}
+			if tc.wantID != "" && strings.Contains(r.body, tc.wantID) {
+				t.Errorf("the answer holds the token id: %s", r.body)
+			}
+			if got := e.lastEvent().TokenID; got != tc.wantID {
+				t.Errorf("audited token id %q, want %q", got, tc.wantID)
+			}
+		})
 	}
 }
