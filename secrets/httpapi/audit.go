@@ -17,8 +17,8 @@ type RequestEvent struct {
 	Route string
 	// Namespace and Name are the request's, from the path (or, on create,
 	// the body) as given when they are valid names; any other input is
-	// recorded as its length and a short digest, e.g. "(invalid: 12
-	// bytes, sha256 1a2b3c4d)", never echoed.
+	// recorded as its length and a short keyed hash, e.g. "invalid name
+	// (len 12, hash 1a2b3c4d)", never echoed.
 	Namespace string
 	Name      string
 	// Principal is rbac.Principal.String() of the caller, "anonymous" when

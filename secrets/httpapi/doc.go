@@ -149,8 +149,10 @@
 // Rejected input is recorded, not echoed: a namespace or name from the path
 // or body that is not a valid name (a newline, an escape sequence, a value
 // pasted into the name field) appears in request events, logs and error
-// messages only as its length and a short SHA-256 digest, e.g. "(invalid:
-// 12 bytes, sha256 1a2b3c4d)".
+// messages only as its length and a short keyed hash, e.g. "invalid name
+// (len 12, hash 1a2b3c4d)". The hash key is random per process, so records
+// of one input match within a process, and nobody holding a log can test
+// guesses against the hash.
 //
 // Failed authentication is rate-limited per client address
 // (Options.AuthFailures; by default a burst of 10 failures, then one a

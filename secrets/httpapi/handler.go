@@ -154,7 +154,7 @@ func (h *Handler) routes() {
 // reqState collects what the audit event needs while a request runs.
 type reqState struct {
 	// namespace and name are as the request gave them when they are valid
-	// names, and described by length and digest otherwise (safeInput).
+	// names, and described by length and keyed hash otherwise (safeInput).
 	namespace, name string
 	list            bool // the list route, for error messages
 	principal       rbac.Principal
@@ -232,7 +232,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		st.namespace, st.name = safeInput(r.PathValue("namespace")), safeInput(r.PathValue("name"))
+		st.namespace, st.name = safeInput("namespace", r.PathValue("namespace")), safeInput("name", r.PathValue("name"))
 		st.list = r.Pattern == "GET "+pathSecrets
 		addr := h.clientAddr(r)
 		st.client = addr
@@ -361,7 +361,7 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	stateOf(r).name = safeInput(body.Name)
+	stateOf(r).name = safeInput("name", body.Name)
 	s, err := h.m.Create(ctx, r.PathValue("namespace"), body.spec())
 	if err != nil {
 		return err

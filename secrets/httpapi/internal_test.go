@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,15 +79,19 @@ func TestClientAddr(t *testing.T) {
 
 func TestSafeInput(t *testing.T) {
 	for _, in := range []string{"a\nb", "\x1b[31mred", "sv-0123456789abcdef pasted", "a b", strings.Repeat("x", 300)} {
-		got := safeInput(in)
-		if strings.Contains(got, in) || strings.ContainsAny(got, "\n\x1b") || !strings.HasPrefix(got, "(invalid: ") {
-			t.Errorf("safeInput(%q) = %q", in, got)
+		got := safeInput("name", in)
+		want := "invalid name (len " + strconv.Itoa(len(in)) + ", hash "
+		if strings.Contains(got, in) || strings.ContainsAny(got, "\n\x1b") || !strings.HasPrefix(got, want) {
+			t.Errorf("safeInput(%q) = %q, want %q...", in, got, want)
+		}
+		if again := safeInput("name", in); again != got {
+			t.Errorf("the same input got two descriptions: %q, %q", got, again)
 		}
 	}
-	if got := safeInput("api-key"); got != "api-key" {
+	if got := safeInput("name", "api-key"); got != "api-key" {
 		t.Errorf("a valid name changed: %q", got)
 	}
-	if safeInput("a\nb") == safeInput("a\rb") {
+	if safeInput("name", "a\nb") == safeInput("name", "a\rb") {
 		t.Error("two bad inputs look the same")
 	}
 }

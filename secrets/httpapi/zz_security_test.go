@@ -126,7 +126,7 @@ func TestRequestLogDoesNotEchoInvalidName(t *testing.T) {
 					t.Errorf("the input is echoed: %q", got)
 				}
 			}
-			if !strings.Contains(ev.Name+ev.Namespace, "(invalid: ") {
+			if !strings.Contains(ev.Name+ev.Namespace, "invalid ") || !strings.Contains(ev.Name+ev.Namespace, "(len ") {
 				t.Errorf("event %+v does not record the rejected input", ev)
 			}
 			for _, line := range strings.Split(e.logs.String(), "\n") {
