@@ -252,7 +252,12 @@ func actUpdate(s *state) {
 		w = errcode.NotFound
 	case in.Revision != cur.Revision:
 		w = errcode.Conflict
+	case !sameSet(cur.Decrypters, in.Decrypters) && !allowed(p, ns, rbac.ActionSetDecrypters):
+		// Issue #11 item 8: granting decrypt on a stored value is its
+		// own permission, not an update.
+		w = errcode.PermissionDenied
 	}
+	w = hidden(p, ns, w)
 	var after *model
 	if w == errcode.OK {
 		after = s.model.clone()
@@ -298,6 +303,7 @@ func actReset(s *state) {
 	case rev != 0 && rev != cur.Revision:
 		w = errcode.Conflict
 	}
+	w = hidden(p, ns, w)
 	var after *model
 	if w == errcode.OK {
 		after = s.model.clone()
@@ -343,6 +349,7 @@ func actRevoke(s *state) {
 	case rev != 0 && rev != cur.Revision:
 		w = errcode.Conflict
 	}
+	w = hidden(p, ns, w)
 	var after *model
 	if w == errcode.OK {
 		after = s.model.clone()
@@ -388,6 +395,7 @@ func actDelete(s *state) {
 	case rev != 0 && rev != cur.Revision:
 		w = errcode.Conflict
 	}
+	w = hidden(p, ns, w)
 	var after *model
 	if w == errcode.OK {
 		after = s.model.clone()
@@ -479,6 +487,7 @@ func actReveal(s *state) {
 		case cur.Revoked:
 			w = errcode.FailedPrecondition
 		}
+		w = hidden(p, ns, w)
 		if fired && r.Err != nil && codeOf(r.Err) != w && faultErr(a, r.Err) {
 			continue
 		}
