@@ -11,6 +11,7 @@ import (
 
 // dataKey is an unwrapped data key ready to use.
 type dataKey struct {
+	unprintable
 	id    [dataKeyIDLen]byte
 	kekID string
 	aead  tink.AEAD
@@ -34,6 +35,7 @@ const (
 )
 
 type cacheEntry struct {
+	unprintable
 	key     string
 	dk      *dataKey
 	fetched time.Time
@@ -41,6 +43,7 @@ type cacheEntry struct {
 }
 
 type flight struct {
+	unprintable
 	done chan struct{}
 	dk   *dataKey
 	err  error
@@ -51,6 +54,7 @@ type flight struct {
 // recently used go first) and by age, and it collapses concurrent misses on
 // the same key into one unwrap.
 type dataKeyCache struct {
+	unprintable
 	max      int
 	ttl      time.Duration // < 0: never expires
 	maxStale time.Duration // < 0: no stale use

@@ -4,12 +4,12 @@
 //
 // Envelope encrypts each value with an AES-256-GCM data key (a Tink AEAD)
 // and wraps that data key with a key-encryption key (KEK) opened from a
-// gocloud secrets URL: base64key:// is built in (NewLocalKEKURL makes one);
-// awskms://, gcpkms://, azurekeyvault:// and hashivault:// work once the
-// program imports the gocloud driver. The wrapped data key travels inside
+// gocloud secrets URL: base64key://KEY, a local key, is built in
+// (NewThrowawayKEKURL makes one); awskms://, gcpkms://, azurekeyvault://
+// and hashivault:// work once the program imports the gocloud driver. The wrapped data key travels inside
 // every ciphertext, so the keeper stores nothing.
 //
-//	u, _ := keeper.NewLocalKEKURL() // or "awskms://alias/strongbox?region=eu-west-1"
+//	u, _ := keeper.NewThrowawayKEKURL() // or "awskms://alias/strongbox?region=eu-west-1"
 //	k, err := keeper.OpenEnvelope(ctx, u, keeper.EnvelopeOptions{})
 //	ct, err := k.Encrypt(ctx, value, associatedData)
 //	pt, err := k.Decrypt(ctx, ct, associatedData)
@@ -84,15 +84,55 @@
 // ErrAuthentication (wrong key, wrong associated data, tampered bytes).
 // A KEK that cannot be reached gives code Unavailable (ErrUnavailable),
 // one that refuses gives PermissionDenied or FailedPrecondition; bad
-// options give Invalid; calls after Close give FailedPrecondition. Context
+// options, and a malformed base64key URL (see # Local keys), give Invalid;
+// calls after Close give FailedPrecondition. Context
 // errors are returned unchanged. Every error carries an errcode code.
+//
+// # Local keys
+//
+// A base64key URL is base64key://KEY and nothing else: KEY is the padded
+// URL-safe base64 of exactly 32 bytes (44 characters, the last '='),
+// which is what gocloud's localsecrets decodes; the scheme may be in any
+// case. Anything else is refused with code Invalid and a message saying
+// what is wrong (no key, "base64key:KEY" or a third '/', missing or
+// misplaced padding, the wrong length, the standard alphabet's '+' or '/',
+// a path, query, fragment, user info, port, escape or whitespace), never
+// quoting the key. gocloud itself opens "base64key://", "base64key:KEY" and
+// "base64key:///KEY" with a fresh random key under an unchanged KEK id, so
+// nothing written with them could ever be read back; this package never
+// does, and opens base64key URLs itself rather than through gocloud. Do not
+// pass a keeper from secrets.OpenKeeper("base64key://...") as KEK.Keeper
+// for the same reason. The only random key is the one NewThrowawayKEKURL
+// returns, by name. A URL whose last key character has unused bits set
+// (not canonical base64) is accepted, as gocloud accepts it: it names the
+// same key, and data written under it stays readable. A KEK id derived by
+// DefaultKEKID hashes the URL as written, so a URL that gocloud accepted
+// with extra parts (a trailing '/', user info, a fragment) and must now be
+// written without them gets a new id: give KEK.ID = DefaultKEKID(the old
+// URL) to keep reading data written under the old one.
 //
 // # Security
 //
 // Errors never contain a value, key bytes, or a URL with key material:
-// a base64key:// URL is the key, so errors and KEK's String print it
-// redacted (RedactURL), and messages from gocloud openers are scrubbed of
-// it. Decrypt returns no partial plaintext on failure. Plaintexts and data
+// a base64key:// URL is the key, so errors print it redacted (RedactURL),
+// and messages from gocloud openers are scrubbed of every part of the URL
+// that can be secret, raw or escaped. A KEK URL that does not parse (a
+// control character such as a trailing newline read from a file, a bad
+// escape) or has no scheme is refused by this package with the reason,
+// before gocloud could quote it.
+//
+// Printed forms show identity, never keys. KEK, EnvelopeOptions and
+// *Envelope print the same non-secret identity under every fmt verb
+// (%v %+v %#v %s %q %x ...), encoding/json (MarshalJSON),
+// encoding.TextMarshaler (so YAML, TOML and XML encoders too) and slog
+// (LogValue): a KEK shows its ID, its URL redacted by RedactURL (the scheme,
+// and host and path for URLs other than base64key://; never a base64key
+// key, user info, a query or a fragment) and whether Keeper and Local are
+// set; EnvelopeOptions show their members with every KEK so and Now only as
+// whether it is set; an Envelope shows its primary and KEK ids. These
+// forms are for logs: a marshalled KEK cannot be read back into a working
+// one. The package's internal types that hold data keys, wrapped data
+// keys or opened KEKs print a fixed mark. Decrypt returns no partial plaintext on failure. Plaintexts and data
 // key records the Envelope handles internally are zeroed after use (Go
 // cannot promise no other copy exists). Unwrapped data keys live only in
 // memory, bounded by CacheSize and CacheTTL+CacheMaxStale, and are

@@ -103,6 +103,7 @@ type Envelope struct {
 
 // currentKey is the data key new values are encrypted with.
 type currentKey struct {
+	unprintable
 	dk   *dataKey
 	uses atomic.Uint64
 }
@@ -114,8 +115,9 @@ var (
 
 // OpenEnvelope opens an Envelope whose primary key-encryption key is the
 // gocloud secrets URL kekURL, with id DefaultKEKID(kekURL), followed by any
-// opts.KEKs (older keys that still unwrap). For a local key, kekURL comes
-// from NewLocalKEKURL.
+// opts.KEKs (older keys that still unwrap). A local key is base64key://
+// and the key (see the package doc's # Local keys); NewThrowawayKEKURL
+// makes one.
 func OpenEnvelope(ctx context.Context, kekURL string, opts EnvelopeOptions) (*Envelope, error) {
 	if kekURL == "" {
 		return nil, errcode.New(errcode.Invalid, "keeper.OpenEnvelope", "key-encryption key URL is required")

@@ -11,7 +11,7 @@ import (
 
 func Example() {
 	ctx := context.Background()
-	kekURL, err := keeper.NewLocalKEKURL() // keep it secret: it is the key
+	kekURL, err := keeper.NewThrowawayKEKURL() // keep it secret: it is the key
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,8 +49,8 @@ func Example() {
 // rewrap what is stored, then remove the old key.
 func ExampleEnvelope_Rewrap() {
 	ctx := context.Background()
-	oldURL, _ := keeper.NewLocalKEKURL()
-	newURL, _ := keeper.NewLocalKEKURL()
+	oldURL, _ := keeper.NewThrowawayKEKURL()
+	newURL, _ := keeper.NewThrowawayKEKURL()
 	k, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "old", URL: oldURL}}})
 	if err != nil {
 		log.Fatal(err)

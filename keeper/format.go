@@ -42,6 +42,7 @@ type Header struct {
 
 // parsed is a ciphertext split into its parts. All slices alias the input.
 type parsed struct {
+	unprintable
 	version   byte
 	kekID     string
 	dataKeyID [dataKeyIDLen]byte

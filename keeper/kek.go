@@ -10,29 +10,33 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/secrets"
-	_ "gocloud.dev/secrets/localsecrets" // base64key://, the embedded default
+	"gocloud.dev/secrets/localsecrets" // base64key://, the embedded default
 )
 
 // KEK is a key-encryption key: a gocloud secrets keeper that wraps data
 // keys, named by a non-secret id that every ciphertext it protects carries.
 //
-// Give either URL or Keeper. KEK prints its id and a redacted URL under
-// every fmt verb, never the URL itself.
+// Give either URL or Keeper. Every printed form of a KEK (fmt, JSON, text,
+// slog) shows its id, the redacted URL (RedactURL) and whether Keeper and
+// Local are set, never the URL itself; see the package doc's # Security.
 type KEK struct {
 	// ID names the key in ciphertexts: 1 to MaxKEKIDLen letters, digits,
 	// '-', '_', '.' or ':'. It must stay the same for as long as data under
 	// the key exists. Empty means an id derived from URL (see DefaultKEKID);
 	// it is required with Keeper.
 	ID string
-	// URL is a gocloud secrets URL: base64key:// (always available),
-	// awskms://, gcpkms://, azurekeyvault:// or hashivault:// when the
-	// program imports that driver. A base64key:// URL is key material;
-	// keep it out of logs. The Envelope opens it and closes it on Close.
+	// URL is a gocloud secrets URL: base64key://KEY (always available;
+	// see the package doc's # Local keys), awskms://, gcpkms://,
+	// azurekeyvault:// or hashivault:// when the program imports that
+	// driver. A base64key:// URL is key material; keep it out of logs. The
+	// Envelope opens it and closes it on Close.
 	URL string
 	// Keeper is an already opened keeper, used instead of URL. The Envelope
 	// does not close it.
@@ -43,30 +47,107 @@ type KEK struct {
 	Local bool
 }
 
-// String returns the id and the redacted URL.
-func (k KEK) String() string {
-	if k.URL != "" {
-		return fmt.Sprintf("KEK{ID:%q URL:%q}", k.ID, RedactURL(k.URL))
+// NewThrowawayKEKURL returns a fresh random base64key:// URL: a local
+// key-encryption key for tests and demos. The key exists only in the
+// returned URL: whatever is encrypted under it is lost with it. To keep
+// data, keep the URL like a password (a file readable only by the service,
+// a secret of the platform), never in the same place as the ciphertexts
+// it protects, and open it again with OpenEnvelope or KEK.URL. This is the
+// only way this package makes a random key: a base64key URL without a
+// well-formed key is refused, never replaced by a random one.
+func NewThrowawayKEKURL() (string, error) {
+	var k [localKeyLen]byte
+	defer clear(k[:])
+	if _, err := rand.Read(k[:]); err != nil {
+		return "", errcode.Wrap(errcode.Internal, "keeper.NewThrowawayKEKURL", err)
 	}
-	return fmt.Sprintf("KEK{ID:%q}", k.ID)
+	return localScheme + "//" + base64.URLEncoding.EncodeToString(k[:]), nil
 }
 
-// GoString is String, so %#v redacts too.
-func (k KEK) GoString() string { return k.String() }
+// NewLocalKEKURL is NewThrowawayKEKURL.
+//
+// Deprecated: use NewThrowawayKEKURL, whose name says that the key is lost
+// with the URL.
+func NewLocalKEKURL() (string, error) { return NewThrowawayKEKURL() }
 
-// Format makes every verb (%v %+v %s %q %x...) print String.
-func (k KEK) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
+const (
+	// localScheme starts a base64key URL, compared without regard to case.
+	localScheme = "base64key:"
+	// localKeyLen is the size of a base64key key; its padded URL-safe
+	// base64 is 44 characters, the last '='.
+	localKeyLen = 32
+	localWant   = "want base64key:// followed by the 32-byte key in padded URL-safe base64 (44 characters ending in '=')"
+)
 
-// NewLocalKEKURL returns a fresh random base64key:// URL: a local
-// key-encryption key for embedded use and tests. The URL is the key: store it
-// like a password (a file readable only by the service, a secret of the
-// platform), never in the same place as the ciphertexts it protects.
-func NewLocalKEKURL() (string, error) {
-	var k [32]byte
-	if _, err := rand.Read(k[:]); err != nil {
-		return "", errcode.Wrap(errcode.Internal, "keeper.NewLocalKEKURL", err)
+// isLocalURL reports whether kekURL is a base64key URL.
+func isLocalURL(kekURL string) bool {
+	return len(kekURL) >= len(localScheme) && strings.EqualFold(kekURL[:len(localScheme)], localScheme)
+}
+
+// parseLocalKEKURL reads the key of a base64key URL. Only
+// base64key://KEY is accepted (the scheme in any case), KEY the padded
+// URL-safe base64 of exactly 32 bytes, as gocloud's localsecrets decodes
+// it: gocloud would open an empty key, a key in the path or after
+// "base64key:" as a fresh random key, and ignore a path, user info or
+// fragment, so all are refused. The error says what is wrong and never
+// quotes the URL.
+func parseLocalKEKURL(kekURL string) (key [localKeyLen]byte, err error) {
+	fail := func(why string) ([localKeyLen]byte, error) {
+		return [localKeyLen]byte{}, errors.New("base64key URL: " + why + "; " + localWant)
 	}
-	return "base64key://" + base64.URLEncoding.EncodeToString(k[:]), nil
+	if !isLocalURL(kekURL) {
+		return fail("not a base64key URL")
+	}
+	rest := kekURL[len(localScheme):]
+	switch {
+	case rest == "":
+		return fail("no key")
+	case !strings.HasPrefix(rest, "//"):
+		return fail(`the key must follow "base64key://" with two slashes`)
+	}
+	k := rest[2:]
+	switch {
+	case k == "":
+		return fail("no key (an empty base64key:// is refused, not given a random key: call keeper.NewThrowawayKEKURL for a throwaway one)")
+	case k[0] == '/':
+		return fail("the key is after a third '/'")
+	}
+	for i := 0; i < len(k); i++ {
+		switch c := k[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '=':
+		case c == '+':
+			return fail("'+' is standard base64: use the URL-safe alphabet, '-' for '+' and '_' for '/'")
+		case c == '/':
+			return fail("a '/' in or after the key: a path, or standard base64 (the URL-safe alphabet has '_' for '/')")
+		case c == '?':
+			return fail("a query is not allowed")
+		case c == '#':
+			return fail("a fragment ('#') is not allowed")
+		case c == '@':
+			return fail("user info ('@') is not allowed")
+		case c == ':':
+			return fail("a port (':') is not allowed")
+		case c == '%':
+			return fail("percent-escapes are not allowed")
+		case c <= ' ' || c == 0x7f:
+			return fail("the URL has whitespace or a control character")
+		default:
+			return fail("the key has a character outside URL-safe base64")
+		}
+	}
+	if !strings.Contains(k, "=") && len(k)%4 != 0 {
+		return fail("the key is not padded base64")
+	}
+	b, err := base64.URLEncoding.DecodeString(k)
+	defer clear(b)
+	if err != nil {
+		return fail("the key is not valid padded base64 ('=' misplaced or missing)")
+	}
+	if len(b) != localKeyLen {
+		return fail(fmt.Sprintf("the key is %d bytes, want %d", len(b), localKeyLen))
+	}
+	copy(key[:], b)
+	return key, nil
 }
 
 // DefaultKEKID returns the id used for a KEK given without one: "kek-"
@@ -106,21 +187,30 @@ func RedactURL(kekURL string) string {
 	return b.String()
 }
 
-// scrub removes every part of kekURL that could be secret from msg.
+// scrub removes every part of kekURL that could be secret from msg, raw
+// or in the escaped forms a message may quote it in (%q, URL escaping),
+// longest first so that no piece of a longer part is left behind.
 func scrub(msg, kekURL string) string {
 	parts := []string{kekURL}
 	if u, err := url.Parse(kekURL); err == nil {
-		parts = append(parts, u.String(), u.Host, u.Opaque, u.RawQuery, u.Path)
+		parts = append(parts, u.String(), u.Host, u.Opaque, u.RawQuery, u.Path, u.EscapedPath(),
+			u.Fragment, u.EscapedFragment())
 		if u.User != nil {
-			parts = append(parts, u.User.String())
+			p, _ := u.User.Password()
+			parts = append(parts, u.User.String(), u.User.Username(), p)
 		}
 		for _, vs := range u.Query() {
 			parts = append(parts, vs...)
 		}
 	}
+	var forms []string
 	for _, p := range parts {
-		if len(p) >= 4 {
-			msg = strings.ReplaceAll(msg, p, "[REDACTED]")
+		forms = append(forms, p, strings.Trim(strconv.Quote(p), `"`), url.QueryEscape(p), url.PathEscape(p))
+	}
+	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range forms {
+		if len(f) >= 4 {
+			msg = strings.ReplaceAll(msg, f, "[REDACTED]")
 		}
 	}
 	return msg
@@ -128,10 +218,11 @@ func scrub(msg, kekURL string) string {
 
 // openedKEK is a KEK in use.
 type openedKEK struct {
+	unprintable
 	id     string
 	keeper *secrets.Keeper
 	owned  bool
-	local  bool // base64key://: in memory, never unavailable
+	local  bool // base64key:// or KEK.Local: in memory, never unavailable
 }
 
 func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
@@ -152,6 +243,28 @@ func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
 	if k.Keeper != nil {
 		return &openedKEK{id: id, keeper: k.Keeper, local: k.Local}, nil
 	}
+	if isLocalURL(k.URL) {
+		// Opened here, not through gocloud's URL opener, which gives a
+		// base64key URL without a key a random one.
+		key, err := parseLocalKEKURL(k.URL)
+		defer clear(key[:])
+		if err != nil {
+			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q: %s", id, err))
+		}
+		return &openedKEK{id: id, keeper: localsecrets.NewKeeper(key), owned: true, local: true}, nil
+	}
+	// A URL that does not parse is refused here: gocloud's error would
+	// quote it escaped (%q), where scrub does not find it.
+	if u, err := url.Parse(k.URL); err != nil || u.Scheme == "" {
+		why := "does not parse as a URL"
+		switch {
+		case strings.ContainsFunc(k.URL, func(r rune) bool { return r < ' ' || r == 0x7f }):
+			why = "has a control character (a trailing newline?)"
+		case err == nil:
+			why = "has no scheme"
+		}
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q: the URL %s", id, why))
+	}
 	sk, err := secrets.OpenKeeper(ctx, k.URL)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -161,8 +274,7 @@ func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
 		// the key: keep only a scrubbed copy of the text.
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q (%s): %s", id, RedactURL(k.URL), scrub(err.Error(), k.URL)))
 	}
-	local := strings.HasPrefix(strings.ToLower(k.URL), "base64key:")
-	return &openedKEK{id: id, keeper: sk, owned: true, local: local}, nil
+	return &openedKEK{id: id, keeper: sk, owned: true}, nil
 }
 
 // kekError classifies an error from a call to KEK k. unwrap says whether

@@ -16,11 +16,11 @@ func TestNoKeyOrPlaintextLeaks(t *testing.T) {
 	since := leakcheck.Count()
 	t.Cleanup(func() { leakcheck.Verify(t, since) })
 	ctx := context.Background()
-	kekURL, err := keeper.NewLocalKEKURL()
+	kekURL, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherURL, _ := keeper.NewLocalKEKURL()
+	otherURL, _ := keeper.NewThrowawayKEKURL()
 	leakcheck.Register(kekURL, kekURL[len("base64key://"):], otherURL, otherURL[len("base64key://"):])
 	bad := leakcheck.NewValue("notakey")
 

@@ -56,7 +56,7 @@ func newBackends(t testing.TB) (storage.Store, keeper.Keeper) {
 
 func newKeeper(t testing.TB) *keeper.Envelope {
 	t.Helper()
-	u, err := keeper.NewLocalKEKURL()
+	u, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,7 @@ func TestKEKCallsForManyReveals(t *testing.T) {
 		n = 500
 	}
 	ctx := context.Background()
-	u, err := keeper.NewLocalKEKURL()
+	u, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // decrypter reveals it, and the Value never prints.
 func Example() {
 	ctx := context.Background()
-	kek, err := keeper.NewLocalKEKURL() // production: a cloud KMS URL
+	kek, err := keeper.NewThrowawayKEKURL() // production: a cloud KMS URL
 	if err != nil {
 		log.Fatal(err)
 	}

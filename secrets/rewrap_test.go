@@ -28,7 +28,7 @@ func newRewrapEnv(t *testing.T) *rewrapEnv {
 	ctx := context.Background()
 	var keks []keeper.KEK
 	for _, id := range []string{"old", "new"} {
-		u, err := keeper.NewLocalKEKURL()
+		u, err := keeper.NewThrowawayKEKURL()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,7 +51,7 @@ func envOr(name, def string) string {
 func run(ctx context.Context, out io.Writer, storeURL, kekURL string) (err error) {
 	if kekURL == "" {
 		// A fresh local key: fine for a demo, gone when the program ends.
-		if kekURL, err = keeper.NewLocalKEKURL(); err != nil {
+		if kekURL, err = keeper.NewThrowawayKEKURL(); err != nil {
 			return err
 		}
 	}

@@ -31,7 +31,7 @@ func TestQuickstartRedacts(t *testing.T) {
 // the first and resets it instead of failing.
 func TestQuickstartSQLiteTwice(t *testing.T) {
 	store := "sqlite://" + filepath.ToSlash(filepath.Join(t.TempDir(), "quickstart.db"))
-	kek, err := keeper.NewLocalKEKURL()
+	kek, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}

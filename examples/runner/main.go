@@ -238,7 +238,7 @@ func newResolver(ctx context.Context, kind, secret string, red *redact.Redactor)
 // newManager sets up a Manager over in-memory storage and a fresh local key,
 // and creates the secret for the runner's identity.
 func newManager(ctx context.Context, secret string) (*secrets.Manager, func(), error) {
-	kek, err := keeper.NewLocalKEKURL() // key material: never logged
+	kek, err := keeper.NewThrowawayKEKURL() // key material: never logged
 	if err != nil {
 		return nil, nil, err
 	}

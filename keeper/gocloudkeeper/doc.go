@@ -12,7 +12,9 @@
 //	strongbox://?kek=<query-escaped KEK URL>[&aad=<associated data>]
 //
 // which opens an Envelope over that key-encryption key and closes it with
-// the keeper.
+// the keeper. A URL with anything else (a host, a path, user info, a
+// fragment, another parameter, a repeated one) is refused with code
+// Invalid rather than opened as if the extra part were not there.
 //
 // # Format
 //
@@ -36,7 +38,9 @@
 // # Security
 //
 // A strongbox:// URL contains the KEK URL, which for base64key:// is the
-// key: treat it as a secret. gocloud itself may quote a URL it cannot parse
+// key: treat it as a secret. The opener's errors never quote it. A
+// URLOpener (its Options hold KEKs) and the driver NewDriver returns print
+// only package keeper's redacted forms under fmt, JSON, text and slog. gocloud itself may quote a URL it cannot parse
 // in its error, before this package sees it; prefer New in code that
 // builds URLs from untrusted input.
 package gocloudkeeper

@@ -11,7 +11,7 @@ import (
 
 func Example() {
 	ctx := context.Background()
-	kekURL, err := keeper.NewLocalKEKURL()
+	kekURL, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -106,7 +106,11 @@ func Code(err error) gcerrors.ErrorCode {
 
 // URLOpener opens strongbox:// URLs: a required kek parameter (a gocloud
 // secrets URL, query-escaped) and an optional aad parameter (the
-// associated data; absent means DefaultAssociatedData).
+// associated data; absent means DefaultAssociatedData), each at most once.
+// Anything the opener would otherwise ignore is refused with code Invalid:
+// other parameters, a host, a path other than "/", user info, a fragment.
+// The kek is opened by keeper.OpenEnvelope, so a malformed base64key URL
+// is refused too (see package keeper's # Local keys).
 type URLOpener struct {
 	// Options configures the Envelope; the URL's kek is its primary KEK.
 	Options keeper.EnvelopeOptions
@@ -120,6 +124,18 @@ func init() {
 // keeper that closes the Envelope on Close. Its errors never quote the URL.
 func (o *URLOpener) OpenKeeperURL(ctx context.Context, u *url.URL) (*secrets.Keeper, error) {
 	const op = "gocloudkeeper.OpenKeeperURL"
+	// Refuse what would be ignored: a URL that says more than its
+	// parameters must not open as if it did not.
+	switch {
+	case u.Host != "":
+		return nil, errcode.New(errcode.Invalid, op, "a host is not allowed; want strongbox://?kek=...")
+	case u.Opaque != "" || (u.Path != "" && u.Path != "/"):
+		return nil, errcode.New(errcode.Invalid, op, "a path is not allowed; want strongbox://?kek=...")
+	case u.User != nil:
+		return nil, errcode.New(errcode.Invalid, op, "user info is not allowed; want strongbox://?kek=...")
+	case u.Fragment != "" || u.RawFragment != "":
+		return nil, errcode.New(errcode.Invalid, op, "a fragment is not allowed; want strongbox://?kek=...")
+	}
 	q := u.Query()
 	for p := range q {
 		if p != "kek" && p != "aad" {
@@ -128,6 +144,9 @@ func (o *URLOpener) OpenKeeperURL(ctx context.Context, u *url.URL) (*secrets.Kee
 	}
 	if len(q["kek"]) != 1 || q.Get("kek") == "" {
 		return nil, errcode.New(errcode.Invalid, op, "want exactly one kek parameter")
+	}
+	if len(q["aad"]) > 1 {
+		return nil, errcode.New(errcode.Invalid, op, "want at most one aad parameter")
 	}
 	env, err := keeper.OpenEnvelope(ctx, q.Get("kek"), o.Options)
 	if err != nil {

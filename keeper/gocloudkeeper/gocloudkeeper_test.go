@@ -23,7 +23,7 @@ type harness struct{ envs []*keeper.Envelope }
 func (h *harness) MakeDriver(ctx context.Context) (driver.Keeper, driver.Keeper, error) {
 	var drvs []driver.Keeper
 	for range 2 {
-		u, err := keeper.NewLocalKEKURL()
+		u, err := keeper.NewThrowawayKEKURL()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -73,7 +73,7 @@ func TestConformance(t *testing.T) {
 
 func TestAssociatedData(t *testing.T) {
 	ctx := context.Background()
-	u, err := keeper.NewLocalKEKURL()
+	u, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestAssociatedData(t *testing.T) {
 
 func TestOpenURL(t *testing.T) {
 	ctx := context.Background()
-	u, err := keeper.NewLocalKEKURL()
+	u, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}

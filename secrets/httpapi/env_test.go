@@ -96,7 +96,7 @@ type envOptions struct {
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
-	u, err := keeper.NewLocalKEKURL()
+	u, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}

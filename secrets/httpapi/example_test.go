@@ -20,7 +20,7 @@ import (
 // issues a run token for it, and a Go runner reads it with a RemoteSource.
 func Example() {
 	ctx := context.Background()
-	kek, _ := keeper.NewLocalKEKURL()
+	kek, _ := keeper.NewThrowawayKEKURL()
 	k, _ := keeper.OpenEnvelope(ctx, kek, keeper.EnvelopeOptions{})
 	defer k.Close()
 	st := docstorage.NewInMemory()

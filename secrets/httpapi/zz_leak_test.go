@@ -34,7 +34,7 @@ func TestNoLeaksOverHTTP(t *testing.T) {
 	st := docstorage.NewInMemory()
 	t.Cleanup(func() { st.Close() })
 	fst := fault.NewStore(st)
-	kekURL, err := keeper.NewLocalKEKURL()
+	kekURL, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,35 +32,68 @@
 //     "jti" token id, 22 base64url characters (16 random bytes);
 //     "ns" namespace; "sub" run identity (a service principal ID);
 //     "names" sorted, unique secret names, 1 to 100 (absent: all names);
-//     "iat", "exp" issue and expiry times in Unix seconds, exp > iat.
+//     "iat", "exp" issue and expiry times in whole Unix seconds, from 0
+//     to 253402300799 (9999-12-31), exp > iat.
 //   - signature is base64url without padding of the signature of the ASCII
 //     bytes "sbrt1.<kid>.<payload>": HMAC-SHA256 (32 bytes) or Ed25519 (64
 //     bytes), whichever algorithm the verifier's key with that kid has. The
 //     token never chooses the algorithm.
 //
-// The signature is checked before the payload is decoded; unknown JSON
-// members, trailing data, non-canonical base64 and tokens over 48 KiB are
-// rejected.
+// The signature is checked before the payload is decoded. The claims are
+// decoded strictly (internal/strictjson): member names are matched exactly
+// and each may appear once, so "NS", "ſub" (Unicode case folding) or a
+// second "ns" is refused, not read as "ns"; unknown members, invalid
+// UTF-8, invalid escapes (lone surrogates), nesting over 64 and trailing
+// data are refused too, as are non-canonical base64 and tokens over 48
+// KiB. A verifier also refuses a token whose lifetime (exp - iat) exceeds
+// its maximum (see # Security), whatever key signed it.
 //
 // # Errors
 //
 // Verify fails with an error matching ErrInvalidToken (code
 // PermissionDenied), more precisely one of ErrMalformed, ErrUnknownKey,
-// ErrSignature, ErrExpired, ErrNotYetValid or ErrRevoked; with code
-// Unavailable when the RevocationSet cannot be read; context errors pass
-// through. NewIssuer, NewVerifier and Issue fail with code Invalid. No
-// error contains a token or key material.
+// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid or ErrRevoked;
+// with code Unavailable when the RevocationSet cannot be read; context
+// errors pass through. NewIssuer, NewVerifier, Issue and Revoke fail with
+// code Invalid. No error contains a token, its id or key material.
+//
+// When the token's signature was valid, so that its id was chosen by a
+// key holder and not by the sender (expired, not yet valid, too long,
+// revoked, invalid claims with a well-formed id, revocation set down),
+// IDFromError(err) returns the token id for the audit; for forged,
+// unknown-key or unparseable tokens it returns "", false.
 //
 // # Security
 //
 // Tokens are bearer credentials: whoever holds one may use it until it
 // expires or is revoked, so keep them short-lived (default one hour, at
-// most MaxTTL, default 24 hours) and out of logs. HMAC keys need 32 random
-// bytes and are shared by issuer and verifiers; with Ed25519 the verifiers
-// hold only the public key (Key.Public). Key, like secrets.Value, prints
-// only its id and algorithm. Revocation is a set of token ids consulted on
-// every Verify (MemoryRevocations per process, or a shared RevocationSet);
-// an id is kept until its token expires. Rotate keys by issuing with a new
-// Key and keeping the old one in IssuerOptions.OldKeys (or
-// VerifierOptions.Keys) until its tokens expired.
+// most IssuerOptions.MaxTTL, default 24 hours) and out of logs. HMAC keys
+// need 32 random bytes and are shared by issuer and verifiers; with
+// Ed25519 the verifiers hold only the public key (Key.Public).
+//
+// Lifetime is bounded on the verifying side too, so that a leaked or
+// mis-issued long-lived token (or one from an issuer with other settings)
+// is worthless: Verify refuses with ErrLifetime a token whose exp - iat
+// exceeds VerifierOptions.MaxLifetime (default DefaultMaxLifetime, 24
+// hours; an Issuer's own Verifier uses its MaxTTL), and with
+// ErrNotYetValid one issued more than Leeway (default DefaultLeeway, 30
+// seconds) in the future. Expiry is never extended.
+//
+// Revocation is a set of token ids consulted on every Verify
+// (MemoryRevocations per process, or a shared RevocationSet). A revocation
+// holds at least until the token could expire, whatever expiry the caller
+// passes: Verifier.Revoke keeps the id until the later of the given expiry
+// and now + MaxLifetime + Leeway (no token carrying it can verify after
+// that), so Revoke(ctx, id, time.Time{}) is enough when only the id is
+// known; Issuer.Revoke does the same. MemoryRevocations forgets an id only
+// after that time and refuses a time already past. Verifiers sharing a
+// RevocationSet should share MaxLifetime and Leeway, or revoke with the
+// token's Expiry.
+//
+// Key, Issuer and Verifier, like secrets.Value, print only key ids and
+// algorithms: under every fmt verb, encoding/json and MarshalText, slog,
+// through a pointer or a copy. Claims hold no secret; the token id is not
+// secret either. Rotate keys by issuing with a new Key and keeping the old
+// one in IssuerOptions.OldKeys (or VerifierOptions.Keys) until its tokens
+// expired.
 package runtoken

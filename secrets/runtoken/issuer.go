@@ -44,7 +44,9 @@ type IssuerOptions struct {
 	// DefaultTTL is the life of a token whose Grant.TTL is 0; 0 means one
 	// hour.
 	DefaultTTL time.Duration
-	// MaxTTL caps Grant.TTL; 0 means 24 hours.
+	// MaxTTL caps Grant.TTL; 0 means 24 hours (DefaultMaxLifetime). It is
+	// also the MaxLifetime of the Issuer's Verifier: tokens living longer,
+	// even signed by OldKeys, are refused.
 	MaxTTL time.Duration
 }
 
@@ -76,7 +78,7 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 		i.defaultTTL = time.Hour
 	}
 	if i.maxTTL <= 0 {
-		i.maxTTL = 24 * time.Hour
+		i.maxTTL = DefaultMaxLifetime
 	}
 	if i.defaultTTL > i.maxTTL {
 		return nil, errcode.New(errcode.Invalid, op, "DefaultTTL exceeds MaxTTL")
@@ -85,6 +87,9 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 		Keys:        append([]*Key{opts.Key}, opts.OldKeys...),
 		Revocations: opts.Revocations,
 		Now:         i.now,
+		// Issue rounds a TTL to whole seconds, so a TTL of MaxTTL may
+		// become up to its next whole second.
+		MaxLifetime: (i.maxTTL + time.Second - 1).Truncate(time.Second),
 	})
 	if err != nil {
 		return nil, err
@@ -142,9 +147,10 @@ func (i *Issuer) Verify(ctx context.Context, token string) (Claims, error) {
 }
 
 // Revoke makes the token with the given id fail verification from its next
-// use. Tokens live at most MaxTTL, so the id is forgotten after that.
+// use, as Verifier.Revoke with no expiry: the id is kept for MaxTTL plus
+// the clock leeway, after which no token carrying it can verify anyway.
 func (i *Issuer) Revoke(ctx context.Context, id string) error {
-	return i.verifier.Revoke(ctx, id, i.now().Add(i.maxTTL+time.Minute))
+	return i.verifier.Revoke(ctx, id, time.Time{})
 }
 
 // Verifier returns the Verifier that accepts this Issuer's tokens; hand it
@@ -158,14 +164,17 @@ func (i *Issuer) Verifier() *Verifier { return i.verifier }
 // token.
 type RevocationSet interface {
 	// Revoke records id as revoked until expiry, after which the token is
-	// refused as expired anyway and the id may be forgotten.
+	// refused as expired anyway and the id may be forgotten (never
+	// before). Verifier.Revoke passes a time at least the verifier's
+	// MaxLifetime plus Leeway ahead, whatever its caller passed.
 	Revoke(ctx context.Context, id string, expiry time.Time) error
 	// Revoked reports whether id is revoked.
 	Revoked(ctx context.Context, id string) (bool, error)
 }
 
 // MemoryRevocations is the in-memory RevocationSet of one process. Ids are
-// forgotten once their tokens expire. The zero value is not usable; call
+// forgotten once the expiry they were revoked until has passed (swept at
+// most once a minute, never earlier). The zero value is not usable; call
 // NewMemoryRevocations.
 type MemoryRevocations struct {
 	now  func() time.Time
@@ -182,9 +191,14 @@ func NewMemoryRevocations(now func() time.Time) *MemoryRevocations {
 	return &MemoryRevocations{now: now, ids: map[string]time.Time{}}
 }
 
-// Revoke implements RevocationSet.
+// Revoke implements RevocationSet. It fails with ErrInvalid (secrets) for
+// an expiry that is not after now, which would revoke nothing; use
+// Verifier.Revoke, which computes a safe one.
 func (m *MemoryRevocations) Revoke(_ context.Context, id string, expiry time.Time) error {
 	now := m.now()
+	if !expiry.After(now) {
+		return errcode.New(errcode.Invalid, "runtoken.MemoryRevocations.Revoke", "expiry must be in the future: a revocation until now revokes nothing")
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.ids[id]; !ok || expiry.After(old) {

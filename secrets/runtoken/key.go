@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
@@ -22,10 +23,20 @@ const MinHMACKeyBytes = 32
 const MaxKeyIDLength = 64
 
 // Key signs or verifies run tokens. It prints as its id and algorithm only,
-// never its material. Keys are immutable and safe for concurrent use.
+// never its material: under every fmt verb, encoding/json, MarshalText and
+// slog, through a pointer or a copy. Keys are immutable and safe for
+// concurrent use. Make one with NewHMACKey, NewEd25519Key,
+// NewEd25519PublicKey or a Generate function; a zero Key is refused.
 type Key struct {
-	id   string
-	alg  string
+	id  string
+	alg string
+	// m is behind a pointer so that printing a copy of a Key (which has
+	// no methods of *Key) shows an address, never the material.
+	m *keyMaterial
+}
+
+// keyMaterial is the secret (or public) half of a Key.
+type keyMaterial struct {
 	hmac []byte
 	priv ed25519.PrivateKey
 	pub  ed25519.PublicKey
@@ -41,7 +52,7 @@ func NewHMACKey(id string, secret []byte) (*Key, error) {
 	if len(secret) < MinHMACKeyBytes {
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("HMAC secret has %d bytes; at least %d are required", len(secret), MinHMACKeyBytes))
 	}
-	return &Key{id: id, alg: AlgHMACSHA256, hmac: append([]byte(nil), secret...)}, nil
+	return &Key{id: id, alg: AlgHMACSHA256, m: &keyMaterial{hmac: append([]byte(nil), secret...)}}, nil
 }
 
 // GenerateHMACKey returns an HMAC-SHA256 key with a fresh random 32-byte
@@ -64,7 +75,7 @@ func NewEd25519Key(id string, priv ed25519.PrivateKey) (*Key, error) {
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("Ed25519 private key has %d bytes; want %d", len(priv), ed25519.PrivateKeySize))
 	}
 	priv = append(ed25519.PrivateKey(nil), priv...)
-	return &Key{id: id, alg: AlgEd25519, priv: priv, pub: priv.Public().(ed25519.PublicKey)}, nil
+	return &Key{id: id, alg: AlgEd25519, m: &keyMaterial{priv: priv, pub: priv.Public().(ed25519.PublicKey)}}, nil
 }
 
 // GenerateEd25519Key returns an Ed25519 key with a fresh key pair.
@@ -86,7 +97,7 @@ func NewEd25519PublicKey(id string, pub ed25519.PublicKey) (*Key, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("Ed25519 public key has %d bytes; want %d", len(pub), ed25519.PublicKeySize))
 	}
-	return &Key{id: id, alg: AlgEd25519, pub: append(ed25519.PublicKey(nil), pub...)}, nil
+	return &Key{id: id, alg: AlgEd25519, m: &keyMaterial{pub: append(ed25519.PublicKey(nil), pub...)}}, nil
 }
 
 // ID returns the key id that tokens signed with the key carry.
@@ -96,15 +107,18 @@ func (k *Key) ID() string { return k.id }
 func (k *Key) Algorithm() string { return k.alg }
 
 // CanSign reports whether the key holds signing material.
-func (k *Key) CanSign() bool { return k.hmac != nil || k.priv != nil }
+func (k *Key) CanSign() bool { return k.valid() && (k.m.hmac != nil || k.m.priv != nil) }
+
+// valid reports whether k was made by a constructor.
+func (k *Key) valid() bool { return k != nil && k.m != nil && k.id != "" }
 
 // Public returns the verify-only half of an Ed25519 key, safe to hand to
 // other servers. An HMAC key has no public half: Public returns nil.
 func (k *Key) Public() *Key {
-	if k.alg != AlgEd25519 {
+	if !k.valid() || k.alg != AlgEd25519 {
 		return nil
 	}
-	return &Key{id: k.id, alg: k.alg, pub: k.pub}
+	return &Key{id: k.id, alg: k.alg, m: &keyMaterial{pub: k.m.pub}}
 }
 
 // String describes the key without its material.
@@ -120,6 +134,13 @@ func (k *Key) GoString() string { return k.String() }
 
 // Format prints String for every verb.
 func (k *Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+
+// MarshalText returns String, so encoding/json and text encoders print
+// only the id and algorithm. A Key cannot be unmarshalled.
+func (k *Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// LogValue returns String, for slog.
+func (k *Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 func checkKeyID(op, id string) error {
 	if id == "" || len(id) > MaxKeyIDLength {

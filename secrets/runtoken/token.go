@@ -1,7 +1,6 @@
 package runtoken
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
@@ -9,12 +8,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 )
@@ -30,6 +31,18 @@ const MaxTokenLength = 48 << 10
 // MaxNames is the most secret names one token may list.
 const MaxNames = secrets.MaxRevealNames
 
+// DefaultMaxLifetime is the longest lifetime (exp - iat) a Verifier accepts
+// when VerifierOptions.MaxLifetime is 0. It matches the Issuer's default
+// MaxTTL.
+const DefaultMaxLifetime = 24 * time.Hour
+
+// DefaultLeeway is the clock skew a Verifier tolerates on a token's issue
+// time when VerifierOptions.Leeway is 0.
+const DefaultLeeway = 30 * time.Second
+
+// maxUnix bounds "iat" and "exp": 9999-12-31T23:59:59Z.
+const maxUnix = 253402300799
+
 // Errors of Verify. Each matches ErrInvalidToken with errors.Is; callers
 // that only need "accept or not" test that. ErrInvalidToken has code
 // PermissionDenied (errors.Is(err, secrets.ErrPermissionDenied) holds).
@@ -43,7 +56,45 @@ var (
 	ErrExpired      = fmt.Errorf("%w: expired", ErrInvalidToken)
 	ErrNotYetValid  = fmt.Errorf("%w: issued in the future", ErrInvalidToken)
 	ErrRevoked      = fmt.Errorf("%w: revoked", ErrInvalidToken)
+	ErrLifetime     = fmt.Errorf("%w: lifetime exceeds the verifier's maximum", ErrInvalidToken)
 )
+
+// IDFromError returns the id of the token a Verify or Parse error refused,
+// when the token's signature was valid and its id well-formed: expired,
+// not yet valid, revoked, too long-lived, claims that fail validation, or
+// the revocation set unavailable. It returns "", false for every other
+// error (malformed, unknown key, bad signature), so an id it returns was
+// chosen by a holder of a signing key, never by whoever sent the token.
+// The id is not secret: audits record it. The error's message is the same
+// with or without the id; it never contains it.
+func IDFromError(err error) (id string, ok bool) {
+	var e *idError
+	if errors.As(err, &e) {
+		return e.id, true
+	}
+	return "", false
+}
+
+// idError carries the id of a signed token that verification refused.
+type idError struct {
+	id  string
+	err error
+}
+
+func (e *idError) Error() string { return e.err.Error() }
+func (e *idError) Unwrap() error { return e.err }
+
+// withID attaches id to err when id is a well-formed token id.
+func withID(id string, err error) error {
+	if err == nil || !validID(id) {
+		return err
+	}
+	return &idError{id: id, err: err}
+}
+
+// validID reports whether id has the form of a token id: 22 base64url
+// characters.
+func validID(id string) bool { return len(id) == 22 && checkKeyID("", id) == nil }
 
 // Claims is what a token grants: decrypting, in one namespace, the secrets
 // named in Names (all of them when Names is nil), as the service identity
@@ -94,24 +145,24 @@ var b64 = base64.RawURLEncoding.Strict()
 
 // sign returns the signature of input under k.
 func (k *Key) sign(input []byte) []byte {
-	if k.hmac != nil {
-		m := hmac.New(sha256.New, k.hmac)
+	if k.m.hmac != nil {
+		m := hmac.New(sha256.New, k.m.hmac)
 		m.Write(input)
 		return m.Sum(nil)
 	}
-	return ed25519.Sign(k.priv, input)
+	return ed25519.Sign(k.m.priv, input)
 }
 
 // verify checks sig over input under k, in constant time for HMAC.
 func (k *Key) verify(input, sig []byte) bool {
 	switch k.alg {
 	case AlgHMACSHA256:
-		if k.hmac == nil {
+		if k.m.hmac == nil {
 			return false
 		}
 		return hmac.Equal(k.sign(input), sig)
 	case AlgEd25519:
-		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.pub, input, sig)
+		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.m.pub, input, sig)
 	}
 	return false
 }
@@ -173,7 +224,8 @@ func Parse(token string, keys func(id string) *Key) (Claims, error) {
 	}
 	c, err := decodePayload(js)
 	if err != nil {
-		return fail(err)
+		// The signature is valid: the id, if well-formed, is the issuer's.
+		return Claims{}, withID(c.ID, fmt.Errorf("%s: %w", op, err))
 	}
 	c.KeyID = kid
 	return c, nil
@@ -181,26 +233,26 @@ func Parse(token string, keys func(id string) *Key) (Claims, error) {
 
 // decodePayload parses and validates the JSON claims.
 func decodePayload(js []byte) (Claims, error) {
-	d := json.NewDecoder(bytes.NewReader(js))
-	d.DisallowUnknownFields()
+	// Exactly the members of payload, each once, spelled exactly; valid
+	// UTF-8 and escapes; nothing after the object.
 	var p payload
-	if err := d.Decode(&p); err != nil || d.More() {
-		return Claims{}, ErrMalformed
+	if err := strictjson.Decode(js, &p); err != nil {
+		return Claims{}, fmt.Errorf("%w: claims: %w", ErrMalformed, plainError(err.Error()))
 	}
-	if _, err := d.Token(); err == nil {
-		return Claims{}, ErrMalformed // trailing data
+	if p.IssuedAt < 0 || p.IssuedAt > maxUnix || p.Expiry < 0 || p.Expiry > maxUnix {
+		return Claims{ID: p.ID}, fmt.Errorf("%w: token times out of range", ErrMalformed)
 	}
 	c := Claims{ID: p.ID, Namespace: p.Namespace, Subject: p.Subject, Names: p.Names,
 		IssuedAt: time.Unix(p.IssuedAt, 0).UTC(), Expiry: time.Unix(p.Expiry, 0).UTC()}
 	if err := validate(c); err != nil {
-		return Claims{}, fmt.Errorf("%w: %w", ErrMalformed, withoutCode(err))
+		return Claims{ID: p.ID}, fmt.Errorf("%w: %w", ErrMalformed, withoutCode(err))
 	}
 	return c, nil
 }
 
 // validate checks every field of c; Names must be sorted and unique.
 func validate(c Claims) error {
-	if len(c.ID) != 22 || checkKeyID("", c.ID) != nil {
+	if !validID(c.ID) {
 		return errcode.New(errcode.Invalid, "", "token id must have 22 base64url characters")
 	}
 	if err := secrets.ValidateNamespace(c.Namespace); err != nil {
@@ -246,19 +298,26 @@ type VerifierOptions struct {
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// Leeway is the clock skew tolerated on IssuedAt (a token issued
-	// slightly in the future is accepted); 0 means 30 seconds. Expiry is
-	// never extended.
+	// slightly in the future is accepted); 0 means DefaultLeeway (30
+	// seconds). Expiry is never extended.
 	Leeway time.Duration
+	// MaxLifetime is the longest lifetime (Expiry - IssuedAt) of a token
+	// Verify accepts; a longer-lived one fails with ErrLifetime even when
+	// its signature is valid. 0 means DefaultMaxLifetime (24 hours). It is
+	// also how long Revoke keeps a revocation at least. Every Verifier
+	// sharing a RevocationSet should use the same value.
+	MaxLifetime time.Duration
 }
 
 // Verifier checks tokens: format, signature, times and revocation. It
 // reads no database: the revocation set is in memory unless the
 // deployment plugs in a shared one. It is safe for concurrent use.
 type Verifier struct {
-	keys   map[string]*Key
-	revs   RevocationSet
-	now    func() time.Time
-	leeway time.Duration
+	keys        map[string]*Key
+	revs        RevocationSet
+	now         func() time.Time
+	leeway      time.Duration
+	maxLifetime time.Duration
 }
 
 // NewVerifier returns a Verifier. It fails with ErrInvalid (secrets) when
@@ -268,10 +327,14 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	if len(opts.Keys) == 0 {
 		return nil, errcode.New(errcode.Invalid, op, "at least one key is required")
 	}
-	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Now, leeway: opts.Leeway}
+	if opts.Leeway < 0 || opts.MaxLifetime < 0 {
+		return nil, errcode.New(errcode.Invalid, op, "Leeway and MaxLifetime may not be negative")
+	}
+	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Now,
+		leeway: opts.Leeway, maxLifetime: opts.MaxLifetime}
 	for _, k := range opts.Keys {
-		if k == nil {
-			return nil, errcode.New(errcode.Invalid, op, "nil key")
+		if !k.valid() {
+			return nil, errcode.New(errcode.Invalid, op, "nil or zero key; make keys with NewHMACKey or NewEd25519Key")
 		}
 		if _, dup := v.keys[k.id]; dup {
 			return nil, errcode.New(errcode.Invalid, op, "two keys have id "+k.id)
@@ -284,52 +347,72 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	if v.revs == nil {
 		v.revs = NewMemoryRevocations(v.now)
 	}
-	if v.leeway <= 0 {
-		v.leeway = 30 * time.Second
+	if v.leeway == 0 {
+		v.leeway = DefaultLeeway
+	}
+	if v.maxLifetime == 0 {
+		v.maxLifetime = DefaultMaxLifetime
 	}
 	return v, nil
 }
 
 // Verify returns the claims of a valid token. It fails with an error
 // matching ErrInvalidToken (and one of ErrMalformed, ErrUnknownKey,
-// ErrSignature, ErrExpired, ErrNotYetValid, ErrRevoked), or with code
-// Unavailable when the revocation set cannot be read. Errors never
-// contain the token.
+// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid, ErrRevoked), or
+// with code Unavailable when the revocation set cannot be read; context
+// errors pass through. Errors never contain the token; IDFromError gives
+// the token id of those refusing a token whose signature was valid.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	const op = "runtoken.Verify"
 	c, err := Parse(token, func(id string) *Key { return v.keys[id] })
 	if err != nil {
 		return Claims{}, err
 	}
+	fail := func(err error) (Claims, error) { return Claims{}, withID(c.ID, err) }
 	now := v.now()
 	switch {
+	case c.Expiry.Sub(c.IssuedAt) > v.maxLifetime:
+		return fail(fmt.Errorf("%s: %w", op, ErrLifetime))
 	case !now.Before(c.Expiry):
-		return Claims{}, fmt.Errorf("%s: %w", op, ErrExpired)
+		return fail(fmt.Errorf("%s: %w", op, ErrExpired))
 	case c.IssuedAt.After(now.Add(v.leeway)):
-		return Claims{}, fmt.Errorf("%s: %w", op, ErrNotYetValid)
+		return fail(fmt.Errorf("%s: %w", op, ErrNotYetValid))
 	}
 	revoked, err := v.revs.Revoked(ctx, c.ID)
 	if err != nil {
 		if errcode.IsContext(err) {
 			return Claims{}, err
 		}
-		return Claims{}, errcode.Wrap(errcode.Unavailable, op, err)
+		return fail(errcode.Wrap(errcode.Unavailable, op, err))
 	}
 	if revoked {
-		return Claims{}, fmt.Errorf("%s: %w", op, ErrRevoked)
+		return fail(fmt.Errorf("%s: %w", op, ErrRevoked))
 	}
 	return c, nil
 }
 
-// Revoke makes the token with the given id fail verification from now on,
-// until expiry (after which it fails anyway). Pass the token's Expiry, or
-// any later time when only the id is known.
+// Revoke makes the token with the given id fail verification from now on.
+// The revocation is kept until expiry or until no token with that id can
+// still verify here, whichever is later: at least MaxLifetime plus Leeway
+// from now, so a zero, past or too early expiry still revokes the token
+// for the rest of its life. Pass the token's Expiry, or time.Time{} when
+// only the id is known. It fails with ErrInvalid (secrets) when id is not
+// a token id (22 base64url characters).
 func (v *Verifier) Revoke(ctx context.Context, id string, expiry time.Time) error {
+	const op = "runtoken.Revoke"
+	if !validID(id) {
+		return errcode.New(errcode.Invalid, op, "token id must have 22 base64url characters")
+	}
+	// A token verifies only while now < Expiry <= IssuedAt + maxLifetime
+	// and IssuedAt <= now + leeway.
+	if hold := v.now().Add(v.maxLifetime + v.leeway); expiry.Before(hold) {
+		expiry = hold
+	}
 	if err := v.revs.Revoke(ctx, id, expiry); err != nil {
 		if errcode.IsContext(err) {
 			return err
 		}
-		return errcode.Wrap(errcode.Of(err), "runtoken.Revoke", err)
+		return errcode.Wrap(errcode.Of(err), op, err)
 	}
 	return nil
 }

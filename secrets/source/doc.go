@@ -48,6 +48,19 @@
 // trailing "\r" is dropped. Blank lines and lines starting with "#" (after
 // blanks) are skipped.
 //
+// Files named by specs (a file source's file, a url source's config file)
+// are opened with Options.Open (os.Open by default, which follows symbolic
+// links: Kubernetes secret volumes are links) and bounded before they are
+// read: a regular file whose size is over MaxFileBytes is refused from its
+// Stat, without reading it, and any file is read through a limit of
+// MaxFileBytes+1 bytes, so one that grows after Stat, a FIFO or a device is
+// refused too. When the mode of the file (of a link's target) gives its
+// group or others any access, the file is used and a warning is logged
+// through Options.Logger (slog.Default() when nil) with the file's name
+// and mode, never its content. In Kubernetes, set defaultMode: 0400 (or
+// 0440 with fsGroup) on the secret volume. Options.ReadFile, when set,
+// replaces all of this: the caller's function reads the file.
+//
 // url: one HTTP request per secret. Options (inline name, JSON config file
 // field, environment variable suffix, default):
 //
@@ -67,11 +80,24 @@
 // In HEADER_<NAME>, "_" stands for "-": HEADER_X_API_KEY sets X-Api-Key.
 // Precedence, lowest first: defaults, K6_ environment, STRONGBOX_
 // environment, config file, inline options. In the JSON file durations are
-// strings ("10s") and counts are numbers.
+// strings ("10s") and counts are numbers (a string or a number is accepted
+// for every scalar). The JSON file is decoded strictly (internal
+// strictjson): a duplicate member, a member whose name differs from the
+// schema only in case, two header names differing only in case (HTTP header
+// names are case-insensitive), an unknown member, an invalid escape or a
+// lone surrogate ("\ud800"), invalid UTF-8, data after the object or
+// nesting over 64 levels is an error giving a byte offset, never the
+// file's text.
 //
 // Only status 200 is success. The body is capped at MaxBodyBytes (24 KiB);
 // a longer body is an error. responsePath is a dot path into a JSON body
-// (a numeric segment indexes an array) that must end at a string. Network
+// (a numeric segment indexes an array) that must end at a string. A
+// response is a third party's document, so it is read as k6 reads it
+// (gjson), not as strictly as the config file: a segment matches a member
+// by its exact name, the first of duplicate members wins, and members off
+// the path are not checked. The body must still be one JSON document of
+// valid UTF-8, and the string selected must not hold a lone surrogate
+// escape: both would give a value the server never sent (U+FFFD). Network
 // errors, timeouts, 5xx and 429 are retried up to maxRetries times, waiting
 // retryBackoff, doubled at each retry (at most MaxRetryDelay), plus a
 // random jitter of up to half that; every attempt also waits for the rate
@@ -106,6 +132,17 @@
 //     STRONGBOX_SECRET_SOURCE_URL_* are read besides k6's names, and win.
 //   - Source names follow secrets.ValidateName (letters, digits, '-', '_').
 //   - The store type is strongbox's own.
+//   - responsePath segments are literal member names or array indexes:
+//     gjson's wildcards, queries (#), modifiers (@) and escapes are not
+//     interpreted. A body that is not one valid JSON document of UTF-8 is
+//     an error (gjson picks what it can from broken JSON), and so is a
+//     selected string with a lone surrogate escape (gjson gives U+FFFD).
+//   - The config file is strict (k6 uses encoding/json: member names in
+//     any case, the last duplicate wins, unknown members are ignored).
+//   - Redirects are followed only within the origin, whatever the client
+//     (k6 follows net/http's rules, which send custom headers anywhere).
+//   - Files over MaxFileBytes are refused before they are read, and files
+//     open to group or others are reported with a warning.
 //
 // # Errors
 //
@@ -126,16 +163,38 @@
 //
 // # Security
 //
-// Values travel as secrets.Value, which prints [REDACTED]; Spec prints
-// without its config and URLConfig keeps header values as secrets.Value.
+// Values travel as secrets.Value, which prints [REDACTED]. Every type of
+// this package that holds a value, a header value, a spec's config or a
+// url template (which may carry credentials in its user information, path
+// or query) prints a description instead, the same under every fmt verb
+// (%v, %+v, %#v, %s, %q, %x...), encoding/json, MarshalText and slog:
+// Spec (type, name, default flag), URLConfig and URLSource (the template's
+// scheme and host, the method, header names, the other settings), MapSource
+// (kind and count), Cache (count), Resolver (source names and default) and
+// Options (the number of specs). fmt's %+v and %#v would otherwise print
+// unexported fields without calling their methods. URLConfig.URLTemplate
+// and URLSource.URL are still plain strings: keep them out of logs.
+//
 // No error contains a value, a response body, a config line's content, a
-// header value or a URL (a template may carry credentials; url.Error is
-// unwrapped; transport errors that quote the server are not shown). The
-// url source's default client follows redirects only within the origin of
-// the URL, so its headers never reach another host. Only names that look
-// like identifiers are printed in errors; others are described. Every
-// fetched value is added to the redactor before it is returned, so a log
-// line written after Get cannot show it.
+// header value, a config file member's name or a URL (a template may carry
+// credentials; url.Error is unwrapped; transport errors that quote the
+// server are not shown). Only names that look like identifiers are printed
+// in errors; others are described.
+//
+// Redirects: no url source request, which carries the configured headers
+// and whatever BeforeRequest adds, follows a redirect to another origin
+// (scheme, host and port; a default port counts as given), whichever
+// http.Client the caller passes: the source sends through a copy of the
+// caller's client whose CheckRedirect refuses another origin (the Get
+// fails with secrets.ErrFailedPrecondition, not retried) and leaves
+// same-origin hops to the caller's own CheckRedirect (or at most 10).
+//
+// Files named by specs are bounded before they are read and their modes
+// checked (see file above); a file open to group or others is used with a
+// warning, not refused, so that existing deployments keep working.
+//
+// Every fetched value is added to the redactor before it is returned, so a
+// log line written after Get cannot show it.
 //
 // Pass Options.Env in tests (EnvMap) rather than mutate the process
 // environment; nil means os.Environ.

@@ -5,14 +5,65 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
+	"runtime"
 	"strings"
 
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
-// maxFileBytes bounds a secrets file: 1,000 values at the value limit.
-const maxFileBytes = 1000 * secrets.MaxValueBytes
+// MaxFileBytes bounds every file a spec names (a secrets file, a url
+// config file): 1,000 values at the value limit.
+const MaxFileBytes = 1000 * secrets.MaxValueBytes
+
+// boundedReadFile returns a ReadFile over open that refuses a file whose
+// Stat size is over limit without reading it, reads at most limit+1 bytes
+// of any other (a file that grows after Stat, a FIFO, a device) and refuses
+// it if there were more, and logs a warning when the file's mode lets the
+// group or others read or write it. open follows symbolic links (os.Open
+// does), so the mode checked is the target's. Errors are *fs.PathError
+// naming the file and the cause, never its content.
+func boundedReadFile(open func(string) (fs.File, error), limit int64, logger *slog.Logger) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		f, err := open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		if fi.IsDir() {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+		}
+		size := fi.Size()
+		if fi.Mode().IsRegular() && size > limit {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("file has %d bytes; the limit is %d", size, limit)}
+		}
+		warnMode(logger, name, fi.Mode())
+		buf := bytes.NewBuffer(make([]byte, 0, max(0, min(size, limit))+1))
+		if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
+			return nil, err
+		}
+		if int64(buf.Len()) > limit {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("file has more than %d bytes; the limit is %d", limit, limit)}
+		}
+		return buf.Bytes(), nil
+	}
+}
+
+// warnMode logs a warning when mode gives the group or others any access.
+// Windows modes do not carry those bits.
+func warnMode(logger *slog.Logger, name string, mode fs.FileMode) {
+	if runtime.GOOS == "windows" || mode.Perm()&0o077 == 0 {
+		return
+	}
+	logger.Warn("secrets file is readable or writable by group or others",
+		slog.String("file", name), slog.String("mode", mode.Perm().String()))
+}
 
 // parseFile parses the key=value lines of a secrets file. Each line is cut
 // at the first "="; a trailing "\r" is dropped; blank lines and lines whose
@@ -20,8 +71,8 @@ const maxFileBytes = 1000 * secrets.MaxValueBytes
 // trimmed otherwise (as in k6). Errors name the line by number and never
 // contain its content.
 func parseFile(data []byte) (map[string]secrets.Value, error) {
-	if len(data) > maxFileBytes {
-		return nil, fmt.Errorf("file has %d bytes; the limit is %d", len(data), maxFileBytes)
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("file has %d bytes; the limit is %d", len(data), MaxFileBytes)
 	}
 	values := map[string]secrets.Value{}
 	lineOf := map[string]int{}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/secrets"
 )
@@ -147,6 +148,13 @@ func FuzzResponsePath(f *testing.F) {
 		{`{"a":"s"}`, "a..b"},
 		{`{"a.b":"s"}`, "a.b"},
 		{``, ""},
+		{`{"a":"first","a":"second"}`, "a"},
+		{`{"a":{"b":"x"},"a":{"b":"y"}}`, "a.b"},
+		{`{"a":"\ud800"}`, "a"},
+		{`{"a":"\udc00\ud800"}`, "a"},
+		{`{"a":"\ud83d\ude00"}`, "a"},
+		{`{"a":"\\ud800"}`, "a"},
+		{`{"\u0061":"s"}`, "a"},
 	} {
 		f.Add(s.body, s.path)
 	}
@@ -162,6 +170,9 @@ func FuzzResponsePath(f *testing.F) {
 			return
 		}
 		got, err := extract([]byte(body), segs)
+		if err == nil && strings.ContainsRune(got, utf8.RuneError) && !strings.ContainsRune(body, utf8.RuneError) && !strings.Contains(strings.ToLower(body), `\ufffd`) {
+			t.Fatalf("extract returned U+FFFD, which the server never sent")
+		}
 		if err == nil && !strings.Contains(body, got) && !strings.Contains(body, `\`) {
 			t.Fatalf("extract returned %q, which is not in the body", got)
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"sort"
@@ -117,10 +119,25 @@ type Options struct {
 	// Types adds or replaces source types by name. The "store" type has no
 	// default constructor: set Types["store"] = StoreConstructor(m).
 	Types map[string]Constructor
-	// ReadFile reads files named by specs; nil means os.ReadFile.
+	// Open opens the files named by specs (a file source's secrets file, a
+	// url source's config file); nil means os.Open, which follows symbolic
+	// links (Kubernetes secret volumes are links). A file is refused from
+	// its Stat size when that is over the limit (MaxFileBytes), read through
+	// a limit of MaxFileBytes+1 bytes otherwise (a growing file or a FIFO
+	// is bounded too), and a warning is logged when its mode lets the group
+	// or others read or write it. Ignored when ReadFile is set.
+	Open func(name string) (fs.File, error)
+	// ReadFile, if set, reads the files named by specs instead of Open: it
+	// is then the caller's to bound what it reads and to check modes (the
+	// sources still refuse content over MaxFileBytes).
 	ReadFile func(name string) ([]byte, error)
 	// HTTPClient is given to url sources; nil means a default client.
+	// Either way a url source follows redirects only within the origin of
+	// its URL (see URLOptions.HTTPClient).
 	HTTPClient *http.Client
+	// Logger receives warnings, such as a secrets file readable by group or
+	// others; nil means slog.Default(). It never receives a value.
+	Logger *slog.Logger
 }
 
 // BuiltinTypes returns the constructors of the mock, file and url types.
@@ -171,9 +188,17 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 	for k, c := range opts.Types {
 		types[k] = c
 	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
 	readFile := opts.ReadFile
 	if readFile == nil {
-		readFile = os.ReadFile
+		open := opts.Open
+		if open == nil {
+			open = func(name string) (fs.File, error) { return os.Open(name) }
+		}
+		readFile = boundedReadFile(open, MaxFileBytes, logger)
 	}
 	r := &Resolver{sources: map[string]*Cache{}}
 	for i, sp := range parsed {
@@ -186,7 +211,7 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 			}
 			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("%s: unknown type; known types: %s", at, strings.Join(sortedTypes(types), ", ")))
 		}
-		src, err := c(ctx, Params{Spec: sp, Env: env, ReadFile: readFile, HTTPClient: opts.HTTPClient})
+		src, err := c(ctx, Params{Spec: sp, Env: env, ReadFile: readFile, HTTPClient: opts.HTTPClient, Logger: logger})
 		if err != nil {
 			r.Close()
 			if errcode.IsContext(err) {

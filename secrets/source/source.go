@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -38,11 +39,17 @@ type Params struct {
 	Spec Spec
 	// Env returns the environment as "KEY=value" strings; never nil.
 	Env func() []string
-	// ReadFile reads a file named in the config; never nil.
+	// ReadFile reads a file named in the config; never nil. Unless the
+	// caller set Options.ReadFile, it refuses files over MaxFileBytes
+	// before reading them and warns (through Logger) about files the group
+	// or others may read or write.
 	ReadFile func(name string) ([]byte, error)
 	// HTTPClient is the client of url-like sources; nil means a default
 	// client.
 	HTTPClient *http.Client
+	// Logger receives the source's warnings; never nil. It must never be
+	// given a value.
+	Logger *slog.Logger
 }
 
 // Constructor builds the source of one spec. Its errors should name the

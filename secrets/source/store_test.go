@@ -18,7 +18,7 @@ import (
 func newManager(t *testing.T, values map[string]string) *secrets.Manager {
 	t.Helper()
 	ctx := context.Background()
-	kek, err := keeper.NewLocalKEKURL()
+	kek, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,9 +25,12 @@ import (
 // is ready to use.
 type URLOptions struct {
 	// HTTPClient sends the requests; nil means a client with no timeout of
-	// its own (URLConfig.Timeout bounds each attempt) that follows
-	// redirects only within the origin of the URL, so headers never go to
-	// another host.
+	// its own (URLConfig.Timeout bounds each attempt). Whichever client is
+	// used, redirects are followed only within the origin (scheme, host and
+	// port) of the URL, so headers never go to another host or port: the
+	// source sends through a copy of HTTPClient whose CheckRedirect refuses
+	// other origins and then calls HTTPClient.CheckRedirect, if any, for
+	// the hops it allows. HTTPClient itself is not modified.
 	HTTPClient *http.Client
 	// Jitter returns a random duration in [0, d); nil means math/rand/v2.
 	Jitter func(d time.Duration) time.Duration
@@ -62,9 +65,7 @@ func NewURLSource(cfg URLConfig, opts URLOptions) (*URLSource, error) {
 	}
 	s := &URLSource{cfg: cfg, opts: opts, client: opts.HTTPClient, limiter: opts.Limiter, path: path,
 		queryAt: strings.IndexByte(cfg.URLTemplate, '?')}
-	if s.client == nil {
-		s.client = &http.Client{CheckRedirect: sameOriginRedirects}
-	}
+	s.client = sameOriginClient(opts.HTTPClient)
 	if s.limiter == nil && cfg.RequestsPerMinuteLimit > 0 {
 		s.limiter = NewLimiter(cfg.RequestsPerMinuteLimit, cfg.RequestsBurst)
 	}
@@ -129,17 +130,51 @@ func validHeaderValue(v string) bool {
 
 var errRedirect = errors.New("refused a redirect to another origin")
 
-// sameOriginRedirects follows at most 10 redirects, and only to the origin
-// of the first request: net/http forwards custom headers (an X-Api-Key) to
-// any host a redirect names.
-func sameOriginRedirects(req *http.Request, via []*http.Request) error {
-	if len(via) >= 10 {
-		return errors.New("stopped after 10 redirects")
+// sameOriginClient returns a copy of c (nil means a zero http.Client) that
+// follows redirects only to the origin of the first request: net/http
+// forwards custom headers (an X-Api-Key) to any host a redirect names, and
+// Authorization to another port of the same host. c's own CheckRedirect,
+// if any, then decides about the hops that stay; without one, at most 10
+// are followed, as net/http does.
+func sameOriginClient(c *http.Client) *http.Client {
+	var cp http.Client
+	if c != nil {
+		cp = *c
 	}
-	if req.URL.Scheme != via[0].URL.Scheme || req.URL.Host != via[0].URL.Host {
-		return errRedirect
+	inner := cp.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) == 0 {
+			return nil
+		}
+		if origin(req.URL) != origin(via[0].URL) {
+			return errRedirect
+		}
+		if inner != nil {
+			return inner(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
 	}
-	return nil
+	return &cp
+}
+
+// origin returns scheme://host:port of u, lower-cased, with the scheme's
+// default port made explicit so that https://h and https://h:443 are one
+// origin.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -330,7 +365,13 @@ func parsePath(p string) ([]string, error) {
 }
 
 // extract follows path into a JSON document and returns the string there.
-// Errors name the path segment and never contain the body.
+// A third party's response is read as k6 reads it with gjson, not as
+// strictly as strongbox's own documents: each segment matches a member by
+// its exact (unescaped) name, the first of duplicate members wins, and
+// members off the path are not looked at. The body must still be one valid
+// JSON document of valid UTF-8, and the string must not hold a lone
+// surrogate escape: those would give a value the server never sent
+// (U+FFFD). Errors name the path segment and never contain the body.
 func extract(body []byte, path []string) (string, error) {
 	if !utf8.Valid(body) {
 		// encoding/json would turn invalid bytes into U+FFFD: a value the
@@ -338,56 +379,148 @@ func extract(body []byte, path []string) (string, error) {
 		return "", errors.New("response is not valid JSON (not UTF-8)")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	var cur json.RawMessage
+	if err := dec.Decode(&cur); err != nil {
 		return "", errors.New("response is not valid JSON")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return "", errors.New("response is not valid JSON (data after the document)")
 	}
-	cur := doc
 	for i, seg := range path {
-		switch node := cur.(type) {
-		case map[string]any:
-			next, ok := node[seg]
-			if !ok {
+		var next json.RawMessage
+		var found bool
+		switch kind := rawKind(cur); kind {
+		case "object":
+			next, found = member(cur, seg)
+			if !found {
 				return "", fmt.Errorf("responsePath segment %d (%s) is not in the response", i+1, printable(seg))
 			}
-			cur = next
-		case []any:
+		case "array":
 			n, err := strconv.Atoi(seg)
-			if err != nil || n < 0 || n >= len(node) || strconv.Itoa(n) != seg {
+			if err == nil && n >= 0 && strconv.Itoa(n) == seg {
+				next, found = element(cur, n)
+			}
+			if !found {
 				return "", fmt.Errorf("responsePath segment %d (%s) is not an index of the array in the response", i+1, printable(seg))
 			}
-			cur = node[n]
 		default:
-			return "", fmt.Errorf("responsePath segment %d (%s): the response has a %s there, not an object", i+1, printable(seg), jsonKind(cur))
+			return "", fmt.Errorf("responsePath segment %d (%s): the response has a %s there, not an object", i+1, printable(seg), kind)
 		}
+		cur = next
 	}
-	s, ok := cur.(string)
-	if !ok {
-		return "", fmt.Errorf("responsePath resolves to a %s, not a string", jsonKind(cur))
+	if kind := rawKind(cur); kind != "string" {
+		return "", fmt.Errorf("responsePath resolves to a %s, not a string", kind)
 	}
-	return s, nil
+	if hasLoneSurrogate(cur) {
+		return "", errors.New("the string at responsePath has a lone surrogate escape (\\ud800 to \\udfff alone), which is no UTF-8 text")
+	}
+	var v string
+	if err := json.Unmarshal(cur, &v); err != nil {
+		return "", errors.New("response is not valid JSON")
+	}
+	return v, nil
 }
 
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case json.Number:
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
+// member returns the first member of the valid JSON object obj named name.
+func member(obj json.RawMessage, name string) (json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, false
 	}
-	return "value"
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		if k, ok := tok.(string); ok && k == name {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// element returns element n of the valid JSON array arr.
+func element(arr json.RawMessage, n int) (json.RawMessage, bool) {
+	dec := json.NewDecoder(bytes.NewReader(arr))
+	if _, err := dec.Token(); err != nil { // [
+		return nil, false
+	}
+	for i := 0; dec.More(); i++ {
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, false
+		}
+		if i == n {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// rawKind names the kind of a valid JSON value from its first byte.
+func rawKind(v json.RawMessage) string {
+	v = bytes.TrimLeft(v, " \t\r\n")
+	if len(v) == 0 {
+		return "value"
+	}
+	switch v[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// hasLoneSurrogate reports whether the valid JSON string literal lit holds
+// a \u escape of a surrogate half that is not a high half followed by a
+// low half.
+func hasLoneSurrogate(lit []byte) bool {
+	hex := func(i int) rune {
+		if i+4 > len(lit) {
+			return -1
+		}
+		n, err := strconv.ParseUint(string(lit[i:i+4]), 16, 16)
+		if err != nil {
+			return -1
+		}
+		return rune(n)
+	}
+	for i := 0; i < len(lit); i++ {
+		if lit[i] != '\\' || i+1 >= len(lit) {
+			continue
+		}
+		if lit[i+1] != 'u' {
+			i++ // skip the escaped character
+			continue
+		}
+		r := hex(i + 2)
+		switch {
+		case r >= 0xd800 && r < 0xdc00:
+			if i+7 >= len(lit) || lit[i+6] != '\\' || lit[i+7] != 'u' {
+				return true
+			}
+			if lo := hex(i + 8); lo < 0xdc00 || lo > 0xdfff {
+				return true
+			}
+			i += 11
+		case r >= 0xdc00 && r <= 0xdfff:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 func newURL(_ context.Context, p Params) (Source, error) {

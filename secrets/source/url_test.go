@@ -531,11 +531,11 @@ func TestURLConfigErrors(t *testing.T) {
 		{config: "headers.A B=s3cretx", wantErr: "header name is not a valid HTTP token"},
 		{config: "config=a.json,config=b.json", wantErr: "config= is given twice"},
 		{config: "config=" + filepath.Join(dir, "missing.json"), wantErr: "no such file"},
-		{config: "config=" + badJSON, wantErr: "not valid JSON (error at byte"},
-		{config: "config=" + unknown, wantErr: "field (a name with characters that are not printed): unknown field"},
+		{config: "config=" + badJSON, wantErr: "invalid JSON at byte 24: unterminated string"},
+		{config: "config=" + unknown, wantErr: "invalid JSON at byte 35: unknown member"},
 		{config: "config=" + wrongType, wantErr: `field "timeout": not a string or number`},
 		{config: "config=" + badDur, wantErr: `field "timeout": not a positive Go duration`},
-		{config: "config=" + badHeaders, wantErr: `field "headers": not an object of strings`},
+		{config: "config=" + badHeaders, wantErr: `invalid JSON at byte 19: member "headers" has the wrong type`},
 		{env: map[string]string{"K6_SECRET_SOURCE_URL_TIMEOUT": "s3cretx"}, wantErr: `environment variable "K6_SECRET_SOURCE_URL_TIMEOUT": not a positive Go duration`},
 		{env: map[string]string{"STRONGBOX_SECRET_SOURCE_URL_MAX_RETRIES": "s3cretx"}, wantErr: `environment variable "STRONGBOX_SECRET_SOURCE_URL_MAX_RETRIES": not a non-negative integer`},
 	}
@@ -592,5 +592,150 @@ func TestURLSourceFromSpec(t *testing.T) {
 	}
 	if v, err := r.Get(ctx, "c"); err != nil || v.DangerouslyExpose() != "value-of-c" {
 		t.Fatalf("env-only: %v %v", v.DangerouslyExpose(), err)
+	}
+}
+
+// TestURLSourceRefusesCrossPortRedirect: with a caller-supplied client
+// (issue #11 item 5), a redirect to another port of the same host must be
+// refused so that Authorization and X-Api-Key never reach it; the caller's
+// own CheckRedirect still rules same-origin hops.
+func TestURLSourceRefusesCrossPortRedirect(t *testing.T) {
+	var leaked atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != "" {
+			leaked.Add(1)
+		}
+		_, _ = io.WriteString(w, "from-other-port")
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			// Same host (127.0.0.1), another port.
+			http.Redirect(w, r, other.URL+"/x", http.StatusTemporaryRedirect)
+		case "/moved":
+			http.Redirect(w, r, "/here", http.StatusFound)
+		default:
+			_, _ = io.WriteString(w, "from-same")
+		}
+	}))
+	defer srv.Close()
+	var callerHook atomic.Int32
+	for _, tt := range []struct {
+		name   string
+		client *http.Client
+	}{
+		{"plain client", &http.Client{}},
+		{"client with its own CheckRedirect", &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+			callerHook.Add(1)
+			return nil
+		}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := fastConfig(srv.URL + "/{key}")
+			cfg.Headers = map[string]secrets.Value{
+				"Authorization": secrets.NewValue("Bearer tok-auth"),
+				"X-Api-Key":     secrets.NewValue("tok-key"),
+			}
+			s, err := NewURLSource(cfg, URLOptions{HTTPClient: tt.client})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Get(context.Background(), "away")
+			mustNotContain(t, err, "tok-auth", "tok-key", srv.URL, other.URL)
+			if !errors.Is(err, secrets.ErrFailedPrecondition) {
+				t.Errorf("cross-port redirect: error = %v, want one matching secrets.ErrFailedPrecondition", err)
+			}
+			if n := leaked.Load(); n != 0 {
+				t.Fatalf("credentials reached another port %d times", n)
+			}
+			if v, err := s.Get(context.Background(), "moved"); err != nil || v.DangerouslyExpose() != "from-same" {
+				t.Fatalf("same-origin redirect: %v, %v", v, err)
+			}
+		})
+	}
+	if callerHook.Load() != 1 {
+		t.Errorf("the caller's CheckRedirect ran %d times for the one same-origin hop, want 1", callerHook.Load())
+	}
+}
+
+// TestURLConfigFileStrict: the url source's JSON config file is read
+// strictly (issue #11 item 4): a duplicate member, a member differing only
+// in case (among the headers too: header names are case-insensitive), an
+// unknown member, an invalid escape, invalid UTF-8 and trailing data are
+// errors that never quote the file. Before, the last duplicate won, so a
+// second "urlTemplate" or "Authorization" silently replaced the first, and
+// "\ud800" became U+FFFD.
+func TestURLConfigFileStrict(t *testing.T) {
+	for _, tt := range []struct {
+		name, file, wantErr string
+	}{
+		{"duplicate member", `{"urlTemplate":"https://a/{key}","urlTemplate":"https://s3cretx/{key}"}`, "duplicate member"},
+		{"member in another case", `{"urlTemplate":"https://a/{key}","URLTemplate":"https://s3cretx/{key}"}`, "duplicate member"},
+		{"alone in another case", `{"URLTEMPLATE":"https://s3cretx/{key}"}`, `member "urlTemplate" is spelled in another case`},
+		{"unknown member", `{"urlTemplate":"https://a/{key}","s3cretx":"s3cretx"}`, "unknown member"},
+		{"duplicate header", `{"headers":{"Authorization":"a","Authorization":"s3cretx"}}`, "duplicate member"},
+		{"header in another case", `{"headers":{"Authorization":"a","authorization":"s3cretx"}}`, "duplicate member"},
+		{"lone surrogate", `{"headers":{"X-Key":"s3cretx\ud800"}}`, "lone surrogate"},
+		{"invalid escape", `{"headers":{"X-Key":"s3cretx\q"}}`, "invalid escape"},
+		{"invalid UTF-8", "{\"headers\":{\"X-Key\":\"s3cretx\xff\"}}", "not valid UTF-8"},
+		{"trailing data", `{"urlTemplate":"https://a/{key}"} {"s3cretx":1}`, "data after the JSON value"},
+		{"headers not strings", `{"headers":{"X-Key":1}}`, `member "headers" has the wrong type`},
+		{"too deep", `{"timeout":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, "nested deeper than 64"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			read := func(string) ([]byte, error) { return []byte(tt.file), nil }
+			_, err := ParseURLConfig("config=c.json", EnvMap(nil), read)
+			mustNotContain(t, err, "s3cretx")
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, secrets.ErrInvalid) {
+				t.Fatalf("error = %v, want %q matching secrets.ErrInvalid", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestResponsePathFollowsK6: a third party's response is read as k6 reads
+// it (gjson), not strictly (issue #11 item 4): members on the path match by
+// exact name and the first of duplicates wins; other members are not
+// checked. Where k6 would hand out a value the server never sent (a lone
+// surrogate escape becomes U+FFFD, as invalid UTF-8 would), the source
+// refuses. Before, the last duplicate won and "\ud800" became U+FFFD.
+func TestResponsePathFollowsK6(t *testing.T) {
+	for _, tt := range []struct {
+		name, body, path, want, wantErr string
+	}{
+		{"first duplicate wins", `{"data":{"value":"first"},"data":{"value":"second"}}`, "data.value", "first", ""},
+		{"first duplicate member wins", `{"value":"first","value":"second"}`, "value", "first", ""},
+		{"names match exactly", `{"Value":"upper","value":"lower"}`, "value", "lower", ""},
+		{"no case-insensitive match", `{"Value":"upper"}`, "value", "", `segment 1 ("value") is not in the response`},
+		{"duplicates off the path", `{"x":1,"x":2,"value":"v"}`, "value", "v", ""},
+		{"surrogate pair", `{"value":"\ud83d\ude00"}`, "value", "\U0001F600", ""},
+		{"escaped member name", `{"val\u0075e":"v"}`, "value", "v", ""},
+		{"array index", `{"a":[{"v":"x"},{"v":"y"}]}`, "a.1.v", "y", ""},
+		{"lone surrogate", `{"value":"s3cretx\ud800"}`, "value", "", "lone surrogate"},
+		{"lone low surrogate", `{"value":"s3cretx\udc00\ud800"}`, "value", "", "lone surrogate"},
+		{"invalid escape", `{"value":"s3cretx\q"}`, "value", "", "not valid JSON"},
+		{"invalid UTF-8", "{\"value\":\"s3cretx\xff\"}", "value", "", "not UTF-8"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			segs, err := parsePath(tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := extract([]byte(tt.body), segs)
+			mustNotContain(t, err, "s3cretx")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("value (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

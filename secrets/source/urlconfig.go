@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -218,53 +219,65 @@ func (c *URLConfig) applyEnv(env map[string]string, prefix string) error {
 	return nil
 }
 
+// urlConfigFile is the schema of a url config file. Scalars are kept raw:
+// each takes a string or a number, as inline options are text.
+type urlConfigFile struct {
+	URLTemplate            json.RawMessage   `json:"urlTemplate"`
+	Method                 json.RawMessage   `json:"method"`
+	Headers                map[string]string `json:"headers"`
+	ResponsePath           json.RawMessage   `json:"responsePath"`
+	Timeout                json.RawMessage   `json:"timeout"`
+	RequestsPerMinuteLimit json.RawMessage   `json:"requestsPerMinuteLimit"`
+	RequestsBurst          json.RawMessage   `json:"requestsBurst"`
+	MaxRetries             json.RawMessage   `json:"maxRetries"`
+	RetryBackoff           json.RawMessage   `json:"retryBackoff"`
+}
+
 // applyJSON sets the options of a JSON config file: the inline names as
-// fields, durations as strings ("10s"), numbers as numbers, and "headers"
-// as an object of strings.
+// members, durations as strings ("10s"), numbers as numbers, and "headers"
+// as an object of strings. The file is decoded with strictjson: a
+// duplicate member or one differing only in case (header names included),
+// an unknown member, an invalid escape or invalid UTF-8, trailing data or
+// nesting deeper than strictjson.MaxDepth is an error, which gives a byte
+// offset and never the file's text.
 func (c *URLConfig) applyJSON(data []byte) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return fmt.Errorf("not valid JSON (error at byte %d)", se.Offset)
+	var f urlConfigFile
+	if err := strictjson.Decode(data, &f); err != nil {
+		return err
+	}
+	if f.Headers != nil {
+		names := make([]string, 0, len(f.Headers))
+		for n := range f.Headers {
+			names = append(names, n)
 		}
-		return errors.New("not a JSON object")
+		sort.Strings(names)
+		for _, n := range names {
+			if err := c.setHeader(n, f.Headers[n]); err != nil {
+				return fmt.Errorf("field \"headers\": header %s: %v", printable(n), err)
+			}
+		}
 	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		raw := fields[k]
-		if err := c.applyJSONField(k, raw); err != nil {
-			return fmt.Errorf("field %s: %v", printable(k), err)
+	for _, m := range []struct {
+		name string
+		raw  json.RawMessage
+	}{
+		{"urlTemplate", f.URLTemplate}, {"method", f.Method}, {"responsePath", f.ResponsePath},
+		{"timeout", f.Timeout}, {"requestsPerMinuteLimit", f.RequestsPerMinuteLimit},
+		{"requestsBurst", f.RequestsBurst}, {"maxRetries", f.MaxRetries}, {"retryBackoff", f.RetryBackoff},
+	} {
+		if m.raw == nil {
+			continue
+		}
+		if err := c.applyJSONField(m.name, m.raw); err != nil {
+			return fmt.Errorf("field %q: %v", m.name, err)
 		}
 	}
 	return nil
 }
 
+// applyJSONField sets the option k (a schema name) from a string or a
+// number.
 func (c *URLConfig) applyJSONField(k string, raw json.RawMessage) error {
-	if k == "headers" {
-		var h map[string]string
-		if err := json.Unmarshal(raw, &h); err != nil {
-			return errors.New("not an object of strings")
-		}
-		names := make([]string, 0, len(h))
-		for n := range h {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			if err := c.setHeader(n, h[n]); err != nil {
-				return fmt.Errorf("header %s: %v", printable(n), err)
-			}
-		}
-		return nil
-	}
-	if strings.HasPrefix(k, "headers.") || k == "config" {
-		return errors.New("unknown field")
-	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		var n json.Number
@@ -275,13 +288,7 @@ func (c *URLConfig) applyJSONField(k string, raw json.RawMessage) error {
 		}
 		s = n.String()
 	}
-	if err := c.setOption(k, s); err != nil {
-		if err.Error() == "unknown option" {
-			return errors.New("unknown field")
-		}
-		return err
-	}
-	return nil
+	return c.setOption(k, s)
 }
 
 // ParseURLConfig builds the URLConfig of a url spec's config (Spec.Config)

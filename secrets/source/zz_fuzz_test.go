@@ -1,10 +1,12 @@
 package source
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/leakcheck"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -25,6 +27,16 @@ func FuzzParseURLConfig(f *testing.F) {
 		{"config=c.json", `{"timeout":"TOKEN","method":TOKEN}`, ""},
 		{"urlTemplate=TOKEN,method=TOKEN,responsePath=TOKEN", "", "TOKEN"},
 		{"config=c.json", "{", ""}, {"", "", ""}, {"=", "[]", "="}, {"headers.=TOKEN", `{"headers":"TOKEN"}`, ""},
+		// Strictness (issue #11 item 4): duplicates, case variants, unknown
+		// members named like a value, invalid escapes, trailing data.
+		{"config=c.json", `{"urlTemplate":"https://a/{key}","urlTemplate":"TOKEN"}`, ""},
+		{"config=c.json", `{"urlTemplate":"https://a/{key}","URLTemplate":"TOKEN"}`, ""},
+		{"config=c.json", `{"urlTemplate":"https://a/{key}","headers":{"A":"TOKEN","a":"TOKEN"}}`, ""},
+		{"config=c.json", `{"urlTemplate":"https://a/{key}","TOKEN":"TOKEN"}`, ""},
+		{"config=c.json", `{"urlTemplate":"https://a/{key}","headers":{"A":"TOKEN\ud800"}}`, ""},
+		{"config=c.json", `{"urlTemplate":"https://a/{key}","headers":{"A":"TOKEN\ud83d\ude00"}}`, ""},
+		{"config=c.json", `{"urlTemplate":"https://a/{key}"} {"TOKEN":"TOKEN"}`, ""},
+		{"config=c.json", `{"maxRetries":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["TOKEN"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}`, ""},
 	} {
 		f.Add(s[0], s[1], s[2])
 	}
@@ -34,7 +46,7 @@ func FuzzParseURLConfig(f *testing.F) {
 		tok := leakcheck.NewValue("tok")
 		defer leakcheck.Forget(tok)
 		config = strings.ReplaceAll(config, "=TOKEN", "="+tok)
-		file = strings.ReplaceAll(file, `:"TOKEN"`, `:"`+tok+`"`)
+		file = strings.ReplaceAll(file, `"TOKEN`, `"`+tok)
 		envValue = strings.ReplaceAll(envValue, "TOKEN", tok)
 		env := func() []string {
 			return []string{
@@ -51,6 +63,31 @@ func FuzzParseURLConfig(f *testing.F) {
 				t.Fatalf("error %v is not ErrInvalid", err)
 			}
 			return
+		}
+		if strings.HasPrefix(config, "config=") && !strings.Contains(config, ",") {
+			// Only the file was read: it must have been one strict
+			// document, which encoding/json reads the same way (no
+			// duplicate or case-variant member could have been
+			// dropped), with members of the schema only.
+			var members map[string]json.RawMessage
+			if !utf8.Valid([]byte(file)) || json.Unmarshal([]byte(file), &members) != nil {
+				t.Fatalf("accepted a config file that is not valid JSON or UTF-8")
+			}
+			known := map[string]bool{"urlTemplate": true, "method": true, "headers": true, "responsePath": true, "timeout": true,
+				"requestsPerMinuteLimit": true, "requestsBurst": true, "maxRetries": true, "retryBackoff": true}
+			for k := range members {
+				if !known[k] {
+					t.Fatalf("accepted a config file with an unknown member")
+				}
+			}
+			if n := strings.Count(file, `"urlTemplate"`); n > 1 && !strings.Contains(file, `\`) {
+				t.Fatalf("accepted a config file with urlTemplate %d times", n)
+			}
+			var hs struct{ Headers map[string]json.RawMessage }
+			_ = json.Unmarshal([]byte(file), &hs)
+			if len(c.Headers) < len(hs.Headers) {
+				t.Fatalf("accepted a config file with %d headers that became %d (case duplicates)", len(hs.Headers), len(c.Headers))
+			}
 		}
 		// Header values are secrets and print redacted; the template,
 		// method and response path are not secret and print as they are.

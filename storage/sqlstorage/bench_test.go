@@ -89,7 +89,7 @@ func newBenchEnv(b *testing.B, backend string) *benchEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { e.store.Close() })
-	kek, err := keeper.NewLocalKEKURL()
+	kek, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		b.Fatal(err)
 	}

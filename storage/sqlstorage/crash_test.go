@@ -148,7 +148,7 @@ func runCrashTest(t *testing.T, storeURL string) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
-	kek, err := keeper.NewLocalKEKURL()
+	kek, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,42 @@
+package gocloudkeeper_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/keeper"
+	"github.com/strongbox-go/strongbox/keeper/gocloudkeeper"
+)
+
+// TestURLOpenerHidesKEK is the regression test for issue #11 item 1 in
+// this package: a URLOpener's Options hold KEKs, whose URLs are keys.
+func TestURLOpenerHidesKEK(t *testing.T) {
+	u := "base64key://" + base64.URLEncoding.EncodeToString([]byte("gocloudkeeper render test key 32"))
+	o := gocloudkeeper.URLOpener{Options: keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "old", URL: u}}}}
+	leakcheck.CheckRenderings(t, o, u, strings.TrimPrefix(u, "base64key://"))
+	leakcheck.CheckRenderings(t, &o, u, strings.TrimPrefix(u, "base64key://"))
+	if b, err := json.Marshal(o); err != nil || !strings.Contains(string(b), `"old"`) {
+		t.Errorf("json.Marshal(opener) = %s, %v; want the KEK id", b, err)
+	}
+}
+
+// TestDriverHidesKeeper: the driver NewDriver returns holds the wrapped
+// keeper; printing it shows neither the keeper's keys nor its URL.
+func TestDriverHidesKeeper(t *testing.T) {
+	ctx := context.Background()
+	u := "base64key://" + base64.URLEncoding.EncodeToString([]byte("gocloudkeeper driver test key 32"))
+	env, err := keeper.OpenEnvelope(ctx, u, keeper.EnvelopeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	d := gocloudkeeper.NewDriver(env, gocloudkeeper.Options{AssociatedData: []byte("ad")})
+	if _, err := d.Encrypt(ctx, []byte("driver-plaintext")); err != nil {
+		t.Fatal(err)
+	}
+	leakcheck.CheckRenderings(t, d, u, strings.TrimPrefix(u, "base64key://"), "driver-plaintext")
+}
