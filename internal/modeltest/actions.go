@@ -428,7 +428,6 @@ func actReveal(s *state) {
 		names = []string{"x"} // one RevealValue per name: no batch limits
 	}
 	if s.h.opts.API != nil && slices.Contains(names, "") {
-		names = []string{""}
 		where := fmt.Sprintf("Reveal(%s, %q) by %s", ns, "", p)
 		s.unroutable(where, "", func() error { _, err := s.api.RevealValue(s.ctxOf(p), ns, ""); return err })
 		return
