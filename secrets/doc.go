@@ -78,7 +78,10 @@
 // stored value (Update with a different set, in any order) needs
 // rbac.ActionSetDecrypters as well as update, which Admin and Editor hold
 // and Secure Values Updater does not, so an Updater cannot list a service
-// it controls and read a value someone else supplied. Such an Update is
+// it controls and read a value someone else supplied. The check needs the
+// stored decrypters, so it follows the metadata read (the caller already
+// passed update, the namespace-level check), and comes before any write or
+// key call. Such an Update is
 // audited with Action rbac.ActionSetDecrypters and the decrypter ids before
 // and after, whether it is allowed or not; Create's event carries the ids
 // after.
