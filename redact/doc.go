@@ -15,8 +15,12 @@
 // where secrets occur (by ID and variant, never by value).
 //
 //	r := redact.New(redact.Options{})
-//	r.Add(token)
-//	log := slog.New(redact.NewHandler(slog.NewJSONHandler(os.Stderr, nil), r))
+//	if err := r.Add(token); err != nil {
+//		return err // too short to redact: it would show in the logs
+//	}
+//	stderr := redact.NewWriter(os.Stderr, r) // covers what the handler cannot see
+//	defer stderr.Close()
+//	log := slog.New(redact.NewHandler(slog.NewJSONHandler(stderr, nil), r))
 //	out := redact.NewWriter(os.Stdout, r)
 //	defer out.Close()
 //
@@ -69,20 +73,66 @@
 //
 // Add takes effect for every Redact call, Writer write and slog record
 // that starts after it returns; text that passed before is not recalled.
-// Empty and whitespace-only secrets are ignored. Every other secret is
-// redacted however short it is, which has a cost in false positives: a
-// one-byte secret "a" removes every "a" from the log, and a secret that is
-// a common word ("source", "admin") removes that word from field names
-// and messages too. Such secrets also make redaction slower, see below.
 // The Redactor keeps the secrets (and their variants) in memory for its
 // lifetime.
 //
-// The slog [Handler] redacts each string (message, keys, values, group
-// names) on its own; a secret split across two attributes is not seen.
-// Values of other kinds are formatted (and for arbitrary values also
-// marshalled as JSON) and replaced by the redacted text if that holds a
-// secret. For complete coverage of the final output, let the next
-// handler write to a [Writer] as well.
+// Short secrets: Add refuses a secret shorter than [DefaultMinLength] (4)
+// bytes with [ErrShortSecret], and an empty or whitespace-only one with
+// [ErrBlankSecret]; a refused secret is not redacted, and the error says
+// so (never silently) without showing the secret, so that the caller can
+// decide not to print it. A shorter secret would redact unrelated text
+// everywhere (a one-byte secret "a" removes every "a" from the log, a
+// secret "id" every field named id) and can be guessed from the gaps.
+// Four bytes admits a 4-digit PIN, the shortest secret in common use.
+// [Options].MinLength raises the minimum, or lowers it down to 1 for a
+// caller that prefers mangled logs to a refusal. Lines of a multi-line
+// secret shorter than the minimum (or than 4 bytes) are not registered on
+// their own. For comparison: k6 replaces every value it fetched, however
+// short; the Azure Pipelines agent's secret masker (the ancestor of GitHub
+// Actions' runner masker) has a configurable minimum length below which
+// values are not masked. secrets/source refuses to hand out a value the
+// redactor refused.
+//
+// A secret that is a common word ("source", "admin") still removes that
+// word from field names and messages, and short secrets make redaction
+// slower, see below.
+//
+// A [Redactor], a [Writer] (which holds back, and keeps copies of, what it
+// was given) and a [Handler] (which holds the attributes given to
+// WithAttrs) hold secrets, so none of them shows its contents: fmt (every
+// verb), encoding/json, encoding.TextMarshaler and log/slog see only the
+// type name (and the number of secrets).
+//
+// The slog [Handler] makes sure that what the next handler writes is what
+// it redacted, by never letting the next handler render a value itself.
+// It resolves LogValuers, redacts strings (message, keys, values, group
+// names) and walks groups; numbers, bools, durations and times are passed
+// on unless one of the texts slog's handlers make of them holds a secret.
+// Every other value (errors, fmt.Formatter, fmt.Stringer,
+// encoding.TextMarshaler, json.Marshaler, structs, maps, byte slices) is
+// rendered once, the way each of slog's handlers renders it, and the next
+// handler gets a stand-in that holds only the redacted renderings:
+// MarshalText gives what slog.TextHandler prints (MarshalText, a byte
+// slice as text, else %+v), MarshalJSON what slog.JSONHandler prints
+// (Error() of an error that is not a json.Marshaler, else the JSON), fmt
+// gets %v or %+v, and an error stays an error with the redacted Error()
+// (it does not unwrap). The JSON is decoded and encoded again token by
+// token with each string and number redacted, so a MarshalJSON that spells
+// a secret with other escapes (\u00e4 for ä) is caught and the result is
+// valid JSON; a secret spread over several tokens is redacted in the text,
+// which then becomes one JSON string. The value is never called again,
+// so a value that renders differently under another verb, or differently
+// each time, cannot slip through. Checking one rendering and passing the
+// value on would not do: the next handler would render it again, perhaps
+// otherwise. The cost is fidelity: another handler than slog's own sees
+// stand-ins, not the concrete types, and clean values print as they
+// would, except that escapes in a MarshalJSON's strings are normalized.
+//
+// What the Handler cannot see: a secret split across two attributes, or
+// between a key and its value, or in the record's time or source; and
+// whatever the next handler's ReplaceAttr adds. The robust setup is both:
+// the Handler (structure-aware, so no attribute is mangled) in front of a
+// handler that writes to a [Writer] (which sees the final bytes).
 //
 // Secrets that are not valid UTF-8 are matched as bytes; their JSON
 // variant is what encoding/json makes of them (invalid bytes become
@@ -127,4 +177,11 @@
 // text has been scanned to pay for it. A Writer rescans what it holds
 // back on every write, so writing a byte at a time costs up to the length
 // of the longest variant per byte.
+//
+// # Errors
+//
+// Add (and AddAll, which joins them, naming each refused secret by its
+// index) returns [ErrShortSecret] or [ErrBlankSecret], wrapped; a Writer
+// returns [ErrClosed] after Close, and the underlying writer's error for
+// good once it failed. No error holds a secret.
 package redact

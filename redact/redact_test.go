@@ -2,11 +2,15 @@ package redact
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
@@ -19,9 +23,13 @@ import (
 
 const M = DefaultMarker
 
+// testOpts registers secrets of any length: the tests of the matcher use
+// short secrets, which are its hardest case.
+var testOpts = Options{MinLength: 1}
+
 func newRedactor(secrets ...string) *Redactor {
-	r := New(Options{})
-	r.AddAll(secrets...)
+	r := New(testOpts)
+	_ = r.AddAll(secrets...) // blank secrets are refused on purpose
 	return r
 }
 
@@ -60,7 +68,10 @@ func TestRedactTable(t *testing.T) {
 		{"secret is part of the marker", Options{}, []string{"SECRET"}, "a SECRET b", "a " + M + " b"},
 		{"custom marker", Options{Marker: "[X]"}, []string{"topsecret"}, "topsecret", "[X]"},
 		{"empty and whitespace secrets are ignored", Options{}, []string{"", " ", "\t\n", "\r\n "}, "a b\tc\r\n", "a b\tc\r\n"},
-		{"one-byte secret", Options{}, []string{"q"}, "quick quiz", M + "uick " + M + "uiz"},
+		{"one-byte secret, when allowed", Options{MinLength: 1}, []string{"q"}, "quick quiz", M + "uick " + M + "uiz"},
+		{"short secrets are refused by default", Options{}, []string{"q", "ab", "xyz"}, "quick ab xyz", "quick ab xyz"},
+		{"a secret of the minimum length", Options{}, []string{"abcd"}, "abcde", M + "e"},
+		{"a raised minimum", Options{MinLength: 8}, []string{"1234567", "12345678"}, "1234567 12345678", "1234567 " + M},
 		{"multi-line secret whole", Options{}, []string{"line-one-AAAA\nline-two-BBBB"}, "<line-one-AAAA\nline-two-BBBB>", "<" + M + ">"},
 		{"multi-line secret each line", Options{}, []string{"line-one-AAAA\r\nline-two-BBBB\n \n"}, "a line-two-BBBB b line-one-AAAA c", "a " + M + " b " + M + " c"},
 		{"multi-line JSON secret: short and punctuation lines are not redacted alone", Options{}, []string{"{\n  \"type\": \"service_account\",\n  7\n  ---\n}"}, `{ "type": "service_account", 7 } -----`, `{ ` + M + ` 7 } -----`},
@@ -338,4 +349,107 @@ func TestCompaction(t *testing.T) {
 	if got := r.RedactString("secret-number-0007 secret-number-0049"); got != M+" "+M {
 		t.Errorf("after compaction: %q", got)
 	}
+}
+
+// TestAddRefusesShortSecret checks the minimum length: a secret shorter
+// than it is refused with an error that says why without the secret, and
+// is not redacted (it would remove every "a" from the log).
+func TestAddRefusesShortSecret(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    Options
+		secret  string
+		wantErr error
+	}{
+		{"one byte", Options{}, "q", ErrShortSecret},
+		{"three bytes", Options{}, "x7z", ErrShortSecret},
+		{"two-byte rune", Options{}, "é", ErrShortSecret},
+		{"minimum", Options{}, "x7zq", nil},
+		{"raised minimum", Options{MinLength: 8}, "x7zq-ab", ErrShortSecret},
+		{"raised minimum met", Options{MinLength: 8}, "x7zq-abc", nil},
+		{"lowered to one", Options{MinLength: 1}, "a", nil},
+		{"negative means one", Options{MinLength: -3}, "a", nil},
+		{"blank", Options{}, "    \t", ErrBlankSecret},
+		{"empty, even with MinLength 1", Options{MinLength: 1}, "", ErrBlankSecret},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New(tc.opts)
+			err := r.Add(tc.secret)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Add = %v, want %v", err, tc.wantErr)
+			}
+			text := "a lazy x7zq-abc é fox\t"
+			got := r.RedactString(text)
+			if err != nil {
+				if r.Len() != 0 || got != text {
+					t.Errorf("refused secret registered: Len %d, %q", r.Len(), got)
+				}
+				if strings.TrimSpace(tc.secret) != "" && strings.Contains(err.Error(), tc.secret) {
+					t.Errorf("error shows the secret: %v", err)
+				}
+				return
+			}
+			if r.Len() != 1 || !strings.Contains(got, M) || strings.Contains(got, " "+tc.secret+" ") {
+				t.Errorf("accepted secret not redacted: Len %d, %q", r.Len(), got)
+			}
+		})
+	}
+	if m := New(Options{}).MinLength(); m != DefaultMinLength || DefaultMinLength != 4 {
+		t.Errorf("default minimum %d, want 4", m)
+	}
+	err := New(Options{}).AddAll("long-enough", "ab", "")
+	if !errors.Is(err, ErrShortSecret) || !errors.Is(err, ErrBlankSecret) || !strings.Contains(err.Error(), "secret 1") || strings.Contains(err.Error(), "ab:") {
+		t.Errorf("AddAll = %v", err)
+	}
+}
+
+// TestTypesHideSecrets: a Redactor, a Writer (which holds copies of what
+// it was given) and a Handler (which holds the attributes given to With)
+// show no secret under any fmt verb, encoding/json, text marshalling or
+// log/slog's handlers.
+func TestTypesHideSecrets(t *testing.T) {
+	const secret = "Zq9-secret-value"
+	r := newRedactor(secret)
+	w := NewWriter(io.Discard, r)
+	_, _ = w.Write([]byte("log Zq9-sec"))
+	_, _ = w.Write([]byte("ret-value and then some more text"))
+	var h slog.Handler = NewHandler(slog.NewTextHandler(io.Discard, nil), r)
+	h = h.WithAttrs([]slog.Attr{slog.String("token", secret)})
+	for name, v := range map[string]any{"Redactor": r, "Writer": w, "Handler": h} {
+		t.Run(name, func(t *testing.T) {
+			var outs []string
+			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+				outs = append(outs, fmt.Sprintf(verb, v))
+			}
+			j, err := json.Marshal(map[string]any{"v": v})
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs = append(outs, string(j))
+			tm, ok := v.(encoding.TextMarshaler)
+			if !ok {
+				t.Fatal("not a TextMarshaler")
+			}
+			b, _ := tm.MarshalText()
+			outs = append(outs, string(b), slogText2(v), slogJSON2(v))
+			for _, o := range outs {
+				if strings.Contains(o, secret) || strings.Contains(o, "Zq9") || strings.Contains(o, hex.EncodeToString([]byte("Zq9"))) {
+					t.Errorf("shows the secret: %s", o)
+				}
+			}
+		})
+	}
+}
+
+func slogText2(v any) string {
+	var b bytes.Buffer
+	slog.New(slog.NewTextHandler(&b, nil)).Info("m", "v", v)
+	return b.String()
+}
+
+func slogJSON2(v any) string {
+	var b bytes.Buffer
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("m", "v", v)
+	return b.String()
 }

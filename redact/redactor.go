@@ -1,6 +1,11 @@
 package redact
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -20,7 +25,25 @@ type Options struct {
 	// Disable switches variants off, for example Base64Std|Base64URL.
 	// Raw cannot be switched off.
 	Disable Variant
+	// MinLength is the length in bytes of the shortest secret Add
+	// registers; Add refuses shorter ones with ErrShortSecret. Zero means
+	// DefaultMinLength; 1 registers every secret that is not blank.
+	MinLength int
 }
+
+// DefaultMinLength is the shortest secret registered by default, in bytes.
+// A shorter secret would redact unrelated text everywhere (a secret "a"
+// removes every "a" from the log) and is guessable anyway; see the
+// package documentation.
+const DefaultMinLength = 4
+
+// ErrShortSecret is returned (wrapped, with the minimum) by Add for a
+// secret shorter than Options.MinLength. The secret is not registered.
+var ErrShortSecret = errors.New("redact: secret too short to redact")
+
+// ErrBlankSecret is returned by Add for an empty or whitespace-only
+// secret, which is not registered: redacting it would mangle every line.
+var ErrBlankSecret = errors.New("redact: blank secret not redacted")
 
 // Redactor holds a set of secrets and replaces them, and their encoded
 // variants, in text. Add may be called at any time, also while other
@@ -31,6 +54,7 @@ type Options struct {
 type Redactor struct {
 	marker  []byte
 	enabled Variant
+	minLen  int
 
 	mu      sync.Mutex
 	secrets []string       // in order of first Add; the index is the secret ID
@@ -62,8 +86,13 @@ func New(opts Options) *Redactor {
 	r := &Redactor{
 		marker:  []byte(opts.Marker),
 		enabled: AllVariants&^opts.Disable | Raw,
+		minLen:  opts.MinLength,
 		seen:    map[string]int{},
 	}
+	if r.minLen == 0 {
+		r.minLen = DefaultMinLength
+	}
+	r.minLen = max(r.minLen, 1)
 	if len(r.marker) == 0 {
 		r.marker = []byte(DefaultMarker)
 	}
@@ -75,13 +104,17 @@ func New(opts Options) *Redactor {
 // Marker returns the marker that replaces redacted text.
 func (r *Redactor) Marker() string { return string(r.marker) }
 
-// Add registers a secret. Empty and whitespace-only secrets are ignored,
-// and so is a secret that was already added. Every other secret is
-// redacted however short it is; see the package documentation for what
-// short secrets cost.
-func (r *Redactor) Add(secret string) {
+// Add registers a secret. It refuses, with an error that never holds the
+// secret, a blank secret (ErrBlankSecret) and one shorter than
+// Options.MinLength bytes (ErrShortSecret); a refused secret is not
+// redacted, so the caller must not print it. Adding a secret again does
+// nothing and returns nil.
+func (r *Redactor) Add(secret string) error {
 	if strings.TrimSpace(secret) == "" {
-		return
+		return ErrBlankSecret
+	}
+	if len(secret) < r.minLen {
+		return fmt.Errorf("%w: shorter than %d bytes (Options.MinLength)", ErrShortSecret, r.minLen)
 	}
 	r.mu.Lock()
 	if _, ok := r.seen[secret]; !ok {
@@ -92,14 +125,35 @@ func (r *Redactor) Add(secret string) {
 		r.dirty.Store(true)
 	}
 	r.mu.Unlock()
+	return nil
 }
 
-// AddAll registers every secret in secrets, as Add does.
-func (r *Redactor) AddAll(secrets ...string) {
-	for _, s := range secrets {
-		r.Add(s)
+// AddAll registers every secret in secrets, as Add does, and returns the
+// errors for those it refused, each naming the secret's index.
+func (r *Redactor) AddAll(secrets ...string) error {
+	var errs []error
+	for i, s := range secrets {
+		if err := r.Add(s); err != nil {
+			errs = append(errs, fmt.Errorf("secret %d: %w", i, err))
+		}
 	}
+	return errors.Join(errs...)
 }
+
+// MinLength returns the length in bytes of the shortest secret Add
+// registers.
+func (r *Redactor) MinLength() int { return r.minLen }
+
+// String, GoString, Format, MarshalText, MarshalJSON and LogValue show
+// only the number of secrets, never a secret: a Redactor holds them all.
+func (r *Redactor) String() string {
+	return fmt.Sprintf("redact.Redactor{secrets: %d}", r.Len())
+}
+func (r *Redactor) GoString() string             { return r.String() }
+func (r *Redactor) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, r.String()) }
+func (r *Redactor) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+func (r *Redactor) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
+func (r *Redactor) LogValue() slog.Value         { return slog.StringValue(r.String()) }
 
 // Len returns the number of distinct secrets registered.
 func (r *Redactor) Len() int { return int(r.count.Load()) }
@@ -183,7 +237,7 @@ func (r *Redactor) build(lo, hi int) *matcher {
 	seen := make(map[string]struct{}, (hi-lo)*8)
 	specs := make([]patSpec, 0, (hi-lo)*8)
 	for id := lo; id < hi; id++ {
-		appendVariants(r.secrets[id], r.enabled, func(p string, v Variant) {
+		appendVariants(r.secrets[id], r.enabled, r.minLen, func(p string, v Variant) {
 			if p == "" {
 				return
 			}

@@ -5,15 +5,20 @@ import (
 )
 
 // refPatterns lists every variant of every secret, as the Redactor
-// registers them.
+// registers them: blank secrets and those shorter than the minimum length
+// are refused.
 func refPatterns(opts Options, secrets []string) []string {
 	enabled := AllVariants&^opts.Disable | Raw
+	minLen := opts.MinLength
+	if minLen == 0 {
+		minLen = DefaultMinLength
+	}
 	var ps []string
 	for _, s := range secrets {
-		if strings.TrimSpace(s) == "" {
+		if strings.TrimSpace(s) == "" || len(s) < minLen {
 			continue
 		}
-		appendVariants(s, enabled, func(p string, _ Variant) {
+		appendVariants(s, enabled, minLen, func(p string, _ Variant) {
 			if p != "" {
 				ps = append(ps, p)
 			}

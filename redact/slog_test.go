@@ -60,7 +60,7 @@ func TestHandlerRedacts(t *testing.T) {
 		{"WithGroup then WithAttrs", func(l *slog.Logger) { l.WithGroup("g").With("t", secret).Info("m", "k", secret) }, `{"level":"INFO","msg":"m","g":{"t":"` + M + `","k":"` + M + `"}}`},
 		{"LogValuer", func(l *slog.Logger) { l.Info("m", "v", tokenValuer{secret}) }, `{"level":"INFO","msg":"m","v":"tok:` + M + `"}`},
 		{"error", func(l *slog.Logger) { l.Info("m", "err", errors.New("bad token "+secret)) }, `{"level":"INFO","msg":"m","err":"bad token ` + M + `"}`},
-		{"struct", func(l *slog.Logger) { l.Info("m", "c", creds{"me", secret}) }, `{"level":"INFO","msg":"m","c":"{me ` + M + `}"}`},
+		{"struct", func(l *slog.Logger) { l.Info("m", "c", creds{"me", secret}) }, `{"level":"INFO","msg":"m","c":{"User":"me","Password":"` + M + `"}}`},
 		{"bytes", func(l *slog.Logger) { l.Info("m", "b", []byte(secret)) }, `{"level":"INFO","msg":"m","b":"` + M + `"}`},
 		{"untouched", func(l *slog.Logger) { l.Info("m", "n", 42, "ok", true, "s", "plain") }, `{"level":"INFO","msg":"m","n":42,"ok":true,"s":"plain"}`},
 	}

@@ -19,7 +19,8 @@ const (
 	// Raw is the secret exactly as added.
 	Raw Variant = 1 << iota
 	// Lines is each line of a multi-line secret on its own, trimmed of
-	// surrounding white space, if it has at least minLine bytes and a
+	// surrounding white space, if it has at least minLine bytes (and at
+	// least Options.MinLength) and a
 	// letter or digit: lines such as "{" or "-----" of a JSON or PEM
 	// secret would redact unrelated text everywhere.
 	Lines
@@ -69,8 +70,8 @@ func (v Variant) String() string {
 // minLine is the shortest line of a multi-line secret registered alone.
 const minLine = 4
 
-func usefulLine(line string) bool {
-	if len(line) < minLine {
+func usefulLine(line string, minLen int) bool {
+	if len(line) < max(minLine, minLen) {
 		return false
 	}
 	for _, c := range []byte(line) {
@@ -88,12 +89,13 @@ func usefulLine(line string) bool {
 const minBase64Core = 6
 
 // appendVariants calls add for every enabled variant of secret s. The same
-// string may be passed more than once; the caller deduplicates.
-func appendVariants(s string, enabled Variant, add func(p string, v Variant)) {
+// string may be passed more than once; the caller deduplicates. Lines
+// shorter than minLen are skipped.
+func appendVariants(s string, enabled Variant, minLen int, add func(p string, v Variant)) {
 	add(s, Raw)
 	if enabled&Lines != 0 && strings.ContainsAny(s, "\r\n") {
 		for line := range strings.SplitSeq(s, "\n") {
-			if line = strings.TrimSpace(line); usefulLine(line) {
+			if line = strings.TrimSpace(line); usefulLine(line, minLen) {
 				add(line, Lines)
 			}
 		}

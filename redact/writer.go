@@ -1,8 +1,11 @@
 package redact
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 )
 
@@ -33,6 +36,16 @@ type Writer struct {
 	err    error
 	closed bool
 }
+
+// String, GoString, Format, MarshalText, MarshalJSON and LogValue show
+// only the type: a Writer holds the bytes it held back and copies of what
+// it was given, which can be whole secrets.
+func (w *Writer) String() string               { return "redact.Writer" }
+func (w *Writer) GoString() string             { return w.String() }
+func (w *Writer) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, w.String()) }
+func (w *Writer) MarshalText() ([]byte, error) { return []byte(w.String()), nil }
+func (w *Writer) MarshalJSON() ([]byte, error) { return json.Marshal(w.String()) }
+func (w *Writer) LogValue() slog.Value         { return slog.StringValue(w.String()) }
 
 // NewWriter returns a Writer that writes the redacted stream to w.
 func NewWriter(w io.Writer, r *Redactor) *Writer {

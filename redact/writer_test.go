@@ -61,7 +61,7 @@ func TestWriterSplits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRedactor(tc.secrets...)
 			want := r.RedactString(tc.text)
-			if ref := refRedact(M, refPatterns(Options{}, tc.secrets), tc.text); ref != want {
+			if ref := refRedact(M, refPatterns(testOpts, tc.secrets), tc.text); ref != want {
 				t.Fatalf("Redact = %q, reference %q", want, ref)
 			}
 			n := len(tc.text)
@@ -243,7 +243,7 @@ func TestDifferential(t *testing.T) {
 func checkDifferential(t *testing.T, secrets []string, text string, rng *rand.Rand) {
 	t.Helper()
 	r := newRedactor(secrets...)
-	pats := refPatterns(Options{}, secrets)
+	pats := refPatterns(testOpts, secrets)
 	want := refRedact(M, pats, text)
 	if got := string(r.Redact(nil, []byte(text))); got != want {
 		t.Errorf("Redact(%q)\n got %q\nwant %q", text, got, want)

@@ -22,7 +22,12 @@ type fakeRedactor struct {
 	seen []string
 }
 
-func (f *fakeRedactor) Add(s string) { f.mu.Lock(); f.seen = append(f.seen, s); f.mu.Unlock() }
+func (f *fakeRedactor) Add(s string) error {
+	f.mu.Lock()
+	f.seen = append(f.seen, s)
+	f.mu.Unlock()
+	return nil
+}
 
 func (e *env) serve() *httptest.Server {
 	srv := httptest.NewServer(e.h)

@@ -57,12 +57,13 @@
 // # Errors
 //
 // Verify fails with an error matching ErrInvalidToken (code
-// PermissionDenied) whose message gives the reason: malformed, signed with
-// an unknown key, bad signature, lifetime over the verifier's maximum,
-// expired, issued in the future, or revoked. It fails with code
-// Unavailable when the RevocationSet cannot be read; context errors pass
-// through. NewIssuer, NewVerifier, Issue and Revoke fail with code Invalid
-// (secrets.ErrInvalid). No error contains a token, its id or key material.
+// PermissionDenied), more precisely one of ErrMalformed, ErrUnknownKey,
+// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid or ErrTokenRevoked
+// (a revoked token; secrets.ErrRevoked is a revoked secret value); with
+// code Unavailable when the RevocationSet cannot be read; context errors
+// pass through. NewIssuer, NewVerifier, Issue and Revoke fail with code
+// Invalid (secrets.ErrInvalid). No error contains a token, its id or key
+// material.
 //
 // When the token's signature was valid, so that its id was chosen by a
 // key holder and not by the sender (expired, not yet valid, too long,
@@ -82,10 +83,11 @@
 //
 // Lifetime is bounded on the verifying side too, so that a leaked or
 // mis-issued long-lived token (or one from an issuer with other settings)
-// is worthless: Verify refuses a token whose exp - iat exceeds
-// VerifierOptions.MaxLifetime (default 24 hours; an Issuer's own Verifier
-// uses its MaxTTL), and one issued more than Leeway (default 30 seconds)
-// ahead of its Clock. Expiry is never extended.
+// is worthless: Verify refuses with ErrLifetime a token whose exp - iat
+// exceeds VerifierOptions.MaxLifetime (default 24 hours; an Issuer's own
+// Verifier uses its MaxTTL), and with ErrNotYetValid one issued more than
+// Leeway (default 30 seconds) ahead of its Clock. Expiry is never
+// extended.
 //
 // Revocation is a set of token ids consulted on every Verify (in memory
 // per Verifier unless the options give a shared RevocationSet; an Issuer's

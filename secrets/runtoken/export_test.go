@@ -16,23 +16,16 @@ const (
 	MaxNames       = maxNames
 )
 
-var (
-	ErrMalformed    = errMalformed
-	ErrUnknownKey   = errUnknownKey
-	ErrSignature    = errSignature
-	ErrExpired      = errExpired
-	ErrNotYetValid  = errNotYetValid
-	ErrTokenRevoked = errTokenRevoked
-	ErrLifetime     = errLifetime
-
-	Parse = parse
-)
+var Parse = parse
 
 // NewMemoryRevocations returns the in-memory set on the clock now.
 func NewMemoryRevocations(now func() time.Time) *memoryRevocations { return newMemoryRevocations(now) }
 
 // Len returns how many ids the set holds.
 func (m *memoryRevocations) Len() int { return m.len() }
+
+// ID returns the key id (tokens carry it; a Key prints it).
+func (k *Key) ID() string { return k.id }
 
 // Algorithm returns the key's algorithm.
 func (k *Key) Algorithm() string { return k.alg }

@@ -92,9 +92,6 @@ func NewEd25519PublicKey(id string, pub ed25519.PublicKey) (*Key, error) {
 	return &Key{id: id, alg: algEd25519, m: &keyMaterial{pub: append(ed25519.PublicKey(nil), pub...)}}, nil
 }
 
-// ID returns the key id that tokens signed with the key carry.
-func (k *Key) ID() string { return k.id }
-
 // canSign reports whether the key holds signing material.
 func (k *Key) canSign() bool { return k.valid() && (k.m.hmac != nil || k.m.priv != nil) }
 

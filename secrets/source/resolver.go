@@ -103,7 +103,11 @@ func (c *cache) fetch(ctx context.Context, name string) (secrets.Value, error) {
 		return secrets.Value{}, errcode.New(errcode.Invalid, "source.Get", fmt.Sprintf("secret %q: %s", name, message(err)))
 	}
 	if c.redactor != nil && !isBlank(v.DangerouslyExpose()) {
-		c.redactor.Add(v.DangerouslyExpose())
+		if err := c.redactor.Add(v.DangerouslyExpose()); err != nil {
+			// The redactor's error is not shown: another implementation's
+			// might hold the value.
+			return secrets.Value{}, errcode.New(errcode.Invalid, "source.Get", fmt.Sprintf("secret %q: the redactor refused the value (too short to redact?), so it would show in logs", name))
+		}
 	}
 	return v, nil
 }

@@ -68,7 +68,12 @@ type recorder struct {
 	got []string
 }
 
-func (r *recorder) Add(s string) { r.mu.Lock(); r.got = append(r.got, s); r.mu.Unlock() }
+func (r *recorder) Add(s string) error {
+	r.mu.Lock()
+	r.got = append(r.got, s)
+	r.mu.Unlock()
+	return nil
+}
 
 func TestCacheFetchesOnceAndDoesNotCacheErrors(t *testing.T) {
 	ctx := context.Background()
@@ -331,5 +336,20 @@ func TestResolverConcurrentGets(t *testing.T) {
 	wg.Wait()
 	if src.count("a") != 1 || src.count("b") != 1 || calls.Load() != 1 {
 		t.Fatalf("fetches a=%d b=%d constructors=%d, want 1 each", src.count("a"), src.count("b"), calls.Load())
+	}
+}
+
+// TestResolverRefusesValueTooShortToRedact: a value the redactor refuses
+// (shorter than its minimum) is not handed out, since it would show in
+// the logs; the error names the secret, not the value.
+func TestResolverRefusesValueTooShortToRedact(t *testing.T) {
+	ctx := context.Background()
+	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Redactor: redact.New(redact.Options{}), Specs: []string{"mock=pin=x9q"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.Get(ctx, "pin")
+	if err == nil || v.Len() != 0 || strings.Contains(err.Error(), "x9q") || !strings.Contains(err.Error(), "pin") {
+		t.Errorf("Get = %d bytes, %v; want an error naming pin", v.Len(), err)
 	}
 }

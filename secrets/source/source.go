@@ -27,9 +27,11 @@ type sourceFunc func(ctx context.Context, name string) (secrets.Value, error)
 func (f sourceFunc) Get(ctx context.Context, name string) (secrets.Value, error) { return f(ctx, name) }
 
 // Redactor learns the secrets that must not appear in output.
-// *redact.Redactor implements it.
+// *redact.Redactor implements it. Add returns an error for a secret it
+// does not register (redact refuses secrets shorter than its minimum
+// length); a Cache then refuses the value, since it would show in logs.
 type Redactor interface {
-	Add(secret string)
+	Add(secret string) error
 }
 
 // Params is what a Constructor receives for one spec,
