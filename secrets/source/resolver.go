@@ -132,8 +132,8 @@ type Options struct {
 	// Open opens the files named by specs (a file source's secrets file, a
 	// url source's config file); nil means os.Open, which follows symbolic
 	// links (Kubernetes secret volumes are links). A file is refused from
-	// its Stat size when that is over the limit (24,576,000 bytes), read through
-	// a limit of one byte more otherwise (a growing file or a FIFO
+	// its Stat size when that is over the limit (24,576,000 bytes), read
+	// through a limit of one byte more otherwise (a growing file or a FIFO
 	// is bounded too), and a warning is logged when its mode lets the group
 	// or others read or write it. Ignored when ReadFile is set.
 	Open func(name string) (fs.File, error)
@@ -157,8 +157,8 @@ func builtinTypes() map[string]Constructor {
 
 // Resolver is the runner's view of its secret sources: Get from the
 // default source, Source(name).Get from a named one. Each source is wrapped
-// in a cache (see NewCache) with the resolver's redactor. It is safe
-// for concurrent use.
+// in a cache (see NewCache) with the resolver's redactor. It is safe for
+// concurrent use.
 type Resolver struct {
 	sources map[string]*cache
 	closers []io.Closer

@@ -29,7 +29,8 @@ func (f sourceFunc) Get(ctx context.Context, name string) (secrets.Value, error)
 // Redactor learns the secrets that must not appear in output.
 // *redact.Redactor implements it. Add returns an error for a secret it
 // does not register (redact refuses secrets shorter than its minimum
-// length); a Cache then refuses the value, since it would show in logs.
+// length); the cache (NewCache) then refuses the value, since it would show
+// in logs.
 type Redactor interface {
 	Add(secret string) error
 }
