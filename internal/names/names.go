@@ -24,9 +24,10 @@ const (
 	MaxRevealNames = 100
 )
 
-// Errors have code Invalid and the given operation; they name the field,
-// the position and the limit, never the rejected text (except a duplicate
-// decrypter, which is an identity, not a secret).
+// invalid is an error of code Invalid. Messages name the field, the
+// position and the rule broken; rejected input is never echoed, not even in
+// part, since it may hold control characters that forge log lines or be a
+// value pasted into the wrong field.
 func invalid(op, format string, args ...any) error {
 	return errcode.New(errcode.Invalid, op, fmt.Sprintf(format, args...))
 }
@@ -84,17 +85,17 @@ func Decrypters(op string, ids []string) error {
 	if len(ids) > MaxDecrypters {
 		return invalid(op, "%d decrypters; the limit is %d", len(ids), MaxDecrypters)
 	}
-	seen := make(map[string]bool, len(ids))
+	seen := make(map[string]int, len(ids))
 	for i, id := range ids {
 		switch {
 		case id == "" || len(id) > MaxDecrypterLength:
 			return invalid(op, "decrypter %d must have 1 to %d characters", i+1, MaxDecrypterLength)
 		case FirstBadByte(id, isDecrypterByte) >= 0:
 			return invalid(op, "decrypter %d has a character other than letters, digits and - _ . : @ /", i+1)
-		case seen[id]:
-			return invalid(op, "decrypter %q is listed twice", id)
+		case seen[id] > 0:
+			return invalid(op, "decrypters %d and %d are the same", seen[id], i+1)
 		}
-		seen[id] = true
+		seen[id] = i + 1
 	}
 	return nil
 }

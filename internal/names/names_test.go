@@ -31,7 +31,7 @@ func TestRules(t *testing.T) {
 		{"decrypter spiffe", names.Decrypters("op", []string{"spiffe://c/ns/sa", "k6@runner:1"}), true},
 		{"decrypter empty", names.Decrypters("op", []string{""}), false},
 		{"decrypter space", names.Decrypters("op", []string{"a b"}), false},
-		{"decrypter twice", names.Decrypters("op", []string{"a", "a"}), false},
+		{"decrypter twice", names.Decrypters("op", []string{"run-a", "run-a"}), false},
 		{"too many decrypters", names.Decrypters("op", make([]string, names.MaxDecrypters+1)), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,6 +40,12 @@ func TestRules(t *testing.T) {
 			}
 			if tt.err != nil && (!errors.Is(tt.err, errcode.Invalid) || !strings.HasPrefix(tt.err.Error(), "op: ")) {
 				t.Errorf("err = %v, want code Invalid and op", tt.err)
+			}
+			// Rejected input is never echoed.
+			for _, bad := range []string{"db.password", "team/a", "a b", "run-a", long} {
+				if tt.err != nil && strings.Contains(tt.err.Error(), bad) {
+					t.Errorf("err = %v quotes the input", tt.err)
+				}
 			}
 		})
 	}
