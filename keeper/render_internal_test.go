@@ -35,16 +35,16 @@ func TestInternalTypesHideKeys(t *testing.T) {
 	// form too.
 	secrets := []string{string(key), string(wrapped), fmt.Sprint(key), fmt.Sprint(wrapped), fmt.Sprint(key[:8]), fmt.Sprint(wrapped[:8])}
 	for name, v := range map[string]any{
-		"dataKey":      dk,
-		"parsed":       p,
-		"openedKEK":    &openedKEK{id: "kek-1", wrapper: lk, close: lk.destroy},
-		"localKEK":     lk,
-		"cacheEntry":   &cacheEntry{key: string(dk.header), dk: dk},
-		"flight":       &flight{done: make(chan struct{}), dk: dk},
-		"currentKey":   cur,
-		"cache":        cache,
-		"dataKey val":  *dk,
-		"parsed val":   *p,
+		"dataKey":     dk,
+		"parsed":      p,
+		"openedKEK":   &openedKEK{id: "kek-1", wrapper: lk, close: lk.destroy},
+		"localKEK":    lk,
+		"cacheEntry":  &cacheEntry{key: string(dk.header), dk: dk},
+		"flight":      &flight{done: make(chan struct{}), dk: dk},
+		"currentKey":  cur,
+		"cache":       cache,
+		"dataKey val": *dk,
+		"parsed val":  *p,
 	} {
 		t.Run(name, func(t *testing.T) { leakcheck.CheckRenderings(t, v, secrets...) })
 	}
