@@ -298,8 +298,10 @@ func (e *envelope) decrypt(ctx context.Context, op string, ciphertext, associate
 // Rewrap re-encrypts ciphertext under the primary KEK and the current data
 // key, without returning the plaintext. A ciphertext already under the
 // primary KEK in the current format is authenticated and returned as is,
-// with changed == false. Rotating only the data key does not make old
-// ciphertexts stale: their data keys stay wrapped by the primary KEK.
+// with changed == false, so a caller scanning a store calls Rewrap on
+// every ciphertext and writes back only the changed ones. Rotating only
+// the data key does not make old ciphertexts stale: their data keys stay
+// wrapped by the primary KEK.
 func (e *envelope) Rewrap(ctx context.Context, ciphertext, associatedData []byte) ([]byte, bool, error) {
 	const op = "keeper.Rewrap"
 	if err := e.begin(op); err != nil {

@@ -32,7 +32,8 @@ const (
 // Header is the non-secret part of an envelope ciphertext: enough to know
 // which keys protect it, without any key.
 type Header struct {
-	// Version is the format version byte.
+	// Version is the format version byte; 1 is the format every
+	// Envelope writes today (see the package doc's # Format).
 	Version int
 	// KEKID is the id of the key-encryption key that wrapped the data key.
 	KEKID string
@@ -58,8 +59,8 @@ type parsed struct {
 
 // ParseHeader reads the non-secret header of an envelope ciphertext. It
 // checks the structure (version, lengths, id syntax) but not authenticity:
-// only Decrypt proves a ciphertext genuine. Errors match errUnknownVersion
-// or errMalformed (and so ErrDecrypt).
+// only Decrypt proves a ciphertext genuine. Errors match ErrDecrypt; the
+// message says whether the version is unknown or the bytes malformed.
 func ParseHeader(ciphertext []byte) (Header, error) {
 	p, err := parse(ciphertext)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 const localNonceLen = 24
 
 // errLocalOpen is what a local key's Unwrap returns for a record it does
-// not open; kekError turns it into ErrAuthentication.
+// not open; kekError reads it as a wrong key (ErrDecrypt).
 var errLocalOpen = errors.New("local key: record does not open")
 
 // localKEK is the key of a base64key:// URL. It wraps exactly as gocloud's
