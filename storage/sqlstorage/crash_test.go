@@ -42,7 +42,7 @@ var (
 	crashRunner = rbac.Principal{Kind: rbac.KindService, ID: "crash-runner", Namespace: crashNS, Roles: []rbac.Role{rbac.RoleDecrypter}}
 )
 
-func crashManager(t testing.TB, ctx context.Context, storeURL, kekURL string) (*secrets.Manager, storage.Store) {
+func crashManager(t testing.TB, ctx context.Context, storeURL, kekURL string) (*secrets.Manager, *storage.Store) {
 	t.Helper()
 	st, err := storage.OpenStore(ctx, storeURL)
 	if err != nil {

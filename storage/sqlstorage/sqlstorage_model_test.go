@@ -10,7 +10,7 @@ import (
 // TestModelSQLite drives secrets.Manager over a SQLite file with random
 // sequences, faults and races, against internal/modeltest's model.
 func TestModelSQLite(t *testing.T) {
-	modeltest.Run(t, func(t testing.TB) storage.Store {
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
 		s, err := storage.OpenStore(t.Context(), sqliteURL(t))
 		if err != nil {
 			t.Fatal(err)
@@ -24,7 +24,7 @@ func TestModelSQLite(t *testing.T) {
 // own (STRONGBOX_TEST_POSTGRES_URL; skipped without it, except under CI).
 func TestModelPostgres(t *testing.T) {
 	postgresURL(t)
-	modeltest.Run(t, func(t testing.TB) storage.Store {
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
 		s, err := storage.OpenStore(t.Context(), postgresSchema(t))
 		if err != nil {
 			t.Fatal(err)
