@@ -33,3 +33,25 @@ func TestModelPostgres(t *testing.T) {
 		return s
 	}, modeltest.Options{})
 }
+
+// TestModelSplitSQLiteDocstore is TestModelSQLite on a composite store:
+// metadata in a SQLite file, ciphertexts in a docstore collection, so
+// every write is the portable type's sequence across two backends.
+func TestModelSplitSQLiteDocstore(t *testing.T) {
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
+		s := mustOpenSplit(t, sqliteURL(t), "mem://")
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, modeltest.Options{})
+}
+
+// TestModelSplitPostgresDocstore is the same with the metadata in
+// PostgreSQL.
+func TestModelSplitPostgresDocstore(t *testing.T) {
+	postgresURL(t)
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
+		s := mustOpenSplit(t, postgresSchema(t), "mem://")
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, modeltest.Options{})
+}
