@@ -95,16 +95,8 @@ func normTime(t time.Time) time.Time {
 // normMetadata returns the copy of m a driver receives or a caller gets
 // back, with revision rev: times normalized, empty lists nil.
 func normMetadata(m *Metadata, rev int64) *Metadata {
-	c := m.Clone()
+	c := normResult(m.Clone())
 	c.Revision = rev
-	c.CreateTime = normTime(m.CreateTime)
-	c.UpdateTime = normTime(m.UpdateTime)
-	if len(c.Labels) == 0 {
-		c.Labels = nil
-	}
-	if len(c.Decrypters) == 0 {
-		c.Decrypters = nil
-	}
 	return c
 }
 

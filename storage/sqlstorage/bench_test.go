@@ -32,7 +32,7 @@ import (
 //     of the two rows strongbox writes (reads), one metadata row and one
 //     ciphertext row with the same sizes and keys.
 //
-// strongbox uses the store's optional interfaces when it has them: Create
+// strongbox uses the driver's Atomic operations (storage/driver): Create
 // is one transaction (both rows, one commit) and Reveal one SELECT.
 
 const benchNS = "bench"

@@ -167,7 +167,13 @@ func unmarshalLists(m *driver.Metadata, labels, decrypters string) error {
 	return nil
 }
 
-func rowsAffected(res sql.Result) (int64, error) { return res.RowsAffected() }
+// affected returns the rows a statement changed, or its error.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
 
 // micros is a time as stored: Unix microseconds (the portable type passes
 // times truncated to the microsecond, in UTC). The zero time maps to its
@@ -186,13 +192,9 @@ func (s *sqlDriver) CreateMetadata(ctx context.Context, m *driver.Metadata) erro
 
 // createMeta inserts m with revision 1 through x.
 func (s *sqlDriver) createMeta(ctx context.Context, x execer, m *driver.Metadata) error {
-	res, err := x.ExecContext(ctx, s.q.createMeta, m.Namespace, m.Name, m.Description, marshalLabels(m.Labels),
+	n, err := affected(x.ExecContext(ctx, s.q.createMeta, m.Namespace, m.Name, m.Description, marshalLabels(m.Labels),
 		marshalList(m.Decrypters), m.Version, m.ValueID, m.Revoked, int64(1),
-		micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy)
-	if err != nil {
-		return err
-	}
-	n, err := rowsAffected(res)
+		micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy))
 	if err != nil {
 		return err
 	}
@@ -233,13 +235,9 @@ func (s *sqlDriver) UpdateMetadata(ctx context.Context, m *driver.Metadata) erro
 
 // updateMeta replaces the metadata at m.Revision through x.
 func (s *sqlDriver) updateMeta(ctx context.Context, x execer, m *driver.Metadata) error {
-	res, err := x.ExecContext(ctx, s.q.updateMeta, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters),
+	n, err := affected(x.ExecContext(ctx, s.q.updateMeta, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters),
 		m.Version, m.ValueID, m.Revoked, micros(m.CreateTime), micros(m.UpdateTime),
-		m.CreatedBy, m.UpdatedBy, m.Namespace, m.Name, m.Revision)
-	if err != nil {
-		return err
-	}
-	n, err := rowsAffected(res)
+		m.CreatedBy, m.UpdatedBy, m.Namespace, m.Name, m.Revision))
 	if err != nil {
 		return err
 	}
@@ -256,11 +254,7 @@ func (s *sqlDriver) DeleteMetadata(ctx context.Context, namespace, name string, 
 
 // deleteMeta removes the metadata at revision through x.
 func (s *sqlDriver) deleteMeta(ctx context.Context, x execer, namespace, name string, revision int64) error {
-	res, err := x.ExecContext(ctx, s.q.deleteMeta, namespace, name, revision)
-	if err != nil {
-		return err
-	}
-	n, err := rowsAffected(res)
+	n, err := affected(x.ExecContext(ctx, s.q.deleteMeta, namespace, name, revision))
 	if err != nil {
 		return err
 	}
@@ -296,11 +290,7 @@ func (s *sqlDriver) PutCiphertext(ctx context.Context, c *driver.Ciphertext) err
 
 // putCT inserts c through x unless its key is taken.
 func (s *sqlDriver) putCT(ctx context.Context, x execer, c *driver.Ciphertext) error {
-	res, err := x.ExecContext(ctx, s.q.putCT, c.Namespace, c.Name, c.ValueID, c.Version, c.Data, micros(c.CreateTime))
-	if err != nil {
-		return err
-	}
-	n, err := rowsAffected(res)
+	n, err := affected(x.ExecContext(ctx, s.q.putCT, c.Namespace, c.Name, c.ValueID, c.Version, c.Data, micros(c.CreateTime)))
 	if err != nil {
 		return err
 	}
@@ -361,11 +351,7 @@ func (s *sqlDriver) ListCiphertexts(ctx context.Context, namespace string, after
 // ReplaceCiphertext implements driver.Store with one UPDATE ... WHERE
 // data = old.
 func (s *sqlDriver) ReplaceCiphertext(ctx context.Context, c *driver.Ciphertext, old []byte) error {
-	res, err := s.db.ExecContext(ctx, s.q.replaceCT, c.Data, c.Namespace, c.Name, c.ValueID, old)
-	if err != nil {
-		return err
-	}
-	n, err := rowsAffected(res)
+	n, err := affected(s.db.ExecContext(ctx, s.q.replaceCT, c.Data, c.Namespace, c.Name, c.ValueID, old))
 	if err != nil {
 		return err
 	}
