@@ -1,7 +1,7 @@
-// Package fault wraps the driver of a storage.Store, a keeper.Keeper and a gocloud
-// secrets driver (the key-encryption key) with injected failures, so tests
-// can show that DESIGN.md's invariants hold when a backend or the key
-// service fails between any two steps of a write.
+// Package fault wraps the drivers of a storage.Store, a keeper.Keeper and
+// a gocloud secrets driver (the key-encryption key) with injected failures,
+// so tests can show that DESIGN.md's invariants hold when a backend or the
+// key service fails between any two steps of a write.
 //
 // The faults:
 //
@@ -22,8 +22,8 @@
 //
 // The wrappers: Store (a storage.Store whose driver calls, the driver's
 // optional Atomic operations included, are faulted), Keeper (WithOptional
-// keeps keeper.Rewrapper), and KEKDriver, a gocloud secrets driver to use as a
-// key-encryption key (NewKEK). Give several wrappers one Injector to make
+// keeps keeper.Rewrapper), and KEKDriver, a gocloud secrets driver to use
+// as a key-encryption key (NewKEK). Give several wrappers one Injector to make
 // one "process": call counts, CrashAfter and CrashDuring then span all of
 // them.
 package fault

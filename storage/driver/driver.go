@@ -16,8 +16,9 @@
 // non-empty UTF-8 without NUL bytes; metadata and ciphertexts are not nil;
 // limits are at least 1. Times are in UTC, truncated to the microsecond,
 // without a monotonic reading (the zero time stays zero), so a driver may
-// store them as Unix microseconds. Arguments are the driver's to keep
-// (they are copies); results must be fresh values the caller may change.
+// store them as Unix microseconds. Metadata and ciphertexts passed in are
+// copies, the driver's to keep (Data never nil); results must be fresh
+// values the caller may change.
 // No call arrives after Close, and Close is called once, after every call
 // in flight has returned.
 //
