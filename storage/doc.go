@@ -34,8 +34,8 @@
 // together. When one driver holds both collections and has Atomic
 // operations (SQLite and PostgreSQL), each is one transaction or one
 // query. Otherwise (docstore collections, or a split store) the Store runs
-// a sequence that leaves no metadata pointing at a missing ciphertext
-// (DESIGN invariant 5), whatever the point of a crash:
+// a sequence that leaves no metadata pointing at a missing ciphertext,
+// whatever the point of a crash:
 //
 //   - create and replace store the new ciphertext first, then the
 //     metadata; a metadata write the backend refused (ErrAlreadyExists,
