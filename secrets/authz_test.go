@@ -333,7 +333,9 @@ func TestPlaintextBuffersCleared(t *testing.T) {
 // successful Reset or Revoke what its write decided, not the metadata Get
 // would refuse it (issue #11 item 9: Reset at revision 0 would otherwise
 // read out description, labels and decrypters).
-func TestWritesShowNoMoreThanReadAllows(t *testing.T) { forEachBackend(t, testWritesShowNoMoreThanReadAllows) }
+func TestWritesShowNoMoreThanReadAllows(t *testing.T) {
+	forEachBackend(t, testWritesShowNoMoreThanReadAllows)
+}
 
 func testWritesShowNoMoreThanReadAllows(t *testing.T, backend string) {
 	e := newEnv(t, backend, secrets.Options{})
