@@ -5,9 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/leakcheck"
 	"github.com/strongbox-go/strongbox/internal/names"
+	"github.com/strongbox-go/strongbox/secrets"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -48,5 +50,15 @@ func TestRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLimitsMatchSecrets: the limits secrets exports are the ones the
+// shared rules apply.
+func TestLimitsMatchSecrets(t *testing.T) {
+	want := []int{secrets.MaxNameLength, secrets.MaxNamespaceLength, secrets.MaxDecrypters, secrets.MaxDecrypterLength, secrets.MaxRevealNames}
+	got := []int{names.MaxNameLength, names.MaxNamespaceLength, names.MaxDecrypters, names.MaxDecrypterLength, names.MaxRevealNames}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("limits (-secrets +names):\n%s", diff)
 	}
 }
