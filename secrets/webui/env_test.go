@@ -138,6 +138,11 @@ func (e *env) as(user string) context.Context {
 	return rbac.WithPrincipal(context.Background(), rbac.Principal{Kind: rbac.KindUser, ID: user, Namespace: testNS, Roles: testUsers[user]})
 }
 
+// asRunner returns a context acting as the test runner k6-runner.
+func (e *env) asRunner() context.Context {
+	return rbac.WithPrincipal(context.Background(), rbac.Principal{Kind: rbac.KindService, ID: "k6-runner", Namespace: testNS, Roles: []rbac.Role{rbac.RoleDecrypter}})
+}
+
 // seed creates a secret directly through the Manager.
 func (e *env) seed(name string, labels map[string]string) *secrets.Secret {
 	e.t.Helper()
