@@ -19,7 +19,7 @@ import (
 // two local KEKs, "old" (primary) and "new".
 type rewrapEnv struct {
 	m   *secrets.Manager
-	st  storage.Store
+	st  *storage.Store
 	env *keeper.Envelope
 }
 
@@ -34,7 +34,7 @@ func newRewrapEnv(t *testing.T) *rewrapEnv {
 		}
 		keks = append(keks, keeper.KEK{ID: id, URL: u})
 	}
-	env, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: keks})
+	env, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: keks})
 	if err != nil {
 		t.Fatal(err)
 	}
