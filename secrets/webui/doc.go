@@ -68,7 +68,7 @@
 // The API token of the sign-in form is treated the same way.
 //
 // Every response carries a Content-Security-Policy of default-src 'none'
-// with only the page's own stylesheet, script and images, form-action
+// with only the page's own stylesheet and script, form-action
 // 'self', frame-ancestors 'none' and base-uri 'none' (no inline script or
 // style, no framing), X-Content-Type-Options: nosniff, Referrer-Policy:
 // no-referrer, X-Frame-Options: DENY and Cache-Control: no-store (static

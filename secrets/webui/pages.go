@@ -491,7 +491,10 @@ func (h *handler) reset(w http.ResponseWriter, r *http.Request, u *user) {
 }
 
 func (h *handler) revokePage(w http.ResponseWriter, r *http.Request, u *user) {
-	name := r.PathValue("name")
+	name, ok := h.secretName(w, r)
+	if !ok {
+		return
+	}
 	ctx := rbac.WithPrincipal(r.Context(), u.p)
 	v := h.newView(ctx, u, "Revoke "+name)
 	s, err := h.m.Get(ctx, u.p.Namespace, name)

@@ -27,7 +27,7 @@ var staticFS embed.FS
 // contentSecurityPolicy allows the page its own stylesheet, its own static
 // script and form posts to itself, and nothing else: no inline script or
 // style, no frames, no other origin.
-const contentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; " +
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; script-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 const (

@@ -69,7 +69,7 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Errorf("status %d; want %d", tc.r.status, tc.wantCode)
 			}
 			want := map[string]string{
-				"Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+				"Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 				"X-Content-Type-Options":  "nosniff",
 				"Referrer-Policy":         "no-referrer",
 				"X-Frame-Options":         "DENY",
@@ -560,4 +560,66 @@ func FuzzParseDecrypters(f *testing.F) {
 			t.Fatalf("accepted ids ValidateDecrypters refuses: %v", err)
 		}
 	})
+}
+
+// TestPrefix mounts the page under /ui: links, redirects and the cookie
+// path carry the prefix.
+func TestPrefix(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.seed("api-key", nil)
+	h, err := New(Options{Manager: e.m, Authenticator: httpapi.StaticTokens(map[string]rbac.Principal{
+		e.tokens["editor"]: {Kind: rbac.KindUser, ID: "editor", Namespace: testNS, Roles: []rbac.Role{rbac.RoleEditor}},
+	}), Prefix: "/ui/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", h)
+	mux.Handle("/ui", h)
+	e.srv.Config.Handler = leakcheck.Middleware(mux, nil)
+	b := e.newBrowser()
+	if r := b.get("/ui/"); r.status != 303 || r.header.Get("Location") != "/ui/signin" {
+		t.Fatalf("GET /ui/: %d %q; want 303 to /ui/signin", r.status, r.header.Get("Location"))
+	}
+	tok := b.csrf("/ui/signin")
+	r := b.post("/ui/signin", url.Values{"csrf": {tok}, "token": {e.tokens["editor"]}})
+	if c := findCookie(r.header, sessionCookieName); r.status != 303 || r.header.Get("Location") != "/ui/" || c == nil || c.Path != "/ui/" {
+		t.Fatalf("sign-in: %d %q cookie %+v", r.status, r.header.Get("Location"), c)
+	}
+	page := b.get("/ui/").body
+	for _, want := range []string{`href="/ui/new"`, `href="/ui/s/api-key"`, `href="/ui/static/style.css"`, `action="/ui/signout"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the list lacks %s", want)
+		}
+	}
+	if r := b.get("/ui/static/page.js"); r.status != 200 {
+		t.Errorf("static file under the prefix: %d", r.status)
+	}
+	if r := b.get("/ui"); r.status != 303 || r.header.Get("Location") != "/ui/" {
+		t.Errorf("GET /ui: %d %q; want 303 to /ui/", r.status, r.header.Get("Location"))
+	}
+}
+
+// TestUpdaterEditsWithoutDecrypters: an Updater's edit form has no
+// decrypters field (it may not change them), and its edit keeps them.
+func TestUpdaterEditsWithoutDecrypters(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	s := e.seed("api-key", nil)
+	b := e.newBrowser()
+	b.signIn("updater")
+	page := b.get("/s/api-key").body
+	if strings.Contains(page, `name="decrypters"`) || !strings.Contains(page, `name="description"`) {
+		t.Fatal("the updater's form should have a description field and no decrypters field")
+	}
+	r := b.submit("/s/api-key", "/s/api-key/edit", url.Values{"description": {"new words"}, "labels": {"env=qa"}, "revision": {itoa(s.Revision)}})
+	if r.status != 303 {
+		t.Fatalf("edit: %d", r.status)
+	}
+	got, err := e.m.Get(e.as("editor"), testNS, "api-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"k6-runner"}, got.Decrypters); d != "" || got.Description != "new words" {
+		t.Errorf("after the updater's edit: description %q, decrypters (-want +got):\n%s", got.Description, d)
+	}
 }
