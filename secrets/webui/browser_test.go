@@ -498,6 +498,20 @@ func TestBrowser(t *testing.T) {
 		})
 	})
 
+	t.Run("oidc sign-in", func(t *testing.T) {
+		oe, _ := newOIDCEnv(t)
+		c.load(t, chromedp.Navigate(oe.srv.URL+"/signin"))
+		// Provider, callback, then the page's own refresh to the list.
+		c.load(t, chromedp.Click(chromedp.ID("oidc")))
+		if err := chromedp.Do(c.step(t), chromedp.WaitVisible(chromedp.CSS(".who"))); err != nil {
+			t.Fatalf("no list after the OIDC sign-in: %v", err)
+		}
+		if got := c.text(t, ".who"); !strings.Contains(got, "oidc-user") {
+			t.Errorf("signed in as %q; want oidc-user", got)
+		}
+		c.checkSource(t)
+	})
+
 	t.Run("no value anywhere", func(t *testing.T) {
 		hist, err := chromedp.Run(c.step(t), chromedp.NavigationEntries())
 		if err != nil {

@@ -56,8 +56,18 @@
 // package does not offer yet; until then route each browser to one instance
 // or restart means signing in again.
 //
-// OIDC sign-in is not built yet: use an Authenticator that accepts the
-// identity provider's tokens, or a proxy in front of the page.
+// With Options.OIDC the sign-in page also offers an OpenID Connect
+// provider: the authorization code flow with PKCE (S256), a random state
+// bound to the browser by an HttpOnly SameSite=Lax cookie (Lax, because the
+// provider sends the browser back from another site) and used once, and a
+// nonce. The page exchanges the code for the ID token, presents that token
+// to Options.Authenticator as a Bearer token (so the Authenticator must
+// accept the provider's ID tokens, e.g. package oidcauth with the client id
+// as audience: it checks signature, issuer, audience and expiry and maps the
+// claims to a principal), then checks the token's nonce and makes a session
+// as for an API token. The callback answers with a page that moves on to the
+// list itself, since a redirect at the end of a navigation that began at
+// the provider would not carry the SameSite=Strict session cookie.
 //
 // # Security
 //

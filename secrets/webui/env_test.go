@@ -50,6 +50,8 @@ type env struct {
 	tokens map[string]string // user -> API token (a registered test secret)
 	logs   *lockedBuffer
 	now    *fakeClock
+	// handler is what srv serves: the page, unless a test swapped it.
+	handler swapHandler
 }
 
 type envOptions struct {
@@ -128,9 +130,30 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(leakcheck.Middleware(h, nil))
+	e.handler.h = leakcheck.Middleware(h, nil)
+	e.srv = httptest.NewServer(&e.handler)
 	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// swapHandler lets a test serve another handler on the env's server.
+type swapHandler struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	h := s.h
+	s.mu.RUnlock()
+	h.ServeHTTP(w, r)
+}
+
+// serve replaces the env's handler, wrapped in leakcheck's middleware.
+func (e *env) serve(h http.Handler) {
+	e.handler.mu.Lock()
+	defer e.handler.mu.Unlock()
+	e.handler.h = leakcheck.Middleware(h, nil)
 }
 
 // as returns a context acting as the given test user.

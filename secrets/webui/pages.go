@@ -60,6 +60,7 @@ type view struct {
 
 	// Sign-in.
 	Failed bool
+	OIDC   bool
 
 	Limits limits
 }
@@ -188,6 +189,7 @@ func (h *handler) opError(r *http.Request, what, name string, err error) string 
 func (h *handler) signInPage(w http.ResponseWriter, r *http.Request) {
 	v := h.newView(r.Context(), nil, "Sign in")
 	v.Failed = r.URL.Query().Has("failed")
+	v.OIDC = h.oidc != nil
 	// The sign-in form has no session yet: its CSRF token is a random
 	// value in a SameSite=Strict cookie that the post must repeat.
 	tok := newToken()
@@ -559,7 +561,7 @@ func (h *handler) deleteSecret(w http.ResponseWriter, r *http.Request, u *user) 
 
 // Templates.
 
-var pageNames = []string{"error", "signin", "list", "create", "detail", "revoke", "delete"}
+var pageNames = []string{"error", "signin", "signedin", "list", "create", "detail", "revoke", "delete"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

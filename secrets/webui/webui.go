@@ -65,6 +65,9 @@ type Options struct {
 	// Logger receives operation failures the page does not explain (store
 	// or key service errors), never a value or a token; nil discards them.
 	Logger *slog.Logger
+	// OIDC, if set, adds sign-in with an OpenID Connect provider to the
+	// sign-in page, next to the API token.
+	OIDC *OIDC
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -83,6 +86,7 @@ type handler struct {
 	mux      *http.ServeMux
 	static   http.Handler
 	origin   *http.CrossOriginProtection
+	oidc     *oidcSignIn // nil without Options.OIDC
 }
 
 // New returns the secrets page. It fails with secrets.ErrInvalid when the
@@ -126,6 +130,13 @@ func New(opts Options) (http.Handler, error) {
 		lifetime = defaultSessionLifetime
 	}
 	h.sessions = newMemorySessionStore(h.now, lifetime)
+	if opts.OIDC != nil {
+		o, err := newOIDCSignIn(*opts.OIDC)
+		if err != nil {
+			return nil, err
+		}
+		h.oidc = o
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, errcode.Wrap(errcode.Internal, op, err)
@@ -147,6 +158,10 @@ func (h *handler) routes() {
 	mux.HandleFunc("GET "+p+"/signin", h.signInPage)
 	mux.HandleFunc("POST "+p+"/signin", h.signIn)
 	mux.HandleFunc("POST "+p+"/signout", h.withUser(h.signOut))
+	if h.oidc != nil {
+		mux.HandleFunc("GET "+p+"/signin/oidc", h.oidcStart)
+		mux.HandleFunc("GET "+p+"/signin/oidc/callback", h.oidcCallback)
+	}
 	mux.HandleFunc("GET "+p+"/{$}", h.withUser(h.list))
 	if p != "" {
 		mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) { h.redirect(w, r, "/") })

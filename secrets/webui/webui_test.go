@@ -124,7 +124,7 @@ func TestSignIn(t *testing.T) {
 		}
 	})
 	t.Run("secure outside loopback", func(t *testing.T) {
-		h := e.srv.Config.Handler
+		h := &e.handler
 		req := httptest.NewRequest("GET", "http://secrets.example.com/signin", nil)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -576,7 +576,7 @@ func TestPrefix(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.Handle("/ui/", h)
 	mux.Handle("/ui", h)
-	e.srv.Config.Handler = leakcheck.Middleware(mux, nil)
+	e.serve(mux)
 	b := e.newBrowser()
 	if r := b.get("/ui/"); r.status != 303 || r.header.Get("Location") != "/ui/signin" {
 		t.Fatalf("GET /ui/: %d %q; want 303 to /ui/signin", r.status, r.header.Get("Location"))
