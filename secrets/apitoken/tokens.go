@@ -139,7 +139,7 @@ func (t *Tokens) issue(ctx context.Context, namespace string, g Grant, by string
 		return secrets.Value{}, Record{}, errcode.New(errcode.Invalid, op, fmt.Sprintf("TTL must be between 1s and %s", t.maxTTL))
 	}
 	if err := validateGrant(g); err != nil {
-		return secrets.Value{}, Record{}, errcode.Wrap(errcode.Invalid, op, err)
+		return secrets.Value{}, Record{}, errcode.New(errcode.Invalid, op, err.Error())
 	}
 	var raw [10 + 32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
