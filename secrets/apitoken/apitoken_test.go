@@ -94,6 +94,9 @@ func TestIssueVerifyRevoke(t *testing.T) {
 	}
 	leakcheck.Register(tok.DangerouslyExpose())
 	text := tok.DangerouslyExpose()
+	if id, ok := apitoken.IDOf(text); !ok || id != rec.ID {
+		t.Errorf("IDOf = %q, %v; want %s", id, ok, rec.ID)
+	}
 	if !strings.HasPrefix(text, apitoken.Prefix) || len(text) != 73 || !strings.Contains(text, "_"+rec.ID+"_") {
 		t.Errorf("token has the wrong form (%d bytes, id %s)", len(text), rec.ID)
 	}
@@ -266,7 +269,7 @@ func TestRevokeOtherNamespaceIsNotFound(t *testing.T) {
 func TestIssueRefusesBadGrants(t *testing.T) {
 	f := newFixture(t)
 	editor := []rbac.Role{rbac.RoleEditor}
-	many := make([]rbac.Role, apitoken.MaxRoles+1)
+	many := make([]rbac.Role, 17)
 	for i := range many {
 		many[i] = rbac.Role("r" + strings.Repeat("x", i))
 	}

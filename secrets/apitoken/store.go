@@ -34,9 +34,9 @@ type Record struct {
 	Revision int64 `json:"-"`
 }
 
-// Principal returns the principal the token acts as: a user (see #
-// Security) named Subject in Namespace with the token's roles.
-func (r Record) Principal() rbac.Principal {
+// principal returns the principal the token acts as: a user (see #
+// Principal) named Subject in Namespace with the token's roles.
+func (r Record) principal() rbac.Principal {
 	return rbac.Principal{Kind: rbac.KindUser, ID: r.Subject, Namespace: r.Namespace, Roles: slices.Clone(r.Roles)}
 }
 

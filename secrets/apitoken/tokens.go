@@ -32,12 +32,12 @@ const (
 
 // Limits of a Grant.
 const (
-	// DefaultTTL is the life of a token whose Grant.TTL is 0.
-	DefaultTTL = 90 * 24 * time.Hour
+	// defaultTTL is the life of a token whose Grant.TTL is 0.
+	defaultTTL = 90 * 24 * time.Hour
 	// DefaultMaxTTL caps Grant.TTL when Options.MaxTTL is 0.
 	DefaultMaxTTL = 366 * 24 * time.Hour
-	// MaxRoles is the most roles one token may carry.
-	MaxRoles = 16
+	// maxRoles is the most roles one token may carry.
+	maxRoles = 16
 )
 
 // b32 is lowercase RFC 4648 base32 without padding: letters and digits
@@ -74,10 +74,11 @@ type Grant struct {
 	// Subject is the principal ID the token acts as, e.g. "ci-deploy"; ""
 	// means "apitoken-" followed by the token id.
 	Subject string
-	// Roles the token holds in its namespace: 1 to MaxRoles, not
+	// Roles the token holds in its namespace: 1 to 16, not
 	// rbac.RoleDecrypter (an API token never decrypts).
 	Roles []rbac.Role
-	// TTL is how long the token lives; 0 means DefaultTTL. It may not
+	// TTL is how long the token lives; 0 means 90 days (or MaxTTL if
+	// shorter). It may not
 	// exceed Options.MaxTTL.
 	TTL time.Duration
 	// Description says what the token is for (at most 253 printable
@@ -134,7 +135,7 @@ func (t *Tokens) issue(ctx context.Context, namespace string, g Grant, by string
 	ttl := g.TTL
 	switch {
 	case ttl == 0:
-		ttl = min(DefaultTTL, t.maxTTL)
+		ttl = min(defaultTTL, t.maxTTL)
 	case ttl < time.Second || ttl > t.maxTTL:
 		return secrets.Value{}, Record{}, errcode.New(errcode.Invalid, op, fmt.Sprintf("TTL must be between 1s and %s", t.maxTTL))
 	}
@@ -167,8 +168,8 @@ func validateGrant(g Grant) error {
 	if g.Subject != "" && !(rbac.Principal{Kind: rbac.KindUser, ID: g.Subject, Namespace: "x"}).Valid() {
 		return errors.New("subject must have 1 to 253 printable characters")
 	}
-	if len(g.Roles) == 0 || len(g.Roles) > MaxRoles {
-		return fmt.Errorf("a token holds 1 to %d roles", MaxRoles)
+	if len(g.Roles) == 0 || len(g.Roles) > maxRoles {
+		return fmt.Errorf("a token holds 1 to %d roles", maxRoles)
 	}
 	for i, r := range g.Roles {
 		switch {
@@ -247,7 +248,7 @@ func (t *Tokens) Revoke(ctx context.Context, namespace, id string) error {
 	return err
 }
 
-// Verify returns the principal an API token acts as (see Record.Principal).
+// Verify returns the principal an API token acts as (see # Principal).
 // The token's digest is compared in constant time. It fails with an error
 // matching ErrInvalidToken for a malformed, unknown, revoked or expired
 // token (ErrExpired for the last), or with code Unavailable when the store
@@ -274,12 +275,17 @@ func (t *Tokens) Verify(ctx context.Context, token string) (rbac.Principal, erro
 	if !t.now().Before(rec.ExpiresAt) {
 		return rbac.Principal{}, fmt.Errorf("%s: %w", op, ErrExpired)
 	}
-	p := rec.Principal()
+	p := rec.principal()
 	if !p.Valid() {
 		return rbac.Principal{}, fmt.Errorf("%s: %w: stored record names no valid principal", op, ErrInvalidToken)
 	}
 	return p, nil
 }
+
+// IDOf returns the public id of a token of the API-token form, without
+// verifying it: for audits, after Verify accepted the token (before, the
+// id is whatever the sender chose).
+func IDOf(token string) (id string, ok bool) { return parse(token) }
 
 // parse checks the form of a token and returns its id.
 func parse(token string) (id string, ok bool) {

@@ -320,6 +320,10 @@ func (h *Handler) authenticate(r *http.Request) (rbac.Principal, *runtoken.Claim
 	}
 	if tok, ok := BearerToken(r); ok && h.apiAuth != nil && strings.HasPrefix(tok, apitoken.Prefix) {
 		p, err := h.apiAuth.Authenticate(r)
+		if err == nil {
+			// Verified: the id is the issuer's, not the sender's choice.
+			stateOf(r).tokenID, _ = apitoken.IDOf(tok)
+		}
 		return p, nil, err
 	}
 	if h.auth == nil {

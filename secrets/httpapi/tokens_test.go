@@ -33,6 +33,7 @@ type tokenEnv struct {
 	m      *secrets.Manager
 	logs   *syncBuffer
 	audits []rbac.AuditEvent
+	events []httpapi.RequestEvent
 }
 
 func newTokenEnv(t testing.TB) *tokenEnv {
@@ -77,7 +78,10 @@ func newTokenEnv(t testing.TB) *tokenEnv {
 	}
 	e.h, err = httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(static),
 		RunTokenIssuer: iss, APITokens: toks, Logger: logger, AuthFailures: httpapi.AuthFailureLimit{Disabled: true},
-		Auditor: httpapi.LogAuditor(logger)})
+		Auditor: httpapi.AuditorFunc(func(ctx context.Context, ev httpapi.RequestEvent) {
+			e.events = append(e.events, ev)
+			httpapi.LogAuditor(logger).AuditRequest(ctx, ev)
+		})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +143,9 @@ func TestAPITokenRoutes(t *testing.T) {
 	// create and list secrets, but not manage API tokens nor decrypt.
 	expect(t, "create secret with the API token", e.do("POST", base, created.Token, `{"name":"api-key","decrypters":["k6"],"value":"v"}`), 201, "")
 	expect(t, "list with the API token", e.do("GET", base, created.Token, ""), 200, "")
+	if ev := e.events[len(e.events)-1]; ev.TokenID != created.ID || ev.Principal != "user:team-a/ci" {
+		t.Errorf("request event of an API-token request = %+v; want its id %s", ev, created.ID)
+	}
 	expect(t, "decrypt with the API token", e.do("GET", base+"/api-key/decrypt", created.Token, ""), 403, "permission_denied")
 	expect(t, "API token manages API tokens", e.do("GET", path, created.Token, ""), 403, "permission_denied")
 
@@ -177,6 +184,9 @@ func TestAPITokenRoutes(t *testing.T) {
 	expect(t, "revoked token", e.do("GET", base, created.Token, ""), 401, "unauthenticated")
 	expect(t, "revoke again", e.do("DELETE", path+"/"+created.ID, tokAdmin, ""), 404, "not_found")
 	expect(t, "forged token", e.do("GET", base, "sbx_aaaaaaaaaaaaaaaa_"+strings.Repeat("a", 52), ""), 401, "unauthenticated")
+	if ev := e.events[len(e.events)-1]; ev.TokenID != "" {
+		t.Errorf("a refused API token's sender-chosen id is audited: %+v", ev)
+	}
 	expect(t, "PUT on apitokens", e.do("PUT", path, tokAdmin, "{}"), 405, "method_not_allowed")
 	if strings.Contains(e.logs.String(), created.Token[21:]) {
 		t.Error("the logs hold the API token")
