@@ -247,6 +247,8 @@ func TestRunTokenRoutes(t *testing.T) {
 			if !strings.Contains(dec.body, "s3cret-value") {
 				t.Errorf("decrypt = %s", dec.body)
 			}
+			expect(t, "run token issues a run token", e.do("POST", path, out.Token, `{"names":["api-key"]}`), 403, "permission_denied")
+			expect(t, "run token revokes itself", e.do("DELETE", path+"/"+out.ID, out.Token, ""), 403, "permission_denied")
 			expect(t, "viewer revokes", e.do("DELETE", path+"/"+out.ID, tokViewer, ""), 403, "permission_denied")
 			expect(t, "revoke", e.do("DELETE", path+"/"+out.ID, tc.token, ""), 204, "")
 			expect(t, "decrypt after revoke", e.do("GET", base+"/api-key/decrypt", out.Token, ""), 401, "unauthenticated")

@@ -67,6 +67,8 @@ type Authenticator struct {
 	cfg      Config
 }
 
+var _ httpapi.Authenticator = (*Authenticator)(nil)
+
 // New fetches the issuer's discovery document and returns an
 // Authenticator. It fails with secrets.ErrInvalid for an incomplete
 // Config and with code Unavailable when discovery fails (the issuer must
