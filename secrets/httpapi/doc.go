@@ -159,6 +159,18 @@
 // identity; the handler also restricts it to the decrypt route, its
 // namespace and its names before the Manager is called.
 //
+// API tokens (Options.APITokens, package apitoken) act as user principals
+// with the roles an admin gave them, so they manage secrets but never
+// decrypt; they are verified by digest on every request (a store read), so
+// a revoked one fails at once. OIDC tokens are verified by package
+// oidcauth, an Authenticator. A run token can neither issue nor revoke run
+// tokens (it may only decrypt); issuing and revoking need
+// rbac.ActionIssueRunToken in the namespace and are audited by the
+// Manager, as are the API-token routes with rbac.ActionManageAPITokens.
+// Revoking a run token is by id: the issuer keeps no record of the
+// namespace a token id belongs to. /.well-known/jwks.json is served
+// without credentials: it holds public keys only.
+//
 // Values are never logged, audited or returned outside the decrypt route;
 // request bodies are read into a buffer that is wiped after decoding, and
 // error messages never quote a body. Every request is audited once
