@@ -29,7 +29,7 @@ const (
 )
 
 type tokenEnv struct {
-	h      *httpapi.Handler
+	h      http.Handler // the Handler inside leakcheck.Middleware
 	m      *secrets.Manager
 	logs   *syncBuffer
 	audits []rbac.AuditEvent
@@ -49,8 +49,11 @@ func newTokenEnv(t testing.TB) *tokenEnv {
 	}
 	st := docstorage.NewInMemory()
 	e := &tokenEnv{logs: &syncBuffer{}}
-	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	since := leakcheck.Count()
+	t.Cleanup(func() { leakcheck.Verify(t, since) })
+	logger := slog.New(leakcheck.Handler(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	e.m, err = secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: rbac.AuditorFunc(func(ctx context.Context, ev rbac.AuditEvent) {
+		leakcheck.Checkf("manager audit", ev)
 		e.audits = append(e.audits, ev)
 		logger.InfoContext(ctx, "manager audit", "event", ev)
 	})})
@@ -76,15 +79,22 @@ func newTokenEnv(t testing.TB) *tokenEnv {
 	for k, v := range principals {
 		static[k] = v
 	}
-	e.h, err = httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(static),
+	h, err := httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(static),
 		RunTokenIssuer: iss, APITokens: toks, Logger: logger, AuthFailures: httpapi.AuthFailureLimit{Disabled: true},
 		Auditor: httpapi.AuditorFunc(func(ctx context.Context, ev httpapi.RequestEvent) {
+			leakcheck.Checkf("request event", ev)
 			e.events = append(e.events, ev)
 			httpapi.LogAuditor(logger).AuditRequest(ctx, ev)
 		})})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Tokens are registered once received: only their create response (and
+	// decrypt's value) may show them.
+	e.h = leakcheck.Middleware(h, func(r *http.Request) bool {
+		return r.Method == "POST" && (strings.HasSuffix(r.URL.Path, "/apitokens") || strings.HasSuffix(r.URL.Path, "/runtokens")) ||
+			strings.HasSuffix(r.URL.Path, "/decrypt")
+	})
 	t.Cleanup(func() { e.m.Close(); st.Close(); kp.Close() })
 	return e
 }
