@@ -57,4 +57,8 @@
 // a user in a group of RoleMap grants that role, so map only groups the
 // identity provider's administrators manage. Prefer short-lived tokens;
 // there is no revocation besides the issuer's key rotation and expiry.
+// A token with an unknown "kid" makes go-oidc fetch the JWKS again (one
+// fetch at a time); such tokens fail authentication, which httpapi's
+// failed-authentication limit counts per client address, so a client
+// cannot make the service hammer the issuer.
 package oidcauth
