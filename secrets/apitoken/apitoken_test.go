@@ -3,6 +3,8 @@ package apitoken_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -379,4 +381,106 @@ func FuzzVerify(f *testing.F) {
 			t.Fatal("error quotes the input")
 		}
 	})
+}
+
+func TestFileStoreConformance(t *testing.T) {
+	apitokentest.RunConformance(t, func(t *testing.T) apitoken.Store {
+		s, err := apitoken.OpenFileStore(filepath.Join(t.TempDir(), "apitokens.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestFileStoreKeepsTokensAcrossRestarts: a token issued (the bootstrap
+// one) verifies after the store is reopened, Bootstrap does not issue
+// another, the file has mode 0600 and holds the digest, never the token.
+func TestFileStoreKeepsTokensAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "apitokens.json")
+	open := func() *apitoken.Tokens {
+		s, err := apitoken.OpenFileStore(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks, err := apitoken.New(apitoken.Options{Store: s, Guard: guardFunc(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return toks
+	}
+	tok, rec, err := open().Bootstrap(ctx, "default")
+	if err != nil || rec == nil {
+		t.Fatalf("Bootstrap = %v, %v", rec, err)
+	}
+	text := tok.DangerouslyExpose()
+	leakcheck.Register(text)
+	again := open()
+	if p, err := again.Verify(ctx, text); err != nil || p.ID != "admin" {
+		t.Fatalf("Verify after reopening = %v, %v", p, err)
+	}
+	if _, rec2, err := again.Bootstrap(ctx, "default"); err != nil || rec2 != nil {
+		t.Errorf("second Bootstrap = %v, %v; want nothing", rec2, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("file mode = %v, %v; want 0600", fi.Mode(), err)
+	}
+	b, _ := os.ReadFile(path)
+	if strings.Contains(string(b), text[21:]) || !strings.Contains(string(b), rec.ID) || !strings.Contains(string(b), `"hash"`) {
+		t.Errorf("file holds the token or misses the record: %s", b)
+	}
+	// A revision survives reopening: a stale write still conflicts.
+	s, _ := apitoken.OpenFileStore(path)
+	got, err := s.Get(ctx, rec.ID)
+	if err != nil || got.Revision != rec.Revision {
+		t.Fatalf("Get after reopening = %+v, %v; want revision %d", got, err, rec.Revision)
+	}
+	if err := s.Delete(ctx, rec.ID, rec.Revision+1); !errors.Is(err, secrets.ErrConflict) {
+		t.Errorf("stale Delete = %v, want ErrConflict", err)
+	}
+}
+
+func TestOpenFileStoreRefusesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"newer version":   `{"version":2,"records":[]}`,
+		"not json":        `{"version":1,`,
+		"duplicate":       `{"version":1,"records":[],"records":[]}`,
+		"unknown members": `{"version":1,"records":[],"extra":1}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := apitoken.OpenFileStore(path); !errors.Is(err, secrets.ErrInvalid) {
+				t.Errorf("OpenFileStore = %v, want ErrInvalid", err)
+			}
+			if b, _ := os.ReadFile(path); string(b) != content {
+				t.Errorf("the refused file was rewritten")
+			}
+		})
+	}
+	if _, err := apitoken.OpenFileStore(dir); !errors.Is(err, secrets.ErrUnavailable) {
+		t.Errorf("OpenFileStore(a directory) = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestFileStoreWriteFailureKeepsMemoryAsFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "apitokens.json") // "sub" does not exist: every save fails
+	s, err := apitoken.OpenFileStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Put(ctx, apitoken.Record{ID: "aaaaaaaaaaaaaaaa", Namespace: "ns"})
+	if !errors.Is(err, secrets.ErrUnavailable) {
+		t.Fatalf("Put with an unwritable file = %v, want ErrUnavailable", err)
+	}
+	if _, err := s.Get(ctx, "aaaaaaaaaaaaaaaa"); !errors.Is(err, secrets.ErrNotFound) {
+		t.Errorf("a record whose save failed is still served: %v", err)
+	}
 }

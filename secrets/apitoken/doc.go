@@ -42,8 +42,11 @@
 // never the token. Digesting without salt or a slow hash is the practice
 // for high-entropy tokens (GitHub, npm): 256 random bits cannot be guessed
 // from the digest, and verification stays one lookup by id. MemoryStore
-// keeps records in one process; a durable Store (over package storage)
-// must pass apitokentest.RunConformance.
+// keeps records in one process; FileStore in one JSON file of mode 0600
+// (one process, e.g. strongbox serve's data directory; a file of another
+// format version is refused, not rewritten); a durable Store shared by
+// several processes (over package storage) must pass
+// apitokentest.RunConformance, as both do.
 //
 // # Errors
 //
