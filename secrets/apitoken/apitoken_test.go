@@ -484,3 +484,28 @@ func TestFileStoreWriteFailureKeepsMemoryAsFile(t *testing.T) {
 		t.Errorf("a record whose save failed is still served: %v", err)
 	}
 }
+
+// FuzzOpenFileStore: any file content is refused with ErrInvalid or opened
+// into a store that lists without error.
+func FuzzOpenFileStore(f *testing.F) {
+	f.Add(`{"version":1,"records":[{"id":"aaaaaaaaaaaaaaaa","namespace":"ns","subject":"s","roles":["admin"],"createdBy":"x","createdAt":"2026-01-01T00:00:00Z","expiresAt":"2027-01-01T00:00:00Z","hash":"AAAA","revision":3}]}`)
+	f.Add(`{"version":1,"records":null}`)
+	f.Add(`{"version":2}`)
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, content string) {
+		path := filepath.Join(dir, "f.json")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := apitoken.OpenFileStore(path)
+		if err != nil {
+			if !errors.Is(err, secrets.ErrInvalid) {
+				t.Fatalf("OpenFileStore = %v, want ErrInvalid", err)
+			}
+			return
+		}
+		if _, err := s.List(context.Background(), ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
