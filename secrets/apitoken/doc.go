@@ -68,4 +68,8 @@
 // token's record is deleted: the next Verify fails. An expired record is
 // kept (listable, revocable) and refused. Lifetimes are capped
 // (Options.MaxTTL, default DefaultMaxTTL); Issue rounds them to seconds.
+// The admin chooses Subject, so a token may carry the ID a person has at
+// the identity provider; audits tell them apart by the token id, which
+// httpapi's request events record for every request an API token
+// authenticates (and CreatedBy names who issued it).
 package apitoken
