@@ -1,10 +1,6 @@
 package runtoken
 
-import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"time"
-)
+import "time"
 
 // Names the external tests use for unexported parts of the package. They
 // exist only in test builds.
@@ -32,12 +28,3 @@ func (k *Key) Algorithm() string { return k.alg }
 
 // CanSign reports whether the key holds signing material.
 func (k *Key) CanSign() bool { return k.canSign() }
-
-// GenerateEd25519Key returns an Ed25519 key with a fresh key pair.
-func GenerateEd25519Key(id string) (*Key, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	return NewEd25519Key(id, priv)
-}

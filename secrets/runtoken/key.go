@@ -25,9 +25,9 @@ const maxKeyIDLength = 64
 // Key signs or verifies run tokens. It prints as its id and algorithm only,
 // never its material: under every fmt verb, encoding/json, MarshalText and
 // slog, through a pointer or a copy. Keys are immutable and safe for
-// concurrent use. Make one with NewHMACKey, GenerateHMACKey, NewEd25519Key
-// or NewEd25519PublicKey (ed25519.GenerateKey makes a key pair); a zero Key
-// is refused.
+// concurrent use. Make one with NewHMACKey or GenerateHMACKey (shared
+// secret), NewEd25519Key or GenerateEd25519Key (key pair), or
+// NewEd25519PublicKey (verify only); a zero Key is refused.
 type Key struct {
 	id  string
 	alg string
@@ -77,6 +77,16 @@ func NewEd25519Key(id string, priv ed25519.PrivateKey) (*Key, error) {
 	}
 	priv = append(ed25519.PrivateKey(nil), priv...)
 	return &Key{id: id, alg: algEd25519, m: &keyMaterial{priv: priv, pub: priv.Public().(ed25519.PublicKey)}}, nil
+}
+
+// GenerateEd25519Key returns an Ed25519 key with a fresh key pair; its
+// Public half is what other verifiers (and Verifier.JWKS) get.
+func GenerateEd25519Key(id string) (*Key, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.Internal, "runtoken.GenerateEd25519Key", err)
+	}
+	return NewEd25519Key(id, priv)
 }
 
 // NewEd25519PublicKey returns a verify-only Ed25519 key, for servers that
