@@ -184,6 +184,33 @@
 // environment (K6_SECRET_SOURCE), RemoteConstructor reads the run token from
 // STRONGBOX_RUN_TOKEN, never from the spec.
 //
+// # Metrics
+//
+// The handler records OpenTelemetry metrics through Options.MeterProvider,
+// or the global provider (otel.GetMeterProvider) when that is nil, under
+// the scope "github.com/strongbox-go/strongbox/secrets/httpapi". It uses
+// only the OpenTelemetry API; package secrets/httpapi/metrics serves them,
+// with the Manager's and the keeper's, in Prometheus text format.
+//
+//	name                                           kind       attributes
+//	http.server.request.duration                   histogram  http.request.method, http.route, http.response.status_code,
+//	                                                          error.type (seconds; its count is the requests)
+//	strongbox.http.server.authentication_failures  counter    strongbox.auth.credential (none, run_token, bearer),
+//	                                                          strongbox.auth.reason
+//	strongbox.http.server.rate_limited             counter    strongbox.limit (principal, auth_failures)
+//
+// http.route is the route pattern ("/v1/namespaces/{namespace}/secrets/{name}"),
+// never the request's path, and is absent for a request that matched no
+// route; http.request.method is a standard method or "_OTHER"; error.type
+// is the error code of a failed request (see # Errors), absent on success.
+// Every 401 counts as an authentication failure; the reason is
+// no_credentials, unrecognised (a bearer token no authenticator claimed),
+// refused (an Authenticator said ErrUnauthenticated), or for run tokens
+// expired, revoked, lifetime, not_yet_valid, unknown_key, signature,
+// malformed or invalid. Every 429 counts under the limit that refused it.
+// No attribute holds a namespace, a secret name, a principal, a client
+// address, a token or a value: every value comes from a fixed set.
+//
 // # Clients
 //
 // Client is the management side for Go programs: the Manager's methods

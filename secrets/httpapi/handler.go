@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -57,6 +59,9 @@ type Options struct {
 	TrustForwardedFor bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// MeterProvider receives the handler's metrics (see # Metrics in the
+	// package doc); nil means otel.GetMeterProvider(), the global one.
+	MeterProvider metric.MeterProvider
 }
 
 // Handler serves the strongbox HTTP API; see the package documentation for
@@ -74,6 +79,7 @@ type Handler struct {
 	trustForwardedFor bool
 	now               func() time.Time
 	mux               *http.ServeMux
+	metrics           *handlerMetrics
 }
 
 // New returns a Handler. It fails with secrets.ErrInvalid when Manager is
@@ -85,6 +91,7 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{
 		m: opts.Manager, auth: opts.Authenticator, tokens: opts.RunTokens, auditor: opts.Auditor,
 		log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now, trustForwardedFor: opts.TrustForwardedFor,
+		metrics: newHandlerMetrics(opts.MeterProvider),
 	}
 	if h.auditor == nil {
 		h.auditor = AuditorFunc(func(context.Context, RequestEvent) {})
@@ -218,6 +225,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		h.metrics.request(r.Context(), r.Pattern, r.Method, status, st.code, h.now().Sub(start))
 		h.auditor.AuditRequest(r.Context(), RequestEvent{
 			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
 			Principal: st.principal.String(), TokenID: st.tokenID, Client: st.client, Status: status, Code: st.code,
@@ -237,6 +245,7 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 		addr := h.clientAddr(r)
 		st.client = addr
 		if wait, blocked := h.authFail.blocked(addr); blocked {
+			h.metrics.limited(r.Context(), limitAuthFailures)
 			h.fail(w, r, rateLimited("too many failed authentications from this address; retry later", wait))
 			return
 		}
@@ -244,14 +253,18 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 		if err != nil {
 			// A request with no credentials at all guesses nothing; one
 			// whose credentials were refused counts against its address.
-			if publicError(err, st).Status == http.StatusUnauthorized && !errors.Is(err, ErrNoCredentials) {
-				h.authFail.failed(addr)
+			if publicError(err, st).Status == http.StatusUnauthorized {
+				h.metrics.authFailed(r, err)
+				if !errors.Is(err, ErrNoCredentials) {
+					h.authFail.failed(addr)
+				}
 			}
 			h.fail(w, r, err)
 			return
 		}
 		st.principal = p
 		if wait, ok := h.limit.allow(p.String()); !ok {
+			h.metrics.limited(r.Context(), limitPrincipal)
 			h.fail(w, r, rateLimited("too many requests; slow down", wait))
 			return
 		}
