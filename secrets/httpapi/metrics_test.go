@@ -237,8 +237,7 @@ func TestHTTPMetrics(t *testing.T) {
 // handler's clock's, in seconds.
 func TestHTTPMetricsHistogramRecordsLatency(t *testing.T) {
 	rd := metrictest.New(t)
-	var e *metricsEnv
-	e = newMetricsEnv(t, rd, httpapi.Options{Auditor: httpapi.AuditorFunc(func(context.Context, httpapi.RequestEvent) {})})
+	e := newMetricsEnv(t, rd, httpapi.Options{Auditor: httpapi.AuditorFunc(func(context.Context, httpapi.RequestEvent) {})})
 	slow := httpapi.AuthenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
 		e.clk.Add(1500 * time.Millisecond)
 		return rbac.Principal{}, httpapi.ErrNoCredentials

@@ -75,7 +75,7 @@ func (r *Reader) Collect(t testing.TB) []Point {
 			add := func(set attribute.Set, v, sum float64) {
 				p := Point{Scope: sm.Scope.Name, Metric: m.Name, Attrs: map[string]string{}, Value: v, Sum: sum}
 				for _, kv := range set.ToSlice() {
-					p.Attrs[string(kv.Key)] = kv.Value.Emit()
+					p.Attrs[string(kv.Key)] = kv.Value.String()
 				}
 				leakcheck.Check("metric "+m.Name, p.String())
 				out = append(out, p)
