@@ -36,6 +36,14 @@
 //	POST   /v1/namespaces/{namespace}/secrets/{name}/reset    {"value":"..."}    200 secret, ETag; If-Match optional
 //	POST   /v1/namespaces/{namespace}/secrets/{name}/revoke   none or {}         200 secret, ETag; If-Match optional
 //	GET    /v1/namespaces/{namespace}/secrets/{name}/decrypt  -                  200 {"value":"..."}; ?format=raw: the value as text/plain
+//	GET    /openapi.json                                      -                  200 the OpenAPI 3.1 description; no credentials
+//
+// The OpenAPI description (openapi.json in this package, embedded and
+// served at /openapi.json) documents every route with its parameters,
+// bodies, error responses, error codes and bearer schemes (run tokens, API
+// tokens, OIDC JWTs). Every route is registered from one table in the
+// handler, and a test holds the description to that table both ways: a
+// route added to one and not the other fails it.
 //
 // The create object is {"name", "description", "labels": {k: v},
 // "decrypters": [ids], "value"}; decrypters absent or null means the

@@ -131,33 +131,6 @@ func DecryptPath(namespace, name string) string {
 
 type routeFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request) error
 
-func (h *Handler) routes() {
-	h.mux = http.NewServeMux()
-	h.handle("POST "+pathSecrets, false, h.create)
-	h.handle("GET "+pathSecrets, false, h.list)
-	h.handle("GET "+pathSecret, false, h.get)
-	h.handle("PUT "+pathSecret, false, h.update)
-	h.handle("DELETE "+pathSecret, false, h.delete)
-	h.handle("POST "+pathReset, false, h.reset)
-	h.handle("POST "+pathRevoke, false, h.revoke)
-	h.handle("GET "+pathDecrypt, true, h.decrypt)
-	for path, allow := range map[string]string{
-		pathSecrets: "GET, HEAD, POST",
-		pathSecret:  "GET, HEAD, PUT, DELETE",
-		pathReset:   "POST",
-		pathRevoke:  "POST",
-		pathDecrypt: "GET, HEAD",
-	} {
-		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			h.fail(w, r, apiError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
-		})
-	}
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, apiError(http.StatusNotFound, CodeNotFound, "no such route"))
-	})
-}
-
 // reqState collects what the audit event needs while a request runs.
 type reqState struct {
 	// namespace and name are as the request gave them when they are valid
