@@ -18,6 +18,8 @@ import (
 
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/apitoken"
+	"github.com/strongbox-go/strongbox/secrets/runtoken"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 )
 
@@ -86,11 +88,50 @@ func newTestHandler(t *testing.T) *Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close(); st.Close(); kp.Close() })
-	h, err := New(Options{Manager: m})
+	// Every optional route on: API tokens, run-token issuing, the key set.
+	key, err := runtoken.GenerateEd25519Key("ed-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := apitoken.New(apitoken.Options{Store: apitoken.NewMemoryStore(), Guard: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Options{Manager: m, RunTokenIssuer: iss, APITokens: toks})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestRouteTableFollowsOptions checks that the token routes are in the
+// table only when their Options are set, so the OpenAPI tests above,
+// which enable them all, cover every route there is.
+func TestRouteTableFollowsOptions(t *testing.T) {
+	full := newTestHandler(t)
+	bare, err := New(Options{Manager: full.m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := func(h *Handler) map[string]bool {
+		out := map[string]bool{}
+		for _, rt := range h.routeTable() {
+			out[rt.path] = true
+		}
+		return out
+	}
+	for _, p := range []string{pathAPITokens, pathAPIToken, pathRunTokens, pathRunToken, pathJWKS} {
+		if !paths(full)[p] {
+			t.Errorf("%s missing with every option set", p)
+		}
+		if paths(bare)[p] {
+			t.Errorf("%s served without its option", p)
+		}
+	}
 }
 
 // TestOpenAPIMatchesRoutes holds openapi.json to the route table both

@@ -32,9 +32,10 @@ type route struct {
 
 // routeTable is every route the handler serves, the one list that
 // routes registers and the OpenAPI test checks against openapi.json. A GET
-// route also answers HEAD.
+// route also answers HEAD. The token routes depend on the Options (see
+// tokenRouteTable).
 func (h *Handler) routeTable() []route {
-	return []route{
+	return append([]route{
 		{http.MethodPost, pathSecrets, accessManage, h.create},
 		{http.MethodGet, pathSecrets, accessManage, h.list},
 		{http.MethodGet, pathSecret, accessManage, h.get},
@@ -44,7 +45,7 @@ func (h *Handler) routeTable() []route {
 		{http.MethodPost, pathRevoke, accessManage, h.revoke},
 		{http.MethodGet, pathDecrypt, accessDecrypt, h.decrypt},
 		{http.MethodGet, pathOpenAPI, accessPublic, h.openAPI},
-	}
+	}, h.tokenRouteTable()...)
 }
 
 // methodOrder is the order of methods in Allow headers.
