@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/strongbox-go/strongbox/internal/telemetry"
+	"github.com/strongbox-go/strongbox/secrets/apitoken"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
 
@@ -73,7 +74,7 @@ func newHandlerMetrics(mp metric.MeterProvider) *handlerMetrics {
 	hm.rateLimited, _ = m.Int64Counter(metricRateLimited, metric.WithUnit("{request}"),
 		metric.WithDescription("Requests answered 429, by limit: principal (Options.RateLimit) or auth_failures (Options.AuthFailures)."))
 	hm.authFailures, _ = m.Int64Counter(metricAuthFailures, metric.WithUnit("{request}"),
-		metric.WithDescription("Requests answered 401, by credential kind (none, run_token, bearer) and reason."))
+		metric.WithDescription("Requests answered 401, by credential kind (none, run_token, api_token, bearer) and reason."))
 	return hm
 }
 
@@ -118,6 +119,11 @@ func (hm *handlerMetrics) authFailed(r *http.Request, err error) {
 		}
 	case strings.HasPrefix(tok, runtoken.Prefix) && errors.Is(err, runtoken.ErrInvalidToken):
 		cred, reason = "run_token", runTokenReason(err)
+	case strings.HasPrefix(tok, apitoken.Prefix):
+		cred = "api_token"
+		if errors.Is(err, apitoken.ErrExpired) {
+			reason = "expired"
+		}
 	}
 	hm.authFailures.Add(context.WithoutCancel(r.Context()), 1,
 		metric.WithAttributes(attrCredential.String(cred), attrReason.String(reason)))

@@ -15,6 +15,7 @@ import (
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/apitoken"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
@@ -67,6 +68,9 @@ func newMetricsEnv(t *testing.T, rd *metrictest.Reader, o httpapi.Options) *metr
 		t.Fatal(err)
 	}
 	o.Manager, o.RunTokens, o.Now, o.MeterProvider = m, e.iss.Verifier(), e.clk.Now, rd
+	if o.APITokens, err = apitoken.New(apitoken.Options{Store: apitoken.NewMemoryStore(), Guard: m}); err != nil {
+		t.Fatal(err)
+	}
 	o.Authenticator = httpapi.StaticTokens(map[string]rbac.Principal{
 		e.editor: {Kind: rbac.KindUser, ID: e.editorID, Namespace: e.ns, Roles: []rbac.Role{rbac.RoleEditor}},
 	})
@@ -119,6 +123,7 @@ func TestHTTPMetrics(t *testing.T) {
 		{"GET", secretPath, "", "", 401},
 		{"GET", secretPath, e.wrong, "", 401},
 		{"GET", secretPath, runtoken.Prefix + "k1.bm9wZQ.bm9wZQ", "", 401},
+		{"GET", secretPath, apitoken.Prefix + "aaaaaaaaaaaaaaaa_" + strings.Repeat("a", 52), "", 401},
 		{"GET", "/" + leakcheck.NewValue("nowhere"), e.editor, "", 404},
 		{"BREW", secretPath, e.editor, "", 405},
 	} {
@@ -169,7 +174,7 @@ func TestHTTPMetrics(t *testing.T) {
 		req("GET", routeSecret, "200", ""):                      1,
 		req("GET", routeSecret, "404", "not_found"):             1,
 		req("GET", routeDecrypt, "200", ""):                     1,
-		req("GET", routeSecret, "401", "unauthenticated"):       3,
+		req("GET", routeSecret, "401", "unauthenticated"):       4,
 		req("GET", routeDecrypt, "401", "unauthenticated"):      1,
 		req("GET", "", "404", "not_found"):                      1,
 		req("_OTHER", routeSecret, "405", "method_not_allowed"): 1,
@@ -181,6 +186,7 @@ func TestHTTPMetrics(t *testing.T) {
 		"none/no_credentials": 1,
 		"bearer/refused":      2,
 		"run_token/signature": 1,
+		"api_token/refused":   1,
 		"run_token/expired":   1,
 	}
 	wantLimited := map[string]float64{"principal": 1, "auth_failures": 1}
