@@ -102,7 +102,7 @@ func (s *sqlDriver) Close() error {
 func (s *sqlDriver) Atomic() driver.Atomic { return s }
 
 // ErrorCode implements driver.Store.
-func (s *sqlDriver) ErrorCode(err error) driver.Code { return codeOf(err) }
+func (s *sqlDriver) ErrorCode(err error) error { return codeOf(err) }
 
 func marshalLabels(m map[string]string) string {
 	if len(m) == 0 {
