@@ -71,8 +71,8 @@
 // must survive restarts: API tokens (stored hashed), run-token and
 // API-token revocations, the list of key-encryption keys with their
 // primary and retired state, run-token signing keys encrypted under a KEK.
-// A record is keyed by (Kind, Key) and holds at most MaxRecordSize bytes of
-// Data, a Revision and an optional ExpireTime:
+// A record is keyed by (Kind, Key) and holds at most 64 KiB of Data, a
+// Revision and an optional ExpireTime:
 //
 //   - PutRecord with Revision 0 creates (ErrAlreadyExists if the key holds
 //     a record that has not expired), with a Revision updates at that
@@ -88,9 +88,14 @@
 //     write's transaction; on docstore collections by a second write right
 //     after the first, so a crash between the two delays the news until
 //     the kind's next write: pollers should also reread every kind at a
-//     long interval. On PostgreSQL every record write also sends NOTIFY on
-//     the channel strongbox_records with the kind as payload, at commit,
-//     for a process that LISTENs to learn of changes at once.
+//     long interval.
+//   - WaitRecordChange(ctx, kind, seq) returns once the kind's sequence
+//     differs from seq: on PostgreSQL at once, woken by LISTEN/NOTIFY
+//     (every record write sends NOTIFY strongbox_records with the kind as
+//     payload, at commit; the Store holds one pooled connection in LISTEN
+//     from its first wait until Close), on every other backend by polling
+//     the sequence twice a second, so any instance learns of a change
+//     within a second. Close ends waits with ErrClosed.
 //
 // Kinds are 1 to 32 characters of a-z, 0-9, '.', '_', '-', starting with a
 // letter; keys are non-empty UTF-8 without NUL bytes, at most 512 bytes.

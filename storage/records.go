@@ -17,9 +17,13 @@ type Record = driver.Record
 
 // Bounds of a record (see Record).
 const (
-	MaxRecordSize    = 64 << 10
+	maxRecordSize    = 64 << 10
 	maxRecordKeySize = 512
 )
+
+// recordPollInterval is how often WaitRecordChange reads the sequence of a
+// driver that cannot wait for it (or as a safety net for one that can).
+const recordPollInterval = 500 * time.Millisecond
 
 var kindRE = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,31}$`)
 
@@ -50,7 +54,7 @@ func checkRecord(op string, r *Record) error {
 	if err := checkRecordKey(op, r.Kind, r.Key); err != nil {
 		return err
 	}
-	if len(r.Data) > MaxRecordSize {
+	if len(r.Data) > maxRecordSize {
 		return errcode.New(errcode.Invalid, op, "record data is larger than 64 KiB")
 	}
 	if r.Revision < 0 {
@@ -115,7 +119,7 @@ func (s *Store) GetRecord(ctx context.Context, kind, key string) (*Record, error
 // Revision 1; an expired record is replaced and its revision continues
 // (so a write at the expired record's revision fails). With a Revision it updates the record read at that revision:
 // ErrNotFound if absent, ErrConflict if the revision moved. Of racing
-// writers, exactly one wins. Data is at most MaxRecordSize bytes.
+// writers, exactly one wins. Data is at most 64 KiB.
 func (s *Store) PutRecord(ctx context.Context, r *Record) (*Record, error) {
 	const op = "storage.PutRecord"
 	if err := s.enter(ctx, op); err != nil {
@@ -284,4 +288,73 @@ func (s *Store) RecordSequence(ctx context.Context, kind string) (int64, error) 
 		return 0, convert(ctx, s.meta, op, err)
 	}
 	return seq, nil
+}
+
+// sequenceWaiter is the optional part of a driver.Records that can wait for
+// a kind's sequence to move (PostgreSQL, through LISTEN/NOTIFY): Wait
+// returns when it may have moved from seq, or when ctx is done.
+type sequenceWaiter interface {
+	WaitSequence(ctx context.Context, kind string, seq int64) error
+}
+
+// WaitRecordChange waits until kind's RecordSequence differs from seq and
+// returns the new value, for a process that keeps a copy of a kind (a
+// revocation list, a key ring) in memory: it reads the kind, then loops on
+// WaitRecordChange with the sequence it read, rereading the kind each time
+// it returns. On PostgreSQL it is woken by NOTIFY at once; on every other
+// backend it polls the sequence twice a second. It returns ctx's error when
+// ctx is done and ErrClosed when the Store is closed meanwhile (Close does
+// not wait for it).
+func (s *Store) WaitRecordChange(ctx context.Context, kind string, seq int64) (int64, error) {
+	const op = "storage.WaitRecordChange"
+	if err := s.enter(ctx, op); err != nil {
+		return 0, err
+	}
+	defer s.leave()
+	if err := checkKind(op, kind); err != nil {
+		return 0, err
+	}
+	d, err := s.records(op)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // Close ends the wait
+		select {
+		case <-s.lc.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	w, _ := d.(sequenceWaiter)
+	for {
+		cur, err := d.Sequence(ctx, kind)
+		if err == nil && cur != seq {
+			return cur, nil
+		}
+		if err != nil && ctx.Err() == nil {
+			return 0, convert(ctx, s.meta, op, err)
+		}
+		wait := recordPollInterval
+		if w != nil && ctx.Err() == nil {
+			wctx, wcancel := context.WithTimeout(ctx, 10*recordPollInterval)
+			if w.WaitSequence(wctx, kind, seq) == nil {
+				wait = 0 // woken (or the safety timeout passed): read again
+			}
+			wcancel()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			select {
+			case <-s.lc.done:
+				return 0, errcode.Wrap(errcode.FailedPrecondition, op, ErrClosed)
+			default:
+			}
+			return 0, ctx.Err()
+		case <-t.C:
+		}
+	}
 }

@@ -37,6 +37,7 @@ type Store struct {
 type lifecycle struct {
 	mu       sync.RWMutex
 	closed   bool
+	done     chan struct{} // closed by Close: ends waits (WaitRecordChange)
 	inflight sync.WaitGroup
 	close    func() error // closes the drivers; run once
 }
@@ -60,7 +61,7 @@ func NewSplitStore(metadata, ciphertexts *Store) *Store {
 }
 
 func newStore(meta, ct driver.Store, closeFn func() error) *Store {
-	s := &Store{lc: &lifecycle{close: closeFn}, meta: meta, ct: ct}
+	s := &Store{lc: &lifecycle{close: closeFn, done: make(chan struct{})}, meta: meta, ct: ct}
 	if meta == ct {
 		s.atomic = meta.Atomic()
 	}
@@ -89,6 +90,9 @@ func (s *Store) Close() error {
 	lc := s.lc
 	lc.mu.Lock()
 	first := !lc.closed
+	if first {
+		close(lc.done)
+	}
 	lc.closed = true
 	lc.mu.Unlock()
 	lc.inflight.Wait()

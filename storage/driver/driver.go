@@ -237,5 +237,15 @@ type Records interface {
 	ListRecords(ctx context.Context, kind, after string, limit int) ([]*Record, error)
 	// Sequence returns a number that grows with every write of kind (0
 	// before the first). It must be cheap: pollers call it often.
+	//
+	// A Records that can wait for a write (PostgreSQL's LISTEN) also has
+	// the optional method
+	//
+	//	WaitSequence(ctx context.Context, kind string, seq int64) error
+	//
+	// which returns nil as soon as a record of kind may have been written
+	// since its sequence was seq, ctx's error when ctx is done, or another
+	// error when it cannot wait right now; the portable type polls
+	// Sequence otherwise.
 	Sequence(ctx context.Context, kind string) (int64, error)
 }

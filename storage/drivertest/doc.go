@@ -64,7 +64,8 @@
 //     only them); listing by kind in key order over pages with expired
 //     records between; 16 goroutines creating, updating or deleting one
 //     record: exactly one wins; RecordSequence grows with every write of
-//     its kind only; calls after Close fail with ErrClosed.
+//     its kind only; WaitRecordChange returns within a second of a write
+//     and is ended by Close; calls after Close fail with ErrClosed.
 //
 // Subtests use namespaces and record kinds of their own (a random prefix), so newDriver may
 // return drivers over shared data, such as one PostgreSQL database.

@@ -19,6 +19,9 @@ func (h *harness) kind() string {
 	return "k" + h.prefix[strings.LastIndexByte(h.prefix, '-')+1:]
 }
 
+// maxRecordSize is the documented bound of a record's data.
+const maxRecordSize = 64 << 10
+
 func rec(kind, key, data string) *storage.Record {
 	return &storage.Record{Kind: kind, Key: key, Data: []byte(data)}
 }
@@ -86,7 +89,7 @@ func testRecordCRUD(t *testing.T, h *harness) {
 	if empty.Data == nil || len(empty.Data) != 0 {
 		t.Errorf("empty data came back as %#v, want an empty slice", empty.Data)
 	}
-	big := bytes.Repeat([]byte{0xA5}, storage.MaxRecordSize)
+	big := bytes.Repeat([]byte{0xA5}, maxRecordSize)
 	h.putRecord(t, &storage.Record{Kind: k, Key: "big", Data: big})
 	got, err = h.s.GetRecord(h.ctx, k, "big")
 	if err != nil {
@@ -120,7 +123,7 @@ func testRecordInvalid(t *testing.T, h *harness) {
 		{"empty key", rec(k, "", "")},
 		{"NUL in key", rec(k, "a\x00b", "")},
 		{"long key", rec(k, strings.Repeat("k", 513), "")},
-		{"large data", &storage.Record{Kind: k, Key: "a", Data: make([]byte, storage.MaxRecordSize+1)}},
+		{"large data", &storage.Record{Kind: k, Key: "a", Data: make([]byte, maxRecordSize+1)}},
 		{"negative revision", &storage.Record{Kind: k, Key: "a", Revision: -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -326,4 +329,68 @@ func testRecordClose(t *testing.T, h *harness) {
 	wantErr(t, "RecordSequence after Close", err, storage.ErrFailedPrecondition)
 	_, err = h.s.DeleteExpiredRecords(h.ctx, k)
 	wantErr(t, "DeleteExpiredRecords after Close", err, storage.ErrClosed)
+}
+
+func testRecordWait(t *testing.T, h *harness) {
+	k := h.kind()
+	seq, err := h.s.RecordSequence(h.ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		seq int64
+		err error
+		at  time.Time
+	}
+	got := make(chan result, 1)
+	go func() {
+		n, err := h.s.WaitRecordChange(h.ctx, k, seq)
+		got <- result{n, err, time.Now()}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case r := <-got:
+		t.Fatalf("WaitRecordChange returned %d, %v before any write", r.seq, r.err)
+	default:
+	}
+	wrote := time.Now()
+	h.putRecord(t, rec(k, "a", ""))
+	select {
+	case r := <-got:
+		if r.err != nil || r.seq <= seq {
+			t.Errorf("WaitRecordChange = %d, %v; want more than %d", r.seq, r.err, seq)
+		}
+		// Issue #14: every instance learns of a revocation within a second.
+		if d := r.at.Sub(wrote); d > time.Second {
+			t.Errorf("WaitRecordChange returned %v after the write, want within 1s", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitRecordChange did not return after a write")
+	}
+	// A sequence that already moved returns at once.
+	n, err := h.s.WaitRecordChange(h.ctx, k, seq)
+	if err != nil || n <= seq {
+		t.Errorf("WaitRecordChange with an old sequence = %d, %v; want the current one", n, err)
+	}
+	// Close ends a wait with ErrClosed, and does not wait for it to time out.
+	cur, _ := h.s.RecordSequence(h.ctx, k)
+	go func() {
+		n, err := h.s.WaitRecordChange(h.ctx, k, cur)
+		got <- result{n, err, time.Now()}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	h.closed.Store(true)
+	start := time.Now()
+	if err := h.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Close took %v with a wait in flight", d)
+	}
+	select {
+	case r := <-got:
+		wantErr(t, "WaitRecordChange ended by Close", r.err, storage.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("WaitRecordChange did not return after Close")
+	}
 }

@@ -95,6 +95,7 @@ func runConformance(t *testing.T, newStore func(t *testing.T) (*storage.Store, b
 		{"RecordRaces", testRecordRaces},
 		{"RecordSequence", testRecordSequence},
 		{"RecordClose", testRecordClose},
+		{"RecordWait", testRecordWait},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,7 +2,10 @@ package sqlstorage_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/sqlstorage"
@@ -48,5 +51,46 @@ func TestMigrateV1AddsRecordTables(t *testing.T) {
 				t.Errorf("%d migration rows, want %d", got, sqlstorage.SchemaVersion)
 			}
 		})
+	}
+}
+
+// TestPostgresNotifyWakesWaiters: with two Stores on one PostgreSQL schema
+// (two processes of a fleet), a write through one wakes a WaitRecordChange
+// on the other through LISTEN/NOTIFY, well before the half-second poll.
+func TestPostgresNotifyWakesWaiters(t *testing.T) {
+	ctx := context.Background()
+	u := postgresSchema(t)
+	a, b := mustOpen(t, u), mustOpen(t, u)
+	defer a.Close()
+	defer b.Close()
+	var lat []time.Duration
+	for i := range 5 {
+		seq, err := a.RecordSequence(ctx, "revocation")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan time.Time, 1)
+		go func() {
+			if _, err := a.WaitRecordChange(ctx, "revocation", seq); err != nil {
+				t.Error(err)
+			}
+			done <- time.Now()
+		}()
+		time.Sleep(100 * time.Millisecond) // the waiter is listening
+		start := time.Now()
+		if _, err := b.PutRecord(ctx, &storage.Record{Kind: "revocation", Key: fmt.Sprint("tok-", i)}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case at := <-done:
+			lat = append(lat, at.Sub(start))
+		case <-time.After(5 * time.Second):
+			t.Fatal("the waiter was not woken")
+		}
+	}
+	slices.Sort(lat)
+	t.Logf("wake-up latencies: %v", lat)
+	if lat[2] > 100*time.Millisecond {
+		t.Errorf("median wake-up %v, want under 100ms (NOTIFY, not the 500ms poll)", lat[2])
 	}
 }
