@@ -117,9 +117,12 @@ func (s *Store) GetRecord(ctx context.Context, kind, key string) (*Record, error
 // and UpdateTime. With Revision 0 it creates the record: ErrAlreadyExists
 // if a record with its key exists and has not expired. A new key gets
 // Revision 1; an expired record is replaced and its revision continues
-// (so a write at the expired record's revision fails). With a Revision it updates the record read at that revision:
-// ErrNotFound if absent, ErrConflict if the revision moved. Of racing
-// writers, exactly one wins. Data is at most 64 KiB.
+// (so a write at the expired record's revision fails). With a Revision it
+// updates the record read at that revision: ErrNotFound if absent,
+// ErrConflict if the revision moved; an update at the revision read
+// renews a record that expired since (until a sweep removes it). Of racing
+// writers, exactly one wins. Data is at most 64 KiB. UpdateTime is set
+// here, from this process's clock, and so is the expiry check.
 func (s *Store) PutRecord(ctx context.Context, r *Record) (*Record, error) {
 	const op = "storage.PutRecord"
 	if err := s.enter(ctx, op); err != nil {
