@@ -224,6 +224,19 @@ func (c *call) hide(ctx context.Context, name string, err error) error {
 	return notFound(c.ns, name)
 }
 
+// visible trims the result of a write for a caller that may not read the
+// namespace (an Updater without Reader): it learns what its own write
+// decided (name, version, revoked state, the revision to pass next, when and
+// by whom), not the description, labels, decrypters or creator it could not
+// Get.
+func (c *call) visible(ctx context.Context, s *Secret) *Secret {
+	if s == nil || c.m.authz.Authorize(ctx, c.p, c.ns, rbac.ActionRead) == nil {
+		return s
+	}
+	return &Secret{Namespace: s.Namespace, Name: s.Name, Version: s.Version, Revoked: s.Revoked,
+		Revision: s.Revision, UpdateTime: s.UpdateTime, UpdatedBy: s.UpdatedBy}
+}
+
 // notFound is the error a caller without read gets for a name it may not
 // see, whether or not it exists. It says nothing about revisions.
 func notFound(ns, name string) error {
@@ -472,7 +485,7 @@ func (m *Manager) Update(ctx context.Context, namespace string, s *Secret) (*Sec
 	}
 	defer c.end()
 	out, err := m.update(ctx, c, s)
-	return out, c.finishHidden(ctx, s.Name, err)
+	return c.visible(ctx, out), c.finishHidden(ctx, s.Name, err)
 }
 
 func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, error) {
@@ -546,7 +559,7 @@ func (m *Manager) Reset(ctx context.Context, namespace, name string, value Value
 	}
 	defer c.end()
 	out, err := m.reset(ctx, c, name, value, revision)
-	return out, c.finishHidden(ctx, name, err)
+	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
 func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, revision int64) (*Secret, error) {
@@ -591,7 +604,7 @@ func (m *Manager) Revoke(ctx context.Context, namespace, name string, revision i
 	}
 	defer c.end()
 	out, err := m.revoke(ctx, c, name, revision)
-	return out, c.finishHidden(ctx, name, err)
+	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
 func (m *Manager) revoke(ctx context.Context, c *call, name string, revision int64) (*Secret, error) {
