@@ -242,7 +242,8 @@ func reason(err error) string {
 }
 
 // Save writes what OpenDataDir made for a fresh directory: the directory
-// (mode 0700), the key files (mode 0600), and FORMAT last. For an existing
+// (mode 0700), the key files and an empty database (mode 0600), and
+// FORMAT last. For an existing
 // directory, or a second time, it writes nothing. A file that appeared in
 // the meantime is not overwritten: Save fails instead.
 func (d *DataDir) Save() error {
@@ -258,6 +259,11 @@ func (d *DataDir) Save() error {
 		}
 	}
 	if err := writeNew(d.file(runTokenFile), d.rtLine); err != nil {
+		return err
+	}
+	// An empty file is an empty SQLite database: made here, it has mode
+	// 0600 like the keys, and SQLite gives its journal files the same.
+	if err := writeNew(d.file(dbFile), nil); err != nil {
 		return err
 	}
 	if err := writeNew(d.file(formatFile), []byte(formatMagic+" "+strconv.Itoa(DataDirVersion)+"\n")); err != nil {

@@ -78,7 +78,7 @@ func TestDataDirFreshThenReopen(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	if diff := cmp.Diff([]string{"FORMAT", "kek", "runtoken.key"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"FORMAT", "kek", "runtoken.key", "strongbox.db"}, names); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
 	if fi, _ := os.Stat(dir); runtime.GOOS != "windows" && fi.Mode().Perm() != 0o700 {
@@ -261,7 +261,7 @@ func TestDefaultDataDir(t *testing.T) {
 	}
 }
 
-type failingStore struct{ storage.Store }
+type failingStore struct{}
 
 func (failingStore) GetMetadata(context.Context, string, string) (*storage.Metadata, error) {
 	return nil, fmt.Errorf("dial tcp: %w", storage.ErrUnavailable)
@@ -279,7 +279,7 @@ func TestReadiness(t *testing.T) {
 	if err := r.Check(ctx); err != nil {
 		t.Errorf("ready store and local KEK: %v", err)
 	}
-	r = &service.Readiness{Store: failingStore{st}}
+	r = &service.Readiness{Store: failingStore{}}
 	err = r.Check(ctx)
 	if err == nil || err.Error() != "unavailable: store: unavailable" {
 		t.Errorf("down store: %v", err)

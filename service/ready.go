@@ -23,8 +23,10 @@ const DefaultReadyInterval = 10 * time.Second
 // readiness probe (/readyz).
 type Readiness struct {
 	// Store is read (one metadata lookup of a name that does not exist) on
-	// every Check.
-	Store storage.Store
+	// every Check; a storage store has this method.
+	Store interface {
+		GetMetadata(ctx context.Context, namespace, name string) (*storage.Metadata, error)
+	}
 	// KEKs are probed by encrypting a fixed, non-secret text with each; a
 	// base64key:// KEK is in memory and is not probed. Results are kept for
 	// Interval, so that a probe run every second makes few calls to a
