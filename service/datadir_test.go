@@ -110,8 +110,8 @@ func TestDataDirFreshThenReopen(t *testing.T) {
 	// The same keys: a value and a token made under the first open work
 	// under the second.
 	ctx := context.Background()
-	e1, _ := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{kek1}})
-	e2, _ := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{kek2}})
+	e1, _ := keeper.OpenEnvelope(ctx, kek1.URL, keeper.EnvelopeOptions{})
+	e2, _ := keeper.OpenEnvelope(ctx, kek2.URL, keeper.EnvelopeOptions{})
 	defer e1.Close()
 	defer e2.Close()
 	ct, err := e1.Encrypt(ctx, []byte("v"), []byte("ad"))

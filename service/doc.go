@@ -9,7 +9,7 @@
 //	// ... check every other piece of configuration; then:
 //	err = d.Save() // writes the keys OpenDataDir made for a fresh directory
 //	kek, _ := d.LocalKEK()
-//	env, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{kek}})
+//	env, err := keeper.OpenEnvelope(ctx, kek.URL, keeper.EnvelopeOptions{})
 //	st, err := storage.OpenStore(ctx, d.StoreURL())
 //	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: d.RunTokenKey()})
 //

@@ -190,7 +190,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		red.Add(k.URL)
 		keks = append(keks, k) // primary only without --kek; else it still reads old data
 	}
-	env, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: keks})
+	env, err := keeper.OpenEnvelope(ctx, keks[0].URL, keeper.EnvelopeOptions{KEKs: keks[1:]})
 	if err != nil {
 		return fmt.Errorf("--kek: %w", err)
 	}
@@ -302,8 +302,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if tlsConfig != nil {
 		scheme = "https"
 	}
+	primary, _ := env.KEKIDs()
 	logger.Info("strongbox serving", "url", scheme+"://"+ln.Addr().String(), "dataDir", dir.Path(),
-		"firstStart", dir.Fresh(), "primaryKEK", env.Primary(), "runTokenKey", dir.RunTokenKey().ID())
+		"firstStart", dir.Fresh(), "primaryKEK", primary, "runTokenKey", dir.RunTokenKey().ID())
 
 	select {
 	case err := <-served:
