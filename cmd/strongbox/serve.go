@@ -97,6 +97,7 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	f.BoolVar(&cfg.insecureListen, "insecure-listen", false, "allow listening beyond loopback without TLS (only behind a proxy that terminates TLS)")
 	f.StringVar(&cfg.auditLog, "audit-log", "-", "file the audit trail is appended to as JSON lines; - is stdout")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish")
+	f.VisitAll(func(fl *pflag.Flag) { fl.Usage += " [$" + envName(fl.Name) + "]" })
 	return cmd
 }
 
@@ -108,7 +109,7 @@ func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 		if err != nil || f.Changed || f.Name == "help" {
 			return
 		}
-		name := "STRONGBOX_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		v := getenv(name)
 		if v == "" {
 			return
@@ -128,6 +129,11 @@ func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
 		}
 	})
 	return err
+}
+
+// envName is the variable of a flag: --data-dir is STRONGBOX_DATA_DIR.
+func envName(flag string) string {
+	return "STRONGBOX_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
 // checkListen refuses an address beyond loopback without TLS.
