@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/secrets/apitoken"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 	"github.com/strongbox-go/strongbox/service"
 )
@@ -154,7 +155,7 @@ func do(t *testing.T, method, url, token string, body any) (int, []byte) {
 // adminToken is the token printed on a first start.
 func adminToken(stderr string) string {
 	for _, l := range strings.Split(stderr, "\n") {
-		if strings.HasPrefix(l, interimTokenPrefix) {
+		if strings.HasPrefix(l, apitoken.Prefix) {
 			return l
 		}
 	}
@@ -218,12 +219,12 @@ func TestBinaryRestartKeepsSecrets(t *testing.T) {
 	}
 	p.stop(t)
 	keys := snapshot(t, dataDir)
-	for _, name := range []string{"FORMAT", "kek", "runtoken.key", "admin-token.sha256"} {
+	for _, name := range []string{"FORMAT", "kek", "runtoken.key", apiTokensFile} {
 		if _, ok := keys[filepath.Join(dataDir, name)]; !ok {
 			t.Errorf("data directory has no %s", name)
 		}
 	}
-	if strings.Contains(string(mustRead(t, filepath.Join(dataDir, "admin-token.sha256"))), admin) {
+	if strings.Contains(string(mustRead(t, filepath.Join(dataDir, apiTokensFile))), admin) {
 		t.Error("the admin token itself is stored")
 	}
 
@@ -231,14 +232,22 @@ func TestBinaryRestartKeepsSecrets(t *testing.T) {
 	if tok := adminToken(p2.stderr.String()); tok != "" || strings.Contains(p2.stderr.String(), "shown only") {
 		t.Errorf("second start printed a token:\n%s", p2.stderr.String())
 	}
-	for _, name := range []string{"FORMAT", "kek", "runtoken.key", "admin-token.sha256"} {
+	for _, name := range []string{"FORMAT", "kek", "runtoken.key", apiTokensFile} {
 		f := filepath.Join(dataDir, name)
 		if diff := cmp.Diff(keys[f], snapshot(t, dataDir)[f]); diff != "" {
 			t.Errorf("second start changed %s", name)
 		}
 	}
-	// A run token issued with the data directory's key (the library; the
-	// issuing route is issue #13 item 3).
+	// A run token from the run-token route, issued by the admin; and one
+	// issued with the data directory's key through the library, as a
+	// program beside the service would.
+	code, b = do(t, "POST", p2.baseURL+"/v1/namespaces/default/runtokens", admin, map[string]any{
+		"names": []string{"api-key"}, "subject": "k6-runner", "ttl": "10m"})
+	var issued struct{ Token string }
+	if code != http.StatusCreated || json.Unmarshal(b, &issued) != nil || issued.Token == "" {
+		t.Fatalf("issue a run token through the API: %d", code)
+	}
+	leakcheck.Register(issued.Token)
 	d, err := service.OpenDataDir(dataDir, service.DataDirOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -252,10 +261,12 @@ func TestBinaryRestartKeepsSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	leakcheck.Register(tok)
-	code, b = do(t, "GET", p2.baseURL+"/v1/namespaces/default/secrets/api-key/decrypt", tok, nil)
-	var got struct{ Value string }
-	if code != 200 || json.Unmarshal(b, &got) != nil || got.Value != value {
-		t.Fatalf("reveal after restart: %d, the same value: %v", code, got.Value == value)
+	for _, tok := range []string{issued.Token, tok} {
+		code, b = do(t, "GET", p2.baseURL+"/v1/namespaces/default/secrets/api-key/decrypt", tok, nil)
+		var got struct{ Value string }
+		if code != 200 || json.Unmarshal(b, &got) != nil || got.Value != value {
+			t.Fatalf("reveal after restart: %d, the same value: %v", code, got.Value == value)
+		}
 	}
 	// The admin token still works after the restart.
 	if code, _ := do(t, "GET", p2.baseURL+"/v1/namespaces/default/secrets/api-key", admin, nil); code != 200 {

@@ -206,10 +206,15 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		return fmt.Errorf("--kek: %w (check the URL and the credentials of the key service)", err)
 	}
 
-	var st storage.Store
+	var st *storage.Store
 	switch {
 	case split:
-		return errors.New("--metadata-store and --ciphertext-store need storage.OpenSplitStore, which this build does not have yet: use --store")
+		addURLSecrets(red, cfg.metadataStore)
+		addURLSecrets(red, cfg.ciphertextStore)
+		if st, err = storage.OpenSplitStore(ctx, cfg.metadataStore, cfg.ciphertextStore); err != nil {
+			return fmt.Errorf("--metadata-store %s, --ciphertext-store %s: %s", storeName(cfg.metadataStore), storeName(cfg.ciphertextStore), storeReason(red, err))
+		}
+		defer st.Close()
 	case cfg.store != "":
 		addURLSecrets(red, cfg.store)
 		if st, err = storage.OpenStore(ctx, cfg.store); err != nil {
@@ -260,20 +265,22 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
-	var tokens apiTokens
-	if tokens, err = newInterimTokens(dir.Path()); err != nil {
-		return err
-	}
-	admin, created, err := tokens.Bootstrap(ctx)
+	toks, err := openAPITokens(dir, m)
 	if err != nil {
 		return err
 	}
-	if created {
-		red.Add(admin)
-		fmt.Fprintf(stderr, "strongbox: first start: admin API token (namespace %q), shown only this once; keep it like a password:\n%s\n", adminNamespace, admin)
+	admin, rec, err := toks.Bootstrap(ctx, adminNamespace)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin token: %w", err)
+	}
+	if rec != nil {
+		red.Add(admin.DangerouslyExpose())
+		fmt.Fprintf(stderr, "strongbox: first start: admin API token (namespace %q, id %s, expires %s), shown only this once; keep it like a password:\n%s\n",
+			adminNamespace, rec.ID, rec.ExpiresAt.Format(time.RFC3339), admin.DangerouslyExpose())
+		logger.Info("strongbox bootstrap admin token issued", "id", rec.ID, "namespace", adminNamespace)
 	}
 
-	api, err := httpapi.New(httpapi.Options{Manager: m, Authenticator: tokens, RunTokens: iss.Verifier(),
+	api, err := httpapi.New(httpapi.Options{Manager: m, APITokens: toks, RunTokenIssuer: iss, RunSubject: runSubject,
 		Auditor: httpapi.LogAuditor(auditLog), Logger: logger})
 	if err != nil {
 		return err
