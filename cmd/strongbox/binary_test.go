@@ -446,6 +446,12 @@ func TestBinaryBadInput(t *testing.T) {
 		{"beyond loopback without TLS", false, func(*testing.T, string) []string {
 			return []string{"--addr", "0.0.0.0:0"}
 		}, "--insecure-listen"},
+		{"OIDC issuer unreachable", false, func(*testing.T, string) []string {
+			return []string{"--oidc-issuer", "http://127.0.0.1:1/realms/x", "--oidc-audience", "strongbox", "--oidc-role", "admins=admin"}
+		}, "--oidc-issuer http://127.0.0.1:1/realms/x"},
+		{"OIDC role unknown", false, func(*testing.T, string) []string {
+			return []string{"--oidc-issuer", "http://127.0.0.1:1", "--oidc-audience", "strongbox", "--oidc-role", "admins=root"}
+		}, "want GROUP=ROLE"},
 		{"audit log in a missing directory", false, func(t *testing.T, _ string) []string {
 			return []string{"--audit-log", filepath.Join(t.TempDir(), "no", "audit.jsonl")}
 		}, "--audit-log"},

@@ -40,6 +40,11 @@ type serveConfig struct {
 	insecureListen  bool
 	auditLog        string
 	shutdownTimeout time.Duration
+
+	oidcIssuer, oidcAudience          string
+	oidcNamespace, oidcNamespaceClaim string
+	oidcSubjectClaim, oidcRolesClaim  string
+	oidcRoles                         []string
 }
 
 const serveLong = `Serve the strongbox HTTP API.
@@ -58,6 +63,12 @@ environment, not on the command line: ps shows arguments to every user.
 Listening beyond loopback needs --tls-cert and --tls-key (the API carries
 bearer tokens and secret values), or --insecure-listen behind a proxy that
 terminates TLS.
+
+Callers authenticate with API tokens (the first made on the first start;
+admins make more at /v1/namespaces/{ns}/apitokens), with OIDC/JWT bearer
+tokens of an identity provider (--oidc-*), and test runs with run tokens
+(POST /v1/namespaces/{ns}/runtokens; keys published at
+/.well-known/jwks.json).
 
 Routes: the API under /v1/, /healthz (the process serves), /readyz (store
 and key-encryption keys answer; 503 with the reason otherwise).
@@ -97,6 +108,13 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	f.BoolVar(&cfg.insecureListen, "insecure-listen", false, "allow listening beyond loopback without TLS (only behind a proxy that terminates TLS)")
 	f.StringVar(&cfg.auditLog, "audit-log", "-", "file the audit trail is appended to as JSON lines; - is stdout")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish")
+	f.StringVar(&cfg.oidcIssuer, "oidc-issuer", "", "OIDC issuer URL whose JWT bearer tokens authenticate people and automation (with --oidc-audience and --oidc-role)")
+	f.StringVar(&cfg.oidcAudience, "oidc-audience", "", "audience the OIDC tokens must carry")
+	f.StringVar(&cfg.oidcNamespace, "oidc-namespace", adminNamespace, "namespace of every OIDC principal, unless --oidc-namespace-claim")
+	f.StringVar(&cfg.oidcNamespaceClaim, "oidc-namespace-claim", "", "claim holding the principal's namespace")
+	f.StringVar(&cfg.oidcSubjectClaim, "oidc-subject-claim", "", "claim holding the principal's id (default sub)")
+	f.StringVar(&cfg.oidcRolesClaim, "oidc-roles-claim", "", "claim holding the caller's groups (default groups; dotted paths walk objects)")
+	f.StringArrayVar(&cfg.oidcRoles, "oidc-role", nil, "GROUP=ROLE: a value of the roles claim and the strongbox role it grants (admin, editor, viewer, test-author, secure-values-*); repeatable")
 	f.VisitAll(func(fl *pflag.Flag) { fl.Usage += " [$" + envName(fl.Name) + "]" })
 	return cmd
 }
@@ -223,6 +241,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		defer st.Close()
 	}
 
+	oidc, err := openOIDC(ctx, cfg)
+	if err != nil {
+		return err
+	}
+
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
@@ -280,7 +303,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		logger.Info("strongbox bootstrap admin token issued", "id", rec.ID, "namespace", adminNamespace)
 	}
 
-	api, err := httpapi.New(httpapi.Options{Manager: m, APITokens: toks, RunTokenIssuer: iss, RunSubject: runSubject,
+	var authn httpapi.Authenticator
+	if oidc != nil {
+		authn = oidc
+	}
+	api, err := httpapi.New(httpapi.Options{Manager: m, Authenticator: authn, APITokens: toks, RunTokenIssuer: iss, RunSubject: runSubject,
 		Auditor: httpapi.LogAuditor(auditLog), Logger: logger})
 	if err != nil {
 		return err
