@@ -23,8 +23,9 @@ import (
 func TestBinaryOIDC(t *testing.T) {
 	bin := buildBinary(t)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	var issuer string
-	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	idp := httptest.NewUnstartedServer(nil)
+	issuer := "http://" + idp.Listener.Addr().String()
+	idp.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case "/.well-known/openid-configuration":
@@ -35,9 +36,9 @@ func TestBinaryOIDC(t *testing.T) {
 		default:
 			http.NotFound(w, r)
 		}
-	}))
+	})
+	idp.Start()
 	defer idp.Close()
-	issuer = idp.URL
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
 	if err != nil {
 		t.Fatal(err)
