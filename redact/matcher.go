@@ -3,6 +3,7 @@ package redact
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // The matching engine.
@@ -56,7 +57,7 @@ type entry struct {
 type tier struct {
 	q      int      // gram length, 4 or 8
 	k      int      // stride
-	bshift uint     // word index of the filter = hash >> bshift
+	wmask  uint64   // word index of the filter = hash>>44 & wmask
 	bits   []uint64 // blocked Bloom filter: two bits per gram, in one word
 	hshift uint
 	heads  []uint32
@@ -188,7 +189,7 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 	hb := min(max(lg, 4), 22)    // buckets: ~1 entry each
 	t := &tier{
 		q: q, k: k,
-		bshift: uint(64 - (bb - 6)), bits: make([]uint64, 1<<bb/64),
+		wmask: 1<<(bb-6) - 1, bits: make([]uint64, 1<<bb/64),
 		hshift: uint(64 - hb), heads: make([]uint32, 1<<hb+1),
 		ents: make([]entry, nEnt),
 	}
@@ -196,7 +197,7 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 		p := m.pats[id]
 		for off := range k {
 			h := m.gram(q, p, off) * hashMul
-			t.bits[h>>t.bshift] |= bloomMask(h)
+			t.bits[h>>44&t.wmask] |= bloomMask(h)
 			t.heads[h>>t.hshift+1]++
 		}
 	}
@@ -222,68 +223,124 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 // start of any proper prefix of a pattern that ends text and that a sample
 // saw (see holdFrom).
 func (m *matcher) find(text []byte, out []match, partial *int) []match {
-	if t := m.long; t != nil && len(text) >= t.k+5 {
-		out = m.scan6(t, text, out, partial)
+	return m.findRange(text, 0, len(text), out, partial)
+}
+
+// findRange is find restricted to the samples at positions in [from, to):
+// it appends the occurrences (anywhere in text) that those samples see.
+// Each tier samples the positions that are multiples of its stride k, and
+// an occurrence starting at s is seen by exactly one sample of each tier it
+// belongs to, in [s, s+k). So calling findRange over consecutive ranges
+// finds every occurrence once, and after the range [from, to) every
+// occurrence that starts at or before to-k has been found.
+func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int) []match {
+	if t := m.long; t != nil {
+		out = m.scanTier(t, text, from, to, out, partial)
 	}
-	if t := m.mid; t != nil && len(text) >= t.k+3 {
-		out = m.scan4(t, text, out, partial)
+	if t := m.mid; t != nil {
+		out = m.scanTier(t, text, from, to, out, partial)
 	}
 	if m.tinyOn {
-		out = m.scanTiny(text, out)
+		out = m.scanTiny(text, from, to, out)
 	}
 	return out
 }
 
-func (m *matcher) scan6(t *tier, text []byte, out []match, partial *int) []match {
-	k, bs, bm := t.k, t.bshift, t.bits
-	end := len(text) - 8 // last position where 8 bytes can be loaded
-	i := 0
-	// Two samples per iteration: fewer loop-carried branches.
-	for ; i+k <= end; i += 2 * k {
-		g0 := binary.LittleEndian.Uint64(text[i:]) & mask6
-		g1 := binary.LittleEndian.Uint64(text[i+k:]) & mask6
-		h0 := g0 * hashMul
-		h1 := g1 * hashMul
-		m0, m1 := bloomMask(h0), bloomMask(h1)
-		if bm[h0>>bs]&m0 == m0 {
-			out = m.verify(t, text, i, g0, out, partial)
+// scanTier runs the tier's samples in [from, to) and verifies the hits.
+func (m *matcher) scanTier(t *tier, text []byte, from, to int, out []match, partial *int) []match {
+	k := t.k
+	i := (from + k - 1) / k * k
+	for {
+		i = t.next(text, i, to)
+		if i < 0 {
+			return out
 		}
-		if bm[h1>>bs]&m1 == m1 {
-			out = m.verify(t, text, i+k, g1, out, partial)
+		out = m.verify(t, text, i, t.gram(text[i:]), out, partial)
+		i += k
+	}
+}
+
+// maxK returns the largest stride of the matcher's tiers.
+func (m *matcher) maxK() int {
+	k := 1
+	if m.long != nil {
+		k = max(k, m.long.k)
+	}
+	if m.mid != nil {
+		k = max(k, m.mid.k)
+	}
+	return k
+}
+
+// gram returns the tier's q-gram at the start of b (len(b) >= q).
+func (t *tier) gram(b []byte) uint64 {
+	if t.q == 6 {
+		return gram6(b)
+	}
+	return uint64(binary.LittleEndian.Uint32(b))
+}
+
+// next returns the first sample position j in i, i+k, i+2k, ... below to
+// whose gram may be in the filter, or -1. It is the hot loop: four samples
+// per iteration, no calls and no bounds checks (the word index is masked
+// to len(bits)-1, and every load lies inside text),
+// so that the loads of the filter words overlap and nothing is spilled.
+func (t *tier) next(text []byte, i, to int) int {
+	k, wm := t.k, t.wmask
+	gm := uint64(mask6)
+	if t.q == 4 {
+		gm = 1<<32 - 1
+	}
+	p := unsafe.Pointer(unsafe.SliceData(text))
+	fb := unsafe.Pointer(unsafe.SliceData(t.bits))
+	// hit tests the two bits of the gram's word (see bloomMask).
+	hit := func(h uint64) bool {
+		w := *(*uint64)(unsafe.Add(fb, (h>>44&wm)<<3))
+		return w&(1<<(h>>32&63)) != 0 && w&(1<<(h>>38&63)) != 0
+	}
+	// Samples whose 8-byte load fits in text.
+	lim := min(to, len(text)-7)
+	for ; i+3*k < lim; i += 4 * k {
+		h0 := (load64(p, i) & gm) * hashMul
+		h1 := (load64(p, i+k) & gm) * hashMul
+		h2 := (load64(p, i+2*k) & gm) * hashMul
+		h3 := (load64(p, i+3*k) & gm) * hashMul
+		if hit(h0) {
+			return i
+		}
+		if hit(h1) {
+			return i + k
+		}
+		if hit(h2) {
+			return i + 2*k
+		}
+		if hit(h3) {
+			return i + 3*k
 		}
 	}
-	for ; i <= len(text)-6; i += k {
-		g := uint64(binary.LittleEndian.Uint32(text[i:])) | uint64(binary.LittleEndian.Uint16(text[i+4:]))<<32
-		h := g * hashMul
-		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
-			out = m.verify(t, text, i, g, out, partial)
+	for ; i < lim; i += k {
+		if hit((load64(p, i) & gm) * hashMul) {
+			return i
 		}
 	}
-	return out
+	// The last samples, where only q bytes are left.
+	for ; i < to && i+t.q <= len(text); i += k {
+		if t.has(t.gram(text[i:])) {
+			return i
+		}
+	}
+	return -1
 }
 
 // has reports whether the filter may hold gram g.
 func (t *tier) has(g uint64) bool {
 	h := g * hashMul
 	mk := bloomMask(h)
-	return t.bits[h>>t.bshift]&mk == mk
+	return t.bits[h>>44&t.wmask]&mk == mk
 }
 
 func gram6(b []byte) uint64 {
 	return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32
-}
-
-func (m *matcher) scan4(t *tier, text []byte, out []match, partial *int) []match {
-	k, bs, bm := t.k, t.bshift, t.bits
-	end := len(text) - 4
-	for i := 0; i <= end; i += k {
-		g := uint64(binary.LittleEndian.Uint32(text[i:]))
-		h := g * hashMul
-		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
-			out = m.verify(t, text, i, g, out, partial)
-		}
-	}
-	return out
 }
 
 func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match, partial *int) []match {
@@ -311,8 +368,9 @@ func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match, par
 	return out
 }
 
-func (m *matcher) scanTiny(text []byte, out []match) []match {
-	for i, c := range text {
+func (m *matcher) scanTiny(text []byte, from, to int, out []match) []match {
+	for i := from; i < to; i++ {
+		c := text[i]
 		if !hasBit(m.shortFirst[:], uint64(c)) {
 			continue
 		}
