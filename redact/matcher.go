@@ -29,11 +29,14 @@ import (
 //     of first bytes.
 
 const (
-	longMin   = 16
-	longQ     = 6
-	mask6     = 1<<48 - 1
-	maxStride = 32
-	hashMul   = 0x9E3779B97F4A7C15
+	longMin = 16
+	longQ   = 6
+	// smallGrams is the most grams a tier of long patterns may have to be
+	// sampled with 4-byte grams.
+	smallGrams = 2048
+	mask6      = 1<<48 - 1
+	maxStride  = 32
+	hashMul    = 0x9E3779B97F4A7C15
 )
 
 // pattern is one string to find, stored in matcher.arena.
@@ -57,7 +60,7 @@ type entry struct {
 type tier struct {
 	q      int      // gram length, 4 or 8
 	k      int      // stride
-	wmask  uint64   // word index of the filter = hash>>44 & wmask
+	bshift uint     // word index of the filter = hash >> bshift
 	bits   []uint64 // blocked Bloom filter: two bits per gram, in one word
 	hshift uint
 	heads  []uint32
@@ -76,7 +79,9 @@ type matcher struct {
 
 	// Index for "could a pattern start here", used by the Writer to
 	// decide what it must hold back.
-	first      [4]uint64 // first bytes of all patterns
+	first      [4]uint64 // first bytes of patterns of 2+ bytes
+	pair2      []uint64  // exact set of the first 2 bytes of patterns of 3+ bytes
+	pre3       []uint64  // Bloom filter (one bit) of the first 3 bytes of patterns of 4+ bytes
 	shortFirst [4]uint64 // first bytes of patterns shorter than 4, for scanTiny
 	prefHeads  []uint32  // patterns of 4+ bytes by prefHash of their first 4 bytes
 	prefIDs    []uint32
@@ -113,7 +118,9 @@ func newMatcher(specs []patSpec) *matcher {
 		m.pats = append(m.pats, p)
 		m.maxLen = max(m.maxLen, len(sp.s))
 		c := uint64(sp.s[0])
-		setBit(m.first[:], c)
+		if len(sp.s) >= 2 {
+			setBit(m.first[:], c)
+		}
 		switch {
 		case len(sp.s) >= longMin:
 			long = append(long, id)
@@ -135,10 +142,18 @@ func newMatcher(specs []patSpec) *matcher {
 	pb := min(max(bits.Len(uint(len(m.pats)))+6, 12), 22)
 	m.prefBloom = make([]uint64, 1<<pb/64)
 	m.prefPair = make([]uint64, 1<<16/64)
+	m.pair2 = make([]uint64, 1<<16/64)
+	m.pre3 = make([]uint64, 1<<16/64)
 	m.prefShift = uint(64 - (pb - 6))
 	fill := make([]uint32, len(m.prefHeads)-1)
 	copy(fill, m.prefHeads)
 	for id, p := range m.pats {
+		if p.n >= 3 {
+			setBit(m.pair2, uint64(binary.LittleEndian.Uint16(m.arena[p.off:])))
+		}
+		if p.n >= 4 {
+			setBit(m.pre3, hash3(m.arena[p.off:]))
+		}
 		if p.n > 4 {
 			h := uint64(binary.LittleEndian.Uint32(m.arena[p.off:])) * hashMul
 			m.prefBloom[h>>m.prefShift] |= bloomMask(h)
@@ -152,7 +167,13 @@ func newMatcher(specs []patSpec) *matcher {
 	}
 	m.hold = 4
 	if len(long) > 0 {
-		m.long = m.newTier(longQ, long)
+		// Small sets sample 4-byte grams, which allows a longer stride;
+		// large ones need 6 bytes to keep the filter selective.
+		q := longQ
+		if len(long)*(m.minLen(long)-3) <= smallGrams {
+			q = 4
+		}
+		m.long = m.newTier(q, long)
 		m.hold = max(m.hold, m.long.k+m.long.q-1)
 	}
 	if len(mid) > 0 {
@@ -177,19 +198,23 @@ func (m *matcher) gram(q int, p pattern, off int) uint64 {
 	return uint64(binary.LittleEndian.Uint32(b))
 }
 
-func (m *matcher) newTier(q int, ids []uint32) *tier {
-	minLen := int(^uint(0) >> 1)
+func (m *matcher) minLen(ids []uint32) int {
+	n := int(^uint(0) >> 1)
 	for _, id := range ids {
-		minLen = min(minLen, int(m.pats[id].n))
+		n = min(n, int(m.pats[id].n))
 	}
-	k := min(minLen-q+1, maxStride)
+	return n
+}
+
+func (m *matcher) newTier(q int, ids []uint32) *tier {
+	k := min(m.minLen(ids)-q+1, maxStride)
 	nEnt := len(ids) * k
 	lg := bits.Len(uint(nEnt))
 	bb := min(max(lg+6, 12), 24) // filter bits: 64 per gram, at most 2 MiB
 	hb := min(max(lg, 4), 22)    // buckets: ~1 entry each
 	t := &tier{
 		q: q, k: k,
-		wmask: 1<<(bb-6) - 1, bits: make([]uint64, 1<<bb/64),
+		bshift: uint(64 - (bb - 6)), bits: make([]uint64, 1<<bb/64),
 		hshift: uint(64 - hb), heads: make([]uint32, 1<<hb+1),
 		ents: make([]entry, nEnt),
 	}
@@ -197,7 +222,7 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 		p := m.pats[id]
 		for off := range k {
 			h := m.gram(q, p, off) * hashMul
-			t.bits[h>>44&t.wmask] |= bloomMask(h)
+			t.bits[h>>t.bshift] |= bloomMask(h)
 			t.heads[h>>t.hshift+1]++
 		}
 	}
@@ -282,11 +307,11 @@ func (t *tier) gram(b []byte) uint64 {
 
 // next returns the first sample position j in i, i+k, i+2k, ... below to
 // whose gram may be in the filter, or -1. It is the hot loop: four samples
-// per iteration, no calls and no bounds checks (the word index is masked
-// to len(bits)-1, and every load lies inside text),
+// per iteration, no calls and no bounds checks (the word index, the top
+// bits of the hash, is below len(bits), and every load lies inside text),
 // so that the loads of the filter words overlap and nothing is spilled.
 func (t *tier) next(text []byte, i, to int) int {
-	k, wm := t.k, t.wmask
+	k, bs := t.k, t.bshift&63
 	gm := uint64(mask6)
 	if t.q == 4 {
 		gm = 1<<32 - 1
@@ -295,7 +320,7 @@ func (t *tier) next(text []byte, i, to int) int {
 	fb := unsafe.Pointer(unsafe.SliceData(t.bits))
 	// hit tests the two bits of the gram's word (see bloomMask).
 	hit := func(h uint64) bool {
-		w := *(*uint64)(unsafe.Add(fb, (h>>44&wm)<<3))
+		w := *(*uint64)(unsafe.Add(fb, (h>>bs)<<3))
 		return w&(1<<(h>>32&63)) != 0 && w&(1<<(h>>38&63)) != 0
 	}
 	// Samples whose 8-byte load fits in text.
@@ -336,7 +361,7 @@ func (t *tier) next(text []byte, i, to int) int {
 func (t *tier) has(g uint64) bool {
 	h := g * hashMul
 	mk := bloomMask(h)
-	return t.bits[h>>44&t.wmask]&mk == mk
+	return t.bits[h>>t.bshift]&mk == mk
 }
 
 func gram6(b []byte) uint64 {
@@ -389,8 +414,8 @@ func (m *matcher) scanTiny(text []byte, from, to int, out []match) []match {
 // of some pattern could begin at b[j] and end beyond b, given that b is all
 // the text seen so far: b[j:] is a proper prefix of some pattern. It
 // returns len(b) if there is none. For the last three positions it may
-// answer yes wrongly (any pattern starting with that byte); otherwise it
-// is exact. (An occurrence wholly inside b is found by find and needs no
+// answer yes wrongly (a Bloom filter of 3-byte prefixes); otherwise it is
+// exact. (An occurrence wholly inside b is found by find and needs no
 // holding back.)
 //
 // partial is what find(b) reported: find's samples already saw every
@@ -408,11 +433,11 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	lo := max(from, n-m.hold+1)
 	if lo <= n-6 && lo < partial {
 		// A proper prefix of a long pattern starting in [lo, n-6] holds
-		// the last 6 bytes at an offset below k (the prefix is shorter
-		// than k+5), and so does one of a mid pattern with the last 4
+		// the last q bytes at an offset below k (the prefix is shorter
+		// than k+q-1), and so does one of a mid pattern with the last 4
 		// bytes: if the tiers' filters reject those, only the last 5
 		// positions are left to check.
-		hit := m.long != nil && m.long.has(gram6(b[n-6:]))
+		hit := m.long != nil && m.long.has(m.long.gram(b[n-m.long.q:]))
 		hit = hit || m.mid != nil && m.mid.has(uint64(binary.LittleEndian.Uint32(b[n-4:])))
 		if !hit {
 			lo = n - 5
@@ -421,7 +446,7 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	bloom, shift, pair := m.prefBloom, m.prefShift, m.prefPair
 	for j := lo; j < partial; j++ {
 		if n-j < 4 {
-			if hasBit(m.first[:], uint64(b[j])) {
+			if m.shortPrefix(b[j:]) {
 				return j
 			}
 			continue
@@ -436,6 +461,24 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 		}
 	}
 	return partial
+}
+
+// hash3 hashes the first 3 bytes of b into a bit index of pre3.
+func hash3(b []byte) uint64 {
+	return (uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16) * hashMul >> 48
+}
+
+// shortPrefix reports whether t (1 to 3 bytes) may be a proper prefix of
+// some pattern: exactly for 1 and 2 bytes, with a Bloom filter for 3.
+func (m *matcher) shortPrefix(t []byte) bool {
+	switch len(t) {
+	case 1:
+		return hasBit(m.first[:], uint64(t[0]))
+	case 2:
+		return hasBit(m.pair2, uint64(binary.LittleEndian.Uint16(t)))
+	default:
+		return hasBit(m.pair2, uint64(binary.LittleEndian.Uint16(t))) && hasBit(m.pre3, hash3(t))
+	}
 }
 
 // isProperPrefix reports whether t (4 bytes or more) is a proper prefix of

@@ -77,7 +77,7 @@ type segment struct {
 type engine struct {
 	segs    []*matcher
 	maxLen  int
-	maxK    int // the largest stride of any tier (1 for tiny patterns)
+	maxK    int          // the largest stride of any tier (1 for tiny patterns)
 	scanned atomic.Int64 // bytes scanned; used to decide to compact segments
 	compact int64
 }

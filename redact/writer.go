@@ -173,6 +173,13 @@ func (w *Writer) process(p []byte, final bool) error {
 		}
 	}
 
+	if len(a) == 0 && len(b) > 0 && !w.inRun && (len(ms) == 0 || ms[0].start >= cut) {
+		// Nothing held, nothing to replace: pass p's final part on as it
+		// is, without copying it.
+		w.buf = append(w.buf[:0], b[cut:]...)
+		w.r.compactIfWorth(e, len(p))
+		return w.emit(b[:cut])
+	}
 	out := w.out[:0]
 	pos := 0
 	if w.inRun {
