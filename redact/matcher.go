@@ -74,6 +74,7 @@ type matcher struct {
 	mid    *tier
 	tiny   [256][]uint32
 	tinyOn bool
+	rare   *rareEngine // nil unless the set is small enough
 	maxLen int
 	hold   int // proper prefixes this long or longer are seen by find's samples
 
@@ -180,6 +181,7 @@ func newMatcher(specs []patSpec) *matcher {
 		m.mid = m.newTier(4, mid)
 		m.hold = max(m.hold, m.mid.k+m.mid.q-1)
 	}
+	m.rare = m.buildRare()
 	return m
 }
 
@@ -248,8 +250,14 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 // start of any proper prefix of a pattern that ends text and that a sample
 // saw (see holdFrom).
 func (m *matcher) find(text []byte, out []match, partial *int) []match {
-	return m.findRange(text, 0, len(text), out, partial)
+	return m.findRange(text, 0, len(text), out, partial, m.useRare())
 }
+
+// useRare reports whether the rare-byte engine is on. A caller decides
+// once per text and passes the answer to every findRange over it: the
+// engines see an occurrence at different positions, so switching between
+// blocks could miss one.
+func (m *matcher) useRare() bool { return m.rare != nil && !m.rare.off.Load() }
 
 // findRange is find restricted to the samples at positions in [from, to):
 // it appends the occurrences (anywhere in text) that those samples see.
@@ -257,8 +265,17 @@ func (m *matcher) find(text []byte, out []match, partial *int) []match {
 // an occurrence starting at s is seen by exactly one sample of each tier it
 // belongs to, in [s, s+k). So calling findRange over consecutive ranges
 // finds every occurrence once, and after the range [from, to) every
-// occurrence that starts at or before to-k has been found.
-func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int) []match {
+// occurrence that starts at or before to-k has been found. With rare, the
+// rare-byte engine finds them instead, at the pattern's needle byte, at
+// most lag-1 bytes after the start.
+func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int, rare bool) []match {
+	if rare {
+		out = m.rare.find(m, text, from, to, out)
+		if partial != nil && to == len(text) {
+			m.tailPartial(text, partial)
+		}
+		return out
+	}
 	if t := m.long; t != nil {
 		out = m.scanTier(t, text, from, to, out, partial)
 	}
@@ -269,6 +286,23 @@ func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int
 		out = m.scanTiny(text, from, to, out)
 	}
 	return out
+}
+
+// tailPartial sets *partial as the sampling tiers would for text, for the
+// rare-byte engine, which does not see proper prefixes: it runs the tiers
+// over the end of text where a proper prefix can start (and drops the
+// occurrences they find, which the rare-byte engine reported).
+func (m *matcher) tailPartial(text []byte, partial *int) {
+	base := max(len(text)-m.maxLen+1, 0)
+	p := len(text) - base
+	var scratch [8]match
+	tail := text[base:]
+	for _, t := range []*tier{m.long, m.mid} {
+		if t != nil {
+			_ = m.scanTier(t, tail, 0, len(tail), scratch[:0], &p)
+		}
+	}
+	*partial = min(*partial, base+p)
 }
 
 // scanTier runs the tier's samples in [from, to) and verifies the hits.
@@ -288,6 +322,9 @@ func (m *matcher) scanTier(t *tier, text []byte, from, to int, out []match, part
 // maxK returns the largest stride of the matcher's tiers.
 func (m *matcher) maxK() int {
 	k := 1
+	if m.rare != nil {
+		k = m.rare.lag
+	}
 	if m.long != nil {
 		k = max(k, m.long.k)
 	}

@@ -324,11 +324,15 @@ const redactBlock = 32 << 10
 // before to-maxK+1 is final unless a marker run reaches it.
 func (e *engine) redactBlocks(dst, src []byte, ms []match, marker []byte) ([]byte, []match) {
 	em := emitter{dst: dst, src: src, marker: marker}
+	var rare [8]bool
+	for i, m := range e.segs[:min(len(e.segs), len(rare))] {
+		rare[i] = m.useRare()
+	}
 	for from := 0; from < len(src); from += redactBlock {
 		to := min(from+redactBlock, len(src))
 		n := len(ms)
-		for _, m := range e.segs {
-			ms = m.findRange(src, from, to, ms, nil)
+		for i, m := range e.segs {
+			ms = m.findRange(src, from, to, ms, nil, i < len(rare) && rare[i])
 		}
 		if len(ms) > n || n > 0 {
 			if !slices.IsSortedFunc(ms, cmpMatch) {

@@ -173,12 +173,16 @@ func (w *Writer) process(p []byte, final bool) error {
 		}
 	}
 
-	if len(a) == 0 && len(b) > 0 && !w.inRun && (len(ms) == 0 || ms[0].start >= cut) {
-		// Nothing held, nothing to replace: pass p's final part on as it
-		// is, without copying it.
-		w.buf = append(w.buf[:0], b[cut:]...)
+	if len(b) > 0 && !w.inRun && (len(ms) == 0 || ms[0].start >= cut) {
+		// Nothing to replace: pass the held bytes and p's final part on
+		// as they are, without copying p. (When b is in use, cut is at
+		// least len(a).)
+		if err := w.emit(a); err != nil {
+			return err
+		}
+		w.buf = append(w.buf[:0], b[cut-len(a):]...)
 		w.r.compactIfWorth(e, len(p))
-		return w.emit(b[:cut])
+		return w.emit(b[:cut-len(a)])
 	}
 	out := w.out[:0]
 	pos := 0
