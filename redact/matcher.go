@@ -518,6 +518,19 @@ func (m *matcher) shortPrefix(t []byte) bool {
 	}
 }
 
+// startsAt appends the occurrences of patterns of 4 bytes or more that
+// start at text[j] (text has 4 bytes from j).
+func (m *matcher) startsAt(text []byte, j int, out []match) []match {
+	h := m.prefHash(binary.LittleEndian.Uint32(text[j:]))
+	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
+		p := m.pats[id]
+		if end := j + int(p.n); end <= len(text) && string(text[j:end]) == string(m.arena[p.off:p.off+p.n]) {
+			out = append(out, match{start: j, end: end, pat: id})
+		}
+	}
+	return out
+}
+
 // isProperPrefix reports whether t (4 bytes or more) is a proper prefix of
 // some pattern.
 func (m *matcher) isProperPrefix(t []byte) bool {

@@ -78,6 +78,7 @@ type engine struct {
 	segs    []*matcher
 	maxLen  int
 	maxK    int          // the largest stride of any tier (1 for tiny patterns)
+	tiny    bool         // some matcher has patterns shorter than 4 bytes
 	scanned atomic.Int64 // bytes scanned; used to decide to compact segments
 	compact int64
 }
@@ -226,6 +227,7 @@ func (r *Redactor) publish() {
 		e.segs = append(e.segs, s.m)
 		e.maxLen = max(e.maxLen, s.m.maxLen)
 		e.maxK = max(e.maxK, s.m.maxK())
+		e.tiny = e.tiny || s.m.tinyOn
 		patBytes += int64(len(s.m.arena))
 	}
 	// Building costs on the order of a hundred times more per pattern
@@ -277,6 +279,23 @@ func cmpMatch(a, b match) int {
 		return a.start - b.start
 	}
 	return a.end - b.end
+}
+
+// startsIn appends the occurrences that start in text[:n], in order of
+// start, looking up the patterns by their first 4 bytes at each position.
+// No pattern may be shorter than 4 bytes (e.tiny false), and text must
+// have 3 bytes after n.
+func (e *engine) startsIn(text []byte, n int, out []match) []match {
+	k := len(out)
+	for _, m := range e.segs {
+		for j := range n {
+			out = m.startsAt(text, j, out)
+		}
+	}
+	if len(e.segs) > 1 && !slices.IsSortedFunc(out[k:], cmpMatch) {
+		slices.SortFunc(out[k:], cmpMatch)
+	}
+	return out
 }
 
 // holdFrom returns the first position at or after from where an

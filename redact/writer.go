@@ -137,15 +137,21 @@ func (w *Writer) process(p []byte, final bool) error {
 		if len(a) > 0 {
 			// Matches that start in a lie inside a ++ b[:L-1].
 			w.junc = append(append(w.junc[:0], a...), b[:L-1]...)
-			ms = e.find(w.junc, w.ms[:0], nil)
-			n := 0
-			for _, m := range ms {
-				if m.start < len(a) {
-					ms[n] = m
-					n++
+			if len(a) <= junctionScan && !e.tiny {
+				// A few held bytes: look up the patterns that start at
+				// each of them, rather than scan the junction.
+				ms = e.startsIn(w.junc, len(a), w.ms[:0])
+			} else {
+				ms = e.find(w.junc, w.ms[:0], nil)
+				n := 0
+				for _, m := range ms {
+					if m.start < len(a) {
+						ms[n] = m
+						n++
+					}
 				}
+				ms = ms[:n]
 			}
-			ms = ms[:n]
 		} else {
 			ms = w.ms[:0]
 		}
@@ -222,6 +228,10 @@ func (w *Writer) process(p []byte, final bool) error {
 	w.r.compactIfWorth(e, len(p))
 	return w.emit(out)
 }
+
+// junctionScan is the most held bytes for which the Writer looks up the
+// patterns starting at each of them instead of scanning the junction.
+const junctionScan = 16
 
 func (w *Writer) partials(n int) []int {
 	if cap(w.part) < n {
