@@ -8,29 +8,35 @@ import (
 
 // The matching engine.
 //
-// A matcher is immutable once built. Patterns (every variant of every
-// secret) are split by length into three tiers:
+// A matcher is immutable once built (except that the rare-byte engine can
+// switch itself off). If its set is small enough, the rare-byte engine
+// (rare.go) finds the occurrences. Otherwise, patterns (every variant of
+// every secret) are split by length into three tiers:
 //
 //   - long (16 bytes or more): the text is sampled every k bytes, where
-//     k = shortest long pattern - 6 + 1 (at most maxStride). At each sample
-//     the 6 bytes there (a 6-gram) are hashed into a blocked Bloom filter
-//     (two bits in one 64-bit word) that holds the 6-grams of every long
-//     pattern at offsets 0..k-1. An occurrence of a pattern of length
-//     >= k+5 that starts at s covers exactly one sample i in [s, s+k), and
-//     the 6-gram at i is the pattern's gram at offset i-s, so the filter
+//     k = shortest long pattern - q + 1 (at most maxStride), q = 4 for
+//     sets of at most smallGrams grams and 5 for larger ones. At each
+//     sample the q bytes there (a gram) are hashed into a blocked Bloom
+//     filter (two bits in one 64-bit word) that holds the grams of every
+//     long pattern at offsets 0..k-1. An occurrence of a pattern of length
+//     >= k+q-1 that starts at s covers exactly one sample i in [s, s+k),
+//     and the gram at i is the pattern's gram at offset i-s, so the filter
 //     never rejects a real occurrence. Only on a filter hit is a bucket of
 //     (gram, pattern, offset) entries read and candidate patterns compared
 //     exactly. On ordinary log text almost every sample misses the filter,
-//     so the cost is one load, multiply and word test per k bytes (k = 11
-//     for 16-byte secrets).
+//     so the cost is one load, multiply and word test per k bytes (k = 12
+//     or 13 for 16-byte secrets).
 //   - mid (4 to 15 bytes): the same with 4-byte grams and a stride of
 //     shortest mid pattern - 3.
-//   - tiny (1 to 3 bytes): every byte is looked up in a 256-entry table
-//     of first bytes.
+//   - tiny (1 to 3 bytes, only with a lowered Options.MinLength): every
+//     byte is looked up in a 256-entry table of first bytes.
+//
+// The tiers also serve the Writer's hold-back (holdFrom), whichever engine
+// finds the occurrences.
 
 const (
 	longMin = 16
-	longQ   = 6
+	longQ   = 5
 	// smallGrams is the most grams a tier of long patterns may have to be
 	// sampled with 4-byte grams.
 	smallGrams = 2048
@@ -193,11 +199,19 @@ func bloomMask(h uint64) uint64 { return 1<<(h>>32&63) | 1<<(h>>38&63) }
 func (m *matcher) prefHash(g uint32) uint64 { return (uint64(g) * hashMul) >> (64 - m.prefHBits) }
 
 func (m *matcher) gram(q int, p pattern, off int) uint64 {
-	b := m.arena[int(p.off)+off:]
-	if q == 6 {
-		return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32
+	return gramQ(m.arena[int(p.off)+off:], q)
+}
+
+// gramQ returns the first q bytes of b (4, 5 or 6) as a little-endian
+// number.
+func gramQ(b []byte, q int) uint64 {
+	switch q {
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(b))
+	case 5:
+		return uint64(binary.LittleEndian.Uint32(b)) | uint64(b[4])<<32
 	}
-	return uint64(binary.LittleEndian.Uint32(b))
+	return gram6(b)
 }
 
 func (m *matcher) minLen(ids []uint32) int {
@@ -335,12 +349,7 @@ func (m *matcher) maxK() int {
 }
 
 // gram returns the tier's q-gram at the start of b (len(b) >= q).
-func (t *tier) gram(b []byte) uint64 {
-	if t.q == 6 {
-		return gram6(b)
-	}
-	return uint64(binary.LittleEndian.Uint32(b))
-}
+func (t *tier) gram(b []byte) uint64 { return gramQ(b, t.q) }
 
 // next returns the first sample position j in i, i+k, i+2k, ... below to
 // whose gram may be in the filter, or -1. It is the hot loop: four samples
@@ -349,10 +358,7 @@ func (t *tier) gram(b []byte) uint64 {
 // so that the loads of the filter words overlap and nothing is spilled.
 func (t *tier) next(text []byte, i, to int) int {
 	k, bs := t.k, t.bshift&63
-	gm := uint64(mask6)
-	if t.q == 4 {
-		gm = 1<<32 - 1
-	}
+	gm := uint64(1)<<(8*t.q) - 1
 	p := unsafe.Pointer(unsafe.SliceData(text))
 	fb := unsafe.Pointer(unsafe.SliceData(t.bits))
 	// hit tests the two bits of the gram's word (see bloomMask).
