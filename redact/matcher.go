@@ -86,6 +86,7 @@ type matcher struct {
 
 	// Index for "could a pattern start here", used by the Writer to
 	// decide what it must hold back.
+	has4       bool      // some pattern has exactly 4 bytes
 	first      [4]uint64 // first bytes of patterns of 2+ bytes
 	pair2      []uint64  // exact set of the first 2 bytes of patterns of 3+ bytes
 	pre3       []uint64  // Bloom filter (one bit) of the first 3 bytes of patterns of 4+ bytes
@@ -141,6 +142,7 @@ func newMatcher(specs []patSpec) *matcher {
 		if len(sp.s) >= 4 {
 			m.prefHeads[m.prefHash(binary.LittleEndian.Uint32([]byte(sp.s[:4])))+1]++
 		}
+		m.has4 = m.has4 || len(sp.s) == 4
 	}
 	for i := 1; i < len(m.prefHeads); i++ {
 		m.prefHeads[i] += m.prefHeads[i-1]
@@ -527,7 +529,18 @@ func (m *matcher) shortPrefix(t []byte) bool {
 // startsAt appends the occurrences of patterns of 4 bytes or more that
 // start at text[j] (text has 4 bytes from j).
 func (m *matcher) startsAt(text []byte, j int, out []match) []match {
-	h := m.prefHash(binary.LittleEndian.Uint32(text[j:]))
+	g := binary.LittleEndian.Uint32(text[j:])
+	if !m.has4 {
+		// Every pattern has 5 bytes or more: the filters of holdFrom
+		// rule out most positions without touching the index.
+		if !hasBit(m.prefPair, uint64(g&0xffff)) {
+			return out
+		}
+		if h := uint64(g) * hashMul; m.prefBloom[h>>m.prefShift]&bloomMask(h) != bloomMask(h) {
+			return out
+		}
+	}
+	h := m.prefHash(g)
 	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
 		p := m.pats[id]
 		if end := j + int(p.n); end <= len(text) && string(text[j:end]) == string(m.arena[p.off:p.off+p.n]) {
