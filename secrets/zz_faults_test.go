@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/fault"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 )

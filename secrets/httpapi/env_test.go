@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"

@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/internal/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"

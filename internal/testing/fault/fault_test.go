@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/internal/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
