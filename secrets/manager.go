@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/gate"
 	"github.com/strongbox-go/strongbox/internal/redactinput"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
@@ -47,9 +47,7 @@ type Manager struct {
 	decrypters []string
 	now        func() time.Time
 
-	mu       sync.RWMutex
-	closed   bool
-	inflight sync.WaitGroup
+	gate gate.Gate // the Close gate
 }
 
 // New returns a Manager. It fails with ErrInvalid when Store or Keeper is
@@ -68,6 +66,7 @@ func New(opts Options) (*Manager, error) {
 		authz:      opts.Authorizer,
 		auditor:    opts.Auditor,
 		decrypters: slices.Clone(opts.DefaultDecrypters),
+		gate:       gate.Gate{What: "manager"},
 		now:        opts.Now,
 	}
 	if m.authz == nil {
@@ -85,10 +84,7 @@ func New(opts Options) (*Manager, error) {
 // Close waits for calls in flight and makes later calls fail with
 // ErrFailedPrecondition. It does not close the Store or the Keeper.
 func (m *Manager) Close() error {
-	m.mu.Lock()
-	m.closed = true
-	m.mu.Unlock()
-	m.inflight.Wait()
+	m.gate.Close()
 	return nil
 }
 
@@ -114,13 +110,9 @@ type decrypterChange struct {
 // caller before anything touches storage or keys (deny by default). The
 // caller must call end when begin succeeds.
 func (m *Manager) begin(ctx context.Context, op, ns string, action rbac.Action, names ...string) (*call, error) {
-	m.mu.RLock()
-	if m.closed {
-		m.mu.RUnlock()
-		return nil, errcode.New(errcode.FailedPrecondition, "secrets."+op, "manager is closed")
+	if err := m.gate.Enter("secrets." + op); err != nil {
+		return nil, err
 	}
-	m.inflight.Add(1)
-	m.mu.RUnlock()
 
 	p, _ := rbac.PrincipalFrom(ctx)
 	c := &call{m: m, op: op, ns: ns, action: action, p: p}
@@ -144,7 +136,7 @@ func (m *Manager) begin(ctx context.Context, op, ns string, action rbac.Action, 
 	return c, nil
 }
 
-func (c *call) end() { c.m.inflight.Done() }
+func (c *call) end() { c.m.gate.Leave() }
 
 // wrap gives err the call's operation, keeping its code; context errors pass
 // through unchanged. It is the one place errors are wrapped.

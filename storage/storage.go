@@ -1,7 +1,7 @@
 package storage
 
 import (
-	"errors"
+	"github.com/strongbox-go/strongbox/internal/gate"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage/driver"
@@ -19,9 +19,9 @@ var (
 	// ErrFailedPrecondition is the code of calls on a closed store and of
 	// opening a database that is not a strongbox database.
 	ErrFailedPrecondition error = errcode.FailedPrecondition
-	// ErrClosed matches every call made after Close; stores wrap it in an
-	// error with the code ErrFailedPrecondition.
-	ErrClosed = errors.New("store is closed")
+	// ErrClosed matches every call made after Close. It has the code
+	// ErrFailedPrecondition.
+	ErrClosed = gate.ErrClosed
 )
 
 // Metadata is everything about a secret except its value. It is stored in
