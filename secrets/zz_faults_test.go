@@ -26,7 +26,7 @@ func TestLostAcknowledgements(t *testing.T) {
 					ctx := context.Background()
 					fst := fault.NewStore(newStore(t, backend))
 					in := fst.In
-					m, err := secrets.New(secrets.Options{Store: fst.Store, Keeper: (&fault.Keeper{Keeper: newKeeper(t), In: in}).WithOptional()})
+					m, err := secrets.New(secrets.Options{Store: fst.Store, Keeper: &fault.Keeper{Keeper: newKeeper(t), In: in}})
 					if err != nil {
 						t.Fatal(err)
 					}

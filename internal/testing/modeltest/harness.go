@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,7 +110,7 @@ func (h *harness) sequence(t *rapid.T) {
 	s.env = env
 	m, err := secrets.New(secrets.Options{
 		Store:             fstore,
-		Keeper:            (&fault.Keeper{Keeper: env, In: s.in}).WithOptional(),
+		Keeper:            &fault.Keeper{Keeper: env, In: s.in},
 		Auditor:           leakcheck.Auditor(rbac.AuditorFunc(s.audit)),
 		DefaultDecrypters: []string{defaultDecrypter},
 		Now:               s.clock.now,
@@ -533,7 +534,7 @@ func (s *state) diffStore(m *model, namespaces ...string) string {
 			if ct.Version != md.Version {
 				fmt.Fprintf(&b, "%s/%s: ciphertext version %d, metadata version %d\n", ns, name, ct.Version, md.Version)
 			}
-			pt, err := s.env.Decrypt(ctx, ct.Data, secrets.AssociatedData(ns, name, md.Version, md.ValueID))
+			pt, err := s.env.Decrypt(ctx, ct.Data, associatedData(ns, name, md.Version, md.ValueID))
 			switch {
 			case err != nil:
 				fmt.Fprintf(&b, "%s/%s: stored ciphertext does not decrypt: code %v\n", ns, name, codeOf(err))
@@ -591,4 +592,12 @@ func (s *state) reveal(ctx context.Context, ns string, names ...string) ([]secre
 		res[i] = secrets.RevealResult{Name: name, Value: v, Err: err}
 	}
 	return res, nil
+}
+
+// associatedData is the model's own reading of the secrets package's
+// associated-data format (secrets/aad.go): the format tag, then namespace,
+// name, decimal version and value id, NUL-separated. Written here again,
+// not imported, so that a change to the stored format fails the model.
+func associatedData(ns, name string, version int64, valueID string) []byte {
+	return []byte("strongbox/aad/v1\x00" + ns + "\x00" + name + "\x00" + strconv.FormatInt(version, 10) + "\x00" + valueID)
 }
