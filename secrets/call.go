@@ -36,8 +36,10 @@ type Options struct {
 	// DefaultDecrypters are the service identities that may decrypt a new
 	// secret whose Spec.Decrypters is nil. Nil means nobody.
 	DefaultDecrypters []string
-	// Now returns the current time; nil means time.Now. Tests set it.
-	Now func() time.Time
+	// Clock gives the time the Manager stamps on secrets (CreateTime,
+	// UpdateTime) and audit events and measures garbage-collection ages
+	// against; nil means time.Now.
+	Clock func() time.Time
 }
 
 // Manager is the portable API over a Store and a Keeper: it authorizes,
@@ -60,7 +62,7 @@ func New(opts Options) (*Manager, error) {
 	if opts.Store == nil || opts.Keeper == nil {
 		return nil, errcode.New(errcode.Invalid, op, "Options.Store and Options.Keeper are required")
 	}
-	if err := ValidateDecrypters(opts.DefaultDecrypters); err != nil {
+	if err := validateDecrypters(opts.DefaultDecrypters); err != nil {
 		return nil, errcode.Wrap(errcode.Invalid, op, err)
 	}
 	m := &Manager{
@@ -70,7 +72,7 @@ func New(opts Options) (*Manager, error) {
 		auditor:    opts.Auditor,
 		decrypters: slices.Clone(opts.DefaultDecrypters),
 		gate:       gate.Gate{What: "manager"},
-		now:        opts.Now,
+		now:        opts.Clock,
 	}
 	if m.authz == nil {
 		m.authz = rbac.NewRoleAuthorizer(nil)

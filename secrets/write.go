@@ -103,9 +103,9 @@ func alreadyExists(ns, name string) error {
 func validateSpec(spec Spec, decrypters []string) error {
 	for _, err := range []error{
 		ValidateName(spec.Name),
-		ValidateDescription(spec.Description),
-		ValidateLabels(spec.Labels),
-		ValidateDecrypters(decrypters),
+		validateDescription(spec.Description),
+		validateLabels(spec.Labels),
+		validateDecrypters(decrypters),
 		ValidateValue(spec.Value),
 	} {
 		if err != nil {
@@ -151,7 +151,7 @@ func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, erro
 	if s.Revision <= 0 {
 		return nil, errcode.New(errcode.Invalid, "secrets.Update", "revision is required; pass the one Get returned")
 	}
-	for _, err := range []error{ValidateDescription(s.Description), ValidateLabels(s.Labels), ValidateDecrypters(s.Decrypters)} {
+	for _, err := range []error{validateDescription(s.Description), validateLabels(s.Labels), validateDecrypters(s.Decrypters)} {
 		if err != nil {
 			return nil, err
 		}

@@ -258,7 +258,7 @@ func validate(c Claims) error {
 	if err := secrets.ValidateNamespace(c.Namespace); err != nil {
 		return err
 	}
-	if err := secrets.ValidateDecrypters([]string{c.Subject}); err != nil {
+	if err := secrets.Validate(secrets.Spec{Decrypters: []string{c.Subject}}); err != nil {
 		return err
 	}
 	if c.Names != nil && (len(c.Names) == 0 || len(c.Names) > MaxNames) {

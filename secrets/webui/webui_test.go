@@ -531,8 +531,8 @@ func FuzzParseLabels(f *testing.F) {
 			}
 			return
 		}
-		if err := secrets.ValidateLabels(labels); err != nil {
-			t.Fatalf("parseLabels accepted labels ValidateLabels refuses: %v", err)
+		if err := secrets.Validate(secrets.Spec{Labels: labels}); err != nil {
+			t.Fatalf("parseLabels accepted labels Validate refuses: %v", err)
 		}
 		again, msg := parseLabels(formatLabels(labels))
 		if msg != "" {
@@ -556,8 +556,8 @@ func FuzzParseDecrypters(f *testing.F) {
 		if ids == nil {
 			t.Fatal("nil list for an accepted box")
 		}
-		if err := secrets.ValidateDecrypters(ids); err != nil {
-			t.Fatalf("accepted ids ValidateDecrypters refuses: %v", err)
+		if err := secrets.Validate(secrets.Spec{Decrypters: ids}); err != nil {
+			t.Fatalf("accepted ids Validate refuses: %v", err)
 		}
 	})
 }

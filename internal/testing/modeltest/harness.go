@@ -113,7 +113,7 @@ func (h *harness) sequence(t *rapid.T) {
 		Keeper:            &fault.Keeper{Keeper: env, In: s.in},
 		Auditor:           leakcheck.Auditor(rbac.AuditorFunc(s.audit)),
 		DefaultDecrypters: []string{defaultDecrypter},
-		Now:               s.clock.now,
+		Clock:             s.clock.now,
 	})
 	if err != nil {
 		t.Fatal(err)
