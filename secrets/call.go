@@ -78,7 +78,7 @@ func New(opts Options) (*Manager, error) {
 		m.authz = rbac.NewRoleAuthorizer(nil)
 	}
 	if m.auditor == nil {
-		m.auditor = rbac.AuditorFunc(func(context.Context, rbac.AuditEvent) {})
+		m.auditor = rbac.Auditor(func(context.Context, rbac.AuditEvent) {})
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -186,7 +186,7 @@ func (c *call) audit(ctx context.Context, names []string, err error) {
 		}
 		e.Code = errcode.Of(err).String()
 	}
-	c.m.auditor.Audit(ctx, e)
+	c.m.auditor(ctx, e)
 }
 
 // finish audits and wraps the result of a call that named one secret.

@@ -58,9 +58,9 @@ func TestNoLeaksOverHTTP(t *testing.T) {
 			editorTok: {Kind: rbac.KindUser, ID: "alice", Namespace: ns, Roles: []rbac.Role{rbac.RoleEditor}},
 			runnerTok: {Kind: rbac.KindService, ID: "k6-runner", Namespace: ns, Roles: []rbac.Role{rbac.RoleDecrypter}},
 		}),
-		Auditor: httpapi.AuditorFunc(func(ctx context.Context, e httpapi.RequestEvent) {
+		Auditor: httpapi.RequestAuditor(func(ctx context.Context, e httpapi.RequestEvent) {
 			leakcheck.Checkf("request event", e)
-			httpapi.LogAuditor(log).AuditRequest(ctx, e)
+			httpapi.LogAuditor(log)(ctx, e)
 		}),
 		Logger: log,
 	})

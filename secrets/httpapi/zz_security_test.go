@@ -154,7 +154,7 @@ func TestFailedAuthRateLimited(t *testing.T) {
 	var client string
 	lastClient := func() string { mu.Lock(); defer mu.Unlock(); return client }
 	h, err := httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(principals), Now: clk.Now,
-		Auditor: httpapi.AuditorFunc(func(_ context.Context, ev httpapi.RequestEvent) { mu.Lock(); client = ev.Client; mu.Unlock() })})
+		Auditor: httpapi.RequestAuditor(func(_ context.Context, ev httpapi.RequestEvent) { mu.Lock(); client = ev.Client; mu.Unlock() })})
 	if err != nil {
 		t.Fatal(err)
 	}
