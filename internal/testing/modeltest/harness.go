@@ -370,12 +370,12 @@ func (s *state) checkTyped(where string, err error) {
 		return
 	}
 	c := secrets.ErrorCode(err)
-	if c == errcode.OK || !errors.Is(err, c) {
+	if c == nil || !errors.Is(err, c) {
 		s.fatalf("%s: untyped error %q (code %v)", where, err, c)
 	}
 }
 
-func codeOf(err error) errcode.Code { return secrets.ErrorCode(err) }
+func codeOf(err error) errcode.Code { return errcode.Of(err) }
 
 func (s *state) expect(where string, err error, want want) {
 	s.t.Helper()
