@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/gate"
 	"github.com/strongbox-go/strongbox/internal/redactinput"
@@ -40,6 +42,9 @@ type Options struct {
 	// UpdateTime) and audit events and measures garbage-collection ages
 	// against; nil means time.Now.
 	Clock func() time.Time
+	// MeterProvider receives the Manager's metrics (see # Metrics in the
+	// package doc); nil means otel.GetMeterProvider(), the global one.
+	MeterProvider metric.MeterProvider `json:"-"`
 }
 
 // Manager is the portable API over a Store and a Keeper: it authorizes,
@@ -51,6 +56,7 @@ type Manager struct {
 	auditor    rbac.Auditor
 	decrypters []string
 	now        func() time.Time
+	metrics    *managerMetrics
 
 	gate gate.Gate // the Close gate
 }
@@ -73,6 +79,7 @@ func New(opts Options) (*Manager, error) {
 		decrypters: slices.Clone(opts.DefaultDecrypters),
 		gate:       gate.Gate{What: "manager"},
 		now:        opts.Clock,
+		metrics:    newManagerMetrics(opts.MeterProvider),
 	}
 	if m.authz == nil {
 		m.authz = rbac.NewRoleAuthorizer(nil)

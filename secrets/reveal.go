@@ -23,21 +23,25 @@ import (
 func (m *Manager) Reveal(ctx context.Context, namespace string, names ...string) ([]RevealResult, error) {
 	c, err := m.begin(ctx, "Reveal", namespace, rbac.ActionDecrypt, names...)
 	if err != nil {
+		m.metrics.reveal(ctx, min(len(names), MaxRevealNames), err)
 		return nil, err
 	}
 	defer c.end()
 	if len(names) == 0 || len(names) > MaxRevealNames {
 		err := errcode.New(errcode.Invalid, "secrets.Reveal", fmt.Sprintf("asked for %d names; ask for 1 to %d", len(names), MaxRevealNames))
 		c.audit(ctx, names, err)
+		m.metrics.reveal(ctx, 1, err)
 		return nil, err
 	}
 	results := make([]RevealResult, len(names))
 	for i, name := range names {
 		v, err := m.reveal(ctx, c, name)
 		if errcode.IsContext(err) {
+			m.metrics.reveal(ctx, len(names)-i, err)
 			return nil, err
 		}
 		results[i] = RevealResult{Name: name, Value: v, Err: c.finishHidden(ctx, name, err)}
+		m.metrics.reveal(ctx, 1, results[i].Err)
 	}
 	return results, nil
 }
