@@ -222,7 +222,14 @@ func (c *call) hide(ctx context.Context, name string, err error) error {
 		return err
 	}
 	switch errcode.Of(err) {
-	case errcode.NotFound, errcode.Conflict, errcode.PermissionDenied:
+	case errcode.NotFound, errcode.Conflict:
+	case errcode.PermissionDenied:
+		// Only the Manager's own per-secret denials depend on the secret;
+		// a key service refusing the KEK says nothing about the name.
+		var d *secretDenial
+		if !errors.As(err, &d) {
+			return err
+		}
 	default:
 		return err
 	}
@@ -231,6 +238,14 @@ func (c *call) hide(ctx context.Context, name string, err error) error {
 	}
 	return notFound(c.ns, name)
 }
+
+// secretDenial marks a refusal that depends on the stored secret (not a
+// decrypter of it, may not change its decrypters), which hide may turn
+// into not found.
+type secretDenial struct{ err error }
+
+func (d *secretDenial) Error() string { return d.err.Error() }
+func (d *secretDenial) Unwrap() error { return d.err }
 
 // visible trims the result of a write for a caller that may not read the
 // namespace (an Updater without Reader): it learns what its own write

@@ -61,7 +61,7 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 		return Value{}, err
 	}
 	if !slices.Contains(md.Decrypters, c.p.ID) {
-		return Value{}, errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("%s is not a decrypter of secret %q", c.p, name))
+		return Value{}, &secretDenial{errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("%s is not a decrypter of secret %q", c.p, name))}
 	}
 	if md.Revoked || md.ValueID == "" {
 		return Value{}, ErrRevoked

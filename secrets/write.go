@@ -171,7 +171,7 @@ func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, erro
 			if errcode.IsContext(err) {
 				return nil, err
 			}
-			return nil, errcode.Wrap(errcode.PermissionDenied, "", err)
+			return nil, &secretDenial{errcode.Wrap(errcode.PermissionDenied, "", err)}
 		}
 	}
 	md.Description = s.Description

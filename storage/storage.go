@@ -54,9 +54,6 @@ const (
 	MaxPageSize     = 1000
 )
 
-// EffectivePageSize applies the documented defaults of ListOptions.PageSize.
-func (o ListOptions) EffectivePageSize() int { return effectivePageSize(o.PageSize) }
-
 func effectivePageSize(n int) int {
 	switch {
 	case n <= 0:
@@ -67,9 +64,9 @@ func effectivePageSize(n int) int {
 	return n
 }
 
-// MatchLabels reports whether labels hold every key of want with the same
+// matchLabels reports whether labels hold every key of want with the same
 // value.
-func MatchLabels(labels, want map[string]string) bool {
+func matchLabels(labels, want map[string]string) bool {
 	for k, v := range want {
 		if got, ok := labels[k]; !ok || got != v {
 			return false

@@ -29,6 +29,7 @@ type Gate struct {
 
 	mu       sync.RWMutex
 	closed   bool
+	done     chan struct{} // made by Done, closed by Close
 	inflight sync.WaitGroup
 }
 
@@ -58,9 +59,27 @@ func (g *Gate) Close() (first bool) {
 	g.mu.Lock()
 	first = !g.closed
 	g.closed = true
+	if first && g.done != nil {
+		close(g.done)
+	}
 	g.mu.Unlock()
 	g.inflight.Wait()
 	return first
+}
+
+// Done returns a channel that is closed when Close begins, before it
+// waits: a call in flight that waits (for a change, say) selects on it to
+// end, so that Close does not wait for ever.
+func (g *Gate) Done() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done == nil {
+		g.done = make(chan struct{})
+		if g.closed {
+			close(g.done)
+		}
+	}
+	return g.done
 }
 
 // closedError is the error of a call after Close: "op: failed

@@ -63,3 +63,23 @@ func TestZeroGateNamesObject(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+func TestDoneClosesWhenCloseBegins(t *testing.T) {
+	var g Gate
+	if err := g.Enter("wait"); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan struct{})
+	go func() {
+		<-g.Done() // a waiting call in flight ends when Close begins
+		g.Leave()
+		close(ended)
+	}()
+	g.Close()
+	<-ended
+	select {
+	case <-g.Done():
+	default:
+		t.Error("Done after Close is not closed")
+	}
+}
