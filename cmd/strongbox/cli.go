@@ -61,7 +61,7 @@ func addClientCommands(root *cobra.Command, getenv func(string) string) {
 
 // globals are the flags and settings every client command shares.
 type globals struct {
-	getenv                       func(string) string
+	getenv                        func(string) string
 	server, namespace, configPath string
 }
 
