@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -65,6 +67,11 @@ func (c *cli) want(r result, code int, what string) result {
 // newCLI starts strongbox serve (the binary) on a fresh data directory and
 // signs a user in with the admin token it printed.
 func newCLI(t *testing.T) (*cli, *proc, string) {
+	c, p, admin, _ := newCLIDir(t)
+	return c, p, admin
+}
+
+func newCLIDir(t *testing.T) (*cli, *proc, string, string) {
 	t.Helper()
 	bin := buildBinary(t)
 	home := t.TempDir()
@@ -84,7 +91,7 @@ func newCLI(t *testing.T) (*cli, *proc, string) {
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("config file: %v, mode %v; want 0600", err, st.Mode().Perm())
 	}
-	return c, p, admin
+	return c, p, admin, dataDir
 }
 
 // TestCLIUserFlow runs the binary as a user would against strongbox serve:
@@ -274,4 +281,80 @@ func TestCLIRun(t *testing.T) {
 			t.Errorf("%v: decrypt with the run's token after the run: %d, want 401", tc.sig, code)
 		}
 	}
+}
+
+// TestCLIKeyRotation: key add, list, rewrap interrupted by SIGINT and
+// resumed, remove refused while data is under the key and accepted after.
+func TestCLIKeyRotation(t *testing.T) {
+	c, p, admin, dataDir := newCLIDir(t)
+	const n = 60
+	for i := range n {
+		code, b := do(t, "POST", p.baseURL+"/v1/namespaces/default/secrets", admin, map[string]any{
+			"name": "s" + strconv.Itoa(i), "value": leakcheck.NewValue("rot"), "decrypters": []string{"k6"}})
+		if code != 201 {
+			t.Fatalf("create: %d %s", code, b)
+		}
+	}
+	p.stop(t)
+	keyFile := filepath.Join(c.home, "new.kek")
+	r := c.want(c.run("", "key", "add", "--out", keyFile), 0, "key add")
+	newID := strings.TrimSpace(r.stdout)
+	kb, _ := os.ReadFile(keyFile)
+	leakcheck.Register(strings.TrimSpace(string(kb)))
+	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v", err)
+	}
+	c.want(c.run("", "key", "add", "--out", keyFile), exitFailure, "key add over an existing file")
+	op := []string{"STRONGBOX_DATA_DIR=" + dataDir}
+	r = c.want(c.runEnv(op, "", "key", "list"), 0, "key list")
+	var oldID string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[1] == "primary" {
+			oldID = f[0]
+			if f[2] != strconv.Itoa(n) {
+				t.Errorf("key list: %s", r.stdout)
+			}
+		}
+	}
+	if oldID == "" {
+		t.Fatalf("key list shows no primary:\n%s", r.stdout)
+	}
+	withNew := append(op, "STRONGBOX_KEK="+strings.TrimSpace(string(kb)))
+	c.want(c.runEnv(withNew, "", "key", "remove", oldID), exitConflict, "remove a key in use")
+	c.want(c.runEnv(withNew, "", "key", "promote", newID), 0, "promote")
+
+	// Interrupt the first rewrap after its first page.
+	cmd := exec.Command(c.bin, "key", "rewrap", "--page-size", "1")
+	cmd.Env = append(append([]string{}, c.env...), withNew...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out.String(), "rewrap ") && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	interrupted := err != nil
+	if interrupted {
+		if !strings.Contains(out.String(), "run strongbox key rewrap again to resume") {
+			t.Errorf("interrupted rewrap: %q", out.String())
+		}
+		if _, err := os.Stat(filepath.Join(dataDir, "rewrap-default.state")); err != nil {
+			t.Errorf("no state after the interrupt: %v", err)
+		}
+	} else {
+		t.Log("the rewrap finished before the interrupt; checking the end state only")
+	}
+	r = c.want(c.runEnv(withNew, "", "key", "rewrap"), 0, "rewrap (resumed)")
+	if interrupted && !strings.Contains(r.stderr, "resuming") {
+		t.Errorf("the second rewrap did not resume: %q", r.stderr)
+	}
+	r = c.want(c.runEnv(withNew, "", "key", "list"), 0, "key list after")
+	if !strings.Contains(r.stdout, newID+"  primary  "+strconv.Itoa(n)) && !regexp.MustCompile(newID+`\s+primary\s+`+strconv.Itoa(n)).MatchString(r.stdout) {
+		t.Errorf("after the rewrap:\n%s", r.stdout)
+	}
+	c.want(c.runEnv(withNew, "", "key", "remove", oldID), 0, "remove the old key")
+	c.want(c.runEnv(withNew, "", "gc", "--min-age", "-1s"), 0, "gc")
 }

@@ -280,6 +280,7 @@ func rewrapStatePath(o *opConfig, ns string) string {
 func newKeyRewrapCmd(g *globals) *cobra.Command {
 	o := &opConfig{g: g}
 	var state string
+	var pageSize int
 	cmd := &cobra.Command{
 		Use:   "rewrap [--primary ID]",
 		Short: "Re-encrypt the namespace's data under the primary key (resumable)",
@@ -316,7 +317,7 @@ again; the file is removed when the run completes.` + operatorLong,
 			}
 			bar := newProgress(c.ErrOrStderr(), total)
 			ctx := asOperator(c.Context(), ns)
-			err = op.m.Rewrap(ctx, ns, secrets.RewrapOptions{PageToken: token, Progress: func(p secrets.RewrapProgress) {
+			err = op.m.Rewrap(ctx, ns, secrets.RewrapOptions{PageToken: token, PageSize: pageSize, Progress: func(p secrets.RewrapProgress) {
 				bar.show(p)
 				if p.PageToken != "" {
 					_ = writeFile0600(state, p.PageToken+"\n")
@@ -337,6 +338,7 @@ again; the file is removed when the run completes.` + operatorLong,
 	}
 	o.flags(cmd)
 	cmd.Flags().StringVar(&o.primary, "primary", "", "key to rewrap under (default: the first --kek)")
+	cmd.Flags().IntVar(&pageSize, "page-size", 0, "ciphertexts per page, saved after each (default: the store's maximum)")
 	cmd.Flags().StringVar(&state, "state", "", "state file of a resumable run (default: rewrap-NS.state in the data directory)")
 	return cmd
 }
