@@ -7,7 +7,8 @@
 // caller's management token), fetches the values itself with that token
 // (the decrypt route, as k6 will) and teaches them to a redact.Redactor,
 // starts the command with the k6 secret source spec in its environment
-// (K6_SECRET_SOURCE, httpapi.K6Spec: a url source over the decrypt route),
+// (K6_SECRET_SOURCE, httpapi.K6SpecRaw: a url source over the decrypt route's
+// raw form, so a value of the full 24 KiB fits k6's response cap),
 // passes the command's stdout and stderr through redact.Writers, forwards
 // SIGINT and SIGTERM to it, and when it has exited revokes the token, scans
 // the files under Options.ScanDirs with Redactor.Scan and returns the

@@ -238,7 +238,7 @@ func (s *session) exec(ctx context.Context) (int, error) {
 	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
 		return len(kv) >= len(httpapi.EnvK6SecretSource)+1 && kv[:len(httpapi.EnvK6SecretSource)+1] == httpapi.EnvK6SecretSource+"="
 	})
-	cmd.Env = append(env, httpapi.K6SpecEnv(o.ServerURL, o.Namespace, s.token.Secret.DangerouslyExpose()))
+	cmd.Env = append(env, httpapi.EnvK6SecretSource+"="+httpapi.K6SpecRaw(o.ServerURL, o.Namespace, s.token.Secret.DangerouslyExpose()))
 	cmd.Dir = o.Dir
 	cmd.Stdin = o.Stdin
 	if cmd.Stdin == nil {

@@ -63,11 +63,14 @@ func main() {
 	if res.StatusCode != 200 {
 		fail(fmt.Errorf("status %d", res.StatusCode))
 	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		fail(err)
+	value := string(body) // no responsePath: the whole body, as k6
+	if p := opts["responsePath"]; p != "" {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			fail(err)
+		}
+		value, _ = m[p].(string)
 	}
-	value, _ := m[opts["responsePath"]].(string)
 
 	fmt.Println("raw: " + value)
 	os.Stdout.WriteString("split: " + value[:3])
