@@ -10,8 +10,9 @@ import (
 	"sort"
 )
 
-// scanChunk is how much of a file is scanned at a time.
-const scanChunk = 4 << 20
+// scanChunk is how much of a file is scanned at a time (a variable for
+// the tests).
+var scanChunk = 4 << 20
 
 // scan reports the leaks in the files at paths, walking directories.
 // Symbolic links are not followed inside directories (a link could lead
