@@ -54,9 +54,18 @@ func addClientCommands(root *cobra.Command, getenv func(string) string) {
 	root.Long += "\n\n" + exitCodesHelp
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr(c, err.Error()) })
 	root.AddCommand(newLoginCmd(g), newSecretCmd(g), newTokenCmd(g), newRunCmd(g), newScanCmd(g), newKeyCmd(g), newGCCmd(g))
-	for _, c := range root.Commands() {
-		c.Long = strings.TrimSpace(c.Long+"\n\n") + "\n\n" + exitCodesHelp
+	var document func(c *cobra.Command)
+	document = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			long := sub.Long
+			if long == "" {
+				long = sub.Short + "."
+			}
+			sub.Long = strings.TrimSpace(long) + "\n\n" + exitCodesHelp
+			document(sub)
+		}
 	}
+	document(root)
 }
 
 // globals are the flags and settings every client command shares.
