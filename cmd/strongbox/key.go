@@ -356,7 +356,6 @@ type progress struct {
 	w     io.Writer
 	total int
 	tty   bool
-	last  time.Time
 }
 
 func newProgress(w io.Writer, total int) *progress {
