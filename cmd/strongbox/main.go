@@ -26,8 +26,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCmd(os.Stdout, os.Stderr, os.Getenv).ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "strongbox: "+oneLine(err.Error()))
-		os.Exit(1)
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, "strongbox: "+usageLines(msg))
+		}
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -48,5 +50,6 @@ encrypted at rest and fetched by name by test runs (k6's url secret source).`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newServeCmd(stdout, stderr, getenv))
+	addClientCommands(root, getenv)
 	return root
 }

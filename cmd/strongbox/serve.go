@@ -344,7 +344,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	primary, _ := env.KEKIDs()
 	logger.Info("strongbox serving", "url", scheme+"://"+ln.Addr().String(), "dataDir", dir.Path(),
-		"firstStart", dir.Fresh(), "primaryKEK", primary, "runTokenKey", dir.RunTokenKey().ID())
+		"firstStart", dir.Fresh(), "primaryKEK", primary, "runTokenKey", dir.RunTokenKey())
 
 	select {
 	case err := <-served:
