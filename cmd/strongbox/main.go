@@ -5,6 +5,11 @@
 //	go run ./cmd/strongbox serve
 //	go run ./cmd/strongbox serve --help
 //
+// The same binary is the CLI of issue #15: login, secret, token (against a
+// server, through the httpapi Client), run and scan (package secrets/run),
+// and the operator commands key and gc (on the store directly). Every
+// command's --help lists the exit codes (cli.go).
+//
 // The command is wiring and configuration: the rules live in the library
 // packages (the data directory and readiness in package service, keys in
 // keeper and runtoken, authorization in rbac and secrets).
