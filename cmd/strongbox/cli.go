@@ -265,14 +265,15 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// isTerminal reports whether f is a terminal (a character device).
+// isTerminal reports whether f is a terminal: a character device that
+// answers the terminal ioctl (so /dev/null is not one).
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := file.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && isTTY(file.Fd())
 }
 
 // readValue reads a secret value from --value-file or stdin, dropping one

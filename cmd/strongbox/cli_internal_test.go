@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -75,4 +76,17 @@ func FuzzParseLabels(f *testing.F) {
 			t.Fatalf("parseLabels(%q) = %v", kv, m)
 		}
 	})
+}
+
+// TestDevNullIsNoTerminal: "secret reveal x > /dev/null" is a file, not a
+// terminal the value would stay on.
+func TestDevNullIsNoTerminal(t *testing.T) {
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Error("/dev/null is taken for a terminal")
+	}
 }
