@@ -113,6 +113,7 @@ func TestCLIUserFlow(t *testing.T) {
 	if !strings.HasPrefix(r.stdout, "NAME") || !strings.Contains(r.stdout, "api-key") || !strings.Contains(r.stdout, "env=prod") {
 		t.Errorf("list table:\n%s", r.stdout)
 	}
+	r = c.want(c.run("", "secret", "list", "--output", "yaml"), exitUsage, "list --output yaml")
 	r = c.want(c.run("", "secret", "list", "--output", "json", "--selector", "env=prod"), 0, "list json")
 	var list []struct{ Name string }
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 1 || list[0].Name != "api-key" {
@@ -127,6 +128,15 @@ func TestCLIUserFlow(t *testing.T) {
 	if !strings.Contains(r.stdout, "the API key") {
 		t.Errorf("get:\n%s", r.stdout)
 	}
+	r = c.want(c.run("", "secret", "update", "api-key", "--description", "renamed", "--label", "env=staging", "-o", "json"), 0, "update")
+	if !strings.Contains(r.stdout, `"renamed"`) || !strings.Contains(r.stdout, `"staging"`) || !strings.Contains(r.stdout, `"k6"`) {
+		t.Errorf("update kept or lost the wrong fields: %s", r.stdout)
+	}
+	c.want(c.run("", "secret", "revoke", "api-key"), 0, "revoke")
+	if r = c.want(c.run("", "secret", "get", "api-key"), 0, "get revoked"); !regexp.MustCompile(`Revoked:\s+true`).MatchString(r.stdout) {
+		t.Errorf("get after revoke:\n%s", r.stdout)
+	}
+	c.want(c.run("", "secret", "update", "nope", "--description", "x"), exitNotFound, "update missing")
 	newValue := leakcheck.NewValue("cli-reset")
 	r = c.want(c.run(newValue, "secret", "reset", "api-key"), 0, "reset")
 	if !strings.Contains(r.stdout, "version 2") {
