@@ -272,6 +272,21 @@ func TestBinaryRestartKeepsSecrets(t *testing.T) {
 	if code, _ := do(t, "GET", p2.baseURL+"/v1/namespaces/default/secrets/api-key", admin, nil); code != 200 {
 		t.Errorf("admin token after restart: %d", code)
 	}
+	// /metrics shows the requests and reveals above by route and outcome,
+	// never a name, namespace, token or value.
+	code, metricsText := do(t, "GET", p2.baseURL+"/metrics", "", nil)
+	if code != 200 {
+		t.Errorf("/metrics: %d", code)
+	}
+	for _, want := range []string{"http_server_request_duration_seconds_count", `strongbox_outcome="ok"`, "strongbox_keeper_data_key_cache_lookups_total"} {
+		if !strings.Contains(string(metricsText), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(string(metricsText), "api-key") || strings.Contains(string(metricsText), admin) {
+		t.Error("/metrics shows a secret name or a token")
+	}
+	leakcheck.Check("/metrics", string(metricsText))
 	p2.stop(t)
 	audit := string(mustRead(t, filepath.Join(home, "audit.jsonl")))
 	for _, want := range []string{`"msg":"strongbox decision"`, `"operation":"Reveal"`, `"msg":"strongbox request"`} {

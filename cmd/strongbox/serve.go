@@ -16,12 +16,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"go.opentelemetry.io/otel"
 
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/redact"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
+	"github.com/strongbox-go/strongbox/secrets/httpapi/metrics"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 	"github.com/strongbox-go/strongbox/service"
 	"github.com/strongbox-go/strongbox/storage"
@@ -70,8 +72,10 @@ tokens of an identity provider (--oidc-*), and test runs with run tokens
 (POST /v1/namespaces/{ns}/runtokens; keys published at
 /.well-known/jwks.json).
 
-Routes: the API under /v1/, /healthz (the process serves), /readyz (store
-and key-encryption keys answer; 503 with the reason otherwise).
+Routes: the API under /v1/ (described at /openapi.json), /healthz (the
+process serves), /readyz (store and key-encryption keys answer; 503 with
+the reason otherwise), /metrics (Prometheus text format; it shows load and
+failed authentications, no secrets: serve it where operators reach it).
 Logs are JSON on stderr, through a redactor; the audit trail (one JSON line
 per request and per authorization decision) goes to --audit-log.`
 
@@ -198,6 +202,14 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	// and credential of this process.
 	red := redact.New(redact.Options{})
 	logger := slog.New(redact.NewHandler(slog.NewJSONHandler(stderr, nil), red))
+	// Every library package records into the global meter provider; the
+	// exporter serves what they record at /metrics.
+	exporter, err := metrics.New()
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	defer exporter.Shutdown(context.Background())
+	otel.SetMeterProvider(exporter.MeterProvider())
 	for _, u := range cfg.keks {
 		addURLSecrets(red, u)
 	}
@@ -323,8 +335,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		}
 		io.WriteString(w, "ready\n")
 	})
-	// /metrics (issue #13 item 4, Prometheus text format) mounts here:
-	// mux.Handle("GET /metrics", ...).
+	mux.Handle("GET /metrics", exporter)
 	mux.Handle("/", api)
 
 	srv := httpapi.NewServer(cfg.addr, mux)
