@@ -108,6 +108,9 @@ func TestCLIUserFlow(t *testing.T) {
 	c.want(c.run("", "secret", "create", "other", "--value", value), 2, "--value")
 	c.want(c.run(value, "secret", "create", "api-key"), exitConflict, "create again")
 	c.want(c.run("", "secret", "create", "--bogus"), exitUsage, "unknown flag")
+	if r := c.want(c.run("", "login", p.baseURL, "sbx_not-a-real-token"), exitUsage, "token in argv"); !strings.Contains(r.stderr, "read from stdin") {
+		t.Errorf("login with a token argument: %q", r.stderr)
+	}
 
 	r = c.want(c.run("", "secret", "list"), 0, "list")
 	if !strings.HasPrefix(r.stdout, "NAME") || !strings.Contains(r.stdout, "api-key") || !strings.Contains(r.stdout, "env=prod") {

@@ -31,7 +31,15 @@ It is checked against the server (a listing of the namespace), then kept
 with the URL and namespace in the config file, of mode 0600 in a directory
 of mode 0700. STRONGBOX_SERVER, STRONGBOX_TOKEN and STRONGBOX_NAMESPACE
 override the file.`,
-		Args: args(cobra.ExactArgs(1)),
+		Args: func(c *cobra.Command, a []string) error {
+			switch {
+			case len(a) == 0:
+				return usageErr(c, "missing the server URL")
+			case len(a) > 1:
+				return usageErr(c, "one argument, the server URL, is expected; the token is read from stdin: a token on the command line is shown by ps to every user of this host")
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, a []string) error {
 			if isTerminal(c.InOrStdin()) {
 				fmt.Fprintln(c.ErrOrStderr(), "Paste the API token, then Enter:")
