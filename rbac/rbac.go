@@ -4,8 +4,11 @@ import (
 	"context"
 	"slices"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/redactinput"
 )
 
 // Kind says whether a principal is a person or a service identity.
@@ -43,15 +46,38 @@ type Principal struct {
 	Roles []Role
 }
 
-// Valid reports whether p names somebody: a known kind, an ID and a namespace.
+// MaxIDLength is the longest Principal.ID or Principal.Namespace, in bytes.
+const MaxIDLength = 253
+
+// Valid reports whether p names somebody: a known kind, and an ID and a
+// namespace of 1 to MaxIDLength bytes of printable UTF-8 (no control or
+// format characters, which could forge or hide text in a log or audit
+// line). An invalid principal is denied everything.
 func (p Principal) Valid() bool {
-	return (p.Kind == KindUser || p.Kind == KindService) && p.ID != "" && p.Namespace != ""
+	return (p.Kind == KindUser || p.Kind == KindService) && printable(p.ID) && printable(p.Namespace)
+}
+
+func printable(s string) bool {
+	if s == "" || len(s) > MaxIDLength || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // String identifies the principal as kind:namespace/id, for logs and audits.
+// The zero Principal is "anonymous"; any other invalid one is described by
+// length and a short hash, never echoed.
 func (p Principal) String() string {
 	if !p.Valid() {
-		return "anonymous"
+		if p.ID == "" && p.Namespace == "" {
+			return "anonymous"
+		}
+		return redactinput.Describe("principal", p.Namespace+"/"+p.ID)
 	}
 	return p.Kind.String() + ":" + p.Namespace + "/" + p.ID
 }
@@ -85,17 +111,24 @@ const (
 	ActionUpdate  Action = "update"  // update metadata, reset, revoke
 	ActionDelete  Action = "delete"  // delete a secret
 	ActionDecrypt Action = "decrypt" // reveal a value (services only)
+	// ActionSetDecrypters is changing which service identities may decrypt
+	// a value that is already stored. Update needs it, besides update,
+	// whenever the new decrypters differ from the current ones as a set:
+	// granting decrypt on a value someone else supplied is not an update.
+	// Create (and any call that supplies the value itself) sets decrypters
+	// with the call's own action.
+	ActionSetDecrypters Action = "set-decrypters"
 )
 
 // Actions lists every action, in a stable order.
-var Actions = []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionDecrypt}
+var Actions = []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionDecrypt, ActionSetDecrypters}
 
 // DefaultRoles is the role table of DESIGN.md. Viewer holds nothing until it
 // is granted a fine-grained role.
 func DefaultRoles() map[Role][]Action {
 	return map[Role][]Action{
-		RoleAdmin:              {ActionRead, ActionCreate, ActionUpdate, ActionDelete},
-		RoleEditor:             {ActionRead, ActionCreate, ActionUpdate, ActionDelete},
+		RoleAdmin:              {ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters},
+		RoleEditor:             {ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters},
 		RoleViewer:             nil,
 		RoleSecureValuesReader: {ActionRead},
 		RoleCreator:            {ActionCreate},
@@ -142,7 +175,7 @@ func (a *RoleAuthorizer) Authorize(_ context.Context, p Principal, namespace str
 	case !p.Valid():
 		return errcode.New(errcode.PermissionDenied, op, "no principal")
 	case p.Namespace != namespace:
-		return errcode.New(errcode.PermissionDenied, op, p.String()+" may not act in namespace "+namespace)
+		return errcode.New(errcode.PermissionDenied, op, p.String()+" may not act in "+quoteNamespace(namespace))
 	case action == ActionDecrypt && p.Kind != KindService:
 		return errcode.New(errcode.PermissionDenied, op, "only service identities may decrypt")
 	}
@@ -151,7 +184,30 @@ func (a *RoleAuthorizer) Authorize(_ context.Context, p Principal, namespace str
 			return nil
 		}
 	}
-	return errcode.New(errcode.PermissionDenied, op, p.String()+" lacks "+string(action)+" in namespace "+namespace)
+	return errcode.New(errcode.PermissionDenied, op, p.String()+" lacks "+quoteAction(action)+" in "+quoteNamespace(namespace))
+}
+
+// quoteNamespace names the namespace a caller asked for when it is well
+// formed (the characters of a secret name) and describes it otherwise: it
+// is caller input, checked here before the Manager validates it.
+func quoteNamespace(ns string) string {
+	if ns == "" || len(ns) > MaxIDLength {
+		return redactinput.Describe("namespace", ns)
+	}
+	for i := 0; i < len(ns); i++ {
+		c := ns[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return redactinput.Describe("namespace", ns)
+		}
+	}
+	return "namespace " + ns
+}
+
+func quoteAction(a Action) string {
+	if slices.Contains(Actions, a) {
+		return string(a)
+	}
+	return redactinput.Describe("action", string(a))
 }
 
 type principalKey struct{}
@@ -178,16 +234,27 @@ const (
 )
 
 // AuditEvent records one decision. It never holds a value: only who, what,
-// where and how it ended.
+// where and how it ended. Fields that come from the caller (Namespace,
+// Names) hold the input when it is well formed and otherwise describe it
+// by length and a short hash, never echoing it.
 type AuditEvent struct {
 	Time      time.Time
 	Principal string // Principal.String()
 	Namespace string
+	// Action is the action that decided the outcome: for an Update that
+	// changes a secret's decrypters, ActionSetDecrypters.
 	Action    Action
 	Operation string   // e.g. "Create", "Reveal"
-	Names     []string // the secrets concerned, if any
+	Names     []string // the secrets concerned, if any; at most 100
 	Outcome   Outcome
 	Code      string // error code name when Outcome is not allowed
+	// DecryptersBefore and DecryptersAfter are the service identities a
+	// secret listed before the call and would list after it, on calls that
+	// set them (Create: after only) or change them (Update, with Action
+	// ActionSetDecrypters), whatever the outcome. They are ids, never
+	// values; both are nil on other events.
+	DecryptersBefore []string
+	DecryptersAfter  []string
 }
 
 // Auditor receives audit events. It must be safe for concurrent use and

@@ -3,6 +3,7 @@ package rbac
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -14,7 +15,7 @@ func TestRoleAuthorizer(t *testing.T) {
 	svc := func(roles ...Role) Principal {
 		return Principal{Kind: KindService, ID: "runner", Namespace: "ns", Roles: roles}
 	}
-	all := []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete}
+	all := []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters}
 	tests := []struct {
 		name  string
 		p     Principal
@@ -37,6 +38,13 @@ func TestRoleAuthorizer(t *testing.T) {
 		{"service decrypter other namespace", svc(RoleDecrypter), "other", nil},
 		{"service without role", svc(), "ns", nil},
 		{"unknown role", user("root"), "ns", nil},
+		{"updater does not set decrypters", user(RoleUpdater, RoleSecureValuesReader), "ns", []Action{ActionRead, ActionUpdate}},
+		{"id with newline", Principal{Kind: KindUser, ID: "alice\nadmin", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
+		{"id with escape", Principal{Kind: KindUser, ID: "\x1b[2Kroot", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
+		{"id not utf-8", Principal{Kind: KindUser, ID: "al\xffice", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
+		{"id with bidi override", Principal{Kind: KindUser, ID: "ali\u202ece", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
+		{"id too long", Principal{Kind: KindUser, ID: strings.Repeat("a", MaxIDLength+1), Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
+		{"id with space and plus", Principal{Kind: KindUser, ID: "Alice Smith+qa@example.com", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", all},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,5 +89,39 @@ func TestPrincipalContext(t *testing.T) {
 	}
 	if (Principal{}).String() != "anonymous" {
 		t.Fatal("zero principal must print as anonymous")
+	}
+}
+
+// TestDenialDoesNotEchoInput: the namespace a caller asks for and a
+// principal's id are caller input; a denial names them only when they are
+// well formed (issue #11 item 10).
+func TestDenialDoesNotEchoInput(t *testing.T) {
+	a := NewRoleAuthorizer(nil)
+	const pasted = "p4ss-pasted-Zq81"
+	tests := []struct {
+		name string
+		p    Principal
+		ns   string
+	}{
+		{"namespace with newline", Principal{Kind: KindUser, ID: "alice", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns\n" + pasted},
+		{"namespace with escape", Principal{Kind: KindUser, ID: "alice", Namespace: "ns", Roles: []Role{RoleAdmin}}, "\x1b[31m" + pasted},
+		{"principal id with newline", Principal{Kind: KindUser, ID: "alice\n" + pasted, Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns"},
+		{"principal namespace with escape", Principal{Kind: KindUser, ID: "alice", Namespace: "\x1b" + pasted, Roles: []Role{RoleAdmin}}, "ns"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := a.Authorize(context.Background(), tc.p, tc.ns, ActionRead)
+			if !errors.Is(err, ErrPermissionDenied) {
+				t.Fatalf("Authorize = %v, want ErrPermissionDenied", err)
+			}
+			for _, text := range []string{err.Error(), tc.p.String()} {
+				if strings.Contains(text, pasted) || strings.ContainsAny(text, "\n\x1b") {
+					t.Errorf("%q echoes rejected input", text)
+				}
+			}
+		})
+	}
+	if got := (Principal{Kind: KindUser, ID: "bad\nid", Namespace: "ns"}).String(); !strings.HasPrefix(got, "invalid principal (len ") {
+		t.Errorf("String of an invalid principal = %q, want a description", got)
 	}
 }

@@ -50,6 +50,20 @@
 // it. Reveal's per-name errors also match ErrRevoked or
 // ErrDecryptionFailed. Context errors are returned unchanged. Errors name
 // fields, limits, namespaces and secret names, never a value or key.
+// Rejected input is never quoted, not even in part: an error gives the
+// field, the position and the rule it breaks (a well-formed name or label
+// key may be quoted).
+//
+// Existence is hidden from callers that may not read the namespace (see
+// package rbac, # Existence): on Update, Reset, Revoke, Delete and each
+// name of Reveal, a missing secret, a secret that does not list the caller
+// as a decrypter, a stale revision and a decrypters change the caller may
+// not make all give ErrNotFound with one message, which names neither the
+// current revision nor the reason. A caller holding read gets the precise
+// code (ErrPermissionDenied, ErrConflict). The audit event always records
+// the real code. A denial that does not depend on any secret (no
+// principal, another namespace, a missing role) is ErrPermissionDenied
+// before any storage or key call.
 //
 // # Security
 //
@@ -57,6 +71,42 @@
 // permission in the namespace, fails with ErrPermissionDenied before any
 // storage or key call, and is audited. Values are decrypted only for a
 // service principal holding the decrypt permission and listed in the
-// secret's decrypters. Value prints as [REDACTED] under fmt, JSON, text
-// marshalling and slog; DangerouslyExpose is the one way to read it.
+// secret's decrypters.
+//
+// Who may decrypt is chosen by whoever supplies the value: Create sets the
+// decrypters with the create permission. Changing the decrypters of a
+// stored value (Update with a different set, in any order) needs
+// rbac.ActionSetDecrypters as well as update, which Admin and Editor hold
+// and Secure Values Updater does not, so an Updater cannot list a service
+// it controls and read a value someone else supplied. The check needs the
+// stored decrypters, so it follows the metadata read (the caller already
+// passed update, the namespace-level check), and comes before any write or
+// key call. Such an Update is
+// audited with Action rbac.ActionSetDecrypters and the decrypter ids before
+// and after, whether it is allowed or not; Create's event carries the ids
+// after.
+//
+// Audit events record caller input (names, namespaces) only when it is
+// well formed; otherwise as its length and a short keyed hash, e.g.
+// "invalid name (len 31, hash 1a2b3c4d)", so a newline cannot forge an
+// audit line and a value pasted into a name is not written out. A Reveal
+// event names at most MaxRevealNames secrets.
+//
+// Value prints as [REDACTED] under fmt (every verb, also inside other
+// structs, exported field or not), JSON, text marshalling and slog;
+// DangerouslyExpose is the one way to read it. Value.Equal runs in time
+// that depends on the lengths, which are not secret, and not on the
+// contents.
+//
+// What is wiped: the Manager hands the keeper a byte copy of the value to
+// encrypt and clears it when Encrypt returns; it clears the plaintext
+// buffer Decrypt returns once the Value holds its copy, and on a failed
+// Decrypt. A Keeper must therefore not keep either buffer after the call.
+// What is not: a Value holds a Go string, which cannot be wiped, and so
+// does every result of DangerouslyExpose; the garbage collector may have
+// copied any buffer before it was cleared, and freed memory is not zeroed
+// by the runtime until reused; the caller's own copies (the string given
+// to NewValue, request bodies, JSON decoder buffers) are the caller's.
+// Clearing shortens how long a plaintext sits in memory; it does not
+// defend against a memory dump or a compromised host.
 package secrets

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/redactinput"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/storage"
@@ -106,6 +107,15 @@ type call struct {
 	ns     string
 	action rbac.Action
 	p      rbac.Principal
+	// decrypters is set on calls that set or change a secret's
+	// decrypters; its event says so (see rbac.AuditEvent).
+	decrypters *decrypterChange
+}
+
+// decrypterChange is a secret's decrypters before and after a call.
+type decrypterChange struct {
+	action        rbac.Action // the action that decides the change
+	before, after []string
 }
 
 // begin registers a call in flight, checks the namespace and authorizes the
@@ -157,16 +167,24 @@ func (c *call) wrap(err error) error {
 	return &errcode.Error{Code: errcode.Of(err), Op: "secrets." + c.op, Err: err}
 }
 
-// audit records the outcome of the call for the given names.
+// audit records the outcome of the call for the given names. Names and the
+// namespace are caller input: those that are not well formed are recorded
+// as a length and a hash (redactinput.Describe), and at most
+// MaxRevealNames names are recorded.
 func (c *call) audit(ctx context.Context, names []string, err error) {
 	e := rbac.AuditEvent{
 		Time:      c.m.now().UTC(),
 		Principal: c.p.String(),
-		Namespace: c.ns,
+		Namespace: auditNamespace(c.ns),
 		Action:    c.action,
 		Operation: c.op,
-		Names:     names,
+		Names:     auditNames(names),
 		Outcome:   rbac.OutcomeAllowed,
+	}
+	if d := c.decrypters; d != nil {
+		e.Action = d.action
+		e.DecryptersBefore = slices.Clone(d.before)
+		e.DecryptersAfter = slices.Clone(d.after)
 	}
 	if err != nil {
 		e.Outcome = rbac.OutcomeFailed
@@ -182,6 +200,84 @@ func (c *call) audit(ctx context.Context, names []string, err error) {
 func (c *call) finish(ctx context.Context, name string, err error) error {
 	c.audit(ctx, []string{name}, err)
 	return c.wrap(err)
+}
+
+// finishHidden is finish for calls on one existing secret (Update, Reset,
+// Revoke, Delete, each name of Reveal): the audit records err, and the
+// caller gets err hidden as by hide.
+func (c *call) finishHidden(ctx context.Context, name string, err error) error {
+	c.audit(ctx, []string{name}, err)
+	return c.wrap(c.hide(ctx, name, err))
+}
+
+// hide keeps a caller that may not read the namespace from learning which
+// names exist: every refusal that depends on the stored secret (not found,
+// a conflict on its revision, a per-secret permission such as not being a
+// decrypter or not being allowed to change decrypters) becomes the one
+// not-found error a missing secret gives such a caller. Callers with read
+// get err unchanged; so do other errors (invalid input, unavailable...),
+// which do not depend on whether the name exists.
+func (c *call) hide(ctx context.Context, name string, err error) error {
+	if err == nil || errcode.IsContext(err) {
+		return err
+	}
+	switch errcode.Of(err) {
+	case errcode.NotFound, errcode.Conflict, errcode.PermissionDenied:
+	default:
+		return err
+	}
+	if c.m.authz.Authorize(ctx, c.p, c.ns, rbac.ActionRead) == nil {
+		return err
+	}
+	return notFound(c.ns, name)
+}
+
+// notFound is the error a caller without read gets for a name it may not
+// see, whether or not it exists. It says nothing about revisions.
+func notFound(ns, name string) error {
+	return errcode.New(errcode.NotFound, "", fmt.Sprintf("no secret %s in namespace %q for this caller", quoteName(name), ns))
+}
+
+// quoteName quotes a valid name and describes an invalid one.
+func quoteName(name string) string {
+	if ValidateName(name) != nil {
+		return redactinput.Describe("name", name)
+	}
+	return strconv.Quote(name)
+}
+
+func auditNamespace(ns string) string {
+	if ValidateNamespace(ns) != nil {
+		return redactinput.Describe("namespace", ns)
+	}
+	return ns
+}
+
+func auditNames(names []string) []string {
+	if names == nil {
+		return nil
+	}
+	out := make([]string, 0, min(len(names), MaxRevealNames))
+	for _, n := range names[:min(len(names), MaxRevealNames)] {
+		if ValidateName(n) != nil {
+			n = redactinput.Describe("name", n)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// sameSet reports whether a and b list the same ids, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // AssociatedData is what binds a ciphertext to its place: namespace, name,
@@ -214,7 +310,9 @@ func (m *Manager) newCiphertext(ctx context.Context, ns, name string, version in
 	if err != nil {
 		return nil, err
 	}
-	data, err := m.keeper.Encrypt(ctx, []byte(v.s), AssociatedData(ns, name, version, valueID))
+	pt := []byte(v.str())
+	data, err := m.keeper.Encrypt(ctx, pt, AssociatedData(ns, name, version, valueID))
+	clear(pt) // the Value keeps the one copy the caller gave
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +381,9 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 	if err := validateSpec(spec, decrypters); err != nil {
 		return nil, err
 	}
+	// The creator supplies the value, so it chooses who may decrypt it
+	// with the create permission alone; the event records the choice.
+	c.decrypters = &decrypterChange{action: c.action, after: slices.Clone(decrypters)}
 	aw, atomic := m.atomic()
 	if !atomic {
 		// Fail fast, before any key work, when the name is taken. The
@@ -421,7 +522,11 @@ func (m *Manager) list(ctx context.Context, c *call, opts ListOptions) (*ListRes
 // Update replaces the description, labels and decrypters of a secret with
 // those of s. s.Revision must be the revision the caller read: if the secret
 // changed since, Update fails with ErrConflict and changes nothing. The
-// caller needs the update permission. Other fields of s are ignored.
+// caller needs the update permission, and rbac.ActionSetDecrypters too
+// when s.Decrypters is not the current set (ErrPermissionDenied
+// otherwise). A caller that may not read the namespace gets ErrNotFound
+// for a missing secret, a stale revision and a refused decrypters change
+// alike (see # Errors). Other fields of s are ignored.
 func (m *Manager) Update(ctx context.Context, namespace string, s *Secret) (*Secret, error) {
 	if s == nil {
 		return nil, errcode.New(errcode.Invalid, "secrets.Update", "secret is nil")
@@ -432,7 +537,7 @@ func (m *Manager) Update(ctx context.Context, namespace string, s *Secret) (*Sec
 	}
 	defer c.end()
 	out, err := m.update(ctx, c, s)
-	return out, c.finish(ctx, s.Name, err)
+	return out, c.finishHidden(ctx, s.Name, err)
 }
 
 func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, error) {
@@ -450,6 +555,17 @@ func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, erro
 	}
 	if md.Revision != s.Revision {
 		return nil, conflict(s.Name, s.Revision, md.Revision)
+	}
+	if !sameSet(md.Decrypters, s.Decrypters) {
+		// Granting (or withdrawing) decrypt on a value someone else
+		// supplied is its own permission, not an update.
+		c.decrypters = &decrypterChange{action: rbac.ActionSetDecrypters, before: slices.Clone(md.Decrypters), after: slices.Clone(s.Decrypters)}
+		if err := m.authz.Authorize(ctx, c.p, c.ns, rbac.ActionSetDecrypters); err != nil {
+			if errcode.IsContext(err) {
+				return nil, err
+			}
+			return nil, errcode.Wrap(errcode.PermissionDenied, "", err)
+		}
 	}
 	md.Description = s.Description
 	md.Labels = cloneLabels(s.Labels)
@@ -495,7 +611,7 @@ func (m *Manager) Reset(ctx context.Context, namespace, name string, value Value
 	}
 	defer c.end()
 	out, err := m.reset(ctx, c, name, value, revision)
-	return out, c.finish(ctx, name, err)
+	return out, c.finishHidden(ctx, name, err)
 }
 
 func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, revision int64) (*Secret, error) {
@@ -556,7 +672,7 @@ func (m *Manager) Revoke(ctx context.Context, namespace, name string, revision i
 	}
 	defer c.end()
 	out, err := m.revoke(ctx, c, name, revision)
-	return out, c.finish(ctx, name, err)
+	return out, c.finishHidden(ctx, name, err)
 }
 
 func (m *Manager) revoke(ctx context.Context, c *call, name string, revision int64) (*Secret, error) {
@@ -588,7 +704,7 @@ func (m *Manager) Delete(ctx context.Context, namespace, name string, revision i
 		return err
 	}
 	defer c.end()
-	return c.finish(ctx, name, m.delete(ctx, c, name, revision))
+	return c.finishHidden(ctx, name, m.delete(ctx, c, name, revision))
 }
 
 func (m *Manager) delete(ctx context.Context, c *call, name string, revision int64) error {
@@ -610,8 +726,10 @@ func (m *Manager) delete(ctx context.Context, c *call, name string, revision int
 // service identity. The call fails as a whole (ErrPermissionDenied) when the
 // caller is not a service with the decrypt permission in the namespace;
 // otherwise each name gets its own result: a Value, or ErrNotFound,
-// ErrPermissionDenied (the secret does not list the caller as a decrypter),
-// ErrRevoked or ErrDecryptionFailed. Every name is audited, never a value.
+// ErrPermissionDenied (the secret does not list the caller as a decrypter,
+// for a caller that may read the namespace; one that may not gets
+// ErrNotFound, as for a missing secret), ErrRevoked or ErrDecryptionFailed.
+// Every name is audited, never a value.
 func (m *Manager) Reveal(ctx context.Context, namespace string, names ...string) ([]RevealResult, error) {
 	c, err := m.begin(ctx, "Reveal", namespace, rbac.ActionDecrypt, names...)
 	if err != nil {
@@ -629,7 +747,7 @@ func (m *Manager) Reveal(ctx context.Context, namespace string, names ...string)
 		if errcode.IsContext(err) {
 			return nil, err
 		}
-		results[i] = RevealResult{Name: name, Value: v, Err: c.finish(ctx, name, err)}
+		results[i] = RevealResult{Name: name, Value: v, Err: c.finishHidden(ctx, name, err)}
 	}
 	return results, nil
 }
@@ -661,12 +779,17 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 	}
 	pt, err := m.keeper.Decrypt(ctx, ct.Data, AssociatedData(c.ns, name, md.Version, md.ValueID))
 	if err != nil {
+		clear(pt)
 		if errcode.IsContext(err) || errcode.Of(err) == errcode.Unavailable {
 			return Value{}, err
 		}
 		return Value{}, fmt.Errorf("version %d: %w", md.Version, ErrDecryptionFailed)
 	}
-	return Value{s: string(pt)}, nil
+	// The Value's string is the one copy that stays; the keeper's buffer
+	// is cleared (see # Security in the package doc).
+	v := NewValue(string(pt))
+	clear(pt)
+	return v, nil
 }
 
 // load reads a secret's metadata and current ciphertext (nil when revoked

@@ -395,7 +395,9 @@ func testRevealDecrypters(t *testing.T, backend string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []error{nil, secrets.ErrPermissionDenied, secrets.ErrPermissionDenied, secrets.ErrNotFound}
+	// runner may not read the namespace: a secret that does not list it
+	// looks missing (see TestExistenceHiddenFromCallersWithoutRead).
+	want := []error{nil, secrets.ErrNotFound, secrets.ErrNotFound, secrets.ErrNotFound}
 	for i, r := range res {
 		if want[i] == nil {
 			if r.Err != nil || r.Value.DangerouslyExpose() != vA {

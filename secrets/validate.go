@@ -25,6 +25,11 @@ const (
 	MaxRevealNames = 100
 )
 
+// invalid is an ErrInvalid error. Messages name the field, the position and
+// the rule broken, and quote only input that passed its own checks (a valid
+// label key, say): rejected input is never echoed, not even in part, since
+// it may hold control characters that forge log lines or be a value pasted
+// into the wrong field.
 func invalid(op, format string, args ...any) error {
 	return errcode.New(errcode.Invalid, op, fmt.Sprintf(format, args...))
 }
@@ -109,7 +114,7 @@ func validateLabelPart(op, k, v string) error {
 	case k == "":
 		return invalid(op, "a label key is empty; keys have 1 to %d characters", MaxLabelKeyLength)
 	case len(k) > MaxLabelKeyLength:
-		return invalid(op, "label key %q has %d characters; the limit is %d", k[:MaxLabelKeyLength]+"...", len(k), MaxLabelKeyLength)
+		return invalid(op, "a label key has %d characters; the limit is %d", len(k), MaxLabelKeyLength)
 	case firstBadByte(k, isLabelByte) >= 0:
 		return invalid(op, "label key at position %d of its label has a character other than letters, digits, '-', '_', '.'", firstBadByte(k, isLabelByte)+1)
 	case len(v) > MaxLabelValueLength:
@@ -127,17 +132,17 @@ func ValidateDecrypters(ids []string) error {
 	if len(ids) > MaxDecrypters {
 		return invalid(op, "%d decrypters; the limit is %d", len(ids), MaxDecrypters)
 	}
-	seen := make(map[string]bool, len(ids))
+	seen := make(map[string]int, len(ids))
 	for i, id := range ids {
 		switch {
 		case id == "" || len(id) > MaxDecrypterLength:
 			return invalid(op, "decrypter %d must have 1 to %d characters", i+1, MaxDecrypterLength)
 		case firstBadByte(id, isDecrypterByte) >= 0:
 			return invalid(op, "decrypter %d has a character other than letters, digits and - _ . : @ /", i+1)
-		case seen[id]:
-			return invalid(op, "decrypter %q is listed twice", id)
+		case seen[id] > 0:
+			return invalid(op, "decrypters %d and %d are the same", seen[id], i+1)
 		}
-		seen[id] = true
+		seen[id] = i + 1
 	}
 	return nil
 }
@@ -155,7 +160,7 @@ func ValidateValue(v Value) error {
 		return invalid(op, "value is empty; it must have 1 to %d bytes", MaxValueBytes)
 	case n > MaxValueBytes:
 		return invalid(op, "value has %d bytes; the limit is %d", n, MaxValueBytes)
-	case !utf8.ValidString(v.s):
+	case !utf8.ValidString(v.str()):
 		return invalid(op, "value is not valid UTF-8 text")
 	}
 	return nil

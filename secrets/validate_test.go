@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 		{"label key comma", ValidateLabels(map[string]string{"a,b": "v"}), true, "character"},
 		{"label value equals", ValidateLabels(map[string]string{"k": "a=b"}), true, "character"},
 		{"decrypters ok", ValidateDecrypters([]string{"k6-runner", "svc:ns/runner@x"}), false, ""},
-		{"decrypters dup", ValidateDecrypters([]string{"a", "a"}), true, "twice"},
+		{"decrypters dup", ValidateDecrypters([]string{"a", "a"}), true, "decrypters 1 and 2 are the same"},
 		{"decrypters empty id", ValidateDecrypters([]string{""}), true, "1 to 253"},
 		{"decrypters 65", ValidateDecrypters(make([]string, 65)), true, "limit is 64"},
 		{"value ok", ValidateValue(NewValue("x")), false, ""},

@@ -252,7 +252,12 @@ func actUpdate(s *state) {
 		w = errcode.NotFound
 	case in.Revision != cur.Revision:
 		w = errcode.Conflict
+	case !sameSet(cur.Decrypters, in.Decrypters) && !allowed(p, ns, rbac.ActionSetDecrypters):
+		// Issue #11 item 8: granting decrypt on a stored value is its
+		// own permission, not an update.
+		w = errcode.PermissionDenied
 	}
+	w = hidden(p, ns, w)
 	var after *model
 	if w == errcode.OK {
 		after = s.model.clone()
@@ -298,6 +303,7 @@ func actReset(s *state) {
 	case rev != 0 && rev != cur.Revision:
 		w = errcode.Conflict
 	}
+	w = hidden(p, ns, w)
 	var after *model
 	if w == errcode.OK {
 		after = s.model.clone()
@@ -343,6 +349,7 @@ func actRevoke(s *state) {
 	case rev != 0 && rev != cur.Revision:
 		w = errcode.Conflict
 	}
+	w = hidden(p, ns, w)
 	var after *model
 	if w == errcode.OK {
 		after = s.model.clone()
@@ -388,6 +395,7 @@ func actDelete(s *state) {
 	case rev != 0 && rev != cur.Revision:
 		w = errcode.Conflict
 	}
+	w = hidden(p, ns, w)
 	var after *model
 	if w == errcode.OK {
 		after = s.model.clone()
@@ -420,7 +428,6 @@ func actReveal(s *state) {
 		names = []string{"x"} // one RevealValue per name: no batch limits
 	}
 	if s.h.opts.API != nil && slices.Contains(names, "") {
-		names = []string{""}
 		where := fmt.Sprintf("Reveal(%s, %q) by %s", ns, "", p)
 		s.unroutable(where, "", func() error { _, err := s.api.RevealValue(s.ctxOf(p), ns, ""); return err })
 		return
@@ -479,6 +486,7 @@ func actReveal(s *state) {
 		case cur.Revoked:
 			w = errcode.FailedPrecondition
 		}
+		w = hidden(p, ns, w)
 		if fired && r.Err != nil && codeOf(r.Err) != w && faultErr(a, r.Err) {
 			continue
 		}

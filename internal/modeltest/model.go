@@ -86,8 +86,8 @@ func (m *model) list(ns string, sel map[string]string) []*mSecret {
 // roleActions is the role table of DESIGN.md, written out again here so
 // the model does not trust rbac's copy.
 var roleActions = map[rbac.Role][]rbac.Action{
-	rbac.RoleAdmin:              {rbac.ActionRead, rbac.ActionCreate, rbac.ActionUpdate, rbac.ActionDelete},
-	rbac.RoleEditor:             {rbac.ActionRead, rbac.ActionCreate, rbac.ActionUpdate, rbac.ActionDelete},
+	rbac.RoleAdmin:              {rbac.ActionRead, rbac.ActionCreate, rbac.ActionUpdate, rbac.ActionDelete, rbac.ActionSetDecrypters},
+	rbac.RoleEditor:             {rbac.ActionRead, rbac.ActionCreate, rbac.ActionUpdate, rbac.ActionDelete, rbac.ActionSetDecrypters},
 	rbac.RoleViewer:             nil,
 	rbac.RoleSecureValuesReader: {rbac.ActionRead},
 	rbac.RoleCreator:            {rbac.ActionCreate},
@@ -125,6 +125,33 @@ func allowed(p principal, ns string, a rbac.Action) bool {
 		}
 	}
 	return false
+}
+
+// hidden is the existence rule of issue #11 item 9: a caller that may not
+// read the namespace gets ErrNotFound for every refusal that depends on the
+// stored secret (missing, not a decrypter, stale revision, a decrypters
+// change it may not make).
+func hidden(p principal, ns string, w want) want {
+	switch w {
+	case errcode.NotFound, errcode.Conflict, errcode.PermissionDenied:
+		if !allowed(p, ns, rbac.ActionRead) {
+			return errcode.NotFound
+		}
+	}
+	return w
+}
+
+// sameSet reports whether two decrypter lists hold the same ids.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // Validation, written from DESIGN.md's limits (not from package secrets).

@@ -274,9 +274,9 @@ func TestDecryptWithRunTokens(t *testing.T) {
 		{name: "scoped token, unknown name outside scope", method: "GET", path: base + "/other/decrypt", token: scoped, status: 403, code: "permission_denied"},
 		{name: "all-names token", method: "GET", path: base + "/db-pass/decrypt", token: all, status: 200},
 		{name: "all-names token, unknown", method: "GET", path: base + "/nope/decrypt", token: all, status: 404, code: "not_found"},
-		{name: "all-names token, not a decrypter", method: "GET", path: base + "/not-listed/decrypt", token: all, status: 403, code: "permission_denied"},
+		{name: "all-names token, not a decrypter", method: "GET", path: base + "/not-listed/decrypt", token: all, status: 404, code: "not_found"}, // existence hidden (issue #11 item 9)
 		{name: "token of another namespace", method: "GET", path: base + "/api-key/decrypt", token: otherNS, status: 403, code: "permission_denied"},
-		{name: "token for a subject no secret lists", method: "GET", path: base + "/api-key/decrypt", token: otherSubject, status: 403, code: "permission_denied"},
+		{name: "token for a subject no secret lists", method: "GET", path: base + "/api-key/decrypt", token: otherSubject, status: 404, code: "not_found"}, // existence hidden (issue #11 item 9)
 		{name: "run token on get", method: "GET", path: base + "/api-key", token: all, status: 403, code: "permission_denied"},
 		{name: "run token on list", method: "GET", path: base, token: all, status: 403, code: "permission_denied"},
 		{name: "run token on delete", method: "DELETE", path: base + "/api-key", token: all, status: 403, code: "permission_denied"},

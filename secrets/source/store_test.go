@@ -75,8 +75,8 @@ func TestStoreSource(t *testing.T) {
 	}{
 		{"store", "missing", secrets.ErrNotFound},
 		{"store", "bad.name", secrets.ErrInvalid},
-		{"stranger", "api-key", secrets.ErrPermissionDenied}, // not a decrypter of the secret
-		{"elsewhere", "api-key", secrets.ErrNotFound},        // nothing crosses namespaces
+		{"stranger", "api-key", secrets.ErrNotFound},  // not a decrypter: looks missing (issue #11 item 9)
+		{"elsewhere", "api-key", secrets.ErrNotFound}, // nothing crosses namespaces
 	}
 	for _, tt := range tests {
 		t.Run(tt.source+"/"+tt.name, func(t *testing.T) {
