@@ -1,10 +1,12 @@
 // Command server serves strongbox's HTTP API on loopback, over the embedded
 // SQLite store (a file in a temporary directory, removed at exit) and a
 // local key-encryption key. It creates a demo secret, issues a run token
-// for it, and prints the token and the k6 command line that would fetch
-// the secret, then serves until -duration passes or it is interrupted.
-// It never prints the secret's value; its logs go through a redacting
-// handler that knows the value anyway.
+// for it, and prints the token and the k6 command that would fetch the
+// secret (first with the spec in k6's environment, K6_SECRET_SOURCE: ps
+// shows command lines to every user of the host), then serves until
+// -duration passes or it is interrupted. It never prints the secret's
+// value; its logs go through a redacting handler that knows the value
+// anyway.
 //
 //	go run ./examples/server                 # serves for 30s
 //	go run ./examples/server -duration=2s
@@ -24,6 +26,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -166,7 +169,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "strongbox API on %s (namespace %s, secret %s, SQLite in a temporary directory)\n", baseURL, namespace, secretName)
 	fmt.Fprintf(stdout, "run token (id %s, expires %s):\n  %s\n", claims.ID, claims.Expiry.Format(time.RFC3339), tok)
-	fmt.Fprintf(stdout, "k6 command line:\n  k6 run --secret-source='%s' script.js\n", httpapi.K6Spec(baseURL, namespace, tok))
+	// The spec goes to k6 in its environment: ps shows a process's
+	// arguments to every user of the host, its environment only to its
+	// owner. The command-line form is printed second, marked as such.
+	env, val, _ := strings.Cut(httpapi.K6SpecEnv(baseURL, namespace, tok), "=")
+	fmt.Fprintf(stdout, "k6, with the spec in its environment:\n  %s='%s' k6 run script.js\n", env, val)
+	fmt.Fprintf(stdout, "or on the command line (visible to every user of the host through ps; avoid on shared hosts):\n  k6 run --secret-source='%s' script.js\n", httpapi.K6Spec(baseURL, namespace, tok))
 	fmt.Fprintf(stdout, "  script.js: import secrets from \"k6/secrets\"; export default async () => { const key = await secrets.get(%q); };\n", secretName)
 
 	// Check the route the way a Go runner would.

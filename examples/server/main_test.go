@@ -35,6 +35,7 @@ func (s *syncBuffer) String() string {
 
 var (
 	baseRE = regexp.MustCompile(`strongbox API on (http://127\.0\.0\.1:\d+) `)
+	envRE  = regexp.MustCompile(`\n  K6_SECRET_SOURCE='([^']+)' k6 run script\.js\n`)
 	specRE = regexp.MustCompile(`k6 run --secret-source='([^']+)' script\.js`)
 	tokRE  = regexp.MustCompile(`\n  (sbrt1\.[A-Za-z0-9_.-]+)\n`)
 )
@@ -62,9 +63,18 @@ func TestServe(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	out := stdout.String()
-	base, spec, tok := baseRE.FindStringSubmatch(out), specRE.FindStringSubmatch(out), tokRE.FindStringSubmatch(out)
+	base, spec, tok := baseRE.FindStringSubmatch(out), envRE.FindStringSubmatch(out), tokRE.FindStringSubmatch(out)
 	if base == nil || spec == nil || tok == nil {
-		t.Fatalf("output lacks the URL, the k6 spec or the token:\n%s", out)
+		t.Fatalf("output lacks the URL, the k6 spec in K6_SECRET_SOURCE or the token:\n%s", out)
+	}
+	// Issue #11 item 16: the environment form comes first; the command-line
+	// form, which ps shows to every user, only after it and marked.
+	argv := specRE.FindStringSubmatchIndex(out)
+	if argv == nil || argv[0] < envRE.FindStringIndex(out)[0] || specRE.FindStringSubmatch(out)[1] != spec[1] {
+		t.Errorf("the K6_SECRET_SOURCE form is not printed first, or the two forms differ:\n%s", out)
+	}
+	if !strings.Contains(out[:argv[0]], "ps") {
+		t.Errorf("the command-line form is not marked as visible to ps:\n%s", out)
 	}
 
 	// The printed k6 spec, parsed by strongbox's k6-compatible url source.

@@ -14,16 +14,28 @@ type RequestEvent struct {
 	// Route is the matched pattern, e.g.
 	// "GET /v1/namespaces/{namespace}/secrets/{name}/decrypt", or "" when
 	// no route matched.
-	Route     string
+	Route string
+	// Namespace and Name are the request's, from the path (or, on create,
+	// the body) as given when they are valid names; any other input is
+	// recorded as its length and a short keyed hash, e.g. "invalid name
+	// (len 12, hash 1a2b3c4d)", never echoed.
 	Namespace string
 	Name      string
 	// Principal is rbac.Principal.String() of the caller, "anonymous" when
 	// authentication failed or did not happen.
 	Principal string
 	// TokenID is the id of the run token used, if any (not the token; ids
-	// are not secret and are what runtoken revocation takes).
+	// are not secret and are what runtoken revocation takes), also when
+	// the token was refused after its signature verified (expired,
+	// revoked, too long-lived: see runtoken.IDFromError); "" for a token
+	// whose signature did not verify, whose id anyone could have chosen.
 	TokenID string
-	Status  int
+	// Client is the client address failed authentications are counted
+	// against (see AuthFailureLimit): the connection's IP address, an IPv6
+	// one as its /64, or with Options.TrustForwardedFor the proxy's last
+	// X-Forwarded-For entry. "" for requests that matched no route.
+	Client string
+	Status int
 	// Code is the error code of a failed request, "" on success.
 	Code     string
 	Duration time.Duration
@@ -60,6 +72,9 @@ func LogAuditor(l *slog.Logger) Auditor {
 			slog.String("principal", e.Principal),
 			slog.Int("status", e.Status),
 			slog.Duration("duration", e.Duration),
+		}
+		if e.Client != "" {
+			attrs = append(attrs, slog.String("client", e.Client))
 		}
 		if e.TokenID != "" {
 			attrs = append(attrs, slog.String("token_id", e.TokenID))

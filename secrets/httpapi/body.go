@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -92,9 +92,12 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	return body, nil
 }
 
-// decodeJSON decodes one JSON object into v, strictly: valid UTF-8, no
-// unknown fields, nothing after the object. Its errors never quote the
-// body, which may hold a value.
+// decodeJSON decodes one JSON object into v with internal/strictjson: valid
+// UTF-8 and escapes (no lone surrogate), no duplicate members, no member
+// that differs from the schema (or from another member) only in case, no
+// unknown member, nesting at most strictjson.MaxDepth, nothing after the
+// object. A refused body changes nothing: it is refused before the Manager
+// is called. Its errors never quote the body, which may hold a value.
 func decodeJSON(body []byte, v any) error {
 	bad := func(msg string) error { return apiError(http.StatusBadRequest, CodeInvalid, msg) }
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
@@ -106,43 +109,14 @@ func decodeJSON(body []byte, v any) error {
 	case trimmed[0] != '{':
 		return bad("request body must be a JSON object")
 	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return bad("request body is not valid JSON (error at byte " + strconv.FormatInt(se.Offset, 10) + ")")
-		case errors.As(err, &te) && te.Field != "":
-			return bad("field " + strconv.Quote(te.Field) + " must be " + jsonKind(te.Type.String()))
-		case errors.As(err, &te):
-			return bad("request body has a member of the wrong type")
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return bad("request body is truncated JSON")
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			// Do not echo the member name: a confused client may have put
-			// a value there.
-			return bad("request body has an unknown member")
+	if err := strictjson.Decode(body, v); err != nil {
+		var se *strictjson.Error
+		if errors.As(err, &se) {
+			// Its message gives an offset, a reason and at most a
+			// member name of the schema: never the body's text.
+			return bad("request body refused: " + se.Error())
 		}
 		return bad("request body is not valid JSON")
 	}
-	if _, err := d.Token(); err != io.EOF {
-		return bad("request body has data after the JSON object")
-	}
 	return nil
-}
-
-func jsonKind(goType string) string {
-	switch {
-	case goType == "string":
-		return "a string"
-	case goType == "int64":
-		return "an integer"
-	case strings.HasPrefix(goType, "map["):
-		return "an object of strings"
-	case strings.HasPrefix(goType, "[]"):
-		return "an array of strings"
-	}
-	return "of another type"
 }

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,13 +15,17 @@ import (
 	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
 // ClientOptions configures a Client.
 type ClientOptions struct {
 	// HTTPClient sends the requests; nil means http.DefaultClient. Give it
-	// a Timeout or pass contexts with deadlines.
+	// a Timeout or pass contexts with deadlines. The Client uses a copy of
+	// it that follows redirects only within the origin (scheme, host and
+	// port) of BaseURL, then asks its CheckRedirect: every request carries
+	// the token, and writes carry values.
 	HTTPClient *http.Client
 	// Token is sent as "Authorization: Bearer <token>" when set.
 	Token secrets.Value
@@ -32,6 +39,9 @@ type ClientOptions struct {
 // codes with errors.Is (errors.Is(err, secrets.ErrNotFound)), or transport
 // errors with code Unavailable. It does not retry: writes carry revisions,
 // so retry a failed one after reading again. Safe for concurrent use.
+//
+// A Client prints as httpapi.Client{<base URL>} under every fmt verb, in
+// JSON, text and slog: never its token.
 type Client struct {
 	base string
 	hc   *http.Client
@@ -45,12 +55,27 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, errcode.New(errcode.Invalid, "httpapi.NewClient", "baseURL must be an absolute http or https URL without query, fragment or user info")
 	}
-	hc := opts.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), hc: hc, opts: opts}, nil
+	return &Client{base: strings.TrimRight(baseURL, "/"), hc: sameOriginClient(opts.HTTPClient), opts: opts}, nil
 }
+
+// String returns "httpapi.Client{<base URL>}".
+func (c Client) String() string { return "httpapi.Client{" + c.base + "}" }
+
+// GoString is String, for %#v.
+func (c Client) GoString() string { return c.String() }
+
+// Format prints String under every verb, so that no verb reaches the
+// token through reflection.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// LogValue logs the base URL only.
+func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalText returns String.
+func (c Client) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// MarshalJSON returns String as a JSON string.
+func (c Client) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 func secretPath(ns, name string) string {
 	return "/v1/namespaces/" + url.PathEscape(ns) + "/secrets/" + url.PathEscape(name)
@@ -107,6 +132,10 @@ func (c *Client) do(ctx context.Context, method, path string, in any, rev int64,
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
+		if errors.Is(err, errCrossOriginRedirect) {
+			return nil, errcode.New(errcode.FailedPrecondition, "httpapi.Client", method+" "+path+
+				": the server redirected to another origin (scheme, host or port); not followed, since the request carries credentials")
+		}
 		// url.Error repeats the URL; keep only that the transport failed.
 		return nil, errcode.New(errcode.Unavailable, "httpapi.Client", method+" "+path+": the server could not be reached")
 	}
@@ -118,14 +147,17 @@ func (c *Client) do(ctx context.Context, method, path string, in any, rev int64,
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		var eb errorBody
-		if json.Unmarshal(data, &eb) == nil && eb.Error != nil && eb.Error.Code != "" {
+		if strictjson.Decode(data, &eb) == nil && eb.Error != nil && eb.Error.Code != "" {
 			eb.Error.Status = res.StatusCode
 			return nil, eb.Error
 		}
 		return nil, statusError(res.StatusCode)
 	}
 	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
+		// Strictly, as the server reads requests: a duplicate or
+		// case-variant member would mean one thing here and another to a
+		// proxy or log reader.
+		if err := strictjson.Decode(data, out); err != nil {
 			return nil, errcode.New(errcode.Internal, "httpapi.Client", method+" "+path+": the response is not the expected JSON")
 		}
 	}

@@ -4,11 +4,14 @@
 // Management routes take and return JSON; a secret's value is write-only:
 // it goes in on create and reset and never comes out, except through the
 // decrypt route, which speaks the protocol of k6's url secret source, so a
-// k6 user points --secret-source at it unchanged:
+// k6 user points a secret source at it unchanged, in k6's environment
+// rather than on its command line (where ps shows the token to every user
+// of the host):
 //
-//	k6 run --secret-source='url=urlTemplate=https://host/v1/namespaces/team-a/secrets/{key}/decrypt,headers.Authorization=Bearer sbrt1.…,responsePath=value' script.js
+//	K6_SECRET_SOURCE='url=urlTemplate=https://host/v1/namespaces/team-a/secrets/{key}/decrypt,headers.Authorization=Bearer sbrt1.…,responsePath=value' k6 run script.js
 //
-// (K6Spec builds that spec.) A service mounts the handler next to its
+// (K6SpecEnv builds that assignment, K6Spec the spec alone for
+// --secret-source.) A service mounts the handler next to its
 // Manager and issues run tokens (package runtoken) to the runs it starts:
 //
 //	iss, _ := runtoken.NewIssuer(runtoken.IssuerOptions{Key: key})
@@ -41,10 +44,15 @@
 // three fields (an absent one is cleared), so read, change and send back
 // with the ETag. A secret is the JSON of secrets.Secret: namespace, name,
 // description, labels, decrypters, version, revoked, revision, createTime,
-// updateTime, createdBy, updatedBy, and never a value. Bodies are strict:
-// one JSON object, valid UTF-8, no unknown members, at most Options.MaxBodyBytes
-// (64 KiB by default: a 24 KiB value even fully escaped, plus metadata).
-// A Content-Type, if sent, must be application/json.
+// updateTime, createdBy, updatedBy, and never a value. Bodies are strict
+// (internal/strictjson): one JSON object, valid UTF-8, valid escapes (no
+// lone surrogate such as "\ud800"), no member twice, no member that differs
+// from the schema or from another member only in case ("DECRYPTERS"), no
+// unknown member, nesting at most 64 deep, nothing after the object, at
+// most Options.MaxBodyBytes (64 KiB by default: a 24 KiB value even fully
+// escaped, plus metadata). A body that breaks a rule is 400 before the
+// Manager is called, so nothing changes. A Content-Type, if sent, must be
+// application/json.
 //
 // The decrypt route is the k6 url protocol: GET with "Authorization: Bearer
 // <token>", 200 with a JSON body whose "value" member (responsePath=value)
@@ -76,6 +84,21 @@
 // Error). The code is stable; the message is for people and names fields,
 // limits and secrets, never a value or a credential.
 //
+// The message is chosen from the code and from safe context only: the
+// secret name of the request (when it is a valid name), the route, the
+// secrets package's own validation messages (a field and its limit), the
+// strict JSON reader's (a byte offset, a reason, at most a member name of
+// the schema), and the reason a run token was refused (expired, revoked,
+// unknown key...), taken from the runtoken error it matches. It is never
+// the text of a store, key service or identity provider error, which can
+// name documents, tables and hosts: that text goes to Options.Logger only
+// (5xx at Error level; not found, already exists, conflict and failed
+// precondition at Debug level; invalid and permission-denied errors, whose
+// text can quote the rejected input, not at all). So two errors of one code
+// for one request look the same whatever the backend said, and once the
+// Manager answers "missing" and "not allowed" with one code, status, body
+// and headers are identical too (no ETag is sent on an error).
+//
 //	status code                    when
 //	400    invalid                 bad JSON, field outside the limits, bad selector, page size, page token, If-Match
 //	401    unauthenticated         no, unknown, malformed, tampered, expired or revoked credentials (WWW-Authenticate: Bearer)
@@ -89,13 +112,18 @@
 //	409    failed_precondition     the Manager is closed
 //	413    too_large               body over Options.MaxBodyBytes
 //	415    unsupported_media_type  Content-Type other than JSON
-//	429    rate_limited            over Options.RateLimit for this principal (Retry-After)
+//	429    rate_limited            over Options.RateLimit for this principal, or too many failed authentications
+//	                               from this client address (Options.AuthFailures); Retry-After says when to retry
 //	500    internal                anything unexpected, e.g. a value that does not decrypt; details go to Logger only
 //	503    unavailable             storage, key service, identity provider or revocation set unreachable (Retry-After)
 //
 // Clients can map an *Error back to the secrets codes with errors.Is (e.g.
 // errors.Is(err, secrets.ErrNotFound)). A stale revision is 409, not 412:
 // it is the same optimistic-concurrency failure as two concurrent writes.
+// Client fails with secrets.ErrFailedPrecondition when the server redirects
+// it to another origin, and with secrets.ErrInternal when an answer is not
+// strict JSON of the expected shape (an error body that is not is read by
+// its status alone).
 //
 // # Security
 //
@@ -117,6 +145,44 @@
 // Cache-Control: no-store. Bodies are capped; NewServer sets header, read,
 // write and idle timeouts. Serve over TLS anywhere but loopback: requests
 // carry bearer tokens and the decrypt route carries values.
+//
+// Rejected input is recorded, not echoed: a namespace or name from the path
+// or body that is not a valid name (a newline, an escape sequence, a value
+// pasted into the name field) appears in request events, logs and error
+// messages only as its length and a short keyed hash, e.g. "invalid name
+// (len 12, hash 1a2b3c4d)". The hash key is random per process, so records
+// of one input match within a process, and nobody holding a log can test
+// guesses against the hash.
+//
+// Failed authentication is rate-limited per client address
+// (Options.AuthFailures; by default a burst of 10 failures, then one a
+// second, for at most 10,000 addresses kept in a least-recently-used set).
+// A failure is a 401 to a request that carried credentials; one with none
+// (ErrNoCredentials) guesses nothing and is not counted.
+// While an address is over the limit, each of its requests is answered 429
+// with Retry-After before its credentials are looked at, so guessing a
+// bearer token costs time; clients behind one NAT share the limit. The
+// client address is the host of the connection (Request.RemoteAddr), IPv6
+// addresses grouped by /64; X-Forwarded-For is ignored unless
+// Options.TrustForwardedFor says a proxy in front sets it, and then only its
+// last entry counts. The per-principal Options.RateLimit uses the same
+// golang.org/x/time/rate buckets.
+//
+// Client and RemoteSource never send a credential or a value to another
+// origin: they use a copy of the caller's *http.Client (or of
+// http.DefaultClient) whose CheckRedirect follows redirects only within
+// the scheme, host and port of the first request, then asks the caller's
+// own CheckRedirect. Client reads the server's answers as strictly as the
+// server reads requests.
+//
+// Client prints as httpapi.Client{<base URL>} and RemoteSource as
+// httpapi.RemoteSource under every fmt verb, JSON, text marshalling and
+// slog: neither shows its token. ClientOptions and RemoteConfig hold their
+// tokens as secrets.Value, which prints [REDACTED].
+//
+// Tokens stay off command lines: K6SpecEnv gives k6 its spec in the
+// environment (K6_SECRET_SOURCE), RemoteConstructor reads the run token from
+// STRONGBOX_RUN_TOKEN, never from the spec.
 //
 // # Clients
 //

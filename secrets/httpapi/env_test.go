@@ -91,6 +91,9 @@ type env struct {
 type envOptions struct {
 	rateLimit *httpapi.RateLimit
 	maxBody   int64
+	// authFailures limits failed authentications; nil: off, so that tests
+	// of 401s (the clock does not move) are not answered 429.
+	authFailures *httpapi.AuthFailureLimit
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -126,6 +129,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 		t.Fatal(err)
 	}
 	reqLog := httpapi.LogAuditor(logger)
+	authFailures := httpapi.AuthFailureLimit{Disabled: true}
+	if o.authFailures != nil {
+		authFailures = *o.authFailures
+	}
 	e.h, err = httpapi.New(httpapi.Options{
 		Manager:       e.m,
 		Authenticator: httpapi.StaticTokens(principals),
@@ -138,6 +145,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		}),
 		Logger:       logger,
 		RateLimit:    o.rateLimit,
+		AuthFailures: authFailures,
 		MaxBodyBytes: o.maxBody,
 		Now:          e.clock.Now,
 	})

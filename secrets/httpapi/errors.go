@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -54,6 +55,8 @@ type Error struct {
 	Message string `json:"message"`
 	// Status repeats the HTTP status.
 	Status int `json:"status"`
+
+	retryAfter int // seconds, for 429 and 503; 0: 1
 }
 
 func (e *Error) Error() string {
@@ -83,37 +86,115 @@ func apiError(status int, code, msg string) *Error {
 	return &Error{Code: code, Message: msg, Status: status}
 }
 
-// toAPIError maps any error to the response it gets. Internal errors get a
-// generic message; the detail goes to the log only.
-func toAPIError(err error) *Error {
+// publicError maps any error to the response it gets. The message is chosen
+// from the error's code and from safe context only: the secret name and
+// namespace of the request (when they are valid names), the route, and the
+// messages the secrets package writes for the limits it checks. It is never
+// err.Error() of a store, key service or identity provider error, which can
+// hold backend internals (document keys, table names, hosts); those go to
+// the handler's Logger only.
+func publicError(err error, st *reqState) *Error {
 	var ae *Error
 	if errors.As(err, &ae) {
 		return ae
 	}
-	if errors.Is(err, ErrUnauthenticated) || errors.Is(err, runtoken.ErrInvalidToken) {
+	if errors.Is(err, runtoken.ErrInvalidToken) {
+		return apiError(http.StatusUnauthorized, CodeUnauthenticated, runTokenMessage(err))
+	}
+	if errors.Is(err, ErrUnauthenticated) {
 		return apiError(http.StatusUnauthorized, CodeUnauthenticated, "missing or invalid credentials")
 	}
 	if errors.Is(err, secrets.ErrRevoked) {
 		return apiError(http.StatusConflict, CodeRevoked, "the secret's value is revoked; reset it to give it a new value")
 	}
-	msg := err.Error()
+	secret := "the secret"
+	if st.name != "" && secrets.ValidateName(st.name) == nil {
+		secret = "secret " + strconv.Quote(st.name)
+	}
 	switch errcode.Of(err) {
 	case errcode.NotFound:
-		return apiError(http.StatusNotFound, CodeNotFound, msg)
+		if st.name == "" {
+			return apiError(http.StatusNotFound, CodeNotFound, "not found")
+		}
+		return apiError(http.StatusNotFound, CodeNotFound, secret+" does not exist in this namespace")
 	case errcode.AlreadyExists:
-		return apiError(http.StatusConflict, CodeAlreadyExists, msg)
+		return apiError(http.StatusConflict, CodeAlreadyExists, secret+" already exists in this namespace")
 	case errcode.Invalid:
-		return apiError(http.StatusBadRequest, CodeInvalid, msg)
+		if msg, ok := validationMessage(err); ok {
+			return apiError(http.StatusBadRequest, CodeInvalid, msg)
+		}
+		if st.list {
+			return apiError(http.StatusBadRequest, CodeInvalid, "the selector, pageSize or pageToken is not valid")
+		}
+		return apiError(http.StatusBadRequest, CodeInvalid, "the request is not valid")
 	case errcode.Conflict:
-		return apiError(http.StatusConflict, CodeConflict, msg)
+		return apiError(http.StatusConflict, CodeConflict, secret+" was changed by another write (stale revision); read it again and retry")
 	case errcode.PermissionDenied:
-		return apiError(http.StatusForbidden, CodePermissionDenied, msg)
+		return apiError(http.StatusForbidden, CodePermissionDenied, "permission denied: the caller lacks the role for this in this namespace, or is not a decrypter of the secret")
 	case errcode.FailedPrecondition:
-		return apiError(http.StatusConflict, CodeFailedPrecondition, msg)
+		return apiError(http.StatusConflict, CodeFailedPrecondition, "the operation cannot be done now (for example, the service is shutting down)")
 	case errcode.Unavailable:
 		return apiError(http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; retry later")
 	}
 	return apiError(http.StatusInternalServerError, CodeInternal, "internal error")
+}
+
+// validationMessage returns the message of the secrets package's own
+// validation error in err's chain: an *errcode.Error of code Invalid with a
+// message, from an operation of package secrets ("secrets.ValidateName",
+// "secrets.List", ...). Those name a field and a limit and never a value.
+// Invalid errors of other packages (a store refusing a page token, say)
+// give false: their text is the backend's.
+func validationMessage(err error) (string, bool) {
+	var found string
+	var walk func(error) bool
+	walk = func(err error) bool {
+		if err == nil {
+			return false
+		}
+		if e, ok := err.(*errcode.Error); ok && e.Code == errcode.Invalid && e.Msg != "" && strings.HasPrefix(e.Op, "secrets.") {
+			found = e.Msg
+			return true
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			return walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				if walk(e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if walk(err) {
+		return found, true
+	}
+	return "", false
+}
+
+// runTokenMessage says why a run token was refused, from the runtoken
+// error it matches (never the error's text): it helps the runner and
+// reveals nothing the holder of the token does not know.
+func runTokenMessage(err error) string {
+	for _, m := range []struct {
+		err error
+		msg string
+	}{
+		{runtoken.ErrExpired, "the run token has expired"},
+		{runtoken.ErrRevoked, "the run token is revoked"},
+		{runtoken.ErrLifetime, "the run token's lifetime exceeds the server's maximum"},
+		{runtoken.ErrNotYetValid, "the run token is not valid yet (issued in the future)"},
+		{runtoken.ErrUnknownKey, "the run token is signed with an unknown key"},
+		{runtoken.ErrSignature, "the run token's signature does not verify"},
+		{runtoken.ErrMalformed, "the run token is malformed"},
+	} {
+		if errors.Is(err, m.err) {
+			return m.msg
+		}
+	}
+	return "invalid run token"
 }
 
 // codeOfAPI maps an API code back to a secrets error code, for clients.
@@ -144,7 +225,7 @@ func writeError(w http.ResponseWriter, e *Error) {
 	case http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", `Bearer realm="strongbox"`)
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		h.Set("Retry-After", "1")
+		h.Set("Retry-After", strconv.Itoa(max(1, e.retryAfter)))
 	}
 	writeJSON(w, e.Status, errorBody{Error: e})
 }

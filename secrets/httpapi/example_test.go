@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/strongbox-go/strongbox/keeper"
@@ -59,4 +61,15 @@ func Example() {
 	// create: 201 Created ETag "1"
 	// /v1/namespaces/team-a/secrets/{key}/decrypt,headers.Authorization=Bearer <run token>,responsePath=value
 	// remote: [REDACTED] <nil> 6
+}
+
+// K6SpecEnv gives k6 its secret source in the environment, where ps does
+// not show it to other users of the host.
+func ExampleK6SpecEnv() {
+	tok := "sbrt1.<run token>" // from runtoken.Issuer.Issue
+	cmd := exec.Command("k6", "run", "script.js")
+	cmd.Env = append(os.Environ(), httpapi.K6SpecEnv("https://secrets.example.com", "team-a", tok))
+	fmt.Println(cmd.Env[len(cmd.Env)-1])
+	// Output:
+	// K6_SECRET_SOURCE=url=urlTemplate=https://secrets.example.com/v1/namespaces/team-a/secrets/{key}/decrypt,headers.Authorization=Bearer sbrt1.<run token>,responsePath=value
 }

@@ -5,15 +5,52 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/strongbox-go/strongbox/internal/strictjson"
 )
+
+// Mirrors of the request schemas, to read a body the way the server must.
+type (
+	createSchema struct {
+		Name        string            `json:"name"`
+		Description string            `json:"description"`
+		Labels      map[string]string `json:"labels"`
+		Decrypters  []string          `json:"decrypters"`
+		Value       string            `json:"value"`
+	}
+	updateSchema struct {
+		Description string            `json:"description"`
+		Labels      map[string]string `json:"labels"`
+		Decrypters  []string          `json:"decrypters"`
+		Revision    int64             `json:"revision"`
+	}
+	resetSchema struct {
+		Value string `json:"value"`
+	}
+)
+
+// strictSeeds are bodies that encoding/json accepts and a strict reader
+// must refuse (issue #11 item 4).
+var strictSeeds = []string{
+	`{"name":"s1","decrypters":[],"DECRYPTERS":["evil-svc"],"value":"v"}`,
+	`{"name":"s2","decrypters":[],"decrypters":["evil-svc"],"value":"v"}`,
+	`{"Name":"s3","value":"v"}`,
+	`{"name":"s4","value":"\ud800"}`,
+	`{"name":"s5","value":"\udc00\ud800"}`,
+	`{"name":"s6","labels":{"k":"a","K":"b"},"value":"v"}`,
+	`{"revision":1,"Revision":2}`,
+	`{"value":"a","VALUE":"b"}`,
+	`{"name":"s7","value":"v"}` + " \n{}",
+}
 
 // fuzzBody sends body to one route and checks what must hold for any
 // input: no 5xx, a JSON answer with a known code, no value in the
-// response, and (at cleanup) no value in the logs.
-func fuzzBody(f *testing.F, method, path string, allowed []int, seeds ...string) {
+// response, (at cleanup) no value in the logs, and no success for a body
+// that a strict reading into schema refuses.
+func fuzzBody(f *testing.F, method, path string, allowed []int, schema func() any, seeds ...string) {
 	e := newEnv(f, envOptions{})
 	e.create("fuzz", "k6-runner")
-	for _, s := range seeds {
+	for _, s := range append(seeds, strictSeeds...) {
 		f.Add(s, "")
 	}
 	f.Add(`{}`, `"1"`)
@@ -50,11 +87,16 @@ func fuzzBody(f *testing.F, method, path string, allowed []int, seeds ...string)
 		if len(in.Value) >= 8 && strings.Contains(r.body, in.Value) {
 			t.Fatalf("response echoes the value")
 		}
+		if r.status < 300 && strings.TrimSpace(body) != "" {
+			if err := strictjson.Decode([]byte(body), schema()); err != nil {
+				t.Fatalf("status %d for a body a strict reader refuses (%v): %q", r.status, err, body)
+			}
+		}
 	})
 }
 
 func FuzzCreateBody(f *testing.F) {
-	fuzzBody(f, "POST", base, []int{201, 400, 409, 413},
+	fuzzBody(f, "POST", base, []int{201, 400, 409, 413}, func() any { return new(createSchema) },
 		`{"name":"a","value":"v"}`,
 		`{"name":"b","description":"d","labels":{"env":"prod"},"decrypters":["k6-runner"],"value":"s3cr3t-value"}`,
 		`{"name":"c","decrypters":[],"value":"x"}`,
@@ -71,7 +113,7 @@ func FuzzCreateBody(f *testing.F) {
 }
 
 func FuzzUpdateBody(f *testing.F) {
-	fuzzBody(f, "PUT", base+"/fuzz", []int{200, 400, 404, 409, 413},
+	fuzzBody(f, "PUT", base+"/fuzz", []int{200, 400, 404, 409, 413}, func() any { return new(updateSchema) },
 		`{"revision":1}`,
 		`{"description":"d","labels":{"env":"prod"},"decrypters":["k6-runner"],"revision":1}`,
 		`{"revision":-1}`,
@@ -85,7 +127,7 @@ func FuzzUpdateBody(f *testing.F) {
 }
 
 func FuzzResetBody(f *testing.F) {
-	fuzzBody(f, "POST", base+"/fuzz/reset", []int{200, 400, 409, 413},
+	fuzzBody(f, "POST", base+"/fuzz/reset", []int{200, 400, 409, 413}, func() any { return new(resetSchema) },
 		`{"value":"new-s3cr3t-value"}`,
 		`{"value":""}`,
 		`{"value":null}`,
@@ -97,7 +139,7 @@ func FuzzResetBody(f *testing.F) {
 }
 
 func FuzzRevokeBody(f *testing.F) {
-	fuzzBody(f, "POST", base+"/fuzz/revoke", []int{200, 400, 409, 413},
+	fuzzBody(f, "POST", base+"/fuzz/revoke", []int{200, 400, 409, 413}, func() any { return new(struct{}) },
 		``, `{}`, ` `, `{"x":1}`, `[]`, `null`, `{}{}`,
 	)
 }

@@ -46,6 +46,15 @@ type Options struct {
 	MaxBodyBytes int64
 	// RateLimit, if set, bounds each principal's requests (429 above).
 	RateLimit *RateLimit
+	// AuthFailures bounds failed authentications per client address (429
+	// with Retry-After above); the zero value is the default limit, see
+	// AuthFailureLimit.
+	AuthFailures AuthFailureLimit
+	// TrustForwardedFor takes the client address of AuthFailures from the
+	// last X-Forwarded-For entry instead of the connection. Set it only
+	// behind a proxy that appends that header: otherwise any client can
+	// name any address and escape the limit.
+	TrustForwardedFor bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -60,8 +69,11 @@ type Handler struct {
 	log     *slog.Logger
 	maxBody int64
 	limit   *limiter
-	now     func() time.Time
-	mux     *http.ServeMux
+	// authFail counts failed authentications per client address.
+	authFail          *limiter
+	trustForwardedFor bool
+	now               func() time.Time
+	mux               *http.ServeMux
 }
 
 // New returns a Handler. It fails with secrets.ErrInvalid when Manager is
@@ -72,7 +84,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h := &Handler{
 		m: opts.Manager, auth: opts.Authenticator, tokens: opts.RunTokens, auditor: opts.Auditor,
-		log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now,
+		log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now, trustForwardedFor: opts.TrustForwardedFor,
 	}
 	if h.auditor == nil {
 		h.auditor = AuditorFunc(func(context.Context, RequestEvent) {})
@@ -87,6 +99,7 @@ func New(opts Options) (*Handler, error) {
 		h.now = time.Now
 	}
 	h.limit = newLimiter(opts.RateLimit, h.now)
+	h.authFail = newAuthFailureLimiter(opts.AuthFailures, h.now)
 	h.routes()
 	return h, nil
 }
@@ -140,9 +153,13 @@ func (h *Handler) routes() {
 
 // reqState collects what the audit event needs while a request runs.
 type reqState struct {
+	// namespace and name are as the request gave them when they are valid
+	// names, and described by length and keyed hash otherwise (safeInput).
 	namespace, name string
+	list            bool // the list route, for error messages
 	principal       rbac.Principal
 	tokenID         string
+	client          string
 	code            string
 }
 
@@ -203,7 +220,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.auditor.AuditRequest(r.Context(), RequestEvent{
 			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
-			Principal: st.principal.String(), TokenID: st.tokenID, Status: status, Code: st.code,
+			Principal: st.principal.String(), TokenID: st.tokenID, Client: st.client, Status: status, Code: st.code,
 			Duration: h.now().Sub(start),
 		})
 	}()
@@ -215,15 +232,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		st := stateOf(r)
-		st.namespace, st.name = r.PathValue("namespace"), r.PathValue("name")
+		st.namespace, st.name = safeInput("namespace", r.PathValue("namespace")), safeInput("name", r.PathValue("name"))
+		st.list = r.Pattern == "GET "+pathSecrets
+		addr := h.clientAddr(r)
+		st.client = addr
+		if wait, blocked := h.authFail.blocked(addr); blocked {
+			h.fail(w, r, rateLimited("too many failed authentications from this address; retry later", wait))
+			return
+		}
 		p, claims, err := h.authenticate(r)
 		if err != nil {
+			// A request with no credentials at all guesses nothing; one
+			// whose credentials were refused counts against its address.
+			if publicError(err, st).Status == http.StatusUnauthorized && !errors.Is(err, ErrNoCredentials) {
+				h.authFail.failed(addr)
+			}
 			h.fail(w, r, err)
 			return
 		}
 		st.principal = p
-		if !h.limit.allow(p.String()) {
-			h.fail(w, r, apiError(http.StatusTooManyRequests, CodeRateLimited, "too many requests; slow down"))
+		if wait, ok := h.limit.allow(p.String()); !ok {
+			h.fail(w, r, rateLimited("too many requests; slow down", wait))
 			return
 		}
 		if claims != nil {
@@ -252,14 +281,13 @@ func (h *Handler) authenticate(r *http.Request) (rbac.Principal, *runtoken.Claim
 	if tok, ok := BearerToken(r); ok && h.tokens != nil && strings.HasPrefix(tok, runtoken.Prefix) {
 		c, err := h.tokens.Verify(r.Context(), tok)
 		if err != nil {
-			if errors.Is(err, runtoken.ErrInvalidToken) {
-				// Say why (expired, revoked...): it helps the runner and
-				// reveals nothing the holder of the token does not know.
-				msg := strings.TrimPrefix(err.Error(), "runtoken.Parse: ")
-				msg = strings.TrimPrefix(msg, "runtoken.Verify: ")
-				msg = strings.TrimPrefix(msg, "permission denied: ")
-				return rbac.Principal{}, nil, apiError(http.StatusUnauthorized, CodeUnauthenticated, msg)
+			// The id of a validly signed token that was refused
+			// (expired, revoked...) goes to the request event.
+			if id, ok := runtoken.IDFromError(err); ok {
+				stateOf(r).tokenID = id
 			}
+			// publicError says why (expired, revoked...) from the
+			// runtoken error it matches, never from its text.
 			return rbac.Principal{}, nil, err
 		}
 		return c.Principal(), &c, nil
@@ -277,12 +305,26 @@ func (h *Handler) authenticate(r *http.Request) (rbac.Principal, *runtoken.Claim
 	return p, nil, nil
 }
 
-// fail writes err as a JSON error, records its code and logs 5xx details.
+// fail writes err as a JSON error and records its code. The body's message
+// is publicError's, chosen from the code and safe context; the error's own
+// text, which may hold backend internals, goes to the Logger only: at Error
+// level for 5xx, at Debug level for not found, already exists, conflict and
+// failed precondition (outcomes of the store, reached only with valid
+// names). Invalid and permission-denied errors are not logged with their
+// text: it can quote the rejected input (an rbac message names the
+// namespace asked for), and the request event already records them.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := toAPIError(err)
-	stateOf(r).code = e.Code
-	if e.Status >= 500 {
+	st := stateOf(r)
+	e := publicError(err, st)
+	st.code = e.Code
+	var own *Error
+	switch code := errcode.Of(err); {
+	case e.Status >= 500:
 		h.log.LogAttrs(r.Context(), slog.LevelError, "strongbox request failed",
+			slog.String("route", r.Pattern), slog.String("code", e.Code), slog.String("error", err.Error()))
+	case errors.As(err, &own) || code == errcode.Invalid || code == errcode.PermissionDenied:
+	default:
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "strongbox request refused",
 			slog.String("route", r.Pattern), slog.String("code", e.Code), slog.String("error", err.Error()))
 	}
 	writeError(w, e)
@@ -319,7 +361,7 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err := h.decode(w, r, &body); err != nil {
 		return err
 	}
-	stateOf(r).name = body.Name
+	stateOf(r).name = safeInput("name", body.Name)
 	s, err := h.m.Create(ctx, r.PathValue("namespace"), body.spec())
 	if err != nil {
 		return err

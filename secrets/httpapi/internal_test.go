@@ -1,29 +1,98 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
-func TestLimiterSweepsIdleKeys(t *testing.T) {
+// TestLimiterEvictsLeastRecentlyUsed: the per-key buckets are bounded; the
+// least recently used key goes first, and a key in use keeps its bucket.
+func TestLimiterEvictsLeastRecentlyUsed(t *testing.T) {
 	now := time.Unix(0, 0)
-	l := newLimiter(&RateLimit{PerSecond: 10}, func() time.Time { return now })
-	for i := range maxIdleBuckets {
-		l.allow(fmt.Sprint(i))
+	l := newKeyedLimiter(1, 1, 3, func() time.Time { return now })
+	for _, k := range []string{"a", "b", "c"} {
+		if _, ok := l.allow(k); !ok {
+			t.Fatalf("first request of %s refused", k)
+		}
 	}
-	now = now.Add(time.Second) // every bucket refilled
-	l.allow("new")
-	if n := len(l.buckets); n != 1 {
-		t.Errorf("%d buckets after the sweep, want 1", n)
+	l.allow("a") // a is now the most recent; b the least
+	l.allow("d") // drops b
+	if n := l.len(); n != 3 {
+		t.Errorf("%d keys tracked, want 3", n)
+	}
+	if _, ok := l.allow("a"); ok {
+		t.Error("a lost its empty bucket to the eviction")
+	}
+	if _, ok := l.allow("b"); !ok {
+		t.Error("b was not evicted: its bucket is still empty")
 	}
 	if newLimiter(nil, time.Now) != nil || newLimiter(&RateLimit{}, time.Now) != nil {
 		t.Error("a zero rate limit should disable limiting")
 	}
 	var off *limiter
-	if !off.allow("x") {
+	if _, ok := off.allow("x"); !ok {
 		t.Error("nil limiter refused")
+	}
+	if _, blocked := off.blocked("x"); blocked {
+		t.Error("nil limiter blocked")
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	tests := []struct {
+		name   string
+		remote string
+		xff    []string
+		trust  bool
+		want   string
+	}{
+		{"IPv4 with port", "192.0.2.7:5555", nil, false, "192.0.2.7"},
+		{"IPv6 cut to /64", "[2001:db8:1:2:3:4:5:6]:443", nil, false, "2001:db8:1:2::/64"},
+		{"IPv4-mapped IPv6", "[::ffff:192.0.2.7]:1", nil, false, "192.0.2.7"},
+		{"X-Forwarded-For ignored by default", "192.0.2.7:1", []string{"198.51.100.1"}, false, "192.0.2.7"},
+		{"X-Forwarded-For trusted: last entry", "192.0.2.7:1", []string{"203.0.113.5, 198.51.100.1"}, true, "198.51.100.1"},
+		{"X-Forwarded-For trusted: last header", "192.0.2.7:1", []string{"203.0.113.5", "198.51.100.2"}, true, "198.51.100.2"},
+		{"X-Forwarded-For trusted but garbage", "192.0.2.7:1", []string{"not-an-ip"}, true, "192.0.2.7"},
+		{"no port", "192.0.2.9", nil, false, "192.0.2.9"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &Handler{trustForwardedFor: tc.trust}
+			r, _ := http.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tc.remote
+			for _, v := range tc.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := h.clientAddr(r); got != tc.want {
+				t.Errorf("clientAddr = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSafeInput(t *testing.T) {
+	for _, in := range []string{"a\nb", "\x1b[31mred", "sv-0123456789abcdef pasted", "a b", strings.Repeat("x", 300)} {
+		got := safeInput("name", in)
+		want := "invalid name (len " + strconv.Itoa(len(in)) + ", hash "
+		if strings.Contains(got, in) || strings.ContainsAny(got, "\n\x1b") || !strings.HasPrefix(got, want) {
+			t.Errorf("safeInput(%q) = %q, want %q...", in, got, want)
+		}
+		if again := safeInput("name", in); again != got {
+			t.Errorf("the same input got two descriptions: %q, %q", got, again)
+		}
+	}
+	if got := safeInput("name", "api-key"); got != "api-key" {
+		t.Errorf("a valid name changed: %q", got)
+	}
+	if safeInput("name", "a\nb") == safeInput("name", "a\rb") {
+		t.Error("two bad inputs look the same")
 	}
 }
 
@@ -41,5 +110,26 @@ func TestStatusError(t *testing.T) {
 		if got := statusError(status).Code; got != code {
 			t.Errorf("statusError(%d) = %s, want %s", status, got, code)
 		}
+	}
+}
+
+// TestPublicErrorDependsOnCodeOnly: two errors of one code answer the same
+// body whatever their text, so the HTTP layer adds no difference between
+// "missing" and "not allowed" once the Manager gives both one code (issue
+// #11 item 9), and shows no backend text (item 7).
+func TestPublicErrorDependsOnCodeOnly(t *testing.T) {
+	st := &reqState{namespace: "team-a", name: "api-key"}
+	for _, code := range []errcode.Code{errcode.NotFound, errcode.PermissionDenied, errcode.Conflict, errcode.AlreadyExists,
+		errcode.FailedPrecondition, errcode.Unavailable, errcode.Internal, errcode.Invalid} {
+		t.Run(code.String(), func(t *testing.T) {
+			a := publicError(errcode.Wrap(code, "secrets.Reveal", errcode.New(code, "docstorage.GetMetadata", "document with key team-a:api-key does not exist")), st)
+			b := publicError(errcode.Wrap(code, "secrets.Reveal", errcode.New(code, "", "k6-runner is not a decrypter of secret \"api-key\"")), st)
+			if diff := cmp.Diff(a, b, cmp.AllowUnexported(Error{})); diff != "" {
+				t.Errorf("(-a +b):\n%s", diff)
+			}
+			if strings.Contains(a.Message, "docstorage") || strings.Contains(a.Message, "decrypter of secret") {
+				t.Errorf("message shows the error's text: %q", a.Message)
+			}
+		})
 	}
 }

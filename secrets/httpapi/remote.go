@@ -2,6 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,10 +21,30 @@ import (
 // token from.
 const EnvRunToken = "STRONGBOX_RUN_TOKEN"
 
-// K6Spec returns the k6 --secret-source spec that reads namespace's secrets
+// EnvK6SecretSource is the environment variable k6 reads a secret source
+// spec from, the environment form of its --secret-source flag.
+const EnvK6SecretSource = "K6_SECRET_SOURCE"
+
+// K6SpecEnv returns K6Spec as an environment assignment,
+// "K6_SECRET_SOURCE=<spec>", for exec.Cmd.Env, an env file of mode 0600 or
+// a shell line such as
+//
+//	K6_SECRET_SOURCE='url=urlTemplate=…' k6 run script.js
+//
+// Prefer it to passing K6Spec as --secret-source: a process's arguments
+// are shown by ps to every user of the host, its environment only to its
+// owner and root. The assignment holds the token: keep it out of logs and
+// shell history.
+func K6SpecEnv(baseURL, namespace, token string) string {
+	return EnvK6SecretSource + "=" + K6Spec(baseURL, namespace, token)
+}
+
+// K6Spec returns the k6 secret source spec that reads namespace's secrets
 // from a strongbox server at baseURL (e.g. "https://secrets.example.com")
 // with a run token: a url source with responsePath=value. The spec holds
-// the token: quote it for a shell, and keep it out of logs.
+// the token: pass it to k6 in its environment (K6SpecEnv) rather than as
+// --secret-source on a command line, where ps shows it to every user of
+// the host, and keep it out of logs.
 func K6Spec(baseURL, namespace, token string) string {
 	return "url=urlTemplate=" + strings.TrimRight(baseURL, "/") + DecryptPath(namespace, "{key}") +
 		",headers.Authorization=Bearer " + token + ",responsePath=value"
@@ -57,9 +81,30 @@ type RemoteSource struct {
 	url *source.URLSource
 }
 
+// String returns "httpapi.RemoteSource". A RemoteSource prints only that
+// under every fmt verb, JSON, text and slog: its url source holds the run
+// token.
+func (RemoteSource) String() string { return "httpapi.RemoteSource" }
+
+// GoString is String, for %#v.
+func (s RemoteSource) GoString() string { return s.String() }
+
+// Format prints String under every verb.
+func (s RemoteSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue logs String.
+func (s RemoteSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText returns String.
+func (s RemoteSource) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// MarshalJSON returns String as a JSON string.
+func (s RemoteSource) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
 // NewRemoteSource checks cfg and returns a source. opts are passed to the
 // url source (HTTP client, jitter, shared limiter); a BeforeRequest in
-// opts runs after the token is set. Errors match secrets.ErrInvalid and
+// opts runs after the token is set. A caller's opts.HTTPClient is used
+// through a copy that follows redirects only within BaseURL's origin. Errors match secrets.ErrInvalid and
 // never contain the token.
 func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, error) {
 	const op = "httpapi.NewRemoteSource"
@@ -102,6 +147,12 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, e
 			}
 			return nil
 		}
+	}
+	if opts.HTTPClient != nil {
+		// The url source follows redirects within the origin with its
+		// own client; keep the caller's to the same rule, since every
+		// request carries the run token.
+		opts.HTTPClient = sameOriginClient(opts.HTTPClient)
 	}
 	s, err := source.NewURLSource(uc, opts)
 	if err != nil {
