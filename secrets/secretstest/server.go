@@ -22,8 +22,8 @@ type Server struct {
 	// slash: the value of name is served at URL + "/" + name.
 	URL string
 	// Token is the bearer token every request must carry
-	// ("Authorization: Bearer " + Token). It is random, made of hex
-	// digits, so it fits in a k6 spec as it is.
+	// ("Authorization: Bearer " + Token). It is random and made of
+	// letters and digits only, so it fits in a k6 spec as it is.
 	Token string
 	// Spec is the k6 --secret-source spec (and source.Options.Specs entry)
 	// that reads this server's values:
