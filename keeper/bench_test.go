@@ -8,15 +8,14 @@ import (
 
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/tink-crypto/tink-go/v2/aead"
-	"gocloud.dev/secrets"
 )
 
 // tinkKEK is the counting key-encryption key as a tink.AEAD, the way Tink's
 // KMS envelope uses a KMS (it passes empty associated data).
-type tinkKEK struct{ k *secrets.Keeper }
+type tinkKEK struct{ k keeper.Wrapper }
 
-func (t tinkKEK) Encrypt(pt, _ []byte) ([]byte, error) { return t.k.Encrypt(context.Background(), pt) }
-func (t tinkKEK) Decrypt(ct, _ []byte) ([]byte, error) { return t.k.Decrypt(context.Background(), ct) }
+func (t tinkKEK) Encrypt(pt, _ []byte) ([]byte, error) { return t.k.Wrap(context.Background(), pt) }
+func (t tinkKEK) Decrypt(ct, _ []byte) ([]byte, error) { return t.k.Unwrap(context.Background(), ct) }
 
 // BenchmarkReveal10k decrypts 10,000 distinct ciphertexts with a cold
 // strongbox Envelope and with Tink's KMS envelope AEAD, over the same
@@ -39,8 +38,8 @@ func benchmarkReveal(b *testing.B, delay time.Duration) {
 	const n = 10000
 	ctx := context.Background()
 	kek := newCountingKEK(b)
-	sk := kek.keeper(b)
-	kekOf := func() keeper.KEK { return keeper.KEK{ID: "bench", Keeper: sk, Local: true} }
+	sk := kek
+	kekOf := func() keeper.KEK { return keeper.KEK{ID: "bench", Wrapper: sk} }
 
 	enc := newEnvelope(b, keeper.EnvelopeOptions{KEKs: []keeper.KEK{kekOf()}})
 	tk := aead.NewKMSEnvelopeAEAD2(aead.AES256GCMKeyTemplate(), tinkKEK{sk})
@@ -63,7 +62,7 @@ func benchmarkReveal(b *testing.B, delay time.Duration) {
 	var sbCalls, tinkCalls, iters int64
 	for b.Loop() {
 		// A cold keeper each round: its one unwrap is counted.
-		dec, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{kekOf()}})
+		dec, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: []keeper.KEK{kekOf()}})
 		if err != nil {
 			b.Fatal(err)
 		}

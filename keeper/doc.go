@@ -3,27 +3,50 @@
 // envelope-encryption implementation.
 //
 // Envelope encrypts each value with an AES-256-GCM data key (a Tink AEAD)
-// and wraps that data key with a key-encryption key (KEK) opened from a
-// gocloud secrets URL: base64key://KEY, a local key, is built in
-// (NewThrowawayKEKURL makes one); awskms://, gcpkms://, azurekeyvault://
-// and hashivault:// work once the program imports the gocloud driver. The wrapped data key travels inside
-// every ciphertext, so the keeper stores nothing.
+// and wraps that data key with a key-encryption key (KEK). The wrapped
+// data key travels inside every ciphertext, so the keeper stores nothing.
 //
 //	u, _ := keeper.NewThrowawayKEKURL() // or "awskms://alias/strongbox?region=eu-west-1"
 //	k, err := keeper.OpenEnvelope(ctx, u, keeper.EnvelopeOptions{})
 //	ct, err := k.Encrypt(ctx, value, associatedData)
 //	pt, err := k.Decrypt(ctx, ct, associatedData)
 //
+// OpenEnvelope is the one constructor: a KEK URL, and options that may
+// add more keys (older ones, keys with ids of their own, keys given as
+// code through the Wrapper interface).
+//
+// # Key-encryption keys and the gocloud adapter
+//
+// This package imports nothing of gocloud.dev, gRPC or the cloud SDKs: a
+// program that uses it, or package secrets, links none of them. It opens
+// one kind of KEK URL itself, base64key://KEY, a local key (see # Local
+// keys; NewThrowawayKEKURL makes one). Every other KEK URL (awskms://,
+// gcpkms://, azurekeyvault://, hashivault://, or any other gocloud
+// secrets URL) opens only in a program that imports the adapter and the
+// gocloud driver for the scheme:
+//
+//	import (
+//		_ "github.com/strongbox-go/strongbox/keeper/gocloudkeeper"
+//		_ "gocloud.dev/secrets/awskms"
+//	)
+//
+// Without the adapter such a URL fails with code Invalid and a message
+// naming the package to import. A key that no URL names (a key service
+// client built in code) is a Wrapper, given as KEK.Wrapper;
+// gocloudkeeper.Wrapper makes one of any opened gocloud secrets keeper.
+// A Wrapper's errors are read by their codes (see Wrapper).
+//
 // Package keepertest holds the conformance suite every Keeper runs;
-// package gocloudkeeper exposes a Keeper as a gocloud secrets keeper.
+// package gocloudkeeper also exposes a Keeper as a gocloud secrets
+// keeper.
 //
 // # Data keys and the cache
 //
 // One data key encrypts many values: a new one is made (one KEK call) when
-// the current one is older than DataKeyMaxAge (default a day), has
-// encrypted DataKeyMaxUses values (default 2^24, far below the 2^32 limit
-// of AES-GCM with random nonces), or the primary KEK changed. Old data keys
-// keep decrypting for ever.
+// the current one is older than EnvelopeOptions.DataKeyMaxAge (default a
+// day), has encrypted DataKeyMaxUses values (default 2^24, far below the
+// 2^32 limit of AES-GCM with random nonces), or the primary KEK changed.
+// Old data keys keep decrypting for ever.
 //
 // Unwrapped data keys are cached, keyed by the exact wrapped-key bytes, at
 // most CacheSize (default 1024) of them, least recently used first out.
@@ -41,10 +64,10 @@
 //
 // An Envelope holds several KEKs, each with a non-secret id (KEK.ID) that
 // every ciphertext carries: one primary, which wraps new data keys, and
-// older ones, which still unwrap. To rotate: AddKEK the new key,
-// SetPrimary it, Rewrap every stored ciphertext (secrets.Manager.Rewrap does
-// this over a store; NeedsRewrap and ParseHeader tell which ones need
-// it), then RemoveKEK the old one. RemoveKEK refuses while
+// older ones, which still unwrap; KEKIDs lists them. To rotate: AddKEK the
+// new key, SetPrimary it, Rewrap every stored ciphertext
+// (secrets.Manager.Rewrap does this over a store; ParseHeader tells which
+// KEK a ciphertext is under), then RemoveKEK the old one. RemoveKEK refuses while
 // RemoveOptions.InUse reports the key still protects data, unless forced.
 // RotateDataKey starts a new data key at once. Rewrap re-encrypts under the
 // primary KEK and current data key without returning the plaintext, and
@@ -72,21 +95,28 @@
 // associated data, so neither the header nor the binding to the caller's
 // place can change. The unwrapped record must name the header's data key
 // id. Overhead is 48+n+m bytes (about 160 with a base64key KEK, whose
-// wrapped record is 93 bytes).
+// wrapped record is 93 bytes: a random 24-byte nonce followed by the
+// record sealed with NaCl secretbox, XSalsa20-Poly1305, under the 32-byte
+// key; the bytes gocloud's localsecrets writes, so that either reads what
+// the other wrote).
 // ParseHeader reads the non-secret fields. A later format gets a new
 // version byte; every version ever written stays readable, which the test
 // vectors in testdata/vectors.json hold.
 //
 // # Errors
 //
-// Failures to decrypt match ErrDecrypt (code Internal) and, for the
-// reason, one of ErrUnknownVersion, ErrMalformed, ErrUnknownKEK or
-// ErrAuthentication (wrong key, wrong associated data, tampered bytes).
-// A KEK that cannot be reached gives code Unavailable (ErrUnavailable),
-// one that refuses gives PermissionDenied or FailedPrecondition; bad
-// options, and a malformed base64key URL (see # Local keys), give Invalid;
-// calls after Close give FailedPrecondition. Context
-// errors are returned unchanged. Every error carries an errcode code.
+// The error codes are those of package secrets (secrets.ErrInvalid,
+// secrets.ErrUnavailable, ...), matched with errors.Is; every error this
+// package returns carries one, except context errors, which are returned
+// unchanged. Failures to decrypt match ErrDecrypt (code Internal; the same
+// error as secrets.ErrDecryptionFailed) whatever the reason (unknown
+// format version, malformed bytes, a KEK this Envelope does not hold,
+// wrong key, wrong associated data, tampered bytes); the message says
+// which. A KEK that cannot be reached gives code Unavailable, one that
+// refuses gives PermissionDenied or FailedPrecondition; bad options, a
+// malformed base64key URL (see # Local keys) and a KEK URL that needs the
+// gocloud adapter when it is not imported give Invalid; calls after Close
+// give FailedPrecondition.
 //
 // # Local keys
 //
@@ -100,9 +130,9 @@
 // quoting the key. gocloud itself opens "base64key://", "base64key:KEY" and
 // "base64key:///KEY" with a fresh random key under an unchanged KEK id, so
 // nothing written with them could ever be read back; this package never
-// does, and opens base64key URLs itself rather than through gocloud. Do not
-// pass a keeper from secrets.OpenKeeper("base64key://...") as KEK.Keeper
-// for the same reason. The only random key is the one NewThrowawayKEKURL
+// does, and opens base64key URLs itself, never through gocloud (also with
+// the adapter imported). Do not pass a gocloud keeper opened from a
+// base64key URL as a KEK for the same reason. The only random key is the one NewThrowawayKEKURL
 // returns, by name. A URL whose last key character has unused bits set
 // (not canonical base64) is accepted, as gocloud accepts it: it names the
 // same key, and data written under it stays readable. A KEK id derived by
@@ -114,29 +144,33 @@
 // # Security
 //
 // Errors never contain a value, key bytes, or a URL with key material:
-// a base64key:// URL is the key, so errors print it redacted (RedactURL),
-// and messages from gocloud openers are scrubbed of every part of the URL
-// that can be secret, raw or escaped. A KEK URL that does not parse (a
-// control character such as a trailing newline read from a file, a bad
-// escape) or has no scheme is refused by this package with the reason,
-// before gocloud could quote it.
-//
-// Printed forms show identity, never keys. KEK, EnvelopeOptions and
-// *Envelope print the same non-secret identity under every fmt verb
-// (%v %+v %#v %s %q %x ...), encoding/json (MarshalJSON),
-// encoding.TextMarshaler (so YAML, TOML and XML encoders too) and slog
-// (LogValue): a KEK shows its ID, its URL redacted by RedactURL (the scheme,
+// a base64key:// URL is the key, so errors print it redacted (the scheme,
 // and host and path for URLs other than base64key://; never a base64key
-// key, user info, a query or a fragment) and whether Keeper and Local are
-// set; EnvelopeOptions show their members with every KEK so and Now only as
-// whether it is set; an Envelope shows its primary and KEK ids. These
-// forms are for logs: a marshalled KEK cannot be read back into a working
-// one. The package's internal types that hold data keys, wrapped data
-// keys or opened KEKs print a fixed mark. Decrypt returns no partial plaintext on failure. Plaintexts and data
+// key, user info, a query or a fragment), and messages from the adapter's
+// URL openers are scrubbed of every part of the URL that can be secret,
+// raw or escaped. A KEK URL that does not parse (a control character
+// such as a trailing newline read from a file, a bad escape) or has no
+// scheme is refused by this package with the reason, before an opener
+// could quote it.
+//
+// Printed forms show identity, never keys. A KEK prints the same
+// non-secret identity under every fmt verb (%v %+v %#v %s %q %x %d ...,
+// through Format) and through encoding.TextMarshaler (MarshalText), which
+// encoding/json, slog's text and JSON handlers, and YAML, TOML and XML
+// encoders use: its ID, its URL redacted as errors print it, and whether a
+// Wrapper is set. EnvelopeOptions print their members with every KEK so.
+// An Envelope's state sits behind a pointer, so it prints as that pointer
+// (and as {} in JSON), nothing of its keys. These forms are for logs: a
+// marshalled KEK cannot be read back into a working one. The package's
+// internal types that hold data keys, wrapped data keys, local keys or
+// opened KEKs print a fixed mark.
+//
+// Decrypt returns no partial plaintext on failure. Plaintexts and data
 // key records the Envelope handles internally are zeroed after use (Go
 // cannot promise no other copy exists). Unwrapped data keys live only in
 // memory, bounded by CacheSize and CacheTTL+CacheMaxStale, and are
-// dropped on Close and on RemoveKEK of their KEK.
+// dropped on Close and on RemoveKEK of their KEK; a local key is zeroed
+// then too.
 //
 // The associated data is authenticated, not encrypted: it must not be
 // secret. Key ids and data key ids are public. A KEK given without an id

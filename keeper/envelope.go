@@ -16,52 +16,45 @@ import (
 	"github.com/tink-crypto/tink-go/v2/tink"
 )
 
-// Defaults of EnvelopeOptions.
+// Defaults of EnvelopeOptions; see its fields.
 const (
-	// DefaultDataKeyMaxAge: a data key encrypts for at most a day.
-	DefaultDataKeyMaxAge = 24 * time.Hour
-	// DefaultDataKeyMaxUses: a data key encrypts at most 2^24 values, far
-	// below the 2^32 limit for AES-GCM with random 96-bit nonces.
-	DefaultDataKeyMaxUses = 1 << 24
-	// DefaultCacheSize: unwrapped data keys kept in memory.
-	DefaultCacheSize = 1024
-	// DefaultCacheTTL: after this, a cached data key is unwrapped again on
-	// next use, so a revoked key-encryption key takes effect.
-	DefaultCacheTTL = time.Hour
-	// DefaultCacheMaxStale: how long past its TTL a cached data key still
-	// serves when the key-encryption key is unavailable.
-	DefaultCacheMaxStale = 24 * time.Hour
+	defaultDataKeyMaxAge = 24 * time.Hour
+	// 2^24 values, far below the 2^32 limit for AES-GCM with random 96-bit
+	// nonces.
+	defaultDataKeyMaxUses = 1 << 24
+	defaultCacheSize      = 1024
+	defaultCacheTTL       = time.Hour
+	defaultCacheMaxStale  = 24 * time.Hour
 )
 
 // EnvelopeOptions configures an Envelope. Every zero value has a
 // documented default.
 type EnvelopeOptions struct {
-	// KEKs are the key-encryption keys. NewEnvelope needs at least one;
-	// OpenEnvelope puts its URL first.
+	// KEKs are key-encryption keys besides OpenEnvelope's kekURL: older
+	// keys that still unwrap, or keys given with an id of their own or as
+	// a Wrapper.
 	KEKs []KEK
 	// Primary is the id of the KEK that wraps new data keys; empty means
-	// the first of KEKs.
+	// kekURL's, or the first of KEKs when kekURL is empty.
 	Primary string
 	// DataKeyMaxAge is how long one data key keeps encrypting before a new
-	// one is made; 0 means DefaultDataKeyMaxAge, negative means no limit.
+	// one is made; 0 means a day, negative means no limit.
 	// While the primary KEK is unavailable an expired key keeps encrypting
 	// (within DataKeyMaxUses) rather than fail.
 	DataKeyMaxAge time.Duration
 	// DataKeyMaxUses is how many values one data key encrypts; 0 means
-	// DefaultDataKeyMaxUses. Values above 2^32 are refused.
+	// 2^24. Values above 2^32 (the limit of AES-GCM with random nonces)
+	// are refused.
 	DataKeyMaxUses uint64
-	// CacheSize is how many unwrapped data keys are kept; 0 means
-	// DefaultCacheSize.
+	// CacheSize is how many unwrapped data keys are kept; 0 means 1024.
 	CacheSize int
 	// CacheTTL is how long an unwrapped data key is used before it is
-	// unwrapped again; 0 means DefaultCacheTTL, negative means forever.
+	// unwrapped again, so that a revoked KEK takes effect; 0 means an
+	// hour, negative means forever.
 	CacheTTL time.Duration
 	// CacheMaxStale is how long past CacheTTL a cached key still serves
-	// while the KEK is unavailable; 0 means DefaultCacheMaxStale, negative
-	// means never.
+	// while the KEK is unavailable; 0 means a day, negative means never.
 	CacheMaxStale time.Duration
-	// Now returns the current time; nil means time.Now. Tests set it.
-	Now func() time.Time
 }
 
 // Stats counts an Envelope's work since it was opened.
@@ -81,8 +74,14 @@ type Stats struct {
 // Envelope is the envelope-encryption Keeper: values are encrypted with
 // AES-256-GCM data keys, each data key is wrapped by a key-encryption key,
 // and the wrapped data key travels in the ciphertext. It is safe for
-// concurrent use.
+// concurrent use. Its state sits behind a pointer, so every printed form
+// of an Envelope shows that pointer and nothing of its keys.
 type Envelope struct {
+	*envelope
+}
+
+// envelope is an Envelope's state.
+type envelope struct {
 	maxAge   time.Duration
 	maxUses  uint64
 	now      func() time.Time
@@ -113,60 +112,55 @@ var (
 	_ Rewrapper = (*Envelope)(nil)
 )
 
-// OpenEnvelope opens an Envelope whose primary key-encryption key is the
-// gocloud secrets URL kekURL, with id DefaultKEKID(kekURL), followed by any
-// opts.KEKs (older keys that still unwrap). A local key is base64key://
-// and the key (see the package doc's # Local keys); NewThrowawayKEKURL
-// makes one.
+// OpenEnvelope opens an Envelope. Its primary key-encryption key is
+// kekURL, with id DefaultKEKID(kekURL), unless opts.Primary names another;
+// opts.KEKs are further keys (older ones that still unwrap, keys with ids
+// of their own, Wrappers). kekURL may be empty when opts.KEKs holds a key;
+// then the first of them (or opts.Primary) is primary. A local key is
+// base64key:// and the key (see the package doc's # Local keys);
+// NewThrowawayKEKURL makes one. Every URL is opened now, so a bad one
+// fails here; no key is called yet.
 func OpenEnvelope(ctx context.Context, kekURL string, opts EnvelopeOptions) (*Envelope, error) {
-	if kekURL == "" {
-		return nil, errcode.New(errcode.Invalid, "keeper.OpenEnvelope", "key-encryption key URL is required")
-	}
-	first := KEK{ID: DefaultKEKID(kekURL), URL: kekURL}
-	opts.KEKs = append([]KEK{first}, opts.KEKs...)
-	if opts.Primary == "" {
-		opts.Primary = first.ID
-	}
-	return NewEnvelope(ctx, opts)
+	return openEnvelope(ctx, kekURL, opts, time.Now)
 }
 
-// NewEnvelope opens an Envelope over opts.KEKs. It opens every URL now, so
-// a bad URL fails here; it makes no call to any key yet.
-func NewEnvelope(ctx context.Context, opts EnvelopeOptions) (_ *Envelope, err error) {
-	const op = "keeper.NewEnvelope"
-	if len(opts.KEKs) == 0 {
-		return nil, errcode.New(errcode.Invalid, op, "at least one key-encryption key is required")
+// openEnvelope is OpenEnvelope with a clock.
+func openEnvelope(ctx context.Context, kekURL string, opts EnvelopeOptions, now func() time.Time) (_ *Envelope, err error) {
+	const op = "keeper.OpenEnvelope"
+	if kekURL != "" {
+		first := KEK{ID: DefaultKEKID(kekURL), URL: kekURL}
+		opts.KEKs = append([]KEK{first}, opts.KEKs...)
 	}
-	e := &Envelope{
+	if len(opts.KEKs) == 0 {
+		return nil, errcode.New(errcode.Invalid, op, "a key-encryption key URL (or a KEK in EnvelopeOptions.KEKs) is required")
+	}
+	e := &envelope{
 		maxAge:  opts.DataKeyMaxAge,
 		maxUses: opts.DataKeyMaxUses,
-		now:     opts.Now,
+		now:     now,
 		keks:    make(map[string]*openedKEK),
 	}
 	if e.maxAge == 0 {
-		e.maxAge = DefaultDataKeyMaxAge
+		e.maxAge = defaultDataKeyMaxAge
 	}
 	if e.maxUses == 0 {
-		e.maxUses = DefaultDataKeyMaxUses
+		e.maxUses = defaultDataKeyMaxUses
 	}
 	if e.maxUses > 1<<32 {
 		return nil, errcode.New(errcode.Invalid, op, "DataKeyMaxUses above 2^32 breaks AES-GCM's random nonce limit")
-	}
-	if e.now == nil {
-		e.now = time.Now
 	}
 	size, ttl, stale := opts.CacheSize, opts.CacheTTL, opts.CacheMaxStale
 	if size < 0 {
 		return nil, errcode.New(errcode.Invalid, op, "CacheSize must not be negative")
 	}
 	if size == 0 {
-		size = DefaultCacheSize
+		size = defaultCacheSize
 	}
 	if ttl == 0 {
-		ttl = DefaultCacheTTL
+		ttl = defaultCacheTTL
 	}
 	if stale == 0 {
-		stale = DefaultCacheMaxStale
+		stale = defaultCacheMaxStale
 	}
 	e.cache = newDataKeyCache(size, ttl, stale)
 	defer func() {
@@ -180,9 +174,7 @@ func NewEnvelope(ctx context.Context, opts EnvelopeOptions) (_ *Envelope, err er
 			return nil, err
 		}
 		if _, dup := e.keks[ok.id]; dup {
-			if ok.owned {
-				ok.keeper.Close()
-			}
+			ok.release()
 			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("duplicate KEK id %q", ok.id))
 		}
 		e.keks[ok.id] = ok
@@ -196,11 +188,11 @@ func NewEnvelope(ctx context.Context, opts EnvelopeOptions) (_ *Envelope, err er
 		}
 		e.primary = opts.Primary
 	}
-	return e, nil
+	return &Envelope{e}, nil
 }
 
 // begin registers a call in flight, or fails if the Envelope is closed.
-func (e *Envelope) begin(op string) error {
+func (e *envelope) begin(op string) error {
 	e.closedMu.RLock()
 	defer e.closedMu.RUnlock()
 	if e.closed {
@@ -213,7 +205,7 @@ func (e *Envelope) begin(op string) error {
 // Close waits for calls in flight, forgets every cached data key and closes
 // the KEKs the Envelope opened from URLs. Later calls fail with code
 // FailedPrecondition. Close is idempotent.
-func (e *Envelope) Close() error {
+func (e *envelope) Close() error {
 	e.closedMu.Lock()
 	if e.closed {
 		e.closedMu.Unlock()
@@ -227,15 +219,13 @@ func (e *Envelope) Close() error {
 	return e.closeKEKs()
 }
 
-func (e *Envelope) closeKEKs() error {
+func (e *envelope) closeKEKs() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var first error
 	for id, k := range e.keks {
-		if k.owned {
-			if err := k.keeper.Close(); err != nil && first == nil {
-				first = errcode.Wrap(errcode.Internal, "keeper.Close", fmt.Errorf("KEK %q: %w", id, err))
-			}
+		if err := k.release(); err != nil && first == nil {
+			first = errcode.Wrap(errcode.Internal, "keeper.Close", fmt.Errorf("KEK %q: %w", id, err))
 		}
 		delete(e.keks, id)
 	}
@@ -245,7 +235,7 @@ func (e *Envelope) closeKEKs() error {
 // Encrypt encrypts plaintext bound to associatedData with the current data
 // key, making (and wrapping, one KEK call) a new data key first when there
 // is none, or it is too old or too used, or the primary KEK changed.
-func (e *Envelope) Encrypt(ctx context.Context, plaintext, associatedData []byte) ([]byte, error) {
+func (e *envelope) Encrypt(ctx context.Context, plaintext, associatedData []byte) ([]byte, error) {
 	const op = "keeper.Encrypt"
 	if err := e.begin(op); err != nil {
 		return nil, err
@@ -275,7 +265,7 @@ func seal(op string, dk *dataKey, plaintext, associatedData []byte) ([]byte, err
 
 // Decrypt authenticates and decrypts ciphertext bound to associatedData.
 // A data key found in the cache needs no KEK call.
-func (e *Envelope) Decrypt(ctx context.Context, ciphertext, associatedData []byte) ([]byte, error) {
+func (e *envelope) Decrypt(ctx context.Context, ciphertext, associatedData []byte) ([]byte, error) {
 	const op = "keeper.Decrypt"
 	if err := e.begin(op); err != nil {
 		return nil, err
@@ -284,7 +274,7 @@ func (e *Envelope) Decrypt(ctx context.Context, ciphertext, associatedData []byt
 	return e.decrypt(ctx, op, ciphertext, associatedData)
 }
 
-func (e *Envelope) decrypt(ctx context.Context, op string, ciphertext, associatedData []byte) ([]byte, error) {
+func (e *envelope) decrypt(ctx context.Context, op string, ciphertext, associatedData []byte) ([]byte, error) {
 	p, err := parse(ciphertext)
 	if err != nil {
 		return nil, err
@@ -297,7 +287,7 @@ func (e *Envelope) decrypt(ctx context.Context, op string, ciphertext, associate
 	ad = append(append(ad, p.aadPrefix...), associatedData...)
 	pt, err := dk.aead.Decrypt(p.payload, ad)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, ErrAuthentication)
+		return nil, fmt.Errorf("%s: %w", op, errAuthentication)
 	}
 	if pt == nil {
 		pt = []byte{}
@@ -308,9 +298,11 @@ func (e *Envelope) decrypt(ctx context.Context, op string, ciphertext, associate
 // Rewrap re-encrypts ciphertext under the primary KEK and the current data
 // key, without returning the plaintext. A ciphertext already under the
 // primary KEK in the current format is authenticated and returned as is,
-// with changed == false. Rotating only the data key does not make old
-// ciphertexts stale: their data keys stay wrapped by the primary KEK.
-func (e *Envelope) Rewrap(ctx context.Context, ciphertext, associatedData []byte) ([]byte, bool, error) {
+// with changed == false, so a caller scanning a store calls Rewrap on
+// every ciphertext and writes back only the changed ones. Rotating only
+// the data key does not make old ciphertexts stale: their data keys stay
+// wrapped by the primary KEK.
+func (e *envelope) Rewrap(ctx context.Context, ciphertext, associatedData []byte) ([]byte, bool, error) {
 	const op = "keeper.Rewrap"
 	if err := e.begin(op); err != nil {
 		return nil, false, err
@@ -335,22 +327,16 @@ func (e *Envelope) Rewrap(ctx context.Context, ciphertext, associatedData []byte
 	return out, true, nil
 }
 
-// NeedsRewrap reports whether a ciphertext with header h would be changed
-// by Rewrap: it is in an older format or under a KEK other than the
-// primary. Callers scanning a store use it to skip current ciphertexts
-// without a decryption.
-func (e *Envelope) NeedsRewrap(h Header) bool { return e.needsRewrap(h) }
-
-func (e *Envelope) needsRewrap(h Header) bool {
+func (e *envelope) needsRewrap(h Header) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return h.Version != FormatVersion || h.KEKID != e.primary
+	return h.Version != formatVersion || h.KEKID != e.primary
 }
 
 // dataKeyForEncrypt returns the current data key, counting one use, after
 // rotating it if needed.
-func (e *Envelope) dataKeyForEncrypt(ctx context.Context, op string) (*dataKey, error) {
-	primary := e.Primary()
+func (e *envelope) dataKeyForEncrypt(ctx context.Context, op string) (*dataKey, error) {
+	primary := e.primaryID()
 	if cur := e.current.Load(); cur != nil && cur.dk.kekID == primary && e.fresh(cur) {
 		if cur.uses.Add(1) <= e.maxUses {
 			return cur.dk, nil
@@ -359,16 +345,16 @@ func (e *Envelope) dataKeyForEncrypt(ctx context.Context, op string) (*dataKey, 
 	return e.rotate(ctx, op, false)
 }
 
-func (e *Envelope) fresh(cur *currentKey) bool {
+func (e *envelope) fresh(cur *currentKey) bool {
 	return e.maxAge < 0 || e.now().Sub(cur.dk.created) < e.maxAge
 }
 
 // rotate makes a new current data key unless another caller just did (or
 // force is set), and returns the current key with one use counted.
-func (e *Envelope) rotate(ctx context.Context, op string, force bool) (*dataKey, error) {
+func (e *envelope) rotate(ctx context.Context, op string, force bool) (*dataKey, error) {
 	e.rotateMu.Lock()
 	defer e.rotateMu.Unlock()
-	primary := e.Primary()
+	primary := e.primaryID()
 	cur := e.current.Load()
 	usable := cur != nil && cur.dk.kekID == primary
 	if usable && !force && e.fresh(cur) && cur.uses.Add(1) <= e.maxUses {
@@ -390,7 +376,7 @@ func (e *Envelope) rotate(ctx context.Context, op string, force bool) (*dataKey,
 
 // RotateDataKey makes a new data key now (one KEK call); values encrypted
 // from now on use it. Old data keys keep decrypting.
-func (e *Envelope) RotateDataKey(ctx context.Context) error {
+func (e *envelope) RotateDataKey(ctx context.Context) error {
 	const op = "keeper.RotateDataKey"
 	if err := e.begin(op); err != nil {
 		return err
@@ -406,7 +392,7 @@ func (e *Envelope) RotateDataKey(ctx context.Context) error {
 	return err
 }
 
-func (e *Envelope) kek(id string) (*openedKEK, bool) {
+func (e *envelope) kek(id string) (*openedKEK, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	k, ok := e.keks[id]
@@ -414,7 +400,7 @@ func (e *Envelope) kek(id string) (*openedKEK, bool) {
 }
 
 // newDataKey makes a random data key and wraps it with KEK kekID.
-func (e *Envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, error) {
+func (e *envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, error) {
 	k, ok := e.kek(kekID)
 	if !ok {
 		return nil, errcode.New(errcode.FailedPrecondition, op, fmt.Sprintf("primary KEK %q is not open", kekID))
@@ -431,7 +417,7 @@ func (e *Envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, 
 	defer clear(rec)
 	defer clear(key)
 	e.wraps.Add(1)
-	wrapped, err := k.keeper.Encrypt(ctx, rec)
+	wrapped, err := k.wrapper.Wrap(ctx, rec)
 	if err != nil {
 		return nil, kekError(ctx, op, k, false, err)
 	}
@@ -452,7 +438,7 @@ func (e *Envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, 
 }
 
 // dataKeyForDecrypt finds the data key of p in the cache or unwraps it.
-func (e *Envelope) dataKeyForDecrypt(ctx context.Context, op string, p *parsed) (*dataKey, error) {
+func (e *envelope) dataKeyForDecrypt(ctx context.Context, op string, p *parsed) (*dataKey, error) {
 	dk, state := e.cache.get(p.cacheKey, e.now())
 	if state == cacheFresh {
 		e.hits.Add(1)
@@ -476,20 +462,20 @@ func (e *Envelope) dataKeyForDecrypt(ctx context.Context, op string, p *parsed) 
 }
 
 // unwrap asks the KEK the header names for the data key and caches it.
-func (e *Envelope) unwrap(ctx context.Context, op string, p *parsed) (*dataKey, error) {
+func (e *envelope) unwrap(ctx context.Context, op string, p *parsed) (*dataKey, error) {
 	k, ok := e.kek(p.kekID)
 	if !ok {
-		return nil, fmt.Errorf("%s: KEK %q: %w", op, p.kekID, ErrUnknownKEK)
+		return nil, fmt.Errorf("%s: KEK %q: %w", op, p.kekID, errUnknownKEK)
 	}
 	e.unwraps.Add(1)
-	rec, err := k.keeper.Decrypt(ctx, p.wrapped)
+	rec, err := k.wrapper.Unwrap(ctx, p.wrapped)
 	if err != nil {
 		return nil, kekError(ctx, op, k, true, err)
 	}
 	defer clear(rec)
 	key, ok := parseRecord(rec, p.dataKeyID)
 	if !ok {
-		return nil, fmt.Errorf("%s: KEK %q unwrapped a data key that does not match the header: %w", op, p.kekID, ErrAuthentication)
+		return nil, fmt.Errorf("%s: KEK %q unwrapped a data key that does not match the header: %w", op, p.kekID, errAuthentication)
 	}
 	a, err := newAEAD(key)
 	if err != nil {
@@ -525,27 +511,28 @@ func newAEAD(key []byte) (tink.AEAD, error) {
 	return aesgcm.NewAEAD(k)
 }
 
-// Primary returns the id of the primary KEK.
-func (e *Envelope) Primary() string {
+// primaryID returns the id of the primary KEK.
+func (e *envelope) primaryID() string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.primary
 }
 
-// KEKIDs returns the ids of the KEKs held, sorted.
-func (e *Envelope) KEKIDs() []string {
+// KEKIDs returns the id of the primary KEK, which wraps new data keys,
+// and the ids of every KEK held, sorted.
+func (e *envelope) KEKIDs() (primary string, all []string) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	ids := make([]string, 0, len(e.keks))
+	all = make([]string, 0, len(e.keks))
 	for id := range e.keks {
-		ids = append(ids, id)
+		all = append(all, id)
 	}
-	slices.Sort(ids)
-	return ids
+	slices.Sort(all)
+	return e.primary, all
 }
 
 // Stats returns counters of the Envelope's work.
-func (e *Envelope) Stats() Stats {
+func (e *envelope) Stats() Stats {
 	return Stats{
 		Wraps: e.wraps.Load(), Unwraps: e.unwraps.Load(),
 		CacheHits: e.hits.Load(), CacheMisses: e.misses.Load(), StaleHits: e.stale.Load(),

@@ -123,8 +123,8 @@ func TestParseHeader(t *testing.T) {
 	if len(h.DataKeyID) != 32 {
 		t.Errorf("DataKeyID = %q, want 32 hex digits", h.DataKeyID)
 	}
-	if e.NeedsRewrap(h) {
-		t.Error("NeedsRewrap of a fresh ciphertext = true, want false")
+	if _, changed, err := e.Rewrap(ctx, ct, []byte("ad")); err != nil || changed {
+		t.Errorf("Rewrap of a fresh ciphertext = (changed %v, %v), want unchanged", changed, err)
 	}
 	// Byte offsets of the layout in doc.go, for KEK id length n = 18.
 	const n = 18
@@ -226,8 +226,7 @@ func TestRedactURL(t *testing.T) {
 
 func TestNewEnvelopeInvalid(t *testing.T) {
 	ctx := context.Background()
-	kek := newCountingKEK(t)
-	sk := kek.keeper(t)
+	sk := newCountingKEK(t)
 	u, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		t.Fatal(err)
@@ -237,19 +236,19 @@ func TestNewEnvelopeInvalid(t *testing.T) {
 		opts keeper.EnvelopeOptions
 	}{
 		{"no KEK", keeper.EnvelopeOptions{}},
-		{"URL and Keeper", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", URL: u, Keeper: sk}}}},
+		{"URL and Wrapper", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", URL: u, Wrapper: sk}}}},
 		{"neither", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a"}}}},
-		{"Keeper without id", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{Keeper: sk}}}},
-		{"bad id", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a b", Keeper: sk}}}},
-		{"long id", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: strings.Repeat("a", 65), Keeper: sk}}}},
-		{"duplicate id", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", Keeper: sk}, {ID: "a", URL: u}}}},
-		{"unknown primary", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", Keeper: sk}}, Primary: "b"}},
-		{"uses over 2^32", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", Keeper: sk}}, DataKeyMaxUses: 1<<32 + 1}},
-		{"negative cache", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", Keeper: sk}}, CacheSize: -1}},
+		{"Wrapper without id", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{Wrapper: sk}}}},
+		{"bad id", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a b", Wrapper: sk}}}},
+		{"long id", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: strings.Repeat("a", 65), Wrapper: sk}}}},
+		{"duplicate id", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", Wrapper: sk}, {ID: "a", URL: u}}}},
+		{"unknown primary", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", Wrapper: sk}}, Primary: "b"}},
+		{"uses over 2^32", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", Wrapper: sk}}, DataKeyMaxUses: 1<<32 + 1}},
+		{"negative cache", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "a", Wrapper: sk}}, CacheSize: -1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e, err := keeper.NewEnvelope(ctx, tc.opts)
+			e, err := keeper.OpenEnvelope(ctx, "", tc.opts)
 			if !errors.Is(err, keeper.ErrInvalid) {
 				t.Errorf("NewEnvelope error = %v, want ErrInvalid", err)
 			}

@@ -15,7 +15,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	k, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{
+	k, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{
 		KEKs: []keeper.KEK{{ID: "local-2026", URL: kekURL}},
 	})
 	if err != nil {
@@ -51,7 +51,7 @@ func ExampleEnvelope_Rewrap() {
 	ctx := context.Background()
 	oldURL, _ := keeper.NewThrowawayKEKURL()
 	newURL, _ := keeper.NewThrowawayKEKURL()
-	k, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "old", URL: oldURL}}})
+	k, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "old", URL: oldURL}}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -74,7 +74,8 @@ func ExampleEnvelope_Rewrap() {
 	}
 	fmt.Println("remove old:", k.RemoveKEK(ctx, "old", keeper.RemoveOptions{InUse: inUse}))
 	pt, err := k.Decrypt(ctx, stored, ad)
-	fmt.Printf("%s %v %v\n", pt, err, k.KEKIDs())
+	_, ids := k.KEKIDs()
+	fmt.Printf("%s %v %v\n", pt, err, ids)
 	// Output:
 	// rewrapped: true <nil>
 	// remove old: <nil>

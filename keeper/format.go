@@ -10,11 +10,11 @@ import (
 // Format constants of the envelope ciphertext; see the package doc's
 // "# Format" section.
 const (
-	// FormatVersion is the version byte Envelope writes today.
-	FormatVersion = 1
+	// formatVersion is the version byte Envelope writes today (Header.Version).
+	formatVersion = 1
 
-	// MaxKEKIDLen is the longest key-encryption key id, in bytes.
-	MaxKEKIDLen = 64
+	// maxKEKIDLen is the longest key-encryption key id, in bytes.
+	maxKEKIDLen = 64
 
 	dataKeyIDLen     = 16
 	dataKeyLen       = 32 // AES-256
@@ -32,7 +32,8 @@ const (
 // Header is the non-secret part of an envelope ciphertext: enough to know
 // which keys protect it, without any key.
 type Header struct {
-	// Version is the format version byte.
+	// Version is the format version byte; 1 is the format every
+	// Envelope writes today (see the package doc's # Format).
 	Version int
 	// KEKID is the id of the key-encryption key that wrapped the data key.
 	KEKID string
@@ -58,8 +59,8 @@ type parsed struct {
 
 // ParseHeader reads the non-secret header of an envelope ciphertext. It
 // checks the structure (version, lengths, id syntax) but not authenticity:
-// only Decrypt proves a ciphertext genuine. Errors match ErrUnknownVersion
-// or ErrMalformed (and so ErrDecrypt).
+// only Decrypt proves a ciphertext genuine. Errors match ErrDecrypt; the
+// message says whether the version is unknown or the bytes malformed.
 func ParseHeader(ciphertext []byte) (Header, error) {
 	p, err := parse(ciphertext)
 	if err != nil {
@@ -73,21 +74,21 @@ func (p *parsed) header() Header {
 }
 
 func malformed(why string) error {
-	return fmt.Errorf("keeper: %s: %w", why, ErrMalformed)
+	return fmt.Errorf("keeper: %s: %w", why, errMalformed)
 }
 
 func parse(ct []byte) (*parsed, error) {
 	if len(ct) == 0 {
 		return nil, malformed("empty ciphertext")
 	}
-	if ct[0] != FormatVersion {
-		return nil, fmt.Errorf("keeper: format version %d: %w", ct[0], ErrUnknownVersion)
+	if ct[0] != formatVersion {
+		return nil, fmt.Errorf("keeper: format version %d: %w", ct[0], errUnknownVersion)
 	}
 	if len(ct) < 2 {
 		return nil, malformed("truncated header")
 	}
 	n := int(ct[1])
-	if n == 0 || n > MaxKEKIDLen {
+	if n == 0 || n > maxKEKIDLen {
 		return nil, malformed("bad key-encryption key id length")
 	}
 	off := 2
@@ -121,7 +122,7 @@ func parse(ct []byte) (*parsed, error) {
 // given id and wrapped form, and returns it with the length of the part the
 // AES-GCM tag authenticates.
 func appendHeader(b []byte, kekID string, dataKeyID [dataKeyIDLen]byte, wrapped []byte) ([]byte, int) {
-	b = append(b, FormatVersion, byte(len(kekID)))
+	b = append(b, formatVersion, byte(len(kekID)))
 	b = append(b, kekID...)
 	b = append(b, dataKeyID[:]...)
 	aadLen := len(b)
@@ -130,10 +131,10 @@ func appendHeader(b []byte, kekID string, dataKeyID [dataKeyIDLen]byte, wrapped 
 	return b, aadLen
 }
 
-// validKEKID reports whether id is 1 to MaxKEKIDLen letters, digits, '-',
+// validKEKID reports whether id is 1 to maxKEKIDLen letters, digits, '-',
 // '_', '.' or ':'. Ids are printed in errors, so the set is kept plain.
 func validKEKID(id []byte) bool {
-	if len(id) == 0 || len(id) > MaxKEKIDLen {
+	if len(id) == 0 || len(id) > maxKEKIDLen {
 		return false
 	}
 	for _, c := range id {

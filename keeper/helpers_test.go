@@ -2,28 +2,25 @@ package keeper_test
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/strongbox-go/strongbox/keeper"
-	"gocloud.dev/gcerrors"
-	"gocloud.dev/secrets"
-	"gocloud.dev/secrets/driver"
-	"gocloud.dev/secrets/localsecrets"
 )
 
-// errOutage is what countingKEK returns while down.
-var errOutage = errors.New("key service unreachable (test outage)")
+// errOutage is what countingKEK returns while down: an outage, by code.
+var errOutage = fmt.Errorf("key service unreachable (test outage): %w", keeper.ErrUnavailable)
 
-// countingKEK is a gocloud secrets driver over a local key that counts its
-// calls and can be switched off to simulate a key-service outage.
+// countingKEK is a Wrapper over a local key that counts its calls and can
+// be switched off to simulate a key-service outage.
 type countingKEK struct {
-	inner          *secrets.Keeper
+	inner          keeper.Wrapper
 	wraps, unwraps atomic.Int64
-	// unwrapsDone counts Decrypt calls that have returned.
+	// unwrapsDone counts Unwrap calls that have returned.
 	unwrapsDone atomic.Int64
 	down        atomic.Bool
 	// delay is added to every call, like a remote key service's latency.
@@ -32,34 +29,32 @@ type countingKEK struct {
 
 func newCountingKEK(t testing.TB) *countingKEK {
 	t.Helper()
-	k, err := localsecrets.NewRandomKey()
-	if err != nil {
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
 		t.Fatal(err)
 	}
-	inner := localsecrets.NewKeeper(k)
-	t.Cleanup(func() { inner.Close() })
-	return &countingKEK{inner: inner}
+	return &countingKEK{inner: keeper.NewLocalWrapper(k)}
 }
 
 func (c *countingKEK) calls() int64 { return c.wraps.Load() + c.unwraps.Load() }
 
-func (c *countingKEK) Encrypt(ctx context.Context, pt []byte) ([]byte, error) {
+func (c *countingKEK) Wrap(ctx context.Context, pt []byte) ([]byte, error) {
 	c.wraps.Add(1)
 	c.wait()
 	if c.down.Load() {
 		return nil, errOutage
 	}
-	return c.inner.Encrypt(ctx, pt)
+	return c.inner.Wrap(ctx, pt)
 }
 
-func (c *countingKEK) Decrypt(ctx context.Context, ct []byte) ([]byte, error) {
+func (c *countingKEK) Unwrap(ctx context.Context, ct []byte) ([]byte, error) {
 	c.unwraps.Add(1)
 	defer c.unwrapsDone.Add(1)
 	c.wait()
 	if c.down.Load() {
 		return nil, errOutage
 	}
-	return c.inner.Decrypt(ctx, ct)
+	return c.inner.Unwrap(ctx, ct)
 }
 
 func (c *countingKEK) wait() {
@@ -68,27 +63,11 @@ func (c *countingKEK) wait() {
 	}
 }
 
-func (c *countingKEK) Close() error            { return nil }
-func (c *countingKEK) ErrorAs(error, any) bool { return false }
-func (c *countingKEK) ErrorCode(err error) gcerrors.ErrorCode {
-	if errors.Is(err, errOutage) {
-		return gcerrors.DeadlineExceeded
-	}
-	return gcerrors.Code(err)
-}
-
-var _ driver.Keeper = (*countingKEK)(nil)
-
-// keeper returns a gocloud keeper over c, closed when the test ends.
-func (c *countingKEK) keeper(t testing.TB) *secrets.Keeper {
-	sk := secrets.NewKeeper(c)
-	t.Cleanup(func() { sk.Close() })
-	return sk
-}
+var _ keeper.Wrapper = (*countingKEK)(nil)
 
 // kek returns c as a KEK with the given id.
-func (c *countingKEK) kek(t testing.TB, id string) keeper.KEK {
-	return keeper.KEK{ID: id, Keeper: c.keeper(t), Local: true}
+func (c *countingKEK) kek(_ testing.TB, id string) keeper.KEK {
+	return keeper.KEK{ID: id, Wrapper: c}
 }
 
 // clock is a settable time source.
@@ -111,12 +90,18 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// newEnvelope opens an Envelope closed when the test ends.
+// newEnvelope opens an Envelope over opts.KEKs, closed when the test ends.
 func newEnvelope(t testing.TB, opts keeper.EnvelopeOptions) *keeper.Envelope {
 	t.Helper()
-	e, err := keeper.NewEnvelope(context.Background(), opts)
+	return newEnvelopeAt(t, opts, time.Now)
+}
+
+// newEnvelopeAt is newEnvelope with a clock.
+func newEnvelopeAt(t testing.TB, opts keeper.EnvelopeOptions, now func() time.Time) *keeper.Envelope {
+	t.Helper()
+	e, err := keeper.OpenEnvelopeAt(context.Background(), "", opts, now)
 	if err != nil {
-		t.Fatalf("NewEnvelope: %v", err)
+		t.Fatalf("OpenEnvelope: %v", err)
 	}
 	t.Cleanup(func() { e.Close() })
 	return e

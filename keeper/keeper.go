@@ -7,17 +7,12 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
-// Errors returned by keepers, usable with errors.Is.
-var (
-	// ErrDecrypt matches every failure to authenticate or parse a ciphertext:
-	// wrong key, wrong associated data, tampered or truncated bytes.
-	// It has code Internal. Wrap it, e.g. fmt.Errorf("...: %w", ErrDecrypt).
-	ErrDecrypt error = errcode.New(errcode.Internal, "", "decryption failed")
-	// ErrUnavailable means the key-encryption key could not be reached.
-	ErrUnavailable error = errcode.Unavailable
-	// ErrInvalid means bad arguments or configuration.
-	ErrInvalid error = errcode.Invalid
-)
+// ErrDecrypt matches every failure to authenticate or parse a ciphertext:
+// wrong key, wrong associated data, tampered, truncated or unknown-format
+// bytes, or a key-encryption key this keeper does not hold. It has code
+// Internal, and is the same error as secrets.ErrDecryptionFailed. Wrap it,
+// e.g. fmt.Errorf("...: %w", ErrDecrypt).
+var ErrDecrypt error = errcode.New(errcode.Internal, "", "decryption failed")
 
 // Keeper encrypts and decrypts values bound to associated data. The
 // associated data is authenticated but not encrypted: decryption with any
@@ -32,23 +27,15 @@ type Keeper interface {
 	Close() error
 }
 
-// Reasons a ciphertext is rejected. Each matches ErrDecrypt with errors.Is,
-// so callers that only care "did it decrypt?" test ErrDecrypt; tests and
-// tools that care why test these.
+// Reasons a ciphertext is rejected, each matching ErrDecrypt; the message
+// says which.
 var (
-	// ErrUnknownVersion: the ciphertext's format version byte is not one
-	// this keeper reads.
-	ErrUnknownVersion = fmt.Errorf("unknown ciphertext format version: %w", ErrDecrypt)
-	// ErrMalformed: the ciphertext is truncated or its header is not
-	// well-formed.
-	ErrMalformed = fmt.Errorf("malformed ciphertext: %w", ErrDecrypt)
-	// ErrUnknownKEK: the ciphertext names a key-encryption key that this
-	// keeper does not hold (never added, or removed).
-	ErrUnknownKEK = fmt.Errorf("unknown key-encryption key: %w", ErrDecrypt)
-	// ErrAuthentication: a key or the associated data does not match, or the
-	// bytes were changed: the key-encryption key could not unwrap the data
-	// key, or the data key could not authenticate the value.
-	ErrAuthentication = fmt.Errorf("authentication failed: %w", ErrDecrypt)
+	errUnknownVersion = fmt.Errorf("unknown ciphertext format version: %w", ErrDecrypt)
+	errMalformed      = fmt.Errorf("malformed ciphertext: %w", ErrDecrypt)
+	errUnknownKEK     = fmt.Errorf("unknown key-encryption key: %w", ErrDecrypt)
+	// errAuthentication: a key or the associated data does not match, or
+	// the bytes were changed.
+	errAuthentication = fmt.Errorf("authentication failed: %w", ErrDecrypt)
 )
 
 // Rewrapper is implemented by keepers that can re-encrypt a ciphertext under

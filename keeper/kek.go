@@ -15,36 +15,52 @@ import (
 	"strings"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"gocloud.dev/gcerrors"
-	"gocloud.dev/secrets"
-	"gocloud.dev/secrets/localsecrets" // base64key://, the embedded default
+	"github.com/strongbox-go/strongbox/keeper/internal/kekurl"
 )
 
-// KEK is a key-encryption key: a gocloud secrets keeper that wraps data
-// keys, named by a non-secret id that every ciphertext it protects carries.
+// Wrapper is a key-encryption key's service: it encrypts (wraps) and
+// decrypts (unwraps) the small data-key records of an Envelope. Give one
+// as KEK.Wrapper to use a key that no URL names; package gocloudkeeper's
+// Wrapper makes one of any gocloud secrets keeper. Implementations are
+// safe for concurrent use.
 //
-// Give either URL or Keeper. Every printed form of a KEK (fmt, JSON, text,
-// slog) shows its id, the redacted URL (RedactURL) and whether Keeper and
-// Local are set, never the URL itself; see the package doc's # Security.
+// Unwrap returns nil and an error when wrapped does not open. Errors are
+// classified by the error codes of package secrets, matched with
+// errors.Is: an error matching secrets.ErrUnavailable (or a net.Error, or
+// context.DeadlineExceeded while the caller's context is live) is an
+// outage, which a warm cache rides out; secrets.ErrPermissionDenied a
+// refusal; secrets.ErrFailedPrecondition a key that is disabled or gone.
+// Any other error from Unwrap means the key does not open the record
+// (wrong key, tampered bytes) and becomes ErrDecrypt; from Wrap, code
+// Internal. Errors must not contain key material.
+type Wrapper interface {
+	Wrap(ctx context.Context, record []byte) ([]byte, error)
+	Unwrap(ctx context.Context, wrapped []byte) ([]byte, error)
+}
+
+// KEK is a key-encryption key: a key that wraps data keys, named by a
+// non-secret id that every ciphertext it protects carries.
+//
+// Give either URL or Wrapper. Every printed form of a KEK (fmt under every
+// verb, encoding/json, encoding.TextMarshaler, and so slog) shows its id,
+// the redacted URL and whether Wrapper is set, never the URL itself; see
+// the package doc's # Security.
 type KEK struct {
-	// ID names the key in ciphertexts: 1 to MaxKEKIDLen letters, digits,
-	// '-', '_', '.' or ':'. It must stay the same for as long as data under
-	// the key exists. Empty means an id derived from URL (see DefaultKEKID);
-	// it is required with Keeper.
+	// ID names the key in ciphertexts: 1 to 64 letters, digits, '-', '_',
+	// '.' or ':'. It must stay the same for as long as data under the key
+	// exists. Empty means an id derived from URL (see DefaultKEKID); it is
+	// required with Wrapper.
 	ID string
-	// URL is a gocloud secrets URL: base64key://KEY (always available;
-	// see the package doc's # Local keys), awskms://, gcpkms://,
-	// azurekeyvault:// or hashivault:// when the program imports that
+	// URL names the key: base64key://KEY, a local key, is built in (see
+	// the package doc's # Local keys); awskms://, gcpkms://,
+	// azurekeyvault://, hashivault:// and every other gocloud secrets URL
+	// open once the program imports package gocloudkeeper and the gocloud
 	// driver. A base64key:// URL is key material; keep it out of logs. The
 	// Envelope opens it and closes it on Close.
 	URL string
-	// Keeper is an already opened keeper, used instead of URL. The Envelope
-	// does not close it.
-	Keeper *secrets.Keeper
-	// Local says Keeper is in memory (e.g. localsecrets.NewKeeper), so an
-	// unclassified error from it means a wrong key, never an outage. Keys
-	// opened from base64key:// URLs are local without saying so.
-	Local bool
+	// Wrapper is a key given as code instead of URL. The Envelope does not
+	// close it.
+	Wrapper Wrapper
 }
 
 // NewThrowawayKEKURL returns a fresh random base64key:// URL: a local
@@ -63,12 +79,6 @@ func NewThrowawayKEKURL() (string, error) {
 	}
 	return localScheme + "//" + base64.URLEncoding.EncodeToString(k[:]), nil
 }
-
-// NewLocalKEKURL is NewThrowawayKEKURL.
-//
-// Deprecated: use NewThrowawayKEKURL, whose name says that the key is lost
-// with the URL.
-func NewLocalKEKURL() (string, error) { return NewThrowawayKEKURL() }
 
 const (
 	// localScheme starts a base64key URL, compared without regard to case.
@@ -158,10 +168,10 @@ func DefaultKEKID(kekURL string) string {
 	return "kek-" + hex.EncodeToString(sum[:8])
 }
 
-// RedactURL returns kekURL fit for logs and errors: scheme, host and path,
+// redactURL returns kekURL fit for logs and errors: scheme, host and path,
 // without user info or query, and with the host of a base64key:// URL (the
 // key itself) replaced by [REDACTED].
-func RedactURL(kekURL string) string {
+func redactURL(kekURL string) string {
 	u, err := url.Parse(kekURL)
 	if err != nil || u.Scheme == "" {
 		return "[REDACTED]"
@@ -219,43 +229,52 @@ func scrub(msg, kekURL string) string {
 // openedKEK is a KEK in use.
 type openedKEK struct {
 	unprintable
-	id     string
-	keeper *secrets.Keeper
-	owned  bool
-	local  bool // base64key:// or KEK.Local: in memory, never unavailable
+	id      string
+	wrapper Wrapper
+	close   func() error // nil: not the Envelope's to close
+}
+
+// release closes k if the Envelope opened it.
+func (k *openedKEK) release() error {
+	if k.close == nil {
+		return nil
+	}
+	return k.close()
 }
 
 func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
 	id := k.ID
 	switch {
-	case k.URL != "" && k.Keeper != nil:
-		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK %q: set URL or Keeper, not both", id))
-	case k.URL == "" && k.Keeper == nil:
-		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK %q: URL or Keeper is required", id))
-	case id == "" && k.Keeper != nil:
-		return nil, errcode.New(errcode.Invalid, op, "KEK with a Keeper needs an ID")
+	case k.URL != "" && k.Wrapper != nil:
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK %q: set URL or Wrapper, not both", id))
+	case k.URL == "" && k.Wrapper == nil:
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK %q: URL or Wrapper is required", id))
+	case id == "" && k.Wrapper != nil:
+		return nil, errcode.New(errcode.Invalid, op, "KEK with a Wrapper needs an ID")
 	case id == "":
 		id = DefaultKEKID(k.URL)
 	}
 	if !validKEKID([]byte(id)) {
-		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK id %q: want 1 to %d letters, digits, '-', '_', '.' or ':'", id, MaxKEKIDLen))
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("KEK id %q: want 1 to %d letters, digits, '-', '_', '.' or ':'", id, maxKEKIDLen))
 	}
-	if k.Keeper != nil {
-		return &openedKEK{id: id, keeper: k.Keeper, local: k.Local}, nil
+	if k.Wrapper != nil {
+		return &openedKEK{id: id, wrapper: k.Wrapper}, nil
 	}
 	if isLocalURL(k.URL) {
-		// Opened here, not through gocloud's URL opener, which gives a
+		// Opened here, never through gocloud's URL opener, which gives a
 		// base64key URL without a key a random one.
 		key, err := parseLocalKEKURL(k.URL)
 		defer clear(key[:])
 		if err != nil {
 			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q: %s", id, err))
 		}
-		return &openedKEK{id: id, keeper: localsecrets.NewKeeper(key), owned: true, local: true}, nil
+		lk := &localKEK{key: key}
+		return &openedKEK{id: id, wrapper: lk, close: lk.destroy}, nil
 	}
-	// A URL that does not parse is refused here: gocloud's error would
+	// A URL that does not parse is refused here: an opener's error would
 	// quote it escaped (%q), where scrub does not find it.
-	if u, err := url.Parse(k.URL); err != nil || u.Scheme == "" {
+	u, err := url.Parse(k.URL)
+	if err != nil || u.Scheme == "" {
 		why := "does not parse as a URL"
 		switch {
 		case strings.ContainsFunc(k.URL, func(r rune) bool { return r < ' ' || r == 0x7f }):
@@ -265,26 +284,27 @@ func openKEK(ctx context.Context, op string, k KEK) (*openedKEK, error) {
 		}
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q: the URL %s", id, why))
 	}
-	sk, err := secrets.OpenKeeper(ctx, k.URL)
+	open := kekurl.Get()
+	if open == nil {
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf(
+			"open KEK %q (%s): only base64key:// is built in; to open %s:// URLs, import _ %q and the gocloud driver for the scheme",
+			id, redactURL(k.URL), strings.ToLower(u.Scheme), kekurl.Adapter))
+	}
+	w, closer, err := open(ctx, k.URL)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		// The opener's message may quote the URL, which for base64key is
-		// the key: keep only a scrubbed copy of the text.
-		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q (%s): %s", id, RedactURL(k.URL), scrub(err.Error(), k.URL)))
+		// The opener's message may quote the URL, which can hold
+		// credentials: keep only a scrubbed copy of the text.
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("open KEK %q (%s): %s", id, redactURL(k.URL), scrub(err.Error(), k.URL)))
 	}
-	return &openedKEK{id: id, keeper: sk, owned: true}, nil
+	return &openedKEK{id: id, wrapper: w, close: closer}, nil
 }
 
-// kekError classifies an error from a call to KEK k. unwrap says whether
-// the call was an unwrap (Decrypt), where an authentication failure means
-// "wrong key or tampered", i.e. ErrAuthentication.
-//
-// gocloud reports a remote key service that cannot be reached (a gRPC
-// Unavailable, a network error) as code Unknown, the same code localsecrets
-// uses for a wrong key. So Unknown counts as Unavailable, retryable, except
-// from a base64key KEK, which lives in memory and cannot be unavailable.
+// kekError classifies an error from a call to KEK k by the codes in its
+// chain (see Wrapper). unwrap says whether the call was an unwrap, where
+// an unclassified error means "wrong key or tampered": errAuthentication.
 func kekError(ctx context.Context, op string, k *openedKEK, unwrap bool, err error) error {
 	kekID := k.id
 	if ctxErr := ctx.Err(); ctxErr != nil {
@@ -295,18 +315,17 @@ func kekError(ctx context.Context, op string, k *openedKEK, unwrap bool, err err
 		what = "unwrap data key"
 	}
 	var netErr net.Error
-	switch code := gcerrors.Code(err); {
-	case code == gcerrors.DeadlineExceeded, code == gcerrors.ResourceExhausted,
-		code == gcerrors.Canceled, code == gcerrors.Internal, errors.As(err, &netErr),
-		code == gcerrors.Unknown && !k.local:
+	switch {
+	case errors.Is(err, errcode.Unavailable), errors.As(err, &netErr),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return errcode.Wrap(errcode.Unavailable, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
-	case code == gcerrors.PermissionDenied:
+	case errors.Is(err, errcode.PermissionDenied):
 		return errcode.Wrap(errcode.PermissionDenied, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
-	case code == gcerrors.NotFound, code == gcerrors.FailedPrecondition, code == gcerrors.Unimplemented:
+	case errors.Is(err, errcode.FailedPrecondition), errors.Is(err, errcode.NotFound):
 		return errcode.Wrap(errcode.FailedPrecondition, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
 	case unwrap:
-		// The driver's message is dropped: it says no more than this.
-		return fmt.Errorf("%s: KEK %q could not unwrap the data key: %w", op, kekID, ErrAuthentication)
+		// The wrapper's message is dropped: it says no more than this.
+		return fmt.Errorf("%s: KEK %q could not unwrap the data key: %w", op, kekID, errAuthentication)
 	default:
 		return errcode.Wrap(errcode.Internal, op, fmt.Errorf("KEK %q: %s: %w", kekID, what, err))
 	}

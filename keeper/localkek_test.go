@@ -73,7 +73,7 @@ func TestMistypedLocalKEKURLRefused(t *testing.T) {
 					return err
 				},
 				"NewEnvelope": func() error {
-					e, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "k", URL: tc.url}}})
+					e, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "k", URL: tc.url}}})
 					if err == nil {
 						e.Close()
 					}
@@ -141,7 +141,9 @@ func TestLocalKEKURLAccepted(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer b.Close()
-			if diff := cmp.Diff(keeper.DefaultKEKID(u), b.Primary()); diff != "" || a.Primary() != b.Primary() {
+			pa, _ := a.KEKIDs()
+			pb, _ := b.KEKIDs()
+			if diff := cmp.Diff(keeper.DefaultKEKID(u), pb); diff != "" || pa != pb {
 				t.Errorf("KEK id (-want +got):\n%s", diff)
 			}
 			ct, err := a.Encrypt(ctx, []byte("v"), []byte("ad"))
@@ -206,7 +208,7 @@ func TestUnparsableKEKURLErrorHidesIt(t *testing.T) {
 		{"bad escape", "hashivault://k?token=" + token + "&x=%zz", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "k", URL: tc.url}}})
+			_, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "k", URL: tc.url}}})
 			if err == nil {
 				t.Fatal("opened")
 			}

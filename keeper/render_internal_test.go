@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/leakcheck"
-	"gocloud.dev/secrets/localsecrets"
 )
 
 // TestInternalTypesHideKeys: the package's own types that hold a data key,
@@ -28,8 +27,7 @@ func TestInternalTypesHideKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sk := localsecrets.NewKeeper([32]byte(key))
-	defer sk.Close()
+	lk := &localKEK{key: [32]byte(key)}
 	cur := &currentKey{dk: dk}
 	cache := newDataKeyCache(2, time.Hour, time.Hour)
 	cache.put(string(dk.header), dk, time.Unix(0, 0))
@@ -39,7 +37,8 @@ func TestInternalTypesHideKeys(t *testing.T) {
 	for name, v := range map[string]any{
 		"dataKey":     dk,
 		"parsed":      p,
-		"openedKEK":   &openedKEK{id: "kek-1", keeper: sk, owned: true, local: true},
+		"openedKEK":   &openedKEK{id: "kek-1", wrapper: lk, close: lk.destroy},
+		"localKEK":    lk,
 		"cacheEntry":  &cacheEntry{key: string(dk.header), dk: dk},
 		"flight":      &flight{done: make(chan struct{}), dk: dk},
 		"currentKey":  cur,

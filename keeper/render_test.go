@@ -8,7 +8,6 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
-	"gocloud.dev/secrets/localsecrets"
 )
 
 // Secrets a KEK URL can carry, each with the part that must not show.
@@ -29,14 +28,12 @@ func TestKEKJSONHidesKey(t *testing.T) {
 	for _, tc := range secretKEKURLs {
 		t.Run(tc.name, func(t *testing.T) {
 			leakcheck.CheckRenderings(t, keeper.KEK{ID: "kek-1", URL: tc.url}, tc.secrets...)
-			leakcheck.CheckRenderings(t, keeper.KEK{URL: tc.url, Local: true}, tc.secrets...)
+			leakcheck.CheckRenderings(t, keeper.KEK{URL: tc.url, Wrapper: newCountingKEK(t)}, tc.secrets...)
 		})
 	}
-	t.Run("opened keeper", func(t *testing.T) {
+	t.Run("wrapper", func(t *testing.T) {
 		key := [32]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}
-		sk := localsecrets.NewKeeper(key)
-		defer sk.Close()
-		leakcheck.CheckRenderings(t, keeper.KEK{ID: "kek-1", Keeper: sk, Local: true}, string(key[:9]))
+		leakcheck.CheckRenderings(t, keeper.KEK{ID: "kek-1", Wrapper: keeper.NewLocalWrapper(key)}, string(key[:9]))
 	})
 }
 

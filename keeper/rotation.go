@@ -10,7 +10,7 @@ import (
 // AddKEK opens k and adds it to the keys that unwrap. It does not become
 // primary; call SetPrimary for that. An id already held fails with code
 // AlreadyExists.
-func (e *Envelope) AddKEK(ctx context.Context, k KEK) error {
+func (e *envelope) AddKEK(ctx context.Context, k KEK) error {
 	const op = "keeper.AddKEK"
 	if err := e.begin(op); err != nil {
 		return err
@@ -23,9 +23,7 @@ func (e *Envelope) AddKEK(ctx context.Context, k KEK) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, dup := e.keks[ok.id]; dup {
-		if ok.owned {
-			ok.keeper.Close()
-		}
+		ok.release()
 		return errcode.New(errcode.AlreadyExists, op, fmt.Sprintf("KEK %q is already held", ok.id))
 	}
 	e.keks[ok.id] = ok
@@ -35,7 +33,7 @@ func (e *Envelope) AddKEK(ctx context.Context, k KEK) error {
 // SetPrimary makes KEK id the one that wraps new data keys. The next
 // Encrypt makes a new data key under it (one KEK call); ciphertexts under
 // the previous primary keep decrypting and Rewrap moves them over.
-func (e *Envelope) SetPrimary(id string) error {
+func (e *envelope) SetPrimary(id string) error {
 	const op = "keeper.SetPrimary"
 	if err := e.begin(op); err != nil {
 		return err
@@ -69,7 +67,7 @@ type RemoveOptions struct {
 // KEK cannot be removed. Errors: NotFound for an unknown id,
 // FailedPrecondition for the primary, a key still in use, or no way to
 // tell.
-func (e *Envelope) RemoveKEK(ctx context.Context, id string, opts RemoveOptions) error {
+func (e *envelope) RemoveKEK(ctx context.Context, id string, opts RemoveOptions) error {
 	const op = "keeper.RemoveKEK"
 	if err := e.begin(op); err != nil {
 		return err
@@ -121,11 +119,8 @@ func (e *Envelope) RemoveKEK(ctx context.Context, id string, opts RemoveOptions)
 		e.current.Store(nil)
 	}
 	e.rotateMu.Unlock()
-	if k.owned {
-		// secrets.Keeper.Close waits for its own calls in flight.
-		if err := k.keeper.Close(); err != nil {
-			return errcode.Wrap(errcode.Internal, op, fmt.Errorf("closing KEK %q: %w", id, err))
-		}
+	if err := k.release(); err != nil {
+		return errcode.Wrap(errcode.Internal, op, fmt.Errorf("closing KEK %q: %w", id, err))
 	}
 	return nil
 }

@@ -41,11 +41,10 @@ func TestRotateRewrapRemove(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
 	oldKEK, newKEK := newCountingKEK(t), newCountingKEK(t)
-	e := newEnvelope(t, keeper.EnvelopeOptions{
+	e := newEnvelopeAt(t, keeper.EnvelopeOptions{
 		KEKs:           []keeper.KEK{oldKEK.kek(t, "kek-2025")},
 		DataKeyMaxUses: 10,
-		Now:            clk.Now,
-	})
+	}, clk.Now)
 	var store []*stored
 	write := func(phase string, n int) {
 		t.Helper()
@@ -143,8 +142,9 @@ func TestRotateRewrapRemove(t *testing.T) {
 	if err := e.RemoveKEK(ctx, "kek-2025", keeper.RemoveOptions{InUse: inUse(store)}); err != nil {
 		t.Fatalf("RemoveKEK after rewrap: %v", err)
 	}
-	if diff := cmp.Diff([]string{"kek-2026"}, e.KEKIDs()); diff != "" {
-		t.Errorf("KEKIDs (-want +got):\n%s", diff)
+	primary, ids := e.KEKIDs()
+	if diff := cmp.Diff([]string{"kek-2026", "kek-2026"}, append([]string{primary}, ids...)); diff != "" {
+		t.Errorf("KEKIDs, primary first (-want +got):\n%s", diff)
 	}
 	write("after", 5)
 	before := oldKEK.calls()
@@ -246,16 +246,12 @@ func TestRewrap(t *testing.T) {
 		}
 	})
 	t.Run("stale", func(t *testing.T) {
-		h, _ := keeper.ParseHeader(ct)
-		if !e.NeedsRewrap(h) {
-			t.Error("NeedsRewrap = false after SetPrimary")
-		}
 		out, changed, err := e.Rewrap(ctx, ct, ad)
 		if err != nil || !changed {
 			t.Fatalf("Rewrap = (changed %v, %v), want changed", changed, err)
 		}
 		h2, err := keeper.ParseHeader(out)
-		if err != nil || h2.KEKID != "b" || e.NeedsRewrap(h2) {
+		if err != nil || h2.KEKID != "b" {
 			t.Errorf("rewrapped header = %+v, %v; want KEK b, current", h2, err)
 		}
 		got, err := e.Decrypt(ctx, out, ad)
@@ -287,8 +283,7 @@ func TestDataKeyRotation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			kek, clk := newCountingKEK(t), newClock()
 			tc.opts.KEKs = []keeper.KEK{kek.kek(t, "k")}
-			tc.opts.Now = clk.Now
-			e := newEnvelope(t, tc.opts)
+			e := newEnvelopeAt(t, tc.opts, clk.Now)
 			ids := map[string]bool{}
 			for range tc.n {
 				ct, err := e.Encrypt(ctx, []byte("v"), nil)
@@ -312,10 +307,10 @@ func TestDataKeyRotation(t *testing.T) {
 func TestOutage(t *testing.T) {
 	ctx := context.Background()
 	kek, clk := newCountingKEK(t), newClock()
-	e := newEnvelope(t, keeper.EnvelopeOptions{
-		KEKs: []keeper.KEK{kek.kek(t, "k")}, Now: clk.Now,
+	e := newEnvelopeAt(t, keeper.EnvelopeOptions{
+		KEKs:     []keeper.KEK{kek.kek(t, "k")},
 		CacheTTL: time.Hour, CacheMaxStale: 2 * time.Hour, DataKeyMaxAge: time.Hour,
-	})
+	}, clk.Now)
 	ad := []byte("ns/name/1")
 	warm, err := e.Encrypt(ctx, []byte("warm"), ad)
 	if err != nil {

@@ -37,14 +37,18 @@ func FuzzRedactURL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		out := keeper.RedactURL(raw)
 		k := keeper.KEK{ID: "k", URL: raw}
-		printed := []string{out, k.String(), fmt.Sprintf("%v|%+v|%#v|%s|%q|%x", k, k, k, k, k, k)}
 		opts := keeper.EnvelopeOptions{KEKs: []keeper.KEK{k}}
+		printed := []string{out, fmt.Sprint(k), fmt.Sprintf("%v|%+v|%#v|%s|%q|%x|%d", k, k, k, k, k, k, k),
+			fmt.Sprintf("%v|%+v|%#v", opts, opts, opts)}
 		for _, v := range []any{k, &k, opts} {
 			b, err := json.Marshal(v)
 			if err != nil {
 				t.Fatalf("json.Marshal(%T): %v", v, err)
 			}
-			text, _ := v.(encoding.TextMarshaler).MarshalText()
+			var text []byte
+			if m, ok := v.(encoding.TextMarshaler); ok {
+				text, _ = m.MarshalText()
+			}
 			var logged bytes.Buffer
 			slog.New(slog.NewJSONHandler(&logged, nil)).Info("m", "kek", v)
 			slog.New(slog.NewTextHandler(&logged, nil)).Info("m", "kek", v)
@@ -52,7 +56,7 @@ func FuzzRedactURL(f *testing.F) {
 		}
 		// Opening it fails (no such driver, or a malformed key) or
 		// succeeds; an error must hide the secret parts like the rest.
-		if e, err := keeper.NewEnvelope(context.Background(), opts); err != nil {
+		if e, err := keeper.OpenEnvelope(context.Background(), "", opts); err != nil {
 			printed = append(printed, err.Error(), fmt.Sprintf("%+v", err))
 		} else {
 			e.Close()

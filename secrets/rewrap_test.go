@@ -34,7 +34,7 @@ func newRewrapEnv(t *testing.T) *rewrapEnv {
 		}
 		keks = append(keks, keeper.KEK{ID: id, URL: u})
 	}
-	env, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{KEKs: keks})
+	env, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: keks})
 	if err != nil {
 		t.Fatal(err)
 	}

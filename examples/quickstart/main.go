@@ -8,7 +8,9 @@
 //	go run ./examples/quickstart -store sqlite:///tmp/strongbox.db
 //
 // The store can also be chosen with STRONGBOX_STORE, and the key-encryption
-// key with STRONGBOX_KEK_URL (any gocloud secrets URL; keep it out of logs).
+// key with STRONGBOX_KEK_URL (a base64key:// URL; keep it out of logs. A
+// cloud KMS URL opens once the program imports keeper/gocloudkeeper and
+// the gocloud driver: see package keeper).
 package main
 
 import (

@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	kek, err := keeper.NewThrowawayKEKURL() // production: an awskms://, gcpkms://... URL
+	kek, err := keeper.NewThrowawayKEKURL() // production: an awskms://, gcpkms://... URL (import keeper/gocloudkeeper)
 	if err != nil {
 		return err
 	}

@@ -22,8 +22,8 @@
 //
 // The wrappers: Store (WithOptional keeps storage.CurrentGetter and
 // storage.AtomicWriter visible), Keeper (WithOptional keeps
-// keeper.Rewrapper), and KEKDriver, a gocloud secrets driver to use as a
-// key-encryption key (NewKEK). Give several wrappers one Injector to make
+// keeper.Rewrapper), and KEK, a keeper.Wrapper to use as a key-encryption
+// key (NewKEK). Give several wrappers one Injector to make
 // one "process": call counts, CrashAfter and CrashDuring then span all of
 // them.
 package fault
@@ -55,8 +55,8 @@ const (
 	ReplaceCiphertext Op = "ReplaceCiphertext"
 	Encrypt           Op = "Encrypt"
 	Decrypt           Op = "Decrypt"
-	// Calls of the gocloud secrets driver used as a key-encryption key
-	// (KEKDriver): wrapping and unwrapping a data key.
+	// Calls of the key-encryption key (KEK): wrapping and unwrapping a
+	// data key.
 	KEKEncrypt Op = "KEKEncrypt"
 	KEKDecrypt Op = "KEKDecrypt"
 )

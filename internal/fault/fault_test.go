@@ -80,8 +80,8 @@ func TestKEKFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer kek.Close()
-	e, err := keeper.NewEnvelope(ctx, keeper.EnvelopeOptions{
-		KEKs: []keeper.KEK{{ID: "k", Keeper: kek}}, DataKeyMaxUses: 1, CacheTTL: time.Nanosecond, CacheMaxStale: -1,
+	e, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{
+		KEKs: []keeper.KEK{{ID: "k", Wrapper: kek}}, DataKeyMaxUses: 1, CacheTTL: time.Nanosecond, CacheMaxStale: -1,
 	})
 	if err != nil {
 		t.Fatal(err)

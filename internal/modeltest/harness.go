@@ -92,7 +92,7 @@ func (h *harness) sequence(t *rapid.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "model-kek-0", Keeper: kek}}}
+	opts := keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "model-kek-0", Wrapper: kek}}}
 	s.keks = []string{"model-kek-0"}
 	if rapid.Bool().Draw(t, "uncachedKEK") {
 		// Every Encrypt makes (wraps) a data key and every Decrypt unwraps
@@ -101,7 +101,7 @@ func (h *harness) sequence(t *rapid.T) {
 		opts.CacheTTL = time.Nanosecond
 		opts.CacheMaxStale = -1
 	}
-	env, err := keeper.NewEnvelope(background(), opts)
+	env, err := keeper.OpenEnvelope(background(), "", opts)
 	if err != nil {
 		t.Fatal(err)
 	}

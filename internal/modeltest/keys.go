@@ -31,7 +31,7 @@ func actRotateKEK(s *state) {
 	s.t.Cleanup(func() { kek.Close() })
 	id := fmt.Sprintf("model-kek-%d", s.h.steps.Load())
 	ctx := background()
-	if err := s.env.AddKEK(ctx, keeper.KEK{ID: id, Keeper: kek}); err != nil {
+	if err := s.env.AddKEK(ctx, keeper.KEK{ID: id, Wrapper: kek}); err != nil {
 		s.fatalf("AddKEK: %v", err)
 	}
 	if err := s.env.SetPrimary(id); err != nil {

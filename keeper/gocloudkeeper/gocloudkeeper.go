@@ -13,17 +13,17 @@ import (
 	"gocloud.dev/secrets/driver"
 )
 
-// Scheme is the URL scheme registered with secrets.DefaultURLMux.
-const Scheme = "strongbox"
+// scheme is the URL scheme registered with secrets.DefaultURLMux.
+const scheme = "strongbox"
 
-// DefaultAssociatedData is bound to every ciphertext when
+// defaultAssociatedData is bound to every ciphertext when
 // Options.AssociatedData is nil.
-const DefaultAssociatedData = "strongbox/gocloudkeeper/v1"
+const defaultAssociatedData = "strongbox/gocloudkeeper/v1"
 
-// Options configures the adapter. The zero value is ready to use.
+// Options configures New. The zero value is ready to use.
 type Options struct {
 	// AssociatedData is bound to every ciphertext; nil means
-	// DefaultAssociatedData. Use a non-nil empty slice for none.
+	// "strongbox/gocloudkeeper/v1". Use a non-nil empty slice for none.
 	AssociatedData []byte
 	// CloseKeeper makes Close close the wrapped keeper too.
 	CloseKeeper bool
@@ -31,12 +31,12 @@ type Options struct {
 
 // New returns a *secrets.Keeper that encrypts with k.
 func New(k keeper.Keeper, opts Options) *secrets.Keeper {
-	return secrets.NewKeeper(NewDriver(k, opts))
+	return secrets.NewKeeper(newDriver(k, opts))
 }
 
-// NewDriver returns k as a gocloud secrets driver.Keeper.
-func NewDriver(k keeper.Keeper, opts Options) driver.Keeper {
-	ad := []byte(DefaultAssociatedData)
+// newDriver returns k as a gocloud secrets driver.Keeper.
+func newDriver(k keeper.Keeper, opts Options) driver.Keeper {
+	ad := []byte(defaultAssociatedData)
 	if opts.AssociatedData != nil {
 		ad = append([]byte{}, opts.AssociatedData...)
 	}
@@ -71,10 +71,10 @@ func (a *adapter) Close() error {
 func (a *adapter) ErrorAs(err error, target any) bool { return errors.As(err, target) }
 
 // ErrorCode maps strongbox error codes to gocloud's; see the package doc.
-func (a *adapter) ErrorCode(err error) gcerrors.ErrorCode { return Code(err) }
+func (a *adapter) ErrorCode(err error) gcerrors.ErrorCode { return code(err) }
 
-// Code returns the gocloud error code for a strongbox error.
-func Code(err error) gcerrors.ErrorCode {
+// code returns the gocloud error code for a strongbox error.
+func code(err error) gcerrors.ErrorCode {
 	switch {
 	case err == nil:
 		return gcerrors.OK
@@ -104,25 +104,22 @@ func Code(err error) gcerrors.ErrorCode {
 	return gcerrors.Unknown
 }
 
-// URLOpener opens strongbox:// URLs: a required kek parameter (a gocloud
-// secrets URL, query-escaped) and an optional aad parameter (the
-// associated data; absent means DefaultAssociatedData), each at most once.
-// Anything the opener would otherwise ignore is refused with code Invalid:
-// other parameters, a host, a path other than "/", user info, a fragment.
-// The kek is opened by keeper.OpenEnvelope, so a malformed base64key URL
-// is refused too (see package keeper's # Local keys).
-type URLOpener struct {
-	// Options configures the Envelope; the URL's kek is its primary KEK.
-	Options keeper.EnvelopeOptions
-}
+// urlOpener opens strongbox:// URLs: a required kek parameter (a KEK URL,
+// query-escaped) and an optional aad parameter (the associated data;
+// absent means the default), each at most once. Anything the opener would
+// otherwise ignore is refused with code Invalid: other parameters, a host,
+// a path other than "/", user info, a fragment. The kek is opened by
+// keeper.OpenEnvelope, so a malformed base64key URL is refused too (see
+// package keeper's # Local keys).
+type urlOpener struct{}
 
 func init() {
-	secrets.DefaultURLMux().RegisterKeeper(Scheme, &URLOpener{})
+	secrets.DefaultURLMux().RegisterKeeper(scheme, urlOpener{})
 }
 
 // OpenKeeperURL opens an Envelope over the URL's kek and returns it as a
 // keeper that closes the Envelope on Close. Its errors never quote the URL.
-func (o *URLOpener) OpenKeeperURL(ctx context.Context, u *url.URL) (*secrets.Keeper, error) {
+func (urlOpener) OpenKeeperURL(ctx context.Context, u *url.URL) (*secrets.Keeper, error) {
 	const op = "gocloudkeeper.OpenKeeperURL"
 	// Refuse what would be ignored: a URL that says more than its
 	// parameters must not open as if it did not.
@@ -148,7 +145,7 @@ func (o *URLOpener) OpenKeeperURL(ctx context.Context, u *url.URL) (*secrets.Kee
 	if len(q["aad"]) > 1 {
 		return nil, errcode.New(errcode.Invalid, op, "want at most one aad parameter")
 	}
-	env, err := keeper.OpenEnvelope(ctx, q.Get("kek"), o.Options)
+	env, err := keeper.OpenEnvelope(ctx, q.Get("kek"), keeper.EnvelopeOptions{})
 	if err != nil {
 		return nil, err
 	}

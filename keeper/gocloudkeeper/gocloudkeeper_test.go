@@ -184,10 +184,10 @@ func TestCode(t *testing.T) {
 		want gcerrors.ErrorCode
 	}{
 		{nil, gcerrors.OK},
-		{keeper.ErrAuthentication, gcerrors.InvalidArgument},
-		{fmt.Errorf("x: %w", keeper.ErrMalformed), gcerrors.InvalidArgument},
-		{keeper.ErrUnavailable, gcerrors.ResourceExhausted},
-		{keeper.ErrInvalid, gcerrors.InvalidArgument},
+		{keeper.ErrDecrypt, gcerrors.InvalidArgument},
+		{fmt.Errorf("x: %w", keeper.ErrDecrypt), gcerrors.InvalidArgument},
+		{errcode.Unavailable, gcerrors.ResourceExhausted},
+		{errcode.Invalid, gcerrors.InvalidArgument},
 		{errcode.New(errcode.FailedPrecondition, "op", "closed"), gcerrors.FailedPrecondition},
 		{errcode.New(errcode.PermissionDenied, "op", ""), gcerrors.PermissionDenied},
 		{errcode.New(errcode.NotFound, "op", ""), gcerrors.NotFound},

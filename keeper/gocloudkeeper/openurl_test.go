@@ -54,7 +54,7 @@ func TestOpenURLRefusesIgnoredParts(t *testing.T) {
 	for _, ok := range []string{"strongbox://?kek=" + kek, "strongbox:///?kek=" + kek + "&aad=x", "strongbox:?kek=" + kek} {
 		sk, err := secrets.OpenKeeper(ctx, ok)
 		if err != nil {
-			t.Errorf("OpenKeeper(%s): %v", keeper.RedactURL(ok), err)
+			t.Errorf("OpenKeeper(%v): %v", keeper.KEK{URL: ok}, err)
 			continue
 		}
 		sk.Close()

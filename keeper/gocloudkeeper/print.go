@@ -1,39 +1,13 @@
 package gocloudkeeper
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 )
 
-// Printed forms: a URLOpener holds KEKs (whose URLs can be keys) and the
-// driver holds a keeper, so neither prints more than package keeper's
-// redacted forms; see the package doc's # Security.
-
-// String prints the opener's Options as keeper.EnvelopeOptions does,
-// every KEK redacted.
-func (o URLOpener) String() string {
-	return "gocloudkeeper.URLOpener{Options:" + o.Options.String() + "}"
-}
-
-// GoString is String, so %#v redacts too.
-func (o URLOpener) GoString() string { return o.String() }
-
-// Format makes every verb print String.
-func (o URLOpener) Format(f fmt.State, verb rune) { io.WriteString(f, o.String()) }
-
-// MarshalText is String.
-func (o URLOpener) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
-
-// MarshalJSON returns {"Options": ...} with the Options as
-// keeper.EnvelopeOptions.MarshalJSON: for logs, not to be read back.
-func (o URLOpener) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct{ Options any }{o.Options})
-}
-
-// LogValue is a group holding the Options' LogValue.
-func (o URLOpener) LogValue() slog.Value { return slog.GroupValue(slog.Any("Options", o.Options)) }
+// Printed forms: the driver holds a keeper, so it prints a fixed mark;
+// see the package doc's # Security.
 
 const adapterMark = "gocloudkeeper driver"
 

@@ -3,7 +3,6 @@ package gocloudkeeper_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -11,18 +10,6 @@ import (
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/keeper/gocloudkeeper"
 )
-
-// TestURLOpenerHidesKEK is the regression test for issue #11 item 1 in
-// this package: a URLOpener's Options hold KEKs, whose URLs are keys.
-func TestURLOpenerHidesKEK(t *testing.T) {
-	u := "base64key://" + base64.URLEncoding.EncodeToString([]byte("gocloudkeeper render test key 32"))
-	o := gocloudkeeper.URLOpener{Options: keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "old", URL: u}}}}
-	leakcheck.CheckRenderings(t, o, u, strings.TrimPrefix(u, "base64key://"))
-	leakcheck.CheckRenderings(t, &o, u, strings.TrimPrefix(u, "base64key://"))
-	if b, err := json.Marshal(o); err != nil || !strings.Contains(string(b), `"old"`) {
-		t.Errorf("json.Marshal(opener) = %s, %v; want the KEK id", b, err)
-	}
-}
 
 // TestDriverHidesKeeper: the driver NewDriver returns holds the wrapped
 // keeper; printing it shows neither the keeper's keys nor its URL.
