@@ -18,9 +18,9 @@
 //   - secrets/secretstest: test helpers: an in-memory Manager, editor and
 //     runner principals, a k6 url server, AssertNoSecrets.
 //   - keeper: the Keeper interface, the ciphertext format and envelope
-//     encryption under a KEK from any gocloud secrets URL.
-//   - keeper/gocloudkeeper: a keeper.Keeper exposed as a gocloud.dev/secrets
-//     keeper.
+//     encryption under a key-encryption key; no gocloud dependency.
+//   - keeper/gocloudkeeper: the gocloud.dev/secrets bridge: KMS key URLs
+//     (awskms://, gcpkms://, ...) for keeper, and a Keeper as a gocloud keeper.
 //   - keeper/keepertest: the conformance suite every Keeper runs.
 //   - storage: the Store that keeps metadata and ciphertexts apart, and
 //     opening one from a URL.

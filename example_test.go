@@ -20,8 +20,9 @@ import (
 func Example() {
 	ctx := context.Background()
 
-	// A local key that lives as long as the program; in production a KMS:
-	// "awskms://...", "gcpkms://..." or another gocloud secrets URL.
+	// A local key that lives as long as the program. In production, a KMS:
+	// "awskms://...", "gcpkms://..." or another gocloud secrets URL, which
+	// opens once the program imports keeper/gocloudkeeper and the driver.
 	kekURL, err := keeper.NewThrowawayKEKURL()
 	if err != nil {
 		log.Fatal(err)
