@@ -328,3 +328,49 @@ func TestPlaintextBuffersCleared(t *testing.T) {
 		}
 	}
 }
+
+// TestWritesShowNoMoreThanReadAllows: an Updater without read learns from a
+// successful Reset or Revoke what its write decided, not the metadata Get
+// would refuse it (issue #11 item 9: Reset at revision 0 would otherwise
+// read out description, labels and decrypters).
+func TestWritesShowNoMoreThanReadAllows(t *testing.T) {
+	forEachBackend(t, testWritesShowNoMoreThanReadAllows)
+}
+
+func testWritesShowNoMoreThanReadAllows(t *testing.T, backend string) {
+	e := newEnv(t, backend, secrets.Options{})
+	if _, err := e.m.Create(as(editor), ns, secrets.Spec{Name: "meta", Description: "private notes",
+		Labels: map[string]string{"team": "payments"}, Value: secrets.NewValue(uniqueValue()),
+		Decrypters: []string{runner.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	hidden := func(t *testing.T, s *secrets.Secret) {
+		t.Helper()
+		if s.Description != "" || s.Labels != nil || s.Decrypters != nil || s.CreatedBy != "" || !s.CreateTime.IsZero() {
+			t.Errorf("a caller without read got metadata it may not Get: %+v", s)
+		}
+		if s.Name != "meta" || s.Revision == 0 || s.Version == 0 {
+			t.Errorf("the result lacks what the write decided: %+v", s)
+		}
+	}
+	reset, err := e.m.Reset(as(updaterOnly), ns, "meta", secrets.NewValue(uniqueValue()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden(t, reset)
+	revoked, err := e.m.Revoke(as(updaterOnly), ns, "meta", reset.Revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden(t, revoked)
+	if !revoked.Revoked {
+		t.Error("Revoke's result does not say revoked")
+	}
+	full, err := e.m.Reset(as(updaterReader), ns, "meta", secrets.NewValue(uniqueValue()), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Description != "private notes" || full.Labels["team"] != "payments" {
+		t.Errorf("a caller with read lost metadata: %+v", full)
+	}
+}

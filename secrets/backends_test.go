@@ -22,15 +22,15 @@ func forEachBackend(t *testing.T, test func(t *testing.T, backend string)) {
 	}
 }
 
-func newStore(t testing.TB, backend string) storage.Store {
+func newStore(t testing.TB, backend string) *storage.Store {
 	t.Helper()
 	return newStoreIn(t, backend, t.TempDir())
 }
 
 // newStoreIn opens a store whose files, if it has any, live in dir.
-func newStoreIn(t testing.TB, backend, dir string) storage.Store {
+func newStoreIn(t testing.TB, backend, dir string) *storage.Store {
 	t.Helper()
-	var st storage.Store
+	var st *storage.Store
 	switch backend {
 	case "docstore":
 		st = docstorage.NewInMemory()
@@ -49,7 +49,7 @@ func newStoreIn(t testing.TB, backend, dir string) storage.Store {
 
 // newBackends returns the embedded defaults: an in-memory store and an
 // envelope keeper over a fresh local key-encryption key.
-func newBackends(t testing.TB) (storage.Store, keeper.Keeper) {
+func newBackends(t testing.TB) (*storage.Store, keeper.Keeper) {
 	t.Helper()
 	return newStore(t, "docstore"), newKeeper(t)
 }

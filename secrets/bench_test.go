@@ -74,12 +74,12 @@ func sizeName(n int) string {
 // bareReader is the floor a Reveal cannot beat: read one stored ciphertext
 // and decrypt it with AES-256-GCM under a key already in memory.
 type bareReader struct {
-	st    storage.Store
+	st    *storage.Store
 	gcm   cipher.AEAD
 	nonce []byte
 }
 
-func newBareReader(b *testing.B, st storage.Store, value string) *bareReader {
+func newBareReader(b *testing.B, st *storage.Store, value string) *bareReader {
 	key := make([]byte, 32)
 	rand.Read(key)
 	block, err := aes.NewCipher(key)

@@ -17,7 +17,7 @@ import (
 	"github.com/strongbox-go/strongbox/storage"
 )
 
-func currentCiphertext(t *testing.T, st storage.Store, namespace, name string) (*storage.Metadata, *storage.Ciphertext) {
+func currentCiphertext(t *testing.T, st *storage.Store, namespace, name string) (*storage.Metadata, *storage.Ciphertext) {
 	t.Helper()
 	md, err := st.GetMetadata(context.Background(), namespace, name)
 	if err != nil {
@@ -46,7 +46,7 @@ func testCiphertextBoundToItsPlace(t *testing.T, backend string) {
 	if _, err := e.m.Create(as(editorB), "team-b", secrets.Spec{Name: "source", Value: secrets.NewValue(uniqueValue()), Decrypters: []string{runner.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	_, srcCT := currentCiphertext(t, e.store, ns, "source")
+	_, srcCT := currentCiphertext(t, e.store.Store, ns, "source")
 	v1 := srcCT.Data
 
 	// Version 2 of "source"; then the version-1 ciphertext is put back in
@@ -67,7 +67,7 @@ func testCiphertextBoundToItsPlace(t *testing.T, backend string) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, victim := currentCiphertext(t, e.store, tc.namespace, tc.secret)
+			_, victim := currentCiphertext(t, e.store.Store, tc.namespace, tc.secret)
 			moved := *victim
 			moved.Data = v1
 			if err := e.store.ReplaceCiphertext(ctx, &moved, victim.Data); err != nil {
@@ -109,10 +109,10 @@ func testNoPlaintextInStorage(t *testing.T, backend string) {
 	}
 
 	var raw bytes.Buffer
-	for _, md := range allMetadata(t, e.store, ns) {
+	for _, md := range allMetadata(t, e.store.Store, ns) {
 		fmt.Fprintf(&raw, "%#v\n", md)
 	}
-	for _, ref := range storedCiphertexts(t, e.store, ns) {
+	for _, ref := range storedCiphertexts(t, e.store.Store, ns) {
 		ct, err := e.store.GetCiphertext(context.Background(), ns, ref.Name, ref.ValueID)
 		if err != nil {
 			t.Fatal(err)

@@ -72,7 +72,10 @@
 // code (ErrPermissionDenied, ErrConflict). The audit event always records
 // the real code. A denial that does not depend on any secret (no
 // principal, another namespace, a missing role) is ErrPermissionDenied
-// before any storage or key call.
+// before any storage or key call. A successful Update, Reset or Revoke by
+// such a caller returns only what its write decided (name, version,
+// revoked state, revision, update time and author), not the description,
+// labels, decrypters or creator that Get would refuse it.
 //
 // # Security
 //

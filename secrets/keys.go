@@ -16,7 +16,7 @@ import (
 // It works on the store directly, for operators rotating keys: it reveals
 // no value, but it reads every namespace, so keep it behind whatever guards
 // direct store access.
-func KEKUsage(ctx context.Context, st storage.Store, namespace string) (map[string]int, error) {
+func KEKUsage(ctx context.Context, st *storage.Store, namespace string) (map[string]int, error) {
 	use := map[string]int{}
 	err := eachCiphertext(ctx, st, namespace, func(ct *storage.Ciphertext) (bool, error) {
 		h, err := keeper.ParseHeader(ct.Data)
@@ -35,7 +35,7 @@ func KEKUsage(ctx context.Context, st storage.Store, namespace string) (map[stri
 // still names it:
 //
 //	err := envelope.RemoveKEK(ctx, "kek-2025", keeper.RemoveOptions{InUse: secrets.KEKInUse(st)})
-func KEKInUse(st storage.Store) func(ctx context.Context, kekID string) (bool, error) {
+func KEKInUse(st *storage.Store) func(ctx context.Context, kekID string) (bool, error) {
 	return func(ctx context.Context, kekID string) (bool, error) {
 		found := false
 		err := eachCiphertext(ctx, st, "", func(ct *storage.Ciphertext) (bool, error) {
@@ -50,7 +50,7 @@ func KEKInUse(st storage.Store) func(ctx context.Context, kekID string) (bool, e
 // eachCiphertext calls fn for every stored ciphertext of namespace ("" for
 // all) until fn returns false or an error. Ciphertexts deleted during the
 // scan are skipped.
-func eachCiphertext(ctx context.Context, st storage.Store, namespace string, fn func(*storage.Ciphertext) (bool, error)) error {
+func eachCiphertext(ctx context.Context, st *storage.Store, namespace string, fn func(*storage.Ciphertext) (bool, error)) error {
 	token := ""
 	for {
 		refs, next, err := st.ListCiphertexts(ctx, namespace, storage.MaxPageSize, token)

@@ -22,7 +22,7 @@ import (
 // zero value has a documented default.
 type Options struct {
 	// Store keeps metadata and ciphertexts. The Manager does not close it.
-	Store storage.Store
+	Store *storage.Store
 	// Keeper encrypts values. The Manager does not close it.
 	Keeper keeper.Keeper
 	// Authorizer decides who may do what; nil means
@@ -35,21 +35,17 @@ type Options struct {
 	DefaultDecrypters []string
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
-	// CleanupTimeout bounds the best-effort removal of a ciphertext after a
-	// failed or superseded write; 0 means 10 seconds.
-	CleanupTimeout time.Duration
 }
 
 // Manager is the portable API over a Store and a Keeper: it authorizes,
 // validates, encrypts and stores. It is safe for concurrent use.
 type Manager struct {
-	store      storage.Store
+	store      *storage.Store
 	keeper     keeper.Keeper
 	authz      rbac.Authorizer
 	auditor    rbac.Auditor
 	decrypters []string
 	now        func() time.Time
-	cleanupTTL time.Duration
 
 	mu       sync.RWMutex
 	closed   bool
@@ -73,7 +69,6 @@ func New(opts Options) (*Manager, error) {
 		auditor:    opts.Auditor,
 		decrypters: slices.Clone(opts.DefaultDecrypters),
 		now:        opts.Now,
-		cleanupTTL: opts.CleanupTimeout,
 	}
 	if m.authz == nil {
 		m.authz = rbac.NewRoleAuthorizer(nil)
@@ -83,9 +78,6 @@ func New(opts Options) (*Manager, error) {
 	}
 	if m.now == nil {
 		m.now = time.Now
-	}
-	if m.cleanupTTL <= 0 {
-		m.cleanupTTL = 10 * time.Second
 	}
 	return m, nil
 }
@@ -232,6 +224,19 @@ func (c *call) hide(ctx context.Context, name string, err error) error {
 	return notFound(c.ns, name)
 }
 
+// visible trims the result of a write for a caller that may not read the
+// namespace (an Updater without Reader): it learns what its own write
+// decided (name, version, revoked state, the revision to pass next, when and
+// by whom), not the description, labels, decrypters or creator it could not
+// Get.
+func (c *call) visible(ctx context.Context, s *Secret) *Secret {
+	if s == nil || c.m.authz.Authorize(ctx, c.p, c.ns, rbac.ActionRead) == nil {
+		return s
+	}
+	return &Secret{Namespace: s.Namespace, Name: s.Name, Version: s.Version, Revoked: s.Revoked,
+		Revision: s.Revision, UpdateTime: s.UpdateTime, UpdatedBy: s.UpdatedBy}
+}
+
 // notFound is the error a caller without read gets for a name it may not
 // see, whether or not it exists. It says nothing about revisions.
 func notFound(ns, name string) error {
@@ -322,44 +327,6 @@ func (m *Manager) newCiphertext(ctx context.Context, ns, name string, version in
 	}, nil
 }
 
-// atomic returns the store's AtomicWriter, if it has one. With it a write
-// and its ciphertext commit together; without it the Manager orders the
-// calls so that a crash leaves at worst an orphan ciphertext.
-func (m *Manager) atomic() (storage.AtomicWriter, bool) {
-	aw, ok := m.store.(storage.AtomicWriter)
-	return aw, ok
-}
-
-// refused reports whether a failed metadata write certainly did not happen:
-// the store refused it. Any other failure (unavailable, timeout,
-// cancellation, internal) may come after the write committed with only its
-// acknowledgement lost, so the new ciphertext must stay: the metadata may
-// point at it. If it does not, it is an orphan that CollectGarbage removes.
-func refused(err error) bool {
-	if errcode.IsContext(err) {
-		return false
-	}
-	switch errcode.Of(err) {
-	case errcode.AlreadyExists, errcode.Conflict, errcode.NotFound, errcode.Invalid,
-		errcode.PermissionDenied, errcode.FailedPrecondition:
-		return true
-	}
-	return false
-}
-
-// dropCiphertext removes a ciphertext that no metadata points at any more.
-// It runs even when ctx is cancelled (the write it cleans up after is
-// decided), bounded by CleanupTimeout; a failure leaves an orphan for
-// CollectGarbage, never a dangling pointer.
-func (m *Manager) dropCiphertext(ctx context.Context, ns, name, valueID string) {
-	if valueID == "" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cleanupTTL)
-	defer cancel()
-	_ = m.store.DeleteCiphertext(ctx, ns, name, valueID)
-}
-
 // Create stores a new secret and returns its metadata. The caller needs the
 // create permission. It fails with ErrInvalid for input outside the limits,
 // ErrAlreadyExists when the name is taken; nothing is stored on failure.
@@ -384,16 +351,6 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 	// The creator supplies the value, so it chooses who may decrypt it
 	// with the create permission alone; the event records the choice.
 	c.decrypters = &decrypterChange{action: c.action, after: slices.Clone(decrypters)}
-	aw, atomic := m.atomic()
-	if !atomic {
-		// Fail fast, before any key work, when the name is taken. The
-		// store still decides races at CreateMetadata.
-		if _, err := m.store.GetMetadata(ctx, c.ns, spec.Name); err == nil {
-			return nil, alreadyExists(c.ns, spec.Name)
-		} else if errcode.Of(err) != errcode.NotFound {
-			return nil, err
-		}
-	}
 	ct, err := m.newCiphertext(ctx, c.ns, spec.Name, 1, spec.Value)
 	if err != nil {
 		return nil, err
@@ -412,18 +369,9 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 		CreatedBy:   c.p.String(),
 		UpdatedBy:   c.p.String(),
 	}
-	if atomic {
-		md, err = aw.CreateWithCiphertext(ctx, md, ct)
-	} else {
-		// Ciphertext first: a crash before the metadata leaves an orphan
-		// for CollectGarbage, never metadata pointing at nothing.
-		if err = m.store.PutCiphertext(ctx, ct); err != nil {
-			return nil, err
-		}
-		if md, err = m.store.CreateMetadata(ctx, md); err != nil && refused(err) {
-			m.dropCiphertext(ctx, c.ns, spec.Name, ct.ValueID)
-		}
-	}
+	// One transaction, or the ciphertext first: a crash leaves at worst an
+	// orphan for CollectGarbage, never metadata pointing at nothing.
+	md, err = m.store.CreateWithCiphertext(ctx, md, ct)
 	if err != nil {
 		if errcode.Of(err) == errcode.AlreadyExists {
 			return nil, alreadyExists(c.ns, spec.Name)
@@ -537,7 +485,7 @@ func (m *Manager) Update(ctx context.Context, namespace string, s *Secret) (*Sec
 	}
 	defer c.end()
 	out, err := m.update(ctx, c, s)
-	return out, c.finishHidden(ctx, s.Name, err)
+	return c.visible(ctx, out), c.finishHidden(ctx, s.Name, err)
 }
 
 func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, error) {
@@ -611,7 +559,7 @@ func (m *Manager) Reset(ctx context.Context, namespace, name string, value Value
 	}
 	defer c.end()
 	out, err := m.reset(ctx, c, name, value, revision)
-	return out, c.finishHidden(ctx, name, err)
+	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
 func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, revision int64) (*Secret, error) {
@@ -640,26 +588,10 @@ func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, 
 }
 
 // replaceValue commits md, which now points at ct (nil when revoking), and
-// removes the ciphertext of oldValueID: in one transaction when the store
-// can, else in the order that leaves at worst an orphan ciphertext.
+// removes the ciphertext of oldValueID: the store does it in one
+// transaction, or in the order that leaves at worst an orphan ciphertext.
 func (m *Manager) replaceValue(ctx context.Context, md *storage.Metadata, ct *storage.Ciphertext, oldValueID string) (*storage.Metadata, error) {
-	if aw, ok := m.atomic(); ok {
-		return aw.UpdateWithCiphertext(ctx, md, ct, oldValueID)
-	}
-	if ct != nil {
-		if err := m.store.PutCiphertext(ctx, ct); err != nil {
-			return nil, err
-		}
-	}
-	out, err := m.store.UpdateMetadata(ctx, md)
-	if err != nil {
-		if ct != nil && refused(err) {
-			m.dropCiphertext(ctx, md.Namespace, md.Name, ct.ValueID)
-		}
-		return nil, err
-	}
-	m.dropCiphertext(ctx, md.Namespace, md.Name, oldValueID)
-	return out, nil
+	return m.store.UpdateWithCiphertext(ctx, md, ct, oldValueID)
 }
 
 // Revoke makes a secret's value undecryptable: its ciphertext is removed and
@@ -672,7 +604,7 @@ func (m *Manager) Revoke(ctx context.Context, namespace, name string, revision i
 	}
 	defer c.end()
 	out, err := m.revoke(ctx, c, name, revision)
-	return out, c.finishHidden(ctx, name, err)
+	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
 func (m *Manager) revoke(ctx context.Context, c *call, name string, revision int64) (*Secret, error) {
@@ -712,14 +644,7 @@ func (m *Manager) delete(ctx context.Context, c *call, name string, revision int
 	if err != nil {
 		return err
 	}
-	if aw, ok := m.atomic(); ok {
-		return aw.DeleteSecret(ctx, c.ns, name, md.Revision)
-	}
-	if err := m.store.DeleteMetadata(ctx, c.ns, name, md.Revision); err != nil {
-		return err
-	}
-	m.dropCiphertext(ctx, c.ns, name, md.ValueID)
-	return nil
+	return m.store.DeleteSecret(ctx, c.ns, name, md.Revision)
 }
 
 // Reveal decrypts the values of one or several secrets for the calling
@@ -798,18 +723,7 @@ func (m *Manager) load(ctx context.Context, ns, name string) (*storage.Metadata,
 	if err := ValidateName(name); err != nil {
 		return nil, nil, err
 	}
-	if cg, ok := m.store.(storage.CurrentGetter); ok {
-		return cg.GetCurrent(ctx, ns, name)
-	}
-	md, err := m.store.GetMetadata(ctx, ns, name)
-	if err != nil || md.ValueID == "" {
-		return md, nil, err
-	}
-	ct, err := m.store.GetCiphertext(ctx, ns, name, md.ValueID)
-	if errcode.Of(err) == errcode.NotFound {
-		return md, nil, nil
-	}
-	return md, ct, err
+	return m.store.GetCurrent(ctx, ns, name)
 }
 
 // CollectGarbage removes the ciphertexts of a namespace that no metadata

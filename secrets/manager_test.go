@@ -46,7 +46,7 @@ func newEnv(t *testing.T, backend string, opts secrets.Options) *env {
 	dir := t.TempDir()
 	st, kp := newStoreIn(t, backend, dir), newKeeper(t)
 	e := &env{store: fault.NewStore(st), keeper: fault.NewKeeper(kp), dir: dir}
-	opts.Store, opts.Keeper = e.store.WithOptional(), e.keeper
+	opts.Store, opts.Keeper = e.store.Store, e.keeper
 	opts.Auditor = rbac.AuditorFunc(func(_ context.Context, ev rbac.AuditEvent) {
 		e.mu.Lock()
 		e.audits = append(e.audits, ev)
@@ -98,7 +98,7 @@ func mustReveal(t *testing.T, e *env, name string) string {
 }
 
 // storedCiphertexts lists every ciphertext reference of the namespace.
-func storedCiphertexts(t *testing.T, st storage.Store, namespace string) []storage.CiphertextRef {
+func storedCiphertexts(t *testing.T, st *storage.Store, namespace string) []storage.CiphertextRef {
 	t.Helper()
 	var all []storage.CiphertextRef
 	token := ""
@@ -115,7 +115,7 @@ func storedCiphertexts(t *testing.T, st storage.Store, namespace string) []stora
 	}
 }
 
-func allMetadata(t *testing.T, st storage.Store, namespace string) []*storage.Metadata {
+func allMetadata(t *testing.T, st *storage.Store, namespace string) []*storage.Metadata {
 	t.Helper()
 	var all []*storage.Metadata
 	token := ""
@@ -134,7 +134,7 @@ func allMetadata(t *testing.T, st storage.Store, namespace string) []*storage.Me
 
 // checkConsistent asserts invariant 5: every live metadata points at a
 // ciphertext that exists.
-func checkConsistent(t *testing.T, st storage.Store, namespace string) {
+func checkConsistent(t *testing.T, st *storage.Store, namespace string) {
 	t.Helper()
 	for _, md := range allMetadata(t, st, namespace) {
 		if md.Revoked {
@@ -198,7 +198,7 @@ func testLifecycle(t *testing.T, backend string) {
 	}
 
 	// Reset: new version, old ciphertext removed.
-	before := storedCiphertexts(t, e.store, ns)
+	before := storedCiphertexts(t, e.store.Store, ns)
 	rs, err := e.m.Reset(ctx, ns, "api-key", secrets.NewValue(v2), upd.Revision)
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func testLifecycle(t *testing.T, backend string) {
 	if got := mustReveal(t, e, "api-key"); got != v2 {
 		t.Fatal("Reveal after Reset returned the old value")
 	}
-	if after := storedCiphertexts(t, e.store, ns); len(after) != len(before) {
+	if after := storedCiphertexts(t, e.store.Store, ns); len(after) != len(before) {
 		t.Fatalf("Reset left %d ciphertexts, want %d", len(after), len(before))
 	}
 	if _, err := e.m.Reset(ctx, ns, "api-key", secrets.NewValue(v3), upd.Revision); !errors.Is(err, secrets.ErrConflict) {
@@ -224,7 +224,7 @@ func testLifecycle(t *testing.T, backend string) {
 	if _, err := e.m.RevealValue(as(runner), ns, "api-key"); !errors.Is(err, secrets.ErrRevoked) || !errors.Is(err, secrets.ErrFailedPrecondition) {
 		t.Fatalf("Reveal of revoked: %v, want ErrRevoked", err)
 	}
-	if n := len(storedCiphertexts(t, e.store, ns)); n != 1 {
+	if n := len(storedCiphertexts(t, e.store.Store, ns)); n != 1 {
 		t.Fatalf("after Revoke %d ciphertexts remain, want 1 (db-pass only)", n)
 	}
 	if _, err := e.m.Reset(ctx, ns, "api-key", secrets.NewValue(v3), 0); err != nil {
@@ -244,7 +244,7 @@ func testLifecycle(t *testing.T, backend string) {
 	if _, err := e.m.RevealValue(as(runner), ns, "api-key"); !errors.Is(err, secrets.ErrNotFound) {
 		t.Fatalf("Reveal after Delete: %v", err)
 	}
-	if n := len(storedCiphertexts(t, e.store, ns)); n != 1 {
+	if n := len(storedCiphertexts(t, e.store.Store, ns)); n != 1 {
 		t.Fatalf("after Delete %d ciphertexts remain, want 1", n)
 	}
 	if err := e.m.Delete(ctx, ns, "api-key", 0); !errors.Is(err, secrets.ErrNotFound) {
@@ -254,7 +254,7 @@ func testLifecycle(t *testing.T, backend string) {
 	if s2.Version != 1 || s2.Revision != 1 {
 		t.Fatalf("re-created = %+v", s2)
 	}
-	checkConsistent(t, e.store, ns)
+	checkConsistent(t, e.store.Store, ns)
 }
 
 func TestListPagingAndSelector(t *testing.T) { forEachBackend(t, testListPagingAndSelector) }
@@ -446,7 +446,7 @@ func testInvalidInputChangesNothing(t *testing.T, backend string) {
 			if strings.Contains(err.Error(), secret) {
 				t.Fatalf("error echoes the value: %v", err)
 			}
-			if n := len(storedCiphertexts(t, e.store, ns)) + len(allMetadata(t, e.store, ns)); n != 0 {
+			if n := len(storedCiphertexts(t, e.store.Store, ns)) + len(allMetadata(t, e.store.Store, ns)); n != 0 {
 				t.Fatalf("%d records stored after invalid input", n)
 			}
 		})
@@ -458,7 +458,7 @@ func testInvalidInputChangesNothing(t *testing.T, backend string) {
 	if got := mustReveal(t, e, "dup"); got != secret {
 		t.Fatal("duplicate create changed the value")
 	}
-	if n := len(storedCiphertexts(t, e.store, ns)); n != 1 {
+	if n := len(storedCiphertexts(t, e.store.Store, ns)); n != 1 {
 		t.Fatalf("%d ciphertexts after a duplicate create, want 1", n)
 	}
 }
@@ -504,7 +504,7 @@ func testFailuresLeaveNoDanglingMetadata(t *testing.T, backend string) {
 					err := w.run(e, name)
 					e.store.In.Reset()
 					e.keeper.In.Reset()
-					checkConsistent(t, e.store, ns)
+					checkConsistent(t, e.store.Store, ns)
 					if err != nil {
 						if !errors.Is(err, secrets.ErrUnavailable) {
 							t.Fatalf("failed write returned %v, want ErrUnavailable", err)
@@ -523,14 +523,14 @@ func testFailuresLeaveNoDanglingMetadata(t *testing.T, backend string) {
 					if _, err := e.m.CollectGarbage(as(editor), ns, -1); err != nil {
 						t.Fatal(err)
 					}
-					checkConsistent(t, e.store, ns)
+					checkConsistent(t, e.store.Store, ns)
 					live := 0
-					for _, md := range allMetadata(t, e.store, ns) {
+					for _, md := range allMetadata(t, e.store.Store, ns) {
 						if !md.Revoked {
 							live++
 						}
 					}
-					if n := len(storedCiphertexts(t, e.store, ns)); n > live {
+					if n := len(storedCiphertexts(t, e.store.Store, ns)); n > live {
 						t.Fatalf("%d ciphertexts for %d live secrets after CollectGarbage", n, live)
 					}
 				})
@@ -552,7 +552,7 @@ func testFailuresLeaveNoDanglingMetadata(t *testing.T, backend string) {
 		if got := mustReveal(t, e, "victim"); got != old {
 			t.Fatal("failed Reset changed the value")
 		}
-		if n := len(allMetadata(t, e.store, ns)); n != 1 {
+		if n := len(allMetadata(t, e.store.Store, ns)); n != 1 {
 			t.Fatalf("%d secrets after failed Create, want 1", n)
 		}
 	})
@@ -596,23 +596,29 @@ func testConcurrentUpdatesOneWins(t *testing.T, backend string) {
 func TestCloseWaitsAndRefuses(t *testing.T) { forEachBackend(t, testCloseWaitsAndRefuses) }
 
 func testCloseWaitsAndRefuses(t *testing.T, backend string) {
-	slow := &slowGetStore{Store: newStore(t, backend), started: make(chan struct{})}
-	m, err := secrets.New(secrets.Options{Store: slow, Keeper: newKeeper(t)})
+	fst := fault.NewStore(newStore(t, backend))
+	m, err := secrets.New(secrets.Options{Store: fst.Store, Keeper: newKeeper(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Create(as(editor), ns, secrets.Spec{Name: "a", Value: secrets.NewValue(uniqueValue())}); err != nil {
 		t.Fatal(err)
 	}
-	slow.delay.Store(int64(50 * time.Millisecond))
+	const delay = 50 * time.Millisecond
+	calls := fst.In.Calls("")
+	fst.In.SetLatency(delay) // every store call from now on
+	start := time.Now()
 	done := make(chan error, 1)
 	go func() { _, err := m.Get(as(editor), ns, "a"); done <- err }()
-	<-slow.started // the Get is in flight
+	for fst.In.Calls("") == calls {
+		time.Sleep(time.Millisecond) // until the Get's store call has started
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !slow.finished.Load() {
-		t.Fatal("Close returned before the call in flight finished")
+	// The store call started after start and takes at least delay.
+	if d := time.Since(start); d < delay {
+		t.Fatalf("Close returned after %v, before the call in flight finished", d)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("call in flight failed: %v", err)
@@ -620,26 +626,6 @@ func testCloseWaitsAndRefuses(t *testing.T, backend string) {
 	if _, err := m.Get(as(editor), ns, "a"); !errors.Is(err, secrets.ErrFailedPrecondition) {
 		t.Fatalf("Get after Close: %v", err)
 	}
-}
-
-// slowGetStore delays GetMetadata once delay is set, and says when the
-// delayed call started and finished.
-type slowGetStore struct {
-	storage.Store
-	delay    atomic.Int64
-	started  chan struct{}
-	finished atomic.Bool
-}
-
-func (s *slowGetStore) GetMetadata(ctx context.Context, namespace, name string) (*storage.Metadata, error) {
-	d := time.Duration(s.delay.Load())
-	if d == 0 {
-		return s.Store.GetMetadata(ctx, namespace, name)
-	}
-	close(s.started)
-	time.Sleep(d)
-	defer s.finished.Store(true)
-	return s.Store.GetMetadata(ctx, namespace, name)
 }
 
 func TestContextErrorsPassThrough(t *testing.T) { forEachBackend(t, testContextErrorsPassThrough) }

@@ -19,7 +19,7 @@ import (
 // two local KEKs, "old" (primary) and "new".
 type rewrapEnv struct {
 	m   *secrets.Manager
-	st  storage.Store
+	st  *storage.Store
 	env *keeper.Envelope
 }
 

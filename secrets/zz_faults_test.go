@@ -26,7 +26,7 @@ func TestLostAcknowledgements(t *testing.T) {
 					ctx := context.Background()
 					fst := fault.NewStore(newStore(t, backend))
 					in := fst.In
-					m, err := secrets.New(secrets.Options{Store: fst.WithOptional(), Keeper: (&fault.Keeper{Keeper: newKeeper(t), In: in}).WithOptional()})
+					m, err := secrets.New(secrets.Options{Store: fst.Store, Keeper: (&fault.Keeper{Keeper: newKeeper(t), In: in}).WithOptional()})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -63,7 +63,7 @@ func TestLostAcknowledgements(t *testing.T) {
 					if rerr == nil {
 						live = 1
 					}
-					if n := len(storedCiphertexts(t, fst, ns)); n != live {
+					if n := len(storedCiphertexts(t, fst.Store, ns)); n != live {
 						t.Fatalf("%d ciphertexts after CollectGarbage, want %d", n, live)
 					}
 				})

@@ -27,11 +27,11 @@ func TestNoValueLeaks(t *testing.T) {
 	st := docstorage.NewInMemory()
 	t.Cleanup(func() { st.Close() })
 	in := &fault.Injector{}
-	fst := &fault.Store{Store: st, In: in}
+	fst := fault.NewStoreIn(st, in)
 	fk := &fault.Keeper{Keeper: newKeeper(t), In: in}
 	m, err := secrets.New(secrets.Options{
-		Store: fst.WithOptional(), Keeper: fk,
-		Auditor: leakcheck.Auditor(nil), CleanupTimeout: 50e6,
+		Store: fst.Store, Keeper: fk,
+		Auditor: leakcheck.Auditor(nil),
 	})
 	if err != nil {
 		t.Fatal(err)

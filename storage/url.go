@@ -12,11 +12,11 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
-// URLOpener opens a Store from a URL. Backends implement it and register
-// it for their scheme with Register, usually in an init function, the way
-// gocloud.dev drivers do.
+// URLOpener opens a Store from a URL. Backends implement it, returning
+// NewStore over their driver, and register it for their scheme with
+// Register, usually in an init function, the way gocloud.dev drivers do.
 type URLOpener interface {
-	OpenStoreURL(ctx context.Context, u *url.URL) (Store, error)
+	OpenStoreURL(ctx context.Context, u *url.URL) (*Store, error)
 }
 
 // URLMux maps URL schemes to URLOpeners. The zero value is an empty mux,
@@ -72,7 +72,7 @@ func (m *URLMux) ValidStoreScheme(scheme string) bool {
 
 // OpenStore parses urlstr and opens the Store its scheme names. Errors
 // never repeat the URL, which may hold a password.
-func (m *URLMux) OpenStore(ctx context.Context, urlstr string) (Store, error) {
+func (m *URLMux) OpenStore(ctx context.Context, urlstr string) (*Store, error) {
 	const op = "storage.OpenStore"
 	u, err := url.Parse(urlstr)
 	if err != nil {
@@ -82,12 +82,37 @@ func (m *URLMux) OpenStore(ctx context.Context, urlstr string) (Store, error) {
 	return m.openStoreURL(ctx, op, u)
 }
 
+// OpenSplitStore opens a Store that keeps metadata in the store
+// metadataURL names and ciphertexts in the one ciphertextURL names (see
+// NewSplitStore). Each URL opens a whole store of its backend, of which
+// the Store uses one collection. Errors never repeat the URLs.
+func (m *URLMux) OpenSplitStore(ctx context.Context, metadataURL, ciphertextURL string) (*Store, error) {
+	meta, err := m.OpenStore(ctx, metadataURL)
+	if err != nil {
+		return nil, splitError("the metadata store", err)
+	}
+	ct, err := m.OpenStore(ctx, ciphertextURL)
+	if err != nil {
+		meta.Close()
+		return nil, splitError("the ciphertext store", err)
+	}
+	return NewSplitStore(meta, ct), nil
+}
+
+// splitError says which of the two stores failed to open.
+func splitError(which string, err error) error {
+	if errcode.IsContext(err) {
+		return err
+	}
+	return &errcode.Error{Code: errcode.Of(err), Op: "storage.OpenSplitStore", Msg: "cannot open " + which, Err: err}
+}
+
 // OpenStoreURL opens the Store that u's scheme names.
-func (m *URLMux) OpenStoreURL(ctx context.Context, u *url.URL) (Store, error) {
+func (m *URLMux) OpenStoreURL(ctx context.Context, u *url.URL) (*Store, error) {
 	return m.openStoreURL(ctx, "storage.OpenStoreURL", u)
 }
 
-func (m *URLMux) openStoreURL(ctx context.Context, op string, u *url.URL) (Store, error) {
+func (m *URLMux) openStoreURL(ctx context.Context, op string, u *url.URL) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -106,7 +131,11 @@ func (m *URLMux) openStoreURL(ctx context.Context, op string, u *url.URL) (Store
 		return nil, errcode.New(errcode.Invalid, op, "no store registered for URL scheme "+strconv.Quote(scheme)+
 			" (registered: "+known+"); import the backend package that provides it")
 	}
-	return opener.OpenStoreURL(ctx, u)
+	s, err := opener.OpenStoreURL(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 var defaultMux = new(URLMux)
@@ -125,6 +154,20 @@ func Register(scheme string, opener URLOpener) { defaultMux.RegisterStore(scheme
 //	docstore://?metadata=...&ciphertexts=...  two gocloud docstore collections
 //	sqlite:///var/lib/app/strongbox.db  SQLite file (storage/sqlstorage)
 //	postgres://user:pass@host/db        PostgreSQL (storage/sqlstorage)
-func OpenStore(ctx context.Context, urlstr string) (Store, error) {
+func OpenStore(ctx context.Context, urlstr string) (*Store, error) {
 	return defaultMux.OpenStore(ctx, urlstr)
+}
+
+// OpenSplitStore opens a Store with metadata and ciphertexts in two
+// places, each given by a store URL, using the default mux: for example
+// metadata in PostgreSQL and ciphertexts in a docstore collection,
+//
+//	storage.OpenSplitStore(ctx, "postgres://user:pass@host/db",
+//		"docstore://?metadata=...&ciphertexts=dynamodb%3A%2F%2Fsb-ct%3Fpartition_key%3Did")
+//
+// Writes are sequenced: a ciphertext is stored before the metadata that
+// points at it, so a crash leaves at worst an orphan ciphertext, which
+// garbage collection removes.
+func OpenSplitStore(ctx context.Context, metadataURL, ciphertextURL string) (*Store, error) {
+	return defaultMux.OpenSplitStore(ctx, metadataURL, ciphertextURL)
 }

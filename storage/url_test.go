@@ -14,7 +14,7 @@ import (
 
 type fakeOpener struct{ got *url.URL }
 
-func (f *fakeOpener) OpenStoreURL(_ context.Context, u *url.URL) (storage.Store, error) {
+func (f *fakeOpener) OpenStoreURL(_ context.Context, u *url.URL) (*storage.Store, error) {
 	f.got = u
 	return nil, errors.New("fake")
 }

@@ -1,7 +1,7 @@
-// Package fault wraps a storage.Store, a keeper.Keeper and a gocloud
-// secrets driver (the key-encryption key) with injected failures, so tests
-// can show that DESIGN.md's invariants hold when a backend or the key
-// service fails between any two steps of a write.
+// Package fault wraps the drivers of a storage.Store, a keeper.Keeper and
+// a gocloud secrets driver (the key-encryption key) with injected failures,
+// so tests can show that DESIGN.md's invariants hold when a backend or the
+// key service fails between any two steps of a write.
 //
 // The faults:
 //
@@ -20,10 +20,10 @@
 // Faulted counts the faults that fired, so a test knows whether a planned
 // fault was reached.
 //
-// The wrappers: Store (WithOptional keeps storage.CurrentGetter and
-// storage.AtomicWriter visible), Keeper (WithOptional keeps
-// keeper.Rewrapper), and KEK, a keeper.Wrapper to use as a key-encryption
-// key (NewKEK). Give several wrappers one Injector to make
+// The wrappers: Store (a storage.Store whose driver calls, the driver's
+// optional Atomic operations included, are faulted), Keeper (WithOptional
+// keeps keeper.Rewrapper), and KEK, a keeper.Wrapper to use as a
+// key-encryption key (NewKEK). Give several wrappers one Injector to make
 // one "process": call counts, CrashAfter and CrashDuring then span all of
 // them.
 package fault
@@ -34,8 +34,10 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/storehook"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
 // Op names one call of a Store or Keeper, e.g. "PutCiphertext" or "Encrypt".
@@ -290,14 +292,27 @@ func (in *Injector) enter(ctx context.Context, op Op) fault {
 	return f
 }
 
-// Store wraps a storage.Store with an Injector.
+// Store is a storage.Store whose driver calls go through an Injector: the
+// same portable type (checks, lifecycle, sequenced writes) over the same
+// drivers, each driver call faulted as its Op. Use the embedded
+// *storage.Store wherever a store is wanted.
 type Store struct {
-	storage.Store
+	*storage.Store
 	In *Injector
 }
 
-// NewStore wraps s; the returned store's In field controls the faults.
-func NewStore(s storage.Store) *Store { return &Store{Store: s, In: &Injector{}} }
+// NewStore wraps s with a new Injector.
+func NewStore(s *storage.Store) *Store { return NewStoreIn(s, nil) }
+
+// NewStoreIn wraps s with in (nil: a new Injector). The result shares s's
+// lifecycle: closing either closes both.
+func NewStoreIn(s *storage.Store, in *Injector) *Store {
+	if in == nil {
+		in = &Injector{}
+	}
+	w := storehook.Wrap(s, func(d driver.Store) driver.Store { return &faultDriver{inner: d, in: in} })
+	return &Store{Store: w.(*storage.Store), In: in}
+}
 
 // call runs fn under the fault the Injector picks for op.
 func call[T any](ctx context.Context, in *Injector, op Op, fn func() (T, error)) (T, error) {
@@ -318,58 +333,69 @@ func call0(ctx context.Context, in *Injector, op Op, fn func() error) error {
 	return err
 }
 
-type page[T any] struct {
-	items []T
-	next  string
+// faultDriver is a driver.Store whose every call, the optional Atomic ones
+// included, goes through an Injector. It wraps any driver once: the
+// capabilities are the inner driver's, through Atomic.
+type faultDriver struct {
+	inner driver.Store
+	in    *Injector
 }
 
-func (s *Store) CreateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
-	return call(ctx, s.In, CreateMetadata, func() (*storage.Metadata, error) { return s.Store.CreateMetadata(ctx, m) })
+func (d *faultDriver) CreateMetadata(ctx context.Context, m *driver.Metadata) error {
+	return call0(ctx, d.in, CreateMetadata, func() error { return d.inner.CreateMetadata(ctx, m) })
 }
 
-func (s *Store) GetMetadata(ctx context.Context, ns, name string) (*storage.Metadata, error) {
-	return call(ctx, s.In, GetMetadata, func() (*storage.Metadata, error) { return s.Store.GetMetadata(ctx, ns, name) })
+func (d *faultDriver) GetMetadata(ctx context.Context, ns, name string) (*driver.Metadata, error) {
+	return call(ctx, d.in, GetMetadata, func() (*driver.Metadata, error) { return d.inner.GetMetadata(ctx, ns, name) })
 }
 
-func (s *Store) UpdateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
-	return call(ctx, s.In, UpdateMetadata, func() (*storage.Metadata, error) { return s.Store.UpdateMetadata(ctx, m) })
+func (d *faultDriver) UpdateMetadata(ctx context.Context, m *driver.Metadata) error {
+	return call0(ctx, d.in, UpdateMetadata, func() error { return d.inner.UpdateMetadata(ctx, m) })
 }
 
-func (s *Store) DeleteMetadata(ctx context.Context, ns, name string, rev int64) error {
-	return call0(ctx, s.In, DeleteMetadata, func() error { return s.Store.DeleteMetadata(ctx, ns, name, rev) })
+func (d *faultDriver) DeleteMetadata(ctx context.Context, ns, name string, rev int64) error {
+	return call0(ctx, d.in, DeleteMetadata, func() error { return d.inner.DeleteMetadata(ctx, ns, name, rev) })
 }
 
-func (s *Store) ListMetadata(ctx context.Context, ns string, o storage.ListOptions) ([]*storage.Metadata, string, error) {
-	p, err := call(ctx, s.In, ListMetadata, func() (page[*storage.Metadata], error) {
-		items, next, err := s.Store.ListMetadata(ctx, ns, o)
-		return page[*storage.Metadata]{items, next}, err
+func (d *faultDriver) ListMetadata(ctx context.Context, ns, after string, limit int) ([]*driver.Metadata, error) {
+	return call(ctx, d.in, ListMetadata, func() ([]*driver.Metadata, error) { return d.inner.ListMetadata(ctx, ns, after, limit) })
+}
+
+func (d *faultDriver) PutCiphertext(ctx context.Context, c *driver.Ciphertext) error {
+	return call0(ctx, d.in, PutCiphertext, func() error { return d.inner.PutCiphertext(ctx, c) })
+}
+
+func (d *faultDriver) GetCiphertext(ctx context.Context, ns, name, id string) (*driver.Ciphertext, error) {
+	return call(ctx, d.in, GetCiphertext, func() (*driver.Ciphertext, error) { return d.inner.GetCiphertext(ctx, ns, name, id) })
+}
+
+func (d *faultDriver) DeleteCiphertext(ctx context.Context, ns, name, id string) error {
+	return call0(ctx, d.in, DeleteCiphertext, func() error { return d.inner.DeleteCiphertext(ctx, ns, name, id) })
+}
+
+func (d *faultDriver) ListCiphertexts(ctx context.Context, ns string, after driver.CiphertextRef, limit int) ([]driver.CiphertextRef, error) {
+	return call(ctx, d.in, ListCiphertexts, func() ([]driver.CiphertextRef, error) {
+		return d.inner.ListCiphertexts(ctx, ns, after, limit)
 	})
-	return p.items, p.next, err
 }
 
-func (s *Store) PutCiphertext(ctx context.Context, c *storage.Ciphertext) error {
-	return call0(ctx, s.In, PutCiphertext, func() error { return s.Store.PutCiphertext(ctx, c) })
+func (d *faultDriver) ReplaceCiphertext(ctx context.Context, c *driver.Ciphertext, old []byte) error {
+	return call0(ctx, d.in, ReplaceCiphertext, func() error { return d.inner.ReplaceCiphertext(ctx, c, old) })
 }
 
-func (s *Store) GetCiphertext(ctx context.Context, ns, name, id string) (*storage.Ciphertext, error) {
-	return call(ctx, s.In, GetCiphertext, func() (*storage.Ciphertext, error) { return s.Store.GetCiphertext(ctx, ns, name, id) })
+func (d *faultDriver) Atomic() driver.Atomic {
+	a := d.inner.Atomic()
+	if a == nil {
+		return nil
+	}
+	return faultAtomic{a, d.in}
 }
 
-func (s *Store) DeleteCiphertext(ctx context.Context, ns, name, id string) error {
-	return call0(ctx, s.In, DeleteCiphertext, func() error { return s.Store.DeleteCiphertext(ctx, ns, name, id) })
-}
+func (d *faultDriver) ErrorCode(err error) driver.Code { return d.inner.ErrorCode(err) }
 
-func (s *Store) ListCiphertexts(ctx context.Context, ns string, size int, token string) ([]storage.CiphertextRef, string, error) {
-	p, err := call(ctx, s.In, ListCiphertexts, func() (page[storage.CiphertextRef], error) {
-		items, next, err := s.Store.ListCiphertexts(ctx, ns, size, token)
-		return page[storage.CiphertextRef]{items, next}, err
-	})
-	return p.items, p.next, err
-}
-
-func (s *Store) ReplaceCiphertext(ctx context.Context, c *storage.Ciphertext, old []byte) error {
-	return call0(ctx, s.In, ReplaceCiphertext, func() error { return s.Store.ReplaceCiphertext(ctx, c, old) })
-}
+// Close is never called: the wrapped Store shares the original's
+// lifecycle, which closes the inner driver.
+func (d *faultDriver) Close() error { return d.inner.Close() }
 
 // Keeper wraps a keeper.Keeper with an Injector.
 type Keeper struct {

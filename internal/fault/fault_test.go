@@ -6,11 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/fault"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
+	"github.com/strongbox-go/strongbox/storage/sqlstorage"
 )
 
 func md(name string) *storage.Metadata {
@@ -65,8 +68,51 @@ func TestStoreFaults(t *testing.T) {
 	if n := s.In.Faulted(""); n != 6 {
 		t.Errorf("Faulted = %d, want 6", n)
 	}
-	if _, ok := s.WithOptional().(storage.AtomicWriter); ok {
-		t.Error("WithOptional invents an AtomicWriter the store lacks")
+}
+
+// TestStoreFaultsKeepCapabilities checks that one wrapper keeps the
+// capabilities of the driver it wraps, faulting them too, and invents
+// none: writes on the docstore driver are sequenced driver calls, on
+// SQLite one faulted atomic call.
+func TestStoreFaultsKeepCapabilities(t *testing.T) {
+	ctx := context.Background()
+	sq, err := sqlstorage.Open(ctx, "sqlite://:memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		st     *storage.Store
+		atomic bool
+	}{
+		{"docstore", docstorage.NewInMemory(), false},
+		{"sqlite", sq, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			defer tc.st.Close()
+			s := fault.NewStore(tc.st)
+			c := &storage.Ciphertext{Namespace: "ns", Name: "a", ValueID: "v", Data: []byte("x")}
+			s.In.FailNth(fault.CreateWithCiphertext, 1, nil)
+			_, err := s.CreateWithCiphertext(ctx, md("a"), c)
+			if tc.atomic != errors.Is(err, fault.ErrInjected) {
+				t.Fatalf("CreateWithCiphertext with its atomic call failing: %v", err)
+			}
+			if _, err := s.CreateWithCiphertext(ctx, md("b"), &storage.Ciphertext{Namespace: "ns", Name: "b", ValueID: "v", Data: []byte("x")}); err != nil {
+				t.Fatal(err)
+			}
+			want := map[fault.Op]int{fault.CreateWithCiphertext: 0, fault.PutCiphertext: 2, fault.CreateMetadata: 2}
+			if tc.atomic {
+				want = map[fault.Op]int{fault.CreateWithCiphertext: 2, fault.PutCiphertext: 0, fault.CreateMetadata: 0}
+			}
+			got := map[fault.Op]int{}
+			for op := range want {
+				got[op] = s.In.Calls(op)
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("driver calls (-want +got):\n%s", d)
+			}
+		})
 	}
 }
 

@@ -272,7 +272,7 @@ func actUpdate(s *state) {
 	cancel()
 	s.settle(where, a, ns, err, w, after)
 	if err == nil {
-		s.checkSecret(where, s.model.get(ns, name), got)
+		s.checkSecret(where, visible(p, ns, s.model.get(ns, name)), got)
 	}
 }
 
@@ -320,7 +320,7 @@ func actReset(s *state) {
 	cancel()
 	s.settle(where, a, ns, err, w, after)
 	if err == nil {
-		s.checkSecret(where, s.model.get(ns, name), got)
+		s.checkSecret(where, visible(p, ns, s.model.get(ns, name)), got)
 	}
 }
 
@@ -366,7 +366,7 @@ func actRevoke(s *state) {
 	cancel()
 	s.settle(where, a, ns, err, w, after)
 	if err == nil {
-		s.checkSecret(where, s.model.get(ns, name), got)
+		s.checkSecret(where, visible(p, ns, s.model.get(ns, name)), got)
 	}
 }
 

@@ -25,7 +25,7 @@ import (
 )
 
 type harness struct {
-	store storage.Store
+	store *storage.Store
 	opts  Options
 	runID string
 
@@ -84,7 +84,7 @@ func (h *harness) sequence(t *rapid.T) {
 	// A hang in a call whose context has no short deadline (the Manager's
 	// cleanup after a write) gives up quickly instead of stalling.
 	s.in.SetMaxHang(100 * time.Millisecond)
-	fstore := (&fault.Store{Store: h.store, In: s.in}).WithOptional()
+	fstore := fault.NewStoreIn(h.store, s.in).Store
 
 	// One injector for the store, the keeper and the KEK: one process,
 	// whose crash stops all three.
@@ -113,9 +113,6 @@ func (h *harness) sequence(t *rapid.T) {
 		Auditor:           leakcheck.Auditor(rbac.AuditorFunc(s.audit)),
 		DefaultDecrypters: []string{defaultDecrypter},
 		Now:               s.clock.now,
-		// Long enough that a loaded machine never times out a cleanup
-		// (an orphan without a fault would fail the orphan check).
-		CleanupTimeout: 10 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -444,7 +441,7 @@ func (s *state) checkSecret(where string, want *mSecret, got *secrets.Secret) {
 // ---------------------------------------------------------------------------
 // Store checks: the model against what is really stored.
 
-func listAllMetadata(ctx context.Context, st storage.Store, ns string) ([]*storage.Metadata, error) {
+func listAllMetadata(ctx context.Context, st *storage.Store, ns string) ([]*storage.Metadata, error) {
 	var all []*storage.Metadata
 	token := ""
 	for range 100 {
@@ -461,7 +458,7 @@ func listAllMetadata(ctx context.Context, st storage.Store, ns string) ([]*stora
 	return nil, fmt.Errorf("ListMetadata does not end")
 }
 
-func listAllCiphertexts(ctx context.Context, st storage.Store, ns string) ([]storage.CiphertextRef, error) {
+func listAllCiphertexts(ctx context.Context, st *storage.Store, ns string) ([]storage.CiphertextRef, error) {
 	var all []storage.CiphertextRef
 	token := ""
 	for range 100 {

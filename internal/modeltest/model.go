@@ -141,6 +141,17 @@ func hidden(p principal, ns string, w want) want {
 	return w
 }
 
+// visible is what a write returns to its caller: everything for a caller
+// that may read the namespace; for one that may not, only what its own
+// write decided (issue #11 item 9).
+func visible(p principal, ns string, m *mSecret) *mSecret {
+	if m == nil || allowed(p, ns, rbac.ActionRead) {
+		return m
+	}
+	return &mSecret{Namespace: m.Namespace, Name: m.Name, Version: m.Version, Revoked: m.Revoked,
+		Revision: m.Revision, UpdateTime: m.UpdateTime, UpdatedBy: m.UpdatedBy}
+}
+
 // sameSet reports whether two decrypter lists hold the same ids.
 func sameSet(a, b []string) bool {
 	if len(a) != len(b) {

@@ -12,7 +12,7 @@
 // Every backend runs it from its own package:
 //
 //	func TestModel(t *testing.T) {
-//		modeltest.Run(t, func(t testing.TB) storage.Store { return openMyStore(t) }, modeltest.Options{})
+//		modeltest.Run(t, func(t testing.TB) *storage.Store { return openMyStore(t) }, modeltest.Options{})
 //	}
 //
 // and Fuzz makes the same harness a coverage-guided fuzz target.
@@ -116,7 +116,7 @@ var runSeq atomic.Int64
 // Run checks secrets.Manager over the Store newStore returns (called once;
 // the caller closes it, e.g. with t.Cleanup). Sequences share the store and
 // use namespaces of their own.
-func Run(t *testing.T, newStore func(t testing.TB) storage.Store, opts Options) {
+func Run(t *testing.T, newStore func(t testing.TB) *storage.Store, opts Options) {
 	t.Helper()
 	h := newHarness(t, newStore, opts, "m")
 	start := time.Now()
@@ -133,7 +133,7 @@ func Run(t *testing.T, newStore func(t testing.TB) storage.Store, opts Options) 
 
 // newHarness opens the store and names the run: prefix, random hex and a
 // counter, so runs sharing a database never share a namespace.
-func newHarness(t testing.TB, newStore func(t testing.TB) storage.Store, opts Options, prefix string) *harness {
+func newHarness(t testing.TB, newStore func(t testing.TB) *storage.Store, opts Options, prefix string) *harness {
 	t.Helper()
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = 25
@@ -199,7 +199,7 @@ func background() context.Context { return context.Background() }
 // are tried. newStore is called once per fuzzing process.
 //
 //	func FuzzModel(f *testing.F) { modeltest.Fuzz(f, newStore, modeltest.Options{}) }
-func Fuzz(f *testing.F, newStore func(t testing.TB) storage.Store, opts Options) {
+func Fuzz(f *testing.F, newStore func(t testing.TB) *storage.Store, opts Options) {
 	f.Helper()
 	h := newHarness(f, newStore, opts, "f")
 	// rapid reads 8 bytes per draw and skips an input that runs out, so

@@ -112,7 +112,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.m, err = secrets.New(secrets.Options{
-		Store: e.store, Keeper: e.keeper,
+		Store: e.store.Store, Keeper: e.keeper,
 		Auditor: rbac.AuditorFunc(func(ctx context.Context, ev rbac.AuditEvent) {
 			logger.InfoContext(ctx, "manager audit", "event", ev)
 		}),

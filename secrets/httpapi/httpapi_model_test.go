@@ -26,7 +26,7 @@ import (
 // same model must hold, so the HTTP layer adds no behaviour of its own
 // beyond what its doc lists.
 func TestModelOverHTTP(t *testing.T) {
-	modeltest.Run(t, func(t testing.TB) storage.Store {
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
 		s := docstorage.NewInMemory()
 		t.Cleanup(func() { s.Close() })
 		return s

@@ -44,7 +44,7 @@ func TestNoLeaksOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { kp.Close() })
-	m, err := secrets.New(secrets.Options{Store: fst, Keeper: kp, Auditor: leakcheck.Auditor(nil)})
+	m, err := secrets.New(secrets.Options{Store: fst.Store, Keeper: kp, Auditor: leakcheck.Auditor(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,9 +37,14 @@
 // matching composite indexes. The all-namespaces ListCiphertexts orders
 // the whole ciphertext collection by id, which DynamoDB can only do with an
 // index whose sort key is id. Only memdocstore is tested here; the index
-// notes for other drivers follow their gocloud documentation. Label filters are applied in memory with
-// storage.MatchLabels while paging by name, so a selective filter reads
-// more documents than it returns.
+// notes for other drivers follow their gocloud documentation. Label
+// filters are applied by storage.Store while paging by name, so a
+// selective filter reads more documents than it returns.
+//
+// docstore has no transactions across collections, so the driver has no
+// Atomic operations: the *storage.Store the constructors return sequences
+// the writes of a secret's metadata and ciphertext (see the storage
+// package doc, # Writes).
 //
 // # Revisions
 //

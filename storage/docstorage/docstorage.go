@@ -3,6 +3,7 @@ package docstorage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"maps"
 	"net/url"
@@ -15,7 +16,7 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
-	"github.com/strongbox-go/strongbox/storage/internal/storeutil"
+	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
 // Field names of the documents (see the package doc, # Format).
@@ -70,7 +71,7 @@ func ctID(ns, name, valueID string) string {
 	return url.QueryEscape(ns) + ":" + url.QueryEscape(name) + ":" + url.QueryEscape(valueID)
 }
 
-func toDoc(m *storage.Metadata, rev int64) *metaDoc {
+func toDoc(m *driver.Metadata, rev int64) *metaDoc {
 	return &metaDoc{
 		ID:          metaID(m.Namespace, m.Name),
 		Namespace:   m.Namespace,
@@ -82,15 +83,15 @@ func toDoc(m *storage.Metadata, rev int64) *metaDoc {
 		ValueID:     m.ValueID,
 		Revoked:     m.Revoked,
 		Revision:    rev,
-		CreateTime:  storeutil.Time(m.CreateTime),
-		UpdateTime:  storeutil.Time(m.UpdateTime),
+		CreateTime:  m.CreateTime,
+		UpdateTime:  m.UpdateTime,
 		CreatedBy:   m.CreatedBy,
 		UpdatedBy:   m.UpdatedBy,
 	}
 }
 
-func (d *metaDoc) metadata() *storage.Metadata {
-	m := &storage.Metadata{
+func (d *metaDoc) metadata() *driver.Metadata {
+	m := &driver.Metadata{
 		Namespace:   d.Namespace,
 		Name:        d.Name,
 		Description: d.Description,
@@ -98,8 +99,8 @@ func (d *metaDoc) metadata() *storage.Metadata {
 		ValueID:     d.ValueID,
 		Revoked:     d.Revoked,
 		Revision:    d.Revision,
-		CreateTime:  storeutil.Time(d.CreateTime),
-		UpdateTime:  storeutil.Time(d.UpdateTime),
+		CreateTime:  d.CreateTime.UTC(),
+		UpdateTime:  d.UpdateTime.UTC(),
 		CreatedBy:   d.CreatedBy,
 		UpdatedBy:   d.UpdatedBy,
 	}
@@ -112,26 +113,22 @@ func (d *metaDoc) metadata() *storage.Metadata {
 	return m
 }
 
-func (d *ctDoc) ciphertext() *storage.Ciphertext {
-	return &storage.Ciphertext{
+func (d *ctDoc) ciphertext() *driver.Ciphertext {
+	return &driver.Ciphertext{
 		Namespace:  d.Namespace,
 		Name:       d.Name,
 		ValueID:    d.ValueID,
 		Version:    d.Version,
 		Data:       bytes.Clone(d.Data),
-		CreateTime: storeutil.Time(d.CreateTime),
+		CreateTime: d.CreateTime.UTC(),
 	}
 }
 
-// Store is a storage.Store over two gocloud docstore collections. It is
-// safe for concurrent use.
-type Store struct {
+// docDriver is the driver.Store over two gocloud docstore collections.
+type docDriver struct {
 	meta, ct *docstore.Collection
 	owned    bool // Close closes the collections
-	gate     storeutil.Gate
 }
-
-var _ storage.Store = (*Store)(nil)
 
 // Open opens a Store over two collections given by gocloud docstore URLs,
 // one for metadata and one for ciphertexts; they may live in different
@@ -139,7 +136,7 @@ var _ storage.Store = (*Store)(nil)
 // (memdocstore always is). Close closes both collections.
 //
 // Errors never repeat the URLs.
-func Open(ctx context.Context, metadataURL, ciphertextURL string) (*Store, error) {
+func Open(ctx context.Context, metadataURL, ciphertextURL string) (*storage.Store, error) {
 	const op = "docstorage.Open"
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -159,7 +156,7 @@ func Open(ctx context.Context, metadataURL, ciphertextURL string) (*Store, error
 		_ = meta.Close()
 		return nil, openError(ctx, op, "ciphertext", err)
 	}
-	return &Store{meta: meta, ct: ct, owned: true}, nil
+	return storage.NewStore(&docDriver{meta: meta, ct: ct, owned: true}), nil
 }
 
 func openError(ctx context.Context, op, which string, err error) error {
@@ -180,20 +177,22 @@ func openError(ctx context.Context, op, which string, err error) error {
 // OpenCollections returns a Store over two open collections whose key field
 // is "id" (or whose driver derives the key from the documents' other
 // fields; see the package doc). Close does not close them.
-func OpenCollections(metadata, ciphertexts *docstore.Collection) (*Store, error) {
+func OpenCollections(metadata, ciphertexts *docstore.Collection) (*storage.Store, error) {
 	if metadata == nil || ciphertexts == nil {
 		return nil, errcode.New(errcode.Invalid, "docstorage.OpenCollections", "both collections are required")
 	}
 	if metadata == ciphertexts {
 		return nil, errcode.New(errcode.Invalid, "docstorage.OpenCollections", "metadata and ciphertexts must be separate collections")
 	}
-	return &Store{meta: metadata, ct: ciphertexts}, nil
+	return storage.NewStore(&docDriver{meta: metadata, ct: ciphertexts}), nil
 }
 
 // NewInMemory returns a Store over two new in-memory collections
 // (memdocstore), private to the Store. It needs nothing and keeps nothing:
 // the data is gone at Close. It is the store of the quickstart and of tests.
-func NewInMemory() *Store {
+func NewInMemory() *storage.Store { return storage.NewStore(newMemDriver()) }
+
+func newMemDriver() *docDriver {
 	meta, err := memdocstore.OpenCollection(KeyField, nil)
 	if err != nil {
 		panic("docstorage: memdocstore: " + err.Error()) // cannot happen with these options
@@ -202,364 +201,259 @@ func NewInMemory() *Store {
 	if err != nil {
 		panic("docstorage: memdocstore: " + err.Error())
 	}
-	return &Store{meta: meta, ct: ct, owned: true}
+	return &docDriver{meta: meta, ct: ct, owned: true}
 }
 
-// Close waits for calls in flight, makes later calls fail with
-// storage.ErrClosed and closes the collections the Store opened. A second
-// Close returns nil.
-func (s *Store) Close() error {
-	if !s.gate.Close() || !s.owned {
+// Close implements driver.Store: it closes the collections the driver
+// opened.
+func (d *docDriver) Close() error {
+	if !d.owned {
 		return nil
 	}
-	err1 := s.meta.Close()
-	err2 := s.ct.Close()
-	if err1 == nil {
-		err1 = err2
-	}
-	return errcode.Wrap(errcode.Internal, "docstorage.Close", err1)
+	return errors.Join(d.meta.Close(), d.ct.Close())
 }
 
-// convert maps a docstore error to a strongbox code; context errors pass
-// through unchanged.
-func convert(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errcode.IsContext(err) {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
-	}
-	code := errcode.Internal
+// Atomic implements driver.Store: docstore has no transactions across
+// collections, so the portable type sequences the writes.
+func (d *docDriver) Atomic() driver.Atomic { return nil }
+
+// ErrorCode implements driver.Store, mapping gocloud codes.
+func (d *docDriver) ErrorCode(err error) driver.Code {
 	switch gcerrors.Code(err) {
 	case gcerrors.NotFound:
-		code = errcode.NotFound
+		return driver.NotFound
 	case gcerrors.AlreadyExists:
-		code = errcode.AlreadyExists
+		return driver.AlreadyExists
 	case gcerrors.FailedPrecondition:
-		code = errcode.Conflict // a revision mismatch
+		return driver.Conflict // a revision mismatch
 	case gcerrors.InvalidArgument:
-		code = errcode.Invalid
-	case gcerrors.DeadlineExceeded, gcerrors.ResourceExhausted:
-		code = errcode.Unavailable
-	case gcerrors.Canceled:
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
-		code = errcode.Unavailable
+		return driver.Invalid
+	case gcerrors.DeadlineExceeded, gcerrors.ResourceExhausted, gcerrors.Canceled:
+		return driver.Unavailable
 	}
-	return errcode.Wrap(code, op, err)
+	return driver.Internal
 }
 
-func (s *Store) begin(ctx context.Context, op string) error { return s.gate.Begin(ctx, op) }
+var errNotFound = errcode.New(errcode.NotFound, "", "secret not found")
 
-// CreateMetadata implements storage.Store.
-func (s *Store) CreateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
-	const op = "docstorage.CreateMetadata"
-	if err := s.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckMetadata(op, m); err != nil {
-		return nil, err
-	}
+func revisionMoved() error {
+	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed since it was read")
+}
+
+// CreateMetadata implements driver.Store.
+func (d *docDriver) CreateMetadata(ctx context.Context, m *driver.Metadata) error {
 	for attempt := 0; ; attempt++ {
-		d := toDoc(m, 1)
-		err := s.meta.Create(ctx, d)
+		doc := toDoc(m, 1)
+		err := d.meta.Create(ctx, doc)
 		if err == nil {
-			return d.metadata(), nil
+			return nil
 		}
 		if gcerrors.Code(err) != gcerrors.AlreadyExists || attempt == 3 {
-			return nil, convert(ctx, op, err)
+			return err
 		}
 		// Remove a tombstone left by an interrupted delete, then retry.
-		old := &metaDoc{ID: d.ID, Namespace: d.Namespace, Name: d.Name}
-		if err := s.meta.Get(ctx, old); err != nil {
+		old := &metaDoc{ID: doc.ID, Namespace: doc.Namespace, Name: doc.Name}
+		if err := d.meta.Get(ctx, old); err != nil {
 			if gcerrors.Code(err) == gcerrors.NotFound {
 				continue
 			}
-			return nil, convert(ctx, op, err)
+			return err
 		}
 		if !old.Deleted {
-			return nil, errcode.New(errcode.AlreadyExists, op, "a secret with this name exists in the namespace")
+			return errcode.New(errcode.AlreadyExists, "", "a secret with this name exists in the namespace")
 		}
-		if err := s.meta.Delete(ctx, old); err != nil && gcerrors.Code(err) != gcerrors.FailedPrecondition {
-			return nil, convert(ctx, op, err)
+		if err := d.meta.Delete(ctx, old); err != nil && gcerrors.Code(err) != gcerrors.FailedPrecondition {
+			return err
 		}
 	}
 }
 
-func (s *Store) getDoc(ctx context.Context, op, ns, name string) (*metaDoc, error) {
-	d := &metaDoc{ID: metaID(ns, name), Namespace: ns, Name: name}
-	if err := s.meta.Get(ctx, d); err != nil {
-		return nil, convert(ctx, op, err)
+func (d *docDriver) getDoc(ctx context.Context, ns, name string) (*metaDoc, error) {
+	doc := &metaDoc{ID: metaID(ns, name), Namespace: ns, Name: name}
+	if err := d.meta.Get(ctx, doc); err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return nil, errNotFound
+		}
+		return nil, err
 	}
-	if d.Deleted {
-		return nil, errcode.New(errcode.NotFound, op, "secret not found")
+	if doc.Deleted {
+		return nil, errNotFound
 	}
-	return d, nil
+	return doc, nil
 }
 
-// GetMetadata implements storage.Store.
-func (s *Store) GetMetadata(ctx context.Context, namespace, name string) (*storage.Metadata, error) {
-	const op = "docstorage.GetMetadata"
-	if err := s.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckKey(op, namespace, name); err != nil {
-		return nil, err
-	}
-	d, err := s.getDoc(ctx, op, namespace, name)
+// GetMetadata implements driver.Store.
+func (d *docDriver) GetMetadata(ctx context.Context, namespace, name string) (*driver.Metadata, error) {
+	doc, err := d.getDoc(ctx, namespace, name)
 	if err != nil {
 		return nil, err
 	}
-	return d.metadata(), nil
+	return doc.metadata(), nil
 }
 
-// UpdateMetadata implements storage.Store. It reads the document, checks
+// UpdateMetadata implements driver.Store. It reads the document, checks
 // strongbox's revision, and replaces the document under gocloud's revision,
-// so a concurrent writer makes it fail with ErrConflict.
-func (s *Store) UpdateMetadata(ctx context.Context, m *storage.Metadata) (*storage.Metadata, error) {
-	const op = "docstorage.UpdateMetadata"
-	if err := s.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckMetadata(op, m); err != nil {
-		return nil, err
-	}
-	cur, err := s.getDoc(ctx, op, m.Namespace, m.Name)
+// so a concurrent writer makes it fail with a conflict.
+func (d *docDriver) UpdateMetadata(ctx context.Context, m *driver.Metadata) error {
+	cur, err := d.getDoc(ctx, m.Namespace, m.Name)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if cur.Revision != m.Revision {
-		return nil, errcode.New(errcode.Conflict, op, "revision moved: the secret was changed since it was read")
+		return revisionMoved()
 	}
-	d := toDoc(m, m.Revision+1)
-	d.DocstoreRevision = cur.DocstoreRevision
-	if err := s.meta.Replace(ctx, d); err != nil {
-		return nil, convert(ctx, op, err)
-	}
-	return d.metadata(), nil
+	doc := toDoc(m, m.Revision+1)
+	doc.DocstoreRevision = cur.DocstoreRevision
+	return d.meta.Replace(ctx, doc)
 }
 
-// DeleteMetadata implements storage.Store.
-func (s *Store) DeleteMetadata(ctx context.Context, namespace, name string, revision int64) error {
-	const op = "docstorage.DeleteMetadata"
-	if err := s.begin(ctx, op); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckKey(op, namespace, name); err != nil {
-		return err
-	}
-	cur, err := s.getDoc(ctx, op, namespace, name)
+// DeleteMetadata implements driver.Store.
+func (d *docDriver) DeleteMetadata(ctx context.Context, namespace, name string, revision int64) error {
+	cur, err := d.getDoc(ctx, namespace, name)
 	if err != nil {
 		return err
 	}
 	if cur.Revision != revision {
-		return errcode.New(errcode.Conflict, op, "revision moved: the secret was changed since it was read")
+		return revisionMoved()
 	}
 	// Mark, then remove: docstore drivers differ on whether a Delete with
 	// a revision fails for a document that is already gone, so the
 	// compare-and-swap is the Replace.
 	cur.Deleted = true
-	if err := s.meta.Replace(ctx, cur); err != nil {
+	if err := d.meta.Replace(ctx, cur); err != nil {
 		if gcerrors.Code(err) == gcerrors.NotFound {
-			return errcode.New(errcode.NotFound, op, "secret not found")
+			return errNotFound
 		}
-		return convert(ctx, op, err)
+		return err
 	}
 	// If this fails, the tombstone already reads as absent and the next
 	// create of the name removes it.
-	_ = s.meta.Delete(ctx, cur)
+	_ = d.meta.Delete(ctx, cur)
 	return nil
 }
 
-// ListMetadata implements storage.Store. It pages by name; label filters
-// are applied in memory with storage.MatchLabels, so a filtered page may
-// read many documents.
-func (s *Store) ListMetadata(ctx context.Context, namespace string, opts storage.ListOptions) ([]*storage.Metadata, string, error) {
-	const op = "docstorage.ListMetadata"
-	if err := s.begin(ctx, op); err != nil {
-		return nil, "", err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckKey(op, namespace, "-"); err != nil {
-		return nil, "", err
-	}
-	page, next, err := storeutil.ListPage(op, opts, func(after string, limit int, emit func(string, *storage.Metadata) bool) (int, error) {
-		it := s.meta.Query().Where(nsField, "=", namespace).Where(nameField, ">", after).
-			OrderBy(nameField, docstore.Ascending).Limit(limit).Get(ctx)
-		defer it.Stop()
-		n := 0
-		for {
-			var d metaDoc
-			err := it.Next(ctx, &d)
-			if err == io.EOF {
-				return n, nil
+// ListMetadata implements driver.Store. It reads by name, skipping
+// tombstones, until it has limit records or the namespace ends.
+func (d *docDriver) ListMetadata(ctx context.Context, namespace, after string, limit int) ([]*driver.Metadata, error) {
+	var out []*driver.Metadata
+	for len(out) < limit {
+		want := limit - len(out)
+		it := d.meta.Query().Where(nsField, "=", namespace).Where(nameField, ">", after).
+			OrderBy(nameField, docstore.Ascending).Limit(want).Get(ctx)
+		n, err := func() (int, error) {
+			defer it.Stop()
+			n := 0
+			for {
+				var doc metaDoc
+				err := it.Next(ctx, &doc)
+				if err == io.EOF {
+					return n, nil
+				}
+				if err != nil {
+					return n, err
+				}
+				n++
+				after = doc.Name
+				if !doc.Deleted {
+					out = append(out, doc.metadata())
+				}
 			}
-			if err != nil {
-				return n, convert(ctx, op, err)
-			}
-			n++
-			var m *storage.Metadata
-			if !d.Deleted {
-				m = d.metadata()
-			}
-			if !emit(d.Name, m) {
-				return n, nil
-			}
+		}()
+		if err != nil {
+			return nil, err
 		}
-	})
-	return page, next, err
+		if n < want {
+			break // the namespace is exhausted
+		}
+	}
+	return out, nil
 }
 
-// PutCiphertext implements storage.Store.
-func (s *Store) PutCiphertext(ctx context.Context, c *storage.Ciphertext) error {
-	const op = "docstorage.PutCiphertext"
-	if err := s.begin(ctx, op); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckCiphertext(op, c); err != nil {
-		return err
-	}
-	d := &ctDoc{
+// PutCiphertext implements driver.Store.
+func (d *docDriver) PutCiphertext(ctx context.Context, c *driver.Ciphertext) error {
+	return d.ct.Create(ctx, &ctDoc{
 		ID:         ctID(c.Namespace, c.Name, c.ValueID),
 		Namespace:  c.Namespace,
 		Name:       c.Name,
 		ValueID:    c.ValueID,
 		Version:    c.Version,
-		Data:       bytes.Clone(c.Data),
-		CreateTime: storeutil.Time(c.CreateTime),
-	}
-	if d.Data == nil {
-		d.Data = []byte{}
-	}
-	return convert(ctx, op, s.ct.Create(ctx, d))
+		Data:       c.Data,
+		CreateTime: c.CreateTime,
+	})
 }
 
-func (s *Store) getCT(ctx context.Context, op, ns, name, valueID string) (*ctDoc, error) {
-	d := &ctDoc{ID: ctID(ns, name, valueID), Namespace: ns, Name: name, ValueID: valueID}
-	if err := s.ct.Get(ctx, d); err != nil {
-		return nil, convert(ctx, op, err)
+func (d *docDriver) getCT(ctx context.Context, ns, name, valueID string) (*ctDoc, error) {
+	doc := &ctDoc{ID: ctID(ns, name, valueID), Namespace: ns, Name: name, ValueID: valueID}
+	if err := d.ct.Get(ctx, doc); err != nil {
+		if gcerrors.Code(err) == gcerrors.NotFound {
+			return nil, errcode.New(errcode.NotFound, "", "ciphertext not found")
+		}
+		return nil, err
 	}
-	return d, nil
+	return doc, nil
 }
 
-// GetCiphertext implements storage.Store.
-func (s *Store) GetCiphertext(ctx context.Context, namespace, name, valueID string) (*storage.Ciphertext, error) {
-	const op = "docstorage.GetCiphertext"
-	if err := s.begin(ctx, op); err != nil {
-		return nil, err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckCiphertextKey(op, namespace, name, valueID); err != nil {
-		return nil, err
-	}
-	d, err := s.getCT(ctx, op, namespace, name, valueID)
+// GetCiphertext implements driver.Store.
+func (d *docDriver) GetCiphertext(ctx context.Context, namespace, name, valueID string) (*driver.Ciphertext, error) {
+	doc, err := d.getCT(ctx, namespace, name, valueID)
 	if err != nil {
 		return nil, err
 	}
-	return d.ciphertext(), nil
+	return doc.ciphertext(), nil
 }
 
-// DeleteCiphertext implements storage.Store.
-func (s *Store) DeleteCiphertext(ctx context.Context, namespace, name, valueID string) error {
-	const op = "docstorage.DeleteCiphertext"
-	if err := s.begin(ctx, op); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckCiphertextKey(op, namespace, name, valueID); err != nil {
-		return err
-	}
+// DeleteCiphertext implements driver.Store.
+func (d *docDriver) DeleteCiphertext(ctx context.Context, namespace, name, valueID string) error {
 	// docstore's Delete of an absent document is not an error either.
-	d := &ctDoc{ID: ctID(namespace, name, valueID), Namespace: namespace, Name: name, ValueID: valueID}
-	err := s.ct.Delete(ctx, d)
+	err := d.ct.Delete(ctx, &ctDoc{ID: ctID(namespace, name, valueID), Namespace: namespace, Name: name, ValueID: valueID})
 	if gcerrors.Code(err) == gcerrors.NotFound {
 		return nil
 	}
-	return convert(ctx, op, err)
+	return err
 }
 
-// ListCiphertexts implements storage.Store. Pages are ordered by document
+// ListCiphertexts implements driver.Store. Refs are ordered by document
 // key, which groups a namespace's ciphertexts together.
-func (s *Store) ListCiphertexts(ctx context.Context, namespace string, pageSize int, pageToken string) ([]storage.CiphertextRef, string, error) {
-	const op = "docstorage.ListCiphertexts"
-	if err := s.begin(ctx, op); err != nil {
-		return nil, "", err
-	}
-	defer s.gate.Leave()
-	if namespace != "" {
-		if err := storeutil.CheckKey(op, namespace, "-"); err != nil {
-			return nil, "", err
-		}
-	}
-	after, err := storeutil.DecodeToken(op, pageToken)
-	if err != nil {
-		return nil, "", err
-	}
-	size := storeutil.CiphertextPageSize(pageSize)
-	q := s.ct.Query()
+func (d *docDriver) ListCiphertexts(ctx context.Context, namespace string, after driver.CiphertextRef, limit int) ([]driver.CiphertextRef, error) {
+	q := d.ct.Query()
 	if namespace != "" {
 		q = q.Where(nsField, "=", namespace)
 	}
-	q = q.Where(KeyField, ">", after).OrderBy(KeyField, docstore.Ascending).Limit(size + 1)
+	afterID := ""
+	if after.ValueID != "" {
+		afterID = ctID(after.Namespace, after.Name, after.ValueID)
+	}
+	q = q.Where(KeyField, ">", afterID).OrderBy(KeyField, docstore.Ascending).Limit(limit)
 	// Leave the data out of the listing.
 	it := q.Get(ctx, KeyField, nsField, nameField, "value_id", "version", "create_time")
 	defer it.Stop()
-	var out []storage.CiphertextRef
-	var last string
-	for len(out) <= size {
-		var d ctDoc
-		err := it.Next(ctx, &d)
+	var out []driver.CiphertextRef
+	for {
+		var doc ctDoc
+		err := it.Next(ctx, &doc)
 		if err == io.EOF {
-			break
+			return out, nil
 		}
 		if err != nil {
-			return nil, "", convert(ctx, op, err)
+			return nil, err
 		}
-		if len(out) < size {
-			last = d.ID
-		}
-		out = append(out, storage.CiphertextRef{
-			Namespace: d.Namespace, Name: d.Name, ValueID: d.ValueID, Version: d.Version,
-			CreateTime: storeutil.Time(d.CreateTime),
+		out = append(out, driver.CiphertextRef{
+			Namespace: doc.Namespace, Name: doc.Name, ValueID: doc.ValueID, Version: doc.Version,
+			CreateTime: doc.CreateTime.UTC(),
 		})
 	}
-	next := ""
-	if len(out) > size {
-		out = out[:size]
-		next = storeutil.EncodeToken(last)
-	}
-	return out, next, nil
 }
 
-// ReplaceCiphertext implements storage.Store: it reads the document,
+// ReplaceCiphertext implements driver.Store: it reads the document,
 // compares its data with old, and replaces it under gocloud's revision.
-func (s *Store) ReplaceCiphertext(ctx context.Context, c *storage.Ciphertext, old []byte) error {
-	const op = "docstorage.ReplaceCiphertext"
-	if err := s.begin(ctx, op); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckCiphertext(op, c); err != nil {
-		return err
-	}
-	cur, err := s.getCT(ctx, op, c.Namespace, c.Name, c.ValueID)
+func (d *docDriver) ReplaceCiphertext(ctx context.Context, c *driver.Ciphertext, old []byte) error {
+	cur, err := d.getCT(ctx, c.Namespace, c.Name, c.ValueID)
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(cur.Data, old) {
-		return errcode.New(errcode.Conflict, op, "ciphertext changed since it was read")
+		return errcode.New(errcode.Conflict, "", "ciphertext changed since it was read")
 	}
-	cur.Data = bytes.Clone(c.Data)
-	if cur.Data == nil {
-		cur.Data = []byte{}
-	}
-	return convert(ctx, op, s.ct.Replace(ctx, cur))
+	cur.Data = c.Data
+	return d.ct.Replace(ctx, cur)
 }

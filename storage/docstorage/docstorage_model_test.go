@@ -12,7 +12,7 @@ import (
 // with random sequences, faults and races, against internal/modeltest's
 // model.
 func TestModel(t *testing.T) {
-	modeltest.Run(t, func(t testing.TB) storage.Store {
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
 		s := docstorage.NewInMemory()
 		t.Cleanup(func() { s.Close() })
 		return s
@@ -21,7 +21,7 @@ func TestModel(t *testing.T) {
 
 // FuzzModel is TestModel with the sequences chosen by the fuzzer.
 func FuzzModel(f *testing.F) {
-	modeltest.Fuzz(f, func(t testing.TB) storage.Store {
+	modeltest.Fuzz(f, func(t testing.TB) *storage.Store {
 		s := docstorage.NewInMemory()
 		t.Cleanup(func() { s.Close() })
 		return s

@@ -11,12 +11,13 @@ import (
 
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
-	"github.com/strongbox-go/strongbox/storage/storagetest"
+	"github.com/strongbox-go/strongbox/storage/driver"
+	"github.com/strongbox-go/strongbox/storage/drivertest"
 )
 
 func TestConformance(t *testing.T) {
-	storagetest.RunConformance(t, func(t *testing.T) storage.Store {
-		return docstorage.NewInMemory()
+	drivertest.RunConformance(t, func(t *testing.T) driver.Store {
+		return docstorage.NewMemDriver()
 	})
 }
 
@@ -35,12 +36,8 @@ func TestConformanceSharedCollections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ct.Close()
-	storagetest.RunConformance(t, func(t *testing.T) storage.Store {
-		s, err := docstorage.OpenCollections(meta, ct)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+	drivertest.RunConformance(t, func(t *testing.T) driver.Store {
+		return docstorage.CollectionsDriver(meta, ct)
 	})
 	// The Stores did not close the collections they do not own.
 	if err := meta.Query().Get(ctx).Next(ctx, map[string]any{}); err != nil {

@@ -34,7 +34,7 @@ func init() {
 type URLOpener struct{}
 
 // OpenStoreURL implements storage.URLOpener.
-func (*URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (storage.Store, error) {
+func (*URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (*storage.Store, error) {
 	const op = "docstorage.OpenStoreURL"
 	if err := ctx.Err(); err != nil {
 		return nil, err

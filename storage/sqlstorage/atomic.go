@@ -3,7 +3,7 @@ package sqlstorage
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
+	sqldriver "database/sql/driver"
 	"errors"
 	"strconv"
 	"strings"
@@ -11,45 +11,31 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/storage"
-	"github.com/strongbox-go/strongbox/storage/internal/storeutil"
+	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
-var (
-	_ storage.CurrentGetter = (*Store)(nil)
-	_ storage.AtomicWriter  = (*Store)(nil)
-)
+// The driver's Atomic operations (driver.Atomic): GetCurrent in one
+// SELECT, the writes in one transaction each.
 
-// GetCurrent implements storage.CurrentGetter with one SELECT: the
-// metadata row LEFT JOINed with the ciphertext row its value ID names.
-func (s *Store) GetCurrent(ctx context.Context, namespace, name string) (*storage.Metadata, *storage.Ciphertext, error) {
-	const op = "sqlstorage.GetCurrent"
-	if err := s.gate.Begin(ctx, op); err != nil {
-		return nil, nil, err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckKey(op, namespace, name); err != nil {
-		return nil, nil, err
-	}
+// GetCurrent implements driver.Atomic with one SELECT: the metadata row
+// LEFT JOINed with the ciphertext row its value ID names.
+func (s *sqlDriver) GetCurrent(ctx context.Context, namespace, name string) (*driver.Metadata, *driver.Ciphertext, error) {
 	if s.dialect == SQLite {
 		m, c, err := scanPackedCurrent(s.queryRow(ctx, s.q.getCurrent, namespace, name), namespace, name)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, errcode.New(errcode.NotFound, op, "secret not found")
+			return nil, nil, notFound()
 		}
-		if err != nil {
-			return nil, nil, convert(ctx, op, err)
-		}
-		return m, c, nil
+		return m, c, err
 	}
 	var version, ctime sql.NullInt64
 	var data []byte
-	m := &storage.Metadata{Namespace: namespace, Name: name}
+	m := &driver.Metadata{Namespace: namespace, Name: name}
 	m, err := scanMetaInto(m, s.queryRow(ctx, s.q.getCurrent, namespace, name), nil, &version, &data, &ctime)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, errcode.New(errcode.NotFound, op, "secret not found")
+		return nil, nil, notFound()
 	}
 	if err != nil {
-		return nil, nil, convert(ctx, op, err)
+		return nil, nil, err
 	}
 	if !version.Valid { // revoked, or no such ciphertext
 		return m, nil, nil
@@ -57,24 +43,21 @@ func (s *Store) GetCurrent(ctx context.Context, namespace, name string) (*storag
 	return m, currentCiphertext(m, version.Int64, data, ctime.Int64), nil
 }
 
-func currentCiphertext(m *storage.Metadata, version int64, data []byte, ctime int64) *storage.Ciphertext {
-	if data == nil {
-		data = []byte{}
-	}
-	return &storage.Ciphertext{
+func currentCiphertext(m *driver.Metadata, version int64, data []byte, ctime int64) *driver.Ciphertext {
+	return &driver.Ciphertext{
 		Namespace:  m.Namespace,
 		Name:       m.Name,
 		ValueID:    m.ValueID,
 		Version:    version,
 		Data:       data,
-		CreateTime: storeutil.FromMicros(ctime),
+		CreateTime: fromMicros(ctime),
 	}
 }
 
 // scanPackedCurrent reads a row of SQLite's getCurrent: the metadata's
 // metaValueCols joined by NUL, the ciphertext's version and create time
 // joined by NUL (NULL without a ciphertext), and its data.
-func scanPackedCurrent(r scanner, namespace, name string) (*storage.Metadata, *storage.Ciphertext, error) {
+func scanPackedCurrent(r scanner, namespace, name string) (*driver.Metadata, *driver.Ciphertext, error) {
 	var packed string
 	var ctPacked sql.NullString
 	var data []byte
@@ -85,7 +68,7 @@ func scanPackedCurrent(r scanner, namespace, name string) (*storage.Metadata, *s
 	if len(f) != 11 {
 		return nil, nil, errcode.New(errcode.Internal, "", "stored metadata has a field with a NUL byte")
 	}
-	m := &storage.Metadata{Namespace: namespace, Name: name, Description: f[0], ValueID: f[4], CreatedBy: f[9], UpdatedBy: f[10]}
+	m := &driver.Metadata{Namespace: namespace, Name: name, Description: f[0], ValueID: f[4], CreatedBy: f[9], UpdatedBy: f[10]}
 	var ints [5]int64 // version, revoked, revision, create and update times
 	for i, j := range [5]int{3, 5, 6, 7, 8} {
 		n, err := strconv.ParseInt(f[j], 10, 64)
@@ -95,7 +78,7 @@ func scanPackedCurrent(r scanner, namespace, name string) (*storage.Metadata, *s
 		ints[i] = n
 	}
 	m.Version, m.Revoked, m.Revision = ints[0], ints[1] != 0, ints[2]
-	m.CreateTime, m.UpdateTime = storeutil.FromMicros(ints[3]), storeutil.FromMicros(ints[4])
+	m.CreateTime, m.UpdateTime = fromMicros(ints[3]), fromMicros(ints[4])
 	if err := unmarshalLists(m, f[1], f[2]); err != nil {
 		return nil, nil, err
 	}
@@ -111,37 +94,18 @@ func scanPackedCurrent(r scanner, namespace, name string) (*storage.Metadata, *s
 	return m, currentCiphertext(m, version, data, ctime), nil
 }
 
-// CreateWithCiphertext implements storage.AtomicWriter: PutCiphertext(c)
-// then CreateMetadata(m) in one transaction.
-func (s *Store) CreateWithCiphertext(ctx context.Context, m *storage.Metadata, c *storage.Ciphertext) (*storage.Metadata, error) {
-	const op = "sqlstorage.CreateWithCiphertext"
-	if err := s.gate.Begin(ctx, op); err != nil {
-		return nil, err
-	}
-	defer s.gate.Leave()
-	// Both checks come first: the sequence would store c before finding m
-	// invalid, but a failed call here stores nothing.
-	if err := storeutil.CheckMetadata(op, m); err != nil {
-		return nil, err
-	}
-	if err := storeutil.CheckCiphertext(op, c); err != nil {
-		return nil, err
-	}
-	var err error
+// CreateWithCiphertext implements driver.Atomic: PutCiphertext(c) then
+// CreateMetadata(m) in one transaction.
+func (s *sqlDriver) CreateWithCiphertext(ctx context.Context, m *driver.Metadata, c *driver.Ciphertext) error {
 	if s.dialect == Postgres {
-		err = s.pgCreateWithCiphertext(ctx, op, m, c)
-	} else {
-		err = s.writeTx(ctx, op, func(x execer) error {
-			if err := s.putCT(ctx, x, op, c); err != nil {
-				return err
-			}
-			return s.createMeta(ctx, x, op, m)
-		})
+		return s.pgCreateWithCiphertext(ctx, m, c)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return normalized(m, 1), nil
+	return s.writeTx(ctx, func(x execer) error {
+		if err := s.putCT(ctx, x, c); err != nil {
+			return err
+		}
+		return s.createMeta(ctx, x, m)
+	})
 }
 
 // pgCreateWithCiphertext inserts both rows with one statement, which
@@ -149,94 +113,57 @@ func (s *Store) CreateWithCiphertext(ctx context.Context, m *storage.Metadata, c
 // four round trips for BEGIN, two INSERTs and COMMIT. Either key being
 // taken aborts the whole statement with a unique violation, so nothing is
 // stored.
-func (s *Store) pgCreateWithCiphertext(ctx context.Context, op string, m *storage.Metadata, c *storage.Ciphertext) error {
-	data := c.Data
-	if data == nil {
-		data = []byte{}
-	}
+func (s *sqlDriver) pgCreateWithCiphertext(ctx context.Context, m *driver.Metadata, c *driver.Ciphertext) error {
 	_, err := s.db.ExecContext(ctx, s.q.pgCreateWithCT,
-		c.Namespace, c.Name, c.ValueID, c.Version, data, storeutil.Micros(c.CreateTime),
+		c.Namespace, c.Name, c.ValueID, c.Version, c.Data, micros(c.CreateTime),
 		m.Namespace, m.Name, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters), m.Version,
-		m.ValueID, m.Revoked, int64(1), storeutil.Micros(m.CreateTime), storeutil.Micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy)
+		m.ValueID, m.Revoked, int64(1), micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && ctx.Err() == nil { // unique_violation
 		if pe.TableName == CiphertextTable {
-			return errcode.New(errcode.AlreadyExists, op, "a ciphertext with this key exists")
+			return errcode.New(errcode.AlreadyExists, "", "a ciphertext with this key exists")
 		}
-		return errcode.New(errcode.AlreadyExists, op, "a secret with this name exists in the namespace")
+		return errcode.New(errcode.AlreadyExists, "", "a secret with this name exists in the namespace")
 	}
-	return convert(ctx, op, err)
+	return err
 }
 
-// UpdateWithCiphertext implements storage.AtomicWriter: PutCiphertext(c)
-// when c is not nil, UpdateMetadata(m), and DeleteCiphertext of
-// oldValueID when it is not empty, in one transaction.
-func (s *Store) UpdateWithCiphertext(ctx context.Context, m *storage.Metadata, c *storage.Ciphertext, oldValueID string) (*storage.Metadata, error) {
-	const op = "sqlstorage.UpdateWithCiphertext"
-	if err := s.gate.Begin(ctx, op); err != nil {
-		return nil, err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckMetadata(op, m); err != nil {
-		return nil, err
-	}
-	if c != nil {
-		if err := storeutil.CheckCiphertext(op, c); err != nil {
-			return nil, err
-		}
-	}
-	if oldValueID != "" {
-		if err := storeutil.CheckCiphertextKey(op, m.Namespace, m.Name, oldValueID); err != nil {
-			return nil, err
-		}
-	}
-	err := s.writeTx(ctx, op, func(x execer) error {
+// UpdateWithCiphertext implements driver.Atomic: PutCiphertext(c) when c
+// is not nil, UpdateMetadata(m), and DeleteCiphertext of oldValueID when
+// it is not empty and not c's, in one transaction.
+func (s *sqlDriver) UpdateWithCiphertext(ctx context.Context, m *driver.Metadata, c *driver.Ciphertext, oldValueID string) error {
+	return s.writeTx(ctx, func(x execer) error {
 		if c != nil {
-			if err := s.putCT(ctx, x, op, c); err != nil {
+			if err := s.putCT(ctx, x, c); err != nil {
 				return err
 			}
 		}
-		if err := s.updateMeta(ctx, x, op, m); err != nil {
+		if err := s.updateMeta(ctx, x, m); err != nil {
 			return err
 		}
 		if oldValueID != "" && (c == nil || c.ValueID != oldValueID) {
 			if _, err := x.ExecContext(ctx, s.q.deleteCT, m.Namespace, m.Name, oldValueID); err != nil {
-				return convert(ctx, op, err)
+				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return normalized(m, m.Revision+1), nil
 }
 
-// DeleteSecret implements storage.AtomicWriter: DeleteMetadata and the
-// deletion of every ciphertext of the name, in one transaction.
-func (s *Store) DeleteSecret(ctx context.Context, namespace, name string, revision int64) error {
-	const op = "sqlstorage.DeleteSecret"
-	if err := s.gate.Begin(ctx, op); err != nil {
-		return err
-	}
-	defer s.gate.Leave()
-	if err := storeutil.CheckKey(op, namespace, name); err != nil {
-		return err
-	}
-	return s.writeTx(ctx, op, func(x execer) error {
-		if err := s.deleteMeta(ctx, x, op, namespace, name, revision); err != nil {
+// DeleteSecret implements driver.Atomic: DeleteMetadata and the deletion
+// of every ciphertext of the name, in one transaction.
+func (s *sqlDriver) DeleteSecret(ctx context.Context, namespace, name string, revision int64) error {
+	return s.writeTx(ctx, func(x execer) error {
+		if err := s.deleteMeta(ctx, x, namespace, name, revision); err != nil {
 			return err
 		}
-		if _, err := x.ExecContext(ctx, s.q.deleteCTName, namespace, name); err != nil {
-			return convert(ctx, op, err)
-		}
-		return nil
+		_, err := x.ExecContext(ctx, s.q.deleteCTName, namespace, name)
+		return err
 	})
 }
 
 // writeTx runs fn in one write transaction and commits it if fn succeeds;
-// on any error nothing fn did remains. fn returns errors with their code
-// (as convert makes them).
+// on any error nothing fn did remains.
 //
 // On SQLite the transaction is BEGIN IMMEDIATE on one connection: the
 // write lock is taken at BEGIN, waiting for other writers (connections or
@@ -248,26 +175,26 @@ func (s *Store) DeleteSecret(ctx context.Context, namespace, name string, revisi
 // row that transaction committed, so of two writers with one revision one
 // wins and the other conflicts, and the loser's rollback removes the
 // ciphertext it inserted.
-func (s *Store) writeTx(ctx context.Context, op string, fn func(x execer) error) error {
+func (s *sqlDriver) writeTx(ctx context.Context, fn func(x execer) error) error {
 	if s.dialect != SQLite {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
-			return convert(ctx, op, err)
+			return err
 		}
 		if err := fn(tx); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
-		return convert(ctx, op, tx.Commit())
+		return tx.Commit()
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return convert(ctx, op, err)
+		return err
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		sqliteRollback(ctx, conn)
-		return convert(ctx, op, err)
+		return err
 	}
 	if err := fn(conn); err != nil {
 		sqliteRollback(ctx, conn)
@@ -279,7 +206,7 @@ func (s *Store) writeTx(ctx context.Context, op string, fn func(x execer) error)
 	// the commit and its report.
 	if _, err := conn.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
 		sqliteRollback(ctx, conn)
-		return convert(ctx, op, err)
+		return err
 	}
 	return nil
 }
@@ -293,5 +220,5 @@ func sqliteRollback(ctx context.Context, conn *sql.Conn) {
 	if err == nil || strings.Contains(err.Error(), "no transaction is active") {
 		return
 	}
-	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Raw(func(any) error { return sqldriver.ErrBadConn })
 }

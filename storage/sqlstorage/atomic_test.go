@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/storage"
-	"github.com/strongbox-go/strongbox/storage/sqlstorage"
 )
 
 // TestAtomicWritesUnderCancellation replaces a secret's value from several
@@ -100,7 +99,7 @@ func TestAtomicWritesUnderCancellation(t *testing.T) {
 
 // checkOnlyCurrent fails unless ns/name has exactly one ciphertext, the
 // one its metadata names.
-func checkOnlyCurrent(t *testing.T, s *sqlstorage.Store, ns, name string) {
+func checkOnlyCurrent(t *testing.T, s *storage.Store, ns, name string) {
 	t.Helper()
 	ctx := context.Background()
 	m, c, err := s.GetCurrent(ctx, ns, name)

@@ -32,7 +32,7 @@ import (
 //     of the two rows strongbox writes (reads), one metadata row and one
 //     ciphertext row with the same sizes and keys.
 //
-// strongbox uses the store's optional interfaces when it has them: Create
+// strongbox uses the driver's Atomic operations (storage/driver): Create
 // is one transaction (both rows, one commit) and Reveal one SELECT.
 
 const benchNS = "bench"
@@ -45,7 +45,7 @@ var (
 type benchEnv struct {
 	db      *sql.DB
 	dialect sqlstorage.Dialect
-	store   *sqlstorage.Store
+	store   *storage.Store
 	m       *secrets.Manager
 	ctSize  int // bytes of one stored ciphertext
 	rowSize int // bytes strongbox stores for one secret: metadata and ciphertext
@@ -319,5 +319,3 @@ func BenchmarkReveal(b *testing.B) {
 		tm.report(b, e)
 	})
 }
-
-var _ storage.Store = (*sqlstorage.Store)(nil)

@@ -31,6 +31,7 @@ const (
 	crashNS    = "crash"
 	envChild   = "STRONGBOX_CRASH_CHILD"
 	envURL     = "STRONGBOX_CRASH_URL"
+	envCTURL   = "STRONGBOX_CRASH_CIPHERTEXT_URL" // set: a split store
 	envKEK     = "STRONGBOX_CRASH_KEK"
 	envLog     = "STRONGBOX_CRASH_LOG"
 	envGen     = "STRONGBOX_CRASH_GEN"
@@ -42,11 +43,19 @@ var (
 	crashRunner = rbac.Principal{Kind: rbac.KindService, ID: "crash-runner", Namespace: crashNS, Roles: []rbac.Role{rbac.RoleDecrypter}}
 )
 
-func crashManager(t testing.TB, ctx context.Context, storeURL, kekURL string) (*secrets.Manager, storage.Store) {
+// crashManager opens the store of storeURL, or with ctURL not empty the
+// split store with metadata there and ciphertexts in ctURL.
+func crashManager(t testing.TB, ctx context.Context, storeURL, ctURL, kekURL string) (*secrets.Manager, *storage.Store) {
 	t.Helper()
-	st, err := storage.OpenStore(ctx, storeURL)
+	var st *storage.Store
+	var err error
+	if ctURL == "" {
+		st, err = storage.OpenStore(ctx, storeURL)
+	} else {
+		st, err = storage.OpenSplitStore(ctx, storeURL, ctURL)
+	}
 	if err != nil {
-		t.Fatalf("OpenStore: %v", err)
+		t.Fatalf("open the store: %v", err)
 	}
 	k, err := keeper.OpenEnvelope(ctx, kekURL, keeper.EnvelopeOptions{})
 	if err != nil {
@@ -67,7 +76,7 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("helper process of TestCrash*, run only by them")
 	}
 	ctx := rbac.WithPrincipal(context.Background(), crashEditor)
-	m, _ := crashManager(t, ctx, os.Getenv(envURL), os.Getenv(envKEK))
+	m, _ := crashManager(t, ctx, os.Getenv(envURL), os.Getenv(envCTURL), os.Getenv(envKEK))
 	logf, err := os.OpenFile(os.Getenv(envLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +153,7 @@ func readCrashLog(t *testing.T, path string) (map[string]*crashState, int) {
 	return states, acks
 }
 
-func runCrashTest(t *testing.T, storeURL string) {
+func runCrashTest(t *testing.T, storeURL, ctURL string) {
 	if testing.Short() {
 		t.Skip("spawns processes")
 	}
@@ -155,10 +164,13 @@ func runCrashTest(t *testing.T, storeURL string) {
 	logPath := filepath.Join(t.TempDir(), "side.log")
 	// Open once so the child never races the parent over a new schema.
 	mustOpen(t, storeURL).Close()
+	if ctURL != "" {
+		mustOpen(t, ctURL).Close()
+	}
 
 	for kill := range crashKills {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), envChild+"=1", envURL+"="+storeURL, envKEK+"="+kek,
+		cmd.Env = append(os.Environ(), envChild+"=1", envURL+"="+storeURL, envCTURL+"="+ctURL, envKEK+"="+kek,
 			envLog+"="+logPath, envGen+"="+fmt.Sprint(kill))
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
@@ -189,7 +201,7 @@ func runCrashTest(t *testing.T, storeURL string) {
 		if st := cmd.ProcessState; st == nil || st.Exited() {
 			t.Fatalf("child was not killed but exited (%v); stderr:\n%s", err, stderr.String())
 		}
-		verifyAfterCrash(t, storeURL, kek, logPath, kill)
+		verifyAfterCrash(t, storeURL, ctURL, kek, logPath, kill)
 		if t.Failed() {
 			return
 		}
@@ -198,10 +210,10 @@ func runCrashTest(t *testing.T, storeURL string) {
 	t.Logf("%d kills, %d acknowledged writes over %d secrets", crashKills, acks, len(states))
 }
 
-func verifyAfterCrash(t *testing.T, storeURL, kek, logPath string, kill int) {
+func verifyAfterCrash(t *testing.T, storeURL, ctURL, kek, logPath string, kill int) {
 	t.Helper()
 	ctx := context.Background()
-	m, st := crashManager(t, ctx, storeURL, kek)
+	m, st := crashManager(t, ctx, storeURL, ctURL, kek)
 	states, _ := readCrashLog(t, logPath)
 
 	// Every acknowledged write is readable and decrypts to the acknowledged
@@ -255,9 +267,22 @@ func containsString(l []string, s string) bool {
 }
 
 func TestCrashSQLite(t *testing.T) {
-	runCrashTest(t, sqliteURL(t))
+	runCrashTest(t, sqliteURL(t), "")
 }
 
 func TestCrashPostgres(t *testing.T) {
-	runCrashTest(t, postgresSchema(t))
+	runCrashTest(t, postgresSchema(t), "")
+}
+
+// TestCrashSplitSQLite kills a child writing to a composite store:
+// metadata and ciphertexts in two SQLite files, so every write is the
+// sequenced path across two databases, each durable on its own.
+func TestCrashSplitSQLite(t *testing.T) {
+	runCrashTest(t, sqliteURL(t), sqliteURL(t))
+}
+
+// TestCrashSplitPostgresSQLite keeps the metadata in PostgreSQL and the
+// ciphertexts in a SQLite file.
+func TestCrashSplitPostgresSQLite(t *testing.T) {
+	runCrashTest(t, postgresSchema(t), sqliteURL(t))
 }

@@ -3,7 +3,9 @@
 // modernc.org/sqlite, pure Go, no cgo), PostgreSQL for real deployments
 // (through pgx's database/sql driver).
 //
-// Importing the package registers store URL schemes with storage.OpenStore:
+// The constructors return a *storage.Store over the package's unexported
+// driver. Importing the package registers store URL schemes with
+// storage.OpenStore:
 //
 //	sqlite:///var/lib/app/strongbox.db   absolute path (created if missing)
 //	sqlite://data/strongbox.db           relative to the working directory
@@ -67,15 +69,17 @@
 // for each other up to busy_timeout. sqlite://:memory: holds one
 // connection, so its calls run one at a time; its data is gone at Close.
 //
-// The Store implements storage.CurrentGetter (GetCurrent is one SELECT,
-// the metadata LEFT JOINed with its current ciphertext) and
-// storage.AtomicWriter (CreateWithCiphertext, UpdateWithCiphertext and
-// DeleteSecret each write the ciphertext and metadata tables in one
-// transaction, so a crash leaves neither an orphan ciphertext nor metadata
-// pointing at nothing, and a failed call changes nothing). On SQLite these
-// transactions start with BEGIN IMMEDIATE: they take the write lock at
-// once, waiting for other writers under busy_timeout, instead of
-// upgrading a read lock, which SQLite fails at once with SQLITE_BUSY.
+// The driver has Atomic operations (storage/driver): GetCurrent is one
+// SELECT, the metadata LEFT JOINed with its current ciphertext, and
+// CreateWithCiphertext, UpdateWithCiphertext and DeleteSecret each write
+// the ciphertext and metadata tables in one transaction, so a crash leaves
+// neither an orphan ciphertext nor metadata pointing at nothing, and a
+// failed call changes nothing. On SQLite these transactions start with
+// BEGIN IMMEDIATE: they take the write lock at once, waiting for other
+// writers under busy_timeout, instead of upgrading a read lock, which
+// SQLite fails at once with SQLITE_BUSY. In a split store
+// (storage.OpenSplitStore) the tables are used one each and the writes
+// are sequenced.
 //
 // # Beyond one machine
 //

@@ -52,25 +52,10 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
-// convert wraps a driver error with its code. When ctx is done, the
-// context's error is returned unchanged, whatever the driver made of it.
-// Driver errors name tables, columns and keys, never the bound values, so
-// they cannot carry ciphertext bytes.
-func convert(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return cerr
-	}
-	if errcode.IsContext(err) {
-		return err
-	}
-	return errcode.Wrap(codeOf(err), op, err)
-}
-
-// openError is convert for Open, with friendlier messages for files that
-// are not databases.
+// openError converts an error of opening: the context's error when ctx is
+// done, friendlier messages for files that are not databases, and codeOf's
+// code otherwise. Driver messages name tables, columns and keys, never the
+// bound values, so they cannot carry ciphertext bytes.
 func openError(ctx context.Context, op string, d Dialect, err error) error {
 	if err == nil {
 		return nil

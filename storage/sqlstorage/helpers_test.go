@@ -12,6 +12,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/sqlstorage"
 )
 
@@ -70,7 +71,7 @@ func sqliteURL(t testing.TB) string {
 	return "sqlite://" + filepath.Join(t.TempDir(), "strongbox.db")
 }
 
-func mustOpen(t testing.TB, urlstr string) *sqlstorage.Store {
+func mustOpen(t testing.TB, urlstr string) *storage.Store {
 	t.Helper()
 	s, err := sqlstorage.Open(context.Background(), urlstr)
 	if err != nil {

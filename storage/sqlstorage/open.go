@@ -42,17 +42,13 @@ func init() {
 type URLOpener struct{}
 
 // OpenStoreURL implements storage.URLOpener.
-func (*URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (storage.Store, error) {
-	s, err := openURL(ctx, u)
-	if err != nil {
-		return nil, err // not a typed nil in the interface
-	}
-	return s, nil
+func (*URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (*storage.Store, error) {
+	return openURL(ctx, u)
 }
 
 // Open opens a Store from a sqlite://, postgres:// or postgresql:// URL.
 // Errors never repeat the URL, which may hold a password.
-func Open(ctx context.Context, urlstr string) (*Store, error) {
+func Open(ctx context.Context, urlstr string) (*storage.Store, error) {
 	u, err := url.Parse(urlstr)
 	if err != nil {
 		return nil, errcode.New(errcode.Invalid, "sqlstorage.Open", "malformed store URL")
@@ -60,7 +56,12 @@ func Open(ctx context.Context, urlstr string) (*Store, error) {
 	return openURL(ctx, u)
 }
 
-func openURL(ctx context.Context, u *url.URL) (*Store, error) {
+func openURL(ctx context.Context, u *url.URL) (*storage.Store, error) {
+	return newStore(openDriverURL(ctx, u))
+}
+
+// openDriverURL opens the driver a URL names.
+func openDriverURL(ctx context.Context, u *url.URL) (*sqlDriver, error) {
 	const op = "sqlstorage.Open"
 	switch strings.ToLower(u.Scheme) {
 	case SQLiteScheme:
@@ -92,9 +93,9 @@ func openURL(ctx context.Context, u *url.URL) (*Store, error) {
 				return nil, errcode.New(errcode.Invalid, op, "unknown sqlite URL parameter "+k+" (known: synchronous, busy_timeout)")
 			}
 		}
-		return OpenSQLite(ctx, path, &opts)
+		return openSQLite(ctx, path, &opts)
 	case PostgresScheme, PostgreSQLScheme:
-		return OpenPostgres(ctx, u.String())
+		return openPostgres(ctx, u.String())
 	}
 	return nil, errcode.New(errcode.Invalid, op, "unsupported URL scheme "+strconv.Quote(u.Scheme))
 }
@@ -118,7 +119,11 @@ const MemoryPath = ":memory:"
 // OpenSQLite opens (creating it if needed) the SQLite database file at
 // path, or a private in-memory database for MemoryPath. See the package
 // doc for durability and concurrency.
-func OpenSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*Store, error) {
+func OpenSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*storage.Store, error) {
+	return newStore(openSQLite(ctx, path, opts))
+}
+
+func openSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*sqlDriver, error) {
 	const op = "sqlstorage.OpenSQLite"
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -226,7 +231,11 @@ func sqliteAfterMigrate(ctx context.Context, db *sql.DB) error {
 // "host=... user=..." keywords. Use search_path (a URL parameter) to
 // keep the tables in a schema of their own. Errors never repeat the
 // connection string.
-func OpenPostgres(ctx context.Context, connString string) (*Store, error) {
+func OpenPostgres(ctx context.Context, connString string) (*storage.Store, error) {
+	return newStore(openPostgres(ctx, connString))
+}
+
+func openPostgres(ctx context.Context, connString string) (*sqlDriver, error) {
 	const op = "sqlstorage.OpenPostgres"
 	if err := ctx.Err(); err != nil {
 		return nil, err

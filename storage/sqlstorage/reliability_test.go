@@ -77,7 +77,7 @@ func TestTwoStoresSameDatabase(t *testing.T) {
 					t.Fatalf("round %d: %d writers won, want exactly 1", round, wins)
 				}
 				// Both stores see the winner.
-				for _, s := range []*sqlstorage.Store{s1, s2} {
+				for _, s := range []*storage.Store{s1, s2} {
 					m, err := s.GetMetadata(ctx, "ns", "shared")
 					if err != nil || m.Revision != round+1 {
 						t.Fatalf("round %d: GetMetadata = %v, %v; want revision %d", round, m, err, round+1)
@@ -93,7 +93,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			u := b.url(t)
 			const n = 8
-			stores := make([]*sqlstorage.Store, n)
+			stores := make([]*storage.Store, n)
 			errs := make([]error, n)
 			var wg sync.WaitGroup
 			for i := range n {

@@ -10,7 +10,7 @@ import (
 // TestModelSQLite drives secrets.Manager over a SQLite file with random
 // sequences, faults and races, against internal/modeltest's model.
 func TestModelSQLite(t *testing.T) {
-	modeltest.Run(t, func(t testing.TB) storage.Store {
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
 		s, err := storage.OpenStore(t.Context(), sqliteURL(t))
 		if err != nil {
 			t.Fatal(err)
@@ -24,11 +24,33 @@ func TestModelSQLite(t *testing.T) {
 // own (STRONGBOX_TEST_POSTGRES_URL; skipped without it, except under CI).
 func TestModelPostgres(t *testing.T) {
 	postgresURL(t)
-	modeltest.Run(t, func(t testing.TB) storage.Store {
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
 		s, err := storage.OpenStore(t.Context(), postgresSchema(t))
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, modeltest.Options{})
+}
+
+// TestModelSplitSQLiteDocstore is TestModelSQLite on a composite store:
+// metadata in a SQLite file, ciphertexts in a docstore collection, so
+// every write is the portable type's sequence across two backends.
+func TestModelSplitSQLiteDocstore(t *testing.T) {
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
+		s := mustOpenSplit(t, sqliteURL(t), "mem://")
+		t.Cleanup(func() { s.Close() })
+		return s
+	}, modeltest.Options{})
+}
+
+// TestModelSplitPostgresDocstore is the same with the metadata in
+// PostgreSQL.
+func TestModelSplitPostgresDocstore(t *testing.T) {
+	postgresURL(t)
+	modeltest.Run(t, func(t testing.TB) *storage.Store {
+		s := mustOpenSplit(t, postgresSchema(t), "mem://")
 		t.Cleanup(func() { s.Close() })
 		return s
 	}, modeltest.Options{})

@@ -1,15 +1,22 @@
-// Package storagetest is the conformance suite every strongbox storage
-// backend runs: a backend's test file starts with
+// Package drivertest is the conformance suite every strongbox storage
+// driver runs, through the portable type (storage.Store) over it, so it
+// checks what users see on that backend. A backend's test file starts
+// with
 //
 //	func TestConformance(t *testing.T) {
-//		storagetest.RunConformance(t, func(t *testing.T) storage.Store {
-//			s, err := mybackend.Open(...)
-//			if err != nil {
-//				t.Fatal(err)
-//			}
-//			return s
+//		drivertest.RunConformance(t, func(t *testing.T) driver.Store {
+//			return openMyDriver(t) // the backend's unexported driver
 //		})
 //	}
+//
+// (an external test package reaches the unexported driver through an
+// export_test.go file). RunStoreConformance runs the same suite on a
+// Store assembled another way, such as metadata and ciphertexts on two
+// backends (storage.OpenSplitStore).
+//
+// The suite's files follow its topics: crud.go, listing.go, races.go,
+// atomic.go (metadata and ciphertext written together) and close.go
+// (context errors and Close).
 //
 // # What it checks
 //
@@ -42,16 +49,16 @@
 //     second Close returns; calls in flight during Close finish or fail
 //     with ErrClosed, and none succeeds after Close returned.
 //   - Errors never contain ciphertext bytes.
-//   - The optional interfaces, when the Store implements them (the subtests
-//     skip otherwise): storage.CurrentGetter's GetCurrent on a current,
-//     empty, revoked (empty ValueID) or missing ciphertext; and
-//     storage.AtomicWriter's CreateWithCiphertext, UpdateWithCiphertext and
-//     DeleteSecret, each with the errors of the calls it replaces
+//   - The writes of metadata and ciphertext together, whether the driver
+//     has Atomic operations or the Store sequences them: GetCurrent on a
+//     current, empty, revoked (empty ValueID) or missing ciphertext; and
+//     CreateWithCiphertext, UpdateWithCiphertext and DeleteSecret, each
+//     with the errors of the calls it stands for
 //     (ErrAlreadyExists, ErrNotFound, ErrConflict, ErrInvalid), a snapshot
 //     of the namespace showing that a failed call changed nothing, and 16
 //     goroutines racing on one name or revision: one wins and only its
 //     ciphertext survives.
 //
-// Subtests use namespaces of their own (a random prefix), so newStore may
-// return Stores over shared data, such as one PostgreSQL database.
-package storagetest
+// Subtests use namespaces of their own (a random prefix), so newDriver may
+// return drivers over shared data, such as one PostgreSQL database.
+package drivertest

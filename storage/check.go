@@ -1,0 +1,186 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+)
+
+// The argument checks every call passes before it reaches a driver, the
+// page tokens, and the normal form of what goes in and comes out.
+
+func checkString(op, field, s string, required bool) error {
+	if required && s == "" {
+		return errcode.New(errcode.Invalid, op, field+" is empty")
+	}
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return errcode.New(errcode.Invalid, op, field+" is not valid UTF-8 text without NUL bytes")
+	}
+	return nil
+}
+
+func checkNamespace(op, namespace string) error {
+	return checkString(op, "namespace", namespace, true)
+}
+
+// checkKey checks a (namespace, name) key.
+func checkKey(op, namespace, name string) error {
+	if err := checkNamespace(op, namespace); err != nil {
+		return err
+	}
+	return checkString(op, "name", name, true)
+}
+
+// checkCiphertextKey checks a (namespace, name, valueID) key.
+func checkCiphertextKey(op, namespace, name, valueID string) error {
+	if err := checkKey(op, namespace, name); err != nil {
+		return err
+	}
+	return checkString(op, "value ID", valueID, true)
+}
+
+// checkMetadata checks the key and the text fields of m.
+func checkMetadata(op string, m *Metadata) error {
+	if m == nil {
+		return errcode.New(errcode.Invalid, op, "metadata is nil")
+	}
+	if err := checkKey(op, m.Namespace, m.Name); err != nil {
+		return err
+	}
+	for _, f := range []struct{ field, s string }{
+		{"description", m.Description}, {"value ID", m.ValueID},
+		{"created by", m.CreatedBy}, {"updated by", m.UpdatedBy},
+	} {
+		if err := checkString(op, f.field, f.s, false); err != nil {
+			return err
+		}
+	}
+	for k, v := range m.Labels {
+		if err := checkString(op, "label key", k, true); err != nil {
+			return err
+		}
+		if err := checkString(op, "label value", v, false); err != nil {
+			return err
+		}
+	}
+	for _, d := range m.Decrypters {
+		if err := checkString(op, "decrypter", d, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCiphertext checks c's key; the data is opaque.
+func checkCiphertext(op string, c *Ciphertext) error {
+	if c == nil {
+		return errcode.New(errcode.Invalid, op, "ciphertext is nil")
+	}
+	return checkCiphertextKey(op, c.Namespace, c.Name, c.ValueID)
+}
+
+// normTime is how every time is stored: UTC, truncated to the
+// microsecond, without a monotonic reading. Zero stays zero.
+func normTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.Round(0).Truncate(time.Microsecond).UTC()
+}
+
+// normMetadata returns the copy of m a driver receives or a caller gets
+// back, with revision rev: times normalized, empty lists nil.
+func normMetadata(m *Metadata, rev int64) *Metadata {
+	c := normResult(m.Clone())
+	c.Revision = rev
+	return c
+}
+
+// normResult normalizes, in place, metadata a driver returned.
+func normResult(m *Metadata) *Metadata {
+	if m == nil {
+		return nil
+	}
+	m.CreateTime = normTime(m.CreateTime)
+	m.UpdateTime = normTime(m.UpdateTime)
+	if len(m.Labels) == 0 {
+		m.Labels = nil
+	}
+	if len(m.Decrypters) == 0 {
+		m.Decrypters = nil
+	}
+	return m
+}
+
+// normCiphertext returns the copy of c a driver receives.
+func normCiphertext(c *Ciphertext) *Ciphertext {
+	n := *c
+	n.Data = bytes.Clone(c.Data)
+	if n.Data == nil {
+		n.Data = []byte{}
+	}
+	n.CreateTime = normTime(c.CreateTime)
+	return &n
+}
+
+// normCiphertextResult normalizes, in place, a ciphertext a driver
+// returned.
+func normCiphertextResult(c *Ciphertext) *Ciphertext {
+	if c == nil {
+		return nil
+	}
+	if c.Data == nil {
+		c.Data = []byte{}
+	}
+	c.CreateTime = normTime(c.CreateTime)
+	return c
+}
+
+// encodeToken makes an opaque page token from the last key returned.
+func encodeToken(lastKey string) string {
+	return "v1." + base64.RawURLEncoding.EncodeToString([]byte(lastKey))
+}
+
+// decodeToken returns the key a token continues after; "" for the empty
+// token. A malformed token is ErrInvalid.
+func decodeToken(op, token string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	rest, ok := strings.CutPrefix(token, "v1.")
+	if !ok {
+		return "", errcode.New(errcode.Invalid, op, "malformed page token")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || len(b) == 0 || !utf8.Valid(b) {
+		return "", errcode.New(errcode.Invalid, op, "malformed page token")
+	}
+	return string(b), nil
+}
+
+// ciphertextToken is the page token after ref: its key, NUL-separated
+// (no key part holds a NUL).
+func ciphertextToken(ref CiphertextRef) string {
+	return encodeToken(ref.Namespace + "\x00" + ref.Name + "\x00" + ref.ValueID)
+}
+
+// decodeCiphertextToken returns the key a ListCiphertexts token of
+// namespace ("" for all) continues after.
+func decodeCiphertextToken(op, namespace, token string) (CiphertextRef, error) {
+	key, err := decodeToken(op, token)
+	if err != nil || key == "" {
+		return CiphertextRef{}, err
+	}
+	parts := strings.Split(key, "\x00")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return CiphertextRef{}, errcode.New(errcode.Invalid, op, "malformed page token")
+	}
+	if namespace != "" && parts[0] != namespace {
+		return CiphertextRef{}, errcode.New(errcode.Invalid, op, "page token of another namespace")
+	}
+	return CiphertextRef{Namespace: parts[0], Name: parts[1], ValueID: parts[2]}, nil
+}

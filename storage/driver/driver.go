@@ -1,0 +1,193 @@
+// Package driver defines the interface strongbox storage backends
+// implement. Users never call a driver: they hold a *storage.Store, the
+// portable type over one (or, with metadata and ciphertexts apart, two),
+// which checks arguments, runs the lifecycle (Close waits for calls in
+// flight; later calls fail), converts errors, pages, filters by label,
+// normalizes times and copies, and chooses between a driver's Atomic
+// operations and the sequenced fallback. A driver only reads and writes.
+//
+// A backend is one package: an unexported type implementing Store, an
+// exported Open or URLOpener that wraps it with storage.NewStore, and a
+// test whose first test, TestConformance, runs storage/drivertest.
+//
+// # What the portable type guarantees a driver
+//
+// Every argument has been checked: namespaces, names and value IDs are
+// non-empty UTF-8 without NUL bytes; metadata and ciphertexts are not nil;
+// limits are at least 1. Times are in UTC, truncated to the microsecond,
+// without a monotonic reading (the zero time stays zero), so a driver may
+// store them as Unix microseconds. Metadata and ciphertexts passed in are
+// copies, the driver's to keep (Data never nil); results must be fresh
+// values the caller may change.
+// No call arrives after Close, and Close is called once, after every call
+// in flight has returned.
+//
+// # Errors
+//
+// A driver reports outcomes with errors: absent records, taken keys and
+// revision mismatches as errors for which ErrorCode returns NotFound,
+// AlreadyExists and Conflict. The portable type passes context errors
+// through when the call's context is done, keeps the code of an error that
+// already carries one, and asks ErrorCode for the rest. Errors must never
+// contain ciphertext bytes.
+package driver
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+)
+
+// Metadata is everything about a secret except its value. It is stored in
+// the metadata collection; it never holds plaintext or ciphertext.
+type Metadata struct {
+	Namespace   string
+	Name        string
+	Description string
+	Labels      map[string]string
+	// Decrypters are the service identities allowed to decrypt the value.
+	Decrypters []string
+	// Version counts values: 1 on create, +1 on every Reset.
+	Version int64
+	// ValueID identifies the current ciphertext (random, unique per value).
+	// Empty when the value is revoked.
+	ValueID string
+	Revoked bool
+	// Revision is set by the store: 1 on create, +1 on every update. Writes
+	// carry the revision they read and fail with a conflict if it moved.
+	Revision   int64
+	CreateTime time.Time
+	UpdateTime time.Time
+	CreatedBy  string
+	UpdatedBy  string
+}
+
+// Clone returns a deep copy of m.
+func (m *Metadata) Clone() *Metadata {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.Labels = maps.Clone(m.Labels)
+	c.Decrypters = slices.Clone(m.Decrypters)
+	return &c
+}
+
+// Ciphertext is one encrypted value, stored in the ciphertext collection
+// apart from the metadata. (Namespace, Name, ValueID) is its key.
+type Ciphertext struct {
+	Namespace string
+	Name      string
+	ValueID   string
+	Version   int64
+	// Data is the keeper's output; the store treats it as opaque bytes.
+	Data       []byte
+	CreateTime time.Time
+}
+
+// CiphertextRef identifies a stored ciphertext without its data, for
+// garbage collection and rewrapping.
+type CiphertextRef struct {
+	Namespace  string
+	Name       string
+	ValueID    string
+	Version    int64
+	CreateTime time.Time
+}
+
+// Code classifies a driver error; the codes are the storage package's
+// error codes (storage.ErrNotFound and the rest).
+type Code = errcode.Code
+
+// The codes a driver's ErrorCode returns.
+const (
+	NotFound           = errcode.NotFound
+	AlreadyExists      = errcode.AlreadyExists
+	Invalid            = errcode.Invalid
+	Conflict           = errcode.Conflict
+	FailedPrecondition = errcode.FailedPrecondition
+	Unavailable        = errcode.Unavailable
+	Internal           = errcode.Internal
+)
+
+// Store is what a backend implements: a metadata collection and a
+// ciphertext collection. A Store opened for one of the two (metadata and
+// ciphertexts apart) is only ever called for that one. All methods are
+// safe for concurrent use.
+type Store interface {
+	// CreateMetadata stores m with revision 1 (whatever m.Revision is), or
+	// fails with AlreadyExists if the name is taken in the namespace.
+	CreateMetadata(ctx context.Context, m *Metadata) error
+	// GetMetadata returns the metadata of one secret, or NotFound.
+	GetMetadata(ctx context.Context, namespace, name string) (*Metadata, error)
+	// UpdateMetadata replaces the metadata, with revision m.Revision+1, if
+	// the stored revision is m.Revision: NotFound if absent, Conflict if
+	// the revision moved. Of racing writers with one revision, one wins.
+	UpdateMetadata(ctx context.Context, m *Metadata) error
+	// DeleteMetadata removes the metadata if its revision is revision:
+	// NotFound if absent, Conflict if the revision moved.
+	DeleteMetadata(ctx context.Context, namespace, name string, revision int64) error
+	// ListMetadata returns up to limit records of namespace whose names
+	// sort after after in byte order, in that order. It returns fewer than
+	// limit only when no more records follow.
+	ListMetadata(ctx context.Context, namespace, after string, limit int) ([]*Metadata, error)
+
+	// PutCiphertext stores c, or fails with AlreadyExists if a ciphertext
+	// with its key exists (ciphertexts are never overwritten).
+	PutCiphertext(ctx context.Context, c *Ciphertext) error
+	// GetCiphertext returns one ciphertext (Data never nil), or NotFound.
+	GetCiphertext(ctx context.Context, namespace, name, valueID string) (*Ciphertext, error)
+	// DeleteCiphertext removes one ciphertext; an absent one is not an
+	// error.
+	DeleteCiphertext(ctx context.Context, namespace, name, valueID string) error
+	// ListCiphertexts returns up to limit references of the ciphertexts of
+	// namespace ("" for every namespace) that come after the key of after
+	// (the zero CiphertextRef: from the start), in an order of the
+	// driver's choosing that is the same for every call and in which
+	// after's key has a place even when it is no longer stored. It returns
+	// fewer than limit only when no more follow.
+	ListCiphertexts(ctx context.Context, namespace string, after CiphertextRef, limit int) ([]CiphertextRef, error)
+	// ReplaceCiphertext swaps the data of an existing ciphertext if it
+	// still equals old: NotFound if absent, Conflict if the data changed.
+	ReplaceCiphertext(ctx context.Context, c *Ciphertext, old []byte) error
+
+	// Atomic returns the driver's operations on both collections at once,
+	// or nil if it has none; the portable type then runs the sequence each
+	// replaces. It is used only when this Store holds both collections.
+	Atomic() Atomic
+	// ErrorCode classifies an error this driver returned that carries no
+	// code of its own: Unavailable for what may pass on a retry, Internal
+	// for the rest, or any other code.
+	ErrorCode(error) Code
+	// Close releases the driver's resources.
+	Close() error
+}
+
+// Atomic is the optional part of a driver that holds both collections:
+// each method does in one query or one transaction what the portable type
+// otherwise does in several calls, and must behave exactly like that
+// sequence, except that on any error it leaves the store as it was.
+// storage/drivertest checks both.
+type Atomic interface {
+	// GetCurrent returns the metadata of namespace/name and the ciphertext
+	// its ValueID names, in one read: NotFound when the metadata is absent;
+	// a nil ciphertext when ValueID is empty (revoked) or names no stored
+	// ciphertext (which only damage or a restore can cause).
+	GetCurrent(ctx context.Context, namespace, name string) (*Metadata, *Ciphertext, error)
+	// CreateWithCiphertext is PutCiphertext(c) then CreateMetadata(m), in
+	// one transaction: AlreadyExists when the name is taken, and then
+	// nothing is stored.
+	CreateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext) error
+	// UpdateWithCiphertext is, in one transaction: PutCiphertext(c) when c
+	// is not nil, UpdateMetadata(m) (NotFound, Conflict), and
+	// DeleteCiphertext of oldValueID when it is not empty and is not c's
+	// value ID.
+	UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, oldValueID string) error
+	// DeleteSecret is DeleteMetadata(namespace, name, revision) and the
+	// deletion of every ciphertext of that name, in one transaction. On
+	// NotFound or Conflict nothing is deleted.
+	DeleteSecret(ctx context.Context, namespace, name string, revision int64) error
+}
