@@ -22,13 +22,14 @@
 //   - keeper/gocloudkeeper: the gocloud.dev/secrets bridge: KMS key URLs
 //     (awskms://, gcpkms://, ...) for keeper, and a Keeper as a gocloud keeper.
 //   - keeper/keepertest: the conformance suite every Keeper runs.
-//   - storage: the Store that keeps metadata and ciphertexts apart, and
-//     opening one from a URL.
+//   - storage: Store, the portable type over backends: metadata and
+//     ciphertexts apart, on one backend or two, opened from URLs.
+//   - storage/driver: the interface storage backends implement.
+//   - storage/drivertest: the conformance suite every storage driver runs.
 //   - storage/docstorage: gocloud docstore backends: mem://, DynamoDB,
 //     Firestore, MongoDB.
 //   - storage/sqlstorage: SQL backends: SQLite (sqlite://, embedded) and
 //     PostgreSQL (postgres://).
-//   - storage/storagetest: the conformance suite every storage backend runs.
 //   - rbac: principals, roles, actions, the Authorizer and audit events.
 //   - redact: a fast streaming redactor, io.Writer and slog.Handler that
 //     replace every secret with ***SECRET_REDACTED***.
