@@ -15,6 +15,14 @@
 //     url-protocol decrypt route), its client and remote source.
 //   - secrets/runtoken: signed, expiring, revocable run tokens for
 //     decrypt-only access over HTTP.
+//   - secrets/apitoken: long-lived, scoped, revocable API tokens for people
+//     and automation calling the management API.
+//   - secrets/apitoken/apitokentest: the conformance tests every
+//     apitoken.Store runs.
+//   - secrets/oidcauth: OIDC/JWT bearer authentication for the management
+//     API, with claims mapped to rbac principals.
+//   - secrets/webui: the secrets page, an http.Handler to list, create, edit,
+//     reset, revoke and delete secrets in a browser.
 //   - secrets/secretstest: test helpers: an in-memory Manager, editor and
 //     runner principals, a k6 url server, AssertNoSecrets.
 //   - keeper: the Keeper interface, the ciphertext format and envelope

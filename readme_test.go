@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestREADMEExampleMatchesExample keeps the README's code, a complete
-// program, equal to Example in example_test.go (which compiles and runs):
+// TestREADMEExampleMatchesExample keeps the README's first code block
+// under "## A short example", a complete program, equal to Example in example_test.go (which compiles and runs):
 // the same imports, and Example's body as main's, without its // Output:.
 func TestREADMEExampleMatchesExample(t *testing.T) {
 	src, err := os.ReadFile("example_test.go")
@@ -58,11 +58,11 @@ func TestREADMEExampleMatchesExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```go\n(.*?)```\n").FindAllSubmatch(readme, -1)
-	if len(blocks) != 1 {
-		t.Fatalf("README.md has %d Go code blocks, want 1 (the program of Example)", len(blocks))
+	block := regexp.MustCompile("(?s)\n## A short example\n.*?```go\n(.*?)```\n").FindSubmatch(readme)
+	if block == nil {
+		t.Fatal("README.md has no Go code block under \"## A short example\"")
 	}
-	if diff := cmp.Diff(want, string(blocks[0][1])); diff != "" {
+	if diff := cmp.Diff(want, string(block[1])); diff != "" {
 		t.Errorf("README.md's Go block differs from Example in example_test.go (-example +README):\n%s", diff)
 	}
 }

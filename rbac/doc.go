@@ -12,6 +12,15 @@
 // and the secrets Manager further requires the service to be listed in the
 // secret's decrypters.
 //
+// Two actions concern credentials rather than secrets. Issue-run-token
+// (ActionIssueRunToken) is issuing and revoking the run tokens a test run
+// decrypts with; it mirrors the product's rule that only users with the
+// Admin or Editor role, or the "Performance Testing (k6): Editor"
+// permission (here RoleTestAuthor), can use secrets in tests. Admin and
+// Editor hold it; RoleTestAuthor holds only it. Manage-api-tokens
+// (ActionManageAPITokens) is issuing, listing and revoking API tokens; only
+// Admin holds it, since an API token may carry any role.
+//
 // Set-decrypters (ActionSetDecrypters) is changing the decrypters of a value
 // that is already stored. An Updater may change a secret's description and
 // labels and supply a new value, but not choose who may decrypt a value

@@ -99,6 +99,10 @@ const (
 	// RoleDecrypter is for service identities only: it grants decrypt, which
 	// still needs the service to be listed in the secret's decrypters.
 	RoleDecrypter Role = "secure-values-decrypter"
+	// RoleTestAuthor is the fine-grained role of a test author ("Performance
+	// Testing (k6): Editor" in the product): it may issue and revoke run
+	// tokens, so that a test run reads secrets, without managing them.
+	RoleTestAuthor Role = "test-author"
 )
 
 // Action is something a principal may be allowed to do.
@@ -118,23 +122,35 @@ const (
 	// Create (and any call that supplies the value itself) sets decrypters
 	// with the call's own action.
 	ActionSetDecrypters Action = "set-decrypters"
+	// ActionIssueRunToken is issuing a run token in the namespace (the
+	// credential a test run decrypts with) and revoking one. The product's
+	// rule: only Admin, Editor, or the test author's fine-grained role
+	// ("Performance Testing (k6): Editor") can use secrets in tests.
+	ActionIssueRunToken Action = "issue-run-token"
+	// ActionManageAPITokens is issuing, listing and revoking the API
+	// tokens of the namespace (package secrets/apitoken). Admin only: an
+	// API token may carry any role, so whoever issues them holds them all.
+	ActionManageAPITokens Action = "manage-api-tokens"
 )
 
 // Actions lists every action, in a stable order.
-var Actions = []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionDecrypt, ActionSetDecrypters}
+var Actions = []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionDecrypt, ActionSetDecrypters,
+	ActionIssueRunToken, ActionManageAPITokens}
 
 // DefaultRoles is the default role table. Viewer holds nothing until it
 // is granted a fine-grained role.
 func DefaultRoles() map[Role][]Action {
 	return map[Role][]Action{
-		RoleAdmin:              {ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters},
-		RoleEditor:             {ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters},
+		RoleAdmin: {ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters,
+			ActionIssueRunToken, ActionManageAPITokens},
+		RoleEditor:             {ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters, ActionIssueRunToken},
 		RoleViewer:             nil,
 		RoleSecureValuesReader: {ActionRead},
 		RoleCreator:            {ActionCreate},
 		RoleUpdater:            {ActionUpdate},
 		RoleDeleter:            {ActionDelete},
 		RoleDecrypter:          {ActionDecrypt},
+		RoleTestAuthor:         {ActionIssueRunToken},
 	}
 }
 
@@ -244,10 +260,12 @@ type AuditEvent struct {
 	// Action is the action that decided the outcome: for an Update that
 	// changes a secret's decrypters, ActionSetDecrypters.
 	Action    Action
-	Operation string   // e.g. "Create", "Reveal"
-	Names     []string // the secrets concerned, if any; at most 100
-	Outcome   Outcome
-	Code      string // error code name when Outcome is not allowed
+	Operation string // e.g. "Create", "Reveal"
+	// Names are the secrets concerned, if any, at most 100; on run-token
+	// and API-token events, the token ids.
+	Names   []string
+	Outcome Outcome
+	Code    string // error code name when Outcome is not allowed
 	// DecryptersBefore and DecryptersAfter are the service identities a
 	// secret listed before the call and would list after it, on calls that
 	// set them (Create: after only) or change them (Update, with Action

@@ -15,7 +15,8 @@ func TestRoleAuthorizer(t *testing.T) {
 	svc := func(roles ...Role) Principal {
 		return Principal{Kind: KindService, ID: "runner", Namespace: "ns", Roles: roles}
 	}
-	all := []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters}
+	editor := []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionSetDecrypters, ActionIssueRunToken}
+	all := append(editor[:len(editor):len(editor)], ActionManageAPITokens)
 	tests := []struct {
 		name  string
 		p     Principal
@@ -26,7 +27,10 @@ func TestRoleAuthorizer(t *testing.T) {
 		{"no kind", Principal{ID: "x", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
 		{"no id", Principal{Kind: KindUser, Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
 		{"admin", user(RoleAdmin), "ns", all},
-		{"editor", user(RoleEditor), "ns", all},
+		{"editor", user(RoleEditor), "ns", editor},
+		{"test author", user(RoleTestAuthor), "ns", []Action{ActionIssueRunToken}},
+		{"test author other namespace", user(RoleTestAuthor), "other", nil},
+		{"viewer+reader does not issue run tokens", user(RoleViewer, RoleSecureValuesReader, RoleCreator, RoleUpdater), "ns", []Action{ActionRead, ActionCreate, ActionUpdate}},
 		{"viewer", user(RoleViewer), "ns", nil},
 		{"viewer+reader", user(RoleViewer, RoleSecureValuesReader), "ns", []Action{ActionRead}},
 		{"creator", user(RoleCreator), "ns", []Action{ActionCreate}},

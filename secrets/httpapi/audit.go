@@ -24,7 +24,8 @@ type RequestEvent struct {
 	// Principal is rbac.Principal.String() of the caller, "anonymous" when
 	// authentication failed or did not happen.
 	Principal string
-	// TokenID is the id of the run token used, if any (not the token; ids
+	// TokenID is the id of the run token used, if any, or of the API token
+	// that authenticated the request (not the token; ids
 	// are not secret and are what runtoken revocation takes), also when
 	// the token was refused after its signature verified (expired,
 	// revoked, too long-lived: see runtoken.IDFromError); "" for a token

@@ -36,6 +36,26 @@
 //	POST   /v1/namespaces/{namespace}/secrets/{name}/reset    {"value":"..."}    200 secret, ETag; If-Match optional
 //	POST   /v1/namespaces/{namespace}/secrets/{name}/revoke   none or {}         200 secret, ETag; If-Match optional
 //	GET    /v1/namespaces/{namespace}/secrets/{name}/decrypt  -                  200 {"value":"..."}; ?format=raw: the value as text/plain
+//	POST   /v1/namespaces/{namespace}/apitokens               API token object   201 API token with "token" (shown once), Location
+//	GET    /v1/namespaces/{namespace}/apitokens               -                  200 {"apiTokens":[...]} (never a token)
+//	DELETE /v1/namespaces/{namespace}/apitokens/{id}          -                  204
+//	POST   /v1/namespaces/{namespace}/runtokens               run token object   201 {"id","namespace","subject","names","allNames","issueTime","expireTime","token"}
+//	DELETE /v1/namespaces/{namespace}/runtokens/{id}          -                  204
+//	GET    /.well-known/jwks.json                             -                  200 JWK Set of the run-token Ed25519 keys (no credentials)
+//
+// The API-token routes exist with Options.APITokens and need
+// rbac.ActionManageAPITokens (Admin); the object is {"subject", "roles":
+// [role], "ttl", "description"}, and an API token is {"id", "namespace",
+// "subject", "roles", "description", "createdBy", "createTime",
+// "expireTime"}. The run-token routes exist with Options.RunTokenIssuer
+// and need rbac.ActionIssueRunToken (Admin, Editor, rbac.RoleTestAuthor)
+// in the namespace, to issue and to revoke; the object is {"names":
+// [name], "allNames": bool, "subject" (default Options.RunSubject), "ttl"}.
+// A "ttl" is a Go duration ("90m", "720h"), bounded by the issuer's
+// maximum; absent means the default. Both kinds of token are in the create
+// response only, never stored in clear, never logged or audited (their
+// ids are). The key set exists whenever run tokens are verified; it holds
+// Ed25519 public keys only, HMAC keys are never published.
 //
 // The create object is {"name", "description", "labels": {k: v},
 // "decrypters": [ids], "value"}; decrypters absent or null means the
@@ -68,8 +88,10 @@
 //
 // with claims {"jti", "ns", "sub", "names" (absent: all), "iat", "exp"}
 // and an HMAC-SHA256 or Ed25519 signature over "sbrt1.<kid>.<payload>" by
-// the key kid names; see runtoken's # Format for the exact rules. Any other
-// bearer token goes to Options.Authenticator. Run tokens hold no ',', '='
+// the key kid names; see runtoken's # Format for the exact rules. A bearer
+// token starting with "sbx_" is an API token (package apitoken) when
+// Options.APITokens is set. Any other bearer token goes to
+// Options.Authenticator. Run tokens hold no ',', '='
 // or space, so they fit in a k6 spec as they are.
 //
 // The decrypt route answers {"value":"..."} (responsePath=value), or with
@@ -136,6 +158,18 @@
 // service principal with only the decrypter role, whose ID is the run
 // identity; the handler also restricts it to the decrypt route, its
 // namespace and its names before the Manager is called.
+//
+// API tokens (Options.APITokens, package apitoken) act as user principals
+// with the roles an admin gave them, so they manage secrets but never
+// decrypt; they are verified by digest on every request (a store read), so
+// a revoked one fails at once. OIDC tokens are verified by package
+// oidcauth, an Authenticator. A run token can neither issue nor revoke run
+// tokens (it may only decrypt); issuing and revoking need
+// rbac.ActionIssueRunToken in the namespace and are audited by the
+// Manager, as are the API-token routes with rbac.ActionManageAPITokens.
+// Revoking a run token is by id: the issuer keeps no record of the
+// namespace a token id belongs to. /.well-known/jwks.json is served
+// without credentials: it holds public keys only.
 //
 // Values are never logged, audited or returned outside the decrypt route;
 // request bodies are read into a buffer that is wiped after decoding, and

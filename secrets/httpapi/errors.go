@@ -139,10 +139,10 @@ func publicError(err error, st *reqState) *Error {
 	return apiError(http.StatusInternalServerError, CodeInternal, "internal error")
 }
 
-// validationMessage returns the message of the secrets package's own
-// validation error in err's chain: an *errcode.Error of code Invalid with a
-// message, from an operation of package secrets ("secrets.ValidateName",
-// "secrets.List", ...). Those name a field and a limit and never a value.
+// validationMessage returns the message of strongbox's own validation
+// error in err's chain: an *errcode.Error of code Invalid with a message,
+// from an operation of package secrets, apitoken or runtoken
+// ("secrets.ValidateName", "apitoken.Issue", ...). Those name a field and a limit and never a value.
 // Invalid errors of other packages (a store refusing a page token, say)
 // give false: their text is the backend's.
 func validationMessage(err error) (string, bool) {
@@ -152,7 +152,7 @@ func validationMessage(err error) (string, bool) {
 		if err == nil {
 			return false
 		}
-		if e, ok := err.(*errcode.Error); ok && e.Code == errcode.Invalid && e.Msg != "" && strings.HasPrefix(e.Op, "secrets.") {
+		if e, ok := err.(*errcode.Error); ok && e.Code == errcode.Invalid && e.Msg != "" && ownOp(e.Op) {
 			found = e.Msg
 			return true
 		}
@@ -172,6 +172,17 @@ func validationMessage(err error) (string, bool) {
 		return found, true
 	}
 	return "", false
+}
+
+// ownOp reports whether op is an operation of strongbox's packages whose
+// validation messages name fields and limits, never values or tokens.
+func ownOp(op string) bool {
+	for _, p := range []string{"secrets.", "apitoken.", "runtoken."} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // runTokenMessage says why a run token was refused, from the runtoken

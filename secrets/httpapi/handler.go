@@ -15,6 +15,7 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/apitoken"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
 
@@ -35,6 +36,18 @@ type Options struct {
 	// other bearer token). A run token may only use the decrypt route, in
 	// its namespace, for the names it lists.
 	RunTokens *runtoken.Verifier
+	// RunTokenIssuer, if set, serves the run-token routes (POST and DELETE
+	// .../runtokens, authorized as rbac.ActionIssueRunToken and audited by
+	// the Manager); RunTokens nil then means its Verifier. With either,
+	// GET /.well-known/jwks.json publishes the Ed25519 verification keys.
+	RunTokenIssuer *runtoken.Issuer
+	// RunSubject is the run identity of run tokens whose request names
+	// none; "" means "k6".
+	RunSubject string
+	// APITokens, if set, serves the API-token routes (.../apitokens, Admin
+	// only) and accepts its tokens ("sbx_") as bearer credentials, before
+	// Authenticator.
+	APITokens *apitoken.Tokens
 	// Auditor receives one event per request; nil discards them. The
 	// Manager's own rbac.Auditor still sees every decision.
 	Auditor Auditor
@@ -62,13 +75,18 @@ type Options struct {
 // Handler serves the strongbox HTTP API; see the package documentation for
 // its routes. It is safe for concurrent use.
 type Handler struct {
-	m       *secrets.Manager
-	auth    Authenticator
-	tokens  *runtoken.Verifier
-	auditor Auditor
-	log     *slog.Logger
-	maxBody int64
-	limit   *limiter
+	m      *secrets.Manager
+	auth   Authenticator
+	tokens *runtoken.Verifier
+	// issuer, apiTokens and runSubject serve the token routes (tokens.go).
+	issuer     *runtoken.Issuer
+	apiTokens  *apitoken.Tokens
+	apiAuth    Authenticator
+	runSubject string
+	auditor    Auditor
+	log        *slog.Logger
+	maxBody    int64
+	limit      *limiter
 	// authFail counts failed authentications per client address.
 	authFail          *limiter
 	trustForwardedFor bool
@@ -85,6 +103,16 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{
 		m: opts.Manager, auth: opts.Authenticator, tokens: opts.RunTokens, auditor: opts.Auditor,
 		log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now, trustForwardedFor: opts.TrustForwardedFor,
+		issuer: opts.RunTokenIssuer, apiTokens: opts.APITokens, runSubject: opts.RunSubject,
+	}
+	if h.tokens == nil && h.issuer != nil {
+		h.tokens = h.issuer.Verifier()
+	}
+	if h.runSubject == "" {
+		h.runSubject = "k6"
+	}
+	if h.apiTokens != nil {
+		h.apiAuth = APITokens(h.apiTokens)
 	}
 	if h.auditor == nil {
 		h.auditor = AuditorFunc(func(context.Context, RequestEvent) {})
@@ -141,11 +169,9 @@ func (h *Handler) routes() {
 		pathRevoke:  "POST",
 		pathDecrypt: "GET, HEAD",
 	} {
-		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			h.fail(w, r, apiError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
-		})
+		h.methodNotAllowed(path, allow)
 	}
+	h.tokenRoutes()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, apiError(http.StatusNotFound, CodeNotFound, "no such route"))
 	})
@@ -291,6 +317,14 @@ func (h *Handler) authenticate(r *http.Request) (rbac.Principal, *runtoken.Claim
 			return rbac.Principal{}, nil, err
 		}
 		return c.Principal(), &c, nil
+	}
+	if tok, ok := BearerToken(r); ok && h.apiAuth != nil && strings.HasPrefix(tok, apitoken.Prefix) {
+		p, err := h.apiAuth.Authenticate(r)
+		if err == nil {
+			// Verified: the id is the issuer's, not the sender's choice.
+			stateOf(r).tokenID, _ = apitoken.IDOf(tok)
+		}
+		return p, nil, err
 	}
 	if h.auth == nil {
 		return rbac.Principal{}, nil, ErrNoCredentials

@@ -95,5 +95,48 @@
 // through a pointer or a copy. Claims hold no secret; the token id is not
 // secret either. Rotate keys by issuing with a new Key and keeping the old
 // one in IssuerOptions.OldKeys (or VerifierOptions.Keys) until its tokens
-// expired.
+// expired.//
+// # Authorization
+//
+// Issue and Revoke check no caller: they are for trusted code. A service
+// that lets people start runs uses IssueFor and RevokeFor, which need
+// rbac.ActionIssueRunToken in the grant's namespace (Admin, Editor, or
+// rbac.RoleTestAuthor, the product's "Performance Testing (k6): Editor"),
+// decided and audited by a Guard, normally the deployment's
+// *secrets.Manager. Package httpapi serves them as routes.
+//
+// # Published keys
+//
+// Verifier.JWKS is the JSON Web Key Set of the verifier's Ed25519 public
+// keys (OKP keys, RFC 8037), served by httpapi at /.well-known/jwks.json,
+// so that another service can verify run tokens with the key named by the
+// token's kid: Ed25519 over the ASCII bytes "sbrt1.<kid>.<payload>", then
+// the checks of # Format and # Security. HMAC keys are never published.
+//
+// # Not a JWT
+//
+// Decision: run tokens stay the sbrt1 format above and do not
+// become a JWT profile. Reasons:
+//
+//   - The format already has what a strict profile would add: the
+//     algorithm belongs to the key id, never to the token (no "alg"
+//     header, so no "none" and no HMAC/public-key confusion); one canonical
+//     encoding (strict base64url, exact JSON members, each once); a size
+//     cap; audience and issuer are fixed by the prefix and the key set.
+//   - The same API accepts OIDC JWTs from an identity provider (package
+//     oidcauth). A run token that is also a JWT could be taken for an
+//     identity token by a lax verifier, or the reverse, whenever the two
+//     share a key set or a library; RFC 8725 §3.11 asks for explicit
+//     typing to prevent exactly that. A distinct "sbrt1." prefix makes the
+//     confusion impossible rather than a configuration duty.
+//   - A run token is decrypt-only and short-lived: its verifiers are
+//     strongbox's own handler and the few services a deployment writes.
+//     For them the published JWKS and the few lines of # Format suffice in
+//     any language with an Ed25519 function. Generic gateways that only
+//     speak JWT should authenticate people with OIDC, not run tokens.
+//
+// Should gateways need to verify run tokens themselves, a version 2 would
+// be a JWS compact serialization with "typ":"sbrt+jwt", "alg":"EdDSA"
+// only, "iss" the service URL and "aud" the decrypt API, under a new
+// prefix, issued next to version 1 during a migration.
 package runtoken

@@ -1,0 +1,109 @@
+// Package webui is the secrets page: an http.Handler that a Go service
+// mounts next to its API (package httpapi), over the same secrets.Manager
+// and authentication, to list, create, edit, reset, revoke and delete
+// secrets in a browser.
+//
+//	ui, err := webui.New(webui.Options{Manager: m, Authenticator: auth, Authorizer: authz})
+//	mux.Handle("/", ui)
+//	mux.Handle("/v1/", api)
+//
+// The pages are HTML rendered on the server (html/template, embedded in the
+// binary) and work without JavaScript; the one script, a static file, only
+// adds copy buttons. Namespaces are the caller's: a principal sees and
+// changes the secrets of its own namespace.
+//
+// # Flows
+//
+// The list shows a namespace's secrets with description, labels,
+// decrypters, version, revoked state and last update (when and by whom),
+// filtered by a label selector and paged. "Create secret" opens a form
+// whose fields show their limits (maxlength and pattern attributes and help
+// text: names of letters, digits, - and _, at most 253; descriptions at
+// most 253 characters; values of at most 24 KiB in a masked field; up to 10
+// labels, one key=value a line, keys at most 63; decrypters, one a line).
+// Each error names its field. A secret's page edits description, labels
+// and decrypters; its value field is locked until Reset, which takes a new
+// value; Revoke and Delete ask for confirmation (Delete by typing the word
+// Delete). Each secret's page shows how to use it in a k6 test.
+//
+// Every write is a POST answered by 303 See Other (post, redirect, get):
+// errors travel to the next page in the session, so a reload never posts a
+// value again.
+//
+// # Roles
+//
+// The pages show only the controls the caller's roles allow, asking
+// Options.Authorizer (give it the Manager's). That only hides them: every
+// operation is the Manager's, which authorizes it, so a forbidden post made
+// by hand is refused with the Manager's error.
+//
+// # Sign-in
+//
+// A request that Options.Authenticator accepts needs no sign-in: a service
+// that authenticates its users itself (a proxy header, its own session)
+// brings that through its Authenticator and the page uses the principal it
+// returns, on every request. A request it does not accept (an error matching
+// httpapi.ErrUnauthenticated) uses the page's own session, made by the
+// sign-in form: the user pastes an API token, which the handler presents to
+// the Authenticator as "Authorization: Bearer <token>" and, if accepted,
+// exchanges for a session cookie. The session holds the principal until it
+// ends (Options.SessionLifetime, 8 hours by default) or the user signs out;
+// a token revoked meanwhile is not noticed before then.
+//
+// Sessions live in a server-side store in memory (memorySessionStore), with
+// expiry and at most 10,000 sessions. It is private to the process: several
+// instances behind one address need a shared session store, which this
+// package does not offer yet; until then route each browser to one instance
+// or restart means signing in again.
+//
+// With Options.OIDC the sign-in page also offers an OpenID Connect
+// provider: the authorization code flow with PKCE (S256), a random state
+// bound to the browser by an HttpOnly SameSite=Lax cookie (Lax, because the
+// provider sends the browser back from another site) and used once, and a
+// nonce. The page exchanges the code for the ID token, presents that token
+// to Options.Authenticator as a Bearer token (so the Authenticator must
+// accept the provider's ID tokens, e.g. package oidcauth with the client id
+// as audience: it checks signature, issuer, audience and expiry and maps the
+// claims to a principal), then checks the token's nonce and makes a session
+// as for an API token. The callback answers with a page that moves on to the
+// list itself, since a redirect at the end of a navigation that began at
+// the provider would not carry the SameSite=Strict session cookie.
+//
+// # Security
+//
+// Values: a value travels only in the body of the post that sets it (a
+// masked field with autocomplete off), goes at once into a secrets.Value,
+// and is never written back: not into a page (a form shown again after an
+// error has an empty value field), a redirect, a URL, a flash or a log.
+// The API token of the sign-in form is treated the same way.
+//
+// Every response carries a Content-Security-Policy of default-src 'none'
+// with only the page's own stylesheet and script, form-action
+// 'self', frame-ancestors 'none' and base-uri 'none' (no inline script or
+// style, no framing), X-Content-Type-Options: nosniff, Referrer-Policy:
+// no-referrer, X-Frame-Options: DENY and Cache-Control: no-store (static
+// files: no-cache).
+//
+// The session cookie holds 256 random bits; the store keeps only their
+// SHA-256. It is HttpOnly, SameSite=Strict, and Secure unless the request
+// is plain HTTP to a loopback address (so behind a TLS-terminating proxy
+// it is Secure, and a browser on plain HTTP elsewhere gets no session);
+// a Secure cookie at the root path is named __Host-strongbox-session.
+// Signing in replaces any earlier session.
+//
+// Cross-site request forgery: every post must come from the page
+// (http.CrossOriginProtection: Sec-Fetch-Site, else Origin against Host) and
+// carry the session's CSRF token, compared in constant time; the sign-in
+// form carries a token that must match a SameSite=Strict cookie set with
+// it. A post failing either is answered 403 and does nothing. Form posts
+// are bounded (88 KiB, which fits a 24 KiB value percent-encoded).
+//
+// # Errors
+//
+// New fails with secrets.ErrInvalid when Options lacks the Manager or the
+// Authenticator. Operation errors are shown on the page as sentences that
+// name the field or the secret, from the Manager's messages (which name
+// fields and limits, never input); errors the page cannot explain
+// (unavailable or failing store or key service) are logged to
+// Options.Logger and shown as a generic failure.
+package webui
