@@ -103,6 +103,29 @@
 // version byte; every version ever written stays readable, which the test
 // vectors in testdata/vectors.json hold.
 //
+// # Metrics
+//
+// An Envelope records OpenTelemetry metrics through
+// EnvelopeOptions.MeterProvider, or the global provider
+// (otel.GetMeterProvider) when that is nil, under the instrumentation
+// scope "github.com/strongbox-go/strongbox/keeper". Like gocloud, the
+// package uses only the OpenTelemetry API; the program picks the SDK and
+// exporter (package secrets/httpapi/metrics serves them to Prometheus).
+//
+//	name                                     kind       attributes
+//	strongbox.keeper.kek.calls               counter    strongbox.kek.operation (wrap, unwrap), strongbox.outcome
+//	strongbox.keeper.kek.duration            histogram  the same, in seconds
+//	strongbox.keeper.data_key.cache.lookups  counter    strongbox.cache.result (hit, miss, stale)
+//
+// The outcome is "ok", "unavailable", "permission_denied",
+// "failed_precondition", "internal", "canceled", "deadline_exceeded", or
+// "decrypt_failed" when the key refused to unwrap or unwrapped something
+// other than the header's data key. Every decryption makes one cache
+// lookup: a hit, a miss (a KEK call, shared by concurrent misses on one
+// data key), or stale (a key past CacheTTL served because the KEK was
+// unavailable). No attribute holds a KEK id or URL, a key, or anything of
+// a ciphertext or its associated data.
+//
 // # Errors
 //
 // The error codes are those of package secrets (secrets.ErrInvalid,

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/tink-crypto/tink-go/v2/aead/aesgcm"
 	"github.com/tink-crypto/tink-go/v2/insecuresecretdataaccess"
@@ -55,6 +57,9 @@ type EnvelopeOptions struct {
 	// CacheMaxStale is how long past CacheTTL a cached key still serves
 	// while the KEK is unavailable; 0 means a day, negative means never.
 	CacheMaxStale time.Duration
+	// MeterProvider receives the Envelope's metrics (see # Metrics in the
+	// package doc); nil means otel.GetMeterProvider(), the global one.
+	MeterProvider metric.MeterProvider `json:"-"`
 }
 
 // Stats counts an Envelope's work since it was opened.
@@ -98,6 +103,7 @@ type envelope struct {
 	current  atomic.Pointer[currentKey]
 
 	wraps, unwraps, hits, misses, stale, dataKeys atomic.Int64
+	metrics                                       *envelopeMetrics
 }
 
 // currentKey is the data key new values are encrypted with.
@@ -139,6 +145,7 @@ func openEnvelope(ctx context.Context, kekURL string, opts EnvelopeOptions, now 
 		maxUses: opts.DataKeyMaxUses,
 		now:     now,
 		keks:    make(map[string]*openedKEK),
+		metrics: newEnvelopeMetrics(opts.MeterProvider),
 	}
 	if e.maxAge == 0 {
 		e.maxAge = defaultDataKeyMaxAge
@@ -417,9 +424,14 @@ func (e *envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, 
 	defer clear(rec)
 	defer clear(key)
 	e.wraps.Add(1)
+	start := time.Now()
 	wrapped, err := k.wrapper.Wrap(ctx, rec)
 	if err != nil {
-		return nil, kekError(ctx, op, k, false, err)
+		err = kekError(ctx, op, k, false, err)
+	}
+	e.metrics.kekCall(ctx, "wrap", start, err)
+	if err != nil {
+		return nil, err
 	}
 	if len(wrapped) == 0 || len(wrapped) > maxWrappedKeyLen {
 		return nil, errcode.New(errcode.Internal, op, fmt.Sprintf("KEK %q returned a wrapped key of %d bytes, want 1 to %d", kekID, len(wrapped), maxWrappedKeyLen))
@@ -442,10 +454,12 @@ func (e *envelope) dataKeyForDecrypt(ctx context.Context, op string, p *parsed) 
 	dk, state := e.cache.get(p.cacheKey, e.now())
 	if state == cacheFresh {
 		e.hits.Add(1)
+		e.metrics.lookup(ctx, e.metrics.hit)
 		return dk, nil
 	}
 	e.misses.Add(1)
 	if err := ctx.Err(); err != nil {
+		e.metrics.lookup(ctx, e.metrics.miss)
 		return nil, err
 	}
 	fetched, err := e.cache.load(ctx, p.cacheKey, func(ctx context.Context) (*dataKey, error) {
@@ -454,10 +468,13 @@ func (e *envelope) dataKeyForDecrypt(ctx context.Context, op string, p *parsed) 
 	if err != nil {
 		if state == cacheStale && isUnavailable(err) {
 			e.stale.Add(1)
+			e.metrics.lookup(ctx, e.metrics.stale)
 			return dk, nil
 		}
+		e.metrics.lookup(ctx, e.metrics.miss)
 		return nil, err
 	}
+	e.metrics.lookup(ctx, e.metrics.miss)
 	return fetched, nil
 }
 
@@ -468,15 +485,21 @@ func (e *envelope) unwrap(ctx context.Context, op string, p *parsed) (*dataKey, 
 		return nil, fmt.Errorf("%s: KEK %q: %w", op, p.kekID, errUnknownKEK)
 	}
 	e.unwraps.Add(1)
+	start := time.Now()
 	rec, err := k.wrapper.Unwrap(ctx, p.wrapped)
 	if err != nil {
-		return nil, kekError(ctx, op, k, true, err)
+		err = kekError(ctx, op, k, true, err)
+		e.metrics.kekCall(ctx, "unwrap", start, err)
+		return nil, err
 	}
 	defer clear(rec)
 	key, ok := parseRecord(rec, p.dataKeyID)
 	if !ok {
-		return nil, fmt.Errorf("%s: KEK %q unwrapped a data key that does not match the header: %w", op, p.kekID, errAuthentication)
+		err := fmt.Errorf("%s: KEK %q unwrapped a data key that does not match the header: %w", op, p.kekID, errAuthentication)
+		e.metrics.kekCall(ctx, "unwrap", start, err)
+		return nil, err
 	}
+	e.metrics.kekCall(ctx, "unwrap", start, nil)
 	a, err := newAEAD(key)
 	if err != nil {
 		return nil, errcode.Wrap(errcode.Internal, op, err)

@@ -51,6 +51,26 @@
 // after the metadata stops pointing at it. A crash therefore leaves at worst
 // a ciphertext nobody points at, which CollectGarbage removes.
 //
+// # Metrics
+//
+// A Manager records OpenTelemetry metrics through Options.MeterProvider, or
+// the global provider (otel.GetMeterProvider) when that is nil, under the
+// scope "github.com/strongbox-go/strongbox/secrets"; it uses only the
+// OpenTelemetry API (see package keeper's # Metrics for the keeper's):
+//
+//	name                       kind     attributes
+//	strongbox.secrets.reveals  counter  strongbox.outcome
+//
+// One count per name asked of Reveal or RevealValue (a call refused as a
+// whole counts each name it asked for, up to MaxRevealNames; a call with
+// no names or too many counts one). The outcome is "ok", "revoked",
+// "decryption_failed", or the error code ("not_found", "permission_denied",
+// "invalid", "unavailable", "failed_precondition", "internal", "canceled",
+// "deadline_exceeded"); a secret hidden from the caller counts as
+// not_found, as the caller saw it. There is no namespace, name, principal
+// or value in any attribute: namespaces are tenant ids and names are
+// caller input.
+//
 // # Errors
 //
 // Every error matches exactly one code with errors.Is: ErrNotFound,

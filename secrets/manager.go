@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/redactinput"
 	"github.com/strongbox-go/strongbox/keeper"
@@ -35,6 +37,9 @@ type Options struct {
 	DefaultDecrypters []string
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
+	// MeterProvider receives the Manager's metrics (see # Metrics in the
+	// package doc); nil means otel.GetMeterProvider(), the global one.
+	MeterProvider metric.MeterProvider `json:"-"`
 }
 
 // Manager is the portable API over a Store and a Keeper: it authorizes,
@@ -46,6 +51,7 @@ type Manager struct {
 	auditor    rbac.Auditor
 	decrypters []string
 	now        func() time.Time
+	metrics    *managerMetrics
 
 	mu       sync.RWMutex
 	closed   bool
@@ -69,6 +75,7 @@ func New(opts Options) (*Manager, error) {
 		auditor:    opts.Auditor,
 		decrypters: slices.Clone(opts.DefaultDecrypters),
 		now:        opts.Now,
+		metrics:    newManagerMetrics(opts.MeterProvider),
 	}
 	if m.authz == nil {
 		m.authz = rbac.NewRoleAuthorizer(nil)
@@ -658,21 +665,25 @@ func (m *Manager) delete(ctx context.Context, c *call, name string, revision int
 func (m *Manager) Reveal(ctx context.Context, namespace string, names ...string) ([]RevealResult, error) {
 	c, err := m.begin(ctx, "Reveal", namespace, rbac.ActionDecrypt, names...)
 	if err != nil {
+		m.metrics.reveal(ctx, min(len(names), MaxRevealNames), err)
 		return nil, err
 	}
 	defer c.end()
 	if len(names) == 0 || len(names) > MaxRevealNames {
 		err := errcode.New(errcode.Invalid, "secrets.Reveal", fmt.Sprintf("asked for %d names; ask for 1 to %d", len(names), MaxRevealNames))
 		c.audit(ctx, names, err)
+		m.metrics.reveal(ctx, 1, err)
 		return nil, err
 	}
 	results := make([]RevealResult, len(names))
 	for i, name := range names {
 		v, err := m.reveal(ctx, c, name)
 		if errcode.IsContext(err) {
+			m.metrics.reveal(ctx, len(names)-i, err)
 			return nil, err
 		}
 		results[i] = RevealResult{Name: name, Value: v, Err: c.finishHidden(ctx, name, err)}
+		m.metrics.reveal(ctx, 1, results[i].Err)
 	}
 	return results, nil
 }

@@ -42,6 +42,7 @@
 //	POST   /v1/namespaces/{namespace}/runtokens               run token object   201 {"id","namespace","subject","names","allNames","issueTime","expireTime","token"}
 //	DELETE /v1/namespaces/{namespace}/runtokens/{id}          -                  204
 //	GET    /.well-known/jwks.json                             -                  200 JWK Set of the run-token Ed25519 keys (no credentials)
+//	GET    /openapi.json                                      -                  200 the OpenAPI 3.1 description; no credentials
 //
 // The API-token routes exist with Options.APITokens and need
 // rbac.ActionManageAPITokens (Admin); the object is {"subject", "roles":
@@ -56,6 +57,13 @@
 // response only, never stored in clear, never logged or audited (their
 // ids are). The key set exists whenever run tokens are verified; it holds
 // Ed25519 public keys only, HMAC keys are never published.
+//
+// The OpenAPI description (openapi.json in this package, embedded and
+// served at /openapi.json) documents every route with its parameters,
+// bodies, error responses, error codes and bearer schemes (run tokens, API
+// tokens, OIDC JWTs). Every route is registered from one table in the
+// handler, and a test holds the description to that table both ways: a
+// route added to one and not the other fails it.
 //
 // The create object is {"name", "description", "labels": {k: v},
 // "decrypters": [ids], "value"}; decrypters absent or null means the
@@ -217,6 +225,35 @@
 // Tokens stay off command lines: K6SpecEnv gives k6 its spec in the
 // environment (K6_SECRET_SOURCE), RemoteConstructor reads the run token from
 // STRONGBOX_RUN_TOKEN, never from the spec.
+//
+// # Metrics
+//
+// The handler records OpenTelemetry metrics through Options.MeterProvider,
+// or the global provider (otel.GetMeterProvider) when that is nil, under
+// the scope "github.com/strongbox-go/strongbox/secrets/httpapi". It uses
+// only the OpenTelemetry API; package secrets/httpapi/metrics serves them,
+// with the Manager's and the keeper's, in Prometheus text format.
+//
+//	name                                           kind       attributes
+//	http.server.request.duration                   histogram  http.request.method, http.route, http.response.status_code,
+//	                                                          error.type (seconds; its count is the requests)
+//	strongbox.http.server.authentication_failures  counter    strongbox.auth.credential (none, run_token, api_token, bearer),
+//	                                                          strongbox.auth.reason
+//	strongbox.http.server.rate_limited             counter    strongbox.limit (principal, auth_failures)
+//
+// http.route is the route pattern ("/v1/namespaces/{namespace}/secrets/{name}"),
+// never the request's path, and is absent for a request that matched no
+// route; http.request.method is a standard method or "_OTHER"; error.type
+// is the error code of a failed request (see # Errors), absent on success.
+// Every 401 counts as an authentication failure; the reason is
+// no_credentials, unrecognised (a bearer token no authenticator claimed),
+// refused (an Authenticator said ErrUnauthenticated; for API tokens:
+// malformed, unknown or revoked), expired (API tokens), or for run tokens
+// expired, revoked, lifetime, not_yet_valid, unknown_key, signature,
+// malformed or invalid. "bearer" is any other bearer token, such as an
+// OIDC JWT. Every 429 counts under the limit that refused it.
+// No attribute holds a namespace, a secret name, a principal, a client
+// address, a token or a value: every value comes from a fixed set.
 //
 // # Clients
 //

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -70,6 +72,9 @@ type Options struct {
 	TrustForwardedFor bool
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// MeterProvider receives the handler's metrics (see # Metrics in the
+	// package doc); nil means otel.GetMeterProvider(), the global one.
+	MeterProvider metric.MeterProvider
 }
 
 // Handler serves the strongbox HTTP API; see the package documentation for
@@ -92,6 +97,7 @@ type Handler struct {
 	trustForwardedFor bool
 	now               func() time.Time
 	mux               *http.ServeMux
+	metrics           *handlerMetrics
 }
 
 // New returns a Handler. It fails with secrets.ErrInvalid when Manager is
@@ -103,7 +109,8 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{
 		m: opts.Manager, auth: opts.Authenticator, tokens: opts.RunTokens, auditor: opts.Auditor,
 		log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now, trustForwardedFor: opts.TrustForwardedFor,
-		issuer: opts.RunTokenIssuer, apiTokens: opts.APITokens, runSubject: opts.RunSubject,
+		metrics: newHandlerMetrics(opts.MeterProvider),
+		issuer:  opts.RunTokenIssuer, apiTokens: opts.APITokens, runSubject: opts.RunSubject,
 	}
 	if h.tokens == nil && h.issuer != nil {
 		h.tokens = h.issuer.Verifier()
@@ -151,31 +158,6 @@ func DecryptPath(namespace, name string) string {
 }
 
 type routeFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request) error
-
-func (h *Handler) routes() {
-	h.mux = http.NewServeMux()
-	h.handle("POST "+pathSecrets, false, h.create)
-	h.handle("GET "+pathSecrets, false, h.list)
-	h.handle("GET "+pathSecret, false, h.get)
-	h.handle("PUT "+pathSecret, false, h.update)
-	h.handle("DELETE "+pathSecret, false, h.delete)
-	h.handle("POST "+pathReset, false, h.reset)
-	h.handle("POST "+pathRevoke, false, h.revoke)
-	h.handle("GET "+pathDecrypt, true, h.decrypt)
-	for path, allow := range map[string]string{
-		pathSecrets: "GET, HEAD, POST",
-		pathSecret:  "GET, HEAD, PUT, DELETE",
-		pathReset:   "POST",
-		pathRevoke:  "POST",
-		pathDecrypt: "GET, HEAD",
-	} {
-		h.methodNotAllowed(path, allow)
-	}
-	h.tokenRoutes()
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, apiError(http.StatusNotFound, CodeNotFound, "no such route"))
-	})
-}
 
 // reqState collects what the audit event needs while a request runs.
 type reqState struct {
@@ -244,6 +226,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
+		h.metrics.request(r.Context(), r.Pattern, r.Method, status, st.code, h.now().Sub(start))
 		h.auditor.AuditRequest(r.Context(), RequestEvent{
 			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
 			Principal: st.principal.String(), TokenID: st.tokenID, Client: st.client, Status: status, Code: st.code,
@@ -263,6 +246,7 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 		addr := h.clientAddr(r)
 		st.client = addr
 		if wait, blocked := h.authFail.blocked(addr); blocked {
+			h.metrics.limited(r.Context(), limitAuthFailures)
 			h.fail(w, r, rateLimited("too many failed authentications from this address; retry later", wait))
 			return
 		}
@@ -270,14 +254,18 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 		if err != nil {
 			// A request with no credentials at all guesses nothing; one
 			// whose credentials were refused counts against its address.
-			if publicError(err, st).Status == http.StatusUnauthorized && !errors.Is(err, ErrNoCredentials) {
-				h.authFail.failed(addr)
+			if publicError(err, st).Status == http.StatusUnauthorized {
+				h.metrics.authFailed(r, err)
+				if !errors.Is(err, ErrNoCredentials) {
+					h.authFail.failed(addr)
+				}
 			}
 			h.fail(w, r, err)
 			return
 		}
 		st.principal = p
 		if wait, ok := h.limit.allow(p.String()); !ok {
+			h.metrics.limited(r.Context(), limitPrincipal)
 			h.fail(w, r, rateLimited("too many requests; slow down", wait))
 			return
 		}

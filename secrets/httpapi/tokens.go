@@ -42,38 +42,34 @@ func APITokens(toks *apitoken.Tokens) Authenticator {
 	})
 }
 
-func (h *Handler) tokenRoutes() {
+// tokenRouteTable is the route table's part for tokens: the API-token
+// routes with Options.APITokens, the run-token routes with
+// Options.RunTokenIssuer, the key set whenever run tokens are verified.
+func (h *Handler) tokenRouteTable() []route {
+	var rs []route
 	if h.apiTokens != nil {
-		h.handle("POST "+pathAPITokens, false, h.createAPIToken)
-		h.handle("GET "+pathAPITokens, false, h.listAPITokens)
-		h.handle("DELETE "+pathAPIToken, false, h.revokeAPIToken)
-		h.methodNotAllowed(pathAPITokens, "GET, HEAD, POST")
-		h.methodNotAllowed(pathAPIToken, "DELETE")
+		rs = append(rs,
+			route{http.MethodPost, pathAPITokens, accessManage, h.createAPIToken},
+			route{http.MethodGet, pathAPITokens, accessManage, h.listAPITokens},
+			route{http.MethodDelete, pathAPIToken, accessManage, h.revokeAPIToken})
 	}
 	if h.issuer != nil {
-		h.handle("POST "+pathRunTokens, false, h.createRunToken)
-		h.handle("DELETE "+pathRunToken, false, h.revokeRunToken)
-		h.methodNotAllowed(pathRunTokens, "POST")
-		h.methodNotAllowed(pathRunToken, "DELETE")
+		rs = append(rs,
+			route{http.MethodPost, pathRunTokens, accessManage, h.createRunToken},
+			route{http.MethodDelete, pathRunToken, accessManage, h.revokeRunToken})
 	}
 	if h.tokens != nil {
 		jwks := h.tokens.JWKS()
-		h.mux.HandleFunc("GET "+pathJWKS, func(w http.ResponseWriter, r *http.Request) {
+		rs = append(rs, route{http.MethodGet, pathJWKS, accessPublic, func(_ context.Context, w http.ResponseWriter, _ *http.Request) error {
 			// Public keys: caches may keep them a little while; a rotation
 			// publishes the new key before it signs.
 			w.Header().Set("Cache-Control", "public, max-age=300")
 			w.Header().Set("Content-Type", "application/jwk-set+json")
 			_, _ = w.Write(jwks)
-		})
-		h.methodNotAllowed(pathJWKS, "GET, HEAD")
+			return nil
+		}})
 	}
-}
-
-func (h *Handler) methodNotAllowed(path, allow string) {
-	h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		h.fail(w, r, apiError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
-	})
+	return rs
 }
 
 // ttl parses the "ttl" member: a Go duration such as "90m" or "720h"; ""
