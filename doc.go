@@ -13,6 +13,8 @@
 //     store over a Manager) and the caching Resolver.
 //   - secrets/httpapi: the http.Handler (management routes and the k6
 //     url-protocol decrypt route), its client and remote source.
+//   - secrets/httpapi/metrics: strongbox's metrics in the Prometheus text
+//     format, for a /metrics endpoint.
 //   - secrets/runtoken: signed, expiring, revocable run tokens for
 //     decrypt-only access over HTTP.
 //   - secrets/apitoken: long-lived, scoped, revocable API tokens for people
