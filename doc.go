@@ -32,6 +32,8 @@
 //   - keeper/gocloudkeeper: the gocloud.dev/secrets bridge: KMS key URLs
 //     (awskms://, gcpkms://, ...) for keeper, and a Keeper as a gocloud keeper.
 //   - keeper/keepertest: the conformance suite every Keeper runs.
+//   - service: running strongbox as a service: the data directory (keys,
+//     embedded database) and the readiness check of store and keys.
 //   - storage: Store, the portable type over backends: metadata and
 //     ciphertexts apart, on one backend or two, opened from URLs.
 //   - storage/driver: the interface storage backends implement.
@@ -44,7 +46,8 @@
 //   - redact: a fast streaming redactor, io.Writer and slog.Handler that
 //     replace every secret with ***SECRET_REDACTED***.
 //
-// The commands examples/quickstart, examples/runner and examples/server run
-// the same path as programs. strongbox is licensed under the Apache License
+// The command cmd/strongbox is the service (strongbox serve); the commands
+// examples/quickstart, examples/runner and examples/server run the same
+// path as small programs. strongbox is licensed under the Apache License
 // 2.0 (the LICENSE file).
 package strongbox

@@ -21,7 +21,8 @@
 //
 //	srv := secretstest.NewServer(t, map[string]string{"api-key": "sk-test-1234"})
 //	r, err := source.NewResolver(ctx, source.Options{Specs: []string{srv.Spec}})
-//	// or: k6 run --secret-source=<srv.Spec> script.js
+//	// or k6, with the spec in its environment (not on its command line):
+//	// K6_SECRET_SOURCE=<srv.Spec> k6 run script.js
 //
 // Every helper takes the test's testing.TB: what it starts is stopped with
 // t.Cleanup, and what fails stops the test with t.Fatal (AssertNoSecrets
