@@ -2,7 +2,6 @@ package rbac_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/strongbox-go/strongbox/rbac"
@@ -33,7 +32,7 @@ func Example() {
 	} {
 		err := authz.Authorize(ctx, q.p, q.ns, q.action)
 		verdict := "allowed"
-		if errors.Is(err, rbac.ErrPermissionDenied) {
+		if err != nil { // it matches secrets.ErrPermissionDenied
 			verdict = "denied"
 		}
 		fmt.Printf("%s %s in %s: %s\n", q.p, q.action, q.ns, verdict)
