@@ -15,6 +15,8 @@
 //     url-protocol decrypt route), its client and remote source.
 //   - secrets/httpapi/metrics: strongbox's metrics in the Prometheus text
 //     format, for a /metrics endpoint.
+//   - secrets/run: runs a command (k6) with a server's secrets and keeps
+//     them out of its output and files: strongbox run and strongbox scan.
 //   - secrets/runtoken: signed, expiring, revocable run tokens for
 //     decrypt-only access over HTTP.
 //   - secrets/apitoken: long-lived, scoped, revocable API tokens for people
@@ -46,7 +48,8 @@
 //   - redact: a fast streaming redactor, io.Writer and slog.Handler that
 //     replace every secret with ***SECRET_REDACTED***.
 //
-// The command cmd/strongbox is the service (strongbox serve); the commands
+// The command cmd/strongbox is the service (strongbox serve) and the CLI
+// (secret, token, run, scan, key); the commands
 // examples/quickstart, examples/runner and examples/server run the same
 // path as small programs. strongbox is licensed under the Apache License
 // 2.0 (the LICENSE file).
