@@ -2,13 +2,14 @@ package secrets_test
 
 import (
 	"context"
+	"net/url"
 	"path/filepath"
 	"testing"
 
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
-	"github.com/strongbox-go/strongbox/storage/sqlstorage"
+	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // registers sqlite://
 )
 
 // backends are the stores the Manager tests run on: docstore, which has
@@ -36,7 +37,8 @@ func newStoreIn(t testing.TB, backend, dir string) *storage.Store {
 		st = docstorage.NewInMemory()
 	case "sqlite":
 		var err error
-		st, err = sqlstorage.OpenSQLite(context.Background(), filepath.Join(dir, "strongbox.db"), nil)
+		u := url.URL{Scheme: "sqlite", Path: filepath.Join(dir, "strongbox.db")}
+		st, err = storage.OpenStore(context.Background(), u.String())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/names"
 )
 
 // Limits of DESIGN.md. They are part of the API: a value, name or label that
@@ -34,48 +35,21 @@ func invalid(op, format string, args ...any) error {
 	return errcode.New(errcode.Invalid, op, fmt.Sprintf(format, args...))
 }
 
-// isNameByte reports whether c may appear in a name or namespace: letters,
-// digits, hyphen and underscore.
-func isNameByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
+// The rules of names, namespaces and decrypters live in internal/names,
+// which runtoken shares; the limits above are theirs (internal/names tests
+// that they agree).
 
-// isLabelByte adds the dot to the name bytes, so keys such as
-// "app.kubernetes.io" fit.
-func isLabelByte(c byte) bool { return isNameByte(c) || c == '.' }
-
-// firstBadByte returns the index of the first byte of s that ok rejects, or -1.
-func firstBadByte(s string, ok func(byte) bool) int {
-	for i := 0; i < len(s); i++ {
-		if !ok(s[i]) {
-			return i
-		}
-	}
-	return -1
-}
+func isNameByte(c byte) bool                        { return names.IsNameByte(c) }
+func isLabelByte(c byte) bool                       { return names.IsLabelByte(c) }
+func firstBadByte(s string, ok func(byte) bool) int { return names.FirstBadByte(s, ok) }
 
 // ValidateName checks a secret name: 1-253 letters, digits, hyphens and
 // underscores.
-func ValidateName(name string) error {
-	return validateIdent("secrets.ValidateName", "name", name, MaxNameLength)
-}
+func ValidateName(name string) error { return names.Name("secrets.ValidateName", name) }
 
 // ValidateNamespace checks a namespace with the same rules as a name.
 func ValidateNamespace(ns string) error {
-	return validateIdent("secrets.ValidateNamespace", "namespace", ns, MaxNamespaceLength)
-}
-
-func validateIdent(op, field, s string, limit int) error {
-	switch {
-	case s == "":
-		return invalid(op, "%s is empty; it must have 1 to %d characters", field, limit)
-	case len(s) > limit:
-		return invalid(op, "%s has %d characters; the limit is %d", field, len(s), limit)
-	}
-	if i := firstBadByte(s, isNameByte); i >= 0 {
-		return invalid(op, "%s has a character at position %d that is not a letter, digit, hyphen or underscore", field, i+1)
-	}
-	return nil
+	return names.Namespace("secrets.ValidateNamespace", ns)
 }
 
 // ValidateDescription checks a description: valid UTF-8 without NUL bytes
@@ -128,27 +102,7 @@ func validateLabelPart(op, k, v string) error {
 // ValidateDecrypters checks a list of service identities: at most 64, each
 // 1-253 characters of letters, digits and - _ . : @ /, no duplicates.
 func ValidateDecrypters(ids []string) error {
-	const op = "secrets.ValidateDecrypters"
-	if len(ids) > MaxDecrypters {
-		return invalid(op, "%d decrypters; the limit is %d", len(ids), MaxDecrypters)
-	}
-	seen := make(map[string]int, len(ids))
-	for i, id := range ids {
-		switch {
-		case id == "" || len(id) > MaxDecrypterLength:
-			return invalid(op, "decrypter %d must have 1 to %d characters", i+1, MaxDecrypterLength)
-		case firstBadByte(id, isDecrypterByte) >= 0:
-			return invalid(op, "decrypter %d has a character other than letters, digits and - _ . : @ /", i+1)
-		case seen[id] > 0:
-			return invalid(op, "decrypters %d and %d are the same", seen[id], i+1)
-		}
-		seen[id] = i + 1
-	}
-	return nil
-}
-
-func isDecrypterByte(c byte) bool {
-	return isLabelByte(c) || c == ':' || c == '@' || c == '/'
+	return names.Decrypters("secrets.ValidateDecrypters", ids)
 }
 
 // ValidateValue checks a value: valid UTF-8 text of 1 to 24,576 bytes. The

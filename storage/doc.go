@@ -17,15 +17,18 @@
 //	store, err := storage.OpenSplitStore(ctx, "postgres://...", "docstore://?metadata=...&ciphertexts=...")
 //
 // A new backend is one package: an unexported type implementing
-// driver.Store, const Scheme, a URLOpener returning NewStore over the
-// driver, registered with Register in init, and a test file whose first
-// test, TestConformance, runs storage/drivertest.
+// driver.Store, an unexported URLOpener returning NewStore over it,
+// registered for the backend's schemes with Register in init, at most one
+// exported constructor from parts (such as sqlstorage.OpenDB over a
+// *sql.DB the caller owns), and a test file whose first test,
+// TestConformance, runs storage/drivertest.
 //
 // What every backend would otherwise repeat is done here, once: the Close
 // contract (Close waits for calls in flight; later calls fail with
 // ErrClosed), argument checks, error codes, page tokens and label
-// filtering, the normal form of times and copies, and the choice between a
-// driver's atomic writes and the sequence below.
+// filtering, the normal form of times and copies, the choice between a
+// driver's atomic writes and the sequence below, and the expiry and sweep
+// of records.
 //
 // # Writes
 //
@@ -46,7 +49,7 @@
 //   - a delete removes the metadata (at its revision), then the current
 //     ciphertext.
 //
-// The removals are best effort, bounded by CleanupTimeout and run even
+// The removals are best effort, bounded by ten seconds and run even
 // when the call's context is done; what they miss is an orphan ciphertext
 // (no metadata points at it), which garbage collection removes
 // (secrets.Manager.CollectGarbage). A sequenced create first checks that
@@ -61,7 +64,60 @@
 // ErrAlreadyExists); ReplaceCiphertext, for rewrapping, is a compare-and-swap
 // on the old bytes.
 //
+// # Records
+//
+// Besides secrets, a Store keeps small opaque records of the service's own
+// state that several processes sharing the store must agree on and that
+// must survive restarts: API tokens (stored hashed), run-token and
+// API-token revocations, the list of key-encryption keys with their
+// primary and retired state, run-token signing keys encrypted under a KEK.
+// A record is keyed by (Kind, Key) and holds at most 64 KiB of Data, a
+// Revision and an optional ExpireTime:
+//
+//   - PutRecord with Revision 0 creates (ErrAlreadyExists if the key holds
+//     a record that has not expired), with a Revision updates at that
+//     revision (ErrConflict if it moved, ErrNotFound if absent); of racing
+//     writers exactly one wins. DeleteRecord takes the revision too.
+//   - Reads (GetRecord, ListRecords) ignore records whose ExpireTime has
+//     passed, by the reading process's clock; a create replaces an expired
+//     record and continues its revision; DeleteExpiredRecords sweeps them.
+//   - ListRecords pages through a kind in key order.
+//   - RecordSequence is a number per kind that grows with every write of
+//     that kind, by any process: a poller reads it (one small read) and
+//     rereads the kind when it moved. On SQL backends it is bumped in the
+//     write's transaction; on docstore collections by a second write right
+//     after the first, so a crash between the two delays the news until
+//     the kind's next write: pollers should also reread every kind at a
+//     long interval.
+//   - WaitRecordChange(ctx, kind, seq) returns once the kind's sequence
+//     differs from seq: on PostgreSQL at once, woken by LISTEN/NOTIFY
+//     (every record write sends NOTIFY strongbox_records with the kind as
+//     payload, at commit; the Store holds one pooled connection in LISTEN
+//     from its first wait until Close), on every other backend by polling
+//     the sequence twice a second, so any instance learns of a change
+//     within a second. Close ends waits with ErrClosed.
+//
+// Kinds are 1 to 32 characters of a-z, 0-9, '.', '_', '-', starting with a
+// letter; keys are non-empty UTF-8 without NUL bytes, at most 512 bytes.
+// Records live with the metadata: in a split store, in the metadata's
+// backend. Record data is opaque here: a caller that stores secret
+// material in a record (a signing key) encrypts it first.
+//
 // # Format
+//
+// Secrets and records are kept per backend as follows:
+//
+//   - SQL (storage/sqlstorage): tables strongbox_metadata,
+//     strongbox_ciphertexts, strongbox_records (kind, key, data, revision,
+//     expire_time_us, update_time_us; primary key (kind, key); times in
+//     Unix microseconds, expire_time_us 0 for never) and
+//     strongbox_record_kinds (kind, seq), created by the schema migrations.
+//   - docstore (storage/docstorage): a metadata collection, a ciphertext
+//     collection and, for records, a third collection (docstore://
+//     parameter records=, or the third argument of OpenCollections) with
+//     documents id (query-escaped kind and key joined by ':'), kind, key,
+//     data, revision, expire_time, update_time, deleted; the document with
+//     an empty key holds the kind's seq.
 //
 // Stores keep CreateTime and UpdateTime in UTC, truncated to the
 // microsecond (later digits are dropped). The zero time stays zero. Empty

@@ -1,8 +1,6 @@
 package storage
 
 import (
-	"errors"
-
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage/driver"
 )
@@ -19,10 +17,18 @@ var (
 	// ErrFailedPrecondition is the code of calls on a closed store and of
 	// opening a database that is not a strongbox database.
 	ErrFailedPrecondition error = errcode.FailedPrecondition
-	// ErrClosed matches every call made after Close; stores wrap it in an
-	// error with the code ErrFailedPrecondition.
-	ErrClosed = errors.New("store is closed")
+	// ErrClosed matches every call made after Close. It carries the code
+	// ErrFailedPrecondition: errors.Is(err, ErrFailedPrecondition) holds
+	// for it too.
+	ErrClosed error = closedError{}
 )
+
+// closedError is ErrClosed: a sentinel that matches its code.
+type closedError struct{}
+
+func (closedError) Error() string { return "store is closed" }
+
+func (closedError) Is(target error) bool { return target == ErrFailedPrecondition }
 
 // Metadata is everything about a secret except its value. It is stored in
 // the metadata collection; it never holds plaintext or ciphertext.
@@ -54,9 +60,6 @@ const (
 	MaxPageSize     = 1000
 )
 
-// EffectivePageSize applies the documented defaults of ListOptions.PageSize.
-func (o ListOptions) EffectivePageSize() int { return effectivePageSize(o.PageSize) }
-
 func effectivePageSize(n int) int {
 	switch {
 	case n <= 0:
@@ -67,9 +70,9 @@ func effectivePageSize(n int) int {
 	return n
 }
 
-// MatchLabels reports whether labels hold every key of want with the same
+// matchLabels reports whether labels hold every key of want with the same
 // value.
-func MatchLabels(labels, want map[string]string) bool {
+func matchLabels(labels, want map[string]string) bool {
 	for k, v := range want {
 		if got, ok := labels[k]; !ok || got != v {
 			return false

@@ -10,11 +10,11 @@ import (
 	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
-// CleanupTimeout bounds the best-effort removal of a ciphertext that a
+// cleanupTimeout bounds the best-effort removal of a ciphertext that a
 // sequenced write stored and then could not use, or that it superseded.
 // The removal runs even when the call's context is done; when it fails,
 // the ciphertext is an orphan that garbage collection removes.
-const CleanupTimeout = 10 * time.Second
+const cleanupTimeout = 10 * time.Second
 
 // Store keeps metadata and ciphertexts in separate collections or tables,
 // in one backend or two. It is the portable type over the drivers that
@@ -37,6 +37,7 @@ type Store struct {
 type lifecycle struct {
 	mu       sync.RWMutex
 	closed   bool
+	done     chan struct{} // closed by Close: ends waits (WaitRecordChange)
 	inflight sync.WaitGroup
 	close    func() error // closes the drivers; run once
 }
@@ -60,7 +61,7 @@ func NewSplitStore(metadata, ciphertexts *Store) *Store {
 }
 
 func newStore(meta, ct driver.Store, closeFn func() error) *Store {
-	s := &Store{lc: &lifecycle{close: closeFn}, meta: meta, ct: ct}
+	s := &Store{lc: &lifecycle{close: closeFn, done: make(chan struct{})}, meta: meta, ct: ct}
 	if meta == ct {
 		s.atomic = meta.Atomic()
 	}
@@ -89,6 +90,9 @@ func (s *Store) Close() error {
 	lc := s.lc
 	lc.mu.Lock()
 	first := !lc.closed
+	if first {
+		close(lc.done)
+	}
 	lc.closed = true
 	lc.mu.Unlock()
 	lc.inflight.Wait()
@@ -141,7 +145,7 @@ func convert(ctx context.Context, d driver.Store, op string, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
-	return &errcode.Error{Code: d.ErrorCode(err), Op: op, Err: err}
+	return &errcode.Error{Code: errcode.Of(d.ErrorCode(err)), Op: op, Err: err}
 }
 
 // refused reports whether a failed write certainly did not happen: the
@@ -162,13 +166,13 @@ func refused(err error) bool {
 
 // dropCiphertext removes a ciphertext no metadata points at any more. It
 // runs even when ctx is done (the write it cleans up after is decided),
-// bounded by CleanupTimeout; a failure leaves an orphan for garbage
+// bounded by cleanupTimeout; a failure leaves an orphan for garbage
 // collection, never a dangling pointer.
 func (s *Store) dropCiphertext(ctx context.Context, ns, name, valueID string) {
 	if valueID == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CleanupTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	_ = s.ct.DeleteCiphertext(ctx, ns, name, valueID)
 }
@@ -271,7 +275,7 @@ func (s *Store) ListMetadata(ctx context.Context, namespace string, opts ListOpt
 		}
 		for _, m := range recs {
 			after = m.Name
-			if MatchLabels(m.Labels, opts.Labels) {
+			if matchLabels(m.Labels, opts.Labels) {
 				out = append(out, normResult(m))
 				if len(out) > size {
 					break

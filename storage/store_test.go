@@ -98,3 +98,92 @@ func TestOpenSplitStoreErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestErrClosedCarriesCode: ErrClosed is a sentinel with the shared code
+// FailedPrecondition (issue #12: every sentinel carries a code), and a call
+// after Close matches both, with the code said once.
+func TestErrClosedCarriesCode(t *testing.T) {
+	if !errors.Is(storage.ErrClosed, storage.ErrFailedPrecondition) {
+		t.Errorf("errors.Is(ErrClosed, ErrFailedPrecondition) = false, want true")
+	}
+	ctx := context.Background()
+	s, err := storage.OpenStore(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetRecord(ctx, "apitoken", "k")
+	if !errors.Is(err, storage.ErrClosed) || !errors.Is(err, storage.ErrFailedPrecondition) {
+		t.Errorf("GetRecord after Close = %v, want ErrClosed and ErrFailedPrecondition", err)
+	}
+	if n := strings.Count(err.Error(), "failed precondition"); n != 1 {
+		t.Errorf("error %q names its code %d times, want once", err, n)
+	}
+}
+
+// TestRecordsLiveWithMetadata: in a split store, records are kept by the
+// metadata's backend, so the service's state sits with the secrets'
+// metadata (and a mem:// ciphertext store shares nothing).
+func TestRecordsLiveWithMetadata(t *testing.T) {
+	ctx := context.Background()
+	meta, err := storage.OpenStore(ctx, "docstore://?metadata=mem%3A%2F%2Fsbrl-m%2Fid&ciphertexts=mem%3A%2F%2Fsbrl-c%2Fid&records=mem%3A%2F%2Fsbrl-r%2Fid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := storage.OpenStore(ctx, "docstore://?metadata=mem%3A%2F%2Fsbrl-m2%2Fid&ciphertexts=mem%3A%2F%2Fsbrl-c2%2Fid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := storage.NewSplitStore(meta, ct)
+	defer split.Close()
+	if _, err := split.PutRecord(ctx, &storage.Record{Kind: "keyring", Key: "primary", Data: []byte("k2")}); err != nil {
+		t.Fatalf("PutRecord on a split store whose ciphertext backend keeps no records: %v", err)
+	}
+	other, err := storage.OpenStore(ctx, "docstore://?metadata=mem%3A%2F%2Fsbrl-m3%2Fid&ciphertexts=mem%3A%2F%2Fsbrl-c3%2Fid&records=mem%3A%2F%2Fsbrl-r%2Fid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if r, err := other.GetRecord(ctx, "keyring", "primary"); err != nil || string(r.Data) != "k2" {
+		t.Errorf("record through the metadata's records collection = %v, %v; want it", r, err)
+	}
+}
+
+// FuzzRecord feeds arbitrary kinds, keys and data to PutRecord: each is
+// either refused with ErrInvalid or stored and read back unchanged, also
+// through a listing page token.
+func FuzzRecord(f *testing.F) {
+	f.Add("apitoken", "sha256:abc", []byte("h"))
+	f.Add("revocation", "tok\x00", []byte{})
+	f.Add("Key-Ring", "", []byte(nil))
+	f.Add("k", "\xff", []byte("x"))
+	ctx := context.Background()
+	s, err := storage.OpenStore(ctx, "mem://")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { s.Close() })
+	f.Fuzz(func(t *testing.T, kind, key string, data []byte) {
+		put, err := s.PutRecord(ctx, &storage.Record{Kind: kind, Key: key, Data: data})
+		if err != nil {
+			if !errors.Is(err, storage.ErrInvalid) && !errors.Is(err, storage.ErrAlreadyExists) {
+				t.Fatalf("PutRecord(%q, %q) = %v, want success or ErrInvalid", kind, key, err)
+			}
+			return
+		}
+		defer s.DeleteRecord(ctx, kind, key, put.Revision)
+		got, err := s.GetRecord(ctx, kind, key)
+		if err != nil {
+			t.Fatalf("GetRecord of a stored record: %v", err)
+		}
+		if d := cmp.Diff(put, got); d != "" {
+			t.Errorf("GetRecord (-put +got):\n%s", d)
+		}
+		page, _, err := s.ListRecords(ctx, kind, 1, "")
+		if err != nil || len(page) != 1 {
+			t.Fatalf("ListRecords = %d records, %v; want 1", len(page), err)
+		}
+	})
+}

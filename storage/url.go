@@ -19,20 +19,20 @@ type URLOpener interface {
 	OpenStoreURL(ctx context.Context, u *url.URL) (*Store, error)
 }
 
-// URLMux maps URL schemes to URLOpeners. The zero value is an empty mux,
-// ready to use. Most programs use the default mux through Register and
+// urlMux maps URL schemes to URLOpeners. The zero value is an empty mux,
+// ready to use; programs use the default one through Register and
 // OpenStore.
-type URLMux struct {
+type urlMux struct {
 	mu      sync.RWMutex
 	openers map[string]URLOpener
 }
 
 var schemeRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
 
-// RegisterStore registers opener for scheme (lower case, e.g. "sqlite").
+// register registers opener for scheme (lower case, e.g. "sqlite").
 // It panics if scheme is malformed or already registered, like
 // gocloud.dev's muxes.
-func (m *URLMux) RegisterStore(scheme string, opener URLOpener) {
+func (m *urlMux) register(scheme string, opener URLOpener) {
 	if !schemeRE.MatchString(scheme) {
 		panic("storage: invalid URL scheme " + scheme)
 	}
@@ -50,8 +50,8 @@ func (m *URLMux) RegisterStore(scheme string, opener URLOpener) {
 	m.openers[scheme] = opener
 }
 
-// Schemes returns the registered schemes, sorted.
-func (m *URLMux) Schemes() []string {
+// schemes returns the registered schemes, sorted.
+func (m *urlMux) schemes() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	s := make([]string, 0, len(m.openers))
@@ -62,17 +62,9 @@ func (m *URLMux) Schemes() []string {
 	return s
 }
 
-// ValidStoreScheme reports whether scheme has a registered opener.
-func (m *URLMux) ValidStoreScheme(scheme string) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	_, ok := m.openers[scheme]
-	return ok
-}
-
-// OpenStore parses urlstr and opens the Store its scheme names. Errors
+// openStore parses urlstr and opens the Store its scheme names. Errors
 // never repeat the URL, which may hold a password.
-func (m *URLMux) OpenStore(ctx context.Context, urlstr string) (*Store, error) {
+func (m *urlMux) openStore(ctx context.Context, urlstr string) (*Store, error) {
 	const op = "storage.OpenStore"
 	u, err := url.Parse(urlstr)
 	if err != nil {
@@ -82,16 +74,16 @@ func (m *URLMux) OpenStore(ctx context.Context, urlstr string) (*Store, error) {
 	return m.openStoreURL(ctx, op, u)
 }
 
-// OpenSplitStore opens a Store that keeps metadata in the store
+// openSplitStore opens a Store that keeps metadata in the store
 // metadataURL names and ciphertexts in the one ciphertextURL names (see
 // NewSplitStore). Each URL opens a whole store of its backend, of which
 // the Store uses one collection. Errors never repeat the URLs.
-func (m *URLMux) OpenSplitStore(ctx context.Context, metadataURL, ciphertextURL string) (*Store, error) {
-	meta, err := m.OpenStore(ctx, metadataURL)
+func (m *urlMux) openSplitStore(ctx context.Context, metadataURL, ciphertextURL string) (*Store, error) {
+	meta, err := m.openStore(ctx, metadataURL)
 	if err != nil {
 		return nil, splitError("the metadata store", err)
 	}
-	ct, err := m.OpenStore(ctx, ciphertextURL)
+	ct, err := m.openStore(ctx, ciphertextURL)
 	if err != nil {
 		meta.Close()
 		return nil, splitError("the ciphertext store", err)
@@ -107,12 +99,7 @@ func splitError(which string, err error) error {
 	return &errcode.Error{Code: errcode.Of(err), Op: "storage.OpenSplitStore", Msg: "cannot open " + which, Err: err}
 }
 
-// OpenStoreURL opens the Store that u's scheme names.
-func (m *URLMux) OpenStoreURL(ctx context.Context, u *url.URL) (*Store, error) {
-	return m.openStoreURL(ctx, "storage.OpenStoreURL", u)
-}
-
-func (m *URLMux) openStoreURL(ctx context.Context, op string, u *url.URL) (*Store, error) {
+func (m *urlMux) openStoreURL(ctx context.Context, op string, u *url.URL) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -124,7 +111,7 @@ func (m *URLMux) openStoreURL(ctx context.Context, op string, u *url.URL) (*Stor
 	opener := m.openers[scheme]
 	m.mu.RUnlock()
 	if opener == nil {
-		known := strings.Join(m.Schemes(), ", ")
+		known := strings.Join(m.schemes(), ", ")
 		if known == "" {
 			known = "none; import a backend such as storage/docstorage or storage/sqlstorage"
 		}
@@ -138,28 +125,25 @@ func (m *URLMux) openStoreURL(ctx context.Context, op string, u *url.URL) (*Stor
 	return s, nil
 }
 
-var defaultMux = new(URLMux)
-
-// DefaultURLMux returns the URLMux that Register and OpenStore use.
-func DefaultURLMux() *URLMux { return defaultMux }
+var defaultMux = new(urlMux)
 
 // Register registers opener for scheme on the default mux. Backends call it
 // from init; it panics if the scheme is malformed or taken.
-func Register(scheme string, opener URLOpener) { defaultMux.RegisterStore(scheme, opener) }
+func Register(scheme string, opener URLOpener) { defaultMux.register(scheme, opener) }
 
-// OpenStore opens a Store from a URL using the default mux. The scheme
+// OpenStore opens a Store from a URL. The scheme
 // picks the backend, which must be linked in by importing its package:
 //
 //	mem://                              in memory (storage/docstorage)
-//	docstore://?metadata=...&ciphertexts=...  two gocloud docstore collections
+//	docstore://?metadata=...&ciphertexts=...&records=...  gocloud docstore collections
 //	sqlite:///var/lib/app/strongbox.db  SQLite file (storage/sqlstorage)
 //	postgres://user:pass@host/db        PostgreSQL (storage/sqlstorage)
 func OpenStore(ctx context.Context, urlstr string) (*Store, error) {
-	return defaultMux.OpenStore(ctx, urlstr)
+	return defaultMux.openStore(ctx, urlstr)
 }
 
 // OpenSplitStore opens a Store with metadata and ciphertexts in two
-// places, each given by a store URL, using the default mux: for example
+// places, each given by a store URL: for example
 // metadata in PostgreSQL and ciphertexts in a docstore collection,
 //
 //	storage.OpenSplitStore(ctx, "postgres://user:pass@host/db",
@@ -169,5 +153,5 @@ func OpenStore(ctx context.Context, urlstr string) (*Store, error) {
 // points at it, so a crash leaves at worst an orphan ciphertext, which
 // garbage collection removes.
 func OpenSplitStore(ctx context.Context, metadataURL, ciphertextURL string) (*Store, error) {
-	return defaultMux.OpenSplitStore(ctx, metadataURL, ciphertextURL)
+	return defaultMux.openSplitStore(ctx, metadataURL, ciphertextURL)
 }

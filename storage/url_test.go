@@ -1,4 +1,4 @@
-package storage_test
+package storage
 
 import (
 	"context"
@@ -8,26 +8,24 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/strongbox-go/strongbox/storage"
 )
 
 type fakeOpener struct{ got *url.URL }
 
-func (f *fakeOpener) OpenStoreURL(_ context.Context, u *url.URL) (*storage.Store, error) {
+func (f *fakeOpener) OpenStoreURL(_ context.Context, u *url.URL) (*Store, error) {
 	f.got = u
 	return nil, errors.New("fake")
 }
 
 func TestURLMux(t *testing.T) {
-	var m storage.URLMux
+	var m urlMux
 	f := &fakeOpener{}
-	m.RegisterStore("fake", f)
-	m.RegisterStore("fake+x", f)
-	if diff := cmp.Diff([]string{"fake", "fake+x"}, m.Schemes()); diff != "" {
+	m.register("fake", f)
+	m.register("fake+x", f)
+	if diff := cmp.Diff([]string{"fake", "fake+x"}, m.schemes()); diff != "" {
 		t.Errorf("Schemes (-want +got):\n%s", diff)
 	}
-	if _, err := m.OpenStore(context.Background(), "FAKE://host/path?q=1"); err == nil || err.Error() != "fake" {
+	if _, err := m.openStore(context.Background(), "FAKE://host/path?q=1"); err == nil || err.Error() != "fake" {
 		t.Errorf("OpenStore = %v, want the opener's error", err)
 	}
 	if f.got == nil || f.got.Host != "host" || f.got.Path != "/path" {
@@ -39,8 +37,8 @@ func TestURLMux(t *testing.T) {
 		{"postgres://user:hunter2@[bad", "malformed store URL"},
 	}
 	for _, tc := range tests {
-		_, err := m.OpenStore(context.Background(), tc.url)
-		if !errors.Is(err, storage.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+		_, err := m.openStore(context.Background(), tc.url)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("OpenStore(%q) = %v, want ErrInvalid mentioning %q", tc.url, err, tc.want)
 		}
 		if err != nil && strings.Contains(err.Error(), "hunter2") {
@@ -49,7 +47,7 @@ func TestURLMux(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := m.OpenStore(ctx, "fake://x"); err != context.Canceled {
+	if _, err := m.openStore(ctx, "fake://x"); err != context.Canceled {
 		t.Errorf("OpenStore with a canceled context = %v, want context.Canceled", err)
 	}
 }
@@ -58,7 +56,7 @@ func TestRegisterPanics(t *testing.T) {
 	tests := []struct {
 		name   string
 		scheme string
-		opener storage.URLOpener
+		opener URLOpener
 	}{
 		{"duplicate", "dup", &fakeOpener{}},
 		{"upper-case", "Bad", &fakeOpener{}},
@@ -67,14 +65,14 @@ func TestRegisterPanics(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var m storage.URLMux
-			m.RegisterStore("dup", &fakeOpener{})
+			var m urlMux
+			m.register("dup", &fakeOpener{})
 			defer func() {
 				if recover() == nil {
-					t.Errorf("RegisterStore(%q) did not panic", tc.scheme)
+					t.Errorf("register(%q) did not panic", tc.scheme)
 				}
 			}()
-			m.RegisterStore(tc.scheme, tc.opener)
+			m.register(tc.scheme, tc.opener)
 		})
 	}
 }
@@ -92,8 +90,8 @@ func TestMatchLabels(t *testing.T) {
 		{map[string]string{"absent": ""}, false},
 	}
 	for _, tc := range tests {
-		if got := storage.MatchLabels(labels, tc.want); got != tc.ok {
-			t.Errorf("MatchLabels(%v, %v) = %v, want %v", labels, tc.want, got, tc.ok)
+		if got := matchLabels(labels, tc.want); got != tc.ok {
+			t.Errorf("matchLabels(%v, %v) = %v, want %v", labels, tc.want, got, tc.ok)
 		}
 	}
 }

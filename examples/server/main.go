@@ -37,7 +37,8 @@ import (
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 	"github.com/strongbox-go/strongbox/secrets/source"
-	"github.com/strongbox-go/strongbox/storage/sqlstorage"
+	"github.com/strongbox-go/strongbox/storage"
+	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // registers sqlite://
 )
 
 const (
@@ -98,7 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	st, err := sqlstorage.Open(ctx, "sqlite://"+filepath.ToSlash(filepath.Join(dir, "strongbox.db")))
+	st, err := storage.OpenStore(ctx, "sqlite://"+filepath.ToSlash(filepath.Join(dir, "strongbox.db")))
 	if err != nil {
 		return err
 	}

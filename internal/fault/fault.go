@@ -391,7 +391,10 @@ func (d *faultDriver) Atomic() driver.Atomic {
 	return faultAtomic{a, d.in}
 }
 
-func (d *faultDriver) ErrorCode(err error) driver.Code { return d.inner.ErrorCode(err) }
+func (d *faultDriver) ErrorCode(err error) error { return d.inner.ErrorCode(err) }
+
+// Records passes the inner driver's records through, without faults.
+func (d *faultDriver) Records() driver.Records { return d.inner.Records() }
 
 // Close is never called: the wrapped Store shares the original's
 // lifecycle, which closes the inner driver.

@@ -13,7 +13,7 @@ import (
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
-	"github.com/strongbox-go/strongbox/storage/sqlstorage"
+	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // registers sqlite:// and postgres://
 )
 
 func md(name string) *storage.Metadata {
@@ -76,7 +76,7 @@ func TestStoreFaults(t *testing.T) {
 // SQLite one faulted atomic call.
 func TestStoreFaultsKeepCapabilities(t *testing.T) {
 	ctx := context.Background()
-	sq, err := sqlstorage.Open(ctx, "sqlite://:memory:")
+	sq, err := storage.OpenStore(ctx, "sqlite://:memory:")
 	if err != nil {
 		t.Fatal(err)
 	}

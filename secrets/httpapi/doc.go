@@ -269,7 +269,7 @@
 // # Remote source
 //
 // RemoteSource is a source.Source for Go runners over the decrypt route. It
-// is a source.URLSource underneath, so it retries, rate-limits and (through
-// source.NewCache or a source.Resolver, see RemoteConstructor) caches
-// exactly like a k6 url source.
+// is a url source (source.NewURLSource) underneath, so it retries,
+// rate-limits and (through source.NewCache or a source.Resolver, see
+// RemoteConstructor) caches exactly like a k6 url source.
 package httpapi

@@ -124,7 +124,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.issuer, err = runtoken.NewIssuer(runtoken.IssuerOptions{Key: key, Now: e.clock.Now})
+	e.issuer, err = runtoken.NewIssuer(runtoken.IssuerOptions{Key: key, Clock: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

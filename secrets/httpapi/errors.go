@@ -205,7 +205,7 @@ func runTokenMessage(err error) string {
 		msg string
 	}{
 		{runtoken.ErrExpired, "the run token has expired"},
-		{runtoken.ErrRevoked, "the run token is revoked"},
+		{runtoken.ErrTokenRevoked, "the run token is revoked"},
 		{runtoken.ErrLifetime, "the run token's lifetime exceeds the server's maximum"},
 		{runtoken.ErrNotYetValid, "the run token is not valid yet (issued in the future)"},
 		{runtoken.ErrUnknownKey, "the run token is signed with an unknown key"},

@@ -289,7 +289,7 @@ func TestDecryptWithRunTokens(t *testing.T) {
 		{name: "static service identity", method: "GET", path: base + "/api-key/decrypt", token: tokService, status: 200},
 		{name: "before revocation", method: "GET", path: base + "/api-key/decrypt", token: revoked, status: 200},
 	})
-	if err := e.issuer.Revoke(context.Background(), claims.ID); err != nil {
+	if err := e.issuer.Verifier().Revoke(context.Background(), claims.ID, claims.Expiry); err != nil {
 		t.Fatal(err)
 	}
 	run(t, e, []step{

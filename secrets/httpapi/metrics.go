@@ -137,7 +137,7 @@ func runTokenReason(err error) string {
 		reason string
 	}{
 		{runtoken.ErrExpired, "expired"},
-		{runtoken.ErrRevoked, "revoked"},
+		{runtoken.ErrTokenRevoked, "revoked"},
 		{runtoken.ErrLifetime, "lifetime"},
 		{runtoken.ErrNotYetValid, "not_yet_valid"},
 		{runtoken.ErrUnknownKey, "unknown_key"},

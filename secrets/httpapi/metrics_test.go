@@ -63,7 +63,7 @@ func newMetricsEnv(t *testing.T, rd *metrictest.Reader, o httpapi.Options) *metr
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.iss, err = runtoken.NewIssuer(runtoken.IssuerOptions{Key: key, Now: e.clk.Now})
+	e.iss, err = runtoken.NewIssuer(runtoken.IssuerOptions{Key: key, Clock: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,12 +73,12 @@ type RemoteConfig struct {
 
 // RemoteSource is the source.Source of Go runners over a strongbox server's
 // decrypt route: one GET per secret with the run token, retried, and
-// rate-limited by the very source.URLSource a k6 url spec builds. Like it,
+// rate-limited by the very source.NewURLSource a k6 url spec builds. Like it,
 // RemoteSource does not cache: wrap it in source.NewCache (with a redactor)
 // or register RemoteConstructor with a source.Resolver, which does. It is
 // safe for concurrent use.
 type RemoteSource struct {
-	url *source.URLSource
+	url source.Source
 }
 
 // String returns "httpapi.RemoteSource". A RemoteSource prints only that
@@ -165,7 +165,7 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, e
 // outside the limits (without a request), secrets.ErrNotFound for a secret
 // that does not exist, secrets.ErrPermissionDenied when the token is
 // refused or does not cover the name, secrets.ErrUnavailable after the
-// retries; see source.URLSource.Get.
+// retries; see source.NewURLSource.
 func (s *RemoteSource) Get(ctx context.Context, name string) (secrets.Value, error) {
 	if err := secrets.ValidateName(name); err != nil {
 		return secrets.Value{}, err
@@ -188,7 +188,7 @@ func RemoteConstructor() source.Constructor {
 		const op = "httpapi.RemoteConstructor"
 		bad := func(msg string) error { return errcode.New(errcode.Invalid, op, msg) }
 		var cfg RemoteConfig
-		for _, item := range strings.Split(p.Spec.Config, ",") {
+		for _, item := range strings.Split(p.Config, ",") {
 			if item == "" {
 				continue
 			}

@@ -29,8 +29,6 @@ func (f *fakeRedactor) Add(s string) error {
 	return nil
 }
 
-func noJitter(time.Duration) time.Duration { return 0 }
-
 func (e *env) serve() *httptest.Server {
 	srv := httptest.NewServer(e.h)
 	e.t.Cleanup(srv.Close)
@@ -66,7 +64,7 @@ func TestRemoteSource(t *testing.T) {
 	tok := e.token(runtoken.Grant{Namespace: ns, Subject: "k6-runner", Names: []string{"api-key", "big", "missing"}, TTL: time.Minute})
 
 	rs, err := httpapi.NewRemoteSource(httpapi.RemoteConfig{BaseURL: srv.URL, Namespace: ns, Token: secrets.NewValue(tok),
-		RetryBackoff: time.Millisecond, RequestsPerMinuteLimit: -1}, source.URLOptions{Jitter: noJitter})
+		RetryBackoff: time.Millisecond, RequestsPerMinuteLimit: -1}, source.URLOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

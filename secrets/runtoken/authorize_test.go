@@ -82,8 +82,8 @@ func TestIssueForNeedsIssueRunToken(t *testing.T) {
 			if err := iss.RevokeFor(ctx, g, "team-a", c.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := iss.Verify(context.Background(), tok); !errors.Is(err, runtoken.ErrRevoked) {
-				t.Errorf("Verify after RevokeFor = %v, want ErrRevoked", err)
+			if _, err := iss.Verifier().Verify(context.Background(), tok); !errors.Is(err, runtoken.ErrTokenRevoked) {
+				t.Errorf("Verify after RevokeFor = %v, want ErrTokenRevoked", err)
 			}
 		})
 	}

@@ -44,7 +44,7 @@ func testVerifier(t testing.TB, c *clock, opts runtoken.VerifierOptions) *runtok
 		t.Fatal(err)
 	}
 	opts.Keys = []*runtoken.Key{k}
-	opts.Now = c.Now
+	opts.Clock = c.Now
 	v, err := runtoken.NewVerifier(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,7 @@ func TestVerifierRefusesOverlongLifetime(t *testing.T) {
 	// An Issuer whose MaxTTL is longer accepts its own tokens; a default
 	// Verifier of the same key does not.
 	k, _ := runtoken.NewHMACKey("k1", testSecret)
-	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: k, Now: c.Now, MaxTTL: 48 * time.Hour})
+	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: k, Clock: c.Now, MaxTTL: 48 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestVerifierRefusesOverlongLifetime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := iss.Verify(ctx, tok); err != nil {
+	if _, err := iss.Verifier().Verify(ctx, tok); err != nil {
 		t.Errorf("issuer's own 48h token: %v", err)
 	}
 	if _, err := testVerifier(t, c, runtoken.VerifierOptions{}).Verify(ctx, tok); !errors.Is(err, runtoken.ErrLifetime) {
@@ -130,7 +130,7 @@ func TestVerifyErrorCarriesID(t *testing.T) {
 		"expired":          {tok: signedToken(claimsJSON(now.Add(-2*time.Hour), time.Hour)), want: runtoken.ErrExpired, wantID: true},
 		"not yet valid":    {tok: signedToken(claimsJSON(now.Add(time.Hour), time.Hour)), want: runtoken.ErrNotYetValid, wantID: true},
 		"overlong":         {tok: signedToken(claimsJSON(now, 100*time.Hour)), want: runtoken.ErrLifetime, wantID: true},
-		"revoked":          {tok: valid, revoke: true, want: runtoken.ErrRevoked, wantID: true},
+		"revoked":          {tok: valid, revoke: true, want: runtoken.ErrTokenRevoked, wantID: true},
 		"revocations down": {tok: valid, revs: brokenRevs{}, want: secrets.ErrUnavailable, wantID: true},
 		"invalid claims": {tok: signedToken(fmt.Sprintf(`{"jti":%q,"ns":"team a","sub":"run","iat":%d,"exp":%d}`, testID, now.Unix(), now.Add(time.Hour).Unix())),
 			want: runtoken.ErrMalformed, wantID: true},

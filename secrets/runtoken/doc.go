@@ -10,7 +10,13 @@
 //		Subject: "k6-runner", Names: []string{"api-key"}, TTL: time.Hour})
 //
 // and the HTTP handler verifies it on every request with iss.Verifier():
-// signature, expiry and revocation, without a database read. A token acts as
+// signature, expiry and revocation, without a database read. A token is
+// revoked through the same Verifier:
+//
+//	err = iss.Verifier().Revoke(ctx, claims.ID, claims.Expiry)
+//
+// A server that only verifies tokens another process issues builds its own
+// with NewVerifier (an Ed25519 public key is enough). A token acts as
 // claims.Principal(): a service principal whose ID is the run identity
 // (Subject), in the token's namespace, holding only the decrypter role; the
 // handler also refuses names outside claims.Names and every route but
@@ -52,10 +58,12 @@
 //
 // Verify fails with an error matching ErrInvalidToken (code
 // PermissionDenied), more precisely one of ErrMalformed, ErrUnknownKey,
-// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid or ErrRevoked;
-// with code Unavailable when the RevocationSet cannot be read; context
-// errors pass through. NewIssuer, NewVerifier, Issue and Revoke fail with
-// code Invalid. No error contains a token, its id or key material.
+// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid or ErrTokenRevoked
+// (a revoked token; secrets.ErrRevoked is a revoked secret value); with
+// code Unavailable when the RevocationSet cannot be read; context errors
+// pass through. NewIssuer, NewVerifier, Issue and Revoke fail with code
+// Invalid (secrets.ErrInvalid). No error contains a token, its id or key
+// material.
 //
 // When the token's signature was valid, so that its id was chosen by a
 // key holder and not by the sender (expired, not yet valid, too long,
@@ -68,39 +76,44 @@
 // Tokens are bearer credentials: whoever holds one may use it until it
 // expires or is revoked, so keep them short-lived (default one hour, at
 // most IssuerOptions.MaxTTL, default 24 hours) and out of logs. HMAC keys
-// need 32 random bytes and are shared by issuer and verifiers; with
-// Ed25519 the verifiers hold only the public key (Key.Public).
+// need at least 32 random bytes (GenerateHMACKey makes one) and are shared
+// by issuer and verifiers; key ids have 1 to 64 letters, digits, '-' or
+// '_'. With Ed25519 the verifiers hold only the public key (Key.Public,
+// NewEd25519PublicKey).
 //
 // Lifetime is bounded on the verifying side too, so that a leaked or
 // mis-issued long-lived token (or one from an issuer with other settings)
 // is worthless: Verify refuses with ErrLifetime a token whose exp - iat
-// exceeds VerifierOptions.MaxLifetime (default DefaultMaxLifetime, 24
-// hours; an Issuer's own Verifier uses its MaxTTL), and with
-// ErrNotYetValid one issued more than Leeway (default DefaultLeeway, 30
-// seconds) in the future. Expiry is never extended.
+// exceeds VerifierOptions.MaxLifetime (default 24 hours; an Issuer's own
+// Verifier uses its MaxTTL), and with ErrNotYetValid one issued more than
+// Leeway (default 30 seconds) ahead of its Clock. Expiry is never
+// extended.
 //
-// Revocation is a set of token ids consulted on every Verify
-// (MemoryRevocations per process, or a shared RevocationSet). A revocation
-// holds at least until the token could expire, whatever expiry the caller
-// passes: Verifier.Revoke keeps the id until the later of the given expiry
-// and now + MaxLifetime + Leeway (no token carrying it can verify after
-// that), so Revoke(ctx, id, time.Time{}) is enough when only the id is
-// known; Issuer.Revoke does the same. MemoryRevocations forgets an id only
-// after that time and refuses a time already past. Verifiers sharing a
-// RevocationSet should share MaxLifetime and Leeway, or revoke with the
-// token's Expiry.
+// Revocation is a set of token ids consulted on every Verify (in memory
+// per Verifier unless the options give a shared RevocationSet; an Issuer's
+// Verifier uses the Issuer's). Verifier.Revoke is the one way to revoke. A
+// revocation holds at least until the token could expire, whatever expiry
+// the caller passes: Revoke keeps the id until the later of the given
+// expiry and now + MaxLifetime + Leeway (no token carrying it can verify
+// after that), so Revoke(ctx, id, time.Time{}) is enough when only the id
+// is known. The in-memory set forgets an id only after that time and
+// refuses a time already past. Verifiers sharing a RevocationSet should
+// share MaxLifetime and Leeway, or revoke with the token's Expiry.
 //
-// Key, Issuer and Verifier, like secrets.Value, print only key ids and
-// algorithms: under every fmt verb, encoding/json and MarshalText, slog,
-// through a pointer or a copy. Claims hold no secret; the token id is not
-// secret either. Rotate keys by issuing with a new Key and keeping the old
-// one in IssuerOptions.OldKeys (or VerifierOptions.Keys) until its tokens
-// expired.//
+// A Key, like secrets.Value, prints only its id and algorithm under every
+// fmt verb, encoding/json, MarshalText and slog, through a pointer or a
+// copy (its material sits behind a pointer). A Verifier prints the ids and
+// algorithms of its keys; an Issuer holds its key and Verifier behind
+// pointers and prints their addresses. Claims hold no secret; the token id
+// is not secret either. Rotate keys by issuing with a new Key and keeping
+// the old one in IssuerOptions.OldKeys (or VerifierOptions.Keys) until its
+// tokens expired.
+//
 // # Authorization
 //
-// Issue and Revoke check no caller: they are for trusted code. A service
-// that lets people start runs uses IssueFor and RevokeFor, which need
-// rbac.ActionIssueRunToken in the grant's namespace (Admin, Editor, or
+// Issue and Verifier.Revoke check no caller: they are for trusted code. A
+// service that lets people start runs uses IssueFor and RevokeFor, which
+// need rbac.ActionIssueRunToken in the grant's namespace (Admin, Editor, or
 // rbac.RoleTestAuthor, the product's "Performance Testing (k6): Editor"),
 // decided and audited by a Guard, normally the deployment's
 // *secrets.Manager. Package httpapi serves them as routes.

@@ -17,7 +17,7 @@ type Grant struct {
 	// Subject is the run identity: the service ID that the secrets list in
 	// their decrypters (required).
 	Subject string
-	// Names are the secrets the token may decrypt, 1 to MaxNames of them.
+	// Names are the secrets the token may decrypt, 1 to 100 of them.
 	// Leave it empty and set AllNames to grant the whole namespace; one of
 	// the two is required, so that an empty list never grants everything
 	// by accident.
@@ -35,16 +35,17 @@ type IssuerOptions struct {
 	// OldKeys are still accepted by Verify (rotation): tokens they signed
 	// stay valid until they expire.
 	OldKeys []*Key
-	// Revocations holds revoked token ids; nil means a new in-memory
-	// MemoryRevocations. Share one (or plug in a shared implementation)
-	// between the Issuer and every Verifier of a deployment.
+	// Revocations holds revoked token ids; nil means a new in-memory set,
+	// which the Issuer's Verifier uses. Plug in a shared implementation
+	// when several processes verify tokens.
 	Revocations RevocationSet
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time source of issue times and of the Issuer's
+	// Verifier; nil means time.Now.
+	Clock func() time.Time
 	// DefaultTTL is the life of a token whose Grant.TTL is 0; 0 means one
 	// hour.
 	DefaultTTL time.Duration
-	// MaxTTL caps Grant.TTL; 0 means 24 hours (DefaultMaxLifetime). It is
+	// MaxTTL caps Grant.TTL; 0 means 24 hours. It is
 	// also the MaxLifetime of the Issuer's Verifier: tokens living longer,
 	// even signed by OldKeys, are refused.
 	MaxTTL time.Duration
@@ -52,8 +53,8 @@ type IssuerOptions struct {
 
 // Issuer issues run tokens next to a secrets.Manager: the service that
 // starts a test run asks it for a token scoped to the run's namespace and
-// secrets, and hands the token to the runner. It verifies and revokes them
-// too. Issue does not check a caller: it is for trusted code, so expose it
+// secrets, and hands the token to the runner. Its Verifier checks and
+// revokes them. Issue does not check a caller: it is for trusted code, so expose it
 // only behind your own authorization. It is safe for concurrent use.
 type Issuer struct {
 	key        *Key
@@ -67,10 +68,10 @@ type Issuer struct {
 // key cannot sign, key ids collide or the TTLs are inconsistent.
 func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 	const op = "runtoken.NewIssuer"
-	if opts.Key == nil || !opts.Key.CanSign() {
+	if opts.Key == nil || !opts.Key.canSign() {
 		return nil, errcode.New(errcode.Invalid, op, "IssuerOptions.Key must be a signing key")
 	}
-	i := &Issuer{key: opts.Key, now: opts.Now, defaultTTL: opts.DefaultTTL, maxTTL: opts.MaxTTL}
+	i := &Issuer{key: opts.Key, now: opts.Clock, defaultTTL: opts.DefaultTTL, maxTTL: opts.MaxTTL}
 	if i.now == nil {
 		i.now = time.Now
 	}
@@ -78,7 +79,7 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 		i.defaultTTL = time.Hour
 	}
 	if i.maxTTL <= 0 {
-		i.maxTTL = DefaultMaxLifetime
+		i.maxTTL = defaultMaxLifetime
 	}
 	if i.defaultTTL > i.maxTTL {
 		return nil, errcode.New(errcode.Invalid, op, "DefaultTTL exceeds MaxTTL")
@@ -86,7 +87,7 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 	v, err := NewVerifier(VerifierOptions{
 		Keys:        append([]*Key{opts.Key}, opts.OldKeys...),
 		Revocations: opts.Revocations,
-		Now:         i.now,
+		Clock:       i.now,
 		// Issue rounds a TTL to whole seconds, so a TTL of MaxTTL may
 		// become up to its next whole second.
 		MaxLifetime: (i.maxTTL + time.Second - 1).Truncate(time.Second),
@@ -132,7 +133,7 @@ func (i *Issuer) Issue(ctx context.Context, g Grant) (string, Claims, error) {
 	c := Claims{ID: id, KeyID: i.key.id, Namespace: g.Namespace, Subject: g.Subject, Names: names,
 		IssuedAt: now, Expiry: now.Add(ttl.Round(time.Second))}
 	if err := validate(c); err != nil {
-		return "", Claims{}, errcode.Wrap(errcode.Invalid, op, err)
+		return "", Claims{}, errcode.New(errcode.Invalid, op, withoutCode(err).Error())
 	}
 	tok, err := encode(i.key, c)
 	if err != nil {
@@ -141,20 +142,9 @@ func (i *Issuer) Issue(ctx context.Context, g Grant) (string, Claims, error) {
 	return tok, c, nil
 }
 
-// Verify is Verifier().Verify.
-func (i *Issuer) Verify(ctx context.Context, token string) (Claims, error) {
-	return i.verifier.Verify(ctx, token)
-}
-
-// Revoke makes the token with the given id fail verification from its next
-// use, as Verifier.Revoke with no expiry: the id is kept for MaxTTL plus
-// the clock leeway, after which no token carrying it can verify anyway.
-func (i *Issuer) Revoke(ctx context.Context, id string) error {
-	return i.verifier.Revoke(ctx, id, time.Time{})
-}
-
-// Verifier returns the Verifier that accepts this Issuer's tokens; hand it
-// to the HTTP handler.
+// Verifier returns the Verifier that accepts this Issuer's tokens (signed
+// with Key or OldKeys, living at most MaxTTL) and shares its revocation
+// set: hand it to the HTTP handler, and revoke through it.
 func (i *Issuer) Verifier() *Verifier { return i.verifier }
 
 // RevocationSet records revoked token ids. Verify consults it on every
@@ -172,32 +162,28 @@ type RevocationSet interface {
 	Revoked(ctx context.Context, id string) (bool, error)
 }
 
-// MemoryRevocations is the in-memory RevocationSet of one process. Ids are
-// forgotten once the expiry they were revoked until has passed (swept at
-// most once a minute, never earlier). The zero value is not usable; call
-// NewMemoryRevocations.
-type MemoryRevocations struct {
+// memoryRevocations is the in-memory RevocationSet of one process, used
+// when the options give none. Ids are forgotten once the expiry they were
+// revoked until has passed (swept at most once a minute, never earlier).
+type memoryRevocations struct {
 	now  func() time.Time
 	mu   sync.RWMutex
 	ids  map[string]time.Time
 	next time.Time // when to sweep expired ids next
 }
 
-// NewMemoryRevocations returns an empty set; now nil means time.Now.
-func NewMemoryRevocations(now func() time.Time) *MemoryRevocations {
-	if now == nil {
-		now = time.Now
-	}
-	return &MemoryRevocations{now: now, ids: map[string]time.Time{}}
+// newMemoryRevocations returns an empty set on the clock now.
+func newMemoryRevocations(now func() time.Time) *memoryRevocations {
+	return &memoryRevocations{now: now, ids: map[string]time.Time{}}
 }
 
-// Revoke implements RevocationSet. It fails with ErrInvalid (secrets) for
-// an expiry that is not after now, which would revoke nothing; use
-// Verifier.Revoke, which computes a safe one.
-func (m *MemoryRevocations) Revoke(_ context.Context, id string, expiry time.Time) error {
+// Revoke implements RevocationSet. It fails with code Invalid for an
+// expiry that is not after now, which would revoke nothing; Verifier.Revoke
+// computes a safe one.
+func (m *memoryRevocations) Revoke(_ context.Context, id string, expiry time.Time) error {
 	now := m.now()
 	if !expiry.After(now) {
-		return errcode.New(errcode.Invalid, "runtoken.MemoryRevocations.Revoke", "expiry must be in the future: a revocation until now revokes nothing")
+		return errcode.New(errcode.Invalid, "runtoken.Revoke", "expiry must be in the future: a revocation until now revokes nothing")
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -216,15 +202,15 @@ func (m *MemoryRevocations) Revoke(_ context.Context, id string, expiry time.Tim
 }
 
 // Revoked implements RevocationSet.
-func (m *MemoryRevocations) Revoked(_ context.Context, id string) (bool, error) {
+func (m *memoryRevocations) Revoked(_ context.Context, id string) (bool, error) {
 	m.mu.RLock()
 	_, ok := m.ids[id]
 	m.mu.RUnlock()
 	return ok, nil
 }
 
-// Len returns how many ids the set holds.
-func (m *MemoryRevocations) Len() int {
+// len returns how many ids the set holds.
+func (m *memoryRevocations) len() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return len(m.ids)

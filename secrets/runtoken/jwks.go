@@ -26,11 +26,11 @@ type jwk struct {
 func (v *Verifier) JWKS() []byte {
 	keys := []jwk{}
 	for _, k := range v.keys {
-		if k.alg != AlgEd25519 || k.m == nil || len(k.m.pub) == 0 {
+		if k.alg != algEd25519 || k.m == nil || len(k.m.pub) == 0 {
 			continue
 		}
 		keys = append(keys, jwk{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(k.m.pub),
-			Kid: k.id, Alg: AlgEd25519, Use: "sig"})
+			Kid: k.id, Alg: algEd25519, Use: "sig"})
 	}
 	slices.SortFunc(keys, func(a, b jwk) int { return strings.Compare(a.Kid, b.Kid) })
 	b, err := json.Marshal(struct {

@@ -4,29 +4,30 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
-// Algorithms of a Key. The algorithm belongs to the key, never to the
-// token: a verifier uses the algorithm of the key the token's key id names.
+// Algorithms of a Key, as a Key prints them. The algorithm belongs to the
+// key, never to the token: a verifier uses the algorithm of the key the
+// token's key id names.
 const (
-	AlgHMACSHA256 = "HS256" // HMAC-SHA256 with a shared secret of 32+ bytes
-	AlgEd25519    = "EdDSA" // Ed25519; verifiers may hold only the public key
+	algHMACSHA256 = "HS256" // HMAC-SHA256 with a shared secret of 32+ bytes
+	algEd25519    = "EdDSA" // Ed25519; verifiers may hold only the public key
 )
 
-// MinHMACKeyBytes is the shortest HMAC secret NewHMACKey accepts.
-const MinHMACKeyBytes = 32
+// minHMACKeyBytes is the shortest HMAC secret NewHMACKey accepts.
+const minHMACKeyBytes = 32
 
-// MaxKeyIDLength is the longest key id.
-const MaxKeyIDLength = 64
+// maxKeyIDLength is the longest key id.
+const maxKeyIDLength = 64
 
 // Key signs or verifies run tokens. It prints as its id and algorithm only,
 // never its material: under every fmt verb, encoding/json, MarshalText and
 // slog, through a pointer or a copy. Keys are immutable and safe for
-// concurrent use. Make one with NewHMACKey, NewEd25519Key,
-// NewEd25519PublicKey or a Generate function; a zero Key is refused.
+// concurrent use. Make one with NewHMACKey or GenerateHMACKey (shared
+// secret), NewEd25519Key or GenerateEd25519Key (key pair), or
+// NewEd25519PublicKey (verify only); a zero Key is refused.
 type Key struct {
 	id  string
 	alg string
@@ -49,16 +50,16 @@ func NewHMACKey(id string, secret []byte) (*Key, error) {
 	if err := checkKeyID(op, id); err != nil {
 		return nil, err
 	}
-	if len(secret) < MinHMACKeyBytes {
-		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("HMAC secret has %d bytes; at least %d are required", len(secret), MinHMACKeyBytes))
+	if len(secret) < minHMACKeyBytes {
+		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("HMAC secret has %d bytes; at least %d are required", len(secret), minHMACKeyBytes))
 	}
-	return &Key{id: id, alg: AlgHMACSHA256, m: &keyMaterial{hmac: append([]byte(nil), secret...)}}, nil
+	return &Key{id: id, alg: algHMACSHA256, m: &keyMaterial{hmac: append([]byte(nil), secret...)}}, nil
 }
 
 // GenerateHMACKey returns an HMAC-SHA256 key with a fresh random 32-byte
 // secret, for a single process that both issues and verifies.
 func GenerateHMACKey(id string) (*Key, error) {
-	var b [MinHMACKeyBytes]byte
+	var b [minHMACKeyBytes]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, errcode.Wrap(errcode.Internal, "runtoken.GenerateHMACKey", err)
 	}
@@ -75,10 +76,11 @@ func NewEd25519Key(id string, priv ed25519.PrivateKey) (*Key, error) {
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("Ed25519 private key has %d bytes; want %d", len(priv), ed25519.PrivateKeySize))
 	}
 	priv = append(ed25519.PrivateKey(nil), priv...)
-	return &Key{id: id, alg: AlgEd25519, m: &keyMaterial{priv: priv, pub: priv.Public().(ed25519.PublicKey)}}, nil
+	return &Key{id: id, alg: algEd25519, m: &keyMaterial{priv: priv, pub: priv.Public().(ed25519.PublicKey)}}, nil
 }
 
-// GenerateEd25519Key returns an Ed25519 key with a fresh key pair.
+// GenerateEd25519Key returns an Ed25519 key with a fresh key pair; its
+// Public half is what other verifiers (and Verifier.JWKS) get.
 func GenerateEd25519Key(id string) (*Key, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -97,17 +99,11 @@ func NewEd25519PublicKey(id string, pub ed25519.PublicKey) (*Key, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("Ed25519 public key has %d bytes; want %d", len(pub), ed25519.PublicKeySize))
 	}
-	return &Key{id: id, alg: AlgEd25519, m: &keyMaterial{pub: append(ed25519.PublicKey(nil), pub...)}}, nil
+	return &Key{id: id, alg: algEd25519, m: &keyMaterial{pub: append(ed25519.PublicKey(nil), pub...)}}, nil
 }
 
-// ID returns the key id that tokens signed with the key carry.
-func (k *Key) ID() string { return k.id }
-
-// Algorithm returns AlgHMACSHA256 or AlgEd25519.
-func (k *Key) Algorithm() string { return k.alg }
-
-// CanSign reports whether the key holds signing material.
-func (k *Key) CanSign() bool { return k.valid() && (k.m.hmac != nil || k.m.priv != nil) }
+// canSign reports whether the key holds signing material.
+func (k *Key) canSign() bool { return k.valid() && (k.m.hmac != nil || k.m.priv != nil) }
 
 // valid reports whether k was made by a constructor.
 func (k *Key) valid() bool { return k != nil && k.m != nil && k.id != "" }
@@ -115,36 +111,32 @@ func (k *Key) valid() bool { return k != nil && k.m != nil && k.id != "" }
 // Public returns the verify-only half of an Ed25519 key, safe to hand to
 // other servers. An HMAC key has no public half: Public returns nil.
 func (k *Key) Public() *Key {
-	if !k.valid() || k.alg != AlgEd25519 {
+	if !k.valid() || k.alg != algEd25519 {
 		return nil
 	}
 	return &Key{id: k.id, alg: k.alg, m: &keyMaterial{pub: k.m.pub}}
 }
 
-// String describes the key without its material.
-func (k *Key) String() string {
+// text describes the key without its material.
+func (k *Key) text() string {
 	if k == nil {
 		return "runtoken.Key(nil)"
 	}
 	return "runtoken.Key(" + k.id + ", " + k.alg + ")"
 }
 
-// GoString is String, so %#v never prints key material.
-func (k *Key) GoString() string { return k.String() }
+// Format prints "runtoken.Key(<id>, <algorithm>)" for every verb (%v, %+v,
+// %#v, %s...), never key material.
+func (k *Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.text())) }
 
-// Format prints String for every verb.
-func (k *Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
-
-// MarshalText returns String, so encoding/json and text encoders print
-// only the id and algorithm. A Key cannot be unmarshalled.
-func (k *Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
-
-// LogValue returns String, for slog.
-func (k *Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
+// MarshalText returns what Format prints, so encoding/json, text encoders
+// and slog's handlers show only the id and algorithm. A Key cannot be
+// unmarshalled.
+func (k *Key) MarshalText() ([]byte, error) { return []byte(k.text()), nil }
 
 func checkKeyID(op, id string) error {
-	if id == "" || len(id) > MaxKeyIDLength {
-		return errcode.New(errcode.Invalid, op, fmt.Sprintf("key id must have 1 to %d characters", MaxKeyIDLength))
+	if id == "" || len(id) > maxKeyIDLength {
+		return errcode.New(errcode.Invalid, op, fmt.Sprintf("key id must have 1 to %d characters", maxKeyIDLength))
 	}
 	for i := 0; i < len(id); i++ {
 		if !isIDByte(id[i]) {

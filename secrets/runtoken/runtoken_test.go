@@ -45,7 +45,7 @@ func mustKey(t testing.TB, alg, id string) *runtoken.Key {
 
 func newIssuer(t testing.TB, k *runtoken.Key, c *clock) *runtoken.Issuer {
 	t.Helper()
-	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: k, Now: c.Now})
+	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: k, Clock: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestIssueVerify(t *testing.T) {
 			if diff := cmp.Diff(want, claims); diff != "" {
 				t.Errorf("Issue claims (-want +got):\n%s", diff)
 			}
-			got, err := iss.Verify(ctx, tok)
+			got, err := iss.Verifier().Verify(ctx, tok)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,11 +89,11 @@ func TestIssueVerify(t *testing.T) {
 			}
 			// Expiry is exclusive.
 			c.Add(10*time.Minute - time.Second)
-			if _, err := iss.Verify(ctx, tok); err != nil {
+			if _, err := iss.Verifier().Verify(ctx, tok); err != nil {
 				t.Errorf("just before expiry: %v", err)
 			}
 			c.Add(time.Second)
-			if _, err := iss.Verify(ctx, tok); !errors.Is(err, runtoken.ErrExpired) || !errors.Is(err, secrets.ErrPermissionDenied) {
+			if _, err := iss.Verifier().Verify(ctx, tok); !errors.Is(err, runtoken.ErrExpired) || !errors.Is(err, secrets.ErrPermissionDenied) {
 				t.Errorf("at expiry: err = %v, want ErrExpired", err)
 			}
 		})
@@ -106,7 +106,7 @@ func TestAllNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := iss.Verify(context.Background(), tok)
+	c, err := iss.Verifier().Verify(context.Background(), tok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestRejected(t *testing.T) {
 		"too long":               {tok + strings.Repeat("A", runtoken.MaxTokenLength), runtoken.ErrMalformed},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := iss.Verify(ctx, tc.tok)
+			_, err := iss.Verifier().Verify(ctx, tc.tok)
 			if !errors.Is(err, tc.want) || !errors.Is(err, runtoken.ErrInvalidToken) {
 				t.Fatalf("Verify: err = %v, want %v", err, tc.want)
 			}
@@ -204,7 +204,7 @@ func TestAlgorithmBoundToKey(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	ed := mustKey(t, runtoken.AlgEd25519, "k")
-	v, err := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{ed.Public()}, Now: c.Now})
+	v, err := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{ed.Public()}, Clock: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestNotYetValid(t *testing.T) {
 	}
 	late := newClock()
 	late.Add(-time.Minute)
-	v, _ := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{k}, Now: late.Now})
+	v, _ := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{k}, Clock: late.Now})
 	if _, err := v.Verify(ctx, tok); !errors.Is(err, runtoken.ErrNotYetValid) {
 		t.Errorf("verifier a minute behind: err = %v, want ErrNotYetValid", err)
 	}
@@ -250,25 +250,23 @@ func TestRevoke(t *testing.T) {
 	c := newClock()
 	revs := runtoken.NewMemoryRevocations(c.Now)
 	k := mustKey(t, runtoken.AlgHMACSHA256, "k")
-	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: k, Revocations: revs, Now: c.Now, MaxTTL: time.Hour})
+	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: k, Revocations: revs, Clock: c.Now, MaxTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A second server sharing the revocation set.
-	v2, _ := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{k}, Revocations: revs, Now: c.Now})
+	v2, _ := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{k}, Revocations: revs, Clock: c.Now})
 	tok, claims, _ := iss.Issue(ctx, runtoken.Grant{Namespace: "ns", Subject: "run", AllNames: true})
 	keep, _, _ := iss.Issue(ctx, runtoken.Grant{Namespace: "ns", Subject: "run", AllNames: true})
 	if _, err := v2.Verify(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	if err := iss.Revoke(ctx, claims.ID); err != nil {
+	if err := iss.Verifier().Revoke(ctx, claims.ID, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []interface {
-		Verify(context.Context, string) (runtoken.Claims, error)
-	}{iss, v2} {
-		if _, err := v.Verify(ctx, tok); !errors.Is(err, runtoken.ErrRevoked) {
-			t.Errorf("revoked token: err = %v, want ErrRevoked", err)
+	for _, v := range []*runtoken.Verifier{iss.Verifier(), v2} {
+		if _, err := v.Verify(ctx, tok); !errors.Is(err, runtoken.ErrTokenRevoked) {
+			t.Errorf("revoked token: err = %v, want ErrTokenRevoked", err)
 		}
 		if _, err := v.Verify(ctx, keep); err != nil {
 			t.Errorf("other token: %v", err)
@@ -292,7 +290,7 @@ func TestRevocationSetDownRefuses(t *testing.T) {
 	k := mustKey(t, runtoken.AlgHMACSHA256, "k")
 	iss, _ := runtoken.NewIssuer(runtoken.IssuerOptions{Key: k, Revocations: brokenRevs{}})
 	tok, _, _ := iss.Issue(ctx, runtoken.Grant{Namespace: "ns", Subject: "run", AllNames: true})
-	if _, err := iss.Verify(ctx, tok); !errors.Is(err, secrets.ErrUnavailable) {
+	if _, err := iss.Verifier().Verify(ctx, tok); !errors.Is(err, secrets.ErrUnavailable) {
 		t.Errorf("Verify with the revocation set down: err = %v, want ErrUnavailable", err)
 	}
 }
@@ -372,15 +370,17 @@ func Example() {
 	tok, _, _ := iss.Issue(ctx, runtoken.Grant{Namespace: "team-a", Subject: "k6-runner",
 		Names: []string{"api-key"}, TTL: 15 * time.Minute})
 
-	claims, err := iss.Verify(ctx, tok)
+	claims, err := iss.Verifier().Verify(ctx, tok)
 	fmt.Println(err, claims.Principal(), claims.AllowsName("api-key"), claims.AllowsName("db-password"))
 
-	_ = iss.Revoke(ctx, claims.ID)
-	_, err = iss.Verify(ctx, tok)
-	fmt.Println(errors.Is(err, runtoken.ErrRevoked))
+	_ = iss.Verifier().Revoke(ctx, claims.ID, claims.Expiry)
+	_, err = iss.Verifier().Verify(ctx, tok)
+	fmt.Println(errors.Is(err, runtoken.ErrInvalidToken))
+	fmt.Println(err)
 	// Output:
 	// <nil> service:team-a/k6-runner true false
 	// true
+	// runtoken.Verify: permission denied: invalid run token: revoked
 }
 
 func TestKeyRotation(t *testing.T) {
@@ -388,7 +388,7 @@ func TestKeyRotation(t *testing.T) {
 	c := newClock()
 	oldKey, newKey := mustKey(t, runtoken.AlgEd25519, "2026-10"), mustKey(t, runtoken.AlgEd25519, "2026-11")
 	oldTok, _, _ := newIssuer(t, oldKey, c).Issue(ctx, runtoken.Grant{Namespace: "ns", Subject: "run", AllNames: true})
-	rotated, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: newKey, OldKeys: []*runtoken.Key{oldKey.Public()}, Now: c.Now})
+	rotated, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: newKey, OldKeys: []*runtoken.Key{oldKey.Public()}, Clock: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,12 +397,12 @@ func TestKeyRotation(t *testing.T) {
 		t.Errorf("new tokens signed by %q", claims.KeyID)
 	}
 	for _, tok := range []string{oldTok, newTok} {
-		if _, err := rotated.Verify(ctx, tok); err != nil {
+		if _, err := rotated.Verifier().Verify(ctx, tok); err != nil {
 			t.Errorf("after rotation: %v", err)
 		}
 	}
 	// Dropping the old key ends its tokens.
-	v, _ := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{newKey.Public()}, Now: c.Now})
+	v, _ := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{newKey.Public()}, Clock: c.Now})
 	if _, err := v.Verify(ctx, oldTok); !errors.Is(err, runtoken.ErrUnknownKey) {
 		t.Errorf("old token after the old key is dropped: %v", err)
 	}

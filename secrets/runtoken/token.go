@@ -15,51 +15,54 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/rbac"
-	"github.com/strongbox-go/strongbox/secrets"
 )
 
 // Prefix starts every version-1 token; it also tells a run token apart
 // from other bearer tokens.
 const Prefix = "sbrt1."
 
-// MaxTokenLength is the longest token Verify reads; longer input is
-// rejected before any decoding.
-const MaxTokenLength = 48 << 10
+// maxTokenLength is the longest token Verify reads (48 KiB); longer input
+// is rejected before any decoding.
+const maxTokenLength = 48 << 10
 
-// MaxNames is the most secret names one token may list.
-const MaxNames = secrets.MaxRevealNames
+// maxNames is the most secret names one token may list: as many as one
+// Reveal call may ask for.
+const maxNames = names.MaxRevealNames
 
-// DefaultMaxLifetime is the longest lifetime (exp - iat) a Verifier accepts
+// defaultMaxLifetime is the longest lifetime (exp - iat) a Verifier accepts
 // when VerifierOptions.MaxLifetime is 0. It matches the Issuer's default
 // MaxTTL.
-const DefaultMaxLifetime = 24 * time.Hour
+const defaultMaxLifetime = 24 * time.Hour
 
-// DefaultLeeway is the clock skew a Verifier tolerates on a token's issue
+// defaultLeeway is the clock skew a Verifier tolerates on a token's issue
 // time when VerifierOptions.Leeway is 0.
-const DefaultLeeway = 30 * time.Second
+const defaultLeeway = 30 * time.Second
 
 // maxUnix bounds "iat" and "exp": 9999-12-31T23:59:59Z.
 const maxUnix = 253402300799
 
 // Errors of Verify. Each matches ErrInvalidToken with errors.Is; callers
-// that only need "accept or not" test that. ErrInvalidToken has code
-// PermissionDenied (errors.Is(err, secrets.ErrPermissionDenied) holds).
-// A failure to consult the revocation set is not one of them: it has code
-// Unavailable, and the token is refused.
+// that only need "accept or not" test that, and those that tell the sender
+// why (as package httpapi does) test the reason. ErrInvalidToken has code
+// PermissionDenied (errors.Is(err, secrets.ErrPermissionDenied) holds). A
+// failure to consult the revocation set is not one of them: it has code
+// Unavailable, and the token is refused. ErrTokenRevoked is a revoked run
+// token; secrets.ErrRevoked is a secret whose value was revoked.
 var (
-	ErrInvalidToken = errcode.New(errcode.PermissionDenied, "", "invalid run token")
-	ErrMalformed    = fmt.Errorf("%w: malformed", ErrInvalidToken)
-	ErrUnknownKey   = fmt.Errorf("%w: signed with an unknown key", ErrInvalidToken)
-	ErrSignature    = fmt.Errorf("%w: bad signature", ErrInvalidToken)
-	ErrExpired      = fmt.Errorf("%w: expired", ErrInvalidToken)
-	ErrNotYetValid  = fmt.Errorf("%w: issued in the future", ErrInvalidToken)
-	ErrRevoked      = fmt.Errorf("%w: revoked", ErrInvalidToken)
-	ErrLifetime     = fmt.Errorf("%w: lifetime exceeds the verifier's maximum", ErrInvalidToken)
+	ErrInvalidToken error = errcode.New(errcode.PermissionDenied, "", "invalid run token")
+	ErrMalformed          = fmt.Errorf("%w: malformed", ErrInvalidToken)
+	ErrUnknownKey         = fmt.Errorf("%w: signed with an unknown key", ErrInvalidToken)
+	ErrSignature          = fmt.Errorf("%w: bad signature", ErrInvalidToken)
+	ErrExpired            = fmt.Errorf("%w: expired", ErrInvalidToken)
+	ErrNotYetValid        = fmt.Errorf("%w: issued in the future", ErrInvalidToken)
+	ErrTokenRevoked       = fmt.Errorf("%w: revoked", ErrInvalidToken)
+	ErrLifetime           = fmt.Errorf("%w: lifetime exceeds the verifier's maximum", ErrInvalidToken)
 )
 
-// IDFromError returns the id of the token a Verify or Parse error refused,
+// IDFromError returns the id of the token a Verify error refused,
 // when the token's signature was valid and its id well-formed: expired,
 // not yet valid, revoked, too long-lived, claims that fail validation, or
 // the revocation set unavailable. It returns "", false for every other
@@ -156,12 +159,12 @@ func (k *Key) sign(input []byte) []byte {
 // verify checks sig over input under k, in constant time for HMAC.
 func (k *Key) verify(input, sig []byte) bool {
 	switch k.alg {
-	case AlgHMACSHA256:
+	case algHMACSHA256:
 		if k.m.hmac == nil {
 			return false
 		}
 		return hmac.Equal(k.sign(input), sig)
-	case AlgEd25519:
+	case algEd25519:
 		return len(sig) == ed25519.SignatureSize && ed25519.Verify(k.m.pub, input, sig)
 	}
 	return false
@@ -187,13 +190,13 @@ func encode(k *Key, c Claims) (string, error) {
 	return b.String(), nil
 }
 
-// Parse checks a token's format and signature against keys (by key id) and
+// parse checks a token's format and signature against keys (by key id) and
 // returns its claims. It does not check times or revocation; Verifier.Verify
 // does. Errors never contain the token.
-func Parse(token string, keys func(id string) *Key) (Claims, error) {
+func parse(token string, keys func(id string) *Key) (Claims, error) {
 	const op = "runtoken.Parse"
 	fail := func(err error) (Claims, error) { return Claims{}, fmt.Errorf("%s: %w", op, err) }
-	if len(token) > MaxTokenLength {
+	if len(token) > maxTokenLength {
 		return fail(ErrMalformed)
 	}
 	rest, ok := strings.CutPrefix(token, Prefix)
@@ -255,17 +258,17 @@ func validate(c Claims) error {
 	if !validID(c.ID) {
 		return errcode.New(errcode.Invalid, "", "token id must have 22 base64url characters")
 	}
-	if err := secrets.ValidateNamespace(c.Namespace); err != nil {
+	if err := names.Namespace("", c.Namespace); err != nil {
 		return err
 	}
-	if err := secrets.ValidateDecrypters([]string{c.Subject}); err != nil {
+	if err := names.Decrypters("", []string{c.Subject}); err != nil {
 		return err
 	}
-	if c.Names != nil && (len(c.Names) == 0 || len(c.Names) > MaxNames) {
-		return errcode.New(errcode.Invalid, "", fmt.Sprintf("a token lists 1 to %d names", MaxNames))
+	if c.Names != nil && (len(c.Names) == 0 || len(c.Names) > maxNames) {
+		return errcode.New(errcode.Invalid, "", fmt.Sprintf("a token lists 1 to %d names", maxNames))
 	}
 	for i, n := range c.Names {
-		if err := secrets.ValidateName(n); err != nil {
+		if err := names.Name("", n); err != nil {
 			return err
 		}
 		if i > 0 && c.Names[i-1] >= n {
@@ -292,18 +295,19 @@ type VerifierOptions struct {
 	// and, during a rotation, the previous ones. Verify-only Ed25519 keys
 	// are enough.
 	Keys []*Key
-	// Revocations is consulted on every Verify; nil means a new
-	// MemoryRevocations local to the Verifier.
+	// Revocations is consulted on every Verify; nil means a new in-memory
+	// set local to the Verifier.
 	Revocations RevocationSet
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
+	// Clock is the time source of expiry and issue-time checks and of
+	// revocation retention; nil means time.Now. Set it when the deployment
+	// keeps its own time source (e.g. one clock shared with the Issuer).
+	Clock func() time.Time
 	// Leeway is the clock skew tolerated on IssuedAt (a token issued
-	// slightly in the future is accepted); 0 means DefaultLeeway (30
-	// seconds). Expiry is never extended.
+	// slightly in the future is accepted); 0 means 30 seconds. Expiry is never extended.
 	Leeway time.Duration
 	// MaxLifetime is the longest lifetime (Expiry - IssuedAt) of a token
 	// Verify accepts; a longer-lived one fails with ErrLifetime even when
-	// its signature is valid. 0 means DefaultMaxLifetime (24 hours). It is
+	// its signature is valid. 0 means 24 hours. It is
 	// also how long Revoke keeps a revocation at least. Every Verifier
 	// sharing a RevocationSet should use the same value.
 	MaxLifetime time.Duration
@@ -330,7 +334,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	if opts.Leeway < 0 || opts.MaxLifetime < 0 {
 		return nil, errcode.New(errcode.Invalid, op, "Leeway and MaxLifetime may not be negative")
 	}
-	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Now,
+	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Clock,
 		leeway: opts.Leeway, maxLifetime: opts.MaxLifetime}
 	for _, k := range opts.Keys {
 		if !k.valid() {
@@ -345,26 +349,26 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 		v.now = time.Now
 	}
 	if v.revs == nil {
-		v.revs = NewMemoryRevocations(v.now)
+		v.revs = newMemoryRevocations(v.now)
 	}
 	if v.leeway == 0 {
-		v.leeway = DefaultLeeway
+		v.leeway = defaultLeeway
 	}
 	if v.maxLifetime == 0 {
-		v.maxLifetime = DefaultMaxLifetime
+		v.maxLifetime = defaultMaxLifetime
 	}
 	return v, nil
 }
 
 // Verify returns the claims of a valid token. It fails with an error
 // matching ErrInvalidToken (and one of ErrMalformed, ErrUnknownKey,
-// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid, ErrRevoked), or
+// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid, ErrTokenRevoked), or
 // with code Unavailable when the revocation set cannot be read; context
 // errors pass through. Errors never contain the token; IDFromError gives
 // the token id of those refusing a token whose signature was valid.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	const op = "runtoken.Verify"
-	c, err := Parse(token, func(id string) *Key { return v.keys[id] })
+	c, err := parse(token, func(id string) *Key { return v.keys[id] })
 	if err != nil {
 		return Claims{}, err
 	}
@@ -386,12 +390,14 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 		return fail(errcode.Wrap(errcode.Unavailable, op, err))
 	}
 	if revoked {
-		return fail(fmt.Errorf("%s: %w", op, ErrRevoked))
+		return fail(fmt.Errorf("%s: %w", op, ErrTokenRevoked))
 	}
 	return c, nil
 }
 
-// Revoke makes the token with the given id fail verification from now on.
+// Revoke makes the token with the given id fail verification from now on;
+// it is the one way to revoke a token (an Issuer's tokens are revoked
+// through Issuer.Verifier).
 // The revocation is kept until expiry or until no token with that id can
 // still verify here, whichever is later: at least MaxLifetime plus Leeway
 // from now, so a zero, past or too early expiry still revokes the token
@@ -419,7 +425,13 @@ func (v *Verifier) Revoke(ctx context.Context, id string, expiry time.Time) erro
 
 // withoutCode keeps the message of a validation error but not its code, so
 // that a malformed token matches only PermissionDenied.
-func withoutCode(err error) error { return plainError(err.Error()) }
+func withoutCode(err error) error {
+	var e *errcode.Error
+	if errors.As(err, &e) && e.Op == "" && e.Err == nil {
+		return plainError(e.Msg)
+	}
+	return plainError(err.Error())
+}
 
 type plainError string
 

@@ -50,12 +50,12 @@ func TestNoKeyOrTokenLeaks(t *testing.T) {
 		leakcheck.Register(tok, tok[len(tok)-20:]) // the token and its signature
 		leakcheck.Checkf("claims", claims)
 		bad := []string{tok[:len(tok)-1], tok + "x", tok[:len(tok)-4] + "AAAA", "Bearer " + tok}
-		if err := iss.Revoke(ctx, claims.ID); err != nil {
+		if err := iss.Verifier().Revoke(ctx, claims.ID, claims.Expiry); err != nil {
 			t.Fatal(err)
 		}
 		bad = append(bad, tok) // revoked now
 		for _, b := range bad {
-			_, err := iss.Verify(ctx, b)
+			_, err := iss.Verifier().Verify(ctx, b)
 			if err == nil {
 				t.Errorf("Verify accepted a bad token")
 			}

@@ -15,9 +15,9 @@
 //	v, err = r.Source("staging").Get(ctx, "token") // a named one
 //	log := slog.New(redact.NewHandler(h, red))     // v never shows in the logs
 //
-// Each source is wrapped in a Cache: a value is fetched once per source
-// and kept; errors are not kept; concurrent first requests for one name make
-// one fetch. A value is checked against the limits of secrets.ValidateValue
+// Each source is wrapped in a cache (NewCache): a value is fetched once per
+// source and kept; errors are not kept; concurrent first requests for one
+// name make one fetch. A value is checked against the limits of secrets.ValidateValue
 // and added to the redactor before any caller receives it. Whitespace-only
 // values are returned but not added to the redactor (as in k6: replacing
 // them would mangle every line).
@@ -51,9 +51,9 @@
 // Files named by specs (a file source's file, a url source's config file)
 // are opened with Options.Open (os.Open by default, which follows symbolic
 // links: Kubernetes secret volumes are links) and bounded before they are
-// read: a regular file whose size is over MaxFileBytes is refused from its
-// Stat, without reading it, and any file is read through a limit of
-// MaxFileBytes+1 bytes, so one that grows after Stat, a FIFO or a device is
+// read: a regular file whose size is over the limit (24,576,000 bytes: 1,000
+// values at the value limit) is refused from its Stat, without reading it,
+// and any file is read through a limit of one byte more, so one that grows after Stat, a FIFO or a device is
 // refused too. When the mode of the file (of a link's target) gives its
 // group or others any access, the file is used and a warning is logged
 // through Options.Logger (slog.Default() when nil) with the file's name
@@ -89,7 +89,7 @@
 // nesting over 64 levels is an error giving a byte offset, never the
 // file's text.
 //
-// Only status 200 is success. The body is capped at MaxBodyBytes (24 KiB);
+// Only status 200 is success. The body is capped at 24 KiB (the value limit);
 // a longer body is an error. responsePath is a dot path into a JSON body
 // (a numeric segment indexes an array) that must end at a string. A
 // response is a third party's document, so it is read as k6 reads it
@@ -99,13 +99,16 @@
 // valid UTF-8, and the string selected must not hold a lone surrogate
 // escape: both would give a value the server never sent (U+FFFD). Network
 // errors, timeouts, 5xx and 429 are retried up to maxRetries times, waiting
-// retryBackoff, doubled at each retry (at most MaxRetryDelay), plus a
+// retryBackoff, doubled at each retry (at most one minute), plus a
 // random jitter of up to half that; every attempt also waits for the rate
 // limiter. 404 is secrets.ErrNotFound, 401 and 403 secrets.ErrPermissionDenied.
-// URLConfig, ParseURLConfig, URLSource and Limiter are exported for
-// clients that build on them: NewURLSource(cfg, URLOptions{BeforeRequest:
-// ...}) wrapped in NewCache has the url source's rate limit, retries and
-// cache.
+// The rate limit is a golang.org/x/time/rate limiter of
+// requestsPerMinuteLimit/60 tokens a second and a burst of requestsBurst;
+// a wait that would outlast the context's deadline fails at once with
+// context.DeadlineExceeded. Clients that build on the url source call
+// NewURLSource(cfg, URLOptions{BeforeRequest: ...}) and wrap it in NewCache
+// for the url source's rate limit, retries and cache; URLOptions.Limiter
+// shares one rate among several sources.
 //
 // store: reveals secrets with Manager.RevealValue as the service principal
 // identity (role rbac.RoleDecrypter) in namespace, whatever principal the
@@ -141,7 +144,7 @@
 //     any case, the last duplicate wins, unknown members are ignored).
 //   - Redirects are followed only within the origin, whatever the client
 //     (k6 follows net/http's rules, which send custom headers anywhere).
-//   - Files over MaxFileBytes are refused before they are read, and files
+//   - Files over the limit are refused before they are read, and files
 //     open to group or others are reported with a warning.
 //
 // # Errors
@@ -168,12 +171,12 @@
 // url template (which may carry credentials in its user information, path
 // or query) prints a description instead, the same under every fmt verb
 // (%v, %+v, %#v, %s, %q, %x...), encoding/json, MarshalText and slog:
-// Spec (type, name, default flag), URLConfig and URLSource (the template's
-// scheme and host, the method, header names, the other settings), MapSource
-// (kind and count), Cache (count), Resolver (source names and default) and
-// Options (the number of specs). fmt's %+v and %#v would otherwise print
-// unexported fields without calling their methods. URLConfig.URLTemplate
-// and URLSource.URL are still plain strings: keep them out of logs.
+// Params (type and name), URLConfig and the url source (the template's
+// scheme and host, the method, header names, the other settings), mock,
+// file and map sources (kind and count), caches (count), Resolver (source
+// names and default) and Options (the number of specs). fmt's %+v and %#v
+// would otherwise print unexported fields without calling their methods.
+// URLConfig.URLTemplate is still a plain string: keep it out of logs.
 //
 // No error contains a value, a response body, a config line's content, a
 // header value, a config file member's name or a URL (a template may carry
@@ -196,6 +199,6 @@
 // Every fetched value is added to the redactor before it is returned, so a
 // log line written after Get cannot show it.
 //
-// Pass Options.Env in tests (EnvMap) rather than mutate the process
-// environment; nil means os.Environ.
+// Pass Options.Env (EnvMap) rather than mutate the process environment;
+// nil means os.Environ.
 package source

@@ -71,16 +71,17 @@ func ExampleResolver_Source() {
 	// Output:
 	// [staging prod] prod
 	// 11
-	// source.Get: not found: source "qa": no such secret source
+	// source.Get: source "qa": not found: no such secret source
 }
 
 // Malformed specs fail with the position and never the value.
-func ExampleParseSpecs() {
-	_, err := source.ParseSpecs([]string{"mock=a=1", "mock=b=2"})
+func ExampleNewResolver_invalidSpecs() {
+	ctx := context.Background()
+	_, err := source.NewResolver(ctx, source.Options{Specs: []string{"mock=a=1", "mock=b=2"}})
 	fmt.Println(err)
-	_, err = source.ParseSpecs([]string{"mock=default", "file=x.secret,default"})
+	_, err = source.NewResolver(ctx, source.Options{Specs: []string{"mock=default", "file=x.secret,default"}})
 	fmt.Println(err)
 	// Output:
-	// source.ParseSpecs: invalid: spec 2: name "mock" is already used by spec 1
-	// source.ParseSpecs: invalid: spec 2: two default sources; spec 1 is already the default
+	// source.NewResolver: invalid: spec 2: name "mock" is already used by spec 1
+	// source.NewResolver: invalid: spec 2: two default sources; spec 1 is already the default
 }

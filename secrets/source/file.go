@@ -14,9 +14,9 @@ import (
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
-// MaxFileBytes bounds every file a spec names (a secrets file, a url
+// maxFileBytes bounds every file a spec names (a secrets file, a url
 // config file): 1,000 values at the value limit.
-const MaxFileBytes = 1000 * secrets.MaxValueBytes
+const maxFileBytes = 1000 * secrets.MaxValueBytes
 
 // boundedReadFile returns a ReadFile over open that refuses a file whose
 // Stat size is over limit without reading it, reads at most limit+1 bytes
@@ -71,8 +71,8 @@ func warnMode(logger *slog.Logger, name string, mode fs.FileMode) {
 // trimmed otherwise (as in k6). Errors name the line by number and never
 // contain its content.
 func parseFile(data []byte) (map[string]secrets.Value, error) {
-	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("file has %d bytes; the limit is %d", len(data), MaxFileBytes)
+	if len(data) > maxFileBytes {
+		return nil, fmt.Errorf("file has %d bytes; the limit is %d", len(data), maxFileBytes)
 	}
 	values := map[string]secrets.Value{}
 	lineOf := map[string]int{}
@@ -126,7 +126,7 @@ func fileName(config string) (string, error) {
 }
 
 func newFile(_ context.Context, p Params) (Source, error) {
-	name, err := fileName(p.Spec.Config)
+	name, err := fileName(p.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -143,5 +143,5 @@ func newFile(_ context.Context, p Params) (Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("file %q: %w", name, err)
 	}
-	return &MapSource{kind: "file", values: values}, nil
+	return &mapSource{kind: "file", values: values}, nil
 }

@@ -93,9 +93,9 @@ func TestFileSourceChecksSizeBeforeReading(t *testing.T) {
 		{"size from Stat over the limit", &fakeFile{size: 200 << 20, mode: 0o600, endless: true},
 			"file has 209715200 bytes; the limit is 24576000", 0},
 		{"file growing after Stat", &fakeFile{size: 10, mode: 0o600, endless: true},
-			"file has more than 24576000 bytes", MaxFileBytes + 1},
+			"file has more than 24576000 bytes", maxFileBytes + 1},
 		{"FIFO", &fakeFile{mode: fs.ModeNamedPipe | 0o600, endless: true},
-			"file has more than 24576000 bytes", MaxFileBytes + 1},
+			"file has more than 24576000 bytes", maxFileBytes + 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			open := func(string) (fs.File, error) { return tt.file, nil }

@@ -51,20 +51,20 @@ func FuzzParseSpec(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sp, err := ParseSpec(s)
+		sp, err := testParseSpec(s)
 		if err != nil {
 			if !errors.Is(err, secrets.ErrInvalid) {
 				t.Fatalf("error %v is not ErrInvalid", err)
 			}
 		} else {
 			if !isIdent(sp.Type) || sp.Name == "" || secrets.ValidateName(sp.Name) != nil {
-				t.Fatalf("ParseSpec(%q) = %+v: bad type or name", s, sp)
+				t.Fatalf("testParseSpec(%q) = %+v: bad type or name", s, sp)
 			}
 		}
 		c := withCanaryValues(s)
 		for _, specs := range [][]string{{c}, {c, c}, {"mock=default", c}} {
-			if _, err := ParseSpecs(specs); err != nil && strings.Contains(err.Error(), "canary") {
-				t.Fatalf("ParseSpecs(%q) error contains a value: %v", specs, err)
+			if _, err := testParseSpecs(specs); err != nil && strings.Contains(err.Error(), "canary") {
+				t.Fatalf("testParseSpecs(%q) error contains a value: %v", specs, err)
 			}
 		}
 		if err == nil {
@@ -74,7 +74,7 @@ func FuzzParseSpec(f *testing.F) {
 				return
 			}
 			if out := fmt.Sprintf("%v %+v %#v %s", csp, csp, csp, csp); strings.Contains(out, "canary") {
-				t.Fatalf("Spec prints its config: %s", out)
+				t.Fatalf("spec prints its config: %s", out)
 			}
 			checks := map[string]error{}
 			_, checks["mock"] = parseMock(csp.Config)

@@ -101,14 +101,14 @@ func TestMockSource(t *testing.T) {
 
 func TestNewMapSource(t *testing.T) {
 	ctx := context.Background()
-	m, err := NewMapSource(map[string]string{"a": "b"})
+	m, err := newMapSource(map[string]string{"a": "b"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := m.Get(ctx, "a"); err != nil || v.DangerouslyExpose() != "b" || m.Len() != 1 {
+	if v, err := m.Get(ctx, "a"); err != nil || v.DangerouslyExpose() != "b" || m.len() != 1 {
 		t.Fatalf("Get = %v, %v", v, err)
 	}
-	if _, err := NewMapSource(map[string]string{"a": ""}); !errors.Is(err, secrets.ErrInvalid) {
+	if _, err := newMapSource(map[string]string{"a": ""}); !errors.Is(err, secrets.ErrInvalid) {
 		t.Fatalf("empty value: %v", err)
 	}
 }

@@ -8,17 +8,20 @@ import (
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
-// MapSource serves secrets from memory. It is what the mock and file types
-// build. The zero MapSource has no secrets.
-type MapSource struct {
+// mapSource serves secrets from memory. It is what the mock and file types
+// build. The zero mapSource has no secrets.
+type mapSource struct {
 	kind   string // "mock" or "file", for errors
 	values map[string]secrets.Value
 }
 
-// NewMapSource returns a source over a copy of values. Every value must
-// satisfy secrets.ValidateValue.
-func NewMapSource(values map[string]string) (*MapSource, error) {
-	m := &MapSource{kind: "map", values: make(map[string]secrets.Value, len(values))}
+// NewMapSource returns a source that serves a copy of values from memory,
+// as a mock spec does. Every value must satisfy secrets.ValidateValue;
+// errors match secrets.ErrInvalid and name the key, never the value.
+func NewMapSource(values map[string]string) (Source, error) { return newMapSource(values) }
+
+func newMapSource(values map[string]string) (*mapSource, error) {
+	m := &mapSource{kind: "map", values: make(map[string]secrets.Value, len(values))}
 	for k, v := range values {
 		if err := checkSecretName(k); err != nil {
 			return nil, errcode.New(errcode.Invalid, "source.NewMapSource", err.Error())
@@ -33,7 +36,7 @@ func NewMapSource(values map[string]string) (*MapSource, error) {
 }
 
 // Get returns the value of name, or an error matching secrets.ErrNotFound.
-func (m *MapSource) Get(ctx context.Context, name string) (secrets.Value, error) {
+func (m *mapSource) Get(ctx context.Context, name string) (secrets.Value, error) {
 	if err := ctx.Err(); err != nil {
 		return secrets.Value{}, err
 	}
@@ -46,8 +49,8 @@ func (m *MapSource) Get(ctx context.Context, name string) (secrets.Value, error)
 	return secrets.Value{}, errcode.New(errcode.NotFound, "source.Get", fmt.Sprintf("no secret %q in the %s source", name, m.kind))
 }
 
-// Len returns the number of secrets.
-func (m *MapSource) Len() int { return len(m.values) }
+// len returns the number of secrets.
+func (m *mapSource) len() int { return len(m.values) }
 
 // parseMock parses a mock config: key=value items split on ",", each cut at
 // the first "=". Errors name the item by position and key, never the value.
@@ -73,9 +76,9 @@ func parseMock(config string) (map[string]secrets.Value, error) {
 }
 
 func newMock(_ context.Context, p Params) (Source, error) {
-	values, err := parseMock(p.Spec.Config)
+	values, err := parseMock(p.Config)
 	if err != nil {
 		return nil, err
 	}
-	return &MapSource{kind: "mock", values: values}, nil
+	return &mapSource{kind: "mock", values: values}, nil
 }

@@ -19,10 +19,10 @@ import (
 // hiddenJSON returns the JSON string of desc.
 func hiddenJSON(desc string) ([]byte, error) { return json.Marshal(desc) }
 
-// String describes the configuration without the template's path, query
+// text describes the configuration without the template's path, query
 // or user information and without header values: the origin of the
 // template, the method, the header names and the other settings.
-func (c URLConfig) String() string {
+func (c URLConfig) text() string {
 	names := make([]string, 0, len(c.Headers))
 	for n := range c.Headers {
 		names = append(names, printable(n))
@@ -58,36 +58,33 @@ func isHostText(s string) bool {
 	return true
 }
 
-// Format prints String for every verb.
-func (c URLConfig) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+// Format prints, for every verb, the template's scheme and host (not its
+// path, query or user information), the method, the header names (not
+// their values) and the other settings.
+func (c URLConfig) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.text())) }
 
-// MarshalJSON encodes String as a JSON string.
-func (c URLConfig) MarshalJSON() ([]byte, error) { return hiddenJSON(c.String()) }
+// MarshalText returns what Format prints, for encoding/json, text encoders
+// and slog.
+func (c URLConfig) MarshalText() ([]byte, error) { return []byte(c.text()), nil }
 
-// MarshalText returns String.
-func (c URLConfig) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
-
-// LogValue makes slog print String.
-func (c URLConfig) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// String describes the source by its configuration (see URLConfig.String).
-func (s URLSource) String() string { return "url source: " + s.cfg.String() }
+// String describes the source by its configuration (see URLConfig.text).
+func (s urlSource) String() string { return "url source: " + s.cfg.text() }
 
 // Format prints String for every verb.
-func (s URLSource) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+func (s urlSource) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
 
 // MarshalJSON encodes String as a JSON string.
-func (s URLSource) MarshalJSON() ([]byte, error) { return hiddenJSON(s.String()) }
+func (s urlSource) MarshalJSON() ([]byte, error) { return hiddenJSON(s.String()) }
 
 // MarshalText returns String.
-func (s URLSource) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+func (s urlSource) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // LogValue makes slog print String.
-func (s URLSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
+func (s urlSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // String gives the kind of source and the number of secrets, not their
 // names or values.
-func (m MapSource) String() string {
+func (m mapSource) String() string {
 	kind := m.kind
 	if kind == "" {
 		kind = "map"
@@ -96,19 +93,19 @@ func (m MapSource) String() string {
 }
 
 // Format prints String for every verb.
-func (m MapSource) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(m.String())) }
+func (m mapSource) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(m.String())) }
 
 // MarshalJSON encodes String as a JSON string.
-func (m MapSource) MarshalJSON() ([]byte, error) { return hiddenJSON(m.String()) }
+func (m mapSource) MarshalJSON() ([]byte, error) { return hiddenJSON(m.String()) }
 
 // MarshalText returns String.
-func (m MapSource) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+func (m mapSource) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // LogValue makes slog print String.
-func (m MapSource) LogValue() slog.Value { return slog.StringValue(m.String()) }
+func (m mapSource) LogValue() slog.Value { return slog.StringValue(m.String()) }
 
 // String gives the number of cached values, not the values.
-func (c *Cache) String() string {
+func (c *cache) String() string {
 	c.mu.Lock()
 	n := len(c.values)
 	c.mu.Unlock()
@@ -116,19 +113,19 @@ func (c *Cache) String() string {
 }
 
 // Format prints String for every verb.
-func (c *Cache) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+func (c *cache) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
 // MarshalJSON encodes String as a JSON string.
-func (c *Cache) MarshalJSON() ([]byte, error) { return hiddenJSON(c.String()) }
+func (c *cache) MarshalJSON() ([]byte, error) { return hiddenJSON(c.String()) }
 
 // MarshalText returns String.
-func (c *Cache) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+func (c *cache) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
 // LogValue makes slog print String.
-func (c *Cache) LogValue() slog.Value { return slog.StringValue(c.String()) }
+func (c *cache) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
-// String gives the source names and the default, not configs or values.
-func (r *Resolver) String() string {
+// text gives the source names and the default, not configs or values.
+func (r *Resolver) text() string {
 	names := make([]string, len(r.names))
 	for i, n := range r.names {
 		names[i] = printable(n)
@@ -140,21 +137,17 @@ func (r *Resolver) String() string {
 	return fmt.Sprintf("source resolver (sources [%s], default %s)", strings.Join(names, " "), def)
 }
 
-// Format prints String for every verb.
-func (r *Resolver) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.String())) }
+// Format prints the source names and the default for every verb, never
+// configs or values.
+func (r *Resolver) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.text())) }
 
-// MarshalJSON encodes String as a JSON string.
-func (r *Resolver) MarshalJSON() ([]byte, error) { return hiddenJSON(r.String()) }
+// MarshalText returns what Format prints, for encoding/json, text encoders
+// and slog.
+func (r *Resolver) MarshalText() ([]byte, error) { return []byte(r.text()), nil }
 
-// MarshalText returns String.
-func (r *Resolver) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-
-// LogValue makes slog print String.
-func (r *Resolver) LogValue() slog.Value { return slog.StringValue(r.String()) }
-
-// String describes the options without the specs, which may hold values
+// text describes the options without the specs, which may hold values
 // (mock) and tokens (url headers): only how many there are.
-func (o Options) String() string {
+func (o Options) text() string {
 	types := make([]string, 0, len(o.Types))
 	for k := range o.Types {
 		types = append(types, printable(k))
@@ -163,14 +156,23 @@ func (o Options) String() string {
 	return fmt.Sprintf("source options (%d specs, not printed; extra types [%s])", len(o.Specs), strings.Join(types, " "))
 }
 
-// Format prints String for every verb.
-func (o Options) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(o.String())) }
+// Format prints, for every verb, the number of specs (not the specs, which
+// may hold values and tokens) and the names of the extra types.
+func (o Options) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(o.text())) }
 
-// MarshalJSON encodes String as a JSON string.
-func (o Options) MarshalJSON() ([]byte, error) { return hiddenJSON(o.String()) }
+// MarshalText returns what Format prints, for encoding/json, text encoders
+// and slog.
+func (o Options) MarshalText() ([]byte, error) { return []byte(o.text()), nil }
 
-// MarshalText returns String.
-func (o Options) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+// text describes the parameters by type and name, not config.
+func (p Params) text() string {
+	return fmt.Sprintf("source params (type %s, name %s, config not printed)", printable(p.Type), printable(p.Name))
+}
 
-// LogValue makes slog print String.
-func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
+// Format prints the type and name for every verb, never the config, which
+// may hold values and tokens.
+func (p Params) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(p.text())) }
+
+// MarshalText returns what Format prints, for encoding/json, text encoders
+// and slog.
+func (p Params) MarshalText() ([]byte, error) { return []byte(p.text()), nil }

@@ -35,19 +35,19 @@ func TestSourceTypesHideSecrets(t *testing.T) {
 		URLTemplate: "https://user:" + userPass + "@vault.example/{key}?token=" + queryToken,
 		Headers:     map[string]secrets.Value{"Authorization": secrets.NewValue("Bearer " + headerTok)},
 	}
-	us, err := NewURLSource(cfg, URLOptions{})
+	us, err := newURLSource(cfg, URLOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := NewMapSource(map[string]string{"a": mockValue})
+	ms, err := newMapSource(map[string]string{"a": mockValue})
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := NewURLSource(URLConfig{URLTemplate: srv.URL + "/{key}", Headers: cfg.Headers}, URLOptions{})
+	live, err := newURLSource(URLConfig{URLTemplate: srv.URL + "/{key}", Headers: cfg.Headers}, URLOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache := NewCache(live, nil)
+	cache := newCache(live, nil)
 	if _, err := cache.Get(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestSourceTypesHideSecrets(t *testing.T) {
 	if _, err := r.Source("mock").Get(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	sp, err := ParseSpec(specs[1])
+	sp, err := testParseSpec(specs[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestSourceTypesHideSecrets(t *testing.T) {
 		v    any
 	}{
 		{"URLConfig", cfg},
-		{"URLSource.Config", us.Config()},
+		{"URLSource.Config", us.config()},
 		{"*URLSource", us},
 		{"URLSource", *us},
 		{"*MapSource", ms},
@@ -81,8 +81,8 @@ func TestSourceTypesHideSecrets(t *testing.T) {
 		{"*Cache holding a value", cache},
 		{"*Resolver", r},
 		{"Options", Options{Specs: specs}},
-		{"Params", Params{Spec: sp}},
-		{"Spec", sp},
+		{"Params", Params{Type: sp.Type, Name: sp.Name, Config: sp.Config}},
+		{"spec", sp},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			leakcheck.CheckRenderings(t, tt.v, all...)

@@ -18,11 +18,11 @@ import (
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
-// Cache wraps a source: each value is fetched once and kept; errors are not
+// cache wraps a source: each value is fetched once and kept; errors are not
 // kept; concurrent first fetches of one name make one call to the source.
 // Every fetched value is validated (secrets.ValidateValue) and added to the
 // redactor before any caller sees it. It is safe for concurrent use.
-type Cache struct {
+type cache struct {
 	src      Source
 	redactor Redactor
 
@@ -39,16 +39,22 @@ type fetch struct {
 	err  error
 }
 
-// NewCache returns a caching src. r may be nil: values are then not
-// redacted.
-func NewCache(src Source, r Redactor) *Cache {
-	return &Cache{src: src, redactor: r, values: map[string]secrets.Value{}, inflight: map[string]*fetch{}}
+// NewCache returns src behind a cache: each value is fetched once and
+// kept; errors are not kept; concurrent first requests for one name make
+// one call to src. Every fetched value is checked against the limits of
+// secrets.ValidateValue and added to r before any caller receives it
+// (whitespace-only values are not added). r may be nil: values are then
+// not redacted. If the caller whose fetch others wait on is cancelled, a
+// waiter whose context is still live fetches again rather than fail with
+// somebody else's cancellation. A Resolver wraps each of its sources so.
+func NewCache(src Source, r Redactor) Source { return newCache(src, r) }
+
+func newCache(src Source, r Redactor) *cache {
+	return &cache{src: src, redactor: r, values: map[string]secrets.Value{}, inflight: map[string]*fetch{}}
 }
 
-// Get returns the cached value of name, or fetches it. If the caller whose
-// fetch others wait on is cancelled, a waiter whose context is still live
-// fetches again rather than fail with somebody else's cancellation.
-func (c *Cache) Get(ctx context.Context, name string) (secrets.Value, error) {
+// Get returns the cached value of name, or fetches it.
+func (c *cache) Get(ctx context.Context, name string) (secrets.Value, error) {
 	for {
 		c.mu.Lock()
 		if v, ok := c.values[name]; ok {
@@ -88,7 +94,7 @@ func (c *Cache) Get(ctx context.Context, name string) (secrets.Value, error) {
 
 // fetch gets, checks and registers one value. The redactor learns it
 // before it is cached or returned.
-func (c *Cache) fetch(ctx context.Context, name string) (secrets.Value, error) {
+func (c *cache) fetch(ctx context.Context, name string) (secrets.Value, error) {
 	v, err := c.src.Get(ctx, name)
 	if err != nil {
 		return secrets.Value{}, err
@@ -114,8 +120,8 @@ type Options struct {
 	// else K6_SECRET_SOURCE; explicit specs replace it, they are not merged.
 	Specs []string
 	// Env returns the environment as "KEY=value" strings, like os.Environ,
-	// which nil means. Tests set it (see EnvMap) rather than mutate the
-	// process environment.
+	// which nil means. EnvMap gives one over a map, so that a program or a
+	// test need not read or mutate the process environment.
 	Env func() []string
 	// Redactor learns every fetched value before Get returns it; nil means
 	// no redaction. Use *redact.Redactor.
@@ -126,14 +132,14 @@ type Options struct {
 	// Open opens the files named by specs (a file source's secrets file, a
 	// url source's config file); nil means os.Open, which follows symbolic
 	// links (Kubernetes secret volumes are links). A file is refused from
-	// its Stat size when that is over the limit (MaxFileBytes), read through
-	// a limit of MaxFileBytes+1 bytes otherwise (a growing file or a FIFO
+	// its Stat size when that is over the limit (24,576,000 bytes), read
+	// through a limit of one byte more otherwise (a growing file or a FIFO
 	// is bounded too), and a warning is logged when its mode lets the group
 	// or others read or write it. Ignored when ReadFile is set.
 	Open func(name string) (fs.File, error)
 	// ReadFile, if set, reads the files named by specs instead of Open: it
 	// is then the caller's to bound what it reads and to check modes (the
-	// sources still refuse content over MaxFileBytes).
+	// sources still refuse content over that limit).
 	ReadFile func(name string) ([]byte, error)
 	// HTTPClient is given to url sources; nil means a default client.
 	// Either way a url source follows redirects only within the origin of
@@ -144,16 +150,17 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// BuiltinTypes returns the constructors of the mock, file and url types.
-func BuiltinTypes() map[string]Constructor {
+// builtinTypes returns the constructors of the mock, file and url types.
+func builtinTypes() map[string]Constructor {
 	return map[string]Constructor{"mock": newMock, "file": newFile, "url": newURL}
 }
 
 // Resolver is the runner's view of its secret sources: Get from the
 // default source, Source(name).Get from a named one. Each source is wrapped
-// in a Cache with the resolver's redactor. It is safe for concurrent use.
+// in a cache (see NewCache) with the resolver's redactor. It is safe for
+// concurrent use.
 type Resolver struct {
-	sources map[string]*Cache
+	sources map[string]*cache
 	closers []io.Closer
 	def     string // name of the default source, or ""
 	names   []string
@@ -176,7 +183,7 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 	where := func(i int) string { return fmt.Sprintf("spec %d", i+1) }
 	if len(specs) == 0 {
 		e := environ(env)
-		for _, k := range []string{EnvSpec, EnvSpecK6} {
+		for _, k := range []string{envSpec, envSpecK6} {
 			if s, ok := e[k]; ok && s != "" {
 				specs = []string{s}
 				where = func(int) string { return "spec from " + k }
@@ -188,7 +195,7 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 	if err != nil {
 		return nil, errcode.New(errcode.Invalid, op, err.Error())
 	}
-	types := BuiltinTypes()
+	types := builtinTypes()
 	for k, c := range opts.Types {
 		types[k] = c
 	}
@@ -202,9 +209,9 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 		if open == nil {
 			open = func(name string) (fs.File, error) { return os.Open(name) }
 		}
-		readFile = boundedReadFile(open, MaxFileBytes, logger)
+		readFile = boundedReadFile(open, maxFileBytes, logger)
 	}
-	r := &Resolver{sources: map[string]*Cache{}}
+	r := &Resolver{sources: map[string]*cache{}}
 	for i, sp := range parsed {
 		at := fmt.Sprintf("%s (type %s, name %s)", where(i), sp.Type, printable(sp.Name))
 		c, ok := types[sp.Type]
@@ -215,7 +222,7 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 			}
 			return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("%s: unknown type; known types: %s", at, strings.Join(sortedTypes(types), ", ")))
 		}
-		src, err := c(ctx, Params{Spec: sp, Env: env, ReadFile: readFile, HTTPClient: opts.HTTPClient, Logger: logger})
+		src, err := c(ctx, Params{Type: sp.Type, Name: sp.Name, Config: sp.Config, Env: env, ReadFile: readFile, HTTPClient: opts.HTTPClient, Logger: logger})
 		if err != nil {
 			r.Close()
 			if errcode.IsContext(err) {
@@ -226,7 +233,7 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 		if cl, ok := src.(io.Closer); ok {
 			r.closers = append(r.closers, cl)
 		}
-		r.sources[sp.Name] = NewCache(src, opts.Redactor)
+		r.sources[sp.Name] = newCache(src, opts.Redactor)
 		r.names = append(r.names, sp.Name)
 		if sp.Default {
 			r.def = sp.Name
@@ -283,7 +290,7 @@ func (r *Resolver) Source(name string) Source {
 	} else if name == "" {
 		name = "\x00" // not a source name; "" would mean the default
 	}
-	return SourceFunc(func(ctx context.Context, key string) (secrets.Value, error) {
+	return sourceFunc(func(ctx context.Context, key string) (secrets.Value, error) {
 		return r.get(ctx, name, key)
 	})
 }
@@ -305,13 +312,13 @@ func (r *Resolver) get(ctx context.Context, source, name string) (secrets.Value,
 			if len(r.names) == 0 {
 				msg = "no secret sources are configured"
 			}
-			return secrets.Value{}, &errcode.Error{Code: errcode.NotFound, Op: op, Msg: msg, Err: ErrNoSource}
+			return secrets.Value{}, noSource(op, msg)
 		}
 		source = r.def
 	}
 	c, ok := r.sources[source]
 	if !ok {
-		return secrets.Value{}, &errcode.Error{Code: errcode.NotFound, Op: op, Msg: fmt.Sprintf("source %s", printable(source)), Err: ErrNoSource}
+		return secrets.Value{}, noSource(op, "source "+printable(source))
 	}
 	v, err := c.Get(ctx, name)
 	if err != nil {
@@ -322,6 +329,10 @@ func (r *Resolver) get(ctx context.Context, source, name string) (secrets.Value,
 	}
 	return v, nil
 }
+
+// noSource returns an error matching ErrNoSource (and so its code,
+// NotFound) that says which source is missing.
+func noSource(op, msg string) error { return fmt.Errorf("%s: %s: %w", op, msg, ErrNoSource) }
 
 // Close waits for calls in flight, closes the sources that are io.Closers
 // and makes later calls fail with secrets.ErrFailedPrecondition.

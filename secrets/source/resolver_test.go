@@ -80,7 +80,7 @@ func TestCacheFetchesOnceAndDoesNotCacheErrors(t *testing.T) {
 	src := newCounting(map[string]string{"a": "value-a", "blank": "   "})
 	src.fails["a"] = 1
 	rec := &recorder{}
-	c := NewCache(src, rec)
+	c := newCache(src, rec)
 	if _, err := c.Get(ctx, "a"); !errors.Is(err, secrets.ErrUnavailable) {
 		t.Fatalf("first Get error = %v, want the source's", err)
 	}
@@ -112,7 +112,7 @@ func TestCacheSingleflight(t *testing.T) {
 	ctx := context.Background()
 	src := newCounting(map[string]string{"a": "value-a"})
 	src.gate = make(chan struct{})
-	c := NewCache(src, nil)
+	c := newCache(src, nil)
 	const n = 10
 	var wg sync.WaitGroup
 	results := make([]string, n)
@@ -144,7 +144,7 @@ func TestCacheSingleflight(t *testing.T) {
 func TestCacheLeaderCancelled(t *testing.T) {
 	src := newCounting(map[string]string{"a": "value-a"})
 	src.gate = make(chan struct{})
-	c := NewCache(src, nil)
+	c := newCache(src, nil)
 	leaderCtx, cancel := context.WithCancel(context.Background())
 	leaderErr := make(chan error)
 	go func() {

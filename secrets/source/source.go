@@ -21,28 +21,35 @@ type Source interface {
 	Get(ctx context.Context, name string) (secrets.Value, error)
 }
 
-// SourceFunc adapts a function to Source.
-type SourceFunc func(ctx context.Context, name string) (secrets.Value, error)
+// sourceFunc adapts a function to Source.
+type sourceFunc func(ctx context.Context, name string) (secrets.Value, error)
 
-// Get calls f.
-func (f SourceFunc) Get(ctx context.Context, name string) (secrets.Value, error) { return f(ctx, name) }
+func (f sourceFunc) Get(ctx context.Context, name string) (secrets.Value, error) { return f(ctx, name) }
 
 // Redactor learns the secrets that must not appear in output.
 // *redact.Redactor implements it. Add returns an error for a secret it
 // does not register (redact refuses secrets shorter than its minimum
-// length); a Cache then refuses the value, since it would show in logs.
+// length); the cache (NewCache) then refuses the value, since it would show
+// in logs.
 type Redactor interface {
 	Add(secret string) error
 }
 
-// Params is what a Constructor receives for one spec.
+// Params is what a Constructor receives for one spec,
+// <type>[=<config>]. Config may hold secrets (mock values, header tokens),
+// so Params prints only its type and name under fmt, JSON and slog.
 type Params struct {
-	// Spec is the parsed spec: its type, name and config.
-	Spec Spec
+	// Type selects the constructor: "mock", "file", "url", "store"...
+	Type string
+	// Name is the spec's name= token, or Type when there is none.
+	Name string
+	// Config is the spec's config with the reserved tokens (default,
+	// name=...) removed, its other items joined by ",".
+	Config string
 	// Env returns the environment as "KEY=value" strings; never nil.
 	Env func() []string
 	// ReadFile reads a file named in the config; never nil. Unless the
-	// caller set Options.ReadFile, it refuses files over MaxFileBytes
+	// caller set Options.ReadFile, it refuses files over the limit
 	// before reading them and warns (through Logger) about files the group
 	// or others may read or write.
 	ReadFile func(name string) ([]byte, error)
@@ -61,14 +68,14 @@ type Constructor func(ctx context.Context, p Params) (Source, error)
 
 // ErrNoSource is matched (with errors.Is) by the error of a Get from a
 // source name that is not configured, or from the default source when none
-// is. That error also matches secrets.ErrNotFound.
-var ErrNoSource = errors.New("no such secret source")
+// is. It has code NotFound: that error also matches secrets.ErrNotFound.
+var ErrNoSource error = errcode.New(errcode.NotFound, "", "no such secret source")
 
 // The environment variables that may hold one spec when none is given
 // explicitly. STRONGBOX_SECRET_SOURCE wins over K6_SECRET_SOURCE.
 const (
-	EnvSpec   = "STRONGBOX_SECRET_SOURCE"
-	EnvSpecK6 = "K6_SECRET_SOURCE"
+	envSpec   = "STRONGBOX_SECRET_SOURCE"
+	envSpecK6 = "K6_SECRET_SOURCE"
 )
 
 // environ turns an environ function into a map; later entries win, as in

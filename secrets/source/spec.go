@@ -7,15 +7,14 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
-// Spec is one parsed secret-source spec, `<type>[=<config>]`.
+// spec is one parsed secret-source spec, `<type>[=<config>]`.
 //
-// Config may hold secrets (mock values, header tokens), so a Spec prints
+// Config may hold secrets (mock values, header tokens), so a spec prints
 // only its type, name and default flag under fmt, JSON and slog.
-type Spec struct {
+type spec struct {
 	// Type selects the constructor: "mock", "file", "url", "store"...
 	Type string
 	// Name is the name= token, or Type when there is none.
@@ -29,7 +28,7 @@ type Spec struct {
 }
 
 // String describes the spec without its config.
-func (s Spec) String() string {
+func (s spec) String() string {
 	d := ""
 	if s.Default {
 		d = ",default"
@@ -38,10 +37,10 @@ func (s Spec) String() string {
 }
 
 // Format prints String for every verb, so %+v and %#v do not reach Config.
-func (s Spec) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+func (s spec) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
 
 // MarshalJSON encodes the type, name and default flag, not Config.
-func (s Spec) MarshalJSON() ([]byte, error) {
+func (s spec) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Type    string
 		Name    string
@@ -50,7 +49,7 @@ func (s Spec) MarshalJSON() ([]byte, error) {
 }
 
 // LogValue makes slog print String.
-func (s Spec) LogValue() slog.Value { return slog.StringValue(s.String()) }
+func (s spec) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // isIdent reports whether s is a type: 1 to 64 letters, digits, '-', '_'.
 func isIdent(s string) bool {
@@ -66,33 +65,24 @@ func isIdent(s string) bool {
 	return true
 }
 
-// ParseSpec parses one spec, `<type>[=<config>]`, cut at the first "=".
+// parseSpec parses one spec, `<type>[=<config>]`, cut at the first "=".
 // The config is split on ","; the token "default" and a "name=<n>" token
 // are removed from it and set Default and Name. Name defaults to Type.
 // Names follow secrets.ValidateName; "default" as a name means Default.
-//
-// Errors match secrets.ErrInvalid and name the item at fault by position,
-// never its text beyond a type or option name.
-func ParseSpec(s string) (Spec, error) {
-	sp, err := parseSpec(s)
-	if err != nil {
-		return Spec{}, errcode.New(errcode.Invalid, "source.ParseSpec", err.Error())
-	}
-	return sp, nil
-}
-
-func parseSpec(s string) (Spec, error) {
+// Errors name the item at fault by position, never its text beyond a type
+// or option name.
+func parseSpec(s string) (spec, error) {
 	if s == "" {
-		return Spec{}, errors.New("spec is empty; want <type>[=<config>]")
+		return spec{}, errors.New("spec is empty; want <type>[=<config>]")
 	}
 	typ, config, _ := strings.Cut(s, "=")
 	if typ == "" {
-		return Spec{}, errors.New("spec has no type before =")
+		return spec{}, errors.New("spec has no type before =")
 	}
 	if !isIdent(typ) {
-		return Spec{}, errors.New("type is not 1 to 64 letters, digits, '-' or '_'")
+		return spec{}, errors.New("type is not 1 to 64 letters, digits, '-' or '_'")
 	}
-	sp := Spec{Type: typ}
+	sp := spec{Type: typ}
 	if config == "" {
 		sp.Name = typ
 		return sp, nil
@@ -111,12 +101,12 @@ func parseSpec(s string) (Spec, error) {
 		}
 		switch {
 		case sp.Name != "":
-			return Spec{}, fmt.Errorf("config item %d: name= is given twice", i+1)
+			return spec{}, fmt.Errorf("config item %d: name= is given twice", i+1)
 		case !strings.Contains(item, "="):
-			return Spec{}, fmt.Errorf("config item %d: name needs =<name>", i+1)
+			return spec{}, fmt.Errorf("config item %d: name needs =<name>", i+1)
 		}
 		if err := secrets.ValidateName(v); err != nil {
-			return Spec{}, fmt.Errorf("config item %d: name: %s", i+1, message(err))
+			return spec{}, fmt.Errorf("config item %d: name: %s", i+1, message(err))
 		}
 		sp.Name = v
 	}
@@ -130,22 +120,12 @@ func parseSpec(s string) (Spec, error) {
 	return sp, nil
 }
 
-// ParseSpecs parses several specs, as given by repeated --secret-source
+// parseSpecs parses several specs, as given by repeated --secret-source
 // flags. It fails on an empty spec, a name used twice and a second default;
-// a single spec is the default. Errors name the spec by its position
-// (1-based).
-//
-// ParseSpecs does not know the types; NewResolver rejects unknown ones.
-func ParseSpecs(specs []string) ([]Spec, error) {
-	out, err := parseSpecs(specs, func(i int) string { return fmt.Sprintf("spec %d", i+1) })
-	if err != nil {
-		return nil, errcode.New(errcode.Invalid, "source.ParseSpecs", err.Error())
-	}
-	return out, nil
-}
-
-func parseSpecs(specs []string, where func(i int) string) ([]Spec, error) {
-	out := make([]Spec, 0, len(specs))
+// a single spec is the default. where names spec i in errors. It does not
+// know the types; NewResolver rejects unknown ones.
+func parseSpecs(specs []string, where func(i int) string) ([]spec, error) {
+	out := make([]spec, 0, len(specs))
 	byName := map[string]int{}
 	def := -1
 	for i, s := range specs {

@@ -10,8 +10,8 @@ import (
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
-// StoreConfig configures a store source.
-type StoreConfig struct {
+// storeConfig configures a store source.
+type storeConfig struct {
 	// Namespace holds the secrets. Required.
 	Namespace string
 	// Identity is the service identity the source acts as; secrets must
@@ -19,24 +19,24 @@ type StoreConfig struct {
 	Identity string
 }
 
-// StoreSource reveals secrets through a secrets.Manager as a service
+// storeSource reveals secrets through a secrets.Manager as a service
 // principal (kind service, role rbac.RoleDecrypter) in one namespace,
 // whatever principal the caller's context carries.
-type StoreSource struct {
+type storeSource struct {
 	m *secrets.Manager
 	p rbac.Principal
 }
 
-// NewStoreSource returns a source over m. Errors match secrets.ErrInvalid.
-func NewStoreSource(m *secrets.Manager, cfg StoreConfig) (*StoreSource, error) {
-	const op = "source.NewStoreSource"
+// newStoreSource returns a source over m. Errors match secrets.ErrInvalid.
+func newStoreSource(m *secrets.Manager, cfg storeConfig) (*storeSource, error) {
+	const op = "source.store"
 	if m == nil {
 		return nil, errcode.New(errcode.Invalid, op, "no Manager")
 	}
 	if err := checkStoreConfig(cfg); err != nil {
 		return nil, errcode.New(errcode.Invalid, op, err.Error())
 	}
-	return &StoreSource{m: m, p: rbac.Principal{
+	return &storeSource{m: m, p: rbac.Principal{
 		Kind:      rbac.KindService,
 		ID:        cfg.Identity,
 		Namespace: cfg.Namespace,
@@ -44,7 +44,7 @@ func NewStoreSource(m *secrets.Manager, cfg StoreConfig) (*StoreSource, error) {
 	}}, nil
 }
 
-func checkStoreConfig(cfg StoreConfig) error {
+func checkStoreConfig(cfg storeConfig) error {
 	if cfg.Namespace == "" {
 		return errors.New("namespace is required")
 	}
@@ -62,13 +62,13 @@ func checkStoreConfig(cfg StoreConfig) error {
 
 // Get reveals name with Manager.RevealValue; its errors (ErrNotFound,
 // ErrPermissionDenied, ErrRevoked...) are returned as they are.
-func (s *StoreSource) Get(ctx context.Context, name string) (secrets.Value, error) {
+func (s *storeSource) Get(ctx context.Context, name string) (secrets.Value, error) {
 	return s.m.RevealValue(rbac.WithPrincipal(ctx, s.p), s.p.Namespace, name)
 }
 
 // parseStoreConfig parses "namespace=<ns>,identity=<id>".
-func parseStoreConfig(config string) (StoreConfig, error) {
-	var cfg StoreConfig
+func parseStoreConfig(config string) (storeConfig, error) {
+	var cfg storeConfig
 	for _, o := range splitOptions(config) {
 		if !o.hasValue {
 			return cfg, fmt.Errorf("config item %d needs key=value", o.pos)
@@ -94,7 +94,11 @@ func parseStoreConfig(config string) (StoreConfig, error) {
 }
 
 // StoreConstructor returns the constructor of the "store" type, bound to
-// m. Register it with Options.Types:
+// m: a spec store=namespace=<ns>,identity=<id> reveals secrets with
+// Manager.RevealValue as the service principal id (role
+// rbac.RoleDecrypter) in namespace ns, whatever principal the caller's
+// context carries; its errors (ErrNotFound, ErrPermissionDenied,
+// ErrRevoked...) are returned as they are. Register it with Options.Types:
 //
 //	r, err := source.NewResolver(ctx, source.Options{
 //		Specs: []string{"store=namespace=team-a,identity=k6-runner"},
@@ -102,10 +106,10 @@ func parseStoreConfig(config string) (StoreConfig, error) {
 //	})
 func StoreConstructor(m *secrets.Manager) Constructor {
 	return func(_ context.Context, p Params) (Source, error) {
-		cfg, err := parseStoreConfig(p.Spec.Config)
+		cfg, err := parseStoreConfig(p.Config)
 		if err != nil {
 			return nil, err
 		}
-		return NewStoreSource(m, cfg)
+		return newStoreSource(m, cfg)
 	}
 }

@@ -93,7 +93,7 @@ func TestStoreSourceUserPrincipalIgnored(t *testing.T) {
 	// The source acts as its service identity, whatever the context says.
 	ctx := rbac.WithPrincipal(context.Background(), rbac.Principal{Kind: rbac.KindUser, ID: "alice", Namespace: "team-a", Roles: []rbac.Role{rbac.RoleAdmin}})
 	m := newManager(t, map[string]string{"api-key": "store-s3cret-2"})
-	s, err := NewStoreSource(m, StoreConfig{Namespace: "team-a", Identity: "k6-runner"})
+	s, err := newStoreSource(m, storeConfig{Namespace: "team-a", Identity: "k6-runner"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestStoreConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewStoreSource(nil, StoreConfig{Namespace: "a", Identity: "b"}); !errors.Is(err, secrets.ErrInvalid) {
+	if _, err := newStoreSource(nil, storeConfig{Namespace: "a", Identity: "b"}); !errors.Is(err, secrets.ErrInvalid) {
 		t.Fatalf("nil Manager: %v", err)
 	}
 }

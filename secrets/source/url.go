@@ -19,6 +19,7 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/secrets"
+	"golang.org/x/time/rate"
 )
 
 // URLOptions are the programmatic settings of a url source; the zero value
@@ -32,45 +33,62 @@ type URLOptions struct {
 	// other origins and then calls HTTPClient.CheckRedirect, if any, for
 	// the hops it allows. HTTPClient itself is not modified.
 	HTTPClient *http.Client
-	// Jitter returns a random duration in [0, d); nil means math/rand/v2.
-	Jitter func(d time.Duration) time.Duration
 	// BeforeRequest, if set, is called with every attempt's request before
 	// it is sent, e.g. to set a short-lived token. Its error ends the Get.
 	BeforeRequest func(*http.Request) error
-	// Limiter, if set, replaces the limiter built from the config, e.g. to
-	// share one rate among several sources.
-	Limiter *Limiter
+	// Limiter, if set, replaces the limiter built from the config
+	// (RequestsPerMinuteLimit and RequestsBurst), e.g. to share one rate
+	// among several sources: rate.NewLimiter(rate.Every(time.Minute/300), 10)
+	// is the default. Every attempt, retries included, waits for one token.
+	Limiter *rate.Limiter
 }
 
-// URLSource fetches one secret per HTTP request, with a rate limit and
+// urlSource fetches one secret per HTTP request, with a rate limit and
 // retries. It does not cache; NewCache or a Resolver does. It is safe for
 // concurrent use.
-type URLSource struct {
+type urlSource struct {
 	cfg     URLConfig
 	opts    URLOptions
 	client  *http.Client
-	limiter *Limiter
+	limiter *rate.Limiter // nil: no limit
+	jitter  func(d time.Duration) time.Duration
 	path    []string
 	queryAt int // index of the first "?" in the template, or -1
 }
 
-// NewURLSource checks cfg and returns a source. Errors match
-// secrets.ErrInvalid, name the field at fault and never contain the URL or
-// a header value.
-func NewURLSource(cfg URLConfig, opts URLOptions) (*URLSource, error) {
+// NewURLSource checks cfg and returns a url source: one HTTP request per
+// secret, with the rate limit, retries, redirect rule and response reading
+// of a url spec (see the package doc), and no cache (wrap it in NewCache).
+// Errors match secrets.ErrInvalid, name the field at fault and never
+// contain the URL or a header value.
+//
+// Its Get fails with an error matching secrets.ErrNotFound for status 404,
+// secrets.ErrPermissionDenied for 401 and 403, secrets.ErrUnavailable when
+// network errors, 5xx or 429 outlast the retries, secrets.ErrInvalid for
+// 400, a body over 24 KiB, a responsePath that does not resolve to a string
+// or a value outside the limits, secrets.ErrFailedPrecondition for a
+// refused cross-origin redirect, and secrets.ErrInternal for other
+// statuses. Context errors are returned unchanged.
+func NewURLSource(cfg URLConfig, opts URLOptions) (Source, error) {
+	return newURLSource(cfg, opts, nil)
+}
+
+// newURLSource is NewURLSource with a jitter function (random in [0, d)
+// when nil) that tests replace.
+func newURLSource(cfg URLConfig, opts URLOptions, jitter func(d time.Duration) time.Duration) (*urlSource, error) {
 	cfg = cfg.withDefaults()
 	path, err := checkURLConfig(cfg)
 	if err != nil {
 		return nil, errcode.New(errcode.Invalid, "source.NewURLSource", err.Error())
 	}
-	s := &URLSource{cfg: cfg, opts: opts, client: opts.HTTPClient, limiter: opts.Limiter, path: path,
+	s := &urlSource{cfg: cfg, opts: opts, limiter: opts.Limiter, jitter: jitter, path: path,
 		queryAt: strings.IndexByte(cfg.URLTemplate, '?')}
 	s.client = sameOriginClient(opts.HTTPClient)
 	if s.limiter == nil && cfg.RequestsPerMinuteLimit > 0 {
-		s.limiter = NewLimiter(cfg.RequestsPerMinuteLimit, cfg.RequestsBurst)
+		s.limiter = rate.NewLimiter(rate.Every(time.Minute/time.Duration(cfg.RequestsPerMinuteLimit)), cfg.RequestsBurst)
 	}
-	if s.opts.Jitter == nil {
-		s.opts.Jitter = func(d time.Duration) time.Duration {
+	if s.jitter == nil {
+		s.jitter = func(d time.Duration) time.Duration {
 			if d <= 0 {
 				return 0
 			}
@@ -78,6 +96,28 @@ func NewURLSource(cfg URLConfig, opts URLOptions) (*URLSource, error) {
 		}
 	}
 	return s, nil
+}
+
+// wait waits for the rate limiter. A wait that would outlast ctx's
+// deadline fails at once with context.DeadlineExceeded (rate.Limiter
+// refuses it rather than sleep in vain); a cancelled ctx gives its error
+// and the token back.
+func (s *urlSource) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil || s.limiter == nil {
+		return err
+	}
+	if err := s.limiter.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if _, ok := ctx.Deadline(); ok {
+			return context.DeadlineExceeded
+		}
+		// Only a caller's limiter with a burst of 0 refuses a wait
+		// without a deadline.
+		return errcode.New(errcode.FailedPrecondition, "source.url", "the rate limiter allows no request (burst 0)")
+	}
+	return nil
 }
 
 func checkURLConfig(cfg URLConfig) ([]string, error) {
@@ -177,12 +217,13 @@ func origin(u *url.URL) string {
 	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
-// Config returns the configuration in use, defaults filled in.
-func (s *URLSource) Config() URLConfig { return s.cfg }
+// config returns the configuration in use, defaults filled in.
+func (s *urlSource) config() URLConfig { return s.cfg }
 
-// URL returns the URL of name: the template with {key} escaped. Keep it
-// out of logs if the template carries credentials.
-func (s *URLSource) URL(name string) string {
+// url returns the URL of name: the template with {key} escaped: path-escaped
+// before any "?", query-escaped after it. Keep it out of logs: the template
+// may carry credentials.
+func (s *urlSource) url(name string) string {
 	if s.queryAt < 0 {
 		return strings.ReplaceAll(s.cfg.URLTemplate, "{key}", url.PathEscape(name))
 	}
@@ -193,14 +234,8 @@ func (s *URLSource) URL(name string) string {
 
 // Get fetches name. Status 200 is success. Network errors, 5xx and 429
 // are retried up to MaxRetries times with backoff and jitter, each attempt
-// waiting for the rate limiter; after the last, the error matches
-// secrets.ErrUnavailable. 404 matches secrets.ErrNotFound, 401 and 403
-// secrets.ErrPermissionDenied, other statuses secrets.ErrInvalid (400) or
-// secrets.ErrInternal; a refused cross-origin redirect
-// secrets.ErrFailedPrecondition. A body over MaxBodyBytes, a responsePath
-// that does not resolve to a string, or a value outside the limits match
-// secrets.ErrInvalid. Context errors are returned unchanged.
-func (s *URLSource) Get(ctx context.Context, name string) (secrets.Value, error) {
+// waiting for the rate limiter; the errors are those NewURLSource lists.
+func (s *urlSource) Get(ctx context.Context, name string) (secrets.Value, error) {
 	const op = "source.url"
 	if err := checkSecretName(name); err != nil {
 		return secrets.Value{}, errcode.New(errcode.Invalid, op, err.Error())
@@ -208,9 +243,9 @@ func (s *URLSource) Get(ctx context.Context, name string) (secrets.Value, error)
 	if name == "." || name == ".." {
 		return secrets.Value{}, errcode.New(errcode.Invalid, op, `secret name "." or ".." cannot be put in a URL path`)
 	}
-	target := s.URL(name)
+	target := s.url(name)
 	for attempt := 0; ; attempt++ {
-		if err := s.limiter.Wait(ctx); err != nil {
+		if err := s.wait(ctx); err != nil {
 			return secrets.Value{}, err
 		}
 		v, err, retry := s.attempt(ctx, target, name)
@@ -227,15 +262,15 @@ func (s *URLSource) Get(ctx context.Context, name string) (secrets.Value, error)
 }
 
 // delay is the wait before retry n (1-based): RetryBackoff doubled n-1
-// times, capped at MaxRetryDelay, plus a jitter of up to half of it. Unlike
+// times, capped at maxRetryDelay, plus a jitter of up to half of it. Unlike
 // k6, a base under one second is not rounded away.
-func (s *URLSource) delay(n int) time.Duration {
+func (s *urlSource) delay(n int) time.Duration {
 	d := s.cfg.RetryBackoff
-	for i := 1; i < n && d < MaxRetryDelay; i++ {
+	for i := 1; i < n && d < maxRetryDelay; i++ {
 		d *= 2
 	}
-	d = min(d, MaxRetryDelay)
-	return d + s.opts.Jitter(d/2+1)
+	d = min(d, maxRetryDelay)
+	return d + s.jitter(d/2+1)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -267,7 +302,7 @@ func withOp(op string, err error, attempts int) error {
 }
 
 // attempt makes one request. retry reports whether the failure may pass.
-func (s *URLSource) attempt(ctx context.Context, target, name string) (v secrets.Value, err error, retry bool) {
+func (s *urlSource) attempt(ctx context.Context, target, name string) (v secrets.Value, err error, retry bool) {
 	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, s.cfg.Method, target, nil)
@@ -293,7 +328,7 @@ func (s *URLSource) attempt(ctx context.Context, target, name string) (v secrets
 		return v, errcode.New(errcode.Unavailable, "", "request failed: "+netCause(err, s.cfg.Timeout)), true
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
 		if ctx.Err() != nil {
 			return v, ctx.Err(), false
@@ -313,8 +348,8 @@ func (s *URLSource) attempt(ctx context.Context, target, name string) (v secrets
 	default:
 		return v, errcode.New(errcode.Internal, "", fmt.Sprintf("secret %q: unexpected status %d", name, code)), false
 	}
-	if len(body) > MaxBodyBytes {
-		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: response body is over %d bytes", name, MaxBodyBytes)), false
+	if len(body) > maxBodyBytes {
+		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: response body is over %d bytes", name, maxBodyBytes)), false
 	}
 	value := string(body)
 	if s.path != nil {
@@ -524,11 +559,11 @@ func hasLoneSurrogate(lit []byte) bool {
 }
 
 func newURL(_ context.Context, p Params) (Source, error) {
-	cfg, err := parseURLConfig(p.Spec.Config, environ(p.Env), p.ReadFile)
+	cfg, err := parseURLConfig(p.Config, environ(p.Env), p.ReadFile)
 	if err != nil {
 		return nil, err
 	}
-	s, err := NewURLSource(cfg, URLOptions{HTTPClient: p.HTTPClient})
+	s, err := newURLSource(cfg, URLOptions{HTTPClient: p.HTTPClient}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -47,8 +48,8 @@ func TestURLSourceStatuses(t *testing.T) {
 		{name: "path into string", status: 200, body: `{"data":"` + secret + `"}`, path: "data.value", is: secrets.ErrInvalid, wantErr: `the response has a string there`, wantCalls: 1},
 		{name: "not json", status: 200, body: secret, path: "data", is: secrets.ErrInvalid, wantErr: "not valid JSON", wantCalls: 1},
 		{name: "trailing json", status: 200, body: `{"data":"x"} {"` + secret + `":1}`, path: "data", is: secrets.ErrInvalid, wantErr: "not valid JSON", wantCalls: 1},
-		{name: "at cap", status: 200, body: strings.Repeat("a", MaxBodyBytes), want: strings.Repeat("a", MaxBodyBytes), wantCalls: 1},
-		{name: "over cap", status: 200, body: secret + strings.Repeat("a", MaxBodyBytes), is: secrets.ErrInvalid, wantErr: "response body is over 24576 bytes", wantCalls: 1},
+		{name: "at cap", status: 200, body: strings.Repeat("a", maxBodyBytes), want: strings.Repeat("a", maxBodyBytes), wantCalls: 1},
+		{name: "over cap", status: 200, body: secret + strings.Repeat("a", maxBodyBytes), is: secrets.ErrInvalid, wantErr: "response body is over 24576 bytes", wantCalls: 1},
 		{name: "empty body", status: 200, body: "", is: secrets.ErrInvalid, wantErr: "value is empty", wantCalls: 1},
 		{name: "404", status: 404, body: secret, is: secrets.ErrNotFound, wantErr: `secret "api-key" not found`, wantCalls: 1},
 		{name: "401", status: 401, body: secret, is: secrets.ErrPermissionDenied, wantErr: "status 401", wantCalls: 1},
@@ -70,7 +71,7 @@ func TestURLSourceStatuses(t *testing.T) {
 			defer srv.Close()
 			cfg := fastConfig(srv.URL + "/secrets/{key}")
 			cfg.ResponsePath = tt.path
-			s, err := NewURLSource(cfg, URLOptions{Jitter: noJitter})
+			s, err := newURLSource(cfg, URLOptions{}, noJitter)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,12 +122,12 @@ func TestURLSourceRetryRecovers(t *testing.T) {
 	var delays []time.Duration
 	var mu sync.Mutex
 	cfg := fastConfig(srv.URL + "/{key}")
-	s, err := NewURLSource(cfg, URLOptions{Jitter: func(d time.Duration) time.Duration {
+	s, err := newURLSource(cfg, URLOptions{}, func(d time.Duration) time.Duration {
 		mu.Lock()
 		delays = append(delays, d)
 		mu.Unlock()
 		return 0
-	}})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +151,7 @@ func TestURLSourceNetworkErrorRetried(t *testing.T) {
 	ln.Close() // nothing listens: connection refused
 	cfg := fastConfig("http://" + addr + "/{key}?token=key-material-xyz")
 	cfg.MaxRetries = 2
-	s, err := NewURLSource(cfg, URLOptions{Jitter: noJitter})
+	s, err := newURLSource(cfg, URLOptions{}, noJitter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +173,7 @@ func TestURLSourceMalformedResponseNotQuoted(t *testing.T) {
 	defer srv.Close()
 	cfg := fastConfig(srv.URL + "/{key}")
 	cfg.MaxRetries = -1
-	s, err := NewURLSource(cfg, URLOptions{})
+	s, err := newURLSource(cfg, URLOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,9 +188,9 @@ func TestURLSourceBeforeRequestError(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) }))
 	defer srv.Close()
-	s, err := NewURLSource(fastConfig(srv.URL+"/{key}"), URLOptions{BeforeRequest: func(*http.Request) error {
+	s, err := newURLSource(fastConfig(srv.URL+"/{key}"), URLOptions{BeforeRequest: func(*http.Request) error {
 		return errors.New("token expired")
-	}})
+	}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +222,7 @@ func TestURLSourceRedirects(t *testing.T) {
 	defer srv.Close()
 	cfg := fastConfig(srv.URL + "/{key}")
 	cfg.Headers = map[string]secrets.Value{"X-Api-Key": secrets.NewValue("tok-2")}
-	s, err := NewURLSource(cfg, URLOptions{})
+	s, err := newURLSource(cfg, URLOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +259,7 @@ func TestURLSourceNoRetries(t *testing.T) {
 }
 
 func TestURLSourceDelay(t *testing.T) {
-	s, err := NewURLSource(URLConfig{URLTemplate: "http://x/{key}", RetryBackoff: 200 * time.Millisecond}, URLOptions{Jitter: noJitter})
+	s, err := newURLSource(URLConfig{URLTemplate: "http://x/{key}", RetryBackoff: 200 * time.Millisecond}, URLOptions{}, noJitter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestURLSourceEscaping(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := NewURLSource(fastConfig(srv.URL+tt.template), URLOptions{})
+			s, err := newURLSource(fastConfig(srv.URL+tt.template), URLOptions{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -303,7 +304,7 @@ func TestURLSourceEscaping(t *testing.T) {
 			}
 		})
 	}
-	s, _ := NewURLSource(fastConfig(srv.URL+"/s/{key}"), URLOptions{})
+	s, _ := newURLSource(fastConfig(srv.URL+"/s/{key}"), URLOptions{}, nil)
 	for _, name := range []string{".", "..", "", "a\nb"} {
 		if _, err := s.Get(context.Background(), name); !errors.Is(err, secrets.ErrInvalid) {
 			t.Errorf("Get(%q) error = %v, want invalid", name, err)
@@ -321,7 +322,7 @@ func TestURLSourceRateLimit(t *testing.T) {
 	cfg := fastConfig(srv.URL + "/{key}")
 	cfg.RequestsPerMinuteLimit = 3000 // one every 20ms
 	cfg.RequestsBurst = 2
-	s, err := NewURLSource(cfg, URLOptions{})
+	s, err := newURLSource(cfg, URLOptions{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,10 +366,10 @@ func TestURLSourceTimeoutAndHeaders(t *testing.T) {
 	cfg.MaxRetries = 1
 	cfg.Method = "POST"
 	cfg.Headers = map[string]secrets.Value{"Authorization": secrets.NewValue("Bearer tok-1")}
-	s, err := NewURLSource(cfg, URLOptions{Jitter: noJitter, BeforeRequest: func(r *http.Request) error {
+	s, err := newURLSource(cfg, URLOptions{BeforeRequest: func(r *http.Request) error {
 		r.Header.Set("X-Api-Key", "from-hook")
 		return nil
-	}})
+	}}, noJitter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +381,7 @@ func TestURLSourceTimeoutAndHeaders(t *testing.T) {
 		t.Errorf("request (-want +got):\n%s", diff)
 	}
 	cfg.Timeout = 50 * time.Millisecond
-	s, err = NewURLSource(cfg, URLOptions{Jitter: noJitter})
+	s, err = newURLSource(cfg, URLOptions{}, noJitter)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +389,7 @@ func TestURLSourceTimeoutAndHeaders(t *testing.T) {
 	if !errors.Is(err, secrets.ErrUnavailable) || !strings.Contains(err.Error(), "timed out after 50ms (after 2 attempts)") {
 		t.Fatalf("slow Get error = %v, want a timeout", err)
 	}
-	if strings.Contains(fmt.Sprintf("%v %+v %#v", cfg, cfg, s.Config()), "tok-1") {
+	if strings.Contains(fmt.Sprintf("%v %+v %#v", cfg, cfg, s.config()), "tok-1") {
 		t.Fatal("printing a URLConfig shows a header value")
 	}
 }
@@ -412,7 +413,7 @@ func TestNewURLSourceInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewURLSource(tt.cfg, URLOptions{})
+			_, err := newURLSource(tt.cfg, URLOptions{}, nil)
 			mustNotContain(t, err, "key-material-xyz")
 			if !errors.Is(err, secrets.ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error = %v, want invalid containing %q", err, tt.wantErr)
@@ -490,14 +491,14 @@ func TestURLConfigPrecedence(t *testing.T) {
 }
 
 func TestParseURLConfig(t *testing.T) {
-	got, err := ParseURLConfig("timeout=5s", EnvMap(map[string]string{"K6_SECRET_SOURCE_URL_URL_TEMPLATE": "https://x/{key}"}), nil)
+	got, err := testParseURLConfig("timeout=5s", EnvMap(map[string]string{"K6_SECRET_SOURCE_URL_URL_TEMPLATE": "https://x/{key}"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(URLConfig{URLTemplate: "https://x/{key}", Timeout: 5 * time.Second}, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
-	if _, err := ParseURLConfig("timeout=s3cretx", EnvMap(nil), nil); !errors.Is(err, secrets.ErrInvalid) || strings.Contains(err.Error(), "s3cretx") {
+	if _, err := testParseURLConfig("timeout=s3cretx", EnvMap(nil), nil); !errors.Is(err, secrets.ErrInvalid) || strings.Contains(err.Error(), "s3cretx") {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -637,7 +638,7 @@ func TestURLSourceRefusesCrossPortRedirect(t *testing.T) {
 				"Authorization": secrets.NewValue("Bearer tok-auth"),
 				"X-Api-Key":     secrets.NewValue("tok-key"),
 			}
-			s, err := NewURLSource(cfg, URLOptions{HTTPClient: tt.client})
+			s, err := newURLSource(cfg, URLOptions{HTTPClient: tt.client}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -685,7 +686,7 @@ func TestURLConfigFileStrict(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			read := func(string) ([]byte, error) { return []byte(tt.file), nil }
-			_, err := ParseURLConfig("config=c.json", EnvMap(nil), read)
+			_, err := testParseURLConfig("config=c.json", EnvMap(nil), read)
 			mustNotContain(t, err, "s3cretx")
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, secrets.ErrInvalid) {
 				t.Fatalf("error = %v, want %q matching secrets.ErrInvalid", err, tt.wantErr)
@@ -738,4 +739,18 @@ func TestResponsePathFollowsK6(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testParseURLConfig parses a url config over an environ function (nil:
+// os.Environ) and readFile (nil: os.ReadFile), with the code a url spec's
+// errors get.
+func testParseURLConfig(config string, env func() []string, readFile func(string) ([]byte, error)) (URLConfig, error) {
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	c, err := parseURLConfig(config, environ(env), readFile)
+	if err != nil {
+		return URLConfig{}, errcode.New(errcode.Invalid, "source.url", err.Error())
+	}
+	return c, nil
 }

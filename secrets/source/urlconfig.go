@@ -7,38 +7,36 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
 // The url source's defaults, those of k6.
 const (
-	DefaultMethod            = http.MethodGet
-	DefaultTimeout           = 30 * time.Second
-	DefaultRequestsPerMinute = 300
-	DefaultRequestsBurst     = 10
-	DefaultMaxRetries        = 3
-	DefaultRetryBackoff      = time.Second
-	// MaxBodyBytes caps a response body, whatever responsePath selects; a
+	defaultMethod            = http.MethodGet
+	defaultTimeout           = 30 * time.Second
+	defaultRequestsPerMinute = 300
+	defaultRequestsBurst     = 10
+	defaultMaxRetries        = 3
+	defaultRetryBackoff      = time.Second
+	// maxBodyBytes caps a response body, whatever responsePath selects; a
 	// longer body is an error, never a truncated secret.
-	MaxBodyBytes = secrets.MaxValueBytes
-	// MaxRetryDelay caps one wait between attempts (before jitter).
-	MaxRetryDelay = time.Minute
+	maxBodyBytes = secrets.MaxValueBytes
+	// maxRetryDelay caps one wait between attempts (before jitter).
+	maxRetryDelay = time.Minute
 )
 
 // The environment variable prefixes of the url source, e.g.
 // STRONGBOX_SECRET_SOURCE_URL_URL_TEMPLATE. The k6 names are accepted too;
 // where both are set, the STRONGBOX_ one wins.
 const (
-	EnvURLPrefix   = "STRONGBOX_SECRET_SOURCE_URL_"
-	EnvURLPrefixK6 = "K6_SECRET_SOURCE_URL_"
+	envURLPrefix   = "STRONGBOX_SECRET_SOURCE_URL_"
+	envURLPrefixK6 = "K6_SECRET_SOURCE_URL_"
 )
 
 // URLConfig configures a url source. The zero value of each field but
@@ -68,7 +66,7 @@ type URLConfig struct {
 	// 0 means 3, negative means never.
 	MaxRetries int
 	// RetryBackoff is the first wait between attempts, doubled at each
-	// retry up to MaxRetryDelay, plus a random jitter of up to half of it;
+	// retry up to one minute, plus a random jitter of up to half of it;
 	// 0 means 1s.
 	RetryBackoff time.Duration
 }
@@ -76,22 +74,22 @@ type URLConfig struct {
 // withDefaults fills the zero fields.
 func (c URLConfig) withDefaults() URLConfig {
 	if c.Method == "" {
-		c.Method = DefaultMethod
+		c.Method = defaultMethod
 	}
 	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
+		c.Timeout = defaultTimeout
 	}
 	if c.RequestsPerMinuteLimit == 0 {
-		c.RequestsPerMinuteLimit = DefaultRequestsPerMinute
+		c.RequestsPerMinuteLimit = defaultRequestsPerMinute
 	}
 	if c.RequestsBurst == 0 {
-		c.RequestsBurst = DefaultRequestsBurst
+		c.RequestsBurst = defaultRequestsBurst
 	}
 	if c.MaxRetries == 0 {
-		c.MaxRetries = DefaultMaxRetries
+		c.MaxRetries = defaultMaxRetries
 	}
 	if c.RetryBackoff == 0 {
-		c.RetryBackoff = DefaultRetryBackoff
+		c.RetryBackoff = defaultRetryBackoff
 	}
 	return c
 }
@@ -291,31 +289,17 @@ func (c *URLConfig) applyJSONField(k string, raw json.RawMessage) error {
 	return c.setOption(k, s)
 }
 
-// ParseURLConfig builds the URLConfig of a url spec's config (Spec.Config)
-// from its layers, lowest first: defaults (left zero, NewURLSource fills
-// them), the K6_SECRET_SOURCE_URL_ environment, the
-// STRONGBOX_SECRET_SOURCE_URL_ environment, the config=<file.json> file and
-// the inline options. env nil means os.Environ, readFile nil os.ReadFile.
-// Errors match secrets.ErrInvalid and name the option, variable or field,
-// never a value.
-func ParseURLConfig(config string, env func() []string, readFile func(string) ([]byte, error)) (URLConfig, error) {
-	if readFile == nil {
-		readFile = os.ReadFile
-	}
-	c, err := parseURLConfig(config, environ(env), readFile)
-	if err != nil {
-		return URLConfig{}, errcode.New(errcode.Invalid, "source.ParseURLConfig", err.Error())
-	}
-	return c, nil
-}
-
-// parseURLConfig is ParseURLConfig over an environment map.
+// parseURLConfig builds the URLConfig of a url spec's config from its
+// layers, lowest first: defaults (left zero, NewURLSource fills them), the
+// K6_SECRET_SOURCE_URL_ environment, the STRONGBOX_SECRET_SOURCE_URL_
+// environment, the config=<file.json> file and the inline options. Errors
+// name the option, variable or field, never a value.
 func parseURLConfig(config string, env map[string]string, readFile func(string) ([]byte, error)) (URLConfig, error) {
 	var c URLConfig
-	if err := c.applyEnv(env, EnvURLPrefixK6); err != nil {
+	if err := c.applyEnv(env, envURLPrefixK6); err != nil {
 		return c, err
 	}
-	if err := c.applyEnv(env, EnvURLPrefix); err != nil {
+	if err := c.applyEnv(env, envURLPrefix); err != nil {
 		return c, err
 	}
 	opts := splitOptions(config)

@@ -50,13 +50,13 @@ func FuzzParseURLConfig(f *testing.F) {
 		envValue = strings.ReplaceAll(envValue, "TOKEN", tok)
 		env := func() []string {
 			return []string{
-				EnvURLPrefix + "URL_TEMPLATE=" + envValue,
-				EnvURLPrefixK6 + "HEADERS_AUTHORIZATION=" + envValue,
-				EnvURLPrefix + "TIMEOUT=" + envValue,
+				envURLPrefix + "URL_TEMPLATE=" + envValue,
+				envURLPrefixK6 + "HEADERS_AUTHORIZATION=" + envValue,
+				envURLPrefix + "TIMEOUT=" + envValue,
 			}
 		}
 		readFile := func(string) ([]byte, error) { return []byte(file), nil }
-		c, err := ParseURLConfig(config, env, readFile)
+		c, err := testParseURLConfig(config, env, readFile)
 		leakcheck.CheckError("ParseURLConfig error", err)
 		if err != nil {
 			if !errors.Is(err, secrets.ErrInvalid) {

@@ -2,19 +2,22 @@
 // docstore collections: in memory (memdocstore), DynamoDB, Firestore,
 // MongoDB, or any other docstore driver linked into the program.
 //
-// Metadata and ciphertexts live in two collections, which may be in
-// different services or accounts:
-//
-//	s, err := docstorage.Open(ctx,
-//		"dynamodb://strongbox-metadata?partition_key=id",
-//		"dynamodb://strongbox-ciphertexts?partition_key=id")
-//
-// Importing the package registers two strongbox store URL schemes with
-// storage.OpenStore:
+// Metadata, ciphertexts and records live in three collections, which may
+// be in different services or accounts. Importing the package registers two
+// strongbox store URL schemes with storage.OpenStore:
 //
 //	mem://                  a new private in-memory store (NewInMemory); needs
 //	                        nothing, keeps nothing: for the quickstart and tests
-//	docstore://?metadata=<escaped collection URL>&ciphertexts=<escaped collection URL>
+//	docstore://?metadata=<escaped collection URL>&ciphertexts=<escaped collection URL>&records=<escaped collection URL>
+//
+// for example
+//
+//	s, err := storage.OpenStore(ctx, "docstore://?metadata="+url.QueryEscape("dynamodb://sb-meta?partition_key=id")+
+//		"&ciphertexts="+url.QueryEscape("dynamodb://sb-ct?partition_key=id")+
+//		"&records="+url.QueryEscape("dynamodb://sb-rec?partition_key=id"))
+//
+// (records is optional: without it the store keeps no records). A program
+// that opens its collections itself passes them to OpenCollections.
 //
 // memdocstore is not durable (its file option writes only on Close and
 // restarts its revision counter); use storage/sqlstorage or a cloud
@@ -29,6 +32,18 @@
 // update_time, created_by, updated_by, deleted (metadata); ns, name,
 // value_id, version, data, create_time (ciphertexts); and gocloud's
 // revision field, which must keep its default name, DocstoreRevision.
+//
+// Records (see the storage package doc, # Records) live in a third
+// collection, named by the docstore:// parameter records= (or the third
+// argument of OpenCollections; mem:// always has one). A store opened
+// without one keeps secrets as before and fails record calls with
+// storage.ErrFailedPrecondition. Its documents: id (query-escaped kind and
+// key joined by ':'), kind, key, data, revision, expire_time, update_time,
+// deleted; the document of a kind with an empty key holds the kind's
+// change sequence, seq, bumped by a second write after each record write
+// (docstore has no transactions across documents). Listing filters on kind
+// and orders by key (a DynamoDB index with partition key kind and sort key
+// key).
 //
 // Listing queries filter on ns and order by name (metadata) or id
 // (ciphertexts): DynamoDB needs a global secondary index with partition key

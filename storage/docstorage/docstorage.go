@@ -21,7 +21,7 @@ import (
 
 // Field names of the documents (see the package doc, # Format).
 const (
-	KeyField  = "id"
+	keyField  = "id"
 	nsField   = "ns"
 	nameField = "name"
 )
@@ -124,39 +124,54 @@ func (d *ctDoc) ciphertext() *driver.Ciphertext {
 	}
 }
 
-// docDriver is the driver.Store over two gocloud docstore collections.
+// docDriver is the driver.Store over two gocloud docstore collections and
+// an optional third for records.
 type docDriver struct {
 	meta, ct *docstore.Collection
-	owned    bool // Close closes the collections
+	rec      *docstore.Collection // nil: no records
+	owned    bool                 // Close closes the collections
 }
 
-// Open opens a Store over two collections given by gocloud docstore URLs,
-// one for metadata and one for ciphertexts; they may live in different
-// services or accounts. The driver of each URL's scheme must be linked in
-// (memdocstore always is). Close closes both collections.
-//
-// Errors never repeat the URLs.
-func Open(ctx context.Context, metadataURL, ciphertextURL string) (*storage.Store, error) {
-	const op = "docstorage.Open"
+// openURLs opens a Store over the collections given by gocloud docstore
+// URLs (recordsURL may be empty: no records); they may live in different
+// services or accounts. Errors never repeat the URLs.
+func openURLs(ctx context.Context, metadataURL, ciphertextURL, recordsURL string) (*storage.Store, error) {
+	const op = "docstorage.OpenStoreURL"
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if metadataURL == "" || ciphertextURL == "" {
 		return nil, errcode.New(errcode.Invalid, op, "both a metadata and a ciphertext collection URL are required")
 	}
-	if metadataURL == ciphertextURL {
-		return nil, errcode.New(errcode.Invalid, op, "metadata and ciphertexts must be separate collections")
+	if metadataURL == ciphertextURL || (recordsURL != "" && (recordsURL == metadataURL || recordsURL == ciphertextURL)) {
+		return nil, errcode.New(errcode.Invalid, op, "metadata, ciphertexts and records must be separate collections")
 	}
-	meta, err := docstore.OpenCollection(ctx, metadataURL)
-	if err != nil {
-		return nil, openError(ctx, op, "metadata", err)
+	var opened []*docstore.Collection
+	openOne := func(which, u string) (*docstore.Collection, error) {
+		c, err := docstore.OpenCollection(ctx, u)
+		if err != nil {
+			for _, o := range opened {
+				_ = o.Close()
+			}
+			return nil, openError(ctx, op, which, err)
+		}
+		opened = append(opened, c)
+		return c, nil
 	}
-	ct, err := docstore.OpenCollection(ctx, ciphertextURL)
-	if err != nil {
-		_ = meta.Close()
-		return nil, openError(ctx, op, "ciphertext", err)
+	d := &docDriver{owned: true}
+	var err error
+	if d.meta, err = openOne("metadata", metadataURL); err != nil {
+		return nil, err
 	}
-	return storage.NewStore(&docDriver{meta: meta, ct: ct, owned: true}), nil
+	if d.ct, err = openOne("ciphertext", ciphertextURL); err != nil {
+		return nil, err
+	}
+	if recordsURL != "" {
+		if d.rec, err = openOne("records", recordsURL); err != nil {
+			return nil, err
+		}
+	}
+	return storage.NewStore(d), nil
 }
 
 func openError(ctx context.Context, op, which string, err error) error {
@@ -171,37 +186,45 @@ func openError(ctx context.Context, op, which string, err error) error {
 	}
 	// gocloud's messages repeat the URL; keep only the code.
 	return errcode.New(code, op, "cannot open the "+which+" collection ("+gcerrors.Code(err).String()+
-		"): check the URL's scheme is registered (import its gocloud driver) and its key field is \""+KeyField+"\"")
+		"): check the URL's scheme is registered (import its gocloud driver) and its key field is \""+keyField+"\"")
 }
 
-// OpenCollections returns a Store over two open collections whose key field
-// is "id" (or whose driver derives the key from the documents' other
-// fields; see the package doc). Close does not close them.
-func OpenCollections(metadata, ciphertexts *docstore.Collection) (*storage.Store, error) {
+// OpenCollections returns a Store over open collections whose key field is
+// "id" (or whose driver derives the key from the documents' other fields;
+// see the package doc): one for metadata, one for ciphertexts, and one for
+// records, which may be nil (the Store then keeps no records and its
+// record calls fail with storage.ErrFailedPrecondition). Close does not
+// close them.
+func OpenCollections(metadata, ciphertexts, records *docstore.Collection) (*storage.Store, error) {
+	const op = "docstorage.OpenCollections"
 	if metadata == nil || ciphertexts == nil {
-		return nil, errcode.New(errcode.Invalid, "docstorage.OpenCollections", "both collections are required")
+		return nil, errcode.New(errcode.Invalid, op, "a metadata and a ciphertext collection are required")
 	}
-	if metadata == ciphertexts {
-		return nil, errcode.New(errcode.Invalid, "docstorage.OpenCollections", "metadata and ciphertexts must be separate collections")
+	if metadata == ciphertexts || records == metadata || records == ciphertexts {
+		return nil, errcode.New(errcode.Invalid, op, "metadata, ciphertexts and records must be separate collections")
 	}
-	return storage.NewStore(&docDriver{meta: metadata, ct: ciphertexts}), nil
+	return storage.NewStore(&docDriver{meta: metadata, ct: ciphertexts, rec: records}), nil
 }
 
-// NewInMemory returns a Store over two new in-memory collections
+// NewInMemory returns a Store over three new in-memory collections
 // (memdocstore), private to the Store. It needs nothing and keeps nothing:
 // the data is gone at Close. It is the store of the quickstart and of tests.
 func NewInMemory() *storage.Store { return storage.NewStore(newMemDriver()) }
 
 func newMemDriver() *docDriver {
-	meta, err := memdocstore.OpenCollection(KeyField, nil)
+	meta, err := memdocstore.OpenCollection(keyField, nil)
 	if err != nil {
 		panic("docstorage: memdocstore: " + err.Error()) // cannot happen with these options
 	}
-	ct, err := memdocstore.OpenCollection(KeyField, nil)
+	ct, err := memdocstore.OpenCollection(keyField, nil)
 	if err != nil {
 		panic("docstorage: memdocstore: " + err.Error())
 	}
-	return &docDriver{meta: meta, ct: ct, owned: true}
+	rec, err := memdocstore.OpenCollection(keyField, nil)
+	if err != nil {
+		panic("docstorage: memdocstore: " + err.Error())
+	}
+	return &docDriver{meta: meta, ct: ct, rec: rec, owned: true}
 }
 
 // Close implements driver.Store: it closes the collections the driver
@@ -210,7 +233,11 @@ func (d *docDriver) Close() error {
 	if !d.owned {
 		return nil
 	}
-	return errors.Join(d.meta.Close(), d.ct.Close())
+	err := errors.Join(d.meta.Close(), d.ct.Close())
+	if d.rec != nil {
+		err = errors.Join(err, d.rec.Close())
+	}
+	return err
 }
 
 // Atomic implements driver.Store: docstore has no transactions across
@@ -218,20 +245,20 @@ func (d *docDriver) Close() error {
 func (d *docDriver) Atomic() driver.Atomic { return nil }
 
 // ErrorCode implements driver.Store, mapping gocloud codes.
-func (d *docDriver) ErrorCode(err error) driver.Code {
+func (d *docDriver) ErrorCode(err error) error {
 	switch gcerrors.Code(err) {
 	case gcerrors.NotFound:
-		return driver.NotFound
+		return storage.ErrNotFound
 	case gcerrors.AlreadyExists:
-		return driver.AlreadyExists
+		return storage.ErrAlreadyExists
 	case gcerrors.FailedPrecondition:
-		return driver.Conflict // a revision mismatch
+		return storage.ErrConflict // a revision mismatch
 	case gcerrors.InvalidArgument:
-		return driver.Invalid
+		return storage.ErrInvalid
 	case gcerrors.DeadlineExceeded, gcerrors.ResourceExhausted, gcerrors.Canceled:
-		return driver.Unavailable
+		return storage.ErrUnavailable
 	}
-	return driver.Internal
+	return storage.ErrInternal
 }
 
 var errNotFound = errcode.New(errcode.NotFound, "", "secret not found")
@@ -423,9 +450,9 @@ func (d *docDriver) ListCiphertexts(ctx context.Context, namespace string, after
 	if after.ValueID != "" {
 		afterID = ctID(after.Namespace, after.Name, after.ValueID)
 	}
-	q = q.Where(KeyField, ">", afterID).OrderBy(KeyField, docstore.Ascending).Limit(limit)
+	q = q.Where(keyField, ">", afterID).OrderBy(keyField, docstore.Ascending).Limit(limit)
 	// Leave the data out of the listing.
-	it := q.Get(ctx, KeyField, nsField, nameField, "value_id", "version", "create_time")
+	it := q.Get(ctx, keyField, nsField, nameField, "value_id", "version", "create_time")
 	defer it.Stop()
 	var out []driver.CiphertextRef
 	for {

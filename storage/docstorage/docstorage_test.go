@@ -36,8 +36,13 @@ func TestConformanceSharedCollections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ct.Close()
+	rec, err := docstore.OpenCollection(ctx, "mem://sbconf-rec/id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
 	drivertest.RunConformance(t, func(t *testing.T) driver.Store {
-		return docstorage.CollectionsDriver(meta, ct)
+		return docstorage.CollectionsDriver(meta, ct, rec)
 	})
 	// The Stores did not close the collections they do not own.
 	if err := meta.Query().Get(ctx).Next(ctx, map[string]any{}); err != nil {
@@ -45,9 +50,19 @@ func TestConformanceSharedCollections(t *testing.T) {
 	}
 }
 
+// docstoreURL is the docstore:// store URL of the given collection URLs.
+func docstoreURL(meta, ct, rec string) string {
+	u := "docstore://?metadata=" + url.QueryEscape(meta) + "&ciphertexts=" + url.QueryEscape(ct)
+	if rec != "" {
+		u += "&records=" + url.QueryEscape(rec)
+	}
+	return u
+}
+
 func TestOpenOwnsCollections(t *testing.T) {
 	ctx := context.Background()
-	s, err := docstorage.Open(ctx, "mem://sbown-meta/id", "mem://sbown-ct/id")
+	u := docstoreURL("mem://sbown-meta/id", "mem://sbown-ct/id", "mem://sbown-rec/id")
+	s, err := storage.OpenStore(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +76,7 @@ func TestOpenOwnsCollections(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 	// Closing released the URL-opened collection: reopening starts empty.
-	s2, err := docstorage.Open(ctx, "mem://sbown-meta/id", "mem://sbown-ct/id")
+	s2, err := storage.OpenStore(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +89,72 @@ func TestOpenOwnsCollections(t *testing.T) {
 func TestOpenCollectionsInvalid(t *testing.T) {
 	c := docstorage.NewInMemory()
 	defer c.Close()
-	if _, err := docstorage.OpenCollections(nil, nil); !errors.Is(err, storage.ErrInvalid) {
-		t.Errorf("OpenCollections(nil, nil) = %v, want ErrInvalid", err)
+	if _, err := docstorage.OpenCollections(nil, nil, nil); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("OpenCollections(nil, nil, nil) = %v, want ErrInvalid", err)
 	}
-	if _, err := docstorage.Open(context.Background(), "", "mem://x/id"); !errors.Is(err, storage.ErrInvalid) {
-		t.Errorf("Open with an empty URL = %v, want ErrInvalid", err)
+	ctx := context.Background()
+	a, err := docstore.OpenCollection(ctx, "mem://sbinv-a/id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := docstore.OpenCollection(ctx, "mem://sbinv-b/id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := docstorage.OpenCollections(a, b, a); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("OpenCollections with records = metadata: %v, want ErrInvalid", err)
+	}
+	if _, err := storage.OpenStore(ctx, docstoreURL("", "mem://x/id", "")); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("OpenStore with an empty collection URL = %v, want ErrInvalid", err)
+	}
+}
+
+// TestDocstoreWithoutRecordsCollection: a docstore:// store opened without
+// records=... keeps secrets as before and refuses record calls with a code
+// that says so, instead of failing at open (existing URLs keep working).
+func TestDocstoreWithoutRecordsCollection(t *testing.T) {
+	ctx := context.Background()
+	s, err := storage.OpenStore(ctx, docstoreURL("mem://sbnorec-meta/id", "mem://sbnorec-ct/id", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateMetadata(ctx, &storage.Metadata{Namespace: "ns", Name: "n"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.PutRecord(ctx, &storage.Record{Kind: "apitoken", Key: "k"})
+	if !errors.Is(err, storage.ErrFailedPrecondition) || !strings.Contains(err.Error(), "records collection") {
+		t.Errorf("PutRecord without a records collection = %v, want ErrFailedPrecondition naming the records collection", err)
+	}
+}
+
+// TestRecordsSharedThroughCollection: two Stores over the same records
+// collection (two processes on one database) see each other's records
+// and sequence.
+func TestRecordsSharedThroughCollection(t *testing.T) {
+	ctx := context.Background()
+	u := docstoreURL("mem://sbshare-meta/id", "mem://sbshare-ct/id", "mem://sbshare-rec/id")
+	a, err := storage.OpenStore(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := storage.OpenStore(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.PutRecord(ctx, &storage.Record{Kind: "revocation", Key: "tok-1", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.GetRecord(ctx, "revocation", "tok-1")
+	if err != nil || string(got.Data) != "x" {
+		t.Fatalf("GetRecord through the other Store = %v, %v; want the record", got, err)
+	}
+	if seq, err := b.RecordSequence(ctx, "revocation"); err != nil || seq < 1 {
+		t.Errorf("RecordSequence through the other Store = %d, %v; want >= 1", seq, err)
 	}
 }
 
@@ -144,9 +220,10 @@ func TestOpenStoreErrorHidesURL(t *testing.T) {
 }
 
 func TestSchemesRegistered(t *testing.T) {
-	for _, s := range []string{docstorage.Scheme, docstorage.MemScheme} {
-		if !storage.DefaultURLMux().ValidStoreScheme(s) {
-			t.Errorf("scheme %q not registered", s)
+	for _, u := range []string{"docstore://?x=1", "mem://?x=1"} {
+		_, err := storage.OpenStore(context.Background(), u)
+		if err == nil || strings.Contains(err.Error(), "no store registered") {
+			t.Errorf("OpenStore(%q) = %v; want the scheme's own parameter error", u, err)
 		}
 	}
 }

@@ -10,6 +10,6 @@ import (
 
 func NewMemDriver() driver.Store { return newMemDriver() }
 
-func CollectionsDriver(metadata, ciphertexts *docstore.Collection) driver.Store {
-	return &docDriver{meta: metadata, ct: ciphertexts}
+func CollectionsDriver(metadata, ciphertexts, records *docstore.Collection) driver.Store {
+	return &docDriver{meta: metadata, ct: ciphertexts, rec: records}
 }

@@ -6,9 +6,10 @@
 // normalizes times and copies, and chooses between a driver's Atomic
 // operations and the sequenced fallback. A driver only reads and writes.
 //
-// A backend is one package: an unexported type implementing Store, an
-// exported Open or URLOpener that wraps it with storage.NewStore, and a
-// test whose first test, TestConformance, runs storage/drivertest.
+// A backend is one package: an unexported type implementing Store, a
+// URL opener registered with storage.Register that wraps it with
+// storage.NewStore, and a test whose first test, TestConformance, runs
+// storage/drivertest.
 //
 // # What the portable type guarantees a driver
 //
@@ -19,14 +20,19 @@
 // store them as Unix microseconds. Metadata and ciphertexts passed in are
 // copies, the driver's to keep (Data never nil); results must be fresh
 // values the caller may change.
+// Record kinds are short identifiers (a-z, 0-9, '.', '_', '-'), record
+// keys non-empty UTF-8 without NUL bytes of at most 512 bytes, record data
+// at most 64 KiB and never nil.
 // No call arrives after Close, and Close is called once, after every call
 // in flight has returned.
 //
 // # Errors
 //
 // A driver reports outcomes with errors: absent records, taken keys and
-// revision mismatches as errors for which ErrorCode returns NotFound,
-// AlreadyExists and Conflict. The portable type passes context errors
+// revision mismatches as errors that match storage.ErrNotFound,
+// storage.ErrAlreadyExists and storage.ErrConflict (wrap them, or let
+// ErrorCode return them). The codes are the storage package's Err values,
+// exported there once. The portable type passes context errors
 // through when the call's context is done, keeps the code of an error that
 // already carries one, and asks ErrorCode for the rest. Errors must never
 // contain ciphertext bytes.
@@ -37,8 +43,6 @@ import (
 	"maps"
 	"slices"
 	"time"
-
-	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
 // Metadata is everything about a secret except its value. It is stored in
@@ -98,21 +102,6 @@ type CiphertextRef struct {
 	CreateTime time.Time
 }
 
-// Code classifies a driver error; the codes are the storage package's
-// error codes (storage.ErrNotFound and the rest).
-type Code = errcode.Code
-
-// The codes a driver's ErrorCode returns.
-const (
-	NotFound           = errcode.NotFound
-	AlreadyExists      = errcode.AlreadyExists
-	Invalid            = errcode.Invalid
-	Conflict           = errcode.Conflict
-	FailedPrecondition = errcode.FailedPrecondition
-	Unavailable        = errcode.Unavailable
-	Internal           = errcode.Internal
-)
-
 // Store is what a backend implements: a metadata collection and a
 // ciphertext collection. A Store opened for one of the two (metadata and
 // ciphertexts apart) is only ever called for that one. All methods are
@@ -154,14 +143,20 @@ type Store interface {
 	// still equals old: NotFound if absent, Conflict if the data changed.
 	ReplaceCiphertext(ctx context.Context, c *Ciphertext, old []byte) error
 
+	// Records returns the driver's record collection, or nil if it keeps
+	// none (then the portable type's record calls fail with
+	// FailedPrecondition). A Store opened for ciphertexts only is never
+	// asked.
+	Records() Records
 	// Atomic returns the driver's operations on both collections at once,
 	// or nil if it has none; the portable type then runs the sequence each
 	// replaces. It is used only when this Store holds both collections.
 	Atomic() Atomic
 	// ErrorCode classifies an error this driver returned that carries no
-	// code of its own: Unavailable for what may pass on a retry, Internal
-	// for the rest, or any other code.
-	ErrorCode(error) Code
+	// code of its own, returning one of the storage package's Err values:
+	// storage.ErrUnavailable for what may pass on a retry,
+	// storage.ErrInternal for the rest, or any other of them.
+	ErrorCode(error) error
 	// Close releases the driver's resources.
 	Close() error
 }
@@ -190,4 +185,67 @@ type Atomic interface {
 	// deletion of every ciphertext of that name, in one transaction. On
 	// NotFound or Conflict nothing is deleted.
 	DeleteSecret(ctx context.Context, namespace, name string, revision int64) error
+}
+
+// Record is one small opaque record of a service's own state (API tokens,
+// revocations, key configuration), kept apart from secrets. (Kind, Key) is
+// its key.
+type Record struct {
+	// Kind groups records of one sort, such as "apitoken" or "revocation":
+	// 1 to 32 characters of a-z, 0-9, '.', '_', '-', starting with a letter.
+	Kind string
+	// Key is the record's name within its kind: non-empty UTF-8 without
+	// NUL bytes, at most 512 bytes.
+	Key string
+	// Data is opaque, at most 64 KiB.
+	Data []byte
+	// Revision is set by the store: 1 on create, +1 on every update.
+	Revision int64
+	// ExpireTime, if not zero, is when the record stops being read; expired
+	// records are removed by a sweep.
+	ExpireTime time.Time
+	// UpdateTime is set by the portable type on every write.
+	UpdateTime time.Time
+}
+
+// Records is a driver's collection of records. The portable type checks
+// arguments, hides expired records from reads, sweeps them, and pages; a
+// driver only stores. Every successful write of a kind (create, update,
+// delete) must increase that kind's Sequence, in the same transaction where
+// the backend has them, so a poller that reads an unchanged Sequence
+// knows nothing of the kind changed.
+type Records interface {
+	// GetRecord returns one record, expired or not, or NotFound.
+	GetRecord(ctx context.Context, kind, key string) (*Record, error)
+	// CreateRecord stores r and returns its revision, or fails with
+	// AlreadyExists if (kind, key) holds a record that has not expired at
+	// now. A new key gets revision 1; a record expired at now is replaced
+	// in the same compare-and-swap, with its revision + 1, so a write at
+	// the expired record's revision fails. Of racing creators of one key,
+	// one wins.
+	CreateRecord(ctx context.Context, r *Record, now time.Time) (revision int64, err error)
+	// UpdateRecord replaces the record, with revision r.Revision+1, if the
+	// stored revision is r.Revision: NotFound if absent, Conflict if the
+	// revision moved. Of racing writers with one revision, one wins.
+	UpdateRecord(ctx context.Context, r *Record) error
+	// DeleteRecord removes the record if its revision is revision:
+	// NotFound if absent, Conflict if the revision moved.
+	DeleteRecord(ctx context.Context, kind, key string, revision int64) error
+	// ListRecords returns up to limit records of kind, expired or not,
+	// whose keys sort after after in byte order, in that order. It returns
+	// fewer than limit only when no more records follow.
+	ListRecords(ctx context.Context, kind, after string, limit int) ([]*Record, error)
+	// Sequence returns a number that grows with every write of kind (0
+	// before the first). It must be cheap: pollers call it often.
+	//
+	// A Records that can wait for a write (PostgreSQL's LISTEN) also has
+	// the optional method
+	//
+	//	WaitSequence(ctx context.Context, kind string, seq int64) error
+	//
+	// which returns nil as soon as a record of kind may have been written
+	// since its sequence was seq, ctx's error when ctx is done, or another
+	// error when it cannot wait right now; the portable type polls
+	// Sequence otherwise.
+	Sequence(ctx context.Context, kind string) (int64, error)
 }

@@ -405,8 +405,8 @@ func testTimes(t *testing.T, h *harness) {
 		if got.Location() != time.UTC {
 			t.Errorf("%s is in %v, want UTC", what, got.Location())
 		}
-		if d := got.Sub(want); d <= -TimePrecision || d >= TimePrecision {
-			t.Errorf("%s = %v, want %v within %v", what, got, want, TimePrecision)
+		if d := got.Sub(want); d <= -timePrecision || d >= timePrecision {
+			t.Errorf("%s = %v, want %v within %v", what, got, want, timePrecision)
 		}
 	}
 	for i, tc := range tests {

@@ -40,8 +40,7 @@
 //   - ListCiphertexts paging in one namespace and across all namespaces.
 //   - ReplaceCiphertext compare-and-swap.
 //   - Deep copies: mutating an argument or a result never reaches the store.
-//   - Times: returned in UTC, within TimePrecision (1 ms) of what was
-//     written, for nanosecond, pre-1970, year-9999, monotonic and zero times.
+//   - Times: returned in UTC, within 1 ms of what was written, for nanosecond, pre-1970, year-9999, monotonic and zero times.
 //     The backends of this module keep microseconds.
 //   - Context: a canceled or expired context makes every method return the
 //     context's error and write nothing.
@@ -58,7 +57,16 @@
 //     of the namespace showing that a failed call changed nothing, and 16
 //     goroutines racing on one name or revision: one wins and only its
 //     ciphertext survives.
+//   - Records (records.go): create-only, update and delete at a revision
+//     (ErrAlreadyExists, ErrConflict, ErrNotFound), empty and 64 KiB data,
+//     argument checks; expiry (expired records are not read, a create
+//     replaces one and continues its revision, DeleteExpiredRecords sweeps
+//     only them); listing by kind in key order over pages with expired
+//     records between; 16 goroutines creating, updating or deleting one
+//     record: exactly one wins; RecordSequence grows with every write of
+//     its kind only; WaitRecordChange returns within a second of a write
+//     and is ended by Close; calls after Close fail with ErrClosed.
 //
-// Subtests use namespaces of their own (a random prefix), so newDriver may
+// Subtests use namespaces and record kinds of their own (a random prefix), so newDriver may
 // return drivers over shared data, such as one PostgreSQL database.
 package drivertest

@@ -18,7 +18,7 @@ import (
 func listAll(t *testing.T, h *harness, ns string, opts storage.ListOptions) []string {
 	t.Helper()
 	var names []string
-	size := opts.EffectivePageSize()
+	size := effectivePageSize(opts.PageSize)
 	for pages := 0; ; pages++ {
 		if pages > 10000 {
 			t.Fatal("ListMetadata never returned an empty page token")
@@ -37,7 +37,7 @@ func listAll(t *testing.T, h *harness, ns string, opts storage.ListOptions) []st
 			if m.Namespace != ns {
 				t.Errorf("ListMetadata(%s) returned an item of namespace %s", ns, m.Namespace)
 			}
-			if !storage.MatchLabels(m.Labels, opts.Labels) {
+			if !matchLabels(m.Labels, opts.Labels) {
 				t.Errorf("ListMetadata returned %s with labels %v, not matching filter %v", m.Name, m.Labels, opts.Labels)
 			}
 			names = append(names, m.Name)
@@ -191,7 +191,7 @@ func listRefs(t *testing.T, h *harness, ns string, size int) []storage.Ciphertex
 	seen := map[ctKey]bool{}
 	var out []storage.CiphertextRef
 	token := ""
-	eff := storage.ListOptions{PageSize: size}.EffectivePageSize()
+	eff := effectivePageSize(size)
 	for pages := 0; ; pages++ {
 		if pages > 100000 {
 			t.Fatal("ListCiphertexts never returned an empty page token")
@@ -283,4 +283,27 @@ func testListCiphertextsAll(t *testing.T, h *harness) {
 			diff(t, "refs across namespaces", want, got)
 		})
 	}
+}
+
+// effectivePageSize is the page size the storage package documents for a
+// ListOptions.PageSize of n.
+func effectivePageSize(n int) int {
+	switch {
+	case n <= 0:
+		return storage.DefaultPageSize
+	case n > storage.MaxPageSize:
+		return storage.MaxPageSize
+	}
+	return n
+}
+
+// matchLabels reports whether labels hold every key of want with the same
+// value, as a label filter keeps.
+func matchLabels(labels, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }

@@ -19,10 +19,10 @@ import (
 	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
-// TimePrecision is the coarsest time precision the suite accepts: a Store
+// timePrecision is the coarsest time precision the suite accepts: a Store
 // must return CreateTime and UpdateTime within this of what was written,
 // in UTC.
-const TimePrecision = time.Millisecond
+const timePrecision = time.Millisecond
 
 // RunConformance runs the conformance suite against the driver that
 // newDriver returns, through the portable type (storage.NewStore), as
@@ -87,6 +87,15 @@ func runConformance(t *testing.T, newStore func(t *testing.T) (*storage.Store, b
 		{"UpdateWithCiphertext", testUpdateWithCiphertext},
 		{"DeleteSecret", testDeleteSecret},
 		{"OptionalContextAndClose", testOptionalContextAndClose},
+		// Records of the service's own state.
+		{"RecordCRUD", testRecordCRUD},
+		{"RecordInvalid", testRecordInvalid},
+		{"RecordExpiry", testRecordExpiry},
+		{"RecordListing", testRecordListing},
+		{"RecordRaces", testRecordRaces},
+		{"RecordSequence", testRecordSequence},
+		{"RecordClose", testRecordClose},
+		{"RecordWait", testRecordWait},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

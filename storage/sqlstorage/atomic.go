@@ -120,7 +120,7 @@ func (s *sqlDriver) pgCreateWithCiphertext(ctx context.Context, m *driver.Metada
 		m.ValueID, m.Revoked, int64(1), micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && ctx.Err() == nil { // unique_violation
-		if pe.TableName == CiphertextTable {
+		if pe.TableName == ciphertextTable {
 			return errcode.New(errcode.AlreadyExists, "", "a ciphertext with this key exists")
 		}
 		return errcode.New(errcode.AlreadyExists, "", "a secret with this name exists in the namespace")

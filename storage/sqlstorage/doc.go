@@ -3,9 +3,9 @@
 // modernc.org/sqlite, pure Go, no cgo), PostgreSQL for real deployments
 // (through pgx's database/sql driver).
 //
-// The constructors return a *storage.Store over the package's unexported
-// driver. Importing the package registers store URL schemes with
-// storage.OpenStore:
+// Stores are opened from a URL with storage.OpenStore (or
+// storage.OpenSplitStore), which the package registers its schemes with
+// when imported, or over a *sql.DB the caller owns with OpenDB:
 //
 //	sqlite:///var/lib/app/strongbox.db   absolute path (created if missing)
 //	sqlite://data/strongbox.db           relative to the working directory
@@ -17,14 +17,17 @@
 // SQLite URLs take two parameters: synchronous=full|normal (default full)
 // and busy_timeout=<duration> (default 10s). PostgreSQL URL parameters go
 // to pgx; search_path=<schema> keeps strongbox's tables in a schema of
-// their own. Open, OpenSQLite, OpenPostgres and OpenDB are the same in Go.
+// their own.
 //
 // # Schema
 //
-// Three tables: strongbox_metadata (one row per secret, no value column),
+// Five tables: strongbox_metadata (one row per secret, no value column),
 // strongbox_ciphertexts (one row per value, keyed by namespace, name and
-// value ID) and strongbox_schema_migrations (one row per applied schema
-// version). Labels and decrypters are JSON text; times are BIGINT Unix
+// value ID), strongbox_records (the service's own records, keyed by kind
+// and key; see the storage package doc, # Records), strongbox_record_kinds
+// (one change sequence per record kind, bumped in each record write's
+// transaction) and strongbox_schema_migrations (one row per applied schema
+// version; version 2 added the two record tables). Labels and decrypters are JSON text; times are BIGINT Unix
 // microseconds in UTC; key columns use byte-order collation (COLLATE "C"
 // on PostgreSQL), so listings sort the same on every engine. Metadata and
 // ciphertexts are separate tables, which a deployment can keep apart (e.g.
@@ -37,16 +40,20 @@
 // and BLOB/BYTEA; and, on PostgreSQL, an INSERT inside WITH (both rows of
 // a new secret in one statement), transactional DDL and
 // pg_advisory_xact_lock for migrations.
+// Record writes use INSERT ... ON CONFLICT DO UPDATE ... WHERE ...
+// RETURNING (a create that replaces only an expired record), and on
+// PostgreSQL pg_notify: every record write sends NOTIFY strongbox_records
+// with the kind as payload, delivered at commit.
 // No triggers, stored procedures, JSON operators or sequences.
 //
 // # Migrations
 //
-// Open brings the schema to SchemaVersion before returning; the steps are
+// Opening brings the schema to the latest version before returning; the steps are
 // versioned and never edited once released. Two processes opening the same
 // database at once are safe: on SQLite the migration runs inside BEGIN
 // IMMEDIATE (one writer at a time, the other waits for busy_timeout and
 // then sees the new version), on PostgreSQL inside a transaction holding an
-// advisory lock. Open refuses, with storage.ErrFailedPrecondition and
+// advisory lock. Opening refuses, with storage.ErrFailedPrecondition and
 // without changing anything:
 //   - a file that is not a SQLite database, or is corrupt;
 //   - a SQLite file with another application's application_id, or with
@@ -91,7 +98,7 @@
 // YugabyteDB, which the schema targets by avoiding anything beyond the
 // features listed above. The backend is tested on PostgreSQL 15 only; on
 // an engine whose pg_advisory_xact_lock is missing or a no-op, run the
-// first Open of a new database from one process (a deploy step).
+// first opening of a new database from one process (a deploy step).
 //
 // # Errors
 //

@@ -20,3 +20,8 @@ func OpenDriver(ctx context.Context, urlstr string) (driver.Store, error) {
 	}
 	return d, nil
 }
+
+// SchemaVersion and MigrationsTable, for the migration tests.
+var SchemaVersion = schemaVersionLatest
+
+const MigrationsTable = migrationsTable

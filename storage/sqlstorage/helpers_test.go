@@ -13,7 +13,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/strongbox-go/strongbox/storage"
-	"github.com/strongbox-go/strongbox/storage/sqlstorage"
+	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // registers sqlite:// and postgres://
 )
 
 // postgresURL returns the URL of the test PostgreSQL server, which
@@ -73,7 +73,7 @@ func sqliteURL(t testing.TB) string {
 
 func mustOpen(t testing.TB, urlstr string) *storage.Store {
 	t.Helper()
-	s, err := sqlstorage.Open(context.Background(), urlstr)
+	s, err := storage.OpenStore(context.Background(), urlstr)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -28,7 +28,7 @@ var migrations = []migration{
 		version: 1,
 		name:    "metadata and ciphertext tables",
 		sqlite: []string{
-			`CREATE TABLE ` + MetadataTable + ` (
+			`CREATE TABLE ` + metadataTable + ` (
 				namespace      TEXT NOT NULL,
 				name           TEXT NOT NULL,
 				description    TEXT NOT NULL,
@@ -44,7 +44,7 @@ var migrations = []migration{
 				updated_by     TEXT NOT NULL,
 				PRIMARY KEY (namespace, name)
 			)`,
-			`CREATE TABLE ` + CiphertextTable + ` (
+			`CREATE TABLE ` + ciphertextTable + ` (
 				namespace      TEXT NOT NULL,
 				name           TEXT NOT NULL,
 				value_id       TEXT NOT NULL,
@@ -55,7 +55,7 @@ var migrations = []migration{
 			)`,
 		},
 		postgres: []string{
-			`CREATE TABLE ` + MetadataTable + ` (
+			`CREATE TABLE ` + metadataTable + ` (
 				namespace      ` + pgKey + `,
 				name           ` + pgKey + `,
 				description    TEXT NOT NULL,
@@ -71,7 +71,7 @@ var migrations = []migration{
 				updated_by     TEXT NOT NULL,
 				PRIMARY KEY (namespace, name)
 			)`,
-			`CREATE TABLE ` + CiphertextTable + ` (
+			`CREATE TABLE ` + ciphertextTable + ` (
 				namespace      ` + pgKey + `,
 				name           ` + pgKey + `,
 				value_id       ` + pgKey + `,
@@ -82,10 +82,44 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		version: 2,
+		name:    "records and record kinds tables",
+		sqlite: []string{
+			`CREATE TABLE ` + recordsTable + ` (
+				kind           TEXT NOT NULL,
+				key            TEXT NOT NULL,
+				data           BLOB NOT NULL,
+				revision       INTEGER NOT NULL,
+				expire_time_us INTEGER NOT NULL,
+				update_time_us INTEGER NOT NULL,
+				PRIMARY KEY (kind, key)
+			)`,
+			`CREATE TABLE ` + recordKindsTable + ` (
+				kind TEXT NOT NULL PRIMARY KEY,
+				seq  INTEGER NOT NULL
+			)`,
+		},
+		postgres: []string{
+			`CREATE TABLE ` + recordsTable + ` (
+				kind           ` + pgKey + `,
+				key            ` + pgKey + `,
+				data           BYTEA NOT NULL,
+				revision       BIGINT NOT NULL,
+				expire_time_us BIGINT NOT NULL,
+				update_time_us BIGINT NOT NULL,
+				PRIMARY KEY (kind, key)
+			)`,
+			`CREATE TABLE ` + recordKindsTable + ` (
+				kind ` + pgKey + ` PRIMARY KEY,
+				seq  BIGINT NOT NULL
+			)`,
+		},
+	},
 }
 
-// SchemaVersion is the schema version this package writes and reads.
-var SchemaVersion = migrations[len(migrations)-1].version
+// schemaVersionLatest is the schema version this package writes and reads.
+var schemaVersionLatest = migrations[len(migrations)-1].version
 
 // sqliteApplicationID marks a SQLite file as strongbox's ("SBOX").
 const sqliteApplicationID = 0x53424F58
@@ -100,7 +134,7 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// migrate brings the schema up to SchemaVersion, once, even when several
+// migrate brings the schema up to schemaVersionLatest, once, even when several
 // processes open the database at the same moment: on SQLite inside BEGIN
 // IMMEDIATE (one writer at a time; the others wait for busy_timeout), on
 // PostgreSQL inside a transaction holding an advisory lock. It refuses a
@@ -150,13 +184,13 @@ func migrateIn(ctx context.Context, x execer, d Dialect) error {
 	if err != nil {
 		return err
 	}
-	if current > SchemaVersion {
+	if current > schemaVersionLatest {
 		return errcode.New(errcode.FailedPrecondition, op, fmt.Sprintf(
-			"the database has strongbox schema version %d, newer than this program's %d; upgrade strongbox", current, SchemaVersion))
+			"the database has strongbox schema version %d, newer than this program's %d; upgrade strongbox", current, schemaVersionLatest))
 	}
 	if current < 0 {
 		// A new database: record that it is strongbox's.
-		create := "CREATE TABLE " + MigrationsTable + " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_time_us BIGINT NOT NULL)"
+		create := "CREATE TABLE " + migrationsTable + " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_time_us BIGINT NOT NULL)"
 		if _, err := x.ExecContext(ctx, create); err != nil {
 			return openError(ctx, op, d, err)
 		}
@@ -180,7 +214,7 @@ func migrateIn(ctx context.Context, x execer, d Dialect) error {
 				return openError(ctx, op, d, fmt.Errorf("migration %d (%s): %w", m.version, m.name, err))
 			}
 		}
-		ins := d.rebind("INSERT INTO " + MigrationsTable + " (version, name, applied_time_us) VALUES (?, ?, ?)")
+		ins := d.rebind("INSERT INTO " + migrationsTable + " (version, name, applied_time_us) VALUES (?, ?, ?)")
 		if _, err := x.ExecContext(ctx, ins, m.version, m.name, time.Now().UnixMicro()); err != nil {
 			return openError(ctx, op, d, err)
 		}
@@ -209,7 +243,7 @@ func schemaVersion(ctx context.Context, x execer, d Dialect) (int, error) {
 			return 0, openError(ctx, op, d, err)
 		}
 		for _, t := range tables {
-			if t == MigrationsTable {
+			if t == migrationsTable {
 				hasMigrations = true
 			}
 		}
@@ -223,23 +257,23 @@ func schemaVersion(ctx context.Context, x execer, d Dialect) (int, error) {
 	case Postgres:
 		var mig, meta, ct sql.NullString
 		err := x.QueryRowContext(ctx, "SELECT to_regclass($1)::text, to_regclass($2)::text, to_regclass($3)::text",
-			MigrationsTable, MetadataTable, CiphertextTable).Scan(&mig, &meta, &ct)
+			migrationsTable, metadataTable, ciphertextTable).Scan(&mig, &meta, &ct)
 		if err != nil {
 			return 0, openError(ctx, op, d, err)
 		}
 		hasMigrations = mig.Valid
 		if !hasMigrations && (meta.Valid || ct.Valid) {
 			return 0, errcode.New(errcode.FailedPrecondition, op,
-				"the schema holds "+MetadataTable+" or "+CiphertextTable+" but no "+MigrationsTable+"; refusing to change it")
+				"the schema holds "+metadataTable+" or "+ciphertextTable+" but no "+migrationsTable+"; refusing to change it")
 		}
 	}
 	if !hasMigrations {
 		return -1, nil
 	}
 	var v sql.NullInt64
-	if err := x.QueryRowContext(ctx, "SELECT max(version) FROM "+MigrationsTable).Scan(&v); err != nil {
+	if err := x.QueryRowContext(ctx, "SELECT max(version) FROM "+migrationsTable).Scan(&v); err != nil {
 		return 0, errcode.Wrap(errcode.FailedPrecondition, op,
-			fmt.Errorf("%s is not strongbox's: %w", MigrationsTable, err))
+			fmt.Errorf("%s is not strongbox's: %w", migrationsTable, err))
 	}
 	return int(v.Int64), nil
 }
@@ -265,8 +299,10 @@ func sqliteTables(ctx context.Context, x execer) ([]string, error) {
 // or foreign schema fails at open rather than at the first call.
 func checkTables(ctx context.Context, x execer, d Dialect) error {
 	for _, q := range []string{
-		"SELECT " + metaCols + " FROM " + MetadataTable + " WHERE 1 = 0",
-		"SELECT namespace, name, value_id, version, data, create_time_us FROM " + CiphertextTable + " WHERE 1 = 0",
+		"SELECT " + metaCols + " FROM " + metadataTable + " WHERE 1 = 0",
+		"SELECT namespace, name, value_id, version, data, create_time_us FROM " + ciphertextTable + " WHERE 1 = 0",
+		"SELECT kind, key, data, revision, expire_time_us, update_time_us FROM " + recordsTable + " WHERE 1 = 0",
+		"SELECT kind, seq FROM " + recordKindsTable + " WHERE 1 = 0",
 	} {
 		rows, err := x.QueryContext(ctx, q)
 		if err != nil {

@@ -19,40 +19,28 @@ import (
 
 // URL schemes registered with storage.OpenStore.
 const (
-	// Scheme is the embedded, durable default: a SQLite file.
-	Scheme = SQLiteScheme
-	// SQLiteScheme: sqlite:///abs/path.db, sqlite://rel/path.db,
+	// sqliteScheme: sqlite:///abs/path.db, sqlite://rel/path.db,
 	// sqlite:rel/path.db, sqlite://:memory: (or sqlite::memory:).
-	SQLiteScheme = "sqlite"
-	// PostgresScheme: postgres://user:password@host:port/db?sslmode=...,
-	// any URL pgx accepts. PostgreSQLScheme is the same.
-	PostgresScheme   = "postgres"
-	PostgreSQLScheme = "postgresql"
+	sqliteScheme = "sqlite"
+	// postgresScheme: postgres://user:password@host:port/db?sslmode=...,
+	// any URL pgx accepts. postgreSQLScheme is the same.
+	postgresScheme   = "postgres"
+	postgreSQLScheme = "postgresql"
 )
 
 func init() {
-	o := new(URLOpener)
-	storage.Register(SQLiteScheme, o)
-	storage.Register(PostgresScheme, o)
-	storage.Register(PostgreSQLScheme, o)
+	o := new(urlOpener)
+	storage.Register(sqliteScheme, o)
+	storage.Register(postgresScheme, o)
+	storage.Register(postgreSQLScheme, o)
 }
 
-// URLOpener opens sqlite://, postgres:// and postgresql:// store URLs (see
-// the package doc). Its zero value is ready to use.
-type URLOpener struct{}
+// urlOpener opens sqlite://, postgres:// and postgresql:// store URLs (see
+// the package doc).
+type urlOpener struct{}
 
 // OpenStoreURL implements storage.URLOpener.
-func (*URLOpener) OpenStoreURL(ctx context.Context, u *url.URL) (*storage.Store, error) {
-	return openURL(ctx, u)
-}
-
-// Open opens a Store from a sqlite://, postgres:// or postgresql:// URL.
-// Errors never repeat the URL, which may hold a password.
-func Open(ctx context.Context, urlstr string) (*storage.Store, error) {
-	u, err := url.Parse(urlstr)
-	if err != nil {
-		return nil, errcode.New(errcode.Invalid, "sqlstorage.Open", "malformed store URL")
-	}
+func (*urlOpener) OpenStoreURL(ctx context.Context, u *url.URL) (*storage.Store, error) {
 	return openURL(ctx, u)
 }
 
@@ -64,7 +52,7 @@ func openURL(ctx context.Context, u *url.URL) (*storage.Store, error) {
 func openDriverURL(ctx context.Context, u *url.URL) (*sqlDriver, error) {
 	const op = "sqlstorage.Open"
 	switch strings.ToLower(u.Scheme) {
-	case SQLiteScheme:
+	case sqliteScheme:
 		path := u.Opaque
 		if path == "" {
 			path = u.Host + u.Path
@@ -75,7 +63,7 @@ func openDriverURL(ctx context.Context, u *url.URL) (*sqlDriver, error) {
 		if u.User != nil {
 			return nil, errcode.New(errcode.Invalid, op, "sqlite URL with a user name")
 		}
-		var opts SQLiteOptions
+		var opts sqliteOptions
 		for k, v := range u.Query() {
 			if len(v) != 1 {
 				return nil, errcode.New(errcode.Invalid, op, "sqlite URL parameter "+k+" given more than once")
@@ -93,15 +81,16 @@ func openDriverURL(ctx context.Context, u *url.URL) (*sqlDriver, error) {
 				return nil, errcode.New(errcode.Invalid, op, "unknown sqlite URL parameter "+k+" (known: synchronous, busy_timeout)")
 			}
 		}
-		return openSQLite(ctx, path, &opts)
-	case PostgresScheme, PostgreSQLScheme:
+		return openSQLite(ctx, path, opts)
+	case postgresScheme, postgreSQLScheme:
 		return openPostgres(ctx, u.String())
 	}
 	return nil, errcode.New(errcode.Invalid, op, "unsupported URL scheme "+strconv.Quote(u.Scheme))
 }
 
-// SQLiteOptions tunes OpenSQLite. The zero value is the durable default.
-type SQLiteOptions struct {
+// sqliteOptions are the sqlite:// URL parameters. The zero value is the
+// durable default.
+type sqliteOptions struct {
 	// Synchronous is SQLite's synchronous setting in WAL mode: "full"
 	// (the default: a write is on disk when it returns, surviving power
 	// loss) or "normal" (a write survives the process being killed but the
@@ -113,24 +102,13 @@ type SQLiteOptions struct {
 	BusyTimeout time.Duration
 }
 
-// MemoryPath is the OpenSQLite path of a private in-memory database.
-const MemoryPath = ":memory:"
+// memoryPath is the sqlite:// path of a private in-memory database.
+const memoryPath = ":memory:"
 
-// OpenSQLite opens (creating it if needed) the SQLite database file at
-// path, or a private in-memory database for MemoryPath. See the package
-// doc for durability and concurrency.
-func OpenSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*storage.Store, error) {
-	return newStore(openSQLite(ctx, path, opts))
-}
-
-func openSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*sqlDriver, error) {
-	const op = "sqlstorage.OpenSQLite"
+func openSQLite(ctx context.Context, path string, o sqliteOptions) (*sqlDriver, error) {
+	const op = "sqlstorage.Open"
 	if err := ctx.Err(); err != nil {
 		return nil, err
-	}
-	var o SQLiteOptions
-	if opts != nil {
-		o = *opts
 	}
 	sync := strings.ToUpper(o.Synchronous)
 	switch sync {
@@ -138,7 +116,7 @@ func openSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*sqlDriv
 		sync = "FULL"
 	case "FULL", "NORMAL":
 	default:
-		return nil, errcode.New(errcode.Invalid, op, "SQLiteOptions.Synchronous must be full or normal")
+		return nil, errcode.New(errcode.Invalid, op, "the sqlite URL parameter synchronous must be full or normal")
 	}
 	busy := o.BusyTimeout
 	if busy <= 0 {
@@ -148,7 +126,7 @@ func openSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*sqlDriv
 		return nil, errcode.New(errcode.Invalid, op, "empty or malformed SQLite path")
 	}
 	params := "_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10) + "&_synchronous=" + sync
-	memory := path == MemoryPath
+	memory := path == memoryPath
 	var dsn string
 	if memory {
 		dsn = "file::memory:?" + params
@@ -192,7 +170,7 @@ func openSQLite(ctx context.Context, path string, opts *SQLiteOptions) (*sqlDriv
 // here, for as long as the connection's busy_timeout allows. Once the file
 // is in WAL mode the statement takes no write lock and cannot be busy.
 func sqliteAfterMigrate(ctx context.Context, db *sql.DB) error {
-	const op = "sqlstorage.OpenSQLite"
+	const op = "sqlstorage.Open"
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return openError(ctx, op, SQLite, err)
@@ -226,17 +204,8 @@ func sqliteAfterMigrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// OpenPostgres opens a Store on PostgreSQL (or a database that speaks its
-// protocol) given a pgx connection string: a postgres:// URL or
-// "host=... user=..." keywords. Use search_path (a URL parameter) to
-// keep the tables in a schema of their own. Errors never repeat the
-// connection string.
-func OpenPostgres(ctx context.Context, connString string) (*storage.Store, error) {
-	return newStore(openPostgres(ctx, connString))
-}
-
 func openPostgres(ctx context.Context, connString string) (*sqlDriver, error) {
-	const op = "sqlstorage.OpenPostgres"
+	const op = "sqlstorage.Open"
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func TestOpenInvalid(t *testing.T) {
 func TestOpenCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := sqlstorage.Open(ctx, sqliteURL(t)); !errors.Is(err, context.Canceled) {
+	if _, err := storage.OpenStore(ctx, sqliteURL(t)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Open with a canceled context = %v, want context.Canceled", err)
 	}
 }
@@ -117,9 +117,10 @@ func TestOpenDB(t *testing.T) {
 }
 
 func TestSchemesRegistered(t *testing.T) {
-	for _, s := range []string{sqlstorage.Scheme, sqlstorage.SQLiteScheme, sqlstorage.PostgresScheme, sqlstorage.PostgreSQLScheme} {
-		if !storage.DefaultURLMux().ValidStoreScheme(s) {
-			t.Errorf("scheme %q not registered", s)
+	for _, u := range []string{"sqlite://", "postgres://u@127.0.0.1:1/db?sslmode=bogus", "postgresql://u@127.0.0.1:1/db?sslmode=bogus"} {
+		_, err := storage.OpenStore(context.Background(), u)
+		if err == nil || strings.Contains(err.Error(), "no store registered") {
+			t.Errorf("OpenStore(%q) = %v; want the backend's own error", u, err)
 		}
 	}
 }

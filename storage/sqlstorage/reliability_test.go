@@ -100,7 +100,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					stores[i], errs[i] = sqlstorage.Open(context.Background(), u)
+					stores[i], errs[i] = storage.OpenStore(context.Background(), u)
 				}()
 			}
 			wg.Wait()
@@ -143,7 +143,7 @@ func TestSQLiteConcurrentOpenNewFiles(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s, err := sqlstorage.Open(context.Background(), u)
+				s, err := storage.OpenStore(context.Background(), u)
 				if err == nil {
 					err = s.Close()
 				}
@@ -270,7 +270,7 @@ func TestSQLiteForeignFiles(t *testing.T) {
 			execSQLite(t, path, "CREATE TABLE strongbox_metadata (x TEXT)")
 		}, "holds other tables (strongbox_metadata) and no strongbox schema"},
 		{"newer-schema", func(t *testing.T, path string) {
-			s, err := sqlstorage.OpenSQLite(context.Background(), path, nil)
+			s, err := storage.OpenStore(context.Background(), "sqlite://"+path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,7 +278,7 @@ func TestSQLiteForeignFiles(t *testing.T) {
 			execSQLite(t, path, "INSERT INTO strongbox_schema_migrations VALUES (999, 'from the future', 0)")
 		}, "newer than this program's"},
 		{"damaged-table", func(t *testing.T, path string) {
-			s, err := sqlstorage.OpenSQLite(context.Background(), path, nil)
+			s, err := storage.OpenStore(context.Background(), "sqlite://"+path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -291,7 +291,7 @@ func TestSQLiteForeignFiles(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "foreign.db")
 			tc.setup(t, path)
 			before := fileSum(t, path)
-			s, err := sqlstorage.Open(context.Background(), "sqlite://"+path)
+			s, err := storage.OpenStore(context.Background(), "sqlite://"+path)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded on a foreign file")
@@ -344,7 +344,7 @@ func TestPostgresForeignSchema(t *testing.T) {
 					t.Fatalf("%s: %v", stmt, err)
 				}
 			}
-			s, err := sqlstorage.Open(context.Background(), u)
+			s, err := storage.OpenStore(context.Background(), u)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open succeeded on a foreign schema")

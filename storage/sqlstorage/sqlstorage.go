@@ -23,6 +23,7 @@ type sqlDriver struct {
 	// would otherwise parse and plan the SQL on every call (the bulk of a
 	// read's cost). pgx caches its prepared statements by itself.
 	prepared map[string]*sql.Stmt
+	listen   *listener // PostgreSQL LISTEN for WaitSequence
 }
 
 // OpenDB returns a Store over db, which speaks dialect, after bringing the
@@ -57,7 +58,7 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 			return nil, err
 		}
 	}
-	s := &sqlDriver{db: db, dialect: d, q: newQueries(d), owned: owned}
+	s := &sqlDriver{db: db, dialect: d, q: newQueries(d), owned: owned, listen: newListener(db)}
 	if d == SQLite {
 		s.prepared = map[string]*sql.Stmt{}
 		for _, q := range []string{s.q.getCurrent, s.q.getMeta, s.q.getCT} {
@@ -90,6 +91,7 @@ func (s *sqlDriver) closeStmts() {
 // Close implements driver.Store: it closes the prepared statements and,
 // if the driver opened the database, the database.
 func (s *sqlDriver) Close() error {
+	s.listen.close()
 	s.closeStmts()
 	if !s.owned {
 		return nil
@@ -102,7 +104,7 @@ func (s *sqlDriver) Close() error {
 func (s *sqlDriver) Atomic() driver.Atomic { return s }
 
 // ErrorCode implements driver.Store.
-func (s *sqlDriver) ErrorCode(err error) driver.Code { return codeOf(err) }
+func (s *sqlDriver) ErrorCode(err error) error { return codeOf(err) }
 
 func marshalLabels(m map[string]string) string {
 	if len(m) == 0 {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/leakcheck"
 	"github.com/strongbox-go/strongbox/storage"
-	"github.com/strongbox-go/strongbox/storage/sqlstorage"
+	_ "github.com/strongbox-go/strongbox/storage/sqlstorage"
 )
 
 // TestOpenErrorsHideCredentials opens store URLs that carry a registered
@@ -48,7 +48,7 @@ func TestOpenErrorsHideCredentials(t *testing.T) {
 			s.Close()
 		}
 		leakcheck.CheckError("storage.OpenStore", err)
-		s2, err := sqlstorage.Open(ctx, u)
+		s2, err := storage.OpenStore(ctx, u)
 		if err == nil {
 			s2.Close()
 		}
