@@ -215,6 +215,13 @@
 // last entry counts. The per-principal Options.RateLimit uses the same
 // golang.org/x/time/rate buckets.
 //
+// Both limits are per process: several instances on one store each keep
+// their own buckets, so N instances accept up to N times the limit (see
+// RateLimit for how to size them for a fleet). Revocations of run tokens
+// and API tokens, by contrast, hold across instances when they are kept in
+// the store (package secrets/fleet). Options.RequestTimeout bounds the
+// work of every request (default DefaultRequestTimeout, 20 s).
+//
 // Client and RemoteSource never send a credential or a value to another
 // origin: they use a copy of the caller's *http.Client (or of
 // http.DefaultClient) whose CheckRedirect follows redirects only within
