@@ -81,6 +81,9 @@
 // (secrets.Manager.Rewrap does this over a store; ParseHeader tells which
 // KEK a ciphertext is under), then RemoveKEK the old one. RemoveKEK refuses while
 // RemoveOptions.InUse reports the key still protects data, unless forced.
+// On several instances sharing one store, rotate through package
+// secrets/fleet (fleet.Keys), which shares the KEK list through the store
+// and refuses the unsafe steps; these methods change one process only.
 // RotateDataKey starts a new data key at once. Rewrap re-encrypts under the
 // primary KEK and current data key without returning the plaintext, and
 // leaves a ciphertext already under the primary KEK unchanged: a new data

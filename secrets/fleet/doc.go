@@ -25,9 +25,46 @@
 // tests and single-process embeddings: with them, a revocation holds only
 // in the process that made it and is lost when it exits.
 //
+// # Rotation
+//
+// Keys shares an Envelope's key configuration: the list of KEKs (ids, the
+// URLs of cloud KEKs, which is primary, which are retired) lives in one
+// record of kind "keeper.config" that every instance follows (at once on
+// PostgreSQL through LISTEN/NOTIFY, within a second on other backends by
+// polling, and every KeysOptions.Heartbeat in any case), and each instance
+// keeps a heartbeat record of kind "keeper.instance" saying which KEKs it
+// holds and which primary it uses, expiring after three heartbeats. A
+// local key's material (base64key://) never enters the store: only its
+// id; each instance is given local keys by its own configuration. Open
+// Keys before the instance serves.
+//
+// The operator's sequence for a fleet, through any one instance's Keys:
+//
+//  1. AddKEK(new): a cloud KEK reaches every instance by itself; a local
+//     key must be added to every instance's own configuration (each logs
+//     the id it lacks until then).
+//  2. SetPrimary(new): refused, naming the instance, while any live
+//     instance does not hold the key, since that instance could not read
+//     what the others then write. Every instance switches within a second.
+//  3. Manager.Rewrap every namespace (any instance).
+//  4. RemoveKEK(old): refused while old is the shared primary, while any
+//     live instance still writes under it or switched away less than
+//     KeysOptions.RemoveGrace ago (writes begun under it may be in
+//     flight), and while any stored ciphertext still names it
+//     (secrets.KEKInUse). Every instance then drops the key; its id stays
+//     retired and cannot be added again.
+//
+// The keeper.Envelope's own AddKEK, SetPrimary and RemoveKEK act on one
+// process only: on a fleet, use Keys. A secret under a KEK an instance
+// lacks reads as secrets.ErrUnknownKEK, naming the id.
+//
+// The run-token signing keys are not yet kept in the store: give every
+// instance the same keys (runtoken.IssuerOptions.Key and OldKeys).
+//
 // # Errors
 //
-// Errors are those of the store (secrets' codes, matched with errors.Is).
+// Errors are those of the store (secrets' codes, matched with errors.Is);
+// a refused rotation step has code FailedPrecondition and says why.
 // A store that cannot answer whether a run token is revoked makes its
 // verification fail (code Unavailable), never pass.
 //
