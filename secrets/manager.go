@@ -221,7 +221,14 @@ func (c *call) hide(ctx context.Context, name string, err error) error {
 		return err
 	}
 	switch errcode.Of(err) {
-	case errcode.NotFound, errcode.Conflict, errcode.PermissionDenied:
+	case errcode.NotFound, errcode.Conflict:
+	case errcode.PermissionDenied:
+		// Only the Manager's own per-secret denials depend on the secret;
+		// a key service refusing the KEK says nothing about the name.
+		var d *secretDenial
+		if !errors.As(err, &d) {
+			return err
+		}
 	default:
 		return err
 	}
@@ -230,6 +237,14 @@ func (c *call) hide(ctx context.Context, name string, err error) error {
 	}
 	return notFound(c.ns, name)
 }
+
+// secretDenial marks a refusal that depends on the stored secret (not a
+// decrypter of it, may not change its decrypters), which hide may turn
+// into not found.
+type secretDenial struct{ err error }
+
+func (d *secretDenial) Error() string { return d.err.Error() }
+func (d *secretDenial) Unwrap() error { return d.err }
 
 // visible trims the result of a write for a caller that may not read the
 // namespace (an Updater without Reader): it learns what its own write
@@ -519,7 +534,7 @@ func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, erro
 			if errcode.IsContext(err) {
 				return nil, err
 			}
-			return nil, errcode.Wrap(errcode.PermissionDenied, "", err)
+			return nil, &secretDenial{errcode.Wrap(errcode.PermissionDenied, "", err)}
 		}
 	}
 	md.Description = s.Description
@@ -703,7 +718,7 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 		return Value{}, err
 	}
 	if !slices.Contains(md.Decrypters, c.p.ID) {
-		return Value{}, errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("%s is not a decrypter of secret %q", c.p, name))
+		return Value{}, &secretDenial{errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("%s is not a decrypter of secret %q", c.p, name))}
 	}
 	if md.Revoked || md.ValueID == "" {
 		return Value{}, ErrRevoked

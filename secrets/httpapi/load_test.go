@@ -3,17 +3,15 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/loadtest"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
 
@@ -41,84 +39,37 @@ func TestLoad(t *testing.T) {
 	for i := range tokens {
 		tokens[i] = e.token(runtoken.Grant{Namespace: ns, Subject: "k6-runner", AllNames: true})
 	}
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients, IdleConnTimeout: time.Minute}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-
-	var (
-		total, failures atomic.Int64
-		firstErr        sync.Once
-		errMsg          string
-		mu              sync.Mutex
-		latencies       = make([]time.Duration, 0, 1<<16)
-	)
-	fail := func(msg string) {
-		failures.Add(1)
-		firstErr.Do(func() { errMsg = msg })
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), duration)
-	defer cancel()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			local := make([]time.Duration, 0, 1024)
-			for i := 0; ctx.Err() == nil; i++ {
-				name := fmt.Sprintf("load-%02d", (c+i)%nSecrets)
-				var path, tok string
-				switch i % 10 {
-				case 0:
-					path, tok = base+"?pageSize=5", tokReader
-				case 1, 2, 3, 4:
-					path, tok = base+"/"+name, tokReader
-				default:
-					path, tok = base+"/"+name+"/decrypt", tokens[(c+i)%len(tokens)]
-				}
-				req, _ := http.NewRequest("GET", srv.URL+path, nil)
-				req.Header.Set("Authorization", "Bearer "+tok)
-				t0 := time.Now()
-				res, err := hc.Do(req)
-				if err != nil {
-					fail("request error: " + err.Error())
-					continue
-				}
-				body, err := io.ReadAll(res.Body)
-				res.Body.Close()
-				local = append(local, time.Since(t0))
-				total.Add(1)
-				if err != nil || res.StatusCode != http.StatusOK {
-					fail(fmt.Sprintf("%s: status %d", path, res.StatusCode))
-					continue
+	r := loadtest.Run(context.Background(), loadtest.Options{Clients: clients, Duration: duration,
+		Request: func(c, i int) (*http.Request, func(int, []byte) error) {
+			name := fmt.Sprintf("load-%02d", (c+i)%nSecrets)
+			var path, tok string
+			switch i % 10 {
+			case 0:
+				path, tok = base+"?pageSize=5", tokReader
+			case 1, 2, 3, 4:
+				path, tok = base+"/"+name, tokReader
+			default:
+				path, tok = base+"/"+name+"/decrypt", tokens[(c+i)%len(tokens)]
+			}
+			req, _ := http.NewRequest("GET", srv.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			return req, func(status int, body []byte) error {
+				if status != http.StatusOK {
+					return fmt.Errorf("status %d", status)
 				}
 				if strings.HasSuffix(path, "/decrypt") {
 					var b struct{ Value string }
 					if json.Unmarshal(body, &b) != nil || b.Value != values[name] {
-						fail(path + ": wrong value")
+						return errors.New("wrong value")
 					}
 				}
+				return nil
 			}
-			mu.Lock()
-			latencies = append(latencies, local...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(latencies)
-	pct := func(p float64) time.Duration {
-		if len(latencies) == 0 {
-			return 0
-		}
-		return latencies[min(len(latencies)-1, int(float64(len(latencies))*p))]
-	}
-	n := total.Load()
-	t.Logf("load: %d clients, %s: %d requests, %.0f req/s, p50 %s, p99 %s, max %s, %d errors",
-		clients, elapsed.Round(time.Millisecond), n, float64(n)/elapsed.Seconds(),
-		pct(0.50).Round(time.Microsecond), pct(0.99).Round(time.Microsecond), pct(1).Round(time.Microsecond), failures.Load())
-	if f := failures.Load(); f > 0 {
-		t.Errorf("%d errors; first: %s", f, errMsg)
+		}})
+	n := r.Requests
+	t.Logf("load: %s", r)
+	if r.Errors > 0 {
+		t.Errorf("%d errors; first: %s", r.Errors, r.FirstError)
 	}
 	if n < int64(clients) {
 		t.Errorf("only %d requests", n)

@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"go.opentelemetry.io/otel"
+
+	"github.com/strongbox-go/strongbox/keeper"
+	"github.com/strongbox-go/strongbox/rbac"
+	"github.com/strongbox-go/strongbox/redact"
+	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/httpapi"
+	"github.com/strongbox-go/strongbox/secrets/httpapi/metrics"
+	"github.com/strongbox-go/strongbox/secrets/runtoken"
+	"github.com/strongbox-go/strongbox/service"
+	"github.com/strongbox-go/strongbox/storage"
+)
+
+// serveConfig is every setting of strongbox serve; each is a flag and a
+// STRONGBOX_* environment variable of the same name.
+type serveConfig struct {
+	addr            string
+	dataDir         string
+	store           string
+	metadataStore   string
+	ciphertextStore string
+	keks            []string
+	tlsCert, tlsKey string
+	insecureListen  bool
+	auditLog        string
+	shutdownTimeout time.Duration
+
+	oidcIssuer, oidcAudience          string
+	oidcNamespace, oidcNamespaceClaim string
+	oidcSubjectClaim, oidcRolesClaim  string
+	oidcRoles                         []string
+}
+
+const serveLong = `Serve the strongbox HTTP API.
+
+With no configuration it serves on 127.0.0.1:8080, keeps its SQLite
+database, a local key-encryption key and its run-token signing key in the
+data directory (files of mode 0600, made on the first start), and on the
+first start prints an admin API token once, to stderr.
+
+Every flag can also be given as an environment variable: STRONGBOX_ and the
+flag's name in capitals with '_' for '-' (--data-dir is STRONGBOX_DATA_DIR).
+A flag on the command line wins over the variable. STRONGBOX_KEK takes
+several URLs separated by spaces. Keep URLs with passwords or keys in the
+environment, not on the command line: ps shows arguments to every user.
+
+Listening beyond loopback needs --tls-cert and --tls-key (the API carries
+bearer tokens and secret values), or --insecure-listen behind a proxy that
+terminates TLS.
+
+Callers authenticate with API tokens (the first made on the first start;
+admins make more at /v1/namespaces/{ns}/apitokens), with OIDC/JWT bearer
+tokens of an identity provider (--oidc-*), and test runs with run tokens
+(POST /v1/namespaces/{ns}/runtokens; keys published at
+/.well-known/jwks.json).
+
+Routes: the API under /v1/ (described at /openapi.json), /healthz (the
+process serves), /readyz (store and key-encryption keys answer; 503 with
+the reason otherwise), /metrics (Prometheus text format; it shows load and
+failed authentications, no secrets: serve it where operators reach it).
+Logs are JSON on stderr, through a redactor; the audit trail (one JSON line
+per request and per authorization decision) goes to --audit-log.`
+
+func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	var cfg serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the strongbox HTTP API",
+		Long:  serveLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd.Flags(), getenv); err != nil {
+				return err
+			}
+			if cfg.dataDir == "" {
+				d, err := service.DefaultDataDir()
+				if err != nil {
+					return err
+				}
+				cfg.dataDir = d
+			}
+			return serve(cmd.Context(), cfg, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port); beyond loopback needs TLS or --insecure-listen")
+	f.StringVar(&cfg.dataDir, "data-dir", "", "data directory: keys, format version and the SQLite database (default $XDG_DATA_HOME/strongbox or ~/.local/share/strongbox)")
+	f.StringVar(&cfg.store, "store", "", "store URL for metadata and ciphertexts: sqlite:///path, postgres://..., mem:// (default: SQLite in the data directory)")
+	f.StringVar(&cfg.metadataStore, "metadata-store", "", "store URL for metadata only; with --ciphertext-store, instead of --store")
+	f.StringVar(&cfg.ciphertextStore, "ciphertext-store", "", "store URL for ciphertexts only; with --metadata-store, instead of --store")
+	f.StringArrayVar(&cfg.keks, "kek", nil, "key-encryption key, a gocloud secrets URL (awskms://, gcpkms://, azurekeyvault://, hashivault://, base64key://); repeat for older keys, the first is primary (default: the local key in the data directory)")
+	f.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate file for HTTPS (with --tls-key)")
+	f.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file for HTTPS (with --tls-cert)")
+	f.BoolVar(&cfg.insecureListen, "insecure-listen", false, "allow listening beyond loopback without TLS (only behind a proxy that terminates TLS)")
+	f.StringVar(&cfg.auditLog, "audit-log", "-", "file the audit trail is appended to as JSON lines; - is stdout")
+	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish")
+	f.StringVar(&cfg.oidcIssuer, "oidc-issuer", "", "OIDC issuer URL whose JWT bearer tokens authenticate people and automation (with --oidc-audience and --oidc-role)")
+	f.StringVar(&cfg.oidcAudience, "oidc-audience", "", "audience the OIDC tokens must carry")
+	f.StringVar(&cfg.oidcNamespace, "oidc-namespace", adminNamespace, "namespace of every OIDC principal, unless --oidc-namespace-claim")
+	f.StringVar(&cfg.oidcNamespaceClaim, "oidc-namespace-claim", "", "claim holding the principal's namespace")
+	f.StringVar(&cfg.oidcSubjectClaim, "oidc-subject-claim", "", "claim holding the principal's id (default sub)")
+	f.StringVar(&cfg.oidcRolesClaim, "oidc-roles-claim", "", "claim holding the caller's groups (default groups; dotted paths walk objects)")
+	f.StringArrayVar(&cfg.oidcRoles, "oidc-role", nil, "GROUP=ROLE: a value of the roles claim and the strongbox role it grants (admin, editor, viewer, test-author, secure-values-*); repeatable")
+	f.VisitAll(func(fl *pflag.Flag) { fl.Usage += " [$" + envName(fl.Name) + "]" })
+	return cmd
+}
+
+// applyEnv sets every flag not given on the command line from its
+// STRONGBOX_* variable.
+func applyEnv(fs *pflag.FlagSet, getenv func(string) string) error {
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if err != nil || f.Changed || f.Name == "help" {
+			return
+		}
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if f.Value.Type() == "stringArray" {
+			for _, u := range strings.Fields(v) {
+				if err = f.Value.Set(u); err != nil {
+					break
+				}
+			}
+		} else {
+			err = f.Value.Set(v)
+		}
+		if err != nil {
+			// The value may be a URL with a password: name the variable only.
+			err = fmt.Errorf("%s: not a valid value for --%s", name, f.Name)
+		}
+	})
+	return err
+}
+
+// envName is the variable of a flag: --data-dir is STRONGBOX_DATA_DIR.
+func envName(flag string) string {
+	return "STRONGBOX_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// checkListen refuses an address beyond loopback without TLS.
+func checkListen(cfg serveConfig) error {
+	host, _, err := net.SplitHostPort(cfg.addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q is not host:port (e.g. 127.0.0.1:8080)", cfg.addr)
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	ip := net.ParseIP(host)
+	loopback := host == "localhost" || (ip != nil && ip.IsLoopback())
+	if !loopback && cfg.tlsCert == "" && !cfg.insecureListen {
+		return fmt.Errorf("--addr %s listens beyond loopback without TLS, and the API carries bearer tokens and secret values: give --tls-cert and --tls-key, or --insecure-listen behind a proxy that terminates TLS", cfg.addr)
+	}
+	return nil
+}
+
+// serve runs the service until ctx ends, then shuts down gracefully.
+// Everything that can be refused is checked before the data directory is
+// written, so a refused start changes no file.
+func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err error) {
+	if err := checkListen(cfg); err != nil {
+		return err
+	}
+	if cfg.shutdownTimeout <= 0 {
+		return errors.New("--shutdown-timeout must be positive")
+	}
+	split := cfg.metadataStore != "" || cfg.ciphertextStore != ""
+	if split && (cfg.store != "" || cfg.metadataStore == "" || cfg.ciphertextStore == "") {
+		return errors.New("give either --store, or both --metadata-store and --ciphertext-store")
+	}
+	var tlsConfig *tls.Config
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert %s and --tls-key %s: %s", cfg.tlsCert, cfg.tlsKey, tlsReason(err))
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
+	// Logs and the audit trail go through a redactor that knows every key
+	// and credential of this process.
+	red := redact.New(redact.Options{})
+	logger := slog.New(redact.NewHandler(slog.NewJSONHandler(stderr, nil), red))
+	// Every library package records into the global meter provider; the
+	// exporter serves what they record at /metrics.
+	exporter, err := metrics.New()
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	defer exporter.Shutdown(context.Background())
+	otel.SetMeterProvider(exporter.MeterProvider())
+	for _, u := range cfg.keks {
+		addURLSecrets(red, u)
+	}
+
+	dir, err := service.OpenDataDir(cfg.dataDir, service.DataDirOptions{NoLocalKEK: len(cfg.keks) > 0})
+	if err != nil {
+		return err
+	}
+	keks := make([]keeper.KEK, 0, len(cfg.keks)+1)
+	for _, u := range cfg.keks {
+		keks = append(keks, keeper.KEK{URL: u})
+	}
+	if k, ok := dir.LocalKEK(); ok {
+		red.Add(k.URL)
+		keks = append(keks, k) // primary only without --kek; else it still reads old data
+	}
+	env, err := keeper.OpenEnvelope(ctx, keks[0].URL, keeper.EnvelopeOptions{KEKs: keks[1:]})
+	if err != nil {
+		return fmt.Errorf("--kek: %w", err)
+	}
+	defer env.Close()
+	ready := &service.Readiness{KEKs: keks}
+	if err := ready.Check(ctx); err != nil {
+		return fmt.Errorf("--kek: %w (check the URL and the credentials of the key service)", err)
+	}
+
+	var st *storage.Store
+	switch {
+	case split:
+		addURLSecrets(red, cfg.metadataStore)
+		addURLSecrets(red, cfg.ciphertextStore)
+		if st, err = storage.OpenSplitStore(ctx, cfg.metadataStore, cfg.ciphertextStore); err != nil {
+			return fmt.Errorf("--metadata-store %s, --ciphertext-store %s: %s", storeName(cfg.metadataStore), storeName(cfg.ciphertextStore), storeReason(red, err))
+		}
+		defer st.Close()
+	case cfg.store != "":
+		addURLSecrets(red, cfg.store)
+		if st, err = storage.OpenStore(ctx, cfg.store); err != nil {
+			return fmt.Errorf("--store %s: %s", storeName(cfg.store), storeReason(red, err))
+		}
+		defer st.Close()
+	}
+
+	oidc, err := openOIDC(ctx, cfg)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("--addr %s is in use by another program: stop it or choose another port", cfg.addr)
+		}
+		return fmt.Errorf("--addr %s: cannot listen: %s", cfg.addr, listenReason(err))
+	}
+	defer ln.Close()
+
+	audit, closeAudit, err := openAudit(cfg.auditLog, stdout)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+	auditLog := slog.New(redact.NewHandler(slog.NewJSONHandler(audit, nil), red))
+
+	// Every check passed: write the data directory of a first start.
+	if err := dir.Save(); err != nil {
+		return err
+	}
+	if st == nil {
+		if st, err = storage.OpenStore(ctx, dir.StoreURL()); err != nil {
+			return fmt.Errorf("database in %s: %s", dir.Path(), storeReason(red, err))
+		}
+		defer st.Close()
+	}
+	ready.Store = st
+
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Auditor: rbac.AuditorFunc(func(ctx context.Context, e rbac.AuditEvent) {
+		auditLog.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
+			"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", string(e.Outcome), "code", e.Code,
+			"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)
+	})})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+
+	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: dir.RunTokenKey()})
+	if err != nil {
+		return err
+	}
+	toks, err := openAPITokens(dir, m)
+	if err != nil {
+		return err
+	}
+	admin, rec, err := toks.Bootstrap(ctx, adminNamespace)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin token: %w", err)
+	}
+	if rec != nil {
+		red.Add(admin.DangerouslyExpose())
+		fmt.Fprintf(stderr, "strongbox: first start: admin API token (namespace %q, id %s, expires %s), shown only this once; keep it like a password:\n%s\n",
+			adminNamespace, rec.ID, rec.ExpiresAt.Format(time.RFC3339), admin.DangerouslyExpose())
+		logger.Info("strongbox bootstrap admin token issued", "id", rec.ID, "namespace", adminNamespace)
+	}
+
+	var authn httpapi.Authenticator
+	if oidc != nil {
+		authn = oidc
+	}
+	api, err := httpapi.New(httpapi.Options{Manager: m, Authenticator: authn, APITokens: toks, RunTokenIssuer: iss, RunSubject: runSubject,
+		Auditor: httpapi.LogAuditor(auditLog), Logger: logger})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready.Check(r.Context()); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", exporter)
+	mux.Handle("/", api)
+
+	srv := httpapi.NewServer(cfg.addr, mux)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	srv.TLSConfig = tlsConfig
+	served := make(chan error, 1)
+	go func() {
+		if tlsConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+		} else {
+			served <- srv.Serve(ln)
+		}
+	}()
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	primary, _ := env.KEKIDs()
+	logger.Info("strongbox serving", "url", scheme+"://"+ln.Addr().String(), "dataDir", dir.Path(),
+		"firstStart", dir.Fresh(), "primaryKEK", primary, "runTokenKey", dir.RunTokenKey())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("strongbox shutting down", "timeout", cfg.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("requests still in flight after --shutdown-timeout %s were cut off", cfg.shutdownTimeout)
+	}
+	logger.Info("strongbox stopped")
+	return nil
+}
+
+// openAudit opens the audit trail: stdout for "-", else a file appended to
+// (mode 0600: the trail names principals and secrets).
+func openAudit(path string, stdout io.Writer) (io.Writer, func(), error) {
+	if path == "-" || path == "" {
+		return stdout, func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--audit-log %s cannot be opened (%s): choose another file", path, reasonOf(err))
+	}
+	return f, func() { f.Sync(); f.Close() }, nil
+}
