@@ -58,8 +58,12 @@
 // process only: on a fleet, use Keys. A secret under a KEK an instance
 // lacks reads as secrets.ErrUnknownKEK, naming the id.
 //
-// The run-token signing keys are not yet kept in the store: give every
-// instance the same keys (runtoken.IssuerOptions.Key and OldKeys).
+// RunTokenKey shares a run-token signing key: the first instance makes an
+// Ed25519 key and stores it encrypted by its keeper (record kind
+// "runtoken.key", bound to the key id), every other reads it, so a token
+// issued through one instance verifies on all. Rotate it by giving a new
+// id as IssuerOptions.Key and the old key in OldKeys until its tokens
+// expire.
 //
 // # Errors
 //

@@ -241,3 +241,53 @@ func TestFleetAPITokenRevocationShared(t *testing.T) {
 		})
 	}
 }
+
+// TestFleetRunTokenKeyShared: instances on one store get one signing key,
+// stored encrypted (its bytes are not in the record), so a token issued
+// through A verifies on B; an instance without the KEK gets
+// ErrUnknownKEK (issue #14 item 1).
+func TestFleetRunTokenKeyShared(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			u := b.url(t)
+			kek := localKEK(t, "shared")
+			envOf := func(k keeper.KEK) *keeper.Envelope {
+				e, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: []keeper.KEK{k}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { e.Close() })
+				return e
+			}
+			stA, stB := open(t, u), open(t, u)
+			ka, err := fleet.RunTokenKey(ctx, stA, envOf(kek), "run-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			kb, err := fleet.RunTokenKey(ctx, stB, envOf(kek), "run-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: ka})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, _, err := iss.Issue(ctx, runtoken.Grant{Namespace: "team-a", Subject: "k6", AllNames: true, TTL: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			leakcheck.Register(tok)
+			v, err := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{kb}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.Verify(ctx, tok); err != nil {
+				t.Errorf("B verifies A's token: %v", err)
+			}
+			if _, err := fleet.RunTokenKey(ctx, stB, envOf(localKEK(t, "other")), "run-1"); !errors.Is(err, secrets.ErrUnknownKEK) {
+				t.Errorf("RunTokenKey without the KEK = %v, want ErrUnknownKEK", err)
+			}
+		})
+	}
+}
