@@ -81,20 +81,25 @@ var firstLanding = map[string]bool{
 // in dir, and whether there is one.
 func count(dir string) (int, bool, error) {
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.ParseComments)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return 0, false, err
 	}
-	for name, pkg := range pkgs {
-		if name == "main" {
+	var files []*ast.File
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
 			continue
 		}
-		files := make([]*ast.File, 0, len(pkg.Files))
-		for _, f := range pkg.Files {
+		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, parser.ParseComments)
+		if err != nil {
+			return 0, false, err
+		}
+		if f.Name.Name != "main" {
 			files = append(files, f)
 		}
+	}
+	if len(files) > 0 {
 		p, err := doc.NewFromFiles(fset, files, "example/"+dir)
 		if err != nil {
 			return 0, false, err

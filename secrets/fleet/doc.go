@@ -50,8 +50,8 @@
 //  4. RemoveKEK(old): refused while old is the shared primary, while any
 //     live instance still writes under it or switched away less than
 //     KeysOptions.RemoveGrace ago (writes begun under it may be in
-//     flight), and while any stored ciphertext still names it
-//     (secrets.KEKInUse). Every instance then drops the key; its id stays
+//     flight), and while any stored ciphertext still names it (pass
+//     Manager.KEKInUse()). Every instance then drops the key; its id stays
 //     retired and cannot be added again.
 //
 // The keeper.Envelope's own AddKEK, SetPrimary and RemoveKEK act on one

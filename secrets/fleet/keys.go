@@ -15,7 +15,6 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/keeper"
-	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -384,11 +383,15 @@ func (k *Keys) SetPrimary(ctx context.Context, id string) error {
 // RemoveKEK retires KEK id in the whole fleet. It is refused with
 // secrets.ErrFailedPrecondition while id is the shared primary, while any
 // live instance still writes under it or switched away less than
-// RemoveGrace ago, or while any stored ciphertext still names it
-// (secrets.KEKInUse: run Manager.Rewrap first). Every instance then drops
-// the key.
-func (k *Keys) RemoveKEK(ctx context.Context, id string) error {
+// RemoveGrace ago, or while inUse reports that stored data still names it
+// (pass Manager.KEKInUse(), with a principal in ctx that may read every
+// namespace; run Manager.Rewrap first). inUse is required. Every instance
+// then drops the key.
+func (k *Keys) RemoveKEK(ctx context.Context, id string, inUse func(ctx context.Context, kekID string) (bool, error)) error {
 	const op = "fleet.RemoveKEK"
+	if inUse == nil {
+		return errcode.New(errcode.FailedPrecondition, op, fmt.Sprintf("cannot tell whether KEK %q still protects data: pass Manager.KEKInUse()", id))
+	}
 	if err := k.Sync(ctx); err != nil {
 		return err
 	}
@@ -412,7 +415,7 @@ func (k *Keys) RemoveKEK(ctx context.Context, id string) error {
 			return errcode.New(errcode.FailedPrecondition, op, fmt.Sprintf("instance %q changed its primary less than %v ago; writes begun under KEK %q may still be in flight", name, k.grace, id))
 		}
 	}
-	used, err := secrets.KEKInUse(k.st)(ctx, id)
+	used, err := inUse(ctx, id)
 	if err != nil {
 		return err
 	}

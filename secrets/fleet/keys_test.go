@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -127,20 +127,25 @@ func TestFleetKEKRotation(t *testing.T) {
 			create(bb, "after-b")
 			create(a, "after-a")
 
-			if err := a.keys.RemoveKEK(ctx, "k2"); !errors.Is(err, secrets.ErrFailedPrecondition) {
+			adminCtx := as(rbac.Principal{Kind: rbac.KindUser, ID: "ed", Namespace: ns, Roles: []rbac.Role{rbac.RoleAdmin}})
+			inUse := a.m.KEKInUse()
+			if err := a.keys.RemoveKEK(adminCtx, "k2", inUse); !errors.Is(err, secrets.ErrFailedPrecondition) {
 				t.Errorf("RemoveKEK of the primary = %v, want FailedPrecondition", err)
 			}
-			if err := a.keys.RemoveKEK(ctx, "k1"); !errors.Is(err, secrets.ErrFailedPrecondition) {
+			if err := a.keys.RemoveKEK(adminCtx, "k1", inUse); !errors.Is(err, secrets.ErrFailedPrecondition) {
 				t.Errorf("RemoveKEK(k1) right after the switch, with data under k1 = %v, want FailedPrecondition", err)
 			}
 			time.Sleep(350 * time.Millisecond) // RemoveGrace
-			if err := a.keys.RemoveKEK(ctx, "k1"); !errors.Is(err, secrets.ErrFailedPrecondition) || !strings.Contains(err.Error(), "stored data") {
+			if err := a.keys.RemoveKEK(adminCtx, "k1", inUse); !errors.Is(err, secrets.ErrFailedPrecondition) || !strings.Contains(err.Error(), "stored data") {
 				t.Errorf("RemoveKEK(k1) with data under k1 = %v, want FailedPrecondition (stored data)", err)
 			}
-			if err := a.m.Rewrap(as(rbac.Principal{Kind: rbac.KindUser, ID: "ed", Namespace: ns, Roles: []rbac.Role{rbac.RoleAdmin}}), ns, secrets.RewrapOptions{}); err != nil {
+			if err := a.keys.RemoveKEK(adminCtx, "k1", nil); !errors.Is(err, secrets.ErrFailedPrecondition) {
+				t.Errorf("RemoveKEK without inUse = %v, want FailedPrecondition", err)
+			}
+			if err := a.m.Rewrap(adminCtx, ns, secrets.RewrapOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if err := a.keys.RemoveKEK(ctx, "k1"); err != nil {
+			if err := a.keys.RemoveKEK(adminCtx, "k1", inUse); err != nil {
 				t.Fatalf("RemoveKEK(k1) after the rewrap: %v", err)
 			}
 			eventually(t, "b drops k1", func() bool { _, all := bb.env.KEKIDs(); return !slices.Contains(all, "k1") })

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/gate"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -165,9 +166,7 @@ type Resolver struct {
 	def     string // name of the default source, or ""
 	names   []string
 
-	mu       sync.RWMutex
-	closed   bool
-	inflight sync.WaitGroup
+	gate gate.Gate // the Close gate
 }
 
 // NewResolver parses the specs and builds their sources. Errors match
@@ -211,7 +210,7 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 		}
 		readFile = boundedReadFile(open, maxFileBytes, logger)
 	}
-	r := &Resolver{sources: map[string]*cache{}}
+	r := &Resolver{sources: map[string]*cache{}, gate: gate.Gate{What: "resolver"}}
 	for i, sp := range parsed {
 		at := fmt.Sprintf("%s (type %s, name %s)", where(i), sp.Type, printable(sp.Name))
 		c, ok := types[sp.Type]
@@ -297,14 +296,10 @@ func (r *Resolver) Source(name string) Source {
 
 func (r *Resolver) get(ctx context.Context, source, name string) (secrets.Value, error) {
 	const op = "source.Get"
-	r.mu.RLock()
-	if r.closed {
-		r.mu.RUnlock()
-		return secrets.Value{}, errcode.New(errcode.FailedPrecondition, op, "resolver is closed")
+	if err := r.gate.Enter(op); err != nil {
+		return secrets.Value{}, err
 	}
-	r.inflight.Add(1)
-	r.mu.RUnlock()
-	defer r.inflight.Done()
+	defer r.gate.Leave()
 
 	if source == "" {
 		if r.def == "" {
@@ -337,14 +332,9 @@ func noSource(op, msg string) error { return fmt.Errorf("%s: %s: %w", op, msg, E
 // Close waits for calls in flight, closes the sources that are io.Closers
 // and makes later calls fail with secrets.ErrFailedPrecondition.
 func (r *Resolver) Close() error {
-	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
+	if !r.gate.Close() {
 		return nil
 	}
-	r.closed = true
-	r.mu.Unlock()
-	r.inflight.Wait()
 	var errs []error
 	for _, c := range r.closers {
 		errs = append(errs, c.Close())

@@ -17,11 +17,11 @@ import (
 // Auditor returns an rbac.Auditor that checks every event (its fmt and
 // JSON forms) and passes it to next (nil: dropped).
 func Auditor(next rbac.Auditor) rbac.Auditor {
-	return rbac.AuditorFunc(func(ctx context.Context, e rbac.AuditEvent) {
+	return rbac.Auditor(func(ctx context.Context, e rbac.AuditEvent) {
 		j, _ := json.Marshal(e)
 		Check("audit event of "+e.Operation, fmt.Sprintf("%+v\n%s", e, j))
 		if next != nil {
-			next.Audit(ctx, e)
+			next(ctx, e)
 		}
 	})
 }

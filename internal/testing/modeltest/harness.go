@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,8 +17,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/internal/fault"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -112,10 +113,10 @@ func (h *harness) sequence(t *rapid.T) {
 	s.env = env
 	m, err := secrets.New(secrets.Options{
 		Store:             fstore,
-		Keeper:            (&fault.Keeper{Keeper: env, In: s.in}).WithOptional(),
-		Auditor:           leakcheck.Auditor(rbac.AuditorFunc(s.audit)),
+		Keeper:            &fault.Keeper{Keeper: env, In: s.in},
+		Auditor:           leakcheck.Auditor(rbac.Auditor(s.audit)),
 		DefaultDecrypters: []string{defaultDecrypter},
-		Now:               s.clock.now,
+		Clock:             s.clock.now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -372,12 +373,12 @@ func (s *state) checkTyped(where string, err error) {
 		return
 	}
 	c := secrets.ErrorCode(err)
-	if c == errcode.OK || !errors.Is(err, c) {
+	if c == nil || !errors.Is(err, c) {
 		s.fatalf("%s: untyped error %q (code %v)", where, err, c)
 	}
 }
 
-func codeOf(err error) errcode.Code { return secrets.ErrorCode(err) }
+func codeOf(err error) errcode.Code { return errcode.Of(err) }
 
 func (s *state) expect(where string, err error, want want) {
 	s.t.Helper()
@@ -536,7 +537,7 @@ func (s *state) diffStore(m *model, namespaces ...string) string {
 			if ct.Version != md.Version {
 				fmt.Fprintf(&b, "%s/%s: ciphertext version %d, metadata version %d\n", ns, name, ct.Version, md.Version)
 			}
-			pt, err := s.env.Decrypt(ctx, ct.Data, secrets.AssociatedData(ns, name, md.Version, md.ValueID))
+			pt, err := s.env.Decrypt(ctx, ct.Data, associatedData(ns, name, md.Version, md.ValueID))
 			switch {
 			case err != nil:
 				fmt.Fprintf(&b, "%s/%s: stored ciphertext does not decrypt: code %v\n", ns, name, codeOf(err))
@@ -594,4 +595,12 @@ func (s *state) reveal(ctx context.Context, ns string, names ...string) ([]secre
 		res[i] = secrets.RevealResult{Name: name, Value: v, Err: err}
 	}
 	return res, nil
+}
+
+// associatedData is the model's own reading of the secrets package's
+// associated-data format (secrets/aad.go): the format tag, then namespace,
+// name, decimal version and value id, NUL-separated. Written here again,
+// not imported, so that a change to the stored format fails the model.
+func associatedData(ns, name string, version int64, valueID string) []byte {
+	return []byte("strongbox/aad/v1\x00" + ns + "\x00" + name + "\x00" + strconv.FormatInt(version, 10) + "\x00" + valueID)
 }

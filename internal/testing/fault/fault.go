@@ -21,8 +21,8 @@
 // fault was reached.
 //
 // The wrappers: Store (a storage.Store whose driver calls, the driver's
-// optional Atomic operations included, are faulted), Keeper (WithOptional
-// keeps keeper.Rewrapper), and KEK, a keeper.Wrapper to use as a
+// optional Atomic operations included, are faulted), Keeper (a
+// keeper.Rewrapper too, faulted, and passing KEKIDs through), and KEK, a keeper.Wrapper to use as a
 // key-encryption key (NewKEK). Give several wrappers one Injector to make
 // one "process": call counts, CrashAfter and CrashDuring then span all of
 // them.
@@ -420,31 +420,24 @@ func (k *Keeper) Decrypt(ctx context.Context, ct, aad []byte) ([]byte, error) {
 // Rewrap is the op of keeper.Rewrapper's one method.
 const Rewrap Op = "Rewrap"
 
-// WithOptional returns k as a keeper.Keeper that also implements the
-// optional interfaces its wrapped keeper does: keeper.Rewrapper (faulted as
-// op Rewrap) and NeedsRewrap(keeper.Header) bool (not faulted: it reads a
-// header), so Manager.Rewrap works through the wrapper.
-func (k *Keeper) WithOptional() keeper.Keeper {
-	rw, isRW := k.Keeper.(keeper.Rewrapper)
-	hc, isHC := k.Keeper.(headerChecker)
-	switch {
-	case isRW && isHC:
-		return struct {
-			*Keeper
-			rewrapper
-			headerChecker
-		}{k, rewrapper{k.In, rw}, hc}
-	case isRW:
-		return struct {
-			*Keeper
-			rewrapper
-		}{k, rewrapper{k.In, rw}}
+// Rewrap is keeper.Rewrapper's method, faulted as op Rewrap: it rewraps
+// through the wrapped keeper, or fails with code FailedPrecondition when
+// that keeper cannot rewrap.
+func (k *Keeper) Rewrap(ctx context.Context, ct, aad []byte) ([]byte, bool, error) {
+	rw, ok := k.Keeper.(keeper.Rewrapper)
+	if !ok {
+		return nil, false, errcode.New(errcode.FailedPrecondition, "fault.Rewrap", "the wrapped keeper cannot rewrap")
 	}
-	return k
+	return rewrapper{k.In, rw}.Rewrap(ctx, ct, aad)
 }
 
-type headerChecker interface {
-	NeedsRewrap(keeper.Header) bool
+// KEKIDs passes the wrapped keeper's KEKIDs through (not faulted: it reads
+// no key); "" and nil when it has none.
+func (k *Keeper) KEKIDs() (primary string, all []string) {
+	if l, ok := k.Keeper.(interface{ KEKIDs() (string, []string) }); ok {
+		return l.KEKIDs()
+	}
+	return "", nil
 }
 
 type rewrapper struct {
