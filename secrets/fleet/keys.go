@@ -158,8 +158,14 @@ func (k *Keys) follow(ctx context.Context) {
 		if err == nil {
 			wctx, cancel := context.WithTimeout(ctx, k.every)
 			_, err = k.st.WaitRecordChange(wctx, kindKeyConfig, seq)
+			if wctx.Err() != nil {
+				err = nil // the heartbeat interval passed: sync anyway
+			}
 			cancel()
-		} else {
+		}
+		if err != nil {
+			// The store cannot wait now (closed, unreachable): do not
+			// spin, retry at the heartbeat.
 			select {
 			case <-ctx.Done():
 			case <-time.After(k.every):
