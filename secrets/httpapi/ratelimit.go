@@ -15,12 +15,20 @@ import (
 
 // RateLimit bounds the requests of each principal with a token bucket.
 //
+// k6 fetches a secret once per VU, without merging the VUs' requests (its
+// url source caches per VU), and a run token is one principal: a test with
+// n VUs reading m secrets sends n*m decrypt requests at its start. A Burst
+// below that fails the first iterations with 429 (k6 retries 429, but
+// only maxRetries times); give the decrypt route's principals a Burst of at
+// least VUs times secrets, or serve a test's values through one source
+// (strongbox run fetches each value once).
+//
 // The buckets live in the memory of one process: the limit is per
 // instance, not per service. N instances behind a load balancer accept up
 // to N times PerSecond (and N times Burst) from one principal, and a
 // restart refills the buckets. To hold a fleet-wide rate R for a principal
 // whose requests are spread evenly over N instances, give each instance
-// PerSecond R/N and Burst about B/N; with sticky routing (one principal
+// PerSecond R/N and Burst about the fleet-wide burst over N; with sticky routing (one principal
 // to one instance) give each the whole R. The failed-authentication limit
 // (AuthFailureLimit) is per instance in the same way. A limit that must
 // hold exactly across instances belongs in front of them (the load

@@ -183,7 +183,11 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 	if len(specs) == 0 {
 		e := environ(env)
 		for _, k := range []string{envSpec, envSpecK6} {
-			if s, ok := e[k]; ok && s != "" {
+			if s, ok := e[k]; ok && s == "" {
+				// k6 refuses an empty K6_SECRET_SOURCE: set and empty is a
+				// mistake (a variable left blank), not "no sources".
+				return nil, errcode.New(errcode.Invalid, op, k+" is set but empty: give a spec or unset it")
+			} else if ok {
 				specs = []string{s}
 				where = func(int) string { return "spec from " + k }
 				break
