@@ -3,6 +3,7 @@ package keeper
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -42,6 +43,23 @@ type cacheEntry struct {
 	elem    *list.Element
 }
 
+// failure is a remembered KEK outage for one data key: until it passes,
+// cold lookups of the key fail at once with err instead of calling the KEK.
+type failure struct {
+	unprintable
+	err     error
+	until   time.Time
+	backoff time.Duration
+}
+
+// The negative cache's interval: the first failure of a data key's unwrap
+// is remembered for minBackoff, each further one in a row for twice the
+// last, at most dataKeyCache.maxBackoff (by default defaultMaxBackoff).
+const (
+	minBackoff        = 100 * time.Millisecond
+	defaultMaxBackoff = 2 * time.Second
+)
+
 type flight struct {
 	unprintable
 	done chan struct{}
@@ -59,15 +77,23 @@ type dataKeyCache struct {
 	ttl      time.Duration // < 0: never expires
 	maxStale time.Duration // < 0: no stale use
 
+	now func() time.Time
+	// maxBackoff caps the negative cache's interval; 0: no negative cache.
+	maxBackoff time.Duration
+
 	mu      sync.Mutex
 	m       map[string]*cacheEntry
 	lru     *list.List // front = most recently used
 	flights map[string]*flight
+	// failures remembers recent unavailable unwraps (the negative cache),
+	// at most max of them.
+	failures map[string]*failure
 }
 
-func newDataKeyCache(max int, ttl, maxStale time.Duration) *dataKeyCache {
-	return &dataKeyCache{max: max, ttl: ttl, maxStale: maxStale,
-		m: make(map[string]*cacheEntry), lru: list.New(), flights: make(map[string]*flight)}
+func newDataKeyCache(max int, ttl, maxStale time.Duration, now func() time.Time) *dataKeyCache {
+	return &dataKeyCache{max: max, ttl: ttl, maxStale: maxStale, now: now, maxBackoff: defaultMaxBackoff,
+		m: make(map[string]*cacheEntry), lru: list.New(), flights: make(map[string]*flight),
+		failures: make(map[string]*failure)}
 }
 
 func (c *dataKeyCache) get(key []byte, now time.Time) (*dataKey, cacheState) {
@@ -120,6 +146,7 @@ func (c *dataKeyCache) purge(kekID string) {
 			c.removeLocked(e)
 		}
 	}
+	clear(c.failures)
 }
 
 func (c *dataKeyCache) len() int {
@@ -131,9 +158,21 @@ func (c *dataKeyCache) len() int {
 // load runs fetch once for all concurrent callers asking for key. A caller
 // whose context ends stops waiting; a result that is another caller's
 // context error is retried with this caller's context.
+//
+// A fetch that fails as unavailable (isUnavailable) is remembered for a
+// short, growing interval (minBackoff doubling to maxBackoff): until it
+// passes, load returns that failure without calling fetch, so an outage
+// of the key service costs one call per data key per interval, not one
+// per request. A success forgets it.
 func (c *dataKeyCache) load(ctx context.Context, key []byte, fetch func(context.Context) (*dataKey, error)) (*dataKey, error) {
 	for {
 		c.mu.Lock()
+		if fl, ok := c.failures[string(key)]; ok {
+			if wait := fl.until.Sub(c.now()); wait > 0 {
+				c.mu.Unlock()
+				return nil, fmt.Errorf("%w (failed moments ago; next attempt in %v)", fl.err, wait.Round(time.Millisecond))
+			}
+		}
 		f, ok := c.flights[string(key)]
 		if !ok {
 			f = &flight{done: make(chan struct{})}
@@ -142,6 +181,7 @@ func (c *dataKeyCache) load(ctx context.Context, key []byte, fetch func(context.
 			f.dk, f.err = fetch(ctx)
 			c.mu.Lock()
 			delete(c.flights, string(key))
+			c.recordLocked(string(key), f.err)
 			c.mu.Unlock()
 			close(f.done)
 			return f.dk, f.err
@@ -157,4 +197,27 @@ func (c *dataKeyCache) load(ctx context.Context, key []byte, fetch func(context.
 		}
 		return f.dk, f.err
 	}
+}
+
+// recordLocked updates the negative cache with the outcome of a fetch.
+func (c *dataKeyCache) recordLocked(key string, err error) {
+	if err == nil || !isUnavailable(err) || c.maxBackoff <= 0 {
+		delete(c.failures, key)
+		return
+	}
+	now := c.now()
+	fl, ok := c.failures[key]
+	if !ok {
+		if len(c.failures) >= c.max {
+			for k, old := range c.failures {
+				if !old.until.After(now) || len(c.failures) >= c.max {
+					delete(c.failures, k)
+				}
+			}
+		}
+		fl = &failure{}
+		c.failures[key] = fl
+	}
+	fl.backoff = min(max(2*fl.backoff, minBackoff), c.maxBackoff)
+	fl.err, fl.until = err, now.Add(fl.backoff)
 }

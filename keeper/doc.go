@@ -60,6 +60,18 @@
 // encrypting, within its use limit. Concurrent misses on one data key make
 // one KEK call.
 //
+// Waits are bounded: each KEK call (one wrap or unwrap) gets at most
+// EnvelopeOptions.KEKTimeout (default 5 s) whatever the caller's context
+// allows, and fails with code Unavailable past it, so a hanging key
+// service cannot hold a request. During an outage, an unwrap that failed
+// as unavailable is remembered per data key (a negative cache): for 100 ms
+// after the first failure, then twice as long after each further one, up
+// to EnvelopeOptions.KEKFailureBackoff (default 2 s), cold decryptions of that data key fail at once with the
+// remembered error instead of calling the KEK again. So an outage costs
+// about one KEK call per data key every 2 s, not one per request, and a
+// recovered key service is used again within 2 s. A success, and RemoveKEK,
+// forget the failures.
+//
 // # Rotation
 //
 // An Envelope holds several KEKs, each with a non-secret id (KEK.ID) that
@@ -69,6 +81,9 @@
 // (secrets.Manager.Rewrap does this over a store; ParseHeader tells which
 // KEK a ciphertext is under), then RemoveKEK the old one. RemoveKEK refuses while
 // RemoveOptions.InUse reports the key still protects data, unless forced.
+// On several instances sharing one store, rotate through package
+// secrets/fleet (fleet.Keys), which shares the KEK list through the store
+// and refuses the unsafe steps; these methods change one process only.
 // RotateDataKey starts a new data key at once. Rewrap re-encrypts under the
 // primary KEK and current data key without returning the plaintext, and
 // leaves a ciphertext already under the primary KEK unchanged: a new data
@@ -133,9 +148,14 @@
 // package returns carries one, except context errors, which are returned
 // unchanged. Failures to decrypt match ErrDecrypt (code Internal; the same
 // error as secrets.ErrDecryptionFailed) whatever the reason (unknown
-// format version, malformed bytes, a KEK this Envelope does not hold,
-// wrong key, wrong associated data, tampered bytes); the message says
-// which. A KEK that cannot be reached gives code Unavailable, one that
+// format version, malformed bytes, wrong key, wrong associated data,
+// tampered bytes); the message says which. A ciphertext whose header names
+// a KEK this Envelope does not hold fails differently: with ErrUnknownKEK
+// (code Unavailable, the same error as secrets.ErrUnknownKEK), whose
+// message names the KEK id. That is what an instance of a fleet sees for
+// data written under a key it has not been given yet, a matter of
+// configuration rather than damaged data (a changed byte of the KEK id in
+// a header reads the same way). A KEK that cannot be reached gives code Unavailable, one that
 // refuses gives PermissionDenied or FailedPrecondition; bad options, a
 // malformed base64key URL (see # Local keys) and a KEK URL that needs the
 // gocloud adapter when it is not imported give Invalid; calls after Close

@@ -28,6 +28,7 @@ const (
 	defaultCacheSize      = 1024
 	defaultCacheTTL       = time.Hour
 	defaultCacheMaxStale  = 24 * time.Hour
+	defaultKEKTimeout     = 5 * time.Second
 )
 
 // EnvelopeOptions configures an Envelope. Every zero value has a
@@ -58,6 +59,17 @@ type EnvelopeOptions struct {
 	// CacheMaxStale is how long past CacheTTL a cached key still serves
 	// while the KEK is unavailable; 0 means a day, negative means never.
 	CacheMaxStale time.Duration
+	// KEKTimeout bounds each call to a key-encryption key (one wrap or
+	// unwrap), whatever the caller's context allows, so that a hanging key
+	// service cannot hold a request; a call past it fails with code
+	// Unavailable. 0 means 5 seconds, negative means no limit besides the
+	// caller's context.
+	KEKTimeout time.Duration
+	// KEKFailureBackoff is the longest time an unwrap that failed as
+	// unavailable is remembered for its data key (see the package doc's
+	// # Data keys and the cache): 0 means 2 seconds, negative means
+	// failures are not remembered and every cold decryption calls the KEK.
+	KEKFailureBackoff time.Duration
 	// MeterProvider receives the Envelope's metrics (see # Metrics in the
 	// package doc); nil means otel.GetMeterProvider(), the global one.
 	MeterProvider metric.MeterProvider `json:"-"`
@@ -90,9 +102,11 @@ type Envelope struct {
 type envelope struct {
 	maxAge  time.Duration
 	maxUses uint64
-	now     func() time.Time
-	cache   *dataKeyCache
-	gate    gate.Gate // the Close gate
+	// kekTimeout bounds one KEK call; 0: none.
+	kekTimeout time.Duration
+	now        func() time.Time
+	cache      *dataKeyCache
+	gate       gate.Gate // the Close gate
 
 	mu      sync.RWMutex // guards keks and primary
 	keks    map[string]*openedKEK
@@ -169,7 +183,19 @@ func openEnvelope(ctx context.Context, kekURL string, opts EnvelopeOptions, now 
 	if stale == 0 {
 		stale = defaultCacheMaxStale
 	}
-	e.cache = newDataKeyCache(size, ttl, stale)
+	e.cache = newDataKeyCache(size, ttl, stale, now)
+	switch {
+	case opts.KEKFailureBackoff > 0:
+		e.cache.maxBackoff = opts.KEKFailureBackoff
+	case opts.KEKFailureBackoff < 0:
+		e.cache.maxBackoff = 0
+	}
+	switch {
+	case opts.KEKTimeout == 0:
+		e.kekTimeout = defaultKEKTimeout
+	case opts.KEKTimeout > 0:
+		e.kekTimeout = opts.KEKTimeout
+	}
 	defer func() {
 		if err != nil {
 			e.closeKEKs()
@@ -415,10 +441,12 @@ func (e *envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, 
 	defer clear(key)
 	e.wraps.Add(1)
 	start := time.Now()
-	wrapped, err := k.wrapper.Wrap(ctx, rec)
+	cctx, cancel := e.kekContext(ctx)
+	wrapped, err := k.wrapper.Wrap(cctx, rec)
 	if err != nil {
-		err = kekError(ctx, op, k, false, err)
+		err = e.kekError(ctx, cctx, op, k, false, err)
 	}
+	cancel()
 	e.metrics.kekCall(ctx, "wrap", start, err)
 	if err != nil {
 		return nil, err
@@ -437,6 +465,29 @@ func (e *envelope) newDataKey(ctx context.Context, op, kekID string) (*dataKey, 
 	// Values encrypted with this key decrypt warm in this process.
 	e.cache.put(string(dk.header), dk, now)
 	return dk, nil
+}
+
+// kekContext returns the context of one KEK call: ctx bounded by
+// KEKTimeout.
+func (e *envelope) kekContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if e.kekTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, e.kekTimeout)
+}
+
+// kekError classifies the error of a KEK call made with cctx, derived from
+// the caller's ctx: a call cut by KEKTimeout is unavailable, whatever the
+// wrapper made of its context's end.
+func (e *envelope) kekError(ctx, cctx context.Context, op string, k *openedKEK, unwrap bool, err error) error {
+	if ctx.Err() == nil && cctx.Err() != nil {
+		what := "wrap data key"
+		if unwrap {
+			what = "unwrap data key"
+		}
+		return errcode.New(errcode.Unavailable, op, fmt.Sprintf("KEK %q: %s: no answer within %v (KEKTimeout)", k.id, what, e.kekTimeout))
+	}
+	return kekError(ctx, op, k, unwrap, err)
 }
 
 // dataKeyForDecrypt finds the data key of p in the cache or unwraps it.
@@ -472,13 +523,17 @@ func (e *envelope) dataKeyForDecrypt(ctx context.Context, op string, p *parsed) 
 func (e *envelope) unwrap(ctx context.Context, op string, p *parsed) (*dataKey, error) {
 	k, ok := e.kek(p.kekID)
 	if !ok {
-		return nil, fmt.Errorf("%s: KEK %q: %w", op, p.kekID, errUnknownKEK)
+		return nil, fmt.Errorf("%s: KEK %q is not held by this keeper: %w", op, p.kekID, ErrUnknownKEK)
 	}
 	e.unwraps.Add(1)
 	start := time.Now()
-	rec, err := k.wrapper.Unwrap(ctx, p.wrapped)
+	cctx, cancel := e.kekContext(ctx)
+	rec, err := k.wrapper.Unwrap(cctx, p.wrapped)
 	if err != nil {
-		err = kekError(ctx, op, k, true, err)
+		err = e.kekError(ctx, cctx, op, k, true, err)
+	}
+	cancel()
+	if err != nil {
 		e.metrics.kekCall(ctx, "unwrap", start, err)
 		return nil, err
 	}

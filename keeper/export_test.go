@@ -11,7 +11,6 @@ import (
 var (
 	ErrUnknownVersion = errUnknownVersion
 	ErrMalformed      = errMalformed
-	ErrUnknownKEK     = errUnknownKEK
 	ErrAuthentication = errAuthentication
 
 	ErrInvalid     error = errcode.Invalid

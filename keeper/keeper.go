@@ -9,10 +9,20 @@ import (
 
 // ErrDecrypt matches every failure to authenticate or parse a ciphertext:
 // wrong key, wrong associated data, tampered, truncated or unknown-format
-// bytes, or a key-encryption key this keeper does not hold. It has code
-// Internal, and is the same error as secrets.ErrDecryptionFailed. Wrap it,
-// e.g. fmt.Errorf("...: %w", ErrDecrypt).
+// bytes. It has code Internal, and is the same error as
+// secrets.ErrDecryptionFailed. Wrap it, e.g. fmt.Errorf("...: %w",
+// ErrDecrypt). A ciphertext under a key-encryption key the keeper does not
+// hold fails with ErrUnknownKEK instead.
 var ErrDecrypt error = errcode.New(errcode.Internal, "", "decryption failed")
+
+// ErrUnknownKEK matches the failure to decrypt a ciphertext whose header
+// names a key-encryption key this keeper does not hold: typically data
+// written by another instance that already has a newer key, or after
+// RemoveKEK. The message names the KEK id (ids are not secret). It has code
+// Unavailable (the key may arrive, or another instance may hold it) and
+// does not match ErrDecrypt, which means the bytes themselves are wrong. It
+// is the same error as secrets.ErrUnknownKEK.
+var ErrUnknownKEK error = errcode.New(errcode.Unavailable, "", "unknown key-encryption key")
 
 // Keeper encrypts and decrypts values bound to associated data. The
 // associated data is authenticated but not encrypted: decryption with any
@@ -32,7 +42,6 @@ type Keeper interface {
 var (
 	errUnknownVersion = fmt.Errorf("unknown ciphertext format version: %w", ErrDecrypt)
 	errMalformed      = fmt.Errorf("malformed ciphertext: %w", ErrDecrypt)
-	errUnknownKEK     = fmt.Errorf("unknown key-encryption key: %w", ErrDecrypt)
 	// errAuthentication: a key or the associated data does not match, or
 	// the bytes were changed.
 	errAuthentication = fmt.Errorf("authentication failed: %w", ErrDecrypt)

@@ -334,5 +334,5 @@ func kekError(ctx context.Context, op string, k *openedKEK, unwrap bool, err err
 // isUnavailable reports whether err means "try again later": the errors a
 // warm cache may paper over.
 func isUnavailable(err error) bool {
-	return errors.Is(err, errcode.Unavailable)
+	return errors.Is(err, errcode.Unavailable) && !errors.Is(err, ErrUnknownKEK)
 }

@@ -29,7 +29,7 @@ func TestInternalTypesHideKeys(t *testing.T) {
 	}
 	lk := &localKEK{key: [32]byte(key)}
 	cur := &currentKey{dk: dk}
-	cache := newDataKeyCache(2, time.Hour, time.Hour)
+	cache := newDataKeyCache(2, time.Hour, time.Hour, time.Now)
 	cache.put(string(dk.header), dk, time.Unix(0, 0))
 	// fmt prints a byte slice inside a struct in decimal: search for that
 	// form too.

@@ -362,6 +362,8 @@ func TestOutage(t *testing.T) {
 	}
 
 	kek.down.Store(false)
+	// The negative cache remembers a failure for at most 2 s.
+	clk.Advance(2 * time.Second)
 	for _, ct := range [][]byte{warm, cold} {
 		if _, err := e.Decrypt(ctx, ct, ad); err != nil {
 			t.Errorf("Decrypt after the outage: %v", err)

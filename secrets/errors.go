@@ -28,6 +28,11 @@ var (
 	// ErrDecryptionFailed is returned when a stored ciphertext does not
 	// decrypt (wrong key, tampered, moved). It has code Internal.
 	ErrDecryptionFailed = keeper.ErrDecrypt
+	// ErrUnknownKEK is returned when a stored ciphertext is under a
+	// key-encryption key this instance's keeper does not hold (in a fleet:
+	// another instance already has a newer key); the message names the KEK
+	// id. It has code Unavailable and does not match ErrDecryptionFailed.
+	ErrUnknownKEK = keeper.ErrUnknownKEK
 )
 
 // ErrorCode returns the code of err, as the one of the Err values above

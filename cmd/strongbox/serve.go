@@ -22,6 +22,7 @@ import (
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/redact"
 	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/fleet"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/httpapi/metrics"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
@@ -296,7 +297,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	defer m.Close()
 
-	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: dir.RunTokenKey()})
+	// Revocations live in the store: every instance on it refuses a
+	// revoked run token, and a restart forgets none (issue #14).
+	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: dir.RunTokenKey(), Revocations: fleet.RunTokenRevocations(st)})
 	if err != nil {
 		return err
 	}

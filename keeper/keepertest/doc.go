@@ -15,7 +15,9 @@
 // The suite checks: round trips of empty, short, binary and 24 KiB values;
 // that decryption with other associated data fails with keeper.ErrDecrypt;
 // that every single-bit change, truncation and extension of a ciphertext
-// fails with keeper.ErrDecrypt and returns no plaintext; that two
+// fails with keeper.ErrDecrypt (or keeper.ErrUnknownKEK, when a changed
+// byte of the header names a key the keeper does not hold) and returns no
+// plaintext; that two
 // encryptions of one value differ; that no error carries the plaintext;
 // that outputs do not alias inputs; concurrent use; and that Close is
 // idempotent, waits for calls in flight and makes later calls fail.
@@ -23,7 +25,9 @@
 // # Errors
 //
 // The suite requires that every failed decryption match keeper.ErrDecrypt
-// and return a nil plaintext, and that calls after Close fail.
+// (or, for a header naming a key-encryption key the keeper does not hold,
+// keeper.ErrUnknownKEK) and return a nil plaintext, and that calls after
+// Close fail.
 //
 // # Security
 //

@@ -144,8 +144,13 @@
 //	415    unsupported_media_type  Content-Type other than JSON
 //	429    rate_limited            over Options.RateLimit for this principal, or too many failed authentications
 //	                               from this client address (Options.AuthFailures); Retry-After says when to retry
-//	500    internal                anything unexpected, e.g. a value that does not decrypt; details go to Logger only
-//	503    unavailable             storage, key service, identity provider or revocation set unreachable (Retry-After)
+//	500    internal                anything unexpected, e.g. a value that does not decrypt (tampered or under the
+//	                               wrong key); details go to Logger only
+//	503    unavailable             storage, key service, identity provider or revocation set unreachable, or
+//	                               Options.RequestTimeout passed (Retry-After)
+//	503    unknown_key             the value is under a key-encryption key this instance does not hold
+//	                               (secrets.ErrUnknownKEK: in a fleet, a key not yet given to this instance;
+//	                               the Logger line names the KEK id) (Retry-After)
 //
 // Clients can map an *Error back to the secrets codes with errors.Is (e.g.
 // errors.Is(err, secrets.ErrNotFound)). A stale revision is 409, not 412:
@@ -209,6 +214,13 @@
 // Options.TrustForwardedFor says a proxy in front sets it, and then only its
 // last entry counts. The per-principal Options.RateLimit uses the same
 // golang.org/x/time/rate buckets.
+//
+// Both limits are per process: several instances on one store each keep
+// their own buckets, so N instances accept up to N times the limit (see
+// RateLimit for how to size them for a fleet). Revocations of run tokens
+// and API tokens, by contrast, hold across instances when they are kept in
+// the store (package secrets/fleet). Options.RequestTimeout bounds the
+// work of every request (default DefaultRequestTimeout, 20 s).
 //
 // Client and RemoteSource never send a credential or a value to another
 // origin: they use a copy of the caller's *http.Client (or of

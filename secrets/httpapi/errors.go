@@ -31,6 +31,10 @@ const (
 	CodeRateLimited          = "rate_limited"           // 429
 	CodeInternal             = "internal"               // 500
 	CodeUnavailable          = "unavailable"            // 503
+	// CodeUnknownKey: the secret's value is under a key-encryption key
+	// this instance does not hold (secrets.ErrUnknownKEK), a matter of
+	// configuration in a fleet, not damaged data.
+	CodeUnknownKey = "unknown_key" // 503
 )
 
 // ErrUnauthenticated matches every error an Authenticator returns for a
@@ -69,11 +73,15 @@ func (e *Error) Error() string {
 // unauthenticated maps to PermissionDenied, rate_limited to Unavailable,
 // too_large, unsupported_media_type and method_not_allowed to Invalid.
 //
-// A "revoked" error also matches secrets.ErrRevoked, so a client sees the
-// same errors.Is answers as a caller of the Manager.
+// A "revoked" error also matches secrets.ErrRevoked, and "unknown_key"
+// secrets.ErrUnknownKEK, so a client sees the same errors.Is answers as a
+// caller of the Manager.
 func (e *Error) Unwrap() []error {
-	if e.Code == CodeRevoked {
+	switch e.Code {
+	case CodeRevoked:
 		return []error{codeOfAPI(e.Code), secrets.ErrRevoked}
+	case CodeUnknownKey:
+		return []error{codeOfAPI(e.Code), secrets.ErrUnknownKEK}
 	}
 	return []error{codeOfAPI(e.Code)}
 }
@@ -107,6 +115,9 @@ func publicError(err error, st *reqState) *Error {
 	}
 	if errors.Is(err, secrets.ErrRevoked) {
 		return apiError(http.StatusConflict, CodeRevoked, "the secret's value is revoked; reset it to give it a new value")
+	}
+	if errors.Is(err, secrets.ErrUnknownKEK) {
+		return apiError(http.StatusServiceUnavailable, CodeUnknownKey, "the secret's value is encrypted under a key-encryption key this instance does not hold; give the instance that key (the server log names its id) or retry through another instance")
 	}
 	secret := "the secret"
 	if st.name != "" && secrets.ValidateName(st.name) == nil {
@@ -224,7 +235,7 @@ func codeOfAPI(code string) errcode.Code {
 		return errcode.Conflict
 	case CodeFailedPrecondition, CodeRevoked:
 		return errcode.FailedPrecondition
-	case CodeRateLimited, CodeUnavailable:
+	case CodeRateLimited, CodeUnavailable, CodeUnknownKey:
 		return errcode.Unavailable
 	}
 	return errcode.Internal

@@ -25,6 +25,11 @@ import (
 // room for a 24 KiB value, even fully \u-escaped in JSON, plus metadata.
 const DefaultMaxBodyBytes = 64 << 10
 
+// DefaultRequestTimeout is the Options.RequestTimeout of the zero value:
+// far above a healthy request (milliseconds), below NewServer's
+// WriteTimeout.
+const DefaultRequestTimeout = 20 * time.Second
+
 // Options configures a Handler. Manager is required.
 type Options struct {
 	// Manager does the work; the handler adds HTTP, authentication and
@@ -70,6 +75,14 @@ type Options struct {
 	// behind a proxy that appends that header: otherwise any client can
 	// name any address and escape the limit.
 	TrustForwardedFor bool
+	// RequestTimeout bounds the work of one request, the Manager's store
+	// and key-service calls included, whatever the client is willing to
+	// wait: past it the request fails with 503 unavailable, so a hanging
+	// backend cannot hold requests (and their connections) without end.
+	// 0 means DefaultRequestTimeout; negative means no limit besides the
+	// client's. Keep it below the server's WriteTimeout (NewServer: 30 s)
+	// so that the 503 still reaches the client.
+	RequestTimeout time.Duration
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 	// MeterProvider receives the handler's metrics (see # Metrics in the
@@ -95,6 +108,7 @@ type Handler struct {
 	// authFail counts failed authentications per client address.
 	authFail          *limiter
 	trustForwardedFor bool
+	timeout           time.Duration // 0: none
 	now               func() time.Time
 	mux               *http.ServeMux
 	metrics           *handlerMetrics
@@ -132,6 +146,12 @@ func New(opts Options) (*Handler, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	switch {
+	case opts.RequestTimeout == 0:
+		h.timeout = DefaultRequestTimeout
+	case opts.RequestTimeout > 0:
+		h.timeout = opts.RequestTimeout
 	}
 	h.limit = newLimiter(opts.RateLimit, h.now)
 	h.authFail = newAuthFailureLimiter(opts.AuthFailures, h.now)
@@ -206,7 +226,13 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	st := &reqState{}
-	r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+	ctx := context.WithValue(r.Context(), stateKey{}, st)
+	if h.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.timeout)
+		defer cancel()
+	}
+	r = r.WithContext(ctx)
 	sw := &statusWriter{ResponseWriter: w}
 	hd := w.Header()
 	hd.Set("Cache-Control", "no-store")

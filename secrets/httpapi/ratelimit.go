@@ -22,6 +22,17 @@ import (
 // only maxRetries times); give the decrypt route's principals a Burst of at
 // least VUs times secrets, or serve a test's values through one source
 // (strongbox run fetches each value once).
+//
+// The buckets live in the memory of one process: the limit is per
+// instance, not per service. N instances behind a load balancer accept up
+// to N times PerSecond (and N times Burst) from one principal, and a
+// restart refills the buckets. To hold a fleet-wide rate R for a principal
+// whose requests are spread evenly over N instances, give each instance
+// PerSecond R/N and Burst about the fleet-wide burst over N; with sticky routing (one principal
+// to one instance) give each the whole R. The failed-authentication limit
+// (AuthFailureLimit) is per instance in the same way. A limit that must
+// hold exactly across instances belongs in front of them (the load
+// balancer or an API gateway).
 type RateLimit struct {
 	// PerSecond is the sustained rate of requests per principal.
 	PerSecond float64

@@ -36,8 +36,11 @@ type IssuerOptions struct {
 	// stay valid until they expire.
 	OldKeys []*Key
 	// Revocations holds revoked token ids; nil means a new in-memory set,
-	// which the Issuer's Verifier uses. Plug in a shared implementation
-	// when several processes verify tokens.
+	// which the Issuer's Verifier uses: for tests and single-process
+	// embeddings only, since a revocation then holds in this process alone
+	// and is lost when it exits. When several processes verify tokens, or
+	// revocations must survive a restart, use a shared durable set such as
+	// fleet.RunTokenRevocations (package secrets/fleet).
 	Revocations RevocationSet
 	// Clock is the time source of issue times and of the Issuer's
 	// Verifier; nil means time.Now.

@@ -128,6 +128,8 @@ func TestKEKFaults(t *testing.T) {
 	defer kek.Close()
 	e, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{
 		KEKs: []keeper.KEK{{ID: "k", Wrapper: kek}}, DataKeyMaxUses: 1, CacheTTL: time.Nanosecond, CacheMaxStale: -1,
+		// Single-call faults: no negative cache (keeper tests it).
+		KEKFailureBackoff: -1,
 	})
 	if err != nil {
 		t.Fatal(err)
