@@ -23,6 +23,9 @@
 //     and automation calling the management API.
 //   - secrets/apitoken/apitokentest: the conformance tests every
 //     apitoken.Store runs.
+//   - secrets/fleet: the state several instances on one store share through
+//     it: run-token revocations, API tokens, the run-token signing key and
+//     the list of key-encryption keys.
 //   - secrets/oidcauth: OIDC/JWT bearer authentication for the management
 //     API, with claims mapped to rbac principals.
 //   - secrets/webui: the secrets page, an http.Handler to list, create, edit,
