@@ -25,6 +25,7 @@ import (
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/httpapi/metrics"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
+	"github.com/strongbox-go/strongbox/secrets/webui"
 	"github.com/strongbox-go/strongbox/service"
 	"github.com/strongbox-go/strongbox/storage"
 )
@@ -49,7 +50,7 @@ type serveConfig struct {
 	oidcRoles                         []string
 }
 
-const serveLong = `Serve the strongbox HTTP API.
+const serveLong = `Serve the strongbox HTTP API and the secrets page.
 
 With no configuration it serves on 127.0.0.1:8080, keeps its SQLite
 database, a local key-encryption key and its run-token signing key in the
@@ -72,10 +73,21 @@ tokens of an identity provider (--oidc-*), and test runs with run tokens
 (POST /v1/namespaces/{ns}/runtokens; keys published at
 /.well-known/jwks.json).
 
+The secrets page, at / in a browser, lists, creates, edits, resets,
+revokes and deletes the secrets of the caller's namespace, showing only
+the controls the caller's roles allow. Sign in by pasting an API token:
+it is exchanged for a session cookie (HttpOnly, SameSite=Strict, and
+Secure unless the page is plain HTTP on loopback, so beyond loopback it
+needs TLS here or at the proxy). The session lasts at most 8 hours and
+ends at once when its token is revoked or expires; failed sign-ins are
+limited per client address like failed API authentications. Sessions live
+in this process's memory: a restart signs everyone out.
+
 Routes: the API under /v1/ (described at /openapi.json), /healthz (the
 process serves), /readyz (store and key-encryption keys answer; 503 with
 the reason otherwise), /metrics (Prometheus text format; it shows load and
-failed authentications, no secrets: serve it where operators reach it).
+failed authentications, no secrets: serve it where operators reach it),
+and the secrets page at every other path under /.
 Logs are JSON on stderr, through a redactor; the audit trail (one JSON line
 per request and per authorization decision) goes to --audit-log.`
 
@@ -83,7 +95,7 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	var cfg serveConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the strongbox HTTP API",
+		Short: "Serve the strongbox HTTP API and the secrets page",
 		Long:  serveLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -286,7 +298,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	ready.Store = st
 
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Auditor: rbac.AuditorFunc(func(ctx context.Context, e rbac.AuditEvent) {
+	// One authorizer decides for the Manager and chooses the controls the
+	// secrets page shows.
+	authz := rbac.NewRoleAuthorizer(nil)
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, Auditor: rbac.AuditorFunc(func(ctx context.Context, e rbac.AuditEvent) {
 		auditLog.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
 			"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", string(e.Outcome), "code", e.Code,
 			"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)
@@ -324,6 +339,16 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
+	// The secrets page at /: sign-in with an API token (the API's token
+	// authenticator), or with any bearer credential the API accepts.
+	pageAuth := httpapi.APITokens(toks)
+	if oidc != nil {
+		pageAuth = httpapi.Chain(pageAuth, oidc)
+	}
+	page, err := webui.New(webui.Options{Manager: m, Authenticator: pageAuth, Authorizer: authz, Logger: logger})
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -336,7 +361,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", exporter)
-	mux.Handle("/", api)
+	// The API's routes, then the page for every other path.
+	mux.Handle("/v1/", api)
+	mux.Handle("/openapi.json", api)
+	mux.Handle("/.well-known/", api)
+	mux.Handle("/", page)
 
 	srv := httpapi.NewServer(cfg.addr, mux)
 	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
