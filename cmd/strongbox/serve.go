@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -48,6 +49,8 @@ type serveConfig struct {
 	oidcNamespace, oidcNamespaceClaim string
 	oidcSubjectClaim, oidcRolesClaim  string
 	oidcRoles                         []string
+	// The secrets page's own OIDC sign-in (authorization code with PKCE).
+	oidcClientID, oidcClientSecret, oidcRedirectURL string
 }
 
 const serveLong = `Serve the strongbox HTTP API and the secrets page.
@@ -75,8 +78,9 @@ tokens of an identity provider (--oidc-*), and test runs with run tokens
 
 The secrets page, at / in a browser, lists, creates, edits, resets,
 revokes and deletes the secrets of the caller's namespace, showing only
-the controls the caller's roles allow. Sign in by pasting an API token:
-it is exchanged for a session cookie (HttpOnly, SameSite=Strict, and
+the controls the caller's roles allow. Sign in by pasting an API token (or,
+with --oidc-client-id, through the OIDC issuer): it is exchanged for a
+session cookie (HttpOnly, SameSite=Strict, and
 Secure unless the page is plain HTTP on loopback, so beyond loopback it
 needs TLS here or at the proxy). The session lasts at most 8 hours and
 ends at once when its token is revoked or expires; failed sign-ins are
@@ -131,6 +135,9 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	f.StringVar(&cfg.oidcSubjectClaim, "oidc-subject-claim", "", "claim holding the principal's id (default sub)")
 	f.StringVar(&cfg.oidcRolesClaim, "oidc-roles-claim", "", "claim holding the caller's groups (default groups; dotted paths walk objects)")
 	f.StringArrayVar(&cfg.oidcRoles, "oidc-role", nil, "GROUP=ROLE: a value of the roles claim and the strongbox role it grants (admin, editor, viewer, test-author, secure-values-*); repeatable")
+	f.StringVar(&cfg.oidcClientID, "oidc-client-id", "", "client id of the secrets page at the OIDC issuer: adds OIDC sign-in (authorization code with PKCE) to the page; must equal --oidc-audience, since the page presents the provider's ID token")
+	f.StringVar(&cfg.oidcClientSecret, "oidc-client-secret", "", "client secret of a confidential client, with --oidc-client-id (keep it in the environment); empty for a public client")
+	f.StringVar(&cfg.oidcRedirectURL, "oidc-redirect-url", "", "the page's OIDC callback as the issuer knows it, an absolute URL ending in /signin/oidc/callback (with --oidc-client-id)")
 	f.VisitAll(func(fl *pflag.Flag) { fl.Usage += " [$" + envName(fl.Name) + "]" })
 	return cmd
 }
@@ -197,6 +204,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if cfg.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
+	pageOIDC, err := pageOIDCConfig(cfg)
+	if err != nil {
+		return err
+	}
 	split := cfg.metadataStore != "" || cfg.ciphertextStore != ""
 	if split && (cfg.store != "" || cfg.metadataStore == "" || cfg.ciphertextStore == "") {
 		return errors.New("give either --store, or both --metadata-store and --ciphertext-store")
@@ -224,6 +235,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	otel.SetMeterProvider(exporter.MeterProvider())
 	for _, u := range cfg.keks {
 		addURLSecrets(red, u)
+	}
+	if cfg.oidcClientSecret != "" {
+		red.Add(cfg.oidcClientSecret)
 	}
 
 	dir, err := service.OpenDataDir(cfg.dataDir, service.DataDirOptions{NoLocalKEK: len(cfg.keks) > 0})
@@ -345,7 +359,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if oidc != nil {
 		pageAuth = httpapi.Chain(pageAuth, oidc)
 	}
-	page, err := webui.New(webui.Options{Manager: m, Authenticator: pageAuth, Authorizer: authz, Logger: logger})
+	page, err := webui.New(webui.Options{Manager: m, Authenticator: pageAuth, Authorizer: authz, Logger: logger, OIDC: pageOIDC})
 	if err != nil {
 		return err
 	}
@@ -413,4 +427,28 @@ func openAudit(path string, stdout io.Writer) (io.Writer, func(), error) {
 		return nil, nil, fmt.Errorf("--audit-log %s cannot be opened (%s): choose another file", path, reasonOf(err))
 	}
 	return f, func() { f.Sync(); f.Close() }, nil
+}
+
+// pageOIDCConfig is the secrets page's OIDC sign-in the --oidc-client-*
+// flags describe, or nil without --oidc-client-id. The page presents the
+// provider's ID token to the API's OIDC authenticator, so the client id
+// must be the audience that authenticator accepts.
+func pageOIDCConfig(cfg serveConfig) (*webui.OIDC, error) {
+	if cfg.oidcClientID == "" {
+		if cfg.oidcClientSecret != "" || cfg.oidcRedirectURL != "" {
+			return nil, errors.New("--oidc-client-secret and --oidc-redirect-url need --oidc-client-id")
+		}
+		return nil, nil
+	}
+	if cfg.oidcIssuer == "" {
+		return nil, errors.New("--oidc-client-id needs --oidc-issuer (with --oidc-audience and --oidc-role)")
+	}
+	if cfg.oidcClientID != cfg.oidcAudience {
+		return nil, errors.New("--oidc-client-id must equal --oidc-audience: the page signs in with the issuer's ID tokens, whose audience is the client id")
+	}
+	u, err := url.Parse(cfg.oidcRedirectURL)
+	if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || !strings.HasSuffix(u.Path, "/signin/oidc/callback") {
+		return nil, errors.New("--oidc-redirect-url must be the absolute URL of the page's callback, ending in /signin/oidc/callback (e.g. https://strongbox.example/signin/oidc/callback)")
+	}
+	return &webui.OIDC{Issuer: cfg.oidcIssuer, ClientID: cfg.oidcClientID, ClientSecret: cfg.oidcClientSecret, RedirectURL: cfg.oidcRedirectURL}, nil
 }
