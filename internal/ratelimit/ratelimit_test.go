@@ -90,3 +90,24 @@ func TestClientAddr(t *testing.T) {
 		})
 	}
 }
+
+// FuzzClientAddr: any X-Forwarded-For and RemoteAddr give an address
+// without panicking; a trusted header that parses is cut like RemoteAddr.
+func FuzzClientAddr(f *testing.F) {
+	f.Add("192.0.2.7:1", "203.0.113.5, 198.51.100.1")
+	f.Add("[2001:db8::1]:443", "2001:db8:1:2:3:4:5:6")
+	f.Add("garbage", ",,,")
+	f.Fuzz(func(t *testing.T, remote, xff string) {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		r.Header.Set("X-Forwarded-For", xff)
+		plain := ClientAddr(r, false)
+		bare := ClientAddr(&http.Request{RemoteAddr: remote, Header: http.Header{}}, true)
+		if plain != bare {
+			t.Errorf("untrusted address %q depends on X-Forwarded-For (without it: %q)", plain, bare)
+		}
+		if trusted := ClientAddr(r, true); trusted == "" && plain != "" {
+			t.Errorf("trusted address empty for remote %q", remote)
+		}
+	})
+}
