@@ -42,22 +42,15 @@ type RequestEvent struct {
 	Duration time.Duration
 }
 
-// Auditor receives one RequestEvent per request, after the response is
-// written. It must be safe for concurrent use and should not block.
-type Auditor interface {
-	AuditRequest(ctx context.Context, e RequestEvent)
-}
+// RequestAuditor receives one RequestEvent per request, after the response
+// is written. It must be safe for concurrent use and should not block. (The
+// Manager's rbac.Auditor receives one event per decision instead.)
+type RequestAuditor func(ctx context.Context, e RequestEvent)
 
-// AuditorFunc adapts a function to Auditor.
-type AuditorFunc func(ctx context.Context, e RequestEvent)
-
-// AuditRequest calls f.
-func (f AuditorFunc) AuditRequest(ctx context.Context, e RequestEvent) { f(ctx, e) }
-
-// LogAuditor returns an Auditor that logs each request at Info level (Warn
+// LogAuditor returns a RequestAuditor that logs each request at Info level (Warn
 // for 4xx, Error for 5xx) as message "strongbox request".
-func LogAuditor(l *slog.Logger) Auditor {
-	return AuditorFunc(func(ctx context.Context, e RequestEvent) {
+func LogAuditor(l *slog.Logger) RequestAuditor {
+	return RequestAuditor(func(ctx context.Context, e RequestEvent) {
 		level := slog.LevelInfo
 		switch {
 		case e.Status >= 500:

@@ -36,8 +36,9 @@ const (
 // ErrUnauthenticated matches every error an Authenticator returns for a
 // request whose credentials are missing, malformed, expired or unknown; the
 // handler answers 401. Errors that do not match it are answered by their
-// code (503 for Unavailable, 500 otherwise), never 401.
-var ErrUnauthenticated = errors.New("unauthenticated")
+// code (503 for Unavailable, 500 otherwise), never 401. It has code
+// PermissionDenied (secrets.ErrPermissionDenied).
+var ErrUnauthenticated error = errcode.New(errcode.PermissionDenied, "", "unauthenticated")
 
 // ErrNoCredentials is what an Authenticator returns for a request that
 // carries no credentials it recognises. It matches ErrUnauthenticated; a

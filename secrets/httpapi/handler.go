@@ -52,7 +52,7 @@ type Options struct {
 	APITokens *apitoken.Tokens
 	// Auditor receives one event per request; nil discards them. The
 	// Manager's own rbac.Auditor still sees every decision.
-	Auditor Auditor
+	Auditor RequestAuditor
 	// Logger receives the details of 5xx errors (codes and messages, never
 	// values or credentials); nil discards them.
 	Logger *slog.Logger
@@ -88,7 +88,7 @@ type Handler struct {
 	apiTokens  *apitoken.Tokens
 	apiAuth    Authenticator
 	runSubject string
-	auditor    Auditor
+	auditor    RequestAuditor
 	log        *slog.Logger
 	maxBody    int64
 	limit      *limiter
@@ -122,7 +122,7 @@ func New(opts Options) (*Handler, error) {
 		h.apiAuth = APITokens(h.apiTokens)
 	}
 	if h.auditor == nil {
-		h.auditor = AuditorFunc(func(context.Context, RequestEvent) {})
+		h.auditor = RequestAuditor(func(context.Context, RequestEvent) {})
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -227,7 +227,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusOK
 		}
 		h.metrics.request(r.Context(), r.Pattern, r.Method, status, st.code, h.now().Sub(start))
-		h.auditor.AuditRequest(r.Context(), RequestEvent{
+		h.auditor(r.Context(), RequestEvent{
 			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
 			Principal: st.principal.String(), TokenID: st.tokenID, Client: st.client, Status: status, Code: st.code,
 			Duration: h.now().Sub(start),
