@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 	"github.com/strongbox-go/strongbox/secrets/source"
