@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 )
 
 var pageCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)

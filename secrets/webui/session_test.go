@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets/apitoken"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
