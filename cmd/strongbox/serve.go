@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -26,6 +27,7 @@ import (
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/httpapi/metrics"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
+	"github.com/strongbox-go/strongbox/secrets/webui"
 	"github.com/strongbox-go/strongbox/service"
 	"github.com/strongbox-go/strongbox/storage"
 )
@@ -48,9 +50,11 @@ type serveConfig struct {
 	oidcNamespace, oidcNamespaceClaim string
 	oidcSubjectClaim, oidcRolesClaim  string
 	oidcRoles                         []string
+	// The secrets page's own OIDC sign-in (authorization code with PKCE).
+	oidcClientID, oidcClientSecret, oidcRedirectURL string
 }
 
-const serveLong = `Serve the strongbox HTTP API.
+const serveLong = `Serve the strongbox HTTP API and the secrets page.
 
 With no configuration it serves on 127.0.0.1:8080, keeps its SQLite
 database, a local key-encryption key and its run-token signing key in the
@@ -73,10 +77,22 @@ tokens of an identity provider (--oidc-*), and test runs with run tokens
 (POST /v1/namespaces/{ns}/runtokens; keys published at
 /.well-known/jwks.json).
 
+The secrets page, at / in a browser, lists, creates, edits, resets,
+revokes and deletes the secrets of the caller's namespace, showing only
+the controls the caller's roles allow. Sign in by pasting an API token (or,
+with --oidc-client-id, through the OIDC issuer): it is exchanged for a
+session cookie (HttpOnly, SameSite=Strict, and
+Secure unless the page is plain HTTP on loopback, so beyond loopback it
+needs TLS here or at the proxy). The session lasts at most 8 hours and
+ends at once when its token is revoked or expires; failed sign-ins are
+limited per client address like failed API authentications. Sessions live
+in this process's memory: a restart signs everyone out.
+
 Routes: the API under /v1/ (described at /openapi.json), /healthz (the
 process serves), /readyz (store and key-encryption keys answer; 503 with
 the reason otherwise), /metrics (Prometheus text format; it shows load and
-failed authentications, no secrets: serve it where operators reach it).
+failed authentications, no secrets: serve it where operators reach it),
+and the secrets page at every other path under /.
 Logs are JSON on stderr, through a redactor; the audit trail (one JSON line
 per request and per authorization decision) goes to --audit-log.`
 
@@ -84,7 +100,7 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	var cfg serveConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the strongbox HTTP API",
+		Short: "Serve the strongbox HTTP API and the secrets page",
 		Long:  serveLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -120,6 +136,9 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	f.StringVar(&cfg.oidcSubjectClaim, "oidc-subject-claim", "", "claim holding the principal's id (default sub)")
 	f.StringVar(&cfg.oidcRolesClaim, "oidc-roles-claim", "", "claim holding the caller's groups (default groups; dotted paths walk objects)")
 	f.StringArrayVar(&cfg.oidcRoles, "oidc-role", nil, "GROUP=ROLE: a value of the roles claim and the strongbox role it grants (admin, editor, viewer, test-author, secure-values-*); repeatable")
+	f.StringVar(&cfg.oidcClientID, "oidc-client-id", "", "client id of the secrets page at the OIDC issuer: adds OIDC sign-in (authorization code with PKCE) to the page; must equal --oidc-audience, since the page presents the provider's ID token")
+	f.StringVar(&cfg.oidcClientSecret, "oidc-client-secret", "", "client secret of a confidential client, with --oidc-client-id (keep it in the environment); empty for a public client")
+	f.StringVar(&cfg.oidcRedirectURL, "oidc-redirect-url", "", "the page's OIDC callback as the issuer knows it, an absolute URL ending in /signin/oidc/callback (with --oidc-client-id)")
 	f.VisitAll(func(fl *pflag.Flag) { fl.Usage += " [$" + envName(fl.Name) + "]" })
 	return cmd
 }
@@ -186,6 +205,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if cfg.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
+	pageOIDC, err := pageOIDCConfig(cfg)
+	if err != nil {
+		return err
+	}
 	split := cfg.metadataStore != "" || cfg.ciphertextStore != ""
 	if split && (cfg.store != "" || cfg.metadataStore == "" || cfg.ciphertextStore == "") {
 		return errors.New("give either --store, or both --metadata-store and --ciphertext-store")
@@ -213,6 +236,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	otel.SetMeterProvider(exporter.MeterProvider())
 	for _, u := range cfg.keks {
 		addURLSecrets(red, u)
+	}
+	if cfg.oidcClientSecret != "" {
+		red.Add(cfg.oidcClientSecret)
 	}
 
 	dir, err := service.OpenDataDir(cfg.dataDir, service.DataDirOptions{NoLocalKEK: len(cfg.keks) > 0})
@@ -287,7 +313,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	ready.Store = st
 
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Auditor: rbac.Auditor(func(ctx context.Context, e rbac.AuditEvent) {
+	// One authorizer decides for the Manager and chooses the controls the
+	// secrets page shows.
+	authz := rbac.NewRoleAuthorizer(nil)
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, Auditor: rbac.Auditor(func(ctx context.Context, e rbac.AuditEvent) {
 		auditLog.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
 			"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", string(e.Outcome), "code", e.Code,
 			"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)
@@ -327,6 +356,16 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if err != nil {
 		return err
 	}
+	// The secrets page at /: sign-in with an API token (the API's token
+	// authenticator), or with any bearer credential the API accepts.
+	pageAuth := httpapi.APITokens(toks)
+	if oidc != nil {
+		pageAuth = httpapi.Chain(pageAuth, oidc)
+	}
+	page, err := webui.New(webui.Options{Manager: m, Authenticator: pageAuth, Authorizer: authz, Logger: logger, OIDC: pageOIDC})
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok\n")
@@ -339,7 +378,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", exporter)
-	mux.Handle("/", api)
+	// The API's routes, then the page for every other path.
+	mux.Handle("/v1/", api)
+	mux.Handle("/openapi.json", api)
+	mux.Handle("/.well-known/", api)
+	mux.Handle("/", page)
 
 	srv := httpapi.NewServer(cfg.addr, mux)
 	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
@@ -387,4 +430,28 @@ func openAudit(path string, stdout io.Writer) (io.Writer, func(), error) {
 		return nil, nil, fmt.Errorf("--audit-log %s cannot be opened (%s): choose another file", path, reasonOf(err))
 	}
 	return f, func() { f.Sync(); f.Close() }, nil
+}
+
+// pageOIDCConfig is the secrets page's OIDC sign-in the --oidc-client-*
+// flags describe, or nil without --oidc-client-id. The page presents the
+// provider's ID token to the API's OIDC authenticator, so the client id
+// must be the audience that authenticator accepts.
+func pageOIDCConfig(cfg serveConfig) (*webui.OIDC, error) {
+	if cfg.oidcClientID == "" {
+		if cfg.oidcClientSecret != "" || cfg.oidcRedirectURL != "" {
+			return nil, errors.New("--oidc-client-secret and --oidc-redirect-url need --oidc-client-id")
+		}
+		return nil, nil
+	}
+	if cfg.oidcIssuer == "" {
+		return nil, errors.New("--oidc-client-id needs --oidc-issuer (with --oidc-audience and --oidc-role)")
+	}
+	if cfg.oidcClientID != cfg.oidcAudience {
+		return nil, errors.New("--oidc-client-id must equal --oidc-audience: the page signs in with the issuer's ID tokens, whose audience is the client id")
+	}
+	u, err := url.Parse(cfg.oidcRedirectURL)
+	if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || !strings.HasSuffix(u.Path, "/signin/oidc/callback") {
+		return nil, errors.New("--oidc-redirect-url must be the absolute URL of the page's callback, ending in /signin/oidc/callback (e.g. https://strongbox.example/signin/oidc/callback)")
+	}
+	return &webui.OIDC{Issuer: cfg.oidcIssuer, ClientID: cfg.oidcClientID, ClientSecret: cfg.oidcClientSecret, RedirectURL: cfg.oidcRedirectURL}, nil
 }

@@ -18,7 +18,7 @@ func TestServeHelpDocumentsEveryFlag(t *testing.T) {
 	if err := root.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	for _, flag := range []string{"addr", "data-dir", "store", "metadata-store", "ciphertext-store", "kek", "tls-cert", "tls-key", "insecure-listen", "audit-log", "shutdown-timeout", "oidc-issuer", "oidc-audience", "oidc-namespace", "oidc-namespace-claim", "oidc-subject-claim", "oidc-roles-claim", "oidc-role"} {
+	for _, flag := range []string{"addr", "data-dir", "store", "metadata-store", "ciphertext-store", "kek", "tls-cert", "tls-key", "insecure-listen", "audit-log", "shutdown-timeout", "oidc-issuer", "oidc-audience", "oidc-namespace", "oidc-namespace-claim", "oidc-subject-claim", "oidc-roles-claim", "oidc-role", "oidc-client-id", "oidc-client-secret", "oidc-redirect-url"} {
 		if !strings.Contains(out.String(), "--"+flag+" ") || !strings.Contains(out.String(), "$"+envName(flag)+"]") {
 			t.Errorf("help lacks --%s or $%s", flag, envName(flag))
 		}
@@ -85,6 +85,52 @@ func TestCheckListen(t *testing.T) {
 		t.Run(tt.cfg.addr, func(t *testing.T) {
 			if err := checkListen(tt.cfg); (err == nil) != tt.ok {
 				t.Errorf("checkListen(%+v) = %v, want ok=%v", tt.cfg, err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestPageOIDCConfig: the page's OIDC sign-in needs the issuer, a client
+// id equal to the API's audience and an absolute callback URL; without a
+// client id the page signs in with API tokens only. Errors never hold the
+// client secret.
+func TestPageOIDCConfig(t *testing.T) {
+	const secret = "client-secret-value"
+	ok := serveConfig{oidcIssuer: "https://idp.example", oidcAudience: "strongbox", oidcClientID: "strongbox",
+		oidcClientSecret: secret, oidcRedirectURL: "https://sb.example/signin/oidc/callback"}
+	tests := []struct {
+		name    string
+		edit    func(*serveConfig)
+		wantErr string
+		wantNil bool
+	}{
+		{"complete", func(*serveConfig) {}, "", false},
+		{"no client id: API tokens only", func(c *serveConfig) { *c = serveConfig{oidcIssuer: c.oidcIssuer} }, "", true},
+		{"secret without client id", func(c *serveConfig) { c.oidcClientID = "" }, "need --oidc-client-id", false},
+		{"no issuer", func(c *serveConfig) { c.oidcIssuer = "" }, "needs --oidc-issuer", false},
+		{"client id is not the audience", func(c *serveConfig) { c.oidcClientID = "other" }, "must equal --oidc-audience", false},
+		{"relative redirect", func(c *serveConfig) { c.oidcRedirectURL = "/signin/oidc/callback" }, "--oidc-redirect-url", false},
+		{"redirect elsewhere", func(c *serveConfig) { c.oidcRedirectURL = "https://sb.example/callback" }, "--oidc-redirect-url", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := ok
+			tc.edit(&cfg)
+			got, err := pageOIDCConfig(cfg)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), secret) {
+					t.Fatalf("err = %v; want one naming %q, without the secret", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got == nil) != tc.wantNil {
+				t.Fatalf("config %v, want nil: %v", got, tc.wantNil)
+			}
+			if got != nil && (got.ClientID != "strongbox" || got.ClientSecret != secret || got.RedirectURL != ok.oidcRedirectURL || got.Issuer != ok.oidcIssuer) {
+				t.Errorf("config does not carry the flags")
 			}
 		})
 	}

@@ -1,16 +1,11 @@
 package httpapi
 
 import (
-	"container/list"
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
-	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/strongbox-go/strongbox/internal/ratelimit"
 )
 
 // RateLimit bounds the requests of each principal with a token bucket.
@@ -45,14 +40,14 @@ type RateLimit struct {
 const (
 	// DefaultAuthFailuresPerSecond is the sustained rate of failed
 	// authentications a client address may make: one a second.
-	DefaultAuthFailuresPerSecond = 1.0
+	DefaultAuthFailuresPerSecond = ratelimit.DefaultAuthFailuresPerSecond
 	// DefaultAuthFailureBurst is how many failures in a row a client
 	// address may make before it must wait.
-	DefaultAuthFailureBurst = 10
+	DefaultAuthFailureBurst = ratelimit.DefaultAuthFailureBurst
 	// DefaultMaxTrackedClients bounds the client addresses (and the
 	// principals of RateLimit) whose buckets are kept; the least recently
 	// seen is dropped beyond it.
-	DefaultMaxTrackedClients = 10000
+	DefaultMaxTrackedClients = ratelimit.DefaultMaxKeys
 )
 
 // AuthFailureLimit bounds failed authentications (401 answers to requests
@@ -84,25 +79,11 @@ type AuthFailureLimit struct {
 	MaxClients int
 }
 
-// limiter keeps one golang.org/x/time/rate token bucket per key, for at
-// most max keys: the least recently used key is dropped to make room, so
-// memory is bounded whatever the keys. A dropped key starts again with a
-// full bucket. A nil *limiter allows everything.
-type limiter struct {
-	limit rate.Limit
-	burst int
-	max   int
-	now   func() time.Time
-
-	mu   sync.Mutex
-	lru  *list.List // of *bucket, most recent first
-	keys map[string]*list.Element
-}
-
-type bucket struct {
-	key string
-	lim *rate.Limiter
-}
+// limiter is internal/ratelimit's per-key token-bucket limiter, which
+// package webui shares for failed sign-ins: one bucket per key, least
+// recently used keys dropped beyond max. A nil *limiter allows
+// everything.
+type limiter struct{ k *ratelimit.Keyed }
 
 func newLimiter(rl *RateLimit, now func() time.Time) *limiter {
 	if rl == nil || rl.PerSecond <= 0 {
@@ -112,140 +93,35 @@ func newLimiter(rl *RateLimit, now func() time.Time) *limiter {
 	if burst <= 0 {
 		burst = int(max(1, math.Ceil(rl.PerSecond)))
 	}
-	return newKeyedLimiter(rate.Limit(rl.PerSecond), burst, DefaultMaxTrackedClients, now)
+	return newKeyedLimiter(rl.PerSecond, burst, DefaultMaxTrackedClients, now)
 }
 
 func newAuthFailureLimiter(o AuthFailureLimit, now func() time.Time) *limiter {
-	if o.Disabled {
+	k := ratelimit.NewAuthFailures(o.Disabled, o.PerSecond, o.Burst, o.MaxClients, now)
+	if k == nil {
 		return nil
 	}
-	perSecond, burst, maxClients := o.PerSecond, o.Burst, o.MaxClients
-	if perSecond <= 0 {
-		perSecond = DefaultAuthFailuresPerSecond
-	}
-	if burst <= 0 {
-		burst = DefaultAuthFailureBurst
-	}
-	if maxClients <= 0 {
-		maxClients = DefaultMaxTrackedClients
-	}
-	return newKeyedLimiter(rate.Limit(perSecond), burst, maxClients, now)
+	return &limiter{k}
 }
 
-func newKeyedLimiter(limit rate.Limit, burst, maxKeys int, now func() time.Time) *limiter {
-	return &limiter{limit: limit, burst: burst, max: maxKeys, now: now, lru: list.New(), keys: map[string]*list.Element{}}
+func newKeyedLimiter(perSecond float64, burst, maxKeys int, now func() time.Time) *limiter {
+	return &limiter{ratelimit.New(perSecond, burst, maxKeys, now)}
 }
 
-// get returns key's bucket, creating it (and dropping the least recently
-// used one beyond max) when create is set; nil when absent otherwise.
-func (l *limiter) get(key string, create bool) *rate.Limiter {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if el, ok := l.keys[key]; ok {
-		l.lru.MoveToFront(el)
-		return el.Value.(*bucket).lim
-	}
-	if !create {
+func (l *limiter) keyed() *ratelimit.Keyed {
+	if l == nil {
 		return nil
 	}
-	for l.lru.Len() >= l.max {
-		old := l.lru.Back()
-		l.lru.Remove(old)
-		delete(l.keys, old.Value.(*bucket).key)
-	}
-	b := &bucket{key: key, lim: rate.NewLimiter(l.limit, l.burst)}
-	l.keys[key] = l.lru.PushFront(b)
-	return b.lim
+	return l.k
 }
 
-// allow takes a token from key's bucket. When there is none it reports
-// false and how long until there is one.
-func (l *limiter) allow(key string) (time.Duration, bool) {
-	if l == nil {
-		return 0, true
-	}
-	lim := l.get(key, true)
-	now := l.now()
-	if lim.AllowN(now, 1) {
-		return 0, true
-	}
-	return l.wait(lim, now), false
-}
+func (l *limiter) allow(key string) (time.Duration, bool)   { return l.keyed().Allow(key) }
+func (l *limiter) blocked(key string) (time.Duration, bool) { return l.keyed().Blocked(key) }
+func (l *limiter) failed(key string)                        { l.keyed().Failed(key) }
+func (l *limiter) len() int                                 { return l.keyed().Len() }
 
-// blocked reports whether key's bucket is empty, and how long until it is
-// not, without taking a token.
-func (l *limiter) blocked(key string) (time.Duration, bool) {
-	if l == nil {
-		return 0, false
-	}
-	lim := l.get(key, false)
-	if lim == nil {
-		return 0, false
-	}
-	now := l.now()
-	if lim.TokensAt(now) >= 1 {
-		return 0, false
-	}
-	return l.wait(lim, now), true
-}
-
-// failed takes a token from key's bucket (a failure happened), if any is
-// left.
-func (l *limiter) failed(key string) {
-	if l != nil {
-		l.get(key, true).AllowN(l.now(), 1)
-	}
-}
-
-func (l *limiter) wait(lim *rate.Limiter, now time.Time) time.Duration {
-	missing := 1 - lim.TokensAt(now)
-	if missing <= 0 || l.limit <= 0 {
-		return time.Second
-	}
-	return time.Duration(missing / float64(l.limit) * float64(time.Second))
-}
-
-// len returns the number of keys tracked.
-func (l *limiter) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.keys)
-}
-
-// clientAddr is the address failed authentications are counted against:
-// the host of r.RemoteAddr, or with trustForwardedFor the last address of
-// X-Forwarded-For (the one the proxy in front saw; earlier ones are the
-// client's to forge), falling back to RemoteAddr when that is not an IP
-// address. IPv6 addresses are cut to their /64.
 func (h *Handler) clientAddr(r *http.Request) string {
-	if h.trustForwardedFor {
-		if v := r.Header.Values("X-Forwarded-For"); len(v) > 0 {
-			last := v[len(v)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			if a, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
-				return addrKey(a)
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if a, err := netip.ParseAddr(host); err == nil {
-		return addrKey(a)
-	}
-	return host
-}
-
-func addrKey(a netip.Addr) string {
-	a = a.Unmap().WithZone("")
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
+	return ratelimit.ClientAddr(r, h.trustForwardedFor)
 }
 
 // rateLimited is a 429 whose Retry-After says when to come back.

@@ -46,9 +46,22 @@
 // httpapi.ErrUnauthenticated) uses the page's own session, made by the
 // sign-in form: the user pastes an API token, which the handler presents to
 // the Authenticator as "Authorization: Bearer <token>" and, if accepted,
-// exchanges for a session cookie. The session holds the principal until it
-// ends (Options.SessionLifetime, 8 hours by default) or the user signs out;
-// a token revoked meanwhile is not noticed before then.
+// exchanges for a session cookie. The session lasts until
+// Options.SessionLifetime (8 hours by default) or sign-out, but no longer
+// than its token: the session keeps the token in the server's memory (never
+// in a page, cookie, URL or log) and presents it to the Authenticator again
+// on every request, so a token revoked or expired meanwhile signs the
+// browser out at its next request (GET: a redirect to the sign-in page;
+// post: 401). That costs one token verification a request (for package
+// apitoken, a SHA-256 and one store read).
+//
+// Failed sign-ins (a token the Authenticator refuses) count against the
+// client address with the limiter package httpapi uses for failed
+// authentications (Options.SignInFailures, the defaults of
+// httpapi.AuthFailureLimit: 10 at once, then one a second; addresses as
+// there, IPv6 by /64, X-Forwarded-For only with Options.TrustForwardedFor).
+// While an address is over the limit its sign-ins are answered 429 with
+// Retry-After before the token is looked at. An empty form is not counted.
 //
 // Sessions live in a server-side store in memory (memorySessionStore), with
 // expiry and at most 10,000 sessions. It is private to the process: several
@@ -67,7 +80,9 @@
 // claims to a principal), then checks the token's nonce and makes a session
 // as for an API token. The callback answers with a page that moves on to the
 // list itself, since a redirect at the end of a navigation that began at
-// the provider would not carry the SameSite=Strict session cookie.
+// the provider would not carry the SameSite=Strict session cookie. An OIDC
+// session keeps no token: it lasts Options.SessionLifetime, and the
+// provider's revocations are not noticed before then.
 //
 // # Security
 //

@@ -57,6 +57,8 @@ type env struct {
 type envOptions struct {
 	pageSize int
 	auth     httpapi.Authenticator // added before the token authenticator
+	// signInFailures is Options.SignInFailures; nil: the default limit.
+	signInFailures *httpapi.AuthFailureLimit
 }
 
 type fakeClock struct {
@@ -126,7 +128,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 		auth = httpapi.Chain(o.auth, auth)
 	}
 	log := slog.New(leakcheck.Handler(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	h, err := New(Options{Manager: m, Authenticator: auth, PageSize: o.pageSize, Logger: log, Now: clock.Now})
+	var lim httpapi.AuthFailureLimit
+	if o.signInFailures != nil {
+		lim = *o.signInFailures
+	}
+	h, err := New(Options{Manager: m, Authenticator: auth, PageSize: o.pageSize, Logger: log, Now: clock.Now, SignInFailures: lim})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -326,7 +326,7 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	if old := h.sessionCookie(r); old != "" {
 		h.sessions.delete(old)
 	}
-	sid, _ := h.sessions.create(p, false)
+	sid, _ := h.sessions.create(p, false, "")
 	h.setSessionCookie(w, r, sid)
 	// This response ends a navigation that started at the provider, so a
 	// redirect would still count as cross-site and the SameSite=Strict

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/ratelimit"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
@@ -211,19 +213,31 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusForbidden, "This sign-in form has expired or did not come from this page. Reload it and try again.")
 		return
 	}
+	// Failed sign-ins count against the client address, with the limiter
+	// package httpapi uses for failed authentications: while the
+	// address's bucket is empty, its sign-ins are refused unread.
+	addr := ratelimit.ClientAddr(r, h.trustForwardedFor)
+	if wait, blocked := h.signInFail.Blocked(addr); blocked {
+		secs := max(1, int(math.Ceil(wait.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		h.fail(w, r, http.StatusTooManyRequests, "Too many failed sign-ins from this address. Wait "+strconv.Itoa(secs)+" seconds and try again.")
+		return
+	}
 	tok := strings.TrimSpace(r.PostForm.Get("token"))
-	if tok == "" || len(tok) > maxTokenBytes || strings.ContainsAny(tok, "\r\n") {
+	if tok == "" {
 		h.redirect(w, r, "/signin?failed")
 		return
 	}
-	// Present the token as an API client would, without the browser's
-	// cookies or other credentials.
-	ar := r.Clone(r.Context())
-	ar.Header = http.Header{"Authorization": {"Bearer " + tok}}
-	p, err := h.auth.Authenticate(ar)
+	if len(tok) > maxTokenBytes || strings.ContainsAny(tok, "\r\n") {
+		h.signInFail.Failed(addr)
+		h.redirect(w, r, "/signin?failed")
+		return
+	}
+	p, err := h.authenticateToken(r, tok)
 	switch {
 	case err == nil && p.Valid():
 	case err == nil || errors.Is(err, httpapi.ErrUnauthenticated):
+		h.signInFail.Failed(addr)
 		h.redirect(w, r, "/signin?failed")
 		return
 	default:
@@ -234,10 +248,21 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 	if old := h.sessionCookie(r); old != "" {
 		h.sessions.delete(old)
 	}
-	sid, _ := h.sessions.create(p, false)
+	// The session keeps the token (in memory, never shown or logged) and
+	// presents it again on every request, so that a token revoked or
+	// expired meanwhile ends the session at once.
+	sid, _ := h.sessions.create(p, false, credential(tok))
 	h.setSessionCookie(w, r, sid)
 	http.SetCookie(w, h.cookie(r, signInCookieName, "", 0))
 	h.redirect(w, r, "/")
+}
+
+// authenticateToken presents a bearer token to the Authenticator as an API
+// client would, without the browser's cookies or other credentials.
+func (h *handler) authenticateToken(r *http.Request, tok string) (rbac.Principal, error) {
+	ar := r.Clone(r.Context())
+	ar.Header = http.Header{"Authorization": {"Bearer " + tok}}
+	return h.auth.Authenticate(ar)
 }
 
 func (h *handler) signOut(w http.ResponseWriter, r *http.Request, u *user) {

@@ -29,13 +29,24 @@ func tokensEqual(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
+// credential is a bearer token kept with its session, in this process's
+// memory only. It formats as "[redacted]", so a session printed by
+// mistake does not show it.
+type credential string
+
+func (credential) String() string   { return "[redacted]" }
+func (credential) GoString() string { return "[redacted]" }
+
 // session is what the server remembers about one signed-in browser.
 type session struct {
 	principal rbac.Principal
 	// direct is true for a session made for a principal the Authenticator
 	// accepted from the request itself: it carries only the CSRF token and
 	// flashes, and is dropped if the request's principal changes.
-	direct  bool
+	direct bool
+	// cred is the API token the session was signed in with, presented to
+	// the Authenticator again on every request ("" for OIDC sessions).
+	cred    credential
 	csrf    string
 	expires time.Time
 	flash   *flash
@@ -60,10 +71,10 @@ func newMemorySessionStore(now func() time.Time, lifetime time.Duration) *memory
 func sessionKey(id string) [sha256.Size]byte { return sha256.Sum256([]byte(id)) }
 
 // create stores a new session for p and returns its id.
-func (s *memorySessionStore) create(p rbac.Principal, direct bool) (id string, sess session) {
+func (s *memorySessionStore) create(p rbac.Principal, direct bool, cred credential) (id string, sess session) {
 	id = newToken()
 	now := s.now()
-	sess = session{principal: p, direct: direct, csrf: newToken(), expires: now.Add(s.lifetime)}
+	sess = session{principal: p, direct: direct, cred: cred, csrf: newToken(), expires: now.Add(s.lifetime)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.sessions) >= maxSessions {

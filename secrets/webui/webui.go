@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/ratelimit"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
@@ -65,6 +66,15 @@ type Options struct {
 	// Logger receives operation failures the page does not explain (store
 	// or key service errors), never a value or a token; nil discards them.
 	Logger *slog.Logger
+	// SignInFailures bounds failed sign-ins per client address, with the
+	// limiter and defaults of httpapi.Options.AuthFailures (10 at once,
+	// then one a second): while an address is over it, its sign-ins are
+	// answered 429 with Retry-After before the token is looked at.
+	SignInFailures httpapi.AuthFailureLimit
+	// TrustForwardedFor takes the client address of SignInFailures from
+	// the last X-Forwarded-For entry, as httpapi.Options.TrustForwardedFor.
+	// Set it only behind a proxy that appends that header.
+	TrustForwardedFor bool
 	// OIDC, if set, adds sign-in with an OpenID Connect provider to the
 	// sign-in page, next to the API token.
 	OIDC *OIDC
@@ -87,6 +97,9 @@ type handler struct {
 	static   http.Handler
 	origin   *http.CrossOriginProtection
 	oidc     *oidcSignIn // nil without Options.OIDC
+	// signInFail counts failed sign-ins per client address.
+	signInFail        *ratelimit.Keyed
+	trustForwardedFor bool
 }
 
 // New returns the secrets page. It fails with secrets.ErrInvalid when the
@@ -130,6 +143,9 @@ func New(opts Options) (http.Handler, error) {
 		lifetime = defaultSessionLifetime
 	}
 	h.sessions = newMemorySessionStore(h.now, lifetime)
+	f := opts.SignInFailures
+	h.signInFail = ratelimit.NewAuthFailures(f.Disabled, f.PerSecond, f.Burst, f.MaxClients, h.now)
+	h.trustForwardedFor = opts.TrustForwardedFor
 	if opts.OIDC != nil {
 		o, err := newOIDCSignIn(*opts.OIDC)
 		if err != nil {
@@ -243,15 +259,31 @@ func (h *handler) identify(w http.ResponseWriter, r *http.Request) (*user, bool)
 		s, ok := h.sessions.get(sid)
 		if !ok || !s.direct || s.principal.String() != p.String() {
 			var ns session
-			sid, ns = h.sessions.create(p, true)
+			sid, ns = h.sessions.create(p, true, "")
 			h.setSessionCookie(w, r, sid)
 			s = ns
 		}
 		return &user{p: p, sid: sid, csrf: s.csrf}, true
 	case errors.Is(err, httpapi.ErrUnauthenticated):
 		s, ok := h.sessions.get(sid)
-		if ok && !s.direct {
+		if ok && !s.direct && s.cred == "" {
 			return &user{p: s.principal, sid: sid, csrf: s.csrf, signedIn: true}, true
+		}
+		if ok && !s.direct {
+			// Present the session's API token again: a token revoked or
+			// expired since sign-in ends the session now.
+			p, err := h.authenticateToken(r, string(s.cred))
+			switch {
+			case err == nil && p.Valid() && p.String() == s.principal.String():
+				return &user{p: p, sid: sid, csrf: s.csrf, signedIn: true}, true
+			case err == nil || errors.Is(err, httpapi.ErrUnauthenticated):
+				h.sessions.delete(sid)
+				h.setSessionCookie(w, r, "")
+			default:
+				h.log.LogAttrs(r.Context(), slog.LevelWarn, "webui: session could not be checked", slog.String("error", err.Error()))
+				h.fail(w, r, statusOf(err), "Your credentials could not be checked right now. Try again later.")
+				return nil, false
+			}
 		}
 		if r.Method == http.MethodGet {
 			h.redirect(w, r, "/signin")
