@@ -42,22 +42,10 @@ type RequestEvent struct {
 	Duration time.Duration
 }
 
-// Auditor receives one RequestEvent per request, after the response is
-// written. It must be safe for concurrent use and should not block.
-type Auditor interface {
-	AuditRequest(ctx context.Context, e RequestEvent)
-}
-
-// AuditorFunc adapts a function to Auditor.
-type AuditorFunc func(ctx context.Context, e RequestEvent)
-
-// AuditRequest calls f.
-func (f AuditorFunc) AuditRequest(ctx context.Context, e RequestEvent) { f(ctx, e) }
-
-// LogAuditor returns an Auditor that logs each request at Info level (Warn
+// LogAuditor returns an Options.Auditor that logs each request at Info level (Warn
 // for 4xx, Error for 5xx) as message "strongbox request".
-func LogAuditor(l *slog.Logger) Auditor {
-	return AuditorFunc(func(ctx context.Context, e RequestEvent) {
+func LogAuditor(l *slog.Logger) func(context.Context, RequestEvent) {
+	return func(ctx context.Context, e RequestEvent) {
 		level := slog.LevelInfo
 		switch {
 		case e.Status >= 500:
@@ -84,5 +72,5 @@ func LogAuditor(l *slog.Logger) Auditor {
 			attrs = append(attrs, slog.String("code", e.Code))
 		}
 		l.LogAttrs(ctx, level, "strongbox request", attrs...)
-	})
+	}
 }

@@ -141,13 +141,13 @@ func newEnv(t testing.TB, o envOptions) *env {
 			e.mu.Lock()
 			e.events = append(e.events, ev)
 			e.mu.Unlock()
-			reqLog.AuditRequest(ctx, ev)
+			reqLog(ctx, ev)
 		}),
 		Logger:       logger,
 		RateLimit:    o.rateLimit,
 		AuthFailures: authFailures,
 		MaxBodyBytes: o.maxBody,
-		Now:          e.clock.Now,
+		Clock:        e.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -24,16 +24,16 @@ type RateLimit struct {
 
 // Defaults of AuthFailureLimit.
 const (
-	// DefaultAuthFailuresPerSecond is the sustained rate of failed
+	// defaultAuthFailuresPerSecond is the sustained rate of failed
 	// authentications a client address may make: one a second.
-	DefaultAuthFailuresPerSecond = 1.0
-	// DefaultAuthFailureBurst is how many failures in a row a client
+	defaultAuthFailuresPerSecond = 1.0
+	// defaultAuthFailureBurst is how many failures in a row a client
 	// address may make before it must wait.
-	DefaultAuthFailureBurst = 10
-	// DefaultMaxTrackedClients bounds the client addresses (and the
+	defaultAuthFailureBurst = 10
+	// defaultMaxTrackedClients bounds the client addresses (and the
 	// principals of RateLimit) whose buckets are kept; the least recently
 	// seen is dropped beyond it.
-	DefaultMaxTrackedClients = 10000
+	defaultMaxTrackedClients = 10000
 )
 
 // AuthFailureLimit bounds failed authentications (401 answers to requests
@@ -43,8 +43,8 @@ const (
 // is empty, every request from that address is refused with 429 and
 // Retry-After before its credentials are even looked at, so guessing bearer
 // tokens is slow. Successful requests take nothing. The zero value is the
-// default limit (DefaultAuthFailuresPerSecond, DefaultAuthFailureBurst,
-// DefaultMaxTrackedClients).
+// default limit (defaultAuthFailuresPerSecond, defaultAuthFailureBurst,
+// defaultMaxTrackedClients).
 //
 // The client address is the host of the connection's remote address
 // (Request.RemoteAddr), with IPv6 addresses grouped by /64 since one host
@@ -55,13 +55,13 @@ type AuthFailureLimit struct {
 	// Disabled turns the limit off (e.g. when a proxy in front does it).
 	Disabled bool
 	// PerSecond is the sustained rate of failures; 0 means
-	// DefaultAuthFailuresPerSecond.
+	// defaultAuthFailuresPerSecond.
 	PerSecond float64
 	// Burst is how many failures may come at once; 0 means
-	// DefaultAuthFailureBurst.
+	// defaultAuthFailureBurst.
 	Burst int
 	// MaxClients bounds the addresses tracked; 0 means
-	// DefaultMaxTrackedClients.
+	// defaultMaxTrackedClients.
 	MaxClients int
 }
 
@@ -93,7 +93,7 @@ func newLimiter(rl *RateLimit, now func() time.Time) *limiter {
 	if burst <= 0 {
 		burst = int(max(1, math.Ceil(rl.PerSecond)))
 	}
-	return newKeyedLimiter(rate.Limit(rl.PerSecond), burst, DefaultMaxTrackedClients, now)
+	return newKeyedLimiter(rate.Limit(rl.PerSecond), burst, defaultMaxTrackedClients, now)
 }
 
 func newAuthFailureLimiter(o AuthFailureLimit, now func() time.Time) *limiter {
@@ -102,13 +102,13 @@ func newAuthFailureLimiter(o AuthFailureLimit, now func() time.Time) *limiter {
 	}
 	perSecond, burst, maxClients := o.PerSecond, o.Burst, o.MaxClients
 	if perSecond <= 0 {
-		perSecond = DefaultAuthFailuresPerSecond
+		perSecond = defaultAuthFailuresPerSecond
 	}
 	if burst <= 0 {
-		burst = DefaultAuthFailureBurst
+		burst = defaultAuthFailureBurst
 	}
 	if maxClients <= 0 {
-		maxClients = DefaultMaxTrackedClients
+		maxClients = defaultMaxTrackedClients
 	}
 	return newKeyedLimiter(rate.Limit(perSecond), burst, maxClients, now)
 }
@@ -231,7 +231,7 @@ func addrKey(a netip.Addr) string {
 
 // rateLimited is a 429 whose Retry-After says when to come back.
 func rateLimited(msg string, wait time.Duration) *Error {
-	e := apiError(http.StatusTooManyRequests, CodeRateLimited, msg)
+	e := apiError(http.StatusTooManyRequests, codeRateLimited, msg)
 	e.retryAfter = max(1, int(math.Ceil(wait.Seconds())))
 	return e
 }

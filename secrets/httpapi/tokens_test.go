@@ -84,7 +84,7 @@ func newTokenEnv(t testing.TB) *tokenEnv {
 		Auditor: httpapi.AuditorFunc(func(ctx context.Context, ev httpapi.RequestEvent) {
 			leakcheck.Checkf("request event", ev)
 			e.events = append(e.events, ev)
-			httpapi.LogAuditor(logger).AuditRequest(ctx, ev)
+			httpapi.LogAuditor(logger)(ctx, ev)
 		})})
 	if err != nil {
 		t.Fatal(err)

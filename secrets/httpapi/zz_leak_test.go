@@ -60,7 +60,7 @@ func TestNoLeaksOverHTTP(t *testing.T) {
 		}),
 		Auditor: httpapi.AuditorFunc(func(ctx context.Context, e httpapi.RequestEvent) {
 			leakcheck.Checkf("request event", e)
-			httpapi.LogAuditor(log).AuditRequest(ctx, e)
+			httpapi.LogAuditor(log)(ctx, e)
 		}),
 		Logger: log,
 	})
