@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/gate"
 	"github.com/tink-crypto/tink-go/v2/aead/aesgcm"
 	"github.com/tink-crypto/tink-go/v2/insecuresecretdataaccess"
 	"github.com/tink-crypto/tink-go/v2/secretdata"
@@ -87,13 +88,11 @@ type Envelope struct {
 
 // envelope is an Envelope's state.
 type envelope struct {
-	maxAge   time.Duration
-	maxUses  uint64
-	now      func() time.Time
-	cache    *dataKeyCache
-	closedMu sync.RWMutex
-	closed   bool
-	inflight sync.WaitGroup
+	maxAge  time.Duration
+	maxUses uint64
+	now     func() time.Time
+	cache   *dataKeyCache
+	gate    gate.Gate // the Close gate
 
 	mu      sync.RWMutex // guards keks and primary
 	keks    map[string]*openedKEK
@@ -141,6 +140,7 @@ func openEnvelope(ctx context.Context, kekURL string, opts EnvelopeOptions, now 
 		return nil, errcode.New(errcode.Invalid, op, "a key-encryption key URL (or a KEK in EnvelopeOptions.KEKs) is required")
 	}
 	e := &envelope{
+		gate:    gate.Gate{What: "keeper"},
 		maxAge:  opts.DataKeyMaxAge,
 		maxUses: opts.DataKeyMaxUses,
 		now:     now,
@@ -198,29 +198,19 @@ func openEnvelope(ctx context.Context, kekURL string, opts EnvelopeOptions, now 
 	return &Envelope{e}, nil
 }
 
-// begin registers a call in flight, or fails if the Envelope is closed.
-func (e *envelope) begin(op string) error {
-	e.closedMu.RLock()
-	defer e.closedMu.RUnlock()
-	if e.closed {
-		return errcode.New(errcode.FailedPrecondition, op, "keeper is closed")
-	}
-	e.inflight.Add(1)
-	return nil
-}
+// begin registers a call in flight, or fails if the Envelope is closed;
+// end ends it.
+func (e *envelope) begin(op string) error { return e.gate.Enter(op) }
+
+func (e *envelope) end() { e.gate.Leave() }
 
 // Close waits for calls in flight, forgets every cached data key and closes
 // the KEKs the Envelope opened from URLs. Later calls fail with code
 // FailedPrecondition. Close is idempotent.
 func (e *envelope) Close() error {
-	e.closedMu.Lock()
-	if e.closed {
-		e.closedMu.Unlock()
+	if !e.gate.Close() {
 		return nil
 	}
-	e.closed = true
-	e.closedMu.Unlock()
-	e.inflight.Wait()
 	e.current.Store(nil)
 	e.cache.purge("")
 	return e.closeKEKs()
@@ -247,7 +237,7 @@ func (e *envelope) Encrypt(ctx context.Context, plaintext, associatedData []byte
 	if err := e.begin(op); err != nil {
 		return nil, err
 	}
-	defer e.inflight.Done()
+	defer e.end()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -277,7 +267,7 @@ func (e *envelope) Decrypt(ctx context.Context, ciphertext, associatedData []byt
 	if err := e.begin(op); err != nil {
 		return nil, err
 	}
-	defer e.inflight.Done()
+	defer e.end()
 	return e.decrypt(ctx, op, ciphertext, associatedData)
 }
 
@@ -314,7 +304,7 @@ func (e *envelope) Rewrap(ctx context.Context, ciphertext, associatedData []byte
 	if err := e.begin(op); err != nil {
 		return nil, false, err
 	}
-	defer e.inflight.Done()
+	defer e.end()
 	pt, err := e.decrypt(ctx, op, ciphertext, associatedData)
 	if err != nil {
 		return nil, false, err
@@ -388,7 +378,7 @@ func (e *envelope) RotateDataKey(ctx context.Context) error {
 	if err := e.begin(op); err != nil {
 		return err
 	}
-	defer e.inflight.Done()
+	defer e.end()
 	_, err := e.rotate(ctx, op, true)
 	if err == nil {
 		// The forced key counted a use it did not make.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/strongbox-go/strongbox/internal/telemetry/metrictest"
+	"github.com/strongbox-go/strongbox/internal/testing/metrictest"
 	"github.com/strongbox-go/strongbox/keeper"
 )
 

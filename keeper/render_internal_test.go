@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 )
 
 // TestInternalTypesHideKeys: the package's own types that hold a data key,

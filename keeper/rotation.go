@@ -15,7 +15,7 @@ func (e *envelope) AddKEK(ctx context.Context, k KEK) error {
 	if err := e.begin(op); err != nil {
 		return err
 	}
-	defer e.inflight.Done()
+	defer e.end()
 	ok, err := openKEK(ctx, op, k)
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func (e *envelope) SetPrimary(id string) error {
 	if err := e.begin(op); err != nil {
 		return err
 	}
-	defer e.inflight.Done()
+	defer e.end()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, ok := e.keks[id]; !ok {
@@ -72,7 +72,7 @@ func (e *envelope) RemoveKEK(ctx context.Context, id string, opts RemoveOptions)
 	if err := e.begin(op); err != nil {
 		return err
 	}
-	defer e.inflight.Done()
+	defer e.end()
 	check := func() error {
 		e.mu.RLock()
 		defer e.mu.RUnlock()

@@ -39,16 +39,18 @@
 // change the caller may not make) unless the caller holds read in the
 // namespace; callers with read get the precise code. A refusal that does
 // not depend on any secret (no principal, another namespace, an action the
-// roles lack) is ErrPermissionDenied before any storage or key call. What a
+// roles lack) is secrets.ErrPermissionDenied before any storage or key call. What a
 // successful write reveals (Create's ErrAlreadyExists, a Reset, Revoke or
 // Delete at revision 0 succeeding) is inherent in the permission to write.
 //
 // # Security
 //
 // Deny by default: the zero Principal, a principal whose ID or namespace is
-// empty, longer than MaxIDLength or holds control or format characters, a
+// empty, longer than 253 bytes or holds control or format characters, a
 // principal of another namespace, a user asking to decrypt, or a role table
-// without the action all fail with an error matching ErrPermissionDenied.
+// without the action all fail with an error matching
+// secrets.ErrPermissionDenied (the error codes are package secrets'; this
+// package exports none of its own).
 // Audit events carry names and decrypter ids, never values; input that is
 // not well formed (a name with a newline, a value pasted into a name) is
 // recorded by length and a short keyed hash, never echoed, in audit events

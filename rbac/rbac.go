@@ -46,11 +46,11 @@ type Principal struct {
 	Roles []Role
 }
 
-// MaxIDLength is the longest Principal.ID or Principal.Namespace, in bytes.
-const MaxIDLength = 253
+// maxIDLength is the longest Principal.ID or Principal.Namespace, in bytes.
+const maxIDLength = 253
 
 // Valid reports whether p names somebody: a known kind, and an ID and a
-// namespace of 1 to MaxIDLength bytes of printable UTF-8 (no control or
+// namespace of 1 to 253 bytes of printable UTF-8 (no control or
 // format characters, which could forge or hide text in a log or audit
 // line). An invalid principal is denied everything.
 func (p Principal) Valid() bool {
@@ -58,7 +58,7 @@ func (p Principal) Valid() bool {
 }
 
 func printable(s string) bool {
-	if s == "" || len(s) > MaxIDLength || !utf8.ValidString(s) {
+	if s == "" || len(s) > maxIDLength || !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
@@ -133,8 +133,8 @@ const (
 	ActionManageAPITokens Action = "manage-api-tokens"
 )
 
-// Actions lists every action, in a stable order.
-var Actions = []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionDecrypt, ActionSetDecrypters,
+// actions lists every action, in a stable order.
+var actions = []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionDecrypt, ActionSetDecrypters,
 	ActionIssueRunToken, ActionManageAPITokens}
 
 // DefaultRoles is the role table of DESIGN.md. Viewer holds nothing until it
@@ -156,21 +156,22 @@ func DefaultRoles() map[Role][]Action {
 
 // Authorizer decides whether a principal may perform an action in a
 // namespace. It returns nil to allow and an error matching
-// ErrPermissionDenied to deny. Implementations must deny by default.
+// secrets.ErrPermissionDenied (errors.Is) to deny. Implementations must deny by default.
 type Authorizer interface {
 	Authorize(ctx context.Context, p Principal, namespace string, action Action) error
 }
 
-// RoleAuthorizer is the default Authorizer: a principal may act in its own
-// namespace when one of its roles grants the action; decrypt is granted to
-// service principals only.
-type RoleAuthorizer struct {
+// roleAuthorizer is the default Authorizer (see NewRoleAuthorizer).
+type roleAuthorizer struct {
 	roles map[Role][]Action
 }
 
-// NewRoleAuthorizer returns an authorizer over the given role table; nil
-// means DefaultRoles. The table is copied.
-func NewRoleAuthorizer(roles map[Role][]Action) *RoleAuthorizer {
+// NewRoleAuthorizer returns the default Authorizer over the given role
+// table (nil means DefaultRoles; the table is copied): a principal may act
+// in its own namespace when one of its roles grants the action; decrypt is
+// granted to service principals only. A denial matches
+// secrets.ErrPermissionDenied.
+func NewRoleAuthorizer(roles map[Role][]Action) Authorizer {
 	if roles == nil {
 		roles = DefaultRoles()
 	}
@@ -178,14 +179,10 @@ func NewRoleAuthorizer(roles map[Role][]Action) *RoleAuthorizer {
 	for r, as := range roles {
 		cp[r] = slices.Clone(as)
 	}
-	return &RoleAuthorizer{roles: cp}
+	return &roleAuthorizer{roles: cp}
 }
 
-// ErrPermissionDenied matches every denial.
-var ErrPermissionDenied error = errcode.PermissionDenied
-
-// Authorize implements Authorizer.
-func (a *RoleAuthorizer) Authorize(_ context.Context, p Principal, namespace string, action Action) error {
+func (a *roleAuthorizer) Authorize(_ context.Context, p Principal, namespace string, action Action) error {
 	const op = "rbac.Authorize"
 	switch {
 	case !p.Valid():
@@ -207,7 +204,7 @@ func (a *RoleAuthorizer) Authorize(_ context.Context, p Principal, namespace str
 // formed (the characters of a secret name) and describes it otherwise: it
 // is caller input, checked here before the Manager validates it.
 func quoteNamespace(ns string) string {
-	if ns == "" || len(ns) > MaxIDLength {
+	if ns == "" || len(ns) > maxIDLength {
 		return redactinput.Describe("namespace", ns)
 	}
 	for i := 0; i < len(ns); i++ {
@@ -220,7 +217,7 @@ func quoteNamespace(ns string) string {
 }
 
 func quoteAction(a Action) string {
-	if slices.Contains(Actions, a) {
+	if slices.Contains(actions, a) {
 		return string(a)
 	}
 	return redactinput.Describe("action", string(a))
@@ -275,14 +272,7 @@ type AuditEvent struct {
 	DecryptersAfter  []string
 }
 
-// Auditor receives audit events. It must be safe for concurrent use and
-// should not block for long.
-type Auditor interface {
-	Audit(ctx context.Context, e AuditEvent)
-}
-
-// AuditorFunc adapts a function to Auditor.
-type AuditorFunc func(ctx context.Context, e AuditEvent)
-
-// Audit calls f.
-func (f AuditorFunc) Audit(ctx context.Context, e AuditEvent) { f(ctx, e) }
+// Auditor receives the audit event of every decision. It must be safe for
+// concurrent use and should not block for long. (Package httpapi's
+// RequestAuditor receives one event per HTTP request instead.)
+type Auditor func(ctx context.Context, e AuditEvent)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
 func TestRoleAuthorizer(t *testing.T) {
@@ -47,12 +49,12 @@ func TestRoleAuthorizer(t *testing.T) {
 		{"id with escape", Principal{Kind: KindUser, ID: "\x1b[2Kroot", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
 		{"id not utf-8", Principal{Kind: KindUser, ID: "al\xffice", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
 		{"id with bidi override", Principal{Kind: KindUser, ID: "ali\u202ece", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
-		{"id too long", Principal{Kind: KindUser, ID: strings.Repeat("a", MaxIDLength+1), Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
+		{"id too long", Principal{Kind: KindUser, ID: strings.Repeat("a", maxIDLength+1), Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", nil},
 		{"id with space and plus", Principal{Kind: KindUser, ID: "Alice Smith+qa@example.com", Namespace: "ns", Roles: []Role{RoleAdmin}}, "ns", all},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, act := range Actions {
+			for _, act := range actions {
 				want := false
 				for _, a := range tc.allow {
 					want = want || a == act
@@ -61,8 +63,8 @@ func TestRoleAuthorizer(t *testing.T) {
 				if (err == nil) != want {
 					t.Errorf("Authorize(%s) = %v, want allowed=%v", act, err, want)
 				}
-				if err != nil && !errors.Is(err, ErrPermissionDenied) {
-					t.Errorf("denial %v does not match ErrPermissionDenied", err)
+				if err != nil && !errors.Is(err, errcode.PermissionDenied) {
+					t.Errorf("denial %v does not match errcode.PermissionDenied", err)
 				}
 			}
 		})
@@ -115,8 +117,8 @@ func TestDenialDoesNotEchoInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := a.Authorize(context.Background(), tc.p, tc.ns, ActionRead)
-			if !errors.Is(err, ErrPermissionDenied) {
-				t.Fatalf("Authorize = %v, want ErrPermissionDenied", err)
+			if !errors.Is(err, errcode.PermissionDenied) {
+				t.Fatalf("Authorize = %v, want errcode.PermissionDenied", err)
 			}
 			for _, text := range []string{err.Error(), tc.p.String()} {
 				if strings.Contains(text, pasted) || strings.ContainsAny(text, "\n\x1b") {

@@ -144,29 +144,58 @@
 //
 // # Performance
 //
-// The matcher samples the text at a stride instead of looking at every
-// byte. Variants of 16 bytes or more are found by reading 6 bytes every
-// k = (shortest such variant - 5) bytes (11 for 16-byte secrets) and
-// testing them against a blocked Bloom filter of the 6-byte pieces that
-// can appear at those positions; only on a hit are candidate variants
-// compared exactly. Every occurrence covers exactly one sample, so none
-// is missed, and on ordinary log text almost every sample misses the
-// filter. Variants of 4 to 15 bytes use 4-byte pieces and a stride of
-// (shortest - 3), and variants of 1 to 3 bytes are looked up at every
-// byte, so short secrets make every call slower: with 100 secrets of 8
-// bytes Redact runs at about 3 GB/s, of 4 bytes 0.7 GB/s, of 2 bytes
-// 0.25 GB/s (where they also match much ordinary text).
+// Each matcher (see below for why there can be several) picks its engine
+// from its pattern set when it is built, and Redact, the Writer, the slog
+// Handler and Scan all use it. Everything is Go, without assembly.
+//
+//   - Rare bytes, for the smallest sets (at most 16 patterns, none under 4
+//     bytes: one or two secrets with every variant). Each pattern is
+//     anchored at its rarest byte by a static ranking of bytes in log
+//     text (capital letters other than those of timestamps and levels,
+//     rare punctuation, control and non-ASCII bytes; at most 4 distinct
+//     bytes for the set), the standard library's bytes.IndexByte (AVX2 on
+//     amd64) finds the candidates, and only those are compared. If a text
+//     yields more than one candidate per 256 bytes, the matcher switches
+//     to sampling for the texts after it.
+//   - Sampling, for the rest. Variants of 16 bytes or more are found by
+//     reading a q-byte gram every k = (shortest such variant - q + 1)
+//     bytes and testing it against a blocked Bloom filter (two bits in
+//     one 64-bit word) of the grams that can appear at those positions;
+//     only on a hit are candidate variants compared exactly. Every
+//     occurrence covers exactly one sample, so none is missed. Sets with
+//     at most 2,048 grams (about ten secrets) use q = 4, larger sets q = 5
+//     to keep the filter selective, so k is 13 or 12 for 16-byte secrets.
+//     The loop takes four samples per iteration without calls or bounds
+//     checks (unaligned loads through unsafe on little-endian amd64,
+//     arm64, 386, ppc64le and loong64; encoding/binary elsewhere or with
+//     the purego build tag). Variants of 4 to 15 bytes use 4-byte grams
+//     and a stride of (shortest - 3). Variants of 1 to 3 bytes, which only
+//     a lowered Options.MinLength admits, are looked up at every byte and
+//     make every call much slower (and match much ordinary text).
+//
+// Redact scans a long text in blocks of 32 KiB and copies each block out
+// right after scanning it, while it is still in the cache. The Writer
+// passes the final part of a write on without copying it when nothing in
+// it is replaced.
 //
 // On the reference workload of issue #3 (8 MiB of logfmt lines, one in
 // 100 ending in a token, secrets of 16-39 random alphanumerics, every
-// variant on), one goroutine redacts about 7 GB/s with 1 secret, 6.3 GB/s
-// with 100 and 4.8 GB/s with 10,000: 1.3x strings.Replacer with 1 secret
-// and over 20x with 100 and 10,000 (the replacer gets only the raw
-// secrets), and 0.12-0.17 of the speed of copy. The Writer fed random
-// chunks of 1-4,096 bytes runs at 0.84-0.99 of Redact; fed one log line
-// per Write, at about 2 GB/s. A Redactor with 10,000 secrets and all
-// variants keeps about 14 MiB of heap and builds in about 60 ms. Measure
-// with
+// variant on; the replacer gets only the raw secrets, as k6 does), on a
+// shared 2-core machine, with the baselines measured in the same run
+// (best of seven interleaved rounds; the ranges are over two runs; before
+// issue #17 the same runs gave 0.9-1.1x with 1 secret and 16-18x, 0.14-0.17
+// of copy, with 10,000):
+//
+//	secrets  GB/s     x strings.Replacer  x copy  Writer/Redact
+//	      1  5.9-6.4  1.9x-2.0x           0.47-0.52  0.67-0.87
+//	     10  3.9-5.5  18.4x-20.7x         0.32-0.42  0.89-0.99
+//	    100  5.1-6.0  30.1x-37.3x         0.41-0.46  0.94-1.03
+//	  1,000  4.2-4.5  30.0x-32.3x         0.33-0.36  0.90-0.92
+//	 10,000  3.3-3.7  27.8x-28.4x         0.27-0.28  0.91
+//
+// The Writer is below Redact with one secret, where Redact is so fast
+// that the fixed cost of each Write shows. A Redactor with 10,000 secrets
+// and every variant keeps about 15 MiB of heap. Measure with
 //
 //	REDACT_BENCH=1 go test -run TestBenchmarkRatios -v ./redact/
 //	go test -run '^$' -bench . ./redact/
@@ -176,7 +205,9 @@
 // n secrets, at most log2(n)+1 matchers), and merged into one once enough
 // text has been scanned to pay for it. A Writer rescans what it holds
 // back on every write, so writing a byte at a time costs up to the length
-// of the longest variant per byte.
+// of the longest variant per byte; each Write also costs a fixed amount
+// (a lock, the hold-back check), so writes of a few KiB run at about 0.8
+// to 0.95 of Redact, and one log line per Write at a few hundred MB/s.
 //
 // # Errors
 //

@@ -3,36 +3,46 @@ package redact
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // The matching engine.
 //
-// A matcher is immutable once built. Patterns (every variant of every
-// secret) are split by length into three tiers:
+// A matcher is immutable once built (except that the rare-byte engine can
+// switch itself off). If its set is small enough, the rare-byte engine
+// (rare.go) finds the occurrences. Otherwise, patterns (every variant of
+// every secret) are split by length into three tiers:
 //
 //   - long (16 bytes or more): the text is sampled every k bytes, where
-//     k = shortest long pattern - 6 + 1 (at most maxStride). At each sample
-//     the 6 bytes there (a 6-gram) are hashed into a blocked Bloom filter
-//     (two bits in one 64-bit word) that holds the 6-grams of every long
-//     pattern at offsets 0..k-1. An occurrence of a pattern of length
-//     >= k+5 that starts at s covers exactly one sample i in [s, s+k), and
-//     the 6-gram at i is the pattern's gram at offset i-s, so the filter
+//     k = shortest long pattern - q + 1 (at most maxStride), q = 4 for
+//     sets of at most smallGrams grams and 5 for larger ones. At each
+//     sample the q bytes there (a gram) are hashed into a blocked Bloom
+//     filter (two bits in one 64-bit word) that holds the grams of every
+//     long pattern at offsets 0..k-1. An occurrence of a pattern of length
+//     >= k+q-1 that starts at s covers exactly one sample i in [s, s+k),
+//     and the gram at i is the pattern's gram at offset i-s, so the filter
 //     never rejects a real occurrence. Only on a filter hit is a bucket of
 //     (gram, pattern, offset) entries read and candidate patterns compared
 //     exactly. On ordinary log text almost every sample misses the filter,
-//     so the cost is one load, multiply and word test per k bytes (k = 11
-//     for 16-byte secrets).
+//     so the cost is one load, multiply and word test per k bytes (k = 12
+//     or 13 for 16-byte secrets).
 //   - mid (4 to 15 bytes): the same with 4-byte grams and a stride of
 //     shortest mid pattern - 3.
-//   - tiny (1 to 3 bytes): every byte is looked up in a 256-entry table
-//     of first bytes.
+//   - tiny (1 to 3 bytes, only with a lowered Options.MinLength): every
+//     byte is looked up in a 256-entry table of first bytes.
+//
+// The tiers also serve the Writer's hold-back (holdFrom), whichever engine
+// finds the occurrences.
 
 const (
-	longMin   = 16
-	longQ     = 6
-	mask6     = 1<<48 - 1
-	maxStride = 32
-	hashMul   = 0x9E3779B97F4A7C15
+	longMin = 16
+	longQ   = 5
+	// smallGrams is the most grams a tier of long patterns may have to be
+	// sampled with 4-byte grams.
+	smallGrams = 2048
+	mask6      = 1<<48 - 1
+	maxStride  = 32
+	hashMul    = 0x9E3779B97F4A7C15
 )
 
 // pattern is one string to find, stored in matcher.arena.
@@ -70,12 +80,16 @@ type matcher struct {
 	mid    *tier
 	tiny   [256][]uint32
 	tinyOn bool
+	rare   *rareEngine // nil unless the set is small enough
 	maxLen int
 	hold   int // proper prefixes this long or longer are seen by find's samples
 
 	// Index for "could a pattern start here", used by the Writer to
 	// decide what it must hold back.
-	first      [4]uint64 // first bytes of all patterns
+	has4       bool      // some pattern has exactly 4 bytes
+	first      [4]uint64 // first bytes of patterns of 2+ bytes
+	pair2      []uint64  // exact set of the first 2 bytes of patterns of 3+ bytes
+	pre3       []uint64  // Bloom filter (one bit) of the first 3 bytes of patterns of 4+ bytes
 	shortFirst [4]uint64 // first bytes of patterns shorter than 4, for scanTiny
 	prefHeads  []uint32  // patterns of 4+ bytes by prefHash of their first 4 bytes
 	prefIDs    []uint32
@@ -112,7 +126,9 @@ func newMatcher(specs []patSpec) *matcher {
 		m.pats = append(m.pats, p)
 		m.maxLen = max(m.maxLen, len(sp.s))
 		c := uint64(sp.s[0])
-		setBit(m.first[:], c)
+		if len(sp.s) >= 2 {
+			setBit(m.first[:], c)
+		}
 		switch {
 		case len(sp.s) >= longMin:
 			long = append(long, id)
@@ -126,6 +142,7 @@ func newMatcher(specs []patSpec) *matcher {
 		if len(sp.s) >= 4 {
 			m.prefHeads[m.prefHash(binary.LittleEndian.Uint32([]byte(sp.s[:4])))+1]++
 		}
+		m.has4 = m.has4 || len(sp.s) == 4
 	}
 	for i := 1; i < len(m.prefHeads); i++ {
 		m.prefHeads[i] += m.prefHeads[i-1]
@@ -134,10 +151,18 @@ func newMatcher(specs []patSpec) *matcher {
 	pb := min(max(bits.Len(uint(len(m.pats)))+6, 12), 22)
 	m.prefBloom = make([]uint64, 1<<pb/64)
 	m.prefPair = make([]uint64, 1<<16/64)
+	m.pair2 = make([]uint64, 1<<16/64)
+	m.pre3 = make([]uint64, 1<<16/64)
 	m.prefShift = uint(64 - (pb - 6))
 	fill := make([]uint32, len(m.prefHeads)-1)
 	copy(fill, m.prefHeads)
 	for id, p := range m.pats {
+		if p.n >= 3 {
+			setBit(m.pair2, uint64(binary.LittleEndian.Uint16(m.arena[p.off:])))
+		}
+		if p.n >= 4 {
+			setBit(m.pre3, hash3(m.arena[p.off:]))
+		}
 		if p.n > 4 {
 			h := uint64(binary.LittleEndian.Uint32(m.arena[p.off:])) * hashMul
 			m.prefBloom[h>>m.prefShift] |= bloomMask(h)
@@ -151,13 +176,20 @@ func newMatcher(specs []patSpec) *matcher {
 	}
 	m.hold = 4
 	if len(long) > 0 {
-		m.long = m.newTier(longQ, long)
+		// Small sets sample 4-byte grams, which allows a longer stride;
+		// large ones need 6 bytes to keep the filter selective.
+		q := longQ
+		if len(long)*(m.minLen(long)-3) <= smallGrams {
+			q = 4
+		}
+		m.long = m.newTier(q, long)
 		m.hold = max(m.hold, m.long.k+m.long.q-1)
 	}
 	if len(mid) > 0 {
 		m.mid = m.newTier(4, mid)
 		m.hold = max(m.hold, m.mid.k+m.mid.q-1)
 	}
+	m.rare = m.buildRare()
 	return m
 }
 
@@ -169,19 +201,31 @@ func bloomMask(h uint64) uint64 { return 1<<(h>>32&63) | 1<<(h>>38&63) }
 func (m *matcher) prefHash(g uint32) uint64 { return (uint64(g) * hashMul) >> (64 - m.prefHBits) }
 
 func (m *matcher) gram(q int, p pattern, off int) uint64 {
-	b := m.arena[int(p.off)+off:]
-	if q == 6 {
-		return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32
+	return gramQ(m.arena[int(p.off)+off:], q)
+}
+
+// gramQ returns the first q bytes of b (4, 5 or 6) as a little-endian
+// number.
+func gramQ(b []byte, q int) uint64 {
+	switch q {
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(b))
+	case 5:
+		return uint64(binary.LittleEndian.Uint32(b)) | uint64(b[4])<<32
 	}
-	return uint64(binary.LittleEndian.Uint32(b))
+	return gram6(b)
+}
+
+func (m *matcher) minLen(ids []uint32) int {
+	n := int(^uint(0) >> 1)
+	for _, id := range ids {
+		n = min(n, int(m.pats[id].n))
+	}
+	return n
 }
 
 func (m *matcher) newTier(q int, ids []uint32) *tier {
-	minLen := int(^uint(0) >> 1)
-	for _, id := range ids {
-		minLen = min(minLen, int(m.pats[id].n))
-	}
-	k := min(minLen-q+1, maxStride)
+	k := min(m.minLen(ids)-q+1, maxStride)
 	nEnt := len(ids) * k
 	lg := bits.Len(uint(nEnt))
 	bb := min(max(lg+6, 12), 24) // filter bits: 64 per gram, at most 2 MiB
@@ -222,44 +266,140 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 // start of any proper prefix of a pattern that ends text and that a sample
 // saw (see holdFrom).
 func (m *matcher) find(text []byte, out []match, partial *int) []match {
-	if t := m.long; t != nil && len(text) >= t.k+5 {
-		out = m.scan6(t, text, out, partial)
+	return m.findRange(text, 0, len(text), out, partial, m.useRare())
+}
+
+// useRare reports whether the rare-byte engine is on. A caller decides
+// once per text and passes the answer to every findRange over it: the
+// engines see an occurrence at different positions, so switching between
+// blocks could miss one.
+func (m *matcher) useRare() bool { return m.rare != nil && !m.rare.off.Load() }
+
+// findRange is find restricted to the samples at positions in [from, to):
+// it appends the occurrences (anywhere in text) that those samples see.
+// Each tier samples the positions that are multiples of its stride k, and
+// an occurrence starting at s is seen by exactly one sample of each tier it
+// belongs to, in [s, s+k). So calling findRange over consecutive ranges
+// finds every occurrence once, and after the range [from, to) every
+// occurrence that starts at or before to-k has been found. With rare, the
+// rare-byte engine finds them instead, at the pattern's needle byte, at
+// most lag-1 bytes after the start.
+func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int, rare bool) []match {
+	if rare {
+		out = m.rare.find(m, text, from, to, out)
+		if partial != nil && to == len(text) {
+			m.tailPartial(text, partial)
+		}
+		return out
 	}
-	if t := m.mid; t != nil && len(text) >= t.k+3 {
-		out = m.scan4(t, text, out, partial)
+	if t := m.long; t != nil {
+		out = m.scanTier(t, text, from, to, out, partial)
+	}
+	if t := m.mid; t != nil {
+		out = m.scanTier(t, text, from, to, out, partial)
 	}
 	if m.tinyOn {
-		out = m.scanTiny(text, out)
+		out = m.scanTiny(text, from, to, out)
 	}
 	return out
 }
 
-func (m *matcher) scan6(t *tier, text []byte, out []match, partial *int) []match {
-	k, bs, bm := t.k, t.bshift, t.bits
-	end := len(text) - 8 // last position where 8 bytes can be loaded
-	i := 0
-	// Two samples per iteration: fewer loop-carried branches.
-	for ; i+k <= end; i += 2 * k {
-		g0 := binary.LittleEndian.Uint64(text[i:]) & mask6
-		g1 := binary.LittleEndian.Uint64(text[i+k:]) & mask6
-		h0 := g0 * hashMul
-		h1 := g1 * hashMul
-		m0, m1 := bloomMask(h0), bloomMask(h1)
-		if bm[h0>>bs]&m0 == m0 {
-			out = m.verify(t, text, i, g0, out, partial)
-		}
-		if bm[h1>>bs]&m1 == m1 {
-			out = m.verify(t, text, i+k, g1, out, partial)
+// tailPartial sets *partial as the sampling tiers would for text, for the
+// rare-byte engine, which does not see proper prefixes: it runs the tiers
+// over the end of text where a proper prefix can start (and drops the
+// occurrences they find, which the rare-byte engine reported).
+func (m *matcher) tailPartial(text []byte, partial *int) {
+	base := max(len(text)-m.maxLen+1, 0)
+	p := len(text) - base
+	var scratch [8]match
+	tail := text[base:]
+	for _, t := range []*tier{m.long, m.mid} {
+		if t != nil {
+			_ = m.scanTier(t, tail, 0, len(tail), scratch[:0], &p)
 		}
 	}
-	for ; i <= len(text)-6; i += k {
-		g := uint64(binary.LittleEndian.Uint32(text[i:])) | uint64(binary.LittleEndian.Uint16(text[i+4:]))<<32
-		h := g * hashMul
-		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
-			out = m.verify(t, text, i, g, out, partial)
+	*partial = min(*partial, base+p)
+}
+
+// scanTier runs the tier's samples in [from, to) and verifies the hits.
+func (m *matcher) scanTier(t *tier, text []byte, from, to int, out []match, partial *int) []match {
+	k := t.k
+	i := (from + k - 1) / k * k
+	for {
+		i = t.next(text, i, to)
+		if i < 0 {
+			return out
+		}
+		out = m.verify(t, text, i, t.gram(text[i:]), out, partial)
+		i += k
+	}
+}
+
+// maxK returns the largest stride of the matcher's tiers.
+func (m *matcher) maxK() int {
+	k := 1
+	if m.rare != nil {
+		k = m.rare.lag
+	}
+	if m.long != nil {
+		k = max(k, m.long.k)
+	}
+	if m.mid != nil {
+		k = max(k, m.mid.k)
+	}
+	return k
+}
+
+// gram returns the tier's q-gram at the start of b (len(b) >= q).
+func (t *tier) gram(b []byte) uint64 { return gramQ(b, t.q) }
+
+// next returns the first sample position j in i, i+k, i+2k, ... below to
+// whose gram may be in the filter, or -1. It is the hot loop: four samples
+// per iteration, no calls and no bounds checks (the word index, the top
+// bits of the hash, is below len(bits), and every load lies inside text),
+// so that the loads of the filter words overlap and nothing is spilled.
+func (t *tier) next(text []byte, i, to int) int {
+	k, bs := t.k, t.bshift&63
+	gm := uint64(1)<<(8*t.q) - 1
+	p := unsafe.Pointer(unsafe.SliceData(text))
+	fb := unsafe.Pointer(unsafe.SliceData(t.bits))
+	// hit tests the two bits of the gram's word (see bloomMask).
+	hit := func(h uint64) bool {
+		w := *(*uint64)(unsafe.Add(fb, (h>>bs)<<3))
+		return w&(1<<(h>>32&63)) != 0 && w&(1<<(h>>38&63)) != 0
+	}
+	// Samples whose 8-byte load fits in text.
+	lim := min(to, len(text)-7)
+	for ; i+3*k < lim; i += 4 * k {
+		h0 := (load64(p, i) & gm) * hashMul
+		h1 := (load64(p, i+k) & gm) * hashMul
+		h2 := (load64(p, i+2*k) & gm) * hashMul
+		h3 := (load64(p, i+3*k) & gm) * hashMul
+		if hit(h0) {
+			return i
+		}
+		if hit(h1) {
+			return i + k
+		}
+		if hit(h2) {
+			return i + 2*k
+		}
+		if hit(h3) {
+			return i + 3*k
 		}
 	}
-	return out
+	for ; i < lim; i += k {
+		if hit((load64(p, i) & gm) * hashMul) {
+			return i
+		}
+	}
+	// The last samples, where only q bytes are left.
+	for ; i < to && i+t.q <= len(text); i += k {
+		if t.has(t.gram(text[i:])) {
+			return i
+		}
+	}
+	return -1
 }
 
 // has reports whether the filter may hold gram g.
@@ -271,19 +411,6 @@ func (t *tier) has(g uint64) bool {
 
 func gram6(b []byte) uint64 {
 	return uint64(binary.LittleEndian.Uint32(b)) | uint64(binary.LittleEndian.Uint16(b[4:]))<<32
-}
-
-func (m *matcher) scan4(t *tier, text []byte, out []match, partial *int) []match {
-	k, bs, bm := t.k, t.bshift, t.bits
-	end := len(text) - 4
-	for i := 0; i <= end; i += k {
-		g := uint64(binary.LittleEndian.Uint32(text[i:]))
-		h := g * hashMul
-		if mk := bloomMask(h); bm[h>>bs]&mk == mk {
-			out = m.verify(t, text, i, g, out, partial)
-		}
-	}
-	return out
 }
 
 func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match, partial *int) []match {
@@ -311,8 +438,9 @@ func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match, par
 	return out
 }
 
-func (m *matcher) scanTiny(text []byte, out []match) []match {
-	for i, c := range text {
+func (m *matcher) scanTiny(text []byte, from, to int, out []match) []match {
+	for i := from; i < to; i++ {
+		c := text[i]
 		if !hasBit(m.shortFirst[:], uint64(c)) {
 			continue
 		}
@@ -331,8 +459,8 @@ func (m *matcher) scanTiny(text []byte, out []match) []match {
 // of some pattern could begin at b[j] and end beyond b, given that b is all
 // the text seen so far: b[j:] is a proper prefix of some pattern. It
 // returns len(b) if there is none. For the last three positions it may
-// answer yes wrongly (any pattern starting with that byte); otherwise it
-// is exact. (An occurrence wholly inside b is found by find and needs no
+// answer yes wrongly (a Bloom filter of 3-byte prefixes); otherwise it is
+// exact. (An occurrence wholly inside b is found by find and needs no
 // holding back.)
 //
 // partial is what find(b) reported: find's samples already saw every
@@ -350,11 +478,11 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	lo := max(from, n-m.hold+1)
 	if lo <= n-6 && lo < partial {
 		// A proper prefix of a long pattern starting in [lo, n-6] holds
-		// the last 6 bytes at an offset below k (the prefix is shorter
-		// than k+5), and so does one of a mid pattern with the last 4
+		// the last q bytes at an offset below k (the prefix is shorter
+		// than k+q-1), and so does one of a mid pattern with the last 4
 		// bytes: if the tiers' filters reject those, only the last 5
 		// positions are left to check.
-		hit := m.long != nil && m.long.has(gram6(b[n-6:]))
+		hit := m.long != nil && m.long.has(m.long.gram(b[n-m.long.q:]))
 		hit = hit || m.mid != nil && m.mid.has(uint64(binary.LittleEndian.Uint32(b[n-4:])))
 		if !hit {
 			lo = n - 5
@@ -363,7 +491,7 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	bloom, shift, pair := m.prefBloom, m.prefShift, m.prefPair
 	for j := lo; j < partial; j++ {
 		if n-j < 4 {
-			if hasBit(m.first[:], uint64(b[j])) {
+			if m.shortPrefix(b[j:]) {
 				return j
 			}
 			continue
@@ -378,6 +506,48 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 		}
 	}
 	return partial
+}
+
+// hash3 hashes the first 3 bytes of b into a bit index of pre3.
+func hash3(b []byte) uint64 {
+	return (uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16) * hashMul >> 48
+}
+
+// shortPrefix reports whether t (1 to 3 bytes) may be a proper prefix of
+// some pattern: exactly for 1 and 2 bytes, with a Bloom filter for 3.
+func (m *matcher) shortPrefix(t []byte) bool {
+	switch len(t) {
+	case 1:
+		return hasBit(m.first[:], uint64(t[0]))
+	case 2:
+		return hasBit(m.pair2, uint64(binary.LittleEndian.Uint16(t)))
+	default:
+		return hasBit(m.pair2, uint64(binary.LittleEndian.Uint16(t))) && hasBit(m.pre3, hash3(t))
+	}
+}
+
+// startsAt appends the occurrences of patterns of 4 bytes or more that
+// start at text[j] (text has 4 bytes from j).
+func (m *matcher) startsAt(text []byte, j int, out []match) []match {
+	g := binary.LittleEndian.Uint32(text[j:])
+	if !m.has4 {
+		// Every pattern has 5 bytes or more: the filters of holdFrom
+		// rule out most positions without touching the index.
+		if !hasBit(m.prefPair, uint64(g&0xffff)) {
+			return out
+		}
+		if h := uint64(g) * hashMul; m.prefBloom[h>>m.prefShift]&bloomMask(h) != bloomMask(h) {
+			return out
+		}
+	}
+	h := m.prefHash(g)
+	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
+		p := m.pats[id]
+		if end := j + int(p.n); end <= len(text) && string(text[j:end]) == string(m.arena[p.off:p.off+p.n]) {
+			out = append(out, match{start: j, end: end, pat: id})
+		}
+	}
+	return out
 }
 
 // isProperPrefix reports whether t (4 bytes or more) is a proper prefix of

@@ -136,10 +136,10 @@ func TestIgnoredSecrets(t *testing.T) {
 	if got := r.len(); got != 1 {
 		t.Errorf("Len = %d, want 1 (blank ignored, duplicates once)", got)
 	}
-	if id, ok := r.id("dup-secret"); !ok || id != 0 {
+	if id, ok := r.ID("dup-secret"); !ok || id != 0 {
 		t.Errorf("ID(dup-secret) = %d, %v; want 0, true", id, ok)
 	}
-	if _, ok := r.id(" "); ok {
+	if _, ok := r.ID(" "); ok {
 		t.Error("a blank secret has an ID")
 	}
 }

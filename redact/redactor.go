@@ -82,6 +82,8 @@ type segment struct {
 type engine struct {
 	segs    []*matcher
 	maxLen  int
+	maxK    int          // the largest stride of any tier (1 for tiny patterns)
+	tiny    bool         // some matcher has patterns shorter than 4 bytes
 	scanned atomic.Int64 // bytes scanned; used to decide to compact segments
 	compact int64
 }
@@ -155,9 +157,9 @@ func (r *Redactor) text() string {
 // len returns the number of distinct secrets registered.
 func (r *Redactor) len() int { return int(r.count.Load()) }
 
-// id returns the ID that Scan reports for secret, and whether it was added.
+// ID returns the ID that Scan reports for secret, and whether it was added.
 // IDs count from 0 in the order secrets were first added.
-func (r *Redactor) id(secret string) (int, bool) {
+func (r *Redactor) ID(secret string) (int, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id, ok := r.seen[secret]
@@ -221,6 +223,8 @@ func (r *Redactor) publish() {
 	for _, s := range r.segs {
 		e.segs = append(e.segs, s.m)
 		e.maxLen = max(e.maxLen, s.m.maxLen)
+		e.maxK = max(e.maxK, s.m.maxK())
+		e.tiny = e.tiny || s.m.tinyOn
 		patBytes += int64(len(s.m.arena))
 	}
 	// Building costs on the order of a hundred times more per pattern
@@ -274,6 +278,23 @@ func cmpMatch(a, b match) int {
 	return a.end - b.end
 }
 
+// startsIn appends the occurrences that start in text[:n], in order of
+// start, looking up the patterns by their first 4 bytes at each position.
+// No pattern may be shorter than 4 bytes (e.tiny false), and text must
+// have 3 bytes after n.
+func (e *engine) startsIn(text []byte, n int, out []match) []match {
+	k := len(out)
+	for _, m := range e.segs {
+		for j := range n {
+			out = m.startsAt(text, j, out)
+		}
+	}
+	if len(e.segs) > 1 && !slices.IsSortedFunc(out[k:], cmpMatch) {
+		slices.SortFunc(out[k:], cmpMatch)
+	}
+	return out
+}
+
 // holdFrom returns the first position at or after from where an
 // occurrence could begin and end beyond b (see matcher.holdFrom);
 // partials is what find(b) reported.
@@ -295,12 +316,101 @@ func (r *Redactor) Redact(dst, src []byte) []byte {
 		return append(dst, src...)
 	}
 	sp := r.scratch.Get().(*[]match)
-	ms := e.find(src, (*sp)[:0], nil)
-	dst = appendRedacted(dst, src, ms, r.marker)
+	var ms []match
+	if len(src) <= 2*redactBlock {
+		ms = e.find(src, (*sp)[:0], nil)
+		dst = appendRedacted(dst, src, ms, r.marker)
+	} else {
+		dst, ms = e.redactBlocks(dst, src, (*sp)[:0], r.marker)
+	}
 	*sp = ms[:0]
 	r.scratch.Put(sp)
 	r.compactIfWorth(e, len(src))
 	return dst
+}
+
+// redactBlock is the stretch of text Redact scans before it copies it out,
+// so that the copy reads what the scan left in the cache.
+const redactBlock = 32 << 10
+
+// redactBlocks is Redact for long texts: it scans src a block at a time
+// and after each block appends to dst what is final. After the samples of
+// [0, to), every occurrence that starts at or before to-maxK is known
+// (see matcher.findRange), and later ones start after it; so the text
+// before to-maxK+1 is final unless a marker run reaches it.
+func (e *engine) redactBlocks(dst, src []byte, ms []match, marker []byte) ([]byte, []match) {
+	em := emitter{dst: dst, src: src, marker: marker}
+	var rare [8]bool
+	for i, m := range e.segs[:min(len(e.segs), len(rare))] {
+		rare[i] = m.useRare()
+	}
+	for from := 0; from < len(src); from += redactBlock {
+		to := min(from+redactBlock, len(src))
+		n := len(ms)
+		for i, m := range e.segs {
+			ms = m.findRange(src, from, to, ms, nil, i < len(rare) && rare[i])
+		}
+		if len(ms) > n || n > 0 {
+			if !slices.IsSortedFunc(ms, cmpMatch) {
+				slices.SortFunc(ms, cmpMatch)
+			}
+		}
+		final := to - e.maxK + 1
+		if to == len(src) {
+			final = to
+		}
+		i := 0
+		for ; i < len(ms) && ms[i].start < final; i++ {
+			em.add(ms[i])
+		}
+		ms = append(ms[:0], ms[i:]...)
+		em.flush(final)
+	}
+	em.flush(len(src))
+	return em.finish(), ms
+}
+
+// emitter writes redacted text given the occurrences in order of start.
+type emitter struct {
+	dst, src, marker []byte
+	pos              int  // src[:pos] is written or covered by a marker
+	inRun            bool // a marker was written for src[pos:runEnd]
+	runEnd           int
+}
+
+func (em *emitter) add(m match) {
+	if em.inRun {
+		if m.start <= em.runEnd {
+			em.runEnd = max(em.runEnd, m.end)
+			return
+		}
+		em.pos, em.inRun = em.runEnd, false
+	}
+	em.dst = append(em.dst, em.src[em.pos:m.start]...)
+	em.dst = append(em.dst, em.marker...)
+	em.pos, em.inRun, em.runEnd = m.start, true, m.end
+}
+
+// flush writes the text before end, which no occurrence found later can
+// touch. A run that reaches end stays open.
+func (em *emitter) flush(end int) {
+	if em.inRun {
+		if em.runEnd >= end && end < len(em.src) {
+			return
+		}
+		em.pos, em.inRun = em.runEnd, false
+	}
+	if end > em.pos {
+		em.dst = append(em.dst, em.src[em.pos:end]...)
+		em.pos = end
+	}
+}
+
+func (em *emitter) finish() []byte {
+	if em.inRun {
+		em.pos, em.inRun = em.runEnd, false
+	}
+	return append(em.dst, em.src[em.pos:]...)
 }
 
 // RedactString returns s redacted.

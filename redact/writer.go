@@ -132,15 +132,21 @@ func (w *Writer) process(p []byte, final bool) error {
 		if len(a) > 0 {
 			// Matches that start in a lie inside a ++ b[:L-1].
 			w.junc = append(append(w.junc[:0], a...), b[:L-1]...)
-			ms = e.find(w.junc, w.ms[:0], nil)
-			n := 0
-			for _, m := range ms {
-				if m.start < len(a) {
-					ms[n] = m
-					n++
+			if len(a) <= junctionScan && !e.tiny {
+				// A few held bytes: look up the patterns that start at
+				// each of them, rather than scan the junction.
+				ms = e.startsIn(w.junc, len(a), w.ms[:0])
+			} else {
+				ms = e.find(w.junc, w.ms[:0], nil)
+				n := 0
+				for _, m := range ms {
+					if m.start < len(a) {
+						ms[n] = m
+						n++
+					}
 				}
+				ms = ms[:n]
 			}
-			ms = ms[:n]
 		} else {
 			ms = w.ms[:0]
 		}
@@ -168,6 +174,17 @@ func (w *Writer) process(p []byte, final bool) error {
 		}
 	}
 
+	if len(b) > 0 && !w.inRun && (len(ms) == 0 || ms[0].start >= cut) {
+		// Nothing to replace: pass the held bytes and p's final part on
+		// as they are, without copying p. (When b is in use, cut is at
+		// least len(a).)
+		if err := w.emit(a); err != nil {
+			return err
+		}
+		w.buf = append(w.buf[:0], b[cut-len(a):]...)
+		w.r.compactIfWorth(e, len(p))
+		return w.emit(b[:cut-len(a)])
+	}
 	out := w.out[:0]
 	pos := 0
 	if w.inRun {
@@ -206,6 +223,10 @@ func (w *Writer) process(p []byte, final bool) error {
 	w.r.compactIfWorth(e, len(p))
 	return w.emit(out)
 }
+
+// junctionScan is the most held bytes for which the Writer looks up the
+// patterns starting at each of them instead of scanning the junction.
+const junctionScan = 16
 
 func (w *Writer) partials(n int) []int {
 	if cap(w.part) < n {

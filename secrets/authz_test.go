@@ -243,13 +243,13 @@ func TestErrorsDoNotQuoteRejectedDecrypters(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"duplicate decrypter", secrets.ValidateDecrypters([]string{"svc-" + marker, "svc-" + marker})},
-		{"decrypter with newline", secrets.ValidateDecrypters([]string{"svc\n" + marker})},
-		{"long decrypter", secrets.ValidateDecrypters([]string{strings.Repeat("d", 300) + marker})},
-		{"long label key", secrets.ValidateLabels(map[string]string{long: "v"})},
-		{"bad label key", secrets.ValidateLabels(map[string]string{"k " + marker: "v"})},
-		{"bad label value", secrets.ValidateLabels(map[string]string{"env": "v " + marker})},
-		{"long label value", secrets.ValidateLabels(map[string]string{"env": long})},
+		{"duplicate decrypter", secrets.Validate(secrets.Spec{Decrypters: []string{"svc-" + marker, "svc-" + marker}})},
+		{"decrypter with newline", secrets.Validate(secrets.Spec{Decrypters: []string{"svc\n" + marker}})},
+		{"long decrypter", secrets.Validate(secrets.Spec{Decrypters: []string{strings.Repeat("d", 300) + marker}})},
+		{"long label key", secrets.Validate(secrets.Spec{Labels: map[string]string{long: "v"}})},
+		{"bad label key", secrets.Validate(secrets.Spec{Labels: map[string]string{"k " + marker: "v"}})},
+		{"bad label value", secrets.Validate(secrets.Spec{Labels: map[string]string{"env": "v " + marker}})},
+		{"long label value", secrets.Validate(secrets.Spec{Labels: map[string]string{"env": long}})},
 		{"selector long key", selectorErr(long + "=v")},
 		{"selector bad value", selectorErr("env=a b" + marker)},
 		{"selector without =", selectorErr("env" + marker)},

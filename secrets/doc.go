@@ -35,9 +35,13 @@
 //
 // # Format
 //
-// A value is encrypted with associated data AssociatedData(namespace, name,
-// version, valueID), so a ciphertext copied to another secret, namespace or
-// version does not decrypt. Each value gets a fresh random value id; the
+// A value is encrypted with associated data that binds it to its place,
+// the bytes
+//
+//	"strongbox/aad/v1" 0x00 namespace 0x00 name 0x00 version 0x00 valueID
+//
+// (version in decimal, valueID 32 lowercase hex digits), so a ciphertext
+// copied to another secret, namespace or version does not decrypt. Each value gets a fresh random value id; the
 // ciphertext is stored before the metadata that points at it, and removed
 // after the metadata stops pointing at it. A crash therefore leaves at worst
 // a ciphertext nobody points at, which CollectGarbage removes.

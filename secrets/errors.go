@@ -5,12 +5,10 @@ import (
 	"github.com/strongbox-go/strongbox/keeper"
 )
 
-// Code classifies an error; see ErrorCode.
-type Code = errcode.Code
-
-// The error codes. Every error strongbox returns matches exactly one of
-// these with errors.Is (context errors pass through unchanged and also match
-// context.Canceled or context.DeadlineExceeded).
+// The error codes, strongbox's one error set. Every error strongbox
+// returns, from any of its packages (storage, keeper, rbac, httpapi, ...),
+// matches exactly one of these with errors.Is (context errors pass through
+// unchanged and also match context.Canceled or context.DeadlineExceeded).
 var (
 	ErrNotFound           error = errcode.NotFound
 	ErrAlreadyExists      error = errcode.AlreadyExists
@@ -32,6 +30,16 @@ var (
 	ErrDecryptionFailed = keeper.ErrDecrypt
 )
 
-// ErrorCode returns the code of err: OK for nil, the code in its chain, or
-// Unavailable for context errors and Internal for anything else.
-func ErrorCode(err error) Code { return errcode.Of(err) }
+// ErrorCode returns the code of err, as the one of the Err values above
+// that err matches: nil for nil, the code in its chain, ErrUnavailable for
+// context errors and ErrInternal for anything else. So a switch on it
+// picks a status:
+//
+//	switch secrets.ErrorCode(err) {
+//	case secrets.ErrNotFound: ...
+func ErrorCode(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errcode.Of(err)
+}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/strongbox-go/strongbox/internal/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage"
@@ -47,7 +47,7 @@ func newEnv(t *testing.T, backend string, opts secrets.Options) *env {
 	st, kp := newStoreIn(t, backend, dir), newKeeper(t)
 	e := &env{store: fault.NewStore(st), keeper: fault.NewKeeper(kp), dir: dir}
 	opts.Store, opts.Keeper = e.store.Store, e.keeper
-	opts.Auditor = rbac.AuditorFunc(func(_ context.Context, ev rbac.AuditEvent) {
+	opts.Auditor = rbac.Auditor(func(_ context.Context, ev rbac.AuditEvent) {
 		e.mu.Lock()
 		e.audits = append(e.audits, ev)
 		e.mu.Unlock()

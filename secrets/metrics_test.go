@@ -7,8 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/internal/fault"
-	"github.com/strongbox-go/strongbox/internal/telemetry/metrictest"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/metrictest"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 

@@ -40,8 +40,10 @@ type RewrapProgress struct {
 // (see keeper.Envelope.RemoveKEK). Values never leave the keeper: it uses
 // keeper.Rewrapper. Each ciphertext is swapped by compare-and-swap
 // (storage.Store.ReplaceCiphertext), so a concurrent write is never lost;
-// a ciphertext that changed meanwhile is read again. The run is
-// idempotent, and resumable from any RewrapProgress.PageToken.
+// a ciphertext that changed meanwhile is read again. A ciphertext whose
+// header (keeper.ParseHeader) already names the keeper's primary KEK
+// (keeper.Envelope.KEKIDs) counts as Current without being decrypted. The
+// run is idempotent, and resumable from any RewrapProgress.PageToken.
 //
 // The caller needs the update permission in the namespace. Rewrap fails
 // with ErrFailedPrecondition if the keeper cannot rewrap. A ciphertext that
@@ -60,10 +62,10 @@ func (m *Manager) Rewrap(ctx context.Context, namespace string, opts RewrapOptio
 	return c.wrap(err)
 }
 
-// headerChecker is implemented by keepers (keeper.Envelope) that tell from
-// a ciphertext's header alone whether Rewrap would change it.
-type headerChecker interface {
-	NeedsRewrap(keeper.Header) bool
+// kekLister is implemented by keepers that name their primary
+// key-encryption key (keeper.Envelope, through KEKIDs).
+type kekLister interface {
+	KEKIDs() (primary string, all []string)
 }
 
 func (m *Manager) rewrap(ctx context.Context, c *call, opts RewrapOptions) error {
@@ -71,35 +73,33 @@ func (m *Manager) rewrap(ctx context.Context, c *call, opts RewrapOptions) error
 	if !ok {
 		return errcode.New(errcode.FailedPrecondition, "", fmt.Sprintf("keeper %T cannot rewrap", m.keeper))
 	}
-	hc, _ := m.keeper.(headerChecker)
+	// A ciphertext whose header names the primary KEK is current: skip it
+	// without asking the keeper to decrypt it. With a keeper that does not
+	// name its primary, every ciphertext goes to Rewrap, which decides.
+	primary := ""
+	if l, ok := m.keeper.(kekLister); ok {
+		primary, _ = l.KEKIDs()
+	}
 	size := opts.PageSize
 	if size <= 0 {
 		size = storage.MaxPageSize
 	}
 	var p RewrapProgress
-	token := opts.PageToken
-	for {
-		refs, next, err := m.store.ListCiphertexts(ctx, c.ns, size, token)
-		if err != nil {
-			return err
-		}
+	err := m.eachPage(ctx, c, size, opts.PageToken, func(refs []storage.CiphertextRef, next string) (bool, error) {
 		for _, ref := range refs {
-			if ref.Namespace != c.ns {
-				continue // a store must not return these; never cross namespaces
-			}
 			p.Scanned++
-			if err := m.rewrapOne(ctx, rw, hc, ref, &p); err != nil {
-				return err
+			if err := m.rewrapOne(ctx, rw, primary, ref, &p); err != nil {
+				return false, err
 			}
 		}
 		p.PageToken = next
 		if opts.Progress != nil {
 			opts.Progress(p)
 		}
-		if next == "" {
-			break
-		}
-		token = next
+		return true, nil
+	})
+	if err != nil {
+		return err
 	}
 	if p.Failed > 0 {
 		return fmt.Errorf("%d of %d ciphertexts did not decrypt and were not rewrapped: %w", p.Failed, p.Scanned, ErrDecryptionFailed)
@@ -109,7 +109,7 @@ func (m *Manager) rewrap(ctx context.Context, c *call, opts RewrapOptions) error
 
 // rewrapOne rewraps one ciphertext, counting the outcome in p. It returns
 // an error only when the run must stop.
-func (m *Manager) rewrapOne(ctx context.Context, rw keeper.Rewrapper, hc headerChecker, ref storage.CiphertextRef, p *RewrapProgress) error {
+func (m *Manager) rewrapOne(ctx context.Context, rw keeper.Rewrapper, primary string, ref storage.CiphertextRef, p *RewrapProgress) error {
 	// Two tries: a conflict means someone else (another rewrap) changed the
 	// ciphertext after we read it; read it again and decide afresh.
 	for attempt := 0; ; attempt++ {
@@ -121,13 +121,11 @@ func (m *Manager) rewrapOne(ctx context.Context, rw keeper.Rewrapper, hc headerC
 		if err != nil {
 			return err
 		}
-		if hc != nil {
-			if h, err := keeper.ParseHeader(ct.Data); err == nil && !hc.NeedsRewrap(h) {
-				p.Current++
-				return nil
-			}
+		if h, err := keeper.ParseHeader(ct.Data); primary != "" && err == nil && h.KEKID == primary {
+			p.Current++
+			return nil
 		}
-		out, changed, err := rw.Rewrap(ctx, ct.Data, AssociatedData(ct.Namespace, ct.Name, ct.Version, ct.ValueID))
+		out, changed, err := rw.Rewrap(ctx, ct.Data, associatedData(ct.Namespace, ct.Name, ct.Version, ct.ValueID))
 		switch {
 		case err == nil:
 		case errcode.IsContext(err), errcode.Of(err) == errcode.Unavailable:

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/strongbox-go/strongbox/keeper"
+	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
@@ -50,7 +52,7 @@ func newRewrapEnv(t *testing.T) *rewrapEnv {
 // kekUse counts the namespace's stored ciphertexts by KEK id.
 func (e *rewrapEnv) kekUse(t *testing.T) map[string]int {
 	t.Helper()
-	use, err := secrets.KEKUsage(context.Background(), e.st, ns)
+	use, err := e.m.KEKUsage(as(editor), ns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,8 +75,8 @@ func TestRewrapRotatesEveryCiphertext(t *testing.T) {
 	if err := e.env.SetPrimary("new"); err != nil {
 		t.Fatal(err)
 	}
-	inUse := secrets.KEKInUse(e.st)
-	if err := e.env.RemoveKEK(context.Background(), "old", keeper.RemoveOptions{InUse: inUse}); !errors.Is(err, secrets.ErrFailedPrecondition) {
+	inUse := e.m.KEKInUse()
+	if err := e.env.RemoveKEK(as(editor), "old", keeper.RemoveOptions{InUse: inUse}); !errors.Is(err, secrets.ErrFailedPrecondition) {
 		t.Fatalf("RemoveKEK of a key still in use = %v, want ErrFailedPrecondition", err)
 	}
 
@@ -114,7 +116,7 @@ func TestRewrapRotatesEveryCiphertext(t *testing.T) {
 		t.Errorf("second pass (-want +got):\n%s", diff)
 	}
 
-	if err := e.env.RemoveKEK(context.Background(), "old", keeper.RemoveOptions{InUse: inUse}); err != nil {
+	if err := e.env.RemoveKEK(as(editor), "old", keeper.RemoveOptions{InUse: inUse}); err != nil {
 		t.Fatalf("RemoveKEK after Rewrap: %v", err)
 	}
 	for name, want := range values {
@@ -200,6 +202,93 @@ func TestRewrapCountsUndecryptable(t *testing.T) {
 	}
 	if diff := cmp.Diff(secrets.RewrapProgress{Scanned: 2, Rewrapped: 1, Failed: 1}, last); diff != "" {
 		t.Errorf("progress (-want +got):\n%s", diff)
+	}
+}
+
+// countingKeeper counts the ciphertexts the Manager hands to Rewrap; its
+// embedded Envelope names the primary KEK (KEKIDs).
+type countingKeeper struct {
+	*keeper.Envelope
+	rewraps atomic.Int64
+}
+
+func (k *countingKeeper) Rewrap(ctx context.Context, ct, ad []byte) ([]byte, bool, error) {
+	k.rewraps.Add(1)
+	return k.Envelope.Rewrap(ctx, ct, ad)
+}
+
+// TestRewrapSkipsCurrentCiphertexts is the regression test for Rewrap
+// decrypting every ciphertext once keeper dropped NeedsRewrap: a
+// ciphertext whose header names the primary KEK is counted Current
+// without a keeper call.
+func TestRewrapSkipsCurrentCiphertexts(t *testing.T) {
+	e := newRewrapEnv(t)
+	for i := range 7 {
+		mustCreateIn(t, e.m, fmt.Sprintf("s-%d", i))
+	}
+	k := &countingKeeper{Envelope: e.env}
+	m, err := secrets.New(secrets.Options{Store: e.st, Keeper: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var last secrets.RewrapProgress
+	if err := m.Rewrap(as(editor), ns, secrets.RewrapOptions{Progress: func(p secrets.RewrapProgress) { last = p }}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(secrets.RewrapProgress{Scanned: 7, Current: 7}, last); diff != "" {
+		t.Errorf("pass under the primary (-want +got):\n%s", diff)
+	}
+	if n := k.rewraps.Load(); n != 0 {
+		t.Errorf("Rewrap asked the keeper about %d current ciphertexts, want 0", n)
+	}
+	if err := e.env.SetPrimary("new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Rewrap(as(editor), ns, secrets.RewrapOptions{Progress: func(p secrets.RewrapProgress) { last = p }}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(secrets.RewrapProgress{Scanned: 7, Rewrapped: 7}, last); diff != "" {
+		t.Errorf("pass after SetPrimary (-want +got):\n%s", diff)
+	}
+	if n := k.rewraps.Load(); n != 7 {
+		t.Errorf("keeper Rewrap calls = %d, want 7", n)
+	}
+}
+
+// TestKEKUsageAuthorized is the regression test for KEKUsage and KEKInUse
+// reading the store without authorization: they are Manager calls now,
+// refused without the read permission in every namespace they count.
+func TestKEKUsageAuthorized(t *testing.T) {
+	e := newRewrapEnv(t)
+	mustCreateIn(t, e.m, "s")
+	if _, err := e.m.KEKUsage(context.Background(), ns); !errors.Is(err, secrets.ErrPermissionDenied) {
+		t.Errorf("KEKUsage without a principal = %v, want ErrPermissionDenied", err)
+	}
+	if _, err := e.m.KEKUsage(as(viewer), ns); !errors.Is(err, secrets.ErrPermissionDenied) {
+		t.Errorf("KEKUsage as a viewer = %v, want ErrPermissionDenied", err)
+	}
+	use, err := e.m.KEKUsage(as(editor), "")
+	if err != nil {
+		t.Fatalf("KEKUsage of every namespace as an editor of the only one: %v", err)
+	}
+	if diff := cmp.Diff(map[string]int{"old": 1}, use); diff != "" {
+		t.Errorf("KEKUsage (-want +got):\n%s", diff)
+	}
+	// A ciphertext in a namespace the editor may not read fails the scan
+	// of all namespaces, and so RemoveKEK.
+	other := rbac.Principal{Kind: rbac.KindUser, ID: "olga", Namespace: "team-other", Roles: []rbac.Role{rbac.RoleEditor}}
+	if _, err := e.m.Create(as(other), "team-other", secrets.Spec{Name: "t", Value: secrets.NewValue(uniqueValue())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.m.KEKUsage(as(editor), ""); !errors.Is(err, secrets.ErrPermissionDenied) {
+		t.Errorf("KEKUsage of every namespace with one unreadable = %v, want ErrPermissionDenied", err)
+	}
+	if err := e.env.SetPrimary("new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.env.RemoveKEK(as(editor), "old", keeper.RemoveOptions{InUse: e.m.KEKInUse()}); err == nil {
+		t.Error("RemoveKEK with an InUse check that cannot see every namespace removed the key")
 	}
 }
 

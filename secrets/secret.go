@@ -58,12 +58,9 @@ func secretFromMetadata(m *storage.Metadata) *Secret {
 	}
 }
 
-// Page sizes of List: 0 means DefaultPageSize; larger than MaxPageSize is
-// treated as MaxPageSize.
-const (
-	DefaultPageSize = storage.DefaultPageSize
-	MaxPageSize     = storage.MaxPageSize
-)
+// MaxPageSize is the largest page of List (and of Rewrap's listing); a
+// larger PageSize is treated as MaxPageSize, and 0 means 100.
+const MaxPageSize = storage.MaxPageSize
 
 // ListOptions narrows and pages a listing.
 type ListOptions struct {

@@ -15,7 +15,6 @@ import (
 const (
 	MaxValueBytes       = 24 * 1024 // 24 KiB
 	MaxNameLength       = 253
-	MaxNamespaceLength  = 253
 	MaxDescriptionRunes = 253
 	MaxLabels           = 10
 	MaxLabelKeyLength   = 63
@@ -52,10 +51,39 @@ func ValidateNamespace(ns string) error {
 	return names.Namespace("secrets.ValidateNamespace", ns)
 }
 
-// ValidateDescription checks a description: valid UTF-8 without NUL bytes
+// Validate checks the fields of s that are set against the limits (see
+// # Limits): Name when not empty, Description, Labels, Decrypters when not
+// nil, and Value when not empty. So it checks a whole Spec as well as one
+// form field (Validate(Spec{Labels: l})). The first broken rule is
+// returned, matching ErrInvalid; its message starts with the field
+// ("name ...", "description ...", "a label key ...", "decrypter 2 ...") and
+// never quotes rejected input. Create also requires a Name and a Value;
+// ValidateName, ValidateNamespace and ValidateValue check one identifier
+// or value, empty ones refused.
+func Validate(s Spec) error {
+	var errs []error
+	if s.Name != "" {
+		errs = append(errs, ValidateName(s.Name))
+	}
+	errs = append(errs, validateDescription(s.Description), validateLabels(s.Labels))
+	if s.Decrypters != nil {
+		errs = append(errs, validateDecrypters(s.Decrypters))
+	}
+	if !s.Value.IsZero() {
+		errs = append(errs, ValidateValue(s.Value))
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateDescription checks a description: valid UTF-8 without NUL bytes
 // (which no SQL text column stores), at most 253 characters.
-func ValidateDescription(d string) error {
-	const op = "secrets.ValidateDescription"
+func validateDescription(d string) error {
+	const op = "secrets.Validate"
 	if !utf8.ValidString(d) {
 		return invalid(op, "description is not valid UTF-8")
 	}
@@ -68,10 +96,10 @@ func ValidateDescription(d string) error {
 	return nil
 }
 
-// ValidateLabels checks labels: at most 10; keys 1-63 and values 0-63
+// validateLabels checks labels: at most 10; keys 1-63 and values 0-63
 // characters of letters, digits, hyphens, underscores and dots.
-func ValidateLabels(labels map[string]string) error {
-	const op = "secrets.ValidateLabels"
+func validateLabels(labels map[string]string) error {
+	const op = "secrets.Validate"
 	if len(labels) > MaxLabels {
 		return invalid(op, "%d labels; the limit is %d", len(labels), MaxLabels)
 	}
@@ -99,10 +127,10 @@ func validateLabelPart(op, k, v string) error {
 	return nil
 }
 
-// ValidateDecrypters checks a list of service identities: at most 64, each
+// validateDecrypters checks a list of service identities: at most 64, each
 // 1-253 characters of letters, digits and - _ . : @ /, no duplicates.
-func ValidateDecrypters(ids []string) error {
-	return names.Decrypters("secrets.ValidateDecrypters", ids)
+func validateDecrypters(ids []string) error {
+	return names.Decrypters("secrets.Validate", ids)
 }
 
 // ValidateValue checks a value: valid UTF-8 text of 1 to 24,576 bytes. The
@@ -150,8 +178,8 @@ func ParseSelector(s string) (map[string]string, error) {
 	return out, nil
 }
 
-// FormatSelector is the inverse of ParseSelector, with keys sorted.
-func FormatSelector(labels map[string]string) string {
+// formatSelector is the inverse of ParseSelector, with keys sorted.
+func formatSelector(labels map[string]string) string {
 	var b strings.Builder
 	for i, k := range sortedKeys(labels) {
 		if i > 0 {

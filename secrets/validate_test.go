@@ -32,23 +32,23 @@ func TestValidate(t *testing.T) {
 		{"name nul", ValidateName("a\x00"), true, "position 2"},
 		{"namespace ok", ValidateNamespace("team-1"), false, ""},
 		{"namespace slash", ValidateNamespace("a/b"), true, "namespace"},
-		{"description empty ok", ValidateDescription(""), false, ""},
-		{"description 253 runes", ValidateDescription(strings.Repeat("é", 253)), false, ""},
-		{"description 254", ValidateDescription(long(254)), true, "limit is 253"},
-		{"description bad utf8", ValidateDescription("\xff"), true, "UTF-8"},
-		{"labels 10", ValidateLabels(labels(10)), false, ""},
-		{"labels 11", ValidateLabels(labels(11)), true, "limit is 10"},
-		{"label key 63", ValidateLabels(map[string]string{long(63): "v"}), false, ""},
-		{"label key 64", ValidateLabels(map[string]string{long(64): "v"}), true, "limit is 63"},
-		{"label value 64", ValidateLabels(map[string]string{"k": long(64)}), true, "limit is 63"},
-		{"label empty key", ValidateLabels(map[string]string{"": "v"}), true, "empty"},
-		{"label empty value ok", ValidateLabels(map[string]string{"k": ""}), false, ""},
-		{"label key comma", ValidateLabels(map[string]string{"a,b": "v"}), true, "character"},
-		{"label value equals", ValidateLabels(map[string]string{"k": "a=b"}), true, "character"},
-		{"decrypters ok", ValidateDecrypters([]string{"k6-runner", "svc:ns/runner@x"}), false, ""},
-		{"decrypters dup", ValidateDecrypters([]string{"a", "a"}), true, "decrypters 1 and 2 are the same"},
-		{"decrypters empty id", ValidateDecrypters([]string{""}), true, "1 to 253"},
-		{"decrypters 65", ValidateDecrypters(make([]string, 65)), true, "limit is 64"},
+		{"description empty ok", validateDescription(""), false, ""},
+		{"description 253 runes", validateDescription(strings.Repeat("é", 253)), false, ""},
+		{"description 254", validateDescription(long(254)), true, "limit is 253"},
+		{"description bad utf8", validateDescription("\xff"), true, "UTF-8"},
+		{"labels 10", validateLabels(labels(10)), false, ""},
+		{"labels 11", validateLabels(labels(11)), true, "limit is 10"},
+		{"label key 63", validateLabels(map[string]string{long(63): "v"}), false, ""},
+		{"label key 64", validateLabels(map[string]string{long(64): "v"}), true, "limit is 63"},
+		{"label value 64", validateLabels(map[string]string{"k": long(64)}), true, "limit is 63"},
+		{"label empty key", validateLabels(map[string]string{"": "v"}), true, "empty"},
+		{"label empty value ok", validateLabels(map[string]string{"k": ""}), false, ""},
+		{"label key comma", validateLabels(map[string]string{"a,b": "v"}), true, "character"},
+		{"label value equals", validateLabels(map[string]string{"k": "a=b"}), true, "character"},
+		{"decrypters ok", validateDecrypters([]string{"k6-runner", "svc:ns/runner@x"}), false, ""},
+		{"decrypters dup", validateDecrypters([]string{"a", "a"}), true, "decrypters 1 and 2 are the same"},
+		{"decrypters empty id", validateDecrypters([]string{""}), true, "1 to 253"},
+		{"decrypters 65", validateDecrypters(make([]string, 65)), true, "limit is 64"},
 		{"value ok", ValidateValue(NewValue("x")), false, ""},
 		{"value max", ValidateValue(NewValue(long(MaxValueBytes))), false, ""},
 		{"value empty", ValidateValue(NewValue("")), true, "empty"},
@@ -139,7 +139,7 @@ func FuzzParseSelector(f *testing.F) {
 			}
 			return
 		}
-		if err := ValidateLabels(got); err != nil {
+		if err := validateLabels(got); err != nil {
 			t.Fatalf("selector %q parsed to invalid labels: %v", s, err)
 		}
 		back, err := ParseSelector(FormatSelector(got))
@@ -166,4 +166,40 @@ func FuzzValidateName(f *testing.F) {
 			t.Fatalf("error is not ErrInvalid: %v", err)
 		}
 	})
+}
+
+// TestValidateChecksSetFields: Validate, the one entry point for fields,
+// checks each field that is set and names the field in its error.
+func TestValidateChecksSetFields(t *testing.T) {
+	tests := []struct {
+		name string
+		spec Spec
+		want string // "" for valid; else the start of the message
+	}{
+		{"empty spec", Spec{}, ""},
+		{"whole spec", Spec{Name: "db", Description: "d", Labels: map[string]string{"env": "prod"}, Decrypters: []string{"k6"}, Value: NewValue("v")}, ""},
+		{"name", Spec{Name: "a b"}, "name has a character"},
+		{"description", Spec{Description: "\xff"}, "description is not valid UTF-8"},
+		{"labels", Spec{Labels: map[string]string{"": "v"}}, "a label key is empty"},
+		{"decrypters", Spec{Decrypters: []string{"a", "a"}}, "decrypters 1 and 2"},
+		{"empty decrypters ok", Spec{Decrypters: []string{}}, ""},
+		{"value", Spec{Value: NewValue("\xff")}, "value is not valid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Validate(tt.spec)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Validate = %v, want ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate = %q, want it to name %q", err, tt.want)
+			}
+		})
+	}
 }

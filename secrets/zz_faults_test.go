@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/fault"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 )
@@ -26,7 +26,7 @@ func TestLostAcknowledgements(t *testing.T) {
 					ctx := context.Background()
 					fst := fault.NewStore(newStore(t, backend))
 					in := fst.In
-					m, err := secrets.New(secrets.Options{Store: fst.Store, Keeper: (&fault.Keeper{Keeper: newKeeper(t), In: in}).WithOptional()})
+					m, err := secrets.New(secrets.Options{Store: fst.Store, Keeper: &fault.Keeper{Keeper: newKeeper(t), In: in}})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -8,15 +8,15 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
-	"github.com/strongbox-go/strongbox/internal/modeltest"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/modeltest"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 )
 
 // FuzzCreate feeds every field of a Spec through Manager.Create and
-// compares the verdict with internal/modeltest's independent reading of
+// compares the verdict with internal/testing/modeltest's independent reading of
 // DESIGN.md's limits. An accepted secret must read back and reveal
 // unchanged and be found by a selector of its label; a refused one must
 // fail with ErrInvalid, store nothing and not repeat the value.

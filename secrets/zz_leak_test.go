@@ -9,13 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/fault"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 )
 
-// TestNoValueLeaks is invariant 1 through internal/leakcheck: every value
+// TestNoValueLeaks is invariant 1 through internal/testing/leakcheck: every value
 // is a registered test secret; every error, result, audit event, fmt and
 // JSON rendering and slog record the Manager's callers can produce, on
 // success, on invalid input, on denial and under store and key faults, is

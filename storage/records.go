@@ -325,7 +325,7 @@ func (s *Store) WaitRecordChange(ctx context.Context, kind string, seq int64) (i
 	defer cancel()
 	go func() { // Close ends the wait
 		select {
-		case <-s.lc.done:
+		case <-s.lc.gate.Done():
 			cancel()
 		case <-ctx.Done():
 		}
@@ -352,7 +352,7 @@ func (s *Store) WaitRecordChange(ctx context.Context, kind string, seq int64) (i
 		case <-ctx.Done():
 			t.Stop()
 			select {
-			case <-s.lc.done:
+			case <-s.lc.gate.Done():
 				return 0, errcode.Wrap(errcode.FailedPrecondition, op, ErrClosed)
 			default:
 			}

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"github.com/strongbox-go/strongbox/internal/gate"
+
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage/driver"
 )
@@ -17,18 +19,10 @@ var (
 	// ErrFailedPrecondition is the code of calls on a closed store and of
 	// opening a database that is not a strongbox database.
 	ErrFailedPrecondition error = errcode.FailedPrecondition
-	// ErrClosed matches every call made after Close. It carries the code
-	// ErrFailedPrecondition: errors.Is(err, ErrFailedPrecondition) holds
-	// for it too.
-	ErrClosed error = closedError{}
+	// ErrClosed matches every call made after Close. It has the code
+	// ErrFailedPrecondition.
+	ErrClosed = gate.ErrClosed
 )
-
-// closedError is ErrClosed: a sentinel that matches its code.
-type closedError struct{}
-
-func (closedError) Error() string { return "store is closed" }
-
-func (closedError) Is(target error) bool { return target == ErrFailedPrecondition }
 
 // Metadata is everything about a secret except its value. It is stored in
 // the metadata collection; it never holds plaintext or ciphertext.

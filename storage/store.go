@@ -3,10 +3,10 @@ package storage
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/gate"
 	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
@@ -35,11 +35,8 @@ type Store struct {
 
 // lifecycle is a Store's Close gate, shared by Stores over the same drivers.
 type lifecycle struct {
-	mu       sync.RWMutex
-	closed   bool
-	done     chan struct{} // closed by Close: ends waits (WaitRecordChange)
-	inflight sync.WaitGroup
-	close    func() error // closes the drivers; run once
+	gate  gate.Gate
+	close func() error // closes the drivers; run once
 }
 
 // NewStore returns a Store over d, which holds both collections. Backends
@@ -61,7 +58,7 @@ func NewSplitStore(metadata, ciphertexts *Store) *Store {
 }
 
 func newStore(meta, ct driver.Store, closeFn func() error) *Store {
-	s := &Store{lc: &lifecycle{close: closeFn, done: make(chan struct{})}, meta: meta, ct: ct}
+	s := &Store{lc: &lifecycle{gate: gate.Gate{What: "store"}, close: closeFn}, meta: meta, ct: ct}
 	if meta == ct {
 		s.atomic = meta.Atomic()
 	}
@@ -87,19 +84,10 @@ func (s *Store) wrapDrivers(wrap func(driver.Store) driver.Store) *Store {
 // Close waits for calls in flight, makes later calls fail with ErrClosed
 // and closes the drivers. A second Close returns nil.
 func (s *Store) Close() error {
-	lc := s.lc
-	lc.mu.Lock()
-	first := !lc.closed
-	if first {
-		close(lc.done)
-	}
-	lc.closed = true
-	lc.mu.Unlock()
-	lc.inflight.Wait()
-	if !first {
+	if !s.lc.gate.Close() {
 		return nil
 	}
-	return errcode.Wrap(errcode.Internal, "storage.Close", lc.close())
+	return errcode.Wrap(errcode.Internal, "storage.Close", s.lc.close())
 }
 
 // enter starts a call: a done context fails it, and so does Close. A
@@ -108,16 +96,10 @@ func (s *Store) enter(ctx context.Context, op string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.lc.mu.RLock()
-	defer s.lc.mu.RUnlock()
-	if s.lc.closed {
-		return errcode.Wrap(errcode.FailedPrecondition, op, ErrClosed)
-	}
-	s.lc.inflight.Add(1)
-	return nil
+	return s.lc.gate.Enter(op)
 }
 
-func (s *Store) leave() { s.lc.inflight.Done() }
+func (s *Store) leave() { s.lc.gate.Leave() }
 
 // convert gives a driver error its code and the operation, once: a context
 // error passes through (as the context's own error when ctx is done); an

@@ -5,6 +5,11 @@
 //	go run ./cmd/strongbox serve
 //	go run ./cmd/strongbox serve --help
 //
+// The same binary is the CLI of issue #15: login, secret, token (against a
+// server, through the httpapi Client), run and scan (package secrets/run),
+// and the operator commands key and gc (on the store directly). Every
+// command's --help lists the exit codes (cli.go).
+//
 // The command is wiring and configuration: the rules live in the library
 // packages (the data directory and readiness in package service, keys in
 // keeper and runtoken, authorization in rbac and secrets).
@@ -26,8 +31,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCmd(os.Stdout, os.Stderr, os.Getenv).ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "strongbox: "+oneLine(err.Error()))
-		os.Exit(1)
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(os.Stderr, "strongbox: "+usageLines(msg))
+		}
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -48,5 +55,6 @@ encrypted at rest and fetched by name by test runs (k6's url secret source).`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newServeCmd(stdout, stderr, getenv))
+	addClientCommands(root, getenv)
 	return root
 }

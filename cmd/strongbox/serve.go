@@ -286,7 +286,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	ready.Store = st
 
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Auditor: rbac.AuditorFunc(func(ctx context.Context, e rbac.AuditEvent) {
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Auditor: rbac.Auditor(func(ctx context.Context, e rbac.AuditEvent) {
 		auditLog.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
 			"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", string(e.Outcome), "code", e.Code,
 			"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)

@@ -108,7 +108,7 @@ func run(ctx context.Context, out io.Writer, storeURL, kekURL string) (err error
 		return err
 	}
 	for _, s := range list.Secrets {
-		fmt.Fprintf(out, "listed %s labels=%s decrypters=%v\n", s.Name, secrets.FormatSelector(s.Labels), s.Decrypters)
+		fmt.Fprintf(out, "listed %s labels=%v decrypters=%v\n", s.Name, s.Labels, s.Decrypters)
 	}
 
 	// 3. The runner reveals it. The Value still prints as [REDACTED].

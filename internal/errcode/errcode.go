@@ -54,6 +54,9 @@ func (c Code) String() string {
 }
 
 // Error is an error with a code, the operation that failed and a message.
+// It prints as "op: code: msg: cause", leaving out the code when the cause
+// already carries the same one, so that each code shows once however many
+// operations wrap it.
 // The message must never contain a secret value or key material; callers
 // build it from names, limits and codes only.
 type Error struct {
@@ -84,13 +87,21 @@ func (e *Error) Error() string {
 		b.WriteString(e.Op)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Code.String())
+	// A code shows once: when the cause already carries the same code
+	// (an operation wrapping the error of a call it made), the cause's
+	// text says it.
+	sep := ""
+	if e.Err == nil || Of(e.Err) != e.Code {
+		b.WriteString(e.Code.String())
+		sep = ": "
+	}
 	if e.Msg != "" {
-		b.WriteString(": ")
+		b.WriteString(sep)
 		b.WriteString(e.Msg)
+		sep = ": "
 	}
 	if e.Err != nil {
-		b.WriteString(": ")
+		b.WriteString(sep)
 		b.WriteString(e.Err.Error())
 	}
 	return b.String()

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
 	"github.com/strongbox-go/strongbox/internal/loadtest"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
 	"github.com/strongbox-go/strongbox/internal/names"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -56,7 +56,7 @@ func TestRules(t *testing.T) {
 // TestLimitsMatchSecrets: the limits secrets exports are the ones the
 // shared rules apply.
 func TestLimitsMatchSecrets(t *testing.T) {
-	want := []int{secrets.MaxNameLength, secrets.MaxNamespaceLength, secrets.MaxDecrypters, secrets.MaxDecrypterLength, secrets.MaxRevealNames}
+	want := []int{secrets.MaxNameLength, secrets.MaxNameLength /* a namespace has a name's limit */, secrets.MaxDecrypters, secrets.MaxDecrypterLength, secrets.MaxRevealNames}
 	got := []int{names.MaxNameLength, names.MaxNamespaceLength, names.MaxDecrypters, names.MaxDecrypterLength, names.MaxRevealNames}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("limits (-secrets +names):\n%s", diff)

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 )
 
 func TestOutcome(t *testing.T) {

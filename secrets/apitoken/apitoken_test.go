@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -71,7 +71,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: apitoken.NewMemoryStore(), audit: &auditLog{}}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	f.now = &now
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: f.audit, Now: func() time.Time { return *f.now }})
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: f.audit.Audit, Clock: func() time.Time { return *f.now }})
 	if err != nil {
 		t.Fatal(err)
 	}

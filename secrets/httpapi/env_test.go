@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -113,7 +113,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.m, err = secrets.New(secrets.Options{
 		Store: e.store.Store, Keeper: e.keeper,
-		Auditor: rbac.AuditorFunc(func(ctx context.Context, ev rbac.AuditEvent) {
+		Auditor: rbac.Auditor(func(ctx context.Context, ev rbac.AuditEvent) {
 			logger.InfoContext(ctx, "manager audit", "event", ev)
 		}),
 	})
@@ -137,7 +137,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Manager:       e.m,
 		Authenticator: httpapi.StaticTokens(principals),
 		RunTokens:     e.issuer.Verifier(),
-		Auditor: httpapi.AuditorFunc(func(ctx context.Context, ev httpapi.RequestEvent) {
+		Auditor: httpapi.RequestAuditor(func(ctx context.Context, ev httpapi.RequestEvent) {
 			e.mu.Lock()
 			e.events = append(e.events, ev)
 			e.mu.Unlock()

@@ -36,11 +36,9 @@ const (
 // ErrUnauthenticated matches every error an Authenticator returns for a
 // request whose credentials are missing, malformed, expired or unknown; the
 // handler answers 401. Errors that do not match it are answered by their
-// code (503 for Unavailable, 500 otherwise), never 401.
-//
-// It carries the code secrets.ErrPermissionDenied, the code a client sees
-// for a 401 answer too.
-var ErrUnauthenticated error = &errcode.Error{Code: errcode.PermissionDenied, Msg: "unauthenticated"}
+// code (503 for Unavailable, 500 otherwise), never 401. It has code
+// PermissionDenied (secrets.ErrPermissionDenied).
+var ErrUnauthenticated error = errcode.New(errcode.PermissionDenied, "", "unauthenticated")
 
 // ErrNoCredentials is what an Authenticator returns for a request that
 // carries no credentials it recognises. It matches ErrUnauthenticated; a

@@ -24,7 +24,7 @@ var (
 )
 
 type (
-	AuditorFunc       = func(context.Context, RequestEvent)
+	RequestAuditor    = func(context.Context, RequestEvent)
 	AuthenticatorFunc = authenticatorFunc
 	ListResponse      = listResponse
 )

@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/internal/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
@@ -469,7 +469,7 @@ func TestPanicIs500(t *testing.T) {
 	var got httpapi.RequestEvent
 	h, _ := httpapi.New(httpapi.Options{Manager: e.m, Logger: slogTo(e.logs),
 		Authenticator: httpapi.AuthenticatorFunc(func(*http.Request) (rbacPrincipal, error) { panic("s3cr3t in a panic") }),
-		Auditor:       httpapi.AuditorFunc(func(_ context.Context, ev httpapi.RequestEvent) { got = ev }),
+		Auditor:       httpapi.RequestAuditor(func(_ context.Context, ev httpapi.RequestEvent) { got = ev }),
 	})
 	e.h = h
 	r := e.do("GET", base, tokEditor, "")

@@ -11,8 +11,8 @@ import (
 
 	"pgregory.net/rapid"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
-	"github.com/strongbox-go/strongbox/internal/modeltest"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/modeltest"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
@@ -20,7 +20,7 @@ import (
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 )
 
-// TestModelOverHTTP runs internal/modeltest's sequences through the HTTP
+// TestModelOverHTTP runs internal/testing/modeltest's sequences through the HTTP
 // API: each sequence's Manager is served by a Handler, and the calls go
 // through httpapi.Client, authenticated as the sequence's principals. The
 // same model must hold, so the HTTP layer adds no behaviour of its own

@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
-	"github.com/strongbox-go/strongbox/internal/telemetry/metrictest"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/metrictest"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -243,7 +243,7 @@ func TestHTTPMetrics(t *testing.T) {
 // handler's clock's, in seconds.
 func TestHTTPMetricsHistogramRecordsLatency(t *testing.T) {
 	rd := metrictest.New(t)
-	e := newMetricsEnv(t, rd, httpapi.Options{Auditor: httpapi.AuditorFunc(func(context.Context, httpapi.RequestEvent) {})})
+	e := newMetricsEnv(t, rd, httpapi.Options{Auditor: httpapi.RequestAuditor(func(context.Context, httpapi.RequestEvent) {})})
 	slow := httpapi.AuthenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
 		e.clk.Add(1500 * time.Millisecond)
 		return rbac.Principal{}, httpapi.ErrNoCredentials

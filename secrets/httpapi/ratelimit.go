@@ -14,6 +14,14 @@ import (
 )
 
 // RateLimit bounds the requests of each principal with a token bucket.
+//
+// k6 fetches a secret once per VU, without merging the VUs' requests (its
+// url source caches per VU), and a run token is one principal: a test with
+// n VUs reading m secrets sends n*m decrypt requests at its start. A Burst
+// below that fails the first iterations with 429 (k6 retries 429, but
+// only maxRetries times); give the decrypt route's principals a Burst of at
+// least VUs times secrets, or serve a test's values through one source
+// (strongbox run fetches each value once).
 type RateLimit struct {
 	// PerSecond is the sustained rate of requests per principal.
 	PerSecond float64

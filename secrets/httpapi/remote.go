@@ -68,7 +68,7 @@ type RemoteConfig struct {
 	RequestsPerMinuteLimit int           // 0: 300; negative: no limit
 	RequestsBurst          int           // 0: 10
 	MaxRetries             int           // network errors, 5xx and 429; 0: 3; negative: never
-	RetryBackoff           time.Duration // 0: 1s, doubled per retry, plus jitter
+	RetryBackoff           time.Duration // 0: 1s; k6's schedule, see source.URLConfig
 }
 
 // remoteSource is the source.Source of Go runners over a strongbox server's

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -52,7 +52,7 @@ func newTokenEnv(t testing.TB) *tokenEnv {
 	since := leakcheck.Count()
 	t.Cleanup(func() { leakcheck.Verify(t, since) })
 	logger := slog.New(leakcheck.Handler(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	e.m, err = secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: rbac.AuditorFunc(func(ctx context.Context, ev rbac.AuditEvent) {
+	e.m, err = secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: rbac.Auditor(func(ctx context.Context, ev rbac.AuditEvent) {
 		leakcheck.Checkf("manager audit", ev)
 		e.audits = append(e.audits, ev)
 		logger.InfoContext(ctx, "manager audit", "event", ev)
@@ -81,7 +81,7 @@ func newTokenEnv(t testing.TB) *tokenEnv {
 	}
 	h, err := httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(static),
 		RunTokenIssuer: iss, APITokens: toks, Logger: logger, AuthFailures: httpapi.AuthFailureLimit{Disabled: true},
-		Auditor: httpapi.AuditorFunc(func(ctx context.Context, ev httpapi.RequestEvent) {
+		Auditor: httpapi.RequestAuditor(func(ctx context.Context, ev httpapi.RequestEvent) {
 			leakcheck.Checkf("request event", ev)
 			e.events = append(e.events, ev)
 			httpapi.LogAuditor(logger)(ctx, ev)

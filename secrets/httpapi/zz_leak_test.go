@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/fault"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -18,7 +18,7 @@ import (
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 )
 
-// TestNoLeaksOverHTTP runs the API end to end with internal/leakcheck's
+// TestNoLeaksOverHTTP runs the API end to end with internal/testing/leakcheck's
 // collectors on every side: the server's responses (all but the decrypt
 // route, whose job is the value), the client's view of them, the handler's
 // logger and request auditor, and the Manager's auditor. Values and bearer
@@ -58,7 +58,7 @@ func TestNoLeaksOverHTTP(t *testing.T) {
 			editorTok: {Kind: rbac.KindUser, ID: "alice", Namespace: ns, Roles: []rbac.Role{rbac.RoleEditor}},
 			runnerTok: {Kind: rbac.KindService, ID: "k6-runner", Namespace: ns, Roles: []rbac.Role{rbac.RoleDecrypter}},
 		}),
-		Auditor: httpapi.AuditorFunc(func(ctx context.Context, e httpapi.RequestEvent) {
+		Auditor: httpapi.RequestAuditor(func(ctx context.Context, e httpapi.RequestEvent) {
 			leakcheck.Checkf("request event", e)
 			httpapi.LogAuditor(log)(ctx, e)
 		}),

@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/internal/fault"
+	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
@@ -154,7 +154,7 @@ func TestFailedAuthRateLimited(t *testing.T) {
 	var client string
 	lastClient := func() string { mu.Lock(); defer mu.Unlock(); return client }
 	h, err := httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(principals), Clock: clk.Now,
-		Auditor: httpapi.AuditorFunc(func(_ context.Context, ev httpapi.RequestEvent) { mu.Lock(); client = ev.Client; mu.Unlock() })})
+		Auditor: httpapi.RequestAuditor(func(_ context.Context, ev httpapi.RequestEvent) { mu.Lock(); client = ev.Client; mu.Unlock() })})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package oidcauth_test
 import (
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }

@@ -99,9 +99,11 @@
 // valid UTF-8, and the string selected must not hold a lone surrogate
 // escape: both would give a value the server never sent (U+FFFD). Network
 // errors, timeouts, 5xx and 429 are retried up to maxRetries times, waiting
-// retryBackoff, doubled at each retry (at most one minute), plus a
-// random jitter of up to half that; every attempt also waits for the rate
-// limiter. 404 is secrets.ErrNotFound, 401 and 403 secrets.ErrPermissionDenied.
+// as k6 does retryBackoff (in seconds) to the power of the retry's number,
+// at most one minute, plus a random jitter of up to one second (a
+// retryBackoff under one second is waited as it is, with a jitter of up to
+// itself), or the answer's Retry-After (429 and 503, at most one minute)
+// when that is longer; every attempt also waits for the rate limiter. 404 is secrets.ErrNotFound, 401 and 403 secrets.ErrPermissionDenied.
 // The rate limit is a golang.org/x/time/rate limiter of
 // requestsPerMinuteLimit/60 tokens a second and a burst of requestsBurst;
 // a wait that would outlast the context's deadline fails at once with
@@ -118,15 +120,34 @@
 //
 // # Differences from k6
 //
-//   - {key} is escaped in url templates: path-escaped before any "?",
-//     query-escaped after it. k6 inserts it as is, so "a/b" or "a?b" change
-//     the request. Names "." and ".." are refused by the url source.
-//   - A retryBackoff under 1s counts: k6 waits only the jitter then.
-//   - file: blank lines and # comments are allowed; a duplicate key is an
-//     error (k6 keeps the last); a trailing "\r" is dropped.
-//   - mock: a key given twice is an error.
-//   - Values must be 1 to 24,576 bytes of UTF-8 (secrets.ValidateValue):
-//     an empty value is an error, not an empty secret.
+// Found by running k6 v2.2.0 against the same specs. Every row is backed by
+// a subtest of TestK6Parity, or by the test named. "Refused" means
+// NewResolver fails with secrets.ErrInvalid, before a test starts.
+//
+//	spec or input               k6                        strongbox                why
+//	mock, mock=                 refused                   refused (as k6)          an empty source is a mistake
+//	K6_SECRET_SOURCE=""         refused                   refused (as k6)          a blank variable is a mistake
+//	file line "k=v\r"           "\r" dropped              "\r" dropped (as k6)     files written on Windows
+//	retryBackoff >= 1s          base^n s + <= 1s jitter   the same (as k6)         the schedule k6 users tuned:
+//	                            (1s: 1 s each time)                                1s waits 1, 1, 1 s; 2s 2, 4, 8 s
+//	retryBackoff < 1s           only the jitter           the base each time,      a configured wait counts
+//	                                                      jitter up to the base
+//	Retry-After on 429 or 503   ignored                   waited, at most 1 min    retrying sooner earns another 429
+//	name=p,name=q               the last wins             refused                  two names is a typo
+//	file=a,b                    reads b                   refused                  ambiguous; file=filename=a,b reads "a,b"
+//	maxRetries=2x               reads 2                   refused                  a typo is not read as a number
+//	urlTemplate=ftp://...       fails at each get         refused                  fail before the test starts
+//	headers.X Y=1               fails at each get         refused                  fail before the test starts
+//	mock=a=1,a=2                the last wins             refused                  a typo (TestParseMock)
+//	file: a key twice           the last wins             refused                  a typo (TestParseFile)
+//	file: blank, # lines        not allowed               skipped                  comments (TestParseFile)
+//	{key} holding / or ?        inserted as is            escaped                  another request (TestURLSourceEscaping)
+//	name "." or ".."            requested                 refused                  another path once cleaned
+//	an empty value              an empty secret           refused                  secrets.ValidateValue
+//
+// And by design:
+//
+//   - Values must be 1 to 24,576 bytes of UTF-8 (secrets.ValidateValue).
 //   - Errors name the spec, option, variable or line, never the value, the
 //     line's content or the URL (k6 prints the offending item).
 //   - maxRetries=0 means no retries; the URLConfig zero value means the

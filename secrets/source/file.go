@@ -114,13 +114,21 @@ func parseFile(data []byte) (map[string]secrets.Value, error) {
 // of the config, "," and "=" included) or a bare path.
 func fileName(config string) (string, error) {
 	if name, ok := strings.CutPrefix(config, "filename="); ok {
-		config = name
+		if name == "" {
+			return "", errors.New("no file; want file=<path> or file=filename=<path>")
+		}
+		return name, nil
 	} else if strings.Contains(config, "=") {
 		k, _, _ := strings.Cut(config, "=")
 		return "", fmt.Errorf("unknown option %s; want filename=<path> or a path", printable(k))
 	}
 	if config == "" {
 		return "", errors.New("no file; want file=<path> or file=filename=<path>")
+	}
+	if strings.Contains(config, ",") {
+		// k6 splits the config on "," and reads the last item: a second
+		// item is a mistake either way (file=filename=a,b keeps "a,b").
+		return "", errors.New(`a path with "," is ambiguous (k6 would read the last item); use file=filename=<path> for such a name`)
 	}
 	return config, nil
 }

@@ -60,7 +60,7 @@ func TestParseMock(t *testing.T) {
 		want    map[string]string
 		wantErr string
 	}{
-		{config: "", want: map[string]string{}},
+		{config: "", wantErr: "no key=value pairs"}, // k6 refuses "mock" and "mock=" too
 		{config: "cool=something,else=source", want: map[string]string{"cool": "something", "else": "source"}},
 		{config: "a=b=c,db.password=x y", want: map[string]string{"a": "b=c", "db.password": "x y"}},
 		{config: "a=b,s3cretx", wantErr: "config item 2 needs key=value"},

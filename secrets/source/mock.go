@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
@@ -55,6 +56,10 @@ func (m *mapSource) len() int { return len(m.values) }
 // parseMock parses a mock config: key=value items split on ",", each cut at
 // the first "=". Errors name the item by position and key, never the value.
 func parseMock(config string) (map[string]secrets.Value, error) {
+	if config == "" {
+		// k6 refuses "mock" and "mock=" too: an empty source is a mistake.
+		return nil, errors.New("no key=value pairs; want mock=key=value[,key=value]")
+	}
 	values := map[string]secrets.Value{}
 	for _, o := range splitOptions(config) {
 		if !o.hasValue {

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/internal/gate"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -165,9 +166,7 @@ type Resolver struct {
 	def     string // name of the default source, or ""
 	names   []string
 
-	mu       sync.RWMutex
-	closed   bool
-	inflight sync.WaitGroup
+	gate gate.Gate // the Close gate
 }
 
 // NewResolver parses the specs and builds their sources. Errors match
@@ -184,7 +183,11 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 	if len(specs) == 0 {
 		e := environ(env)
 		for _, k := range []string{envSpec, envSpecK6} {
-			if s, ok := e[k]; ok && s != "" {
+			if s, ok := e[k]; ok && s == "" {
+				// k6 refuses an empty K6_SECRET_SOURCE: set and empty is a
+				// mistake (a variable left blank), not "no sources".
+				return nil, errcode.New(errcode.Invalid, op, k+" is set but empty: give a spec or unset it")
+			} else if ok {
 				specs = []string{s}
 				where = func(int) string { return "spec from " + k }
 				break
@@ -211,7 +214,7 @@ func NewResolver(ctx context.Context, opts Options) (*Resolver, error) {
 		}
 		readFile = boundedReadFile(open, maxFileBytes, logger)
 	}
-	r := &Resolver{sources: map[string]*cache{}}
+	r := &Resolver{sources: map[string]*cache{}, gate: gate.Gate{What: "resolver"}}
 	for i, sp := range parsed {
 		at := fmt.Sprintf("%s (type %s, name %s)", where(i), sp.Type, printable(sp.Name))
 		c, ok := types[sp.Type]
@@ -297,14 +300,10 @@ func (r *Resolver) Source(name string) Source {
 
 func (r *Resolver) get(ctx context.Context, source, name string) (secrets.Value, error) {
 	const op = "source.Get"
-	r.mu.RLock()
-	if r.closed {
-		r.mu.RUnlock()
-		return secrets.Value{}, errcode.New(errcode.FailedPrecondition, op, "resolver is closed")
+	if err := r.gate.Enter(op); err != nil {
+		return secrets.Value{}, err
 	}
-	r.inflight.Add(1)
-	r.mu.RUnlock()
-	defer r.inflight.Done()
+	defer r.gate.Leave()
 
 	if source == "" {
 		if r.def == "" {
@@ -337,14 +336,9 @@ func noSource(op, msg string) error { return fmt.Errorf("%s: %s: %w", op, msg, E
 // Close waits for calls in flight, closes the sources that are io.Closers
 // and makes later calls fail with secrets.ErrFailedPrecondition.
 func (r *Resolver) Close() error {
-	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
+	if !r.gate.Close() {
 		return nil
 	}
-	r.closed = true
-	r.mu.Unlock()
-	r.inflight.Wait()
 	var errs []error
 	for _, c := range r.closers {
 		errs = append(errs, c.Close())

@@ -54,7 +54,7 @@ func checkStoreConfig(cfg storeConfig) error {
 	if cfg.Identity == "" {
 		return errors.New("identity is required")
 	}
-	if err := secrets.ValidateDecrypters([]string{cfg.Identity}); err != nil {
+	if err := secrets.Validate(secrets.Spec{Decrypters: []string{cfg.Identity}}); err != nil {
 		return errors.New("identity: " + message(err))
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -248,29 +249,58 @@ func (s *urlSource) Get(ctx context.Context, name string) (secrets.Value, error)
 		if err := s.wait(ctx); err != nil {
 			return secrets.Value{}, err
 		}
-		v, err, retry := s.attempt(ctx, target, name)
+		v, err, retry, after := s.attempt(ctx, target, name)
 		if err == nil {
 			return v, nil
 		}
 		if !retry || s.cfg.MaxRetries < 0 || attempt >= s.cfg.MaxRetries {
 			return secrets.Value{}, withOp(op, err, attempt+1)
 		}
-		if err := sleep(ctx, s.delay(attempt+1)); err != nil {
+		// A server that says when to come back is believed (up to
+		// maxRetryDelay): retrying sooner only earns another 429.
+		if err := sleep(ctx, max(s.delay(attempt+1), after)); err != nil {
 			return secrets.Value{}, err
 		}
 	}
 }
 
-// delay is the wait before retry n (1-based): RetryBackoff doubled n-1
-// times, capped at maxRetryDelay, plus a jitter of up to half of it. Unlike
-// k6, a base under one second is not rounded away.
+// delay is the wait before retry n (1-based), k6's schedule: RetryBackoff
+// in seconds raised to the power n (1s, 1s, 1s for the default of 1s; 2s,
+// 4s, 8s for 2s), capped at maxRetryDelay, plus a jitter of up to one
+// second. Unlike k6, a base under one second is not rounded away: it is
+// waited each time, with a jitter of up to the base, so a fast local
+// server is retried fast.
 func (s *urlSource) delay(n int) time.Duration {
-	d := s.cfg.RetryBackoff
-	for i := 1; i < n && d < maxRetryDelay; i++ {
-		d *= 2
+	b := s.cfg.RetryBackoff
+	if b < time.Second {
+		return b + s.jitter(b+1)
 	}
-	d = min(d, maxRetryDelay)
-	return d + s.jitter(d/2+1)
+	d := maxRetryDelay
+	if p := math.Pow(b.Seconds(), float64(n)); p < maxRetryDelay.Seconds() {
+		d = time.Duration(p * float64(time.Second))
+	}
+	return d + s.jitter(time.Second)
+}
+
+// retryAfter reads a Retry-After header (delta-seconds or an HTTP date) of
+// a 429 or 503 answer; 0 when absent, invalid or past. The caller caps it.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(maxRetryDelay/time.Second) {
+			return maxRetryDelay
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil && t.After(now) {
+		return min(t.Sub(now), maxRetryDelay)
+	}
+	return 0
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -302,67 +332,70 @@ func withOp(op string, err error, attempts int) error {
 }
 
 // attempt makes one request. retry reports whether the failure may pass.
-func (s *urlSource) attempt(ctx context.Context, target, name string) (v secrets.Value, err error, retry bool) {
+func (s *urlSource) attempt(ctx context.Context, target, name string) (v secrets.Value, err error, retry bool, after time.Duration) {
 	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, s.cfg.Method, target, nil)
 	if err != nil {
-		return v, errcode.New(errcode.Invalid, "", "cannot build the request from urlTemplate"), false
+		return v, errcode.New(errcode.Invalid, "", "cannot build the request from urlTemplate"), false, 0
 	}
 	for h, hv := range s.cfg.Headers {
 		req.Header.Set(h, hv.DangerouslyExpose())
 	}
 	if s.opts.BeforeRequest != nil {
 		if err := s.opts.BeforeRequest(req); err != nil {
-			return v, err, false
+			return v, err, false, 0
 		}
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return v, ctx.Err(), false
+			return v, ctx.Err(), false, 0
 		}
 		if errors.Is(err, errRedirect) {
-			return v, errcode.New(errcode.FailedPrecondition, "", fmt.Sprintf("secret %q: %v", name, errRedirect)), false
+			return v, errcode.New(errcode.FailedPrecondition, "", fmt.Sprintf("secret %q: %v", name, errRedirect)), false, 0
 		}
-		return v, errcode.New(errcode.Unavailable, "", "request failed: "+netCause(err, s.cfg.Timeout)), true
+		return v, errcode.New(errcode.Unavailable, "", "request failed: "+netCause(err, s.cfg.Timeout)), true, 0
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return v, ctx.Err(), false
+			return v, ctx.Err(), false, 0
 		}
-		return v, errcode.New(errcode.Unavailable, "", "reading the response failed: "+netCause(err, s.cfg.Timeout)), true
+		return v, errcode.New(errcode.Unavailable, "", "reading the response failed: "+netCause(err, s.cfg.Timeout)), true, 0
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
 	case code == http.StatusNotFound:
-		return v, errcode.New(errcode.NotFound, "", fmt.Sprintf("secret %q not found (status 404)", name)), false
+		return v, errcode.New(errcode.NotFound, "", fmt.Sprintf("secret %q not found (status 404)", name)), false, 0
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return v, errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("secret %q: status %d", name, code)), false
+		return v, errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("secret %q: status %d", name, code)), false, 0
 	case code == http.StatusTooManyRequests || code >= 500:
-		return v, errcode.New(errcode.Unavailable, "", fmt.Sprintf("secret %q: status %d", name, code)), true
+		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+			after = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
+		return v, errcode.New(errcode.Unavailable, "", fmt.Sprintf("secret %q: status %d", name, code)), true, after
 	case code == http.StatusBadRequest:
-		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: status 400", name)), false
+		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: status 400", name)), false, 0
 	default:
-		return v, errcode.New(errcode.Internal, "", fmt.Sprintf("secret %q: unexpected status %d", name, code)), false
+		return v, errcode.New(errcode.Internal, "", fmt.Sprintf("secret %q: unexpected status %d", name, code)), false, 0
 	}
 	if len(body) > maxBodyBytes {
-		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: response body is over %d bytes", name, maxBodyBytes)), false
+		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: response body is over %d bytes", name, maxBodyBytes)), false, 0
 	}
 	value := string(body)
 	if s.path != nil {
 		value, err = extract(body, s.path)
 		if err != nil {
-			return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %v", name, err)), false
+			return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %v", name, err)), false, 0
 		}
 	}
 	v = secrets.NewValue(value)
 	if err := secrets.ValidateValue(v); err != nil {
-		return secrets.Value{}, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %s", name, message(err))), false
+		return secrets.Value{}, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %s", name, message(err))), false, 0
 	}
-	return v, nil, false
+	return v, nil, false, 0
 }
 
 // netCause describes a transport error without the URL (which *url.Error

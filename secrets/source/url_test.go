@@ -135,8 +135,9 @@ func TestURLSourceRetryRecovers(t *testing.T) {
 	if err != nil || v.DangerouslyExpose() != "finally" {
 		t.Fatalf("Get = %v, %v", v, err)
 	}
-	// Jitter is asked for half the (doubling) backoff; +1 keeps it positive.
-	want := []time.Duration{time.Millisecond/2 + 1, time.Millisecond + 1, 2*time.Millisecond + 1}
+	// A sub-second backoff is waited each time, with a jitter of up to it
+	// (+1 keeps it positive); see TestK6Parity for k6's schedule.
+	want := []time.Duration{time.Millisecond + 1, time.Millisecond + 1, time.Millisecond + 1}
 	if diff := cmp.Diff(want, delays); diff != "" {
 		t.Errorf("jitter bounds (-want +got):\n%s", diff)
 	}
@@ -268,8 +269,9 @@ func TestURLSourceDelay(t *testing.T) {
 		got = append(got, s.delay(n))
 	}
 	ms := time.Millisecond
-	// k6 waits only the jitter for a base under 1s; here the base counts.
-	want := []time.Duration{200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 6400 * ms, 12800 * ms, 25600 * ms, 51200 * ms, time.Minute, time.Minute, time.Minute}
+	// k6 waits only the jitter for a base under 1s; here the base counts,
+	// each time (k6's base^n would shrink it). See TestK6Parity for >= 1s.
+	want := []time.Duration{200 * ms, 200 * ms, 200 * ms, 200 * ms, 200 * ms, 200 * ms, 200 * ms, 200 * ms, 200 * ms, 200 * ms, 200 * ms, 200 * ms}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("delays (-want +got):\n%s", diff)
 	}

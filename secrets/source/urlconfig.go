@@ -65,9 +65,10 @@ type URLConfig struct {
 	// MaxRetries is how many times a network error, 5xx or 429 is retried;
 	// 0 means 3, negative means never.
 	MaxRetries int
-	// RetryBackoff is the first wait between attempts, doubled at each
-	// retry up to one minute, plus a random jitter of up to half of it;
-	// 0 means 1s.
+	// RetryBackoff sets the wait before retry n, as in k6: RetryBackoff in
+	// seconds to the power n, up to one minute, plus a random jitter of up
+	// to one second (under one second: RetryBackoff each time, plus up to
+	// itself); a longer Retry-After of a 429 or 503 wins. 0 means 1s.
 	RetryBackoff time.Duration
 }
 

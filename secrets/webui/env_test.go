@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -109,7 +109,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() { kp.Close() })
 	clock := &fakeClock{t: time.Date(2026, 3, 14, 9, 26, 0, 0, time.UTC)}
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: leakcheck.Auditor(nil), Now: clock.Now})
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: leakcheck.Auditor(nil), Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

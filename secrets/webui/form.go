@@ -101,7 +101,7 @@ func ruleMessage(err error) string {
 
 // parseLabels reads the labels box: one key=value per line, blank lines
 // ignored, spaces around keys and values trimmed. It checks the syntax of
-// the box; the label rules are secrets.ValidateLabels'. Messages give the
+// the box; the label rules are secrets.Validate's. Messages give the
 // line, never its text.
 func parseLabels(text string) (map[string]string, string) {
 	labels := map[string]string{}
@@ -123,7 +123,7 @@ func parseLabels(text string) (map[string]string, string) {
 		}
 		labels[k] = v
 	}
-	if err := secrets.ValidateLabels(labels); err != nil {
+	if err := secrets.Validate(secrets.Spec{Labels: labels}); err != nil {
 		return nil, ruleMessage(err)
 	}
 	return labels, ""
@@ -158,7 +158,7 @@ func parseDecrypters(text string) ([]string, string) {
 			ids = append(ids, f)
 		}
 	}
-	if err := secrets.ValidateDecrypters(ids); err != nil {
+	if err := secrets.Validate(secrets.Spec{Decrypters: ids}); err != nil {
 		return nil, ruleMessage(err)
 	}
 	return ids, ""

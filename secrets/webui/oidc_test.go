@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/strongbox-go/strongbox/internal/bearer"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 )

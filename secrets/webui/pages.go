@@ -315,7 +315,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, u *user) {
 	if err := secrets.ValidateName(st.Name); err != nil {
 		st.addError(fieldName, ruleMessage(err)+" Use letters, digits, - and _.")
 	}
-	if err := secrets.ValidateDescription(st.Description); err != nil {
+	if err := secrets.Validate(secrets.Spec{Description: st.Description}); err != nil {
 		st.addError(fieldDescription, ruleMessage(err))
 	}
 	if err := secrets.ValidateValue(value); err != nil {
@@ -421,7 +421,7 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request, u *user) {
 	f := r.PostForm
 	st := &formState{Name: name, Description: f.Get(fieldDescription), Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters)}
 	back := "/s/" + name
-	if err := secrets.ValidateDescription(st.Description); err != nil {
+	if err := secrets.Validate(secrets.Spec{Description: st.Description}); err != nil {
 		st.addError(fieldDescription, ruleMessage(err))
 	}
 	labels, msg := parseLabels(st.Labels)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
@@ -531,8 +531,8 @@ func FuzzParseLabels(f *testing.F) {
 			}
 			return
 		}
-		if err := secrets.ValidateLabels(labels); err != nil {
-			t.Fatalf("parseLabels accepted labels ValidateLabels refuses: %v", err)
+		if err := secrets.Validate(secrets.Spec{Labels: labels}); err != nil {
+			t.Fatalf("parseLabels accepted labels Validate refuses: %v", err)
 		}
 		again, msg := parseLabels(formatLabels(labels))
 		if msg != "" {
@@ -556,8 +556,8 @@ func FuzzParseDecrypters(f *testing.F) {
 		if ids == nil {
 			t.Fatal("nil list for an accepted box")
 		}
-		if err := secrets.ValidateDecrypters(ids); err != nil {
-			t.Fatalf("accepted ids ValidateDecrypters refuses: %v", err)
+		if err := secrets.Validate(secrets.Spec{Decrypters: ids}); err != nil {
+			t.Fatalf("accepted ids Validate refuses: %v", err)
 		}
 	})
 }

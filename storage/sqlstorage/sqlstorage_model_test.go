@@ -3,12 +3,12 @@ package sqlstorage_test
 import (
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/modeltest"
+	"github.com/strongbox-go/strongbox/internal/testing/modeltest"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
 // TestModelSQLite drives secrets.Manager over a SQLite file with random
-// sequences, faults and races, against internal/modeltest's model.
+// sequences, faults and races, against internal/testing/modeltest's model.
 func TestModelSQLite(t *testing.T) {
 	modeltest.Run(t, func(t testing.TB) *storage.Store {
 		s, err := storage.OpenStore(t.Context(), sqliteURL(t))

@@ -1,0 +1,14 @@
+//go:build !(amd64 || arm64 || 386 || ppc64le || loong64) || purego
+
+package redact
+
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
+// load64 returns the 8 bytes at p+i as a little-endian uint64; the caller
+// guarantees that they lie inside one object.
+func load64(p unsafe.Pointer, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, i)), 8))
+}

@@ -1,0 +1,4 @@
+package secrets
+
+// FormatSelector is formatSelector, for the external tests.
+var FormatSelector = formatSelector

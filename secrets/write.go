@@ -1,0 +1,313 @@
+package secrets
+
+// Writes: create, update, reset, revoke and delete. Each is one store
+// call (storage.Store sequences or transacts it) guarded by the revision
+// the caller read.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/rbac"
+	"github.com/strongbox-go/strongbox/storage"
+)
+
+func newValueID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", errcode.Wrap(errcode.Internal, "secrets.newValueID", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// newCiphertext encrypts v for (ns, name, version) under a fresh value id.
+func (m *Manager) newCiphertext(ctx context.Context, ns, name string, version int64, v Value) (*storage.Ciphertext, error) {
+	valueID, err := newValueID()
+	if err != nil {
+		return nil, err
+	}
+	pt := []byte(v.str())
+	data, err := m.keeper.Encrypt(ctx, pt, associatedData(ns, name, version, valueID))
+	clear(pt) // the Value keeps the one copy the caller gave
+	if err != nil {
+		return nil, err
+	}
+	return &storage.Ciphertext{
+		Namespace: ns, Name: name, ValueID: valueID, Version: version,
+		Data: data, CreateTime: m.now().UTC(),
+	}, nil
+}
+
+// Create stores a new secret and returns its metadata. The caller needs the
+// create permission. It fails with ErrInvalid for input outside the limits,
+// ErrAlreadyExists when the name is taken; nothing is stored on failure.
+func (m *Manager) Create(ctx context.Context, namespace string, spec Spec) (*Secret, error) {
+	c, err := m.begin(ctx, "Create", namespace, rbac.ActionCreate, spec.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	s, err := m.create(ctx, c, spec)
+	return s, c.finish(ctx, spec.Name, err)
+}
+
+func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, error) {
+	decrypters := spec.Decrypters
+	if decrypters == nil {
+		decrypters = m.decrypters
+	}
+	if err := validateSpec(spec, decrypters); err != nil {
+		return nil, err
+	}
+	// The creator supplies the value, so it chooses who may decrypt it
+	// with the create permission alone; the event records the choice.
+	c.decrypters = &decrypterChange{action: c.action, after: slices.Clone(decrypters)}
+	ct, err := m.newCiphertext(ctx, c.ns, spec.Name, 1, spec.Value)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now().UTC()
+	md := &storage.Metadata{
+		Namespace:   c.ns,
+		Name:        spec.Name,
+		Description: spec.Description,
+		Labels:      cloneLabels(spec.Labels),
+		Decrypters:  slices.Clone(decrypters),
+		Version:     1,
+		ValueID:     ct.ValueID,
+		CreateTime:  now,
+		UpdateTime:  now,
+		CreatedBy:   c.p.String(),
+		UpdatedBy:   c.p.String(),
+	}
+	// One transaction, or the ciphertext first: a crash leaves at worst an
+	// orphan for CollectGarbage, never metadata pointing at nothing.
+	md, err = m.store.CreateWithCiphertext(ctx, md, ct)
+	if err != nil {
+		if errcode.Of(err) == errcode.AlreadyExists {
+			return nil, alreadyExists(c.ns, spec.Name)
+		}
+		return nil, err
+	}
+	return secretFromMetadata(md), nil
+}
+
+func alreadyExists(ns, name string) error {
+	return errcode.New(errcode.AlreadyExists, "", fmt.Sprintf("secret %q already exists in namespace %q", name, ns))
+}
+
+func validateSpec(spec Spec, decrypters []string) error {
+	for _, err := range []error{
+		ValidateName(spec.Name),
+		validateDescription(spec.Description),
+		validateLabels(spec.Labels),
+		validateDecrypters(decrypters),
+		ValidateValue(spec.Value),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cloneLabels(l map[string]string) map[string]string {
+	if len(l) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(l))
+	for k, v := range l {
+		out[k] = v
+	}
+	return out
+}
+
+// Update replaces the description, labels and decrypters of a secret with
+// those of s. s.Revision must be the revision the caller read: if the secret
+// changed since, Update fails with ErrConflict and changes nothing. The
+// caller needs the update permission, and rbac.ActionSetDecrypters too
+// when s.Decrypters is not the current set (ErrPermissionDenied
+// otherwise). A caller that may not read the namespace gets ErrNotFound
+// for a missing secret, a stale revision and a refused decrypters change
+// alike (see # Errors). Other fields of s are ignored.
+func (m *Manager) Update(ctx context.Context, namespace string, s *Secret) (*Secret, error) {
+	if s == nil {
+		return nil, errcode.New(errcode.Invalid, "secrets.Update", "secret is nil")
+	}
+	c, err := m.begin(ctx, "Update", namespace, rbac.ActionUpdate, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	out, err := m.update(ctx, c, s)
+	return c.visible(ctx, out), c.finishHidden(ctx, s.Name, err)
+}
+
+func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, error) {
+	if s.Revision <= 0 {
+		return nil, errcode.New(errcode.Invalid, "secrets.Update", "revision is required; pass the one Get returned")
+	}
+	for _, err := range []error{validateDescription(s.Description), validateLabels(s.Labels), validateDecrypters(s.Decrypters)} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	md, err := m.getMetadata(ctx, c.ns, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	if md.Revision != s.Revision {
+		return nil, conflict(s.Name, s.Revision, md.Revision)
+	}
+	if !sameSet(md.Decrypters, s.Decrypters) {
+		// Granting (or withdrawing) decrypt on a value someone else
+		// supplied is its own permission, not an update.
+		c.decrypters = &decrypterChange{action: rbac.ActionSetDecrypters, before: slices.Clone(md.Decrypters), after: slices.Clone(s.Decrypters)}
+		if err := m.authz.Authorize(ctx, c.p, c.ns, rbac.ActionSetDecrypters); err != nil {
+			if errcode.IsContext(err) {
+				return nil, err
+			}
+			return nil, &secretDenial{errcode.Wrap(errcode.PermissionDenied, "", err)}
+		}
+	}
+	md.Description = s.Description
+	md.Labels = cloneLabels(s.Labels)
+	md.Decrypters = slices.Clone(s.Decrypters)
+	md.UpdateTime = m.now().UTC()
+	md.UpdatedBy = c.p.String()
+	out, err := m.store.UpdateMetadata(ctx, md)
+	if err != nil {
+		return nil, err
+	}
+	return secretFromMetadata(out), nil
+}
+
+// sameSet reports whether a and b list the same ids, in any order.
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func conflict(name string, want, got int64) error {
+	return errcode.New(errcode.Conflict, "", fmt.Sprintf("secret %q is at revision %d, not %d", name, got, want))
+}
+
+// current reads a secret's metadata and checks it is at revision, unless
+// revision is 0 (whatever is current; the write that follows is still
+// guarded by the revision read here).
+func (m *Manager) current(ctx context.Context, ns, name string, revision int64) (*storage.Metadata, error) {
+	if revision < 0 {
+		return nil, errcode.New(errcode.Invalid, "", "revision is negative")
+	}
+	md, err := m.getMetadata(ctx, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	if revision != 0 && md.Revision != revision {
+		return nil, conflict(name, revision, md.Revision)
+	}
+	return md, nil
+}
+
+// Reset gives a secret a new value (a new version), which also ends a
+// revocation. revision guards the write (0: whatever is current). The old
+// ciphertext is removed once the new one is committed. The caller needs the
+// update permission.
+func (m *Manager) Reset(ctx context.Context, namespace, name string, value Value, revision int64) (*Secret, error) {
+	c, err := m.begin(ctx, "Reset", namespace, rbac.ActionUpdate, name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	out, err := m.reset(ctx, c, name, value, revision)
+	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
+}
+
+func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, revision int64) (*Secret, error) {
+	if err := ValidateValue(value); err != nil {
+		return nil, err
+	}
+	md, err := m.current(ctx, c.ns, name, revision)
+	if err != nil {
+		return nil, err
+	}
+	oldValueID := md.ValueID
+	md.Version++
+	ct, err := m.newCiphertext(ctx, c.ns, name, md.Version, value)
+	if err != nil {
+		return nil, err
+	}
+	md.ValueID = ct.ValueID
+	md.Revoked = false
+	md.UpdateTime = m.now().UTC()
+	md.UpdatedBy = c.p.String()
+	out, err := m.store.UpdateWithCiphertext(ctx, md, ct, oldValueID)
+	if err != nil {
+		return nil, err
+	}
+	return secretFromMetadata(out), nil
+}
+
+// Revoke makes a secret's value undecryptable: its ciphertext is removed and
+// the metadata marked revoked until the next Reset. Revoking a revoked
+// secret changes nothing. The caller needs the update permission.
+func (m *Manager) Revoke(ctx context.Context, namespace, name string, revision int64) (*Secret, error) {
+	c, err := m.begin(ctx, "Revoke", namespace, rbac.ActionUpdate, name)
+	if err != nil {
+		return nil, err
+	}
+	defer c.end()
+	out, err := m.revoke(ctx, c, name, revision)
+	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
+}
+
+func (m *Manager) revoke(ctx context.Context, c *call, name string, revision int64) (*Secret, error) {
+	md, err := m.current(ctx, c.ns, name, revision)
+	if err != nil {
+		return nil, err
+	}
+	if md.Revoked {
+		return secretFromMetadata(md), nil
+	}
+	oldValueID := md.ValueID
+	md.Revoked = true
+	md.ValueID = ""
+	md.UpdateTime = m.now().UTC()
+	md.UpdatedBy = c.p.String()
+	out, err := m.store.UpdateWithCiphertext(ctx, md, nil, oldValueID)
+	if err != nil {
+		return nil, err
+	}
+	return secretFromMetadata(out), nil
+}
+
+// Delete removes a secret for good: metadata first, then its ciphertext.
+// The name can be created again at once. revision guards the delete (0:
+// whatever is current). The caller needs the delete permission.
+func (m *Manager) Delete(ctx context.Context, namespace, name string, revision int64) error {
+	c, err := m.begin(ctx, "Delete", namespace, rbac.ActionDelete, name)
+	if err != nil {
+		return err
+	}
+	defer c.end()
+	return c.finishHidden(ctx, name, m.delete(ctx, c, name, revision))
+}
+
+func (m *Manager) delete(ctx context.Context, c *call, name string, revision int64) error {
+	md, err := m.current(ctx, c.ns, name, revision)
+	if err != nil {
+		return err
+	}
+	return m.store.DeleteSecret(ctx, c.ns, name, md.Revision)
+}
