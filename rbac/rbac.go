@@ -85,7 +85,7 @@ func (p Principal) String() string {
 // Role is a named set of actions.
 type Role string
 
-// The roles of DESIGN.md.
+// The roles; DefaultRoles gives the actions each one holds.
 const (
 	// Basic roles.
 	RoleAdmin  Role = "admin"
@@ -108,7 +108,7 @@ const (
 // Action is something a principal may be allowed to do.
 type Action string
 
-// The actions of DESIGN.md.
+// The actions a role can grant.
 const (
 	ActionRead    Action = "read"    // get and list metadata
 	ActionCreate  Action = "create"  // create a secret
@@ -137,7 +137,7 @@ const (
 var actions = []Action{ActionRead, ActionCreate, ActionUpdate, ActionDelete, ActionDecrypt, ActionSetDecrypters,
 	ActionIssueRunToken, ActionManageAPITokens}
 
-// DefaultRoles is the role table of DESIGN.md. Viewer holds nothing until it
+// DefaultRoles is the default role table. Viewer holds nothing until it
 // is granted a fine-grained role.
 func DefaultRoles() map[Role][]Action {
 	return map[Role][]Action{

@@ -178,12 +178,12 @@
 // passes the final part of a write on without copying it when nothing in
 // it is replaced.
 //
-// On the reference workload of issue #3 (8 MiB of logfmt lines, one in
+// On the reference workload of bench_test.go (8 MiB of logfmt lines, one in
 // 100 ending in a token, secrets of 16-39 random alphanumerics, every
 // variant on; the replacer gets only the raw secrets, as k6 does), on a
 // shared 2-core machine, with the baselines measured in the same run
 // (best of seven interleaved rounds; the ranges are over two runs; before
-// issue #17 the same runs gave 0.9-1.1x with 1 secret and 16-18x, 0.14-0.17
+// this engine the same runs gave 0.9-1.1x with 1 secret and 16-18x, 0.14-0.17
 // of copy, with 10,000):
 //
 //	secrets  GB/s     x strings.Replacer  x copy  Writer/Redact

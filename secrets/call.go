@@ -31,7 +31,7 @@ type Options struct {
 	// Keeper encrypts values. The Manager does not close it.
 	Keeper keeper.Keeper
 	// Authorizer decides who may do what; nil means
-	// rbac.NewRoleAuthorizer(nil), the role table of DESIGN.md.
+	// rbac.NewRoleAuthorizer(nil), the table of rbac.DefaultRoles.
 	Authorizer rbac.Authorizer
 	// Auditor receives one event per decision; nil discards them.
 	Auditor rbac.Auditor

@@ -2,6 +2,15 @@
 // edits, resets, revokes, deletes and reveals secrets over any storage.Store
 // and keeper.Keeper, with role-based access from package rbac.
 //
+// A Manager is built over a store and a keeper, each opened from a URL:
+//
+//	k, err := keeper.OpenEnvelope(ctx, kekURL, keeper.EnvelopeOptions{}) // a KMS, or base64key:// locally
+//	st, err := storage.OpenStore(ctx, "sqlite:///var/lib/app/secrets.db") // or mem://, postgres://...
+//	m, err := secrets.New(secrets.Options{Store: st, Keeper: k})
+//	defer m.Close() // before st.Close() and k.Close(): the Manager closes neither
+//
+// In tests, secretstest.NewManager(t) builds one in memory in one line.
+//
 // A service creates and manages secrets as a user principal:
 //
 //	ctx := rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.KindUser, ID: "alice",

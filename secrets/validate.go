@@ -10,7 +10,7 @@ import (
 	"github.com/strongbox-go/strongbox/internal/names"
 )
 
-// Limits of DESIGN.md. They are part of the API: a value, name or label that
+// Limits of values, names, labels and lists. They are part of the API: a value, name or label that
 // fits them is accepted by every backend.
 const (
 	MaxValueBytes       = 24 * 1024 // 24 KiB

@@ -102,8 +102,9 @@ func (s *Store) enter(ctx context.Context, op string) error {
 func (s *Store) leave() { s.lc.gate.Leave() }
 
 // convert gives a driver error its code and the operation, once: a context
-// error passes through (as the context's own error when ctx is done); an
-// error that carries a code keeps it; any other error is the context's
+// error passes through (as the context's own error when ctx is done), and
+// so does an Unavailable error once ctx is done; an error that carries a
+// code keeps it; any other error is the context's
 // when ctx is done, else gets the code d.ErrorCode gives it.
 func convert(ctx context.Context, d driver.Store, op string, err error) error {
 	if err == nil {
@@ -117,6 +118,11 @@ func convert(ctx context.Context, d driver.Store, op string, err error) error {
 	}
 	var e *errcode.Error
 	if errors.As(err, &e) {
+		if cerr := ctx.Err(); cerr != nil && e.Code == errcode.Unavailable {
+			// A backend that could not be reached before the caller's
+			// deadline (a dial cut short, say) failed because of it.
+			return cerr
+		}
 		if top, ok := err.(*errcode.Error); ok && top.Op == "" {
 			c := *top
 			c.Op = op

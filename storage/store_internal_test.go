@@ -157,3 +157,25 @@ func TestLifecycle(t *testing.T) {
 	s2.Close()
 	wg.Wait()
 }
+
+// TestConvertUnavailableAfterDeadline: a backend that could not be reached
+// before the caller's deadline (pgx reports a dial cut short as a
+// connection error, coded Unavailable) fails with the context's error, as
+// every other failure of a call whose context is done does; before the
+// deadline it stays Unavailable.
+func TestConvertUnavailableAfterDeadline(t *testing.T) {
+	dialErr := errcode.New(errcode.Unavailable, "", "failed to connect: dial tcp: i/o timeout")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	if err := convert(ctx, nil, "storage.Get", dialErr); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("after the deadline: %v, want context.DeadlineExceeded", err)
+	}
+	if err := convert(context.Background(), nil, "storage.Get", dialErr); errcode.Of(err) != errcode.Unavailable {
+		t.Errorf("before the deadline: %v, want Unavailable", err)
+	}
+	notFound := errcode.New(errcode.NotFound, "", "absent")
+	if err := convert(ctx, nil, "storage.Get", notFound); errcode.Of(err) != errcode.NotFound {
+		t.Errorf("a refusal after the deadline: %v, want NotFound kept", err)
+	}
+}

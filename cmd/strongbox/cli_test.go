@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/redact"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )

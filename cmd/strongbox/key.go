@@ -121,7 +121,7 @@ func (o *opConfig) open(ctx context.Context) (*opened, error) {
 		res.Close()
 		return nil, &exitError{exitUnavailable, "store " + storeName(storeURL) + ": cannot open it: check that it runs and is reachable, then retry"}
 	}
-	if res.m, err = secrets.New(secrets.Options{Store: res.st, Keeper: env}); err != nil {
+	if res.m, err = secrets.New(secrets.Options{Store: res.st, Keeper: env, Authorizer: operatorAuthorizer{}}); err != nil {
 		res.Close()
 		return nil, err
 	}
@@ -135,10 +135,25 @@ func kekID(k keeper.KEK) string {
 	return keeper.DefaultKEKID(k.URL)
 }
 
-// asOperator is the principal of operator commands in namespace: they run
-// with direct access to the store and keys, which is more than any role.
-func asOperator(ctx context.Context, ns string) context.Context {
-	return rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.KindUser, ID: "operator", Namespace: ns, Roles: []rbac.Role{rbac.RoleAdmin}})
+// asOperator is the principal of operator commands: they run with direct
+// access to the store and keys, which is more than any role, so their
+// Manager lets this principal maintain every namespace (operatorAuthorizer).
+func asOperator(ctx context.Context) context.Context {
+	return rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.KindUser, ID: operatorID, Namespace: operatorID, Roles: []rbac.Role{rbac.RoleAdmin}})
+}
+
+const operatorID = "operator"
+
+// operatorAuthorizer allows the operator principal everything but decrypt,
+// in every namespace (key usage and removal look at all of them), and
+// refuses anyone else. The Manager still audits every call.
+type operatorAuthorizer struct{}
+
+func (operatorAuthorizer) Authorize(_ context.Context, p rbac.Principal, _ string, action rbac.Action) error {
+	if p.Kind == rbac.KindUser && p.ID == operatorID && action != rbac.ActionDecrypt {
+		return nil
+	}
+	return fmt.Errorf("%w: only the operator of these commands", secrets.ErrPermissionDenied)
 }
 
 func newKeyCmd(g *globals) *cobra.Command {
@@ -163,7 +178,7 @@ func newKeyListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer op.Close()
-			usage, err := secrets.KEKUsage(c.Context(), op.st, "")
+			usage, err := op.m.KEKUsage(asOperator(c.Context()), "")
 			if err != nil {
 				return apiErr("", err)
 			}
@@ -308,7 +323,7 @@ again; the file is removed when the run completes.` + operatorLong,
 			}
 			primary, _ := op.env.KEKIDs()
 			total := 0
-			if usage, err := secrets.KEKUsage(c.Context(), op.st, ns); err == nil {
+			if usage, err := op.m.KEKUsage(asOperator(c.Context()), ns); err == nil {
 				for id, n := range usage {
 					if id != primary {
 						total += n
@@ -316,7 +331,7 @@ again; the file is removed when the run completes.` + operatorLong,
 				}
 			}
 			bar := newProgress(c.ErrOrStderr(), total)
-			ctx := asOperator(c.Context(), ns)
+			ctx := asOperator(c.Context())
 			err = op.m.Rewrap(ctx, ns, secrets.RewrapOptions{PageToken: token, PageSize: pageSize, Progress: func(p secrets.RewrapProgress) {
 				bar.show(p)
 				if p.PageToken != "" {
@@ -403,7 +418,7 @@ can be dropped from --kek (and deleted in its key service). It refuses (exit
 			if a[0] == primary {
 				return &exitError{exitConflict, "key " + a[0] + " is the primary: promote another key and rewrap first"}
 			}
-			err = op.env.RemoveKEK(c.Context(), a[0], keeper.RemoveOptions{InUse: secrets.KEKInUse(op.st), Force: force})
+			err = op.env.RemoveKEK(asOperator(c.Context()), a[0], keeper.RemoveOptions{InUse: op.m.KEKInUse(), Force: force})
 			if err != nil {
 				if errcode := exitCode(err); errcode == exitFailure || errcode == exitUsage {
 					return &exitError{exitConflict, oneLine(err.Error()) + ": run strongbox key rewrap first"}
@@ -434,7 +449,7 @@ func newGCCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer op.Close()
-			n, err := op.m.CollectGarbage(asOperator(c.Context(), ns), ns, minAge)
+			n, err := op.m.CollectGarbage(asOperator(c.Context()), ns, minAge)
 			if err != nil {
 				return apiErr("", err)
 			}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/strongbox-go/strongbox/secrets/secretstest"
 )
 
 // childEnv makes the test binary act as the runner: TestMain then calls
@@ -69,11 +71,7 @@ func TestRunnerExitsCleanlyAndPrintsNoSecret(t *testing.T) {
 			if err != nil {
 				t.Fatalf("runner failed: %v\n%s", err, out)
 			}
-			for _, s := range []string{secret, token, secret[len(secret)-12:]} {
-				if strings.Contains(out, s) {
-					t.Fatalf("output contains a secret:\n%s", out)
-				}
-			}
+			secretstest.AssertNoSecrets(t, out, secret, token, secret[len(secret)-12:])
 			want := "ok=300 failed=0"
 			if args != "" {
 				want = "ok=400 failed=0"

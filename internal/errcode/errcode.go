@@ -16,7 +16,7 @@ import (
 // target of errors.Is.
 type Code int
 
-// The codes, in the order DESIGN.md lists them. OK is the zero value and is
+// The codes. OK is the zero value and is
 // never returned as an error.
 const (
 	OK Code = iota

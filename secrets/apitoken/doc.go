@@ -31,7 +31,7 @@
 // A token acts as rbac.Principal{Kind: rbac.KindUser, ID: Subject,
 // Namespace: its namespace, Roles: its roles}. Automation gets KindUser,
 // not KindService, on purpose: an API token is a management credential,
-// and DESIGN.md keeps decrypting for service identities holding a run
+// and strongbox keeps decrypting for service identities holding a run
 // token; a user never decrypts whatever its roles, so a leaked API token
 // can change or delete secrets its roles allow but never read a value. A
 // Grant may not carry rbac.RoleDecrypter.

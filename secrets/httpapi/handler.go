@@ -538,6 +538,6 @@ func (h *Handler) decrypt(ctx context.Context, w http.ResponseWriter, r *http.Re
 		_, _ = io.WriteString(w, v.DangerouslyExpose())
 		return nil
 	}
-	writeJSON(w, http.StatusOK, decryptBody{Value: v.DangerouslyExpose()})
+	writeDecryptJSON(w, v.DangerouslyExpose())
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/redact"

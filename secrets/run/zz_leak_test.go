@@ -3,7 +3,7 @@ package run_test
 import (
 	"testing"
 
-	"github.com/strongbox-go/strongbox/internal/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 )
 
 // TestMain fails the package's run if any registered test secret reached

@@ -128,7 +128,7 @@
 //
 // # Not a JWT
 //
-// Decision (issue #13): run tokens stay the sbrt1 format above and do not
+// Decision: run tokens stay the sbrt1 format above and do not
 // become a JWT profile. Reasons:
 //
 //   - The format already has what a strict profile would add: the

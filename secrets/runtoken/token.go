@@ -322,6 +322,7 @@ type Verifier struct {
 	now         func() time.Time
 	leeway      time.Duration
 	maxLifetime time.Duration
+	parsed      *parsedCache // behind a pointer: a Verifier value still copies (see print.go)
 }
 
 // NewVerifier returns a Verifier. It fails with ErrInvalid (secrets) when
@@ -334,7 +335,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	if opts.Leeway < 0 || opts.MaxLifetime < 0 {
 		return nil, errcode.New(errcode.Invalid, op, "Leeway and MaxLifetime may not be negative")
 	}
-	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Clock,
+	v := &Verifier{keys: map[string]*Key{}, revs: opts.Revocations, now: opts.Clock, parsed: new(parsedCache),
 		leeway: opts.Leeway, maxLifetime: opts.MaxLifetime}
 	for _, k := range opts.Keys {
 		if !k.valid() {
@@ -368,9 +369,14 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 // the token id of those refusing a token whose signature was valid.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	const op = "runtoken.Verify"
-	c, err := parse(token, func(id string) *Key { return v.keys[id] })
-	if err != nil {
-		return Claims{}, err
+	c, cached := v.parsed.get(token)
+	if !cached {
+		var err error
+		c, err = parse(token, func(id string) *Key { return v.keys[id] })
+		if err != nil {
+			return Claims{}, err
+		}
+		v.parsed.put(token, c)
 	}
 	fail := func(err error) (Claims, error) { return Claims{}, withID(c.ID, err) }
 	now := v.now()

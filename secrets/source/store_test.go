@@ -7,38 +7,19 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
-	"github.com/strongbox-go/strongbox/storage/docstorage"
+	"github.com/strongbox-go/strongbox/secrets/secretstest"
 )
 
 // newManager returns a Manager over in-memory storage and a local key, with
 // the given secrets created in team-a for the k6-runner identity.
 func newManager(t *testing.T, values map[string]string) *secrets.Manager {
 	t.Helper()
-	ctx := context.Background()
-	kek, err := keeper.NewThrowawayKEKURL()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := keeper.OpenEnvelope(ctx, kek, keeper.EnvelopeOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := docstorage.NewInMemory()
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: k})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = m.Close()
-		_ = k.Close()
-		_ = st.Close()
-	})
-	admin := rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.KindUser, ID: "alice", Namespace: "team-a", Roles: []rbac.Role{rbac.RoleEditor}})
+	m := secretstest.NewManager(t)
+	editor := secretstest.Editor(context.Background(), "team-a")
 	for name, v := range values {
-		if _, err := m.Create(admin, "team-a", secrets.Spec{Name: name, Value: secrets.NewValue(v), Decrypters: []string{"k6-runner"}}); err != nil {
+		if _, err := m.Create(editor, "team-a", secrets.Spec{Name: name, Value: secrets.NewValue(v), Decrypters: []string{"k6-runner"}}); err != nil {
 			t.Fatal(err)
 		}
 	}

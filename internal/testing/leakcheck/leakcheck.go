@@ -2,7 +2,7 @@
 // secret value they make (NewValue, Register), collectors look at what the
 // code under test emits (error strings, log lines, audit events, HTTP
 // response bodies), and Main fails the package's test run if a registered
-// value appeared in any of them. It enforces invariant 1 of DESIGN.md on the
+// value appeared in any of them. It enforces "no value in any output" on the
 // whole suite rather than on hand-picked assertions.
 //
 // Wire it in a package's TestMain:
