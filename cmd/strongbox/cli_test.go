@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
-	"github.com/strongbox-go/strongbox/redact"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
 
