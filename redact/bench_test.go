@@ -43,7 +43,7 @@ func workloadSecrets(rng *rand.Rand, n int) []string {
 func replacerFor(secrets []string) *strings.Replacer {
 	pairs := make([]string, 0, 2*len(secrets))
 	for _, s := range secrets {
-		pairs = append(pairs, s, DefaultMarker)
+		pairs = append(pairs, s, defaultMarker)
 	}
 	return strings.NewReplacer(pairs...)
 }

@@ -8,7 +8,7 @@
 //   - [Redactor.Redact], which redacts a buffer in one call;
 //   - a [Writer] from [NewWriter], which redacts a stream written in any
 //     pieces and passes it on to an io.Writer;
-//   - a [Handler] from [NewHandler], an slog.Handler that redacts records
+//   - the handler from [NewHandler], an slog.Handler that redacts records
 //     before the next handler formats them;
 //
 // and checks the files a run produced with [Redactor.Scan], which reports
@@ -28,7 +28,7 @@
 //
 // Every occurrence of every variant of every secret is found, including
 // overlapping ones; occurrences that overlap or touch form one run, and
-// each run is replaced by one marker (by default [DefaultMarker],
+// each run is replaced by one marker (by default
 // "***SECRET_REDACTED***", as k6 prints). The marker is never scanned
 // again, so a secret that contains the marker, or is part of it, does no
 // harm.
@@ -76,9 +76,9 @@
 // The Redactor keeps the secrets (and their variants) in memory for its
 // lifetime.
 //
-// Short secrets: Add refuses a secret shorter than [DefaultMinLength] (4)
-// bytes with [ErrShortSecret], and an empty or whitespace-only one with
-// [ErrBlankSecret]; a refused secret is not redacted, and the error says
+// Short secrets: Add refuses a secret shorter than the default minimum of 4
+// bytes with [ErrShortSecret] (an empty or whitespace-only one too);
+// a refused secret is not redacted, and the error says
 // so (never silently) without showing the secret, so that the caller can
 // decide not to print it. A shorter secret would redact unrelated text
 // everywhere (a one-byte secret "a" removes every "a" from the log, a
@@ -98,12 +98,12 @@
 // slower, see below.
 //
 // A [Redactor], a [Writer] (which holds back, and keeps copies of, what it
-// was given) and a [Handler] (which holds the attributes given to
+// was given) and the [NewHandler] handler (which holds the attributes given to
 // WithAttrs) hold secrets, so none of them shows its contents: fmt (every
 // verb), encoding/json, encoding.TextMarshaler and log/slog see only the
 // type name (and the number of secrets).
 //
-// The slog [Handler] makes sure that what the next handler writes is what
+// The slog handler makes sure that what the next handler writes is what
 // it redacted, by never letting the next handler render a value itself.
 // It resolves LogValuers, redacts strings (message, keys, values, group
 // names) and walks groups; numbers, bools, durations and times are passed
@@ -128,10 +128,10 @@
 // stand-ins, not the concrete types, and clean values print as they
 // would, except that escapes in a MarshalJSON's strings are normalized.
 //
-// What the Handler cannot see: a secret split across two attributes, or
+// What the handler cannot see: a secret split across two attributes, or
 // between a key and its value, or in the record's time or source; and
 // whatever the next handler's ReplaceAttr adds. The robust setup is both:
-// the Handler (structure-aware, so no attribute is mangled) in front of a
+// the handler (structure-aware, so no attribute is mangled) in front of a
 // handler that writes to a [Writer] (which sees the final bytes).
 //
 // Secrets that are not valid UTF-8 are matched as bytes; their JSON
@@ -211,8 +211,9 @@
 //
 // # Errors
 //
-// Add (and AddAll, which joins them, naming each refused secret by its
-// index) returns [ErrShortSecret] or [ErrBlankSecret], wrapped; a Writer
-// returns [ErrClosed] after Close, and the underlying writer's error for
-// good once it failed. No error holds a secret.
+// Add returns [ErrShortSecret], wrapped, for a secret it refuses (blank or
+// too short); a Writer returns [ErrClosed] after Close, and the underlying
+// writer's error for good once it failed. Both sentinels carry a strongbox
+// error code (Invalid and FailedPrecondition), so errors.Is(err,
+// secrets.ErrInvalid) holds too. No error holds a secret.
 package redact

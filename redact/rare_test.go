@@ -79,13 +79,13 @@ func TestRareEngineChosen(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := New(Options{})
-			_ = r.AddAll(tc.secrets...)
+			_ = r.addAll(tc.secrets...)
 			if got := r.engine().segs[0].rare != nil; got != tc.want {
 				t.Errorf("rare-byte engine = %v, want %v", got, tc.want)
 			}
 		})
 	}
-	r := New(Options{Disable: AllVariants})
+	r := New(Options{Disable: allVariants})
 	_ = r.Add("Q7Q7Q7Q7Q7Q7Q7Q7Qz")
 	m := r.engine().segs[0]
 	if m.rare == nil {

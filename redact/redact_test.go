@@ -21,7 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-const M = DefaultMarker
+const M = defaultMarker
 
 // testOpts registers secrets of any length: the tests of the matcher use
 // short secrets, which are its hardest case.
@@ -29,7 +29,7 @@ var testOpts = Options{MinLength: 1}
 
 func newRedactor(secrets ...string) *Redactor {
 	r := New(testOpts)
-	_ = r.AddAll(secrets...) // blank secrets are refused on purpose
+	_ = r.addAll(secrets...) // blank secrets are refused on purpose
 	return r
 }
 
@@ -89,7 +89,7 @@ func TestRedactTable(t *testing.T) {
 		{"url query disabled", Options{Disable: URLQuery}, []string{"a b&c=d/e"}, "?q=a+b%26c%3Dd%2Fe", "?q=a+b%26c%3Dd%2Fe"},
 		{"url path disabled", Options{Disable: URLPath}, []string{"a b&c=d/e"}, "/a%20b&c=d%2Fe/", "/a%20b&c=d%2Fe/"},
 		{"html disabled", Options{Disable: HTML}, []string{`<b>"it's"</b>`}, `&lt;b&gt;&#34;it&#39;s&#34;&lt;/b&gt;`, `&lt;b&gt;&#34;it&#39;s&#34;&lt;/b&gt;`},
-		{"raw cannot be disabled", Options{Disable: AllVariants}, []string{"still-redacted"}, "x still-redacted", "x " + M},
+		{"raw cannot be disabled", Options{Disable: allVariants}, []string{"still-redacted"}, "x still-redacted", "x " + M},
 		{"base64url only", Options{Disable: Base64Std}, []string{"correct-horse???>>>"}, "Y29ycmVjdC1ob3JzZT8_Pz4-Pg== Y29ycmVjdC1ob3JzZT8/Pz4+Pg==", M + "g== Y29ycmVjdC1ob3JzZT8/Pz4+Pg=="},
 		{"base64", Options{}, []string{"correct-horse-battery"}, "auth=" + base64.StdEncoding.EncodeToString([]byte("correct-horse-battery")), "auth=" + M},
 		{"base64 disabled", Options{Disable: Base64Std | Base64URL}, []string{"correct-horse-battery"}, base64.StdEncoding.EncodeToString([]byte("correct-horse-battery")), base64.StdEncoding.EncodeToString([]byte("correct-horse-battery"))},
@@ -97,12 +97,12 @@ func TestRedactTable(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := New(tc.opts)
-			r.AddAll(tc.secrets...)
+			r.addAll(tc.secrets...)
 			got := string(r.Redact([]byte("dst:"), []byte(tc.in)))
 			if diff := cmp.Diff("dst:"+tc.want, got); diff != "" {
 				t.Errorf("Redact (-want +got):\n%s", diff)
 			}
-			if ref := refRedact(r.Marker(), refPatterns(tc.opts, tc.secrets), tc.in); ref != tc.want {
+			if ref := refRedact(string(r.marker), refPatterns(tc.opts, tc.secrets), tc.in); ref != tc.want {
 				t.Errorf("reference disagrees with the table: %q", ref)
 			}
 			if got := r.RedactString(tc.in); got != tc.want {
@@ -133,7 +133,7 @@ func TestRedactTable(t *testing.T) {
 
 func TestIgnoredSecrets(t *testing.T) {
 	r := newRedactor("", " ", "\n\t ", "dup-secret", "dup-secret")
-	if got := r.Len(); got != 1 {
+	if got := r.len(); got != 1 {
 		t.Errorf("Len = %d, want 1 (blank ignored, duplicates once)", got)
 	}
 	if id, ok := r.ID("dup-secret"); !ok || id != 0 {
@@ -369,8 +369,8 @@ func TestAddRefusesShortSecret(t *testing.T) {
 		{"raised minimum met", Options{MinLength: 8}, "x7zq-abc", nil},
 		{"lowered to one", Options{MinLength: 1}, "a", nil},
 		{"negative means one", Options{MinLength: -3}, "a", nil},
-		{"blank", Options{}, "    \t", ErrBlankSecret},
-		{"empty, even with MinLength 1", Options{MinLength: 1}, "", ErrBlankSecret},
+		{"blank", Options{}, "    \t", errBlankSecret},
+		{"empty, even with MinLength 1", Options{MinLength: 1}, "", errBlankSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -382,30 +382,30 @@ func TestAddRefusesShortSecret(t *testing.T) {
 			text := "a lazy x7zq-abc é fox\t"
 			got := r.RedactString(text)
 			if err != nil {
-				if r.Len() != 0 || got != text {
-					t.Errorf("refused secret registered: Len %d, %q", r.Len(), got)
+				if r.len() != 0 || got != text {
+					t.Errorf("refused secret registered: Len %d, %q", r.len(), got)
 				}
 				if strings.TrimSpace(tc.secret) != "" && strings.Contains(err.Error(), tc.secret) {
 					t.Errorf("error shows the secret: %v", err)
 				}
 				return
 			}
-			if r.Len() != 1 || !strings.Contains(got, M) || strings.Contains(got, " "+tc.secret+" ") {
-				t.Errorf("accepted secret not redacted: Len %d, %q", r.Len(), got)
+			if r.len() != 1 || !strings.Contains(got, M) || strings.Contains(got, " "+tc.secret+" ") {
+				t.Errorf("accepted secret not redacted: Len %d, %q", r.len(), got)
 			}
 		})
 	}
-	if m := New(Options{}).MinLength(); m != DefaultMinLength || DefaultMinLength != 4 {
+	if m := New(Options{}).minLen; m != defaultMinLength || defaultMinLength != 4 {
 		t.Errorf("default minimum %d, want 4", m)
 	}
-	err := New(Options{}).AddAll("long-enough", "ab", "")
-	if !errors.Is(err, ErrShortSecret) || !errors.Is(err, ErrBlankSecret) || !strings.Contains(err.Error(), "secret 1") || strings.Contains(err.Error(), "ab:") {
+	err := New(Options{}).addAll("long-enough", "ab", "")
+	if !errors.Is(err, ErrShortSecret) || !errors.Is(err, errBlankSecret) || !strings.Contains(err.Error(), "secret 1") || strings.Contains(err.Error(), "ab:") {
 		t.Errorf("AddAll = %v", err)
 	}
 }
 
 // TestTypesHideSecrets: a Redactor, a Writer (which holds copies of what
-// it was given) and a Handler (which holds the attributes given to With)
+// it was given) and a handler (which holds the attributes given to With)
 // show no secret under any fmt verb, encoding/json, text marshalling or
 // log/slog's handlers.
 func TestTypesHideSecrets(t *testing.T) {
@@ -416,7 +416,7 @@ func TestTypesHideSecrets(t *testing.T) {
 	_, _ = w.Write([]byte("ret-value and then some more text"))
 	var h slog.Handler = NewHandler(slog.NewTextHandler(io.Discard, nil), r)
 	h = h.WithAttrs([]slog.Attr{slog.String("token", secret)})
-	for name, v := range map[string]any{"Redactor": r, "Writer": w, "Handler": h} {
+	for name, v := range map[string]any{"Redactor": r, "Writer": w, "handler": h} {
 		t.Run(name, func(t *testing.T) {
 			var outs []string
 			for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {

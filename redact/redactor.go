@@ -1,49 +1,54 @@
 package redact
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
-// DefaultMarker replaces every redacted run. It is the marker k6 prints.
-const DefaultMarker = "***SECRET_REDACTED***"
+// defaultMarker replaces every redacted run. It is the marker k6 prints.
+const defaultMarker = "***SECRET_REDACTED***"
 
-// Options configures a Redactor. The zero value uses DefaultMarker and
+// Options configures a Redactor. The zero value uses defaultMarker and
 // every encoded variant.
 type Options struct {
 	// Marker replaces each redacted run of bytes. Empty means
-	// DefaultMarker.
+	// defaultMarker.
 	Marker string
 	// Disable switches variants off, for example Base64Std|Base64URL.
 	// Raw cannot be switched off.
 	Disable Variant
 	// MinLength is the length in bytes of the shortest secret Add
 	// registers; Add refuses shorter ones with ErrShortSecret. Zero means
-	// DefaultMinLength; 1 registers every secret that is not blank.
+	// defaultMinLength; 1 registers every secret that is not blank.
 	MinLength int
 }
 
-// DefaultMinLength is the shortest secret registered by default, in bytes.
+// defaultMinLength is the shortest secret registered by default, in bytes.
 // A shorter secret would redact unrelated text everywhere (a secret "a"
 // removes every "a" from the log) and is guessable anyway; see the
 // package documentation.
-const DefaultMinLength = 4
+const defaultMinLength = 4
 
 // ErrShortSecret is returned (wrapped, with the minimum) by Add for a
 // secret shorter than Options.MinLength. The secret is not registered.
-var ErrShortSecret = errors.New("redact: secret too short to redact")
+//
+// It carries the Invalid code of every strongbox package (errors.Is(err,
+// secrets.ErrInvalid) holds). A blank (empty or whitespace-only) secret
+// is refused with an error that matches ErrShortSecret too: redacting it
+// would mangle every line.
+var ErrShortSecret error = &errcode.Error{Code: errcode.Invalid, Op: "redact", Msg: "secret too short to redact"}
 
-// ErrBlankSecret is returned by Add for an empty or whitespace-only
-// secret, which is not registered: redacting it would mangle every line.
-var ErrBlankSecret = errors.New("redact: blank secret not redacted")
+// errBlankSecret is returned by Add for an empty or whitespace-only
+// secret; it matches ErrShortSecret.
+var errBlankSecret = fmt.Errorf("%w (blank)", ErrShortSecret)
 
 // Redactor holds a set of secrets and replaces them, and their encoded
 // variants, in text. Add may be called at any time, also while other
@@ -87,33 +92,30 @@ type engine struct {
 func New(opts Options) *Redactor {
 	r := &Redactor{
 		marker:  []byte(opts.Marker),
-		enabled: AllVariants&^opts.Disable | Raw,
+		enabled: allVariants&^opts.Disable | Raw,
 		minLen:  opts.MinLength,
 		seen:    map[string]int{},
 	}
 	if r.minLen == 0 {
-		r.minLen = DefaultMinLength
+		r.minLen = defaultMinLength
 	}
 	r.minLen = max(r.minLen, 1)
 	if len(r.marker) == 0 {
-		r.marker = []byte(DefaultMarker)
+		r.marker = []byte(defaultMarker)
 	}
 	r.eng.Store(&engine{})
 	r.scratch.New = func() any { s := make([]match, 0, 64); return &s }
 	return r
 }
 
-// Marker returns the marker that replaces redacted text.
-func (r *Redactor) Marker() string { return string(r.marker) }
-
 // Add registers a secret. It refuses, with an error that never holds the
-// secret, a blank secret (ErrBlankSecret) and one shorter than
-// Options.MinLength bytes (ErrShortSecret); a refused secret is not
-// redacted, so the caller must not print it. Adding a secret again does
-// nothing and returns nil.
+// secret, a blank secret and one shorter than Options.MinLength bytes
+// (both ErrShortSecret); a refused secret is not redacted, so the caller
+// must not print it. Adding a secret again does nothing and returns nil.
+// To add several, call Add for each.
 func (r *Redactor) Add(secret string) error {
 	if strings.TrimSpace(secret) == "" {
-		return ErrBlankSecret
+		return errBlankSecret
 	}
 	if len(secret) < r.minLen {
 		return fmt.Errorf("%w: shorter than %d bytes (Options.MinLength)", ErrShortSecret, r.minLen)
@@ -130,9 +132,9 @@ func (r *Redactor) Add(secret string) error {
 	return nil
 }
 
-// AddAll registers every secret in secrets, as Add does, and returns the
-// errors for those it refused, each naming the secret's index.
-func (r *Redactor) AddAll(secrets ...string) error {
+// addAll adds every secret, as Add does, and returns the errors for those
+// it refused, each naming the secret's index.
+func (r *Redactor) addAll(secrets ...string) error {
 	var errs []error
 	for i, s := range secrets {
 		if err := r.Add(s); err != nil {
@@ -142,23 +144,18 @@ func (r *Redactor) AddAll(secrets ...string) error {
 	return errors.Join(errs...)
 }
 
-// MinLength returns the length in bytes of the shortest secret Add
-// registers.
-func (r *Redactor) MinLength() int { return r.minLen }
+// Format and MarshalText (which encoding/json and the slog handlers use)
+// show only the number of secrets, never a secret: a Redactor holds them
+// all. Format prints the same under every verb, %#v included.
+func (r *Redactor) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, r.text()) }
+func (r *Redactor) MarshalText() ([]byte, error) { return []byte(r.text()), nil }
 
-// String, GoString, Format, MarshalText, MarshalJSON and LogValue show
-// only the number of secrets, never a secret: a Redactor holds them all.
-func (r *Redactor) String() string {
-	return fmt.Sprintf("redact.Redactor{secrets: %d}", r.Len())
+func (r *Redactor) text() string {
+	return fmt.Sprintf("redact.Redactor{secrets: %d}", r.len())
 }
-func (r *Redactor) GoString() string             { return r.String() }
-func (r *Redactor) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, r.String()) }
-func (r *Redactor) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-func (r *Redactor) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
-func (r *Redactor) LogValue() slog.Value         { return slog.StringValue(r.String()) }
 
-// Len returns the number of distinct secrets registered.
-func (r *Redactor) Len() int { return int(r.count.Load()) }
+// len returns the number of distinct secrets registered.
+func (r *Redactor) len() int { return int(r.count.Load()) }
 
 // ID returns the ID that Scan reports for secret, and whether it was added.
 // IDs count from 0 in the order secrets were first added.

@@ -8,10 +8,10 @@ import (
 // registers them: blank secrets and those shorter than the minimum length
 // are refused.
 func refPatterns(opts Options, secrets []string) []string {
-	enabled := AllVariants&^opts.Disable | Raw
+	enabled := allVariants&^opts.Disable | Raw
 	minLen := opts.MinLength
 	if minLen == 0 {
-		minLen = DefaultMinLength
+		minLen = defaultMinLength
 	}
 	var ps []string
 	for _, s := range secrets {

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// Handler is an slog.Handler that redacts a record's message, attribute
+// handler is an slog.Handler that redacts a record's message, attribute
 // keys and values (also inside groups and resolved LogValuers), and the
 // attributes and group names given to WithAttrs and WithGroup, before
 // passing the record to the next handler.
@@ -24,7 +24,7 @@ import (
 // The next handler never sees a value that is not redacted, see the
 // package documentation (# Security): every value that is not a string,
 // number, bool, duration or time, and every one of those whose text holds
-// a secret, is rendered once by the Handler the way each of slog's own
+// a secret, is rendered once by the handler the way each of slog's own
 // handlers would render it, the renderings are redacted, and the next
 // handler gets only those.
 //
@@ -36,7 +36,7 @@ import (
 // A secret split across two attributes (or a key and its value) is not
 // seen, nor is one in the record's time or source; to cover the final
 // output as well, let the next handler write to a Writer.
-type Handler struct {
+type handler struct {
 	next  slog.Handler
 	r     *Redactor
 	ops   []handlerOp // WithAttrs/WithGroup calls, in order
@@ -53,43 +53,43 @@ type builtHandler struct {
 	h     slog.Handler
 }
 
-// NewHandler returns a Handler that redacts with r and passes records to
+// NewHandler returns a handler that redacts with r and passes records to
 // next.
-func NewHandler(next slog.Handler, r *Redactor) *Handler {
-	return &Handler{next: next, r: r, cache: new(atomic.Pointer[builtHandler])}
+func NewHandler(next slog.Handler, r *Redactor) slog.Handler {
+	return &handler{next: next, r: r, cache: new(atomic.Pointer[builtHandler])}
 }
 
 // Enabled reports whether the next handler handles level.
-func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+func (h *handler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.next.Enabled(ctx, level)
 }
 
-// WithAttrs returns a Handler that adds attrs to every record.
-func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+// WithAttrs returns a handler that adds attrs to every record.
+func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
 	return h.with(handlerOp{attrs: append([]slog.Attr(nil), attrs...)})
 }
 
-// WithGroup returns a Handler that puts the attributes that follow in a
+// WithGroup returns a handler that puts the attributes that follow in a
 // group.
-func (h *Handler) WithGroup(name string) slog.Handler {
+func (h *handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
 	return h.with(handlerOp{group: name})
 }
 
-func (h *Handler) with(op handlerOp) *Handler {
+func (h *handler) with(op handlerOp) *handler {
 	ops := make([]handlerOp, len(h.ops), len(h.ops)+1)
 	copy(ops, h.ops)
-	return &Handler{next: h.next, r: h.r, ops: append(ops, op), cache: new(atomic.Pointer[builtHandler])}
+	return &handler{next: h.next, r: h.r, ops: append(ops, op), cache: new(atomic.Pointer[builtHandler])}
 }
 
 // built returns next with the redacted ops applied, rebuilt when the set
 // of secrets changed.
-func (h *Handler) built() slog.Handler {
+func (h *handler) built() slog.Handler {
 	if len(h.ops) == 0 {
 		return h.next
 	}
@@ -110,7 +110,7 @@ func (h *Handler) built() slog.Handler {
 }
 
 // Handle redacts rec and passes it to the next handler.
-func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
+func (h *handler) Handle(ctx context.Context, rec slog.Record) error {
 	next := h.built()
 	out := slog.NewRecord(rec.Time, rec.Level, h.r.RedactString(rec.Message), rec.PC)
 	attrs := make([]slog.Attr, 0, rec.NumAttrs())
@@ -123,20 +123,16 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 }
 
 // String, GoString, Format, MarshalText, MarshalJSON and LogValue show
-// only the type: a Handler holds the attributes given to WithAttrs as
+// only the type: a handler holds the attributes given to WithAttrs as
 // given.
-func (h *Handler) String() string                   { return "redact.Handler" }
-func (h *Handler) GoString() string                 { return h.String() }
-func (h *Handler) Format(f fmt.State, _ rune)       { _, _ = io.WriteString(f, h.String()) }
-func (h *Handler) MarshalText() ([]byte, error)     { return []byte(h.String()), nil }
-func (h *Handler) MarshalJSON() ([]byte, error)     { return json.Marshal(h.String()) }
-func (h *Handler) LogValue() slog.Value             { return slog.StringValue(h.String()) }
-func (h *Handler) redactString(s string) slog.Value { return slog.StringValue(h.r.RedactString(s)) }
-func (h *Handler) redactAttr(a slog.Attr) slog.Attr {
+func (h *handler) Format(f fmt.State, _ rune)       { _, _ = io.WriteString(f, "redact.Handler") }
+func (h *handler) MarshalText() ([]byte, error)     { return []byte("redact.Handler"), nil }
+func (h *handler) redactString(s string) slog.Value { return slog.StringValue(h.r.RedactString(s)) }
+func (h *handler) redactAttr(a slog.Attr) slog.Attr {
 	return slog.Attr{Key: h.r.RedactString(a.Key), Value: h.redactValue(a.Value)}
 }
-func (h *Handler) leaks(s string) bool { return h.r.RedactString(s) != s }
-func (h *Handler) redactAttrs(as []slog.Attr) []slog.Attr {
+func (h *handler) leaks(s string) bool { return h.r.RedactString(s) != s }
+func (h *handler) redactAttrs(as []slog.Attr) []slog.Attr {
 	out := make([]slog.Attr, len(as))
 	for i, a := range as {
 		out[i] = h.redactAttr(a)
@@ -148,7 +144,7 @@ func (h *Handler) redactAttrs(as []slog.Attr) []slog.Attr {
 // groups redacted member by member; numbers, bools, durations and times
 // are kept unless one of their renderings holds a secret; every other
 // value becomes a rendered value.
-func (h *Handler) redactValue(v slog.Value) slog.Value {
+func (h *handler) redactValue(v slog.Value) slog.Value {
 	v = v.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
@@ -171,7 +167,7 @@ func (h *Handler) redactValue(v slog.Value) slog.Value {
 // redactBytes keeps a copy of b (slog's handlers print a byte slice
 // quoted, or as base64 in JSON) unless its text or its base64 holds a
 // secret; then it is the redacted text.
-func (h *Handler) redactBytes(b []byte) slog.Value {
+func (h *handler) redactBytes(b []byte) slog.Value {
 	if !h.leaks(string(b)) && !h.leaks(base64.StdEncoding.EncodeToString(b)) {
 		return slog.AnyValue(bytes.Clone(b))
 	}
@@ -183,7 +179,7 @@ func (h *Handler) redactBytes(b []byte) slog.Value {
 // duration or time: the same text in both for numbers and bools, the
 // duration's String (text) and its nanoseconds (JSON), the time in RFC
 // 3339 with milliseconds (text), with nanoseconds (JSON) and its String.
-func (h *Handler) redactScalar(v slog.Value) slog.Value {
+func (h *handler) redactScalar(v slog.Value) slog.Value {
 	var text, js string
 	switch v.Kind() {
 	case slog.KindDuration:
@@ -257,7 +253,7 @@ func (x *rendered) MarshalJSON() ([]byte, error) {
 }
 
 // render returns the redacted renderings of a, as an error if a is one.
-func (h *Handler) render(a any) any {
+func (h *handler) render(a any) any {
 	red := h.r.RedactString
 	x := &rendered{v: red(fmt.Sprint(a)), plusV: red(fmt.Sprintf("%+v", a))}
 
@@ -317,7 +313,7 @@ func byteSlice(a any) ([]byte, bool) {
 // result is valid JSON. A secret spread over several tokens is then
 // caught by redacting the whole text; if that breaks the JSON, the result
 // is that text as one JSON string.
-func (h *Handler) redactJSON(b []byte) string {
+func (h *handler) redactJSON(b []byte) string {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	type frame struct {

@@ -99,7 +99,7 @@ func (v groupValuer) LogValue() slog.Value {
 
 const kindSecret = "pässwörd-geheim-0042"
 
-// handlerKinds runs log against a Handler in front of each of slog's own
+// handlerKinds runs log against a handler in front of each of slog's own
 // handlers and fails if the secret can be read from what they wrote:
 // literally, inside a Go-quoted string, or (for JSON) in any decoded
 // string. If wantMarker, the marker must appear in both outputs.
@@ -183,7 +183,7 @@ func TestHandlerRedactsGroup(t *testing.T) {
 }
 
 // TestHandlerKeepsCleanValues checks that values without a secret print as
-// slog's handlers print them without the Handler in front.
+// slog's handlers print them without the handler in front.
 func TestHandlerKeepsCleanValues(t *testing.T) {
 	type point struct{ X, Y int }
 	vals := []any{point{1, 2}, &point{3, 4}, errorValue{"x"}, jsonError{"y"}, textValue{"z"}, []byte("bytes"), map[string]int{"a": 1}, []string{"a", "<b>"}, json.RawMessage(`{"b":[1,2.5e3,null,true,"ä"]}`), 42, 2.5, true, nil}
@@ -204,7 +204,7 @@ func TestHandlerKeepsCleanValues(t *testing.T) {
 	}
 }
 
-// FuzzHandlerJSON feeds arbitrary MarshalJSON output through the Handler's
+// FuzzHandlerJSON feeds arbitrary MarshalJSON output through the handler's
 // JSON re-encoding: the JSON handler's line must stay valid JSON and no
 // decoded string may hold the secret.
 func FuzzHandlerJSON(f *testing.F) {

@@ -47,8 +47,8 @@ const (
 	Base64URL
 )
 
-// AllVariants is every variant.
-const AllVariants = Raw | Lines | JSON | URLQuery | URLPath | HTML | Base64Std | Base64URL
+// allVariants is every variant.
+const allVariants = Raw | Lines | JSON | URLQuery | URLPath | HTML | Base64Std | Base64URL
 
 var variantNames = []string{"raw", "line", "json", "url-query", "url-path", "html", "base64-std", "base64-url"}
 

@@ -1,16 +1,15 @@
 package redact
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"sync"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
 // ErrClosed is returned by Write and Flush after Close.
-var ErrClosed = errors.New("redact: writer closed")
+var ErrClosed error = &errcode.Error{Code: errcode.FailedPrecondition, Op: "redact", Msg: "writer closed"}
 
 // Writer redacts a stream of bytes written to it and passes the result to
 // an underlying io.Writer. A secret split across any number of writes is
@@ -40,12 +39,8 @@ type Writer struct {
 // String, GoString, Format, MarshalText, MarshalJSON and LogValue show
 // only the type: a Writer holds the bytes it held back and copies of what
 // it was given, which can be whole secrets.
-func (w *Writer) String() string               { return "redact.Writer" }
-func (w *Writer) GoString() string             { return w.String() }
-func (w *Writer) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, w.String()) }
-func (w *Writer) MarshalText() ([]byte, error) { return []byte(w.String()), nil }
-func (w *Writer) MarshalJSON() ([]byte, error) { return json.Marshal(w.String()) }
-func (w *Writer) LogValue() slog.Value         { return slog.StringValue(w.String()) }
+func (w *Writer) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, "redact.Writer") }
+func (w *Writer) MarshalText() ([]byte, error) { return []byte("redact.Writer"), nil }
 
 // NewWriter returns a Writer that writes the redacted stream to w.
 func NewWriter(w io.Writer, r *Redactor) *Writer {
@@ -112,8 +107,8 @@ func (w *Writer) Close() error {
 	return err
 }
 
-// Buffered returns the number of bytes held back.
-func (w *Writer) Buffered() int {
+// buffered returns the number of bytes held back.
+func (w *Writer) buffered() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.buf)

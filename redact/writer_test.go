@@ -27,7 +27,7 @@ func writeChunks(t testing.TB, r *Redactor, text string, sizes []int) string {
 			t.Fatal(err)
 		}
 		text = text[n:]
-		if b := w.Buffered(); b > maxHold {
+		if b := w.buffered(); b > maxHold {
 			t.Fatalf("holds back %d bytes, longest variant is %d", b, maxHold+1)
 		}
 	}
@@ -106,7 +106,7 @@ func TestWriterHoldsBackOnlyPossibleStarts(t *testing.T) {
 		if _, err := w.Write([]byte(tc.write)); err != nil {
 			t.Fatal(err)
 		}
-		if got := w.Buffered(); got != tc.buffered {
+		if got := w.buffered(); got != tc.buffered {
 			t.Errorf("after %q: Buffered = %d, want %d", tc.write, got, tc.buffered)
 		}
 	}
@@ -182,8 +182,8 @@ func TestWriterNoSecrets(t *testing.T) {
 	var out bytes.Buffer
 	w := NewWriter(&out, r)
 	_, _ = w.Write([]byte("hello "))
-	if w.Buffered() != 0 || out.String() != "hello " {
-		t.Errorf("with no secrets the writer holds %d bytes, wrote %q", w.Buffered(), out.String())
+	if w.buffered() != 0 || out.String() != "hello " {
+		t.Errorf("with no secrets the writer holds %d bytes, wrote %q", w.buffered(), out.String())
 	}
 	r.Add("later-secret")
 	_, _ = w.Write([]byte("later-secret!"))

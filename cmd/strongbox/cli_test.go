@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
-	"github.com/strongbox-go/strongbox/redact"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
 
@@ -227,7 +226,7 @@ func TestCLIRun(t *testing.T) {
 	os.Mkdir(results, 0o700)
 
 	r := c.want(c.run("", "run", "--names", "api-key", "--scan", results, "--", k6, "api-key", "3", "print", side, filepath.Join(results, "summary.json")), 3, "run")
-	m := redact.DefaultMarker
+	m := "***SECRET_REDACTED***"
 	if !strings.HasPrefix(r.stdout, "raw: "+m+"\nsplit: "+m+"\nb64: ") {
 		t.Errorf("stdout %q", r.stdout)
 	}

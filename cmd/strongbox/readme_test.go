@@ -10,7 +10,7 @@ import (
 )
 
 // TestReadmeK6Spec: the K6_SECRET_SOURCE line of the README's "Run the
-// service" is the spec httpapi.K6Spec makes for the service's defaults.
+// service" is the spec httpapi.K6SpecEnv makes for the service's defaults.
 func TestReadmeK6Spec(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -26,7 +26,7 @@ func TestReadmeK6Spec(t *testing.T) {
 	}
 	const tok = "sbrt1.kid.payload.sig"
 	got := strings.ReplaceAll(m[1], "$RUN_TOKEN", tok)
-	if want := httpapi.K6Spec("http://127.0.0.1:8080", adminNamespace, tok); got != want {
+	if want := strings.TrimPrefix(httpapi.K6SpecEnv("http://127.0.0.1:8080", adminNamespace, tok), "K6_SECRET_SOURCE="); got != want {
 		t.Errorf("README spec\n %s\nwant\n %s", got, want)
 	}
 	if strings.Contains(readme, "k6 run --secret-source") {

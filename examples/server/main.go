@@ -175,7 +175,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// owner. The command-line form is printed second, marked as such.
 	env, val, _ := strings.Cut(httpapi.K6SpecEnv(baseURL, namespace, tok), "=")
 	fmt.Fprintf(stdout, "k6, with the spec in its environment:\n  %s='%s' k6 run script.js\n", env, val)
-	fmt.Fprintf(stdout, "or on the command line (visible to every user of the host through ps; avoid on shared hosts):\n  k6 run --secret-source='%s' script.js\n", httpapi.K6Spec(baseURL, namespace, tok))
+	fmt.Fprintf(stdout, "or on the command line (visible to every user of the host through ps; avoid on shared hosts):\n  k6 run --secret-source='%s' script.js\n", strings.TrimPrefix(httpapi.K6SpecEnv(baseURL, namespace, tok), "K6_SECRET_SOURCE="))
 	fmt.Fprintf(stdout, "  script.js: import secrets from \"k6/secrets\"; export default async () => { const key = await secrets.get(%q); };\n", secretName)
 
 	// Check the route the way a Go runner would.

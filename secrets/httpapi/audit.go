@@ -42,15 +42,10 @@ type RequestEvent struct {
 	Duration time.Duration
 }
 
-// RequestAuditor receives one RequestEvent per request, after the response
-// is written. It must be safe for concurrent use and should not block. (The
-// Manager's rbac.Auditor receives one event per decision instead.)
-type RequestAuditor func(ctx context.Context, e RequestEvent)
-
-// LogAuditor returns a RequestAuditor that logs each request at Info level (Warn
+// LogAuditor returns an Options.Auditor that logs each request at Info level (Warn
 // for 4xx, Error for 5xx) as message "strongbox request".
-func LogAuditor(l *slog.Logger) RequestAuditor {
-	return RequestAuditor(func(ctx context.Context, e RequestEvent) {
+func LogAuditor(l *slog.Logger) func(context.Context, RequestEvent) {
+	return func(ctx context.Context, e RequestEvent) {
 		level := slog.LevelInfo
 		switch {
 		case e.Status >= 500:
@@ -77,5 +72,5 @@ func LogAuditor(l *slog.Logger) RequestAuditor {
 			attrs = append(attrs, slog.String("code", e.Code))
 		}
 		l.LogAttrs(ctx, level, "strongbox request", attrs...)
-	})
+	}
 }

@@ -4,8 +4,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net/http"
-	"strings"
 
+	"github.com/strongbox-go/strongbox/internal/bearer"
 	"github.com/strongbox-go/strongbox/rbac"
 )
 
@@ -22,22 +22,11 @@ type Authenticator interface {
 	Authenticate(r *http.Request) (rbac.Principal, error)
 }
 
-// AuthenticatorFunc adapts a function to Authenticator.
-type AuthenticatorFunc func(r *http.Request) (rbac.Principal, error)
+// authenticatorFunc adapts a function to Authenticator.
+type authenticatorFunc func(r *http.Request) (rbac.Principal, error)
 
 // Authenticate calls f.
-func (f AuthenticatorFunc) Authenticate(r *http.Request) (rbac.Principal, error) { return f(r) }
-
-// BearerToken returns the token of an "Authorization: Bearer <token>"
-// header (the scheme is case-insensitive), and false when there is none.
-func BearerToken(r *http.Request) (string, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
-}
+func (f authenticatorFunc) Authenticate(r *http.Request) (rbac.Principal, error) { return f(r) }
 
 // StaticTokens returns an Authenticator that maps fixed bearer tokens to
 // principals, for tests, examples and development servers. It keeps only
@@ -47,8 +36,8 @@ func StaticTokens(tokens map[string]rbac.Principal) Authenticator {
 	for tok, p := range tokens {
 		byDigest[sha256.Sum256([]byte(tok))] = p
 	}
-	return AuthenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
-		tok, ok := BearerToken(r)
+	return authenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
+		tok, ok := bearer.Token(r)
 		if !ok {
 			return rbac.Principal{}, ErrNoCredentials
 		}
@@ -68,7 +57,7 @@ var errUnknownToken = errors.Join(ErrUnauthenticated, errors.New("unknown bearer
 // answers with the first that recognises the request's credentials (does
 // not return ErrNoCredentials).
 func Chain(auths ...Authenticator) Authenticator {
-	return AuthenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
+	return authenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
 		for _, a := range auths {
 			p, err := a.Authenticate(r)
 			if !errors.Is(err, ErrNoCredentials) {

@@ -72,10 +72,10 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return nil, apiError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "send application/json")
+			return nil, apiError(http.StatusUnsupportedMediaType, codeUnsupportedMediaType, "send application/json")
 		}
 	}
-	tooLarge := apiError(http.StatusRequestEntityTooLarge, CodeTooLarge,
+	tooLarge := apiError(http.StatusRequestEntityTooLarge, codeTooLarge,
 		"request body exceeds "+strconv.FormatInt(h.maxBody, 10)+" bytes")
 	if r.ContentLength > h.maxBody {
 		return nil, tooLarge
@@ -87,7 +87,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		if errors.As(err, &mbe) {
 			return nil, tooLarge
 		}
-		return nil, apiError(http.StatusBadRequest, CodeInvalid, "could not read the request body")
+		return nil, apiError(http.StatusBadRequest, codeInvalid, "could not read the request body")
 	}
 	return body, nil
 }
@@ -99,7 +99,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 // object. A refused body changes nothing: it is refused before the Manager
 // is called. Its errors never quote the body, which may hold a value.
 func decodeJSON(body []byte, v any) error {
-	bad := func(msg string) error { return apiError(http.StatusBadRequest, CodeInvalid, msg) }
+	bad := func(msg string) error { return apiError(http.StatusBadRequest, codeInvalid, msg) }
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	switch {
 	case len(trimmed) == 0:

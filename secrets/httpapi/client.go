@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -58,24 +57,15 @@ func NewClient(baseURL string, opts ClientOptions) (*Client, error) {
 	return &Client{base: strings.TrimRight(baseURL, "/"), hc: sameOriginClient(opts.HTTPClient), opts: opts}, nil
 }
 
-// String returns "httpapi.Client{<base URL>}".
-func (c Client) String() string { return "httpapi.Client{" + c.base + "}" }
+func (c Client) text() string { return "httpapi.Client{" + c.base + "}" }
 
-// GoString is String, for %#v.
-func (c Client) GoString() string { return c.String() }
+// Format prints "httpapi.Client{<base URL>}" under every verb (%#v
+// included), so that no verb reaches the token through reflection.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.text()) }
 
-// Format prints String under every verb, so that no verb reaches the
-// token through reflection.
-func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
-
-// LogValue logs the base URL only.
-func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
-
-// MarshalText returns String.
-func (c Client) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
-
-// MarshalJSON returns String as a JSON string.
-func (c Client) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
+// MarshalText returns "httpapi.Client{<base URL>}"; encoding/json and the
+// slog handlers use it too.
+func (c Client) MarshalText() ([]byte, error) { return []byte(c.text()), nil }
 
 func secretPath(ns, name string) string {
 	return "/v1/namespaces/" + url.PathEscape(ns) + "/secrets/" + url.PathEscape(name)
@@ -140,7 +130,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any, rev int64,
 		return nil, errcode.New(errcode.Unavailable, "httpapi.Client", method+" "+path+": the server could not be reached")
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, DefaultMaxBodyBytes*16))
+	data, err := io.ReadAll(io.LimitReader(res.Body, defaultMaxBodyBytes*16))
 	defer clear(data)
 	if err != nil {
 		return nil, errcode.New(errcode.Unavailable, "httpapi.Client", method+" "+path+": the response was cut short")
@@ -166,24 +156,24 @@ func (c *Client) do(ctx context.Context, method, path string, in any, rev int64,
 
 // statusError is the *Error of a response without an error body (a proxy's).
 func statusError(status int) *Error {
-	code := CodeInternal
+	code := codeInternal
 	switch status {
 	case http.StatusBadRequest:
-		code = CodeInvalid
+		code = codeInvalid
 	case http.StatusUnauthorized:
-		code = CodeUnauthenticated
+		code = codeUnauthenticated
 	case http.StatusForbidden:
-		code = CodePermissionDenied
+		code = codePermissionDenied
 	case http.StatusNotFound:
-		code = CodeNotFound
+		code = codeNotFound
 	case http.StatusConflict, http.StatusPreconditionFailed:
-		code = CodeConflict
+		code = codeConflict
 	case http.StatusRequestEntityTooLarge:
-		code = CodeTooLarge
+		code = codeTooLarge
 	case http.StatusTooManyRequests:
-		code = CodeRateLimited
+		code = codeRateLimited
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		code = CodeUnavailable
+		code = codeUnavailable
 	}
 	return apiError(status, code, http.StatusText(status))
 }
@@ -240,7 +230,7 @@ func (c *Client) List(ctx context.Context, namespace string, opts secrets.ListOp
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	var lr ListResponse
+	var lr listResponse
 	if _, err := c.do(ctx, http.MethodGet, path, nil, 0, &lr); err != nil {
 		return nil, err
 	}

@@ -10,8 +10,8 @@
 //
 //	K6_SECRET_SOURCE='url=urlTemplate=https://host/v1/namespaces/team-a/secrets/{key}/decrypt,headers.Authorization=Bearer sbrt1.…,responsePath=value' k6 run script.js
 //
-// (K6SpecEnv builds that assignment, K6Spec the spec alone for
-// --secret-source.) A service mounts the handler next to its
+// (K6SpecEnv builds that assignment; the spec alone, for
+// --secret-source, is what follows the "=".) A service mounts the handler next to its
 // Manager and issues run tokens (package runtoken) to the runs it starts:
 //
 //	iss, _ := runtoken.NewIssuer(runtoken.IssuerOptions{Key: key})
@@ -105,7 +105,7 @@
 // The decrypt route answers {"value":"..."} (responsePath=value), or with
 // ?format=raw the value itself as text/plain, which leaves room for a value
 // of the full 24 KiB under the 24 KiB response cap of k6 and of the url
-// source (RemoteSource uses it). With the JSON form, values close to the
+// source (NewRemoteSource's source uses it). With the JSON form, values close to the
 // limit may not fit that cap once escaped.
 //
 // # Errors
@@ -222,14 +222,14 @@
 // the store (package secrets/fleet). Options.RequestTimeout bounds the
 // work of every request (default DefaultRequestTimeout, 20 s).
 //
-// Client and RemoteSource never send a credential or a value to another
+// Client and NewRemoteSource's source never send a credential or a value to another
 // origin: they use a copy of the caller's *http.Client (or of
 // http.DefaultClient) whose CheckRedirect follows redirects only within
 // the scheme, host and port of the first request, then asks the caller's
 // own CheckRedirect. Client reads the server's answers as strictly as the
 // server reads requests.
 //
-// Client prints as httpapi.Client{<base URL>} and RemoteSource as
+// Client prints as httpapi.Client{<base URL>} and NewRemoteSource's source as
 // httpapi.RemoteSource under every fmt verb, JSON, text marshalling and
 // slog: neither shows its token. ClientOptions and RemoteConfig hold their
 // tokens as secrets.Value, which prints [REDACTED].
@@ -275,7 +275,7 @@
 //
 // # Remote source
 //
-// RemoteSource is a source.Source for Go runners over the decrypt route. It
+// NewRemoteSource's source is a source.Source for Go runners over the decrypt route. It
 // is a url source (source.NewURLSource) underneath, so it retries,
 // rate-limits and (through source.NewCache or a source.Resolver, see
 // RemoteConstructor) caches exactly like a k6 url source.

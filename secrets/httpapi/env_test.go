@@ -147,7 +147,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		RateLimit:    o.rateLimit,
 		AuthFailures: authFailures,
 		MaxBodyBytes: o.maxBody,
-		Now:          e.clock.Now,
+		Clock:        e.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -17,24 +17,24 @@ import (
 // The error codes of the API: the "code" member of every error body. They
 // are stable; messages are not.
 const (
-	CodeInvalid              = "invalid"                // 400
-	CodeUnauthenticated      = "unauthenticated"        // 401
-	CodePermissionDenied     = "permission_denied"      // 403
-	CodeNotFound             = "not_found"              // 404
-	CodeMethodNotAllowed     = "method_not_allowed"     // 405
-	CodeAlreadyExists        = "already_exists"         // 409
-	CodeConflict             = "conflict"               // 409
-	CodeFailedPrecondition   = "failed_precondition"    // 409
-	CodeRevoked              = "revoked"                // 409
-	CodeTooLarge             = "too_large"              // 413
-	CodeUnsupportedMediaType = "unsupported_media_type" // 415
-	CodeRateLimited          = "rate_limited"           // 429
-	CodeInternal             = "internal"               // 500
-	CodeUnavailable          = "unavailable"            // 503
-	// CodeUnknownKey: the secret's value is under a key-encryption key
+	codeInvalid              = "invalid"                // 400
+	codeUnauthenticated      = "unauthenticated"        // 401
+	codePermissionDenied     = "permission_denied"      // 403
+	codeNotFound             = "not_found"              // 404
+	codeMethodNotAllowed     = "method_not_allowed"     // 405
+	codeAlreadyExists        = "already_exists"         // 409
+	codeConflict             = "conflict"               // 409
+	codeFailedPrecondition   = "failed_precondition"    // 409
+	codeRevoked              = "revoked"                // 409
+	codeTooLarge             = "too_large"              // 413
+	codeUnsupportedMediaType = "unsupported_media_type" // 415
+	codeRateLimited          = "rate_limited"           // 429
+	codeInternal             = "internal"               // 500
+	codeUnavailable          = "unavailable"            // 503
+	// codeUnknownKey: the secret's value is under a key-encryption key
 	// this instance does not hold (secrets.ErrUnknownKEK), a matter of
 	// configuration in a fleet, not damaged data.
-	CodeUnknownKey = "unknown_key" // 503
+	codeUnknownKey = "unknown_key" // 503
 )
 
 // ErrUnauthenticated matches every error an Authenticator returns for a
@@ -53,7 +53,13 @@ var ErrNoCredentials = fmt.Errorf("%w: no credentials", ErrUnauthenticated)
 //
 //	{"error": {"code": "not_found", "message": "...", "status": 404}}
 type Error struct {
-	// Code is one of the Code constants.
+	// Code is one of these stable strings (messages are not stable), by
+	// status: invalid (400), unauthenticated (401), permission_denied
+	// (403), not_found (404), method_not_allowed (405), already_exists,
+	// conflict, failed_precondition and revoked (409), too_large (413),
+	// unsupported_media_type (415), rate_limited (429), internal (500),
+	// unavailable (503). Go clients test the codes with errors.Is and the
+	// secrets sentinels (see Unwrap) rather than compare these strings.
 	Code string `json:"code"`
 	// Message is a human-readable detail: it names fields, limits and
 	// secrets, never a value or a token.
@@ -78,9 +84,9 @@ func (e *Error) Error() string {
 // caller of the Manager.
 func (e *Error) Unwrap() []error {
 	switch e.Code {
-	case CodeRevoked:
+	case codeRevoked:
 		return []error{codeOfAPI(e.Code), secrets.ErrRevoked}
-	case CodeUnknownKey:
+	case codeUnknownKey:
 		return []error{codeOfAPI(e.Code), secrets.ErrUnknownKEK}
 	}
 	return []error{codeOfAPI(e.Code)}
@@ -108,16 +114,16 @@ func publicError(err error, st *reqState) *Error {
 		return ae
 	}
 	if errors.Is(err, runtoken.ErrInvalidToken) {
-		return apiError(http.StatusUnauthorized, CodeUnauthenticated, runTokenMessage(err))
+		return apiError(http.StatusUnauthorized, codeUnauthenticated, runTokenMessage(err))
 	}
 	if errors.Is(err, ErrUnauthenticated) {
-		return apiError(http.StatusUnauthorized, CodeUnauthenticated, "missing or invalid credentials")
+		return apiError(http.StatusUnauthorized, codeUnauthenticated, "missing or invalid credentials")
 	}
 	if errors.Is(err, secrets.ErrRevoked) {
-		return apiError(http.StatusConflict, CodeRevoked, "the secret's value is revoked; reset it to give it a new value")
+		return apiError(http.StatusConflict, codeRevoked, "the secret's value is revoked; reset it to give it a new value")
 	}
 	if errors.Is(err, secrets.ErrUnknownKEK) {
-		return apiError(http.StatusServiceUnavailable, CodeUnknownKey, "the secret's value is encrypted under a key-encryption key this instance does not hold; give the instance that key (the server log names its id) or retry through another instance")
+		return apiError(http.StatusServiceUnavailable, codeUnknownKey, "the secret's value is encrypted under a key-encryption key this instance does not hold; give the instance that key (the server log names its id) or retry through another instance")
 	}
 	secret := "the secret"
 	if st.name != "" && secrets.ValidateName(st.name) == nil {
@@ -126,29 +132,29 @@ func publicError(err error, st *reqState) *Error {
 	switch errcode.Of(err) {
 	case errcode.NotFound:
 		if st.name == "" {
-			return apiError(http.StatusNotFound, CodeNotFound, "not found")
+			return apiError(http.StatusNotFound, codeNotFound, "not found")
 		}
-		return apiError(http.StatusNotFound, CodeNotFound, secret+" does not exist in this namespace")
+		return apiError(http.StatusNotFound, codeNotFound, secret+" does not exist in this namespace")
 	case errcode.AlreadyExists:
-		return apiError(http.StatusConflict, CodeAlreadyExists, secret+" already exists in this namespace")
+		return apiError(http.StatusConflict, codeAlreadyExists, secret+" already exists in this namespace")
 	case errcode.Invalid:
 		if msg, ok := validationMessage(err); ok {
-			return apiError(http.StatusBadRequest, CodeInvalid, msg)
+			return apiError(http.StatusBadRequest, codeInvalid, msg)
 		}
 		if st.list {
-			return apiError(http.StatusBadRequest, CodeInvalid, "the selector, pageSize or pageToken is not valid")
+			return apiError(http.StatusBadRequest, codeInvalid, "the selector, pageSize or pageToken is not valid")
 		}
-		return apiError(http.StatusBadRequest, CodeInvalid, "the request is not valid")
+		return apiError(http.StatusBadRequest, codeInvalid, "the request is not valid")
 	case errcode.Conflict:
-		return apiError(http.StatusConflict, CodeConflict, secret+" was changed by another write (stale revision); read it again and retry")
+		return apiError(http.StatusConflict, codeConflict, secret+" was changed by another write (stale revision); read it again and retry")
 	case errcode.PermissionDenied:
-		return apiError(http.StatusForbidden, CodePermissionDenied, "permission denied: the caller lacks the role for this in this namespace, or is not a decrypter of the secret")
+		return apiError(http.StatusForbidden, codePermissionDenied, "permission denied: the caller lacks the role for this in this namespace, or is not a decrypter of the secret")
 	case errcode.FailedPrecondition:
-		return apiError(http.StatusConflict, CodeFailedPrecondition, "the operation cannot be done now (for example, the service is shutting down)")
+		return apiError(http.StatusConflict, codeFailedPrecondition, "the operation cannot be done now (for example, the service is shutting down)")
 	case errcode.Unavailable:
-		return apiError(http.StatusServiceUnavailable, CodeUnavailable, "temporarily unavailable; retry later")
+		return apiError(http.StatusServiceUnavailable, codeUnavailable, "temporarily unavailable; retry later")
 	}
-	return apiError(http.StatusInternalServerError, CodeInternal, "internal error")
+	return apiError(http.StatusInternalServerError, codeInternal, "internal error")
 }
 
 // validationMessage returns the message of strongbox's own validation
@@ -223,19 +229,19 @@ func runTokenMessage(err error) string {
 // codeOfAPI maps an API code back to a secrets error code, for clients.
 func codeOfAPI(code string) errcode.Code {
 	switch code {
-	case CodeInvalid, CodeTooLarge, CodeUnsupportedMediaType, CodeMethodNotAllowed:
+	case codeInvalid, codeTooLarge, codeUnsupportedMediaType, codeMethodNotAllowed:
 		return errcode.Invalid
-	case CodeUnauthenticated, CodePermissionDenied:
+	case codeUnauthenticated, codePermissionDenied:
 		return errcode.PermissionDenied
-	case CodeNotFound:
+	case codeNotFound:
 		return errcode.NotFound
-	case CodeAlreadyExists:
+	case codeAlreadyExists:
 		return errcode.AlreadyExists
-	case CodeConflict:
+	case codeConflict:
 		return errcode.Conflict
-	case CodeFailedPrecondition, CodeRevoked:
+	case codeFailedPrecondition, codeRevoked:
 		return errcode.FailedPrecondition
-	case CodeRateLimited, CodeUnavailable, CodeUnknownKey:
+	case codeRateLimited, codeUnavailable, codeUnknownKey:
 		return errcode.Unavailable
 	}
 	return errcode.Internal

@@ -51,7 +51,7 @@ func Example() {
 	fmt.Println("create:", res.Status, "ETag", res.Header.Get("ETag"))
 
 	tok, _, _ := iss.Issue(ctx, runtoken.Grant{Namespace: "team-a", Subject: "k6-runner", Names: []string{"api-key"}})
-	fmt.Println(strings.Replace(httpapi.K6Spec(srv.URL, "team-a", tok), tok, "<run token>", 1)[len("url=urlTemplate=")+len(srv.URL):])
+	fmt.Println(strings.Replace(httpapi.K6SpecEnv(srv.URL, "team-a", tok), tok, "<run token>", 1)[len("K6_SECRET_SOURCE=url=urlTemplate=")+len(srv.URL):])
 
 	rs, _ := httpapi.NewRemoteSource(httpapi.RemoteConfig{BaseURL: srv.URL, Namespace: "team-a",
 		Token: secrets.NewValue(tok)}, source.URLOptions{})

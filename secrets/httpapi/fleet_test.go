@@ -24,8 +24,8 @@ func TestUnknownKEKIs503UnknownKey(t *testing.T) {
 	all := e.token(runtoken.Grant{Namespace: ns, Subject: "k6-runner", AllNames: true})
 	e.keeper.In.FailAll(fault.Decrypt, fmt.Errorf("keeper.Decrypt: KEK %q is not held by this keeper: %w", "kek-fleet-7", secrets.ErrUnknownKEK))
 	r := e.do("GET", base+"/api-key/decrypt", all, "")
-	if r.status != 503 || r.apiErr().Code != httpapi.CodeUnknownKey {
-		t.Fatalf("decrypt under an unknown KEK = %d %s, want 503 %s", r.status, r.apiErr().Code, httpapi.CodeUnknownKey)
+	if r.status != 503 || r.apiErr().Code != "unknown_key" {
+		t.Fatalf("decrypt under an unknown KEK = %d %s, want 503 %s", r.status, r.apiErr().Code, "unknown_key")
 	}
 	if r.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After on the 503")

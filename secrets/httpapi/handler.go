@@ -14,6 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/strongbox-go/strongbox/internal/bearer"
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -21,9 +22,9 @@ import (
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
 
-// DefaultMaxBodyBytes caps request bodies when Options.MaxBodyBytes is 0:
+// defaultMaxBodyBytes caps request bodies when Options.MaxBodyBytes is 0:
 // room for a 24 KiB value, even fully \u-escaped in JSON, plus metadata.
-const DefaultMaxBodyBytes = 64 << 10
+const defaultMaxBodyBytes = 64 << 10
 
 // DefaultRequestTimeout is the Options.RequestTimeout of the zero value:
 // far above a healthy request (milliseconds), below NewServer's
@@ -57,12 +58,12 @@ type Options struct {
 	APITokens *apitoken.Tokens
 	// Auditor receives one event per request; nil discards them. The
 	// Manager's own rbac.Auditor still sees every decision.
-	Auditor RequestAuditor
+	Auditor func(ctx context.Context, e RequestEvent)
 	// Logger receives the details of 5xx errors (codes and messages, never
 	// values or credentials); nil discards them.
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies (413 above); 0 means
-	// DefaultMaxBodyBytes.
+	// defaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// RateLimit, if set, bounds each principal's requests (429 above).
 	RateLimit *RateLimit
@@ -83,8 +84,9 @@ type Options struct {
 	// client's. Keep it below the server's WriteTimeout (NewServer: 30 s)
 	// so that the 503 still reaches the client.
 	RequestTimeout time.Duration
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
+	// Clock returns the current time (for rate limits, run-token expiry
+	// and audit durations); nil means time.Now.
+	Clock func() time.Time
 	// MeterProvider receives the handler's metrics (see # Metrics in the
 	// package doc); nil means otel.GetMeterProvider(), the global one.
 	MeterProvider metric.MeterProvider
@@ -101,7 +103,7 @@ type Handler struct {
 	apiTokens  *apitoken.Tokens
 	apiAuth    Authenticator
 	runSubject string
-	auditor    RequestAuditor
+	auditor    func(context.Context, RequestEvent)
 	log        *slog.Logger
 	maxBody    int64
 	limit      *limiter
@@ -122,7 +124,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h := &Handler{
 		m: opts.Manager, auth: opts.Authenticator, tokens: opts.RunTokens, auditor: opts.Auditor,
-		log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Now, trustForwardedFor: opts.TrustForwardedFor,
+		log: opts.Logger, maxBody: opts.MaxBodyBytes, now: opts.Clock, trustForwardedFor: opts.TrustForwardedFor,
 		metrics: newHandlerMetrics(opts.MeterProvider),
 		issuer:  opts.RunTokenIssuer, apiTokens: opts.APITokens, runSubject: opts.RunSubject,
 	}
@@ -136,13 +138,13 @@ func New(opts Options) (*Handler, error) {
 		h.apiAuth = APITokens(h.apiTokens)
 	}
 	if h.auditor == nil {
-		h.auditor = RequestAuditor(func(context.Context, RequestEvent) {})
+		h.auditor = func(context.Context, RequestEvent) {}
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	if h.maxBody <= 0 {
-		h.maxBody = DefaultMaxBodyBytes
+		h.maxBody = defaultMaxBodyBytes
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -168,9 +170,9 @@ const (
 	pathDecrypt = pathSecret + "/decrypt"
 )
 
-// DecryptPath returns the path of the decrypt route for a secret, with
+// decryptPath returns the path of the decrypt route for a secret, with
 // "{key}" as the name when name is "{key}" (a k6 urlTemplate).
-func DecryptPath(namespace, name string) string {
+func decryptPath(namespace, name string) string {
 	if name != "{key}" {
 		name = url.PathEscape(name)
 	}
@@ -245,7 +247,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			// The panic value could hold anything; log only its type.
 			h.log.ErrorContext(r.Context(), "strongbox handler panic", slog.String("route", r.Pattern), slog.String("type", fmt.Sprintf("%T", v)))
 			if sw.status == 0 {
-				h.fail(sw, r, apiError(http.StatusInternalServerError, CodeInternal, "internal error"))
+				h.fail(sw, r, apiError(http.StatusInternalServerError, codeInternal, "internal error"))
 			}
 		}
 		status := sw.status
@@ -299,13 +301,13 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 			st.tokenID = claims.ID
 			switch {
 			case !decrypt:
-				h.fail(w, r, apiError(http.StatusForbidden, CodePermissionDenied, "a run token may only decrypt"))
+				h.fail(w, r, apiError(http.StatusForbidden, codePermissionDenied, "a run token may only decrypt"))
 				return
 			case st.namespace != claims.Namespace:
-				h.fail(w, r, apiError(http.StatusForbidden, CodePermissionDenied, "the run token is for another namespace"))
+				h.fail(w, r, apiError(http.StatusForbidden, codePermissionDenied, "the run token is for another namespace"))
 				return
 			case !claims.AllowsName(st.name):
-				h.fail(w, r, apiError(http.StatusForbidden, CodePermissionDenied, "the run token does not cover secret "+strconv.Quote(st.name)))
+				h.fail(w, r, apiError(http.StatusForbidden, codePermissionDenied, "the run token does not cover secret "+strconv.Quote(st.name)))
 				return
 			}
 		}
@@ -318,7 +320,7 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 // authenticate returns the caller, and the run token's claims when the
 // caller used one.
 func (h *Handler) authenticate(r *http.Request) (rbac.Principal, *runtoken.Claims, error) {
-	if tok, ok := BearerToken(r); ok && h.tokens != nil && strings.HasPrefix(tok, runtoken.Prefix) {
+	if tok, ok := bearer.Token(r); ok && h.tokens != nil && strings.HasPrefix(tok, runtoken.Prefix) {
 		c, err := h.tokens.Verify(r.Context(), tok)
 		if err != nil {
 			// The id of a validly signed token that was refused
@@ -332,7 +334,7 @@ func (h *Handler) authenticate(r *http.Request) (rbac.Principal, *runtoken.Claim
 		}
 		return c.Principal(), &c, nil
 	}
-	if tok, ok := BearerToken(r); ok && h.apiAuth != nil && strings.HasPrefix(tok, apitoken.Prefix) {
+	if tok, ok := bearer.Token(r); ok && h.apiAuth != nil && strings.HasPrefix(tok, apitoken.Prefix) {
 		p, err := h.apiAuth.Authenticate(r)
 		if err == nil {
 			// Verified: the id is the issuer's, not the sender's choice.
@@ -394,7 +396,7 @@ func ifMatch(r *http.Request) (int64, error) {
 	}
 	rev, err := strconv.ParseInt(s, 10, 64)
 	if !ok || err != nil || rev <= 0 || strconv.FormatInt(rev, 10) != s {
-		return 0, apiError(http.StatusBadRequest, CodeInvalid, `If-Match must be one strong entity tag as returned in ETag, e.g. "3"`)
+		return 0, apiError(http.StatusBadRequest, codeInvalid, `If-Match must be one strong entity tag as returned in ETag, e.g. "3"`)
 	}
 	return rev, nil
 }
@@ -419,8 +421,8 @@ func (h *Handler) create(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return nil
 }
 
-// ListResponse is the body of a listing.
-type ListResponse struct {
+// listResponse is the body of a listing.
+type listResponse struct {
 	Secrets []*secrets.Secret `json:"secrets"`
 	// NextPageToken is "" after the last page; pass it as pageToken.
 	NextPageToken string `json:"nextPageToken,omitempty"`
@@ -432,7 +434,7 @@ func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if v := q.Get("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return apiError(http.StatusBadRequest, CodeInvalid, "pageSize must be a whole number (0: 100; above 1000: 1000)")
+			return apiError(http.StatusBadRequest, codeInvalid, "pageSize must be a whole number (0: 100; above 1000: 1000)")
 		}
 		opts.PageSize = n
 	}
@@ -440,7 +442,7 @@ func (h *Handler) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	out := ListResponse{Secrets: res.Secrets, NextPageToken: res.NextPageToken}
+	out := listResponse{Secrets: res.Secrets, NextPageToken: res.NextPageToken}
 	if out.Secrets == nil {
 		out.Secrets = []*secrets.Secret{}
 	}
@@ -473,9 +475,9 @@ func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	switch {
 	case rev != 0 && body.Revision != 0 && rev != body.Revision:
-		return apiError(http.StatusBadRequest, CodeInvalid, "If-Match and revision disagree")
+		return apiError(http.StatusBadRequest, codeInvalid, "If-Match and revision disagree")
 	case rev == 0 && body.Revision == 0:
-		return apiError(http.StatusBadRequest, CodeInvalid, "the revision is required: send the ETag you read as If-Match")
+		return apiError(http.StatusBadRequest, codeInvalid, "the revision is required: send the ETag you read as If-Match")
 	case rev == 0:
 		rev = body.Revision
 	}
@@ -549,7 +551,7 @@ func (h *Handler) decrypt(ctx context.Context, w http.ResponseWriter, r *http.Re
 	case "raw":
 		raw = true
 	default:
-		return apiError(http.StatusBadRequest, CodeInvalid, "format must be json or raw")
+		return apiError(http.StatusBadRequest, codeInvalid, "format must be json or raw")
 	}
 	v, err := h.m.RevealValue(ctx, r.PathValue("namespace"), r.PathValue("name"))
 	if err != nil {

@@ -104,9 +104,9 @@ func TestNewServerTimeouts(t *testing.T) {
 }
 
 func TestStatusError(t *testing.T) {
-	for status, code := range map[int]string{400: CodeInvalid, 401: CodeUnauthenticated, 403: CodePermissionDenied,
-		404: CodeNotFound, 409: CodeConflict, 412: CodeConflict, 413: CodeTooLarge, 429: CodeRateLimited,
-		502: CodeUnavailable, 503: CodeUnavailable, 504: CodeUnavailable, 500: CodeInternal, 418: CodeInternal} {
+	for status, code := range map[int]string{400: codeInvalid, 401: codeUnauthenticated, 403: codePermissionDenied,
+		404: codeNotFound, 409: codeConflict, 412: codeConflict, 413: codeTooLarge, 429: codeRateLimited,
+		502: codeUnavailable, 503: codeUnavailable, 504: codeUnavailable, 500: codeInternal, 418: codeInternal} {
 		if got := statusError(status).Code; got != code {
 			t.Errorf("statusError(%d) = %s, want %s", status, got, code)
 		}

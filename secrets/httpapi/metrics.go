@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/strongbox-go/strongbox/internal/bearer"
 	"github.com/strongbox-go/strongbox/internal/telemetry"
 	"github.com/strongbox-go/strongbox/secrets/apitoken"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
@@ -109,7 +110,7 @@ func (hm *handlerMetrics) limited(ctx context.Context, limit string) {
 // authFailed records a 401 for err on request r.
 func (hm *handlerMetrics) authFailed(r *http.Request, err error) {
 	cred, reason := "bearer", "refused"
-	tok, ok := BearerToken(r)
+	tok, ok := bearer.Token(r)
 	switch {
 	case !ok || errors.Is(err, ErrNoCredentials):
 		cred, reason = "none", "no_credentials"

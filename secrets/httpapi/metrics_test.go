@@ -67,7 +67,7 @@ func newMetricsEnv(t *testing.T, rd *metrictest.Reader, o httpapi.Options) *metr
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Manager, o.RunTokens, o.Now, o.MeterProvider = m, e.iss.Verifier(), e.clk.Now, rd
+	o.Manager, o.RunTokens, o.Clock, o.MeterProvider = m, e.iss.Verifier(), e.clk.Now, rd
 	if o.APITokens, err = apitoken.New(apitoken.Options{Store: apitoken.NewMemoryStore(), Guard: m}); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestHTTPMetricsHistogramRecordsLatency(t *testing.T) {
 		e.clk.Add(1500 * time.Millisecond)
 		return rbac.Principal{}, httpapi.ErrNoCredentials
 	})
-	h, err := httpapi.New(httpapi.Options{Manager: mustManager(t), Authenticator: slow, Now: e.clk.Now, MeterProvider: rd,
+	h, err := httpapi.New(httpapi.Options{Manager: mustManager(t), Authenticator: slow, Clock: e.clk.Now, MeterProvider: rd,
 		AuthFailures: httpapi.AuthFailureLimit{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)

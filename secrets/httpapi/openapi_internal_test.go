@@ -258,7 +258,7 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 	var codes []string
 	ast.Inspect(f, func(n ast.Node) bool {
 		vs, ok := n.(*ast.ValueSpec)
-		if !ok || len(vs.Names) != 1 || !strings.HasPrefix(vs.Names[0].Name, "Code") || len(vs.Values) != 1 {
+		if !ok || len(vs.Names) != 1 || !strings.HasPrefix(vs.Names[0].Name, "code") || len(vs.Values) != 1 {
 			return true
 		}
 		if lit, ok := vs.Values[0].(*ast.BasicLit); ok && lit.Kind == token.STRING {
@@ -268,7 +268,7 @@ func TestOpenAPIErrorCodes(t *testing.T) {
 		return true
 	})
 	if len(codes) < 10 {
-		t.Fatalf("found %d Code constants in errors.go", len(codes))
+		t.Fatalf("found %d code constants in errors.go", len(codes))
 	}
 	slices.Sort(codes)
 	got := slices.Sorted(slices.Values(schema.Enum))

@@ -38,16 +38,16 @@ type RateLimit struct {
 
 // Defaults of AuthFailureLimit.
 const (
-	// DefaultAuthFailuresPerSecond is the sustained rate of failed
+	// defaultAuthFailuresPerSecond is the sustained rate of failed
 	// authentications a client address may make: one a second.
-	DefaultAuthFailuresPerSecond = ratelimit.DefaultAuthFailuresPerSecond
-	// DefaultAuthFailureBurst is how many failures in a row a client
+	defaultAuthFailuresPerSecond = ratelimit.DefaultAuthFailuresPerSecond
+	// defaultAuthFailureBurst is how many failures in a row a client
 	// address may make before it must wait.
-	DefaultAuthFailureBurst = ratelimit.DefaultAuthFailureBurst
-	// DefaultMaxTrackedClients bounds the client addresses (and the
+	defaultAuthFailureBurst = ratelimit.DefaultAuthFailureBurst
+	// defaultMaxTrackedClients bounds the client addresses (and the
 	// principals of RateLimit) whose buckets are kept; the least recently
 	// seen is dropped beyond it.
-	DefaultMaxTrackedClients = ratelimit.DefaultMaxKeys
+	defaultMaxTrackedClients = ratelimit.DefaultMaxKeys
 )
 
 // AuthFailureLimit bounds failed authentications (401 answers to requests
@@ -57,8 +57,8 @@ const (
 // is empty, every request from that address is refused with 429 and
 // Retry-After before its credentials are even looked at, so guessing bearer
 // tokens is slow. Successful requests take nothing. The zero value is the
-// default limit (DefaultAuthFailuresPerSecond, DefaultAuthFailureBurst,
-// DefaultMaxTrackedClients).
+// default limit (defaultAuthFailuresPerSecond, defaultAuthFailureBurst,
+// defaultMaxTrackedClients).
 //
 // The client address is the host of the connection's remote address
 // (Request.RemoteAddr), with IPv6 addresses grouped by /64 since one host
@@ -69,13 +69,13 @@ type AuthFailureLimit struct {
 	// Disabled turns the limit off (e.g. when a proxy in front does it).
 	Disabled bool
 	// PerSecond is the sustained rate of failures; 0 means
-	// DefaultAuthFailuresPerSecond.
+	// defaultAuthFailuresPerSecond.
 	PerSecond float64
 	// Burst is how many failures may come at once; 0 means
-	// DefaultAuthFailureBurst.
+	// defaultAuthFailureBurst.
 	Burst int
 	// MaxClients bounds the addresses tracked; 0 means
-	// DefaultMaxTrackedClients.
+	// defaultMaxTrackedClients.
 	MaxClients int
 }
 
@@ -93,7 +93,7 @@ func newLimiter(rl *RateLimit, now func() time.Time) *limiter {
 	if burst <= 0 {
 		burst = int(max(1, math.Ceil(rl.PerSecond)))
 	}
-	return newKeyedLimiter(rl.PerSecond, burst, DefaultMaxTrackedClients, now)
+	return newKeyedLimiter(rl.PerSecond, burst, defaultMaxTrackedClients, now)
 }
 
 func newAuthFailureLimiter(o AuthFailureLimit, now func() time.Time) *limiter {
@@ -126,7 +126,7 @@ func (h *Handler) clientAddr(r *http.Request) string {
 
 // rateLimited is a 429 whose Retry-After says when to come back.
 func rateLimited(msg string, wait time.Duration) *Error {
-	e := apiError(http.StatusTooManyRequests, CodeRateLimited, msg)
+	e := apiError(http.StatusTooManyRequests, codeRateLimited, msg)
 	e.retryAfter = max(1, int(math.Ceil(wait.Seconds())))
 	return e
 }

@@ -14,7 +14,7 @@ var errCrossOriginRedirect = errors.New("redirect to another origin not followed
 // nil) that follows redirects only within the origin (scheme, host and
 // port) of the first request, at most 10 of them, and then asks hc's own
 // CheckRedirect, if any. The caller's client is not changed. Every request
-// of Client and RemoteSource carries a credential, and writes carry values:
+// of Client and remoteSource carries a credential, and writes carry values:
 // a redirect elsewhere, even to another port of the same host (where Go
 // keeps the Authorization header) or with a 307 that re-sends the body, must
 // not take them along.

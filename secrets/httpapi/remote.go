@@ -17,40 +17,40 @@ import (
 	"github.com/strongbox-go/strongbox/secrets/source"
 )
 
-// EnvRunToken is the environment variable RemoteConstructor reads the run
+// envRunToken is the environment variable RemoteConstructor reads the run
 // token from.
-const EnvRunToken = "STRONGBOX_RUN_TOKEN"
+const envRunToken = "STRONGBOX_RUN_TOKEN"
 
-// EnvK6SecretSource is the environment variable k6 reads a secret source
+// envK6SecretSource is the environment variable k6 reads a secret source
 // spec from, the environment form of its --secret-source flag.
-const EnvK6SecretSource = "K6_SECRET_SOURCE"
+const envK6SecretSource = "K6_SECRET_SOURCE"
 
-// K6SpecEnv returns K6Spec as an environment assignment,
+// K6SpecEnv returns k6Spec as an environment assignment,
 // "K6_SECRET_SOURCE=<spec>", for exec.Cmd.Env, an env file of mode 0600 or
 // a shell line such as
 //
 //	K6_SECRET_SOURCE='url=urlTemplate=…' k6 run script.js
 //
-// Prefer it to passing K6Spec as --secret-source: a process's arguments
+// Prefer it to passing k6Spec as --secret-source: a process's arguments
 // are shown by ps to every user of the host, its environment only to its
 // owner and root. The assignment holds the token: keep it out of logs and
 // shell history.
 func K6SpecEnv(baseURL, namespace, token string) string {
-	return EnvK6SecretSource + "=" + K6Spec(baseURL, namespace, token)
+	return envK6SecretSource + "=" + k6Spec(baseURL, namespace, token)
 }
 
-// K6Spec returns the k6 secret source spec that reads namespace's secrets
+// k6Spec returns the k6 secret source spec that reads namespace's secrets
 // from a strongbox server at baseURL (e.g. "https://secrets.example.com")
 // with a run token: a url source with responsePath=value. The spec holds
 // the token: pass it to k6 in its environment (K6SpecEnv) rather than as
 // --secret-source on a command line, where ps shows it to every user of
 // the host, and keep it out of logs.
-func K6Spec(baseURL, namespace, token string) string {
-	return "url=urlTemplate=" + strings.TrimRight(baseURL, "/") + DecryptPath(namespace, "{key}") +
+func k6Spec(baseURL, namespace, token string) string {
+	return "url=urlTemplate=" + strings.TrimRight(baseURL, "/") + decryptPath(namespace, "{key}") +
 		",headers.Authorization=Bearer " + token + ",responsePath=value"
 }
 
-// RemoteConfig configures a RemoteSource. BaseURL, Namespace and a token
+// RemoteConfig configures a remoteSource. BaseURL, Namespace and a token
 // are required; every other zero value is the url source's (k6's) default.
 type RemoteConfig struct {
 	// BaseURL is the server's absolute http or https URL, without query;
@@ -71,42 +71,42 @@ type RemoteConfig struct {
 	RetryBackoff           time.Duration // 0: 1s; k6's schedule, see source.URLConfig
 }
 
-// RemoteSource is the source.Source of Go runners over a strongbox server's
+// remoteSource is the source.Source of Go runners over a strongbox server's
 // decrypt route: one GET per secret with the run token, retried, and
 // rate-limited by the very source.NewURLSource a k6 url spec builds. Like it,
-// RemoteSource does not cache: wrap it in source.NewCache (with a redactor)
+// remoteSource does not cache: wrap it in source.NewCache (with a redactor)
 // or register RemoteConstructor with a source.Resolver, which does. It is
 // safe for concurrent use.
-type RemoteSource struct {
+type remoteSource struct {
 	url source.Source
 }
 
-// String returns "httpapi.RemoteSource". A RemoteSource prints only that
+// String returns "httpapi.RemoteSource". A remoteSource prints only that
 // under every fmt verb, JSON, text and slog: its url source holds the run
 // token.
-func (RemoteSource) String() string { return "httpapi.RemoteSource" }
+func (remoteSource) String() string { return "httpapi.RemoteSource" }
 
 // GoString is String, for %#v.
-func (s RemoteSource) GoString() string { return s.String() }
+func (s remoteSource) GoString() string { return s.String() }
 
 // Format prints String under every verb.
-func (s RemoteSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+func (s remoteSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
 
 // LogValue logs String.
-func (s RemoteSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
+func (s remoteSource) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalText returns String.
-func (s RemoteSource) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+func (s remoteSource) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // MarshalJSON returns String as a JSON string.
-func (s RemoteSource) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+func (s remoteSource) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // NewRemoteSource checks cfg and returns a source. opts are passed to the
 // url source (HTTP client, jitter, shared limiter); a BeforeRequest in
 // opts runs after the token is set. A caller's opts.HTTPClient is used
 // through a copy that follows redirects only within BaseURL's origin. Errors match secrets.ErrInvalid and
 // never contain the token.
-func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, error) {
+func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (source.Source, error) {
 	const op = "httpapi.NewRemoteSource"
 	u, err := url.Parse(cfg.BaseURL)
 	switch {
@@ -124,7 +124,7 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, e
 	uc := source.URLConfig{
 		// The raw format has no JSON overhead, so values of the full 24 KiB
 		// fit in the url source's 24 KiB response cap.
-		URLTemplate:            strings.TrimRight(cfg.BaseURL, "/") + DecryptPath(cfg.Namespace, "{key}") + "?format=raw",
+		URLTemplate:            strings.TrimRight(cfg.BaseURL, "/") + decryptPath(cfg.Namespace, "{key}") + "?format=raw",
 		Timeout:                cfg.Timeout,
 		RequestsPerMinuteLimit: cfg.RequestsPerMinuteLimit,
 		RequestsBurst:          cfg.RequestsBurst,
@@ -158,7 +158,7 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, e
 	if err != nil {
 		return nil, errcode.Wrap(errcode.Invalid, op, err)
 	}
-	return &RemoteSource{url: s}, nil
+	return &remoteSource{url: s}, nil
 }
 
 // Get fetches one value. It fails with secrets.ErrInvalid for a name
@@ -166,7 +166,7 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (*RemoteSource, e
 // that does not exist, secrets.ErrPermissionDenied when the token is
 // refused or does not cover the name, secrets.ErrUnavailable after the
 // retries; see source.NewURLSource.
-func (s *RemoteSource) Get(ctx context.Context, name string) (secrets.Value, error) {
+func (s *remoteSource) Get(ctx context.Context, name string) (secrets.Value, error) {
 	if err := secrets.ValidateName(name); err != nil {
 		return secrets.Value{}, err
 	}
@@ -220,12 +220,12 @@ func RemoteConstructor() source.Constructor {
 			}
 		}
 		for _, kv := range p.Env() {
-			if v, ok := strings.CutPrefix(kv, EnvRunToken+"="); ok {
+			if v, ok := strings.CutPrefix(kv, envRunToken+"="); ok {
 				cfg.Token = secrets.NewValue(v)
 			}
 		}
 		if cfg.Token.IsZero() {
-			return nil, bad(EnvRunToken + " is not set")
+			return nil, bad(envRunToken + " is not set")
 		}
 		return NewRemoteSource(cfg, source.URLOptions{HTTPClient: p.HTTPClient})
 	}

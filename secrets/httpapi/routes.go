@@ -79,11 +79,11 @@ func (h *Handler) routes() {
 		allow := strings.Join(ms, ", ")
 		h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
-			h.fail(w, r, apiError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
+			h.fail(w, r, apiError(http.StatusMethodNotAllowed, codeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
 		})
 	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, apiError(http.StatusNotFound, CodeNotFound, "no such route"))
+		h.fail(w, r, apiError(http.StatusNotFound, codeNotFound, "no such route"))
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/bearer"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets/apitoken"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
@@ -27,8 +28,8 @@ const (
 // the token's principal; any other request gets ErrNoCredentials, so it
 // chains (Chain). A Handler with Options.APITokens uses it already.
 func APITokens(toks *apitoken.Tokens) Authenticator {
-	return AuthenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
-		tok, ok := BearerToken(r)
+	return authenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
+		tok, ok := bearer.Token(r)
 		if !ok || !strings.HasPrefix(tok, apitoken.Prefix) {
 			return rbac.Principal{}, ErrNoCredentials
 		}
@@ -80,7 +81,7 @@ func parseTTL(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, apiError(http.StatusBadRequest, CodeInvalid, `ttl must be a positive duration such as "1h" or "720h"`)
+		return 0, apiError(http.StatusBadRequest, codeInvalid, `ttl must be a positive duration such as "1h" or "720h"`)
 	}
 	return d, nil
 }

@@ -14,9 +14,9 @@ func TestErrorMatchesManagerErrors(t *testing.T) {
 		match []error
 		not   []error
 	}{
-		{CodeRevoked, []error{secrets.ErrRevoked, secrets.ErrFailedPrecondition}, []error{secrets.ErrConflict}},
-		{CodeFailedPrecondition, []error{secrets.ErrFailedPrecondition}, []error{secrets.ErrRevoked}},
-		{CodeNotFound, []error{secrets.ErrNotFound}, []error{secrets.ErrRevoked, secrets.ErrInternal}},
+		{codeRevoked, []error{secrets.ErrRevoked, secrets.ErrFailedPrecondition}, []error{secrets.ErrConflict}},
+		{codeFailedPrecondition, []error{secrets.ErrFailedPrecondition}, []error{secrets.ErrRevoked}},
+		{codeNotFound, []error{secrets.ErrNotFound}, []error{secrets.ErrRevoked, secrets.ErrInternal}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.code, func(t *testing.T) {

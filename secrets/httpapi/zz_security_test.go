@@ -153,7 +153,7 @@ func TestFailedAuthRateLimited(t *testing.T) {
 	var mu sync.Mutex
 	var client string
 	lastClient := func() string { mu.Lock(); defer mu.Unlock(); return client }
-	h, err := httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(principals), Now: clk.Now,
+	h, err := httpapi.New(httpapi.Options{Manager: e.m, Authenticator: httpapi.StaticTokens(principals), Clock: clk.Now,
 		Auditor: httpapi.RequestAuditor(func(_ context.Context, ev httpapi.RequestEvent) { mu.Lock(); client = ev.Client; mu.Unlock() })})
 	if err != nil {
 		t.Fatal(err)
@@ -230,7 +230,7 @@ func TestFailedAuthRateLimitOptions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.opts
-			o.Manager, o.Authenticator, o.Now = e.m, httpapi.StaticTokens(principals), e.clock.Now
+			o.Manager, o.Authenticator, o.Clock = e.m, httpapi.StaticTokens(principals), e.clock.Now
 			h, err := httpapi.New(o)
 			if err != nil {
 				t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
+	"github.com/strongbox-go/strongbox/internal/bearer"
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/rbac"
@@ -132,7 +133,7 @@ var (
 // request gets httpapi.ErrNoCredentials, so Authenticator chains
 // (httpapi.Chain) with others.
 func (a *Authenticator) Authenticate(r *http.Request) (rbac.Principal, error) {
-	tok, ok := httpapi.BearerToken(r)
+	tok, ok := bearer.Token(r)
 	if !ok || strings.Count(tok, ".") != 2 {
 		return rbac.Principal{}, httpapi.ErrNoCredentials
 	}

@@ -52,7 +52,7 @@
 //
 // The redactor knows every fetched value and the run token itself (k6
 // prints request headers with --http-debug). A value the redactor refuses
-// (shorter than redact.DefaultMinLength bytes) fails Run before the command
+// (shorter than 4 bytes, redact's default minimum) fails Run before the command
 // starts: it could not be redacted. Whitespace-only values are not redacted
 // (as in k6 and package source) and are passed on. Output is redacted as a
 // stream, whatever the write boundaries (redact.Writer), so a value the

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -128,7 +129,7 @@ func open(ctx context.Context, opts *Options) (_ *session, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{mgmt: mgmt, opts: opts, token: tok, red: redact.New(redact.Options{}), names: map[int]string{}}
+	s := &session{mgmt: mgmt, opts: opts, token: tok, red: redact.New(redact.Options{MinLength: minSecretLen}), names: map[int]string{}}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, s.close())
@@ -148,12 +149,12 @@ func open(ctx context.Context, opts *Options) (_ *session, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", name, err)
 		}
+		if strings.TrimSpace(v.DangerouslyExpose()) == "" {
+			continue // a blank value is not redacted, as in k6 and package source
+		}
 		if err := s.red.Add(v.DangerouslyExpose()); err != nil {
-			if errors.Is(err, redact.ErrBlankSecret) {
-				continue // not redacted, as in k6 and package source
-			}
 			return nil, errcode.New(errcode.FailedPrecondition, "run", fmt.Sprintf(
-				"secret %s is shorter than %d bytes: it could not be redacted from the output; reset it to a longer value", name, s.red.MinLength()))
+				"secret %s is shorter than %d bytes: it could not be redacted from the output; reset it to a longer value", name, minSecretLen))
 		}
 		if id, ok := s.red.ID(v.DangerouslyExpose()); ok {
 			if _, dup := s.names[id]; !dup {
@@ -236,9 +237,9 @@ func (s *session) exec(ctx context.Context) (int, error) {
 		env = os.Environ()
 	}
 	env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
-		return len(kv) >= len(httpapi.EnvK6SecretSource)+1 && kv[:len(httpapi.EnvK6SecretSource)+1] == httpapi.EnvK6SecretSource+"="
+		return len(kv) >= len(envK6SecretSource)+1 && kv[:len(envK6SecretSource)+1] == envK6SecretSource+"="
 	})
-	cmd.Env = append(env, httpapi.EnvK6SecretSource+"="+httpapi.K6SpecRaw(o.ServerURL, o.Namespace, s.token.Secret.DangerouslyExpose()))
+	cmd.Env = append(env, envK6SecretSource+"="+httpapi.K6SpecRaw(o.ServerURL, o.Namespace, s.token.Secret.DangerouslyExpose()))
 	cmd.Dir = o.Dir
 	cmd.Stdin = o.Stdin
 	if cmd.Stdin == nil {
@@ -323,3 +324,11 @@ func Scan(ctx context.Context, opts Options, paths ...string) ([]Leak, error) {
 	leaks, scanErr := s.scan(paths)
 	return leaks, errors.Join(scanErr, s.close())
 }
+
+// minSecretLen is the shortest secret the session's redactor registers
+// (redact's default).
+const minSecretLen = 4
+
+// envK6SecretSource is the environment variable k6 reads its secret source
+// from.
+const envK6SecretSource = "K6_SECRET_SOURCE"

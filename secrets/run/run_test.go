@@ -172,7 +172,7 @@ func TestRunChildGetsValueTerminalSeesMarker(t *testing.T) {
 		if res.ExitCode != code {
 			t.Errorf("exit code %d, want %d; stderr %s", res.ExitCode, code, errb)
 		}
-		m := redact.DefaultMarker
+		m := "***SECRET_REDACTED***"
 		want := "raw: " + m + "\nsplit: " + m + "\n"
 		if !strings.HasPrefix(out.String(), want) || !strings.Contains(out.String(), "b64: ") {
 			t.Errorf("stdout = %q, want it to start %q", out, want)

@@ -194,7 +194,7 @@ func TestResolverRedactsWhatItFetches(t *testing.T) {
 	if strings.Contains(out.String(), secret) {
 		t.Fatalf("log output contains the secret:\n%s", out.String())
 	}
-	if !strings.Contains(out.String(), redact.DefaultMarker) {
+	if !strings.Contains(out.String(), "***SECRET_REDACTED***") {
 		t.Fatalf("log output has no redaction marker:\n%s", out.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/strongbox-go/strongbox/internal/bearer"
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
@@ -82,8 +83,8 @@ func newFakeProvider(t *testing.T) *fakeProvider {
 
 // authenticator accepts the ID tokens the provider issued.
 func (p *fakeProvider) authenticator() httpapi.Authenticator {
-	return httpapi.AuthenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
-		tok, ok := httpapi.BearerToken(r)
+	return authFunc(func(r *http.Request) (rbac.Principal, error) {
+		tok, ok := bearer.Token(r)
 		if !ok || strings.Count(tok, ".") != 2 {
 			return rbac.Principal{}, httpapi.ErrNoCredentials
 		}
@@ -218,3 +219,8 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// authFunc adapts a function to httpapi.Authenticator.
+type authFunc func(r *http.Request) (rbac.Principal, error)
+
+func (f authFunc) Authenticate(r *http.Request) (rbac.Principal, error) { return f(r) }

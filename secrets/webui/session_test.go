@@ -40,7 +40,7 @@ func TestRevokedTokenEndsSession(t *testing.T) {
 	}
 	leakcheck.Register(userTok.DangerouslyExpose())
 
-	api, err := httpapi.New(httpapi.Options{Manager: e.m, APITokens: toks, AuthFailures: httpapi.AuthFailureLimit{Disabled: true}, Now: e.now.Now})
+	api, err := httpapi.New(httpapi.Options{Manager: e.m, APITokens: toks, AuthFailures: httpapi.AuthFailureLimit{Disabled: true}, Clock: e.now.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -439,7 +439,7 @@ func TestForbiddenPostRefusedByManager(t *testing.T) {
 // authentication would): no sign-in, and the forms still need their CSRF
 // token.
 func TestEmbeddingAuthenticatorNeedsNoSignIn(t *testing.T) {
-	proxy := httpapi.AuthenticatorFunc(func(r *http.Request) (rbac.Principal, error) {
+	proxy := authFunc(func(r *http.Request) (rbac.Principal, error) {
 		if u := r.Header.Get("X-Test-User"); u != "" {
 			return rbac.Principal{Kind: rbac.KindUser, ID: u, Namespace: testNS, Roles: []rbac.Role{rbac.RoleEditor}}, nil
 		}
