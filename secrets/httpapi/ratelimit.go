@@ -38,9 +38,6 @@ type RateLimit struct {
 
 // Defaults of AuthFailureLimit.
 const (
-	// defaultAuthFailuresPerSecond is the sustained rate of failed
-	// authentications a client address may make: one a second.
-	defaultAuthFailuresPerSecond = ratelimit.DefaultAuthFailuresPerSecond
 	// defaultAuthFailureBurst is how many failures in a row a client
 	// address may make before it must wait.
 	defaultAuthFailureBurst = ratelimit.DefaultAuthFailureBurst
@@ -57,7 +54,7 @@ const (
 // is empty, every request from that address is refused with 429 and
 // Retry-After before its credentials are even looked at, so guessing bearer
 // tokens is slow. Successful requests take nothing. The zero value is the
-// default limit (defaultAuthFailuresPerSecond, defaultAuthFailureBurst,
+// default limit (one failure a second, defaultAuthFailureBurst at once,
 // defaultMaxTrackedClients).
 //
 // The client address is the host of the connection's remote address
@@ -68,8 +65,7 @@ const (
 type AuthFailureLimit struct {
 	// Disabled turns the limit off (e.g. when a proxy in front does it).
 	Disabled bool
-	// PerSecond is the sustained rate of failures; 0 means
-	// defaultAuthFailuresPerSecond.
+	// PerSecond is the sustained rate of failures; 0 means one a second.
 	PerSecond float64
 	// Burst is how many failures may come at once; 0 means
 	// defaultAuthFailureBurst.

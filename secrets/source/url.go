@@ -249,7 +249,7 @@ func (s *urlSource) Get(ctx context.Context, name string) (secrets.Value, error)
 		if err := s.wait(ctx); err != nil {
 			return secrets.Value{}, err
 		}
-		v, err, retry, after := s.attempt(ctx, target, name)
+		v, retry, after, err := s.attempt(ctx, target, name)
 		if err == nil {
 			return v, nil
 		}
@@ -332,70 +332,70 @@ func withOp(op string, err error, attempts int) error {
 }
 
 // attempt makes one request. retry reports whether the failure may pass.
-func (s *urlSource) attempt(ctx context.Context, target, name string) (v secrets.Value, err error, retry bool, after time.Duration) {
+func (s *urlSource) attempt(ctx context.Context, target, name string) (v secrets.Value, retry bool, after time.Duration, err error) {
 	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, s.cfg.Method, target, nil)
 	if err != nil {
-		return v, errcode.New(errcode.Invalid, "", "cannot build the request from urlTemplate"), false, 0
+		return v, false, 0, errcode.New(errcode.Invalid, "", "cannot build the request from urlTemplate")
 	}
 	for h, hv := range s.cfg.Headers {
 		req.Header.Set(h, hv.DangerouslyExpose())
 	}
 	if s.opts.BeforeRequest != nil {
 		if err := s.opts.BeforeRequest(req); err != nil {
-			return v, err, false, 0
+			return v, false, 0, err
 		}
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return v, ctx.Err(), false, 0
+			return v, false, 0, ctx.Err()
 		}
 		if errors.Is(err, errRedirect) {
-			return v, errcode.New(errcode.FailedPrecondition, "", fmt.Sprintf("secret %q: %v", name, errRedirect)), false, 0
+			return v, false, 0, errcode.New(errcode.FailedPrecondition, "", fmt.Sprintf("secret %q: %v", name, errRedirect))
 		}
-		return v, errcode.New(errcode.Unavailable, "", "request failed: "+netCause(err, s.cfg.Timeout)), true, 0
+		return v, true, 0, errcode.New(errcode.Unavailable, "", "request failed: "+netCause(err, s.cfg.Timeout))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return v, ctx.Err(), false, 0
+			return v, false, 0, ctx.Err()
 		}
-		return v, errcode.New(errcode.Unavailable, "", "reading the response failed: "+netCause(err, s.cfg.Timeout)), true, 0
+		return v, true, 0, errcode.New(errcode.Unavailable, "", "reading the response failed: "+netCause(err, s.cfg.Timeout))
 	}
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
 	case code == http.StatusNotFound:
-		return v, errcode.New(errcode.NotFound, "", fmt.Sprintf("secret %q not found (status 404)", name)), false, 0
+		return v, false, 0, errcode.New(errcode.NotFound, "", fmt.Sprintf("secret %q not found (status 404)", name))
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return v, errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("secret %q: status %d", name, code)), false, 0
+		return v, false, 0, errcode.New(errcode.PermissionDenied, "", fmt.Sprintf("secret %q: status %d", name, code))
 	case code == http.StatusTooManyRequests || code >= 500:
 		if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
 			after = retryAfter(resp.Header.Get("Retry-After"), time.Now())
 		}
-		return v, errcode.New(errcode.Unavailable, "", fmt.Sprintf("secret %q: status %d", name, code)), true, after
+		return v, true, after, errcode.New(errcode.Unavailable, "", fmt.Sprintf("secret %q: status %d", name, code))
 	case code == http.StatusBadRequest:
-		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: status 400", name)), false, 0
+		return v, false, 0, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: status 400", name))
 	default:
-		return v, errcode.New(errcode.Internal, "", fmt.Sprintf("secret %q: unexpected status %d", name, code)), false, 0
+		return v, false, 0, errcode.New(errcode.Internal, "", fmt.Sprintf("secret %q: unexpected status %d", name, code))
 	}
 	if len(body) > maxBodyBytes {
-		return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: response body is over %d bytes", name, maxBodyBytes)), false, 0
+		return v, false, 0, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: response body is over %d bytes", name, maxBodyBytes))
 	}
 	value := string(body)
 	if s.path != nil {
 		value, err = extract(body, s.path)
 		if err != nil {
-			return v, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %v", name, err)), false, 0
+			return v, false, 0, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %v", name, err))
 		}
 	}
 	v = secrets.NewValue(value)
 	if err := secrets.ValidateValue(v); err != nil {
-		return secrets.Value{}, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %s", name, message(err))), false, 0
+		return secrets.Value{}, false, 0, errcode.New(errcode.Invalid, "", fmt.Sprintf("secret %q: %s", name, message(err)))
 	}
-	return v, nil, false, 0
+	return v, false, 0, nil
 }
 
 // netCause describes a transport error without the URL (which *url.Error
