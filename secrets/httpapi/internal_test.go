@@ -12,27 +12,10 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
-// TestLimiterEvictsLeastRecentlyUsed: the per-key buckets are bounded; the
-// least recently used key goes first, and a key in use keeps its bucket.
-func TestLimiterEvictsLeastRecentlyUsed(t *testing.T) {
-	now := time.Unix(0, 0)
-	l := newKeyedLimiter(1, 1, 3, func() time.Time { return now })
-	for _, k := range []string{"a", "b", "c"} {
-		if _, ok := l.allow(k); !ok {
-			t.Fatalf("first request of %s refused", k)
-		}
-	}
-	l.allow("a") // a is now the most recent; b the least
-	l.allow("d") // drops b
-	if n := l.len(); n != 3 {
-		t.Errorf("%d keys tracked, want 3", n)
-	}
-	if _, ok := l.allow("a"); ok {
-		t.Error("a lost its empty bucket to the eviction")
-	}
-	if _, ok := l.allow("b"); !ok {
-		t.Error("b was not evicted: its bucket is still empty")
-	}
+// TestLimiterWrapper: the limiter itself (buckets, eviction, client
+// addresses) is internal/ratelimit's, tested there; here, that a zero
+// RateLimit disables limiting and a nil limiter allows everything.
+func TestLimiterWrapper(t *testing.T) {
 	if newLimiter(nil, time.Now) != nil || newLimiter(&RateLimit{}, time.Now) != nil {
 		t.Error("a zero rate limit should disable limiting")
 	}
@@ -42,38 +25,6 @@ func TestLimiterEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 	if _, blocked := off.blocked("x"); blocked {
 		t.Error("nil limiter blocked")
-	}
-}
-
-func TestClientAddr(t *testing.T) {
-	tests := []struct {
-		name   string
-		remote string
-		xff    []string
-		trust  bool
-		want   string
-	}{
-		{"IPv4 with port", "192.0.2.7:5555", nil, false, "192.0.2.7"},
-		{"IPv6 cut to /64", "[2001:db8:1:2:3:4:5:6]:443", nil, false, "2001:db8:1:2::/64"},
-		{"IPv4-mapped IPv6", "[::ffff:192.0.2.7]:1", nil, false, "192.0.2.7"},
-		{"X-Forwarded-For ignored by default", "192.0.2.7:1", []string{"198.51.100.1"}, false, "192.0.2.7"},
-		{"X-Forwarded-For trusted: last entry", "192.0.2.7:1", []string{"203.0.113.5, 198.51.100.1"}, true, "198.51.100.1"},
-		{"X-Forwarded-For trusted: last header", "192.0.2.7:1", []string{"203.0.113.5", "198.51.100.2"}, true, "198.51.100.2"},
-		{"X-Forwarded-For trusted but garbage", "192.0.2.7:1", []string{"not-an-ip"}, true, "192.0.2.7"},
-		{"no port", "192.0.2.9", nil, false, "192.0.2.9"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := &Handler{trustForwardedFor: tc.trust}
-			r, _ := http.NewRequest("GET", "/", nil)
-			r.RemoteAddr = tc.remote
-			for _, v := range tc.xff {
-				r.Header.Add("X-Forwarded-For", v)
-			}
-			if got := h.clientAddr(r); got != tc.want {
-				t.Errorf("clientAddr = %q, want %q", got, tc.want)
-			}
-		})
 	}
 }
 

@@ -114,7 +114,6 @@ func (l *limiter) keyed() *ratelimit.Keyed {
 func (l *limiter) allow(key string) (time.Duration, bool)   { return l.keyed().Allow(key) }
 func (l *limiter) blocked(key string) (time.Duration, bool) { return l.keyed().Blocked(key) }
 func (l *limiter) failed(key string)                        { l.keyed().Failed(key) }
-func (l *limiter) len() int                                 { return l.keyed().Len() }
 
 func (h *Handler) clientAddr(r *http.Request) string {
 	return ratelimit.ClientAddr(r, h.trustForwardedFor)
