@@ -23,12 +23,12 @@ import (
 func (m *Manager) Reveal(ctx context.Context, namespace string, names ...string) ([]RevealResult, error) {
 	c, err := m.begin(ctx, "Reveal", namespace, rbac.ActionDecrypt, names...)
 	if err != nil {
-		m.metrics.reveal(ctx, min(len(names), MaxRevealNames), err)
+		m.metrics.reveal(ctx, min(len(names), maxRevealNames), err)
 		return nil, err
 	}
 	defer c.end()
-	if len(names) == 0 || len(names) > MaxRevealNames {
-		err := errcode.New(errcode.Invalid, "secrets.Reveal", fmt.Sprintf("asked for %d names; ask for 1 to %d", len(names), MaxRevealNames))
+	if len(names) == 0 || len(names) > maxRevealNames {
+		err := errcode.New(errcode.Invalid, "secrets.Reveal", fmt.Sprintf("asked for %d names; ask for 1 to %d", len(names), maxRevealNames))
 		c.audit(ctx, names, err)
 		m.metrics.reveal(ctx, 1, err)
 		return nil, err

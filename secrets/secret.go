@@ -58,9 +58,9 @@ func secretFromMetadata(m *storage.Metadata) *Secret {
 	}
 }
 
-// MaxPageSize is the largest page of List (and of Rewrap's listing); a
-// larger PageSize is treated as MaxPageSize, and 0 means 100.
-const MaxPageSize = storage.MaxPageSize
+// maxPageSize is the largest page of List (and of Rewrap's listing); a
+// larger PageSize is treated as maxPageSize, and 0 means 100.
+const maxPageSize = storage.MaxPageSize
 
 // ListOptions narrows and pages a listing.
 type ListOptions struct {
