@@ -23,9 +23,9 @@
 //   - CRUD of metadata and ciphertexts, with deep equality of what comes back
 //     (nil and empty Labels and Decrypters are equivalent).
 //   - Revisions: create gives 1, every update adds 1, a stale, future, zero
-//     or negative revision fails with ErrConflict and changes nothing.
-//   - ErrAlreadyExists on a duplicate CreateMetadata or PutCiphertext (the
-//     first value stays), ErrNotFound, ErrInvalid for empty keys, invalid
+//     or negative revision fails with secrets.ErrConflict and changes nothing.
+//   - secrets.ErrAlreadyExists on a duplicate CreateMetadata or PutCiphertext (the
+//     first value stays), secrets.ErrNotFound, secrets.ErrInvalid for empty keys, invalid
 //     UTF-8, nil arguments and malformed page tokens.
 //   - Listing: page sizes (defaults and the 1000 cap), opaque tokens, byte
 //     order by name (not a locale's collation), every item exactly once
@@ -35,7 +35,7 @@
 //     ciphertexts and listings.
 //   - Races: 16 goroutines updating, deleting or replacing with the same
 //     revision or old data, or creating the same name: exactly one wins, the
-//     others get ErrConflict (or ErrAlreadyExists, or ErrNotFound for a
+//     others get secrets.ErrConflict (or secrets.ErrAlreadyExists, or secrets.ErrNotFound for a
 //     delete that comes after the winner's).
 //   - ListCiphertexts paging in one namespace and across all namespaces.
 //   - ReplaceCiphertext compare-and-swap.
@@ -44,7 +44,7 @@
 //     The backends of this module keep microseconds.
 //   - Context: a canceled or expired context makes every method return the
 //     context's error and write nothing.
-//   - Close: later calls fail with ErrClosed (code ErrFailedPrecondition); a
+//   - Close: later calls fail with ErrClosed (code secrets.ErrFailedPrecondition); a
 //     second Close returns; calls in flight during Close finish or fail
 //     with ErrClosed, and none succeeds after Close returned.
 //   - Errors never contain ciphertext bytes.
@@ -53,12 +53,12 @@
 //     current, empty, revoked (empty ValueID) or missing ciphertext; and
 //     CreateWithCiphertext, UpdateWithCiphertext and DeleteSecret, each
 //     with the errors of the calls it stands for
-//     (ErrAlreadyExists, ErrNotFound, ErrConflict, ErrInvalid), a snapshot
+//     (secrets.ErrAlreadyExists, secrets.ErrNotFound, secrets.ErrConflict, secrets.ErrInvalid), a snapshot
 //     of the namespace showing that a failed call changed nothing, and 16
 //     goroutines racing on one name or revision: one wins and only its
 //     ciphertext survives.
 //   - Records (records.go): create-only, update and delete at a revision
-//     (ErrAlreadyExists, ErrConflict, ErrNotFound), empty and 64 KiB data,
+//     (secrets.ErrAlreadyExists, secrets.ErrConflict, secrets.ErrNotFound), empty and 64 KiB data,
 //     argument checks; expiry (expired records are not read, a create
 //     replaces one and continues its revision, DeleteExpiredRecords sweeps
 //     only them); listing by kind in key order over pages with expired
