@@ -40,16 +40,17 @@ type ListOptions struct {
 	PageToken string
 }
 
-// Page sizes.
-const (
-	DefaultPageSize = 100
-	MaxPageSize     = 1000
-)
+// MaxPageSize is the largest page of a listing; a larger page size is
+// treated as MaxPageSize, and 0 (or less) means 100.
+const MaxPageSize = 1000
+
+// defaultPageSize is the page size of a listing asked for with 0.
+const defaultPageSize = 100
 
 func effectivePageSize(n int) int {
 	switch {
 	case n <= 0:
-		return DefaultPageSize
+		return defaultPageSize
 	case n > MaxPageSize:
 		return MaxPageSize
 	}
