@@ -82,8 +82,9 @@
 //     passed, by the reading process's clock; a create replaces an expired
 //     record and continues its revision; DeleteExpiredRecords sweeps them.
 //   - ListRecords pages through a kind in key order.
-//   - RecordSequence is a number per kind that grows with every write of
-//     that kind, by any process: a poller reads it (one small read) and
+//   - A kind's sequence is a number that grows with every write of
+//     that kind, by any process: a poller reads it with
+//     WaitRecordChange(ctx, kind, -1) (one small read) and
 //     rereads the kind when it moved. On SQL backends it is bumped in the
 //     write's transaction; on docstore collections by a second write right
 //     after the first, so a crash between the two delays the news until

@@ -121,7 +121,7 @@ func ExampleStore_WaitRecordChange() {
 	}
 	defer s.Close()
 
-	seq, err := s.RecordSequence(ctx, "revocation")
+	seq, err := s.WaitRecordChange(ctx, "revocation", -1)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -269,30 +269,6 @@ func (s *Store) DeleteExpiredRecords(ctx context.Context, kind string) (int, err
 	}
 }
 
-// RecordSequence returns a number that grows with every write of a record
-// of kind (0 before the first), by any process sharing the store: a
-// poller that reads the same number again knows nothing of that kind
-// changed, and rereads the kind when it moves. It is one small read.
-func (s *Store) RecordSequence(ctx context.Context, kind string) (int64, error) {
-	const op = "storage.RecordSequence"
-	if err := s.enter(ctx, op); err != nil {
-		return 0, err
-	}
-	defer s.leave()
-	if err := checkKind(op, kind); err != nil {
-		return 0, err
-	}
-	d, err := s.records(op)
-	if err != nil {
-		return 0, err
-	}
-	seq, err := d.Sequence(ctx, kind)
-	if err != nil {
-		return 0, convert(ctx, s.meta, op, err)
-	}
-	return seq, nil
-}
-
 // sequenceWaiter is the optional part of a driver.Records that can wait for
 // a kind's sequence to move (PostgreSQL, through LISTEN/NOTIFY): Wait
 // returns when it may have moved from seq, or when ctx is done.
@@ -300,8 +276,11 @@ type sequenceWaiter interface {
 	WaitSequence(ctx context.Context, kind string, seq int64) error
 }
 
-// WaitRecordChange waits until kind's RecordSequence differs from seq and
-// returns the new value, for a process that keeps a copy of a kind (a
+// WaitRecordChange waits until kind's sequence differs from seq and
+// returns the new value. The sequence is a number that grows with every
+// write of a record of kind (0 before the first), by any process sharing
+// the store; a seq of -1 returns the current sequence at once (one small
+// read). It is for a process that keeps a copy of a kind (a
 // revocation list, a key ring) in memory: it reads the kind, then loops on
 // WaitRecordChange with the sequence it read, rereading the kind each time
 // it returns. On PostgreSQL it is woken by NOTIFY at once; on every other

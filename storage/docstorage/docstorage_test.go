@@ -154,8 +154,8 @@ func TestRecordsSharedThroughCollection(t *testing.T) {
 	if err != nil || string(got.Data) != "x" {
 		t.Fatalf("GetRecord through the other Store = %v, %v; want the record", got, err)
 	}
-	if seq, err := b.RecordSequence(ctx, "revocation"); err != nil || seq < 1 {
-		t.Errorf("RecordSequence through the other Store = %d, %v; want >= 1", seq, err)
+	if seq, err := b.WaitRecordChange(ctx, "revocation", -1); err != nil || seq < 1 {
+		t.Errorf("WaitRecordChange(-1) through the other Store = %d, %v; want >= 1", seq, err)
 	}
 }
 

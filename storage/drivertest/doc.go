@@ -63,7 +63,7 @@
 //     replaces one and continues its revision, DeleteExpiredRecords sweeps
 //     only them); listing by kind in key order over pages with expired
 //     records between; 16 goroutines creating, updating or deleting one
-//     record: exactly one wins; RecordSequence grows with every write of
+//     record: exactly one wins; the sequence (WaitRecordChange with -1) grows with every write of
 //     its kind only; WaitRecordChange returns within a second of a write
 //     and is ended by Close; calls after Close fail with ErrClosed.
 //

@@ -139,8 +139,8 @@ func testRecordInvalid(t *testing.T, h *harness) {
 	wantErr(t, "ListRecords with a malformed kind", err, errcode.Invalid)
 	_, _, err = h.s.ListRecords(h.ctx, k, 0, "garbage")
 	wantErr(t, "ListRecords with a malformed token", err, errcode.Invalid)
-	_, err = h.s.RecordSequence(h.ctx, "")
-	wantErr(t, "RecordSequence with an empty kind", err, errcode.Invalid)
+	_, err = h.s.WaitRecordChange(h.ctx, "", -1)
+	wantErr(t, "WaitRecordChange(-1) with an empty kind", err, errcode.Invalid)
 }
 
 func testRecordExpiry(t *testing.T, h *harness) {
@@ -274,9 +274,9 @@ func testRecordSequence(t *testing.T, h *harness) {
 	k := h.kind()
 	seq := func() int64 {
 		t.Helper()
-		n, err := h.s.RecordSequence(h.ctx, k)
+		n, err := h.s.WaitRecordChange(h.ctx, k, -1)
 		if err != nil {
-			t.Fatalf("RecordSequence: %v", err)
+			t.Fatalf("WaitRecordChange(-1): %v", err)
 		}
 		return n
 	}
@@ -326,15 +326,15 @@ func testRecordClose(t *testing.T, h *harness) {
 	wantErr(t, "DeleteRecord after Close", h.s.DeleteRecord(h.ctx, k, "a", 1), storage.ErrClosed)
 	_, _, err = h.s.ListRecords(h.ctx, k, 0, "")
 	wantErr(t, "ListRecords after Close", err, storage.ErrClosed)
-	_, err = h.s.RecordSequence(h.ctx, k)
-	wantErr(t, "RecordSequence after Close", err, errcode.FailedPrecondition)
+	_, err = h.s.WaitRecordChange(h.ctx, k, -1)
+	wantErr(t, "WaitRecordChange(-1) after Close", err, errcode.FailedPrecondition)
 	_, err = h.s.DeleteExpiredRecords(h.ctx, k)
 	wantErr(t, "DeleteExpiredRecords after Close", err, storage.ErrClosed)
 }
 
 func testRecordWait(t *testing.T, h *harness) {
 	k := h.kind()
-	seq, err := h.s.RecordSequence(h.ctx, k)
+	seq, err := h.s.WaitRecordChange(h.ctx, k, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func testRecordWait(t *testing.T, h *harness) {
 		t.Errorf("WaitRecordChange with an old sequence = %d, %v; want the current one", n, err)
 	}
 	// Close ends a wait with ErrClosed, and does not wait for it to time out.
-	cur, _ := h.s.RecordSequence(h.ctx, k)
+	cur, _ := h.s.WaitRecordChange(h.ctx, k, -1)
 	go func() {
 		n, err := h.s.WaitRecordChange(h.ctx, k, cur)
 		got <- result{n, err, time.Now()}
