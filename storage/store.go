@@ -45,13 +45,13 @@ func NewStore(d driver.Store) *Store {
 	return newStore(d, d, d.Close)
 }
 
-// NewSplitStore returns a Store that keeps metadata in metadata's backend
+// newSplitStore returns a Store that keeps metadata in metadata's backend
 // and ciphertexts in ciphertexts' backend, for example metadata in
 // PostgreSQL and ciphertexts in a docstore collection. The new Store takes
 // both over: closing it closes them, and they must not be used or closed
 // apart. Writes are sequenced (see the package doc, # Writes): a
 // ciphertext is stored before the metadata that points at it.
-func NewSplitStore(metadata, ciphertexts *Store) *Store {
+func newSplitStore(metadata, ciphertexts *Store) *Store {
 	return newStore(metadata.meta, ciphertexts.ct, func() error {
 		return errors.Join(metadata.Close(), ciphertexts.Close())
 	})
