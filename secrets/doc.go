@@ -85,7 +85,7 @@
 // ErrAlreadyExists, ErrInvalid, ErrConflict, ErrPermissionDenied,
 // ErrFailedPrecondition, ErrUnavailable or ErrInternal; ErrorCode returns
 // it. Reveal's per-name errors also match ErrRevoked or
-// ErrDecryptionFailed. Context errors are returned unchanged. Errors name
+// keeper.ErrDecrypt. Context errors are returned unchanged. Errors name
 // fields, limits, namespaces and secret names, never a value or key.
 // Rejected input is never quoted, not even in part: an error gives the
 // field, the position and the rule it breaks (a well-formed name or label

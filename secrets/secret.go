@@ -82,7 +82,7 @@ type ListResult struct {
 
 // RevealResult is the outcome of revealing one name: a Value, or an error
 // matching ErrNotFound, ErrPermissionDenied, ErrRevoked or
-// ErrDecryptionFailed (or ErrUnavailable when the key service is down).
+// keeper.ErrDecrypt (or ErrUnavailable when the key service is down).
 type RevealResult struct {
 	Name  string
 	Value Value
