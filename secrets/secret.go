@@ -58,10 +58,6 @@ func secretFromMetadata(m *storage.Metadata) *Secret {
 	}
 }
 
-// maxPageSize is the largest page of List (and of Rewrap's listing); a
-// larger PageSize is treated as maxPageSize, and 0 means 100.
-const maxPageSize = storage.MaxPageSize
-
 // ListOptions narrows and pages a listing.
 type ListOptions struct {
 	// Selector keeps secrets whose labels match, e.g. "env=prod,team=checkout"
