@@ -89,7 +89,8 @@ func normRecord(r *Record) *Record {
 	return &c
 }
 
-// GetRecord returns one record, or secrets.ErrNotFound if it is absent or expired.
+// GetRecord returns one record, or secrets.ErrNotFound if it is absent or
+// expired.
 func (s *Store) GetRecord(ctx context.Context, kind, key string) (*Record, error) {
 	const op = "storage.GetRecord"
 	if err := s.enter(ctx, op); err != nil {
@@ -113,16 +114,16 @@ func (s *Store) GetRecord(ctx context.Context, kind, key string) (*Record, error
 	return normRecord(r), nil
 }
 
-// PutRecord writes r and returns the stored copy, with its new Revision
-// and UpdateTime. With Revision 0 it creates the record: secrets.ErrAlreadyExists
-// if a record with its key exists and has not expired. A new key gets
-// Revision 1; an expired record is replaced and its revision continues
-// (so a write at the expired record's revision fails). With a Revision it
-// updates the record read at that revision: secrets.ErrNotFound if absent,
-// secrets.ErrConflict if the revision moved; an update at the revision read
-// renews a record that expired since (until a sweep removes it). Of racing
-// writers, exactly one wins. Data is at most 64 KiB. UpdateTime is set
-// here, from this process's clock, and so is the expiry check.
+// PutRecord writes r and returns the stored copy, with its new Revision and
+// UpdateTime. With Revision 0 it creates the record: secrets.ErrAlreadyExists
+// if a record with its key exists and has not expired. A new key gets Revision
+// 1; an expired record is replaced and its revision continues (so a write at
+// the expired record's revision fails). With a Revision it updates the record
+// read at that revision: secrets.ErrNotFound if absent, secrets.ErrConflict if
+// the revision moved; an update at the revision read renews a record that
+// expired since (until a sweep removes it). Of racing writers, exactly one
+// wins. Data is at most 64 KiB. UpdateTime is set here, from this process's
+// clock, and so is the expiry check.
 func (s *Store) PutRecord(ctx context.Context, r *Record) (*Record, error) {
 	const op = "storage.PutRecord"
 	if err := s.enter(ctx, op); err != nil {
@@ -156,8 +157,8 @@ func (s *Store) PutRecord(ctx context.Context, r *Record) (*Record, error) {
 }
 
 // DeleteRecord removes a record if its revision equals revision:
-// secrets.ErrNotFound if absent, secrets.ErrConflict if the revision moved. A record that
-// expired after it was read can still be deleted at that revision.
+// secrets.ErrNotFound if absent, secrets.ErrConflict if the revision moved. A
+// record that expired after it was read can still be deleted at that revision.
 func (s *Store) DeleteRecord(ctx context.Context, kind, key string, revision int64) error {
 	const op = "storage.DeleteRecord"
 	if err := s.enter(ctx, op); err != nil {

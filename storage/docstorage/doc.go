@@ -74,10 +74,11 @@
 // # Errors
 //
 // gocloud codes map to strongbox codes: NotFound, AlreadyExists,
-// FailedPrecondition (a revision mismatch) to secrets.ErrConflict, InvalidArgument
-// to secrets.ErrInvalid, DeadlineExceeded and ResourceExhausted to secrets.ErrUnavailable,
-// anything else to secrets.ErrInternal. Context errors pass through unchanged.
-// Open's errors never repeat the collection URLs.
+// FailedPrecondition (a revision mismatch) to secrets.ErrConflict,
+// InvalidArgument to secrets.ErrInvalid, DeadlineExceeded and ResourceExhausted
+// to secrets.ErrUnavailable, anything else to secrets.ErrInternal. Context
+// errors pass through unchanged. Open's errors never repeat the collection
+// URLs.
 //
 // # Security
 //
