@@ -223,7 +223,7 @@ func TestAuditDoesNotEchoInvalidName(t *testing.T) {
 			})
 		}
 	}
-	// A Reveal of too many names records at most MaxRevealNames of them.
+	// A Reveal of too many names records at most maxRevealNames of them.
 	names := make([]string, 5*secrets.MaxRevealNames)
 	for i := range names {
 		names[i] = "n"

@@ -74,7 +74,7 @@ func testCiphertextBoundToItsPlace(t *testing.T, backend string) {
 				t.Fatal(err)
 			}
 			_, err := e.m.RevealValue(as(tc.reader), tc.namespace, tc.secret)
-			if !errors.Is(err, secrets.ErrDecryptionFailed) {
+			if !errors.Is(err, keeper.ErrDecrypt) {
 				t.Fatalf("Reveal of a moved ciphertext: %v, want ErrDecryptionFailed", err)
 			}
 		})

@@ -170,7 +170,7 @@ func (c *call) wrap(err error) error {
 // audit records the outcome of the call for the given names. Names and the
 // namespace are caller input: those that are not well formed are recorded
 // as a length and a hash (redactinput.Describe), and at most
-// MaxRevealNames names are recorded.
+// maxRevealNames names are recorded.
 func (c *call) audit(ctx context.Context, names []string, err error) {
 	e := rbac.AuditEvent{
 		Time:      c.m.now().UTC(),
@@ -290,8 +290,8 @@ func auditNames(names []string) []string {
 	if names == nil {
 		return nil
 	}
-	out := make([]string, 0, min(len(names), MaxRevealNames))
-	for _, n := range names[:min(len(names), MaxRevealNames)] {
+	out := make([]string, 0, min(len(names), maxRevealNames))
+	for _, n := range names[:min(len(names), maxRevealNames)] {
 		if ValidateName(n) != nil {
 			n = redactinput.Describe("name", n)
 		}

@@ -32,7 +32,11 @@
 // have 1 to 253 letters, digits, hyphens and underscores; names are unique
 // in a namespace. Descriptions have at most 253 characters. At most 10
 // labels, keys of 1 to 63 and values of 0 to 63 letters, digits, '-', '_'
-// or '.'. At most 64 decrypters. Deleting is permanent and frees the name.
+// or '.'. At most 64 decrypters, each of 1 to 253 bytes. One Reveal call
+// asks for 1 to 100 names. A List or Rewrap page holds at most 1000
+// entries (0 means 100). Deleting is permanent and frees the name.
+// MaxValueBytes is the value limit as a constant; the others are met
+// through Validate's ErrInvalid errors.
 //
 // # Concurrency
 //
@@ -66,7 +70,7 @@
 //	strongbox.secrets.reveals  counter  strongbox.outcome
 //
 // One count per name asked of Reveal or RevealValue (a call refused as a
-// whole counts each name it asked for, up to MaxRevealNames; a call with
+// whole counts each name it asked for, up to 100; a call with
 // no names or too many counts one). The outcome is "ok", "revoked",
 // "decryption_failed", or the error code ("not_found", "permission_denied",
 // "invalid", "unavailable", "failed_precondition", "internal", "canceled",
@@ -81,7 +85,7 @@
 // ErrAlreadyExists, ErrInvalid, ErrConflict, ErrPermissionDenied,
 // ErrFailedPrecondition, ErrUnavailable or ErrInternal; ErrorCode returns
 // it. Reveal's per-name errors also match ErrRevoked or
-// ErrDecryptionFailed. Context errors are returned unchanged. Errors name
+// keeper.ErrDecrypt. Context errors are returned unchanged. Errors name
 // fields, limits, namespaces and secret names, never a value or key.
 // Rejected input is never quoted, not even in part: an error gives the
 // field, the position and the rule it breaks (a well-formed name or label
@@ -126,7 +130,7 @@
 // well formed; otherwise as its length and a short keyed hash, e.g.
 // "invalid name (len 31, hash 1a2b3c4d)", so a newline cannot forge an
 // audit line and a value pasted into a name is not written out. A Reveal
-// event names at most MaxRevealNames secrets.
+// event names at most 100 secrets.
 //
 // Value prints as [REDACTED] under fmt (every verb, also inside other
 // structs, exported field or not), JSON, text marshalling and slog;

@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
-	"github.com/strongbox-go/strongbox/keeper"
 )
 
 // The error codes, strongbox's one error set. Every error strongbox
@@ -20,20 +19,14 @@ var (
 	ErrInternal           error = errcode.Internal
 )
 
-// Errors of Reveal, more specific than their codes.
-var (
-	// ErrRevoked is returned for a secret whose value was revoked. It has
-	// code FailedPrecondition.
-	ErrRevoked error = errcode.New(errcode.FailedPrecondition, "", "value revoked")
-	// ErrDecryptionFailed is returned when a stored ciphertext does not
-	// decrypt (wrong key, tampered, moved). It has code Internal.
-	ErrDecryptionFailed = keeper.ErrDecrypt
-	// ErrUnknownKEK is returned when a stored ciphertext is under a
-	// key-encryption key this instance's keeper does not hold (in a fleet:
-	// another instance already has a newer key); the message names the KEK
-	// id. It has code Unavailable and does not match ErrDecryptionFailed.
-	ErrUnknownKEK = keeper.ErrUnknownKEK
-)
+// ErrRevoked is returned by Reveal for a secret whose value was revoked. It
+// has code FailedPrecondition. Reveal's other specific errors are the
+// keeper's, exported once there: keeper.ErrDecrypt when a stored
+// ciphertext does not decrypt (wrong key, tampered, moved; code Internal)
+// and keeper.ErrUnknownKEK when it is under a key-encryption key this
+// instance's keeper does not hold (in a fleet: another instance already
+// has a newer key; code Unavailable, the message names the KEK id).
+var ErrRevoked error = errcode.New(errcode.FailedPrecondition, "", "value revoked")
 
 // ErrorCode returns the code of err, as the one of the Err values above
 // that err matches: nil for nil, the code in its chain, ErrUnavailable for

@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/strongbox-go/strongbox/internal/telemetry"
+	"github.com/strongbox-go/strongbox/keeper"
 )
 
 // metricReveals counts reveals; see # Metrics in the package doc.
@@ -40,7 +41,7 @@ func revealOutcome(err error) string {
 	switch {
 	case errors.Is(err, ErrRevoked):
 		return outcomeRevoked
-	case errors.Is(err, ErrDecryptionFailed):
+	case errors.Is(err, keeper.ErrDecrypt):
 		return outcomeDecryptionFailed
 	}
 	return telemetry.Outcome(err)

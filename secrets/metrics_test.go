@@ -9,6 +9,7 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/internal/testing/metrictest"
+	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -35,7 +36,7 @@ func TestRevealMetrics(t *testing.T) {
 		t.Fatal("reveal by a user succeeded")
 	}
 	e.keeper.In.FailNth(fault.Decrypt, 1, errcode.New(errcode.Internal, "test", "bad tag"))
-	if _, err := e.m.RevealValue(as(runner), ns, "db-password"); !errors.Is(err, secrets.ErrDecryptionFailed) {
+	if _, err := e.m.RevealValue(as(runner), ns, "db-password"); !errors.Is(err, keeper.ErrDecrypt) {
 		t.Fatalf("reveal with a failing keeper: %v", err)
 	}
 	e.keeper.In.FailNth(fault.Decrypt, 1, fault.ErrInjected)

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/storage"
 )
@@ -18,17 +19,17 @@ import (
 // otherwise each name gets its own result: a Value, or ErrNotFound,
 // ErrPermissionDenied (the secret does not list the caller as a decrypter,
 // for a caller that may read the namespace; one that may not gets
-// ErrNotFound, as for a missing secret), ErrRevoked or ErrDecryptionFailed.
+// ErrNotFound, as for a missing secret), ErrRevoked or keeper.ErrDecrypt.
 // Every name is audited, never a value.
 func (m *Manager) Reveal(ctx context.Context, namespace string, names ...string) ([]RevealResult, error) {
 	c, err := m.begin(ctx, "Reveal", namespace, rbac.ActionDecrypt, names...)
 	if err != nil {
-		m.metrics.reveal(ctx, min(len(names), MaxRevealNames), err)
+		m.metrics.reveal(ctx, min(len(names), maxRevealNames), err)
 		return nil, err
 	}
 	defer c.end()
-	if len(names) == 0 || len(names) > MaxRevealNames {
-		err := errcode.New(errcode.Invalid, "secrets.Reveal", fmt.Sprintf("asked for %d names; ask for 1 to %d", len(names), MaxRevealNames))
+	if len(names) == 0 || len(names) > maxRevealNames {
+		err := errcode.New(errcode.Invalid, "secrets.Reveal", fmt.Sprintf("asked for %d names; ask for 1 to %d", len(names), maxRevealNames))
 		c.audit(ctx, names, err)
 		m.metrics.reveal(ctx, 1, err)
 		return nil, err
@@ -69,7 +70,7 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 	if ct == nil {
 		// Metadata never points at a missing ciphertext unless the stores
 		// were damaged or restored apart.
-		return Value{}, fmt.Errorf("ciphertext of version %d is missing: %w", md.Version, ErrDecryptionFailed)
+		return Value{}, fmt.Errorf("ciphertext of version %d is missing: %w", md.Version, keeper.ErrDecrypt)
 	}
 	pt, err := m.keeper.Decrypt(ctx, ct.Data, associatedData(c.ns, name, md.Version, md.ValueID))
 	if err != nil {
@@ -77,7 +78,7 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 		if errcode.IsContext(err) || errcode.Of(err) == errcode.Unavailable {
 			return Value{}, err
 		}
-		return Value{}, fmt.Errorf("version %d: %w", md.Version, ErrDecryptionFailed)
+		return Value{}, fmt.Errorf("version %d: %w", md.Version, keeper.ErrDecrypt)
 	}
 	// The Value's string is the one copy that stays; the keeper's buffer
 	// is cleared (see # Security in the package doc).

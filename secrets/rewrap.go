@@ -48,7 +48,7 @@ type RewrapProgress struct {
 // The caller needs the update permission in the namespace. Rewrap fails
 // with ErrFailedPrecondition if the keeper cannot rewrap. A ciphertext that
 // does not decrypt is counted in Failed and skipped; if any failed, Rewrap
-// returns an error matching ErrDecryptionFailed after the whole pass. An
+// returns an error matching keeper.ErrDecrypt after the whole pass. An
 // unavailable key service or store, or a context error, stops the run:
 // resume it with the last reported PageToken.
 func (m *Manager) Rewrap(ctx context.Context, namespace string, opts RewrapOptions) error {
@@ -102,7 +102,7 @@ func (m *Manager) rewrap(ctx context.Context, c *call, opts RewrapOptions) error
 		return err
 	}
 	if p.Failed > 0 {
-		return fmt.Errorf("%d of %d ciphertexts did not decrypt and were not rewrapped: %w", p.Failed, p.Scanned, ErrDecryptionFailed)
+		return fmt.Errorf("%d of %d ciphertexts did not decrypt and were not rewrapped: %w", p.Failed, p.Scanned, keeper.ErrDecrypt)
 	}
 	return nil
 }

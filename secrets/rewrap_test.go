@@ -197,7 +197,7 @@ func TestRewrapCountsUndecryptable(t *testing.T) {
 	}
 	var last secrets.RewrapProgress
 	err = e.m.Rewrap(as(editor), ns, secrets.RewrapOptions{Progress: func(p secrets.RewrapProgress) { last = p }})
-	if !errors.Is(err, secrets.ErrDecryptionFailed) {
+	if !errors.Is(err, keeper.ErrDecrypt) {
 		t.Errorf("Rewrap with a tampered ciphertext = %v, want ErrDecryptionFailed", err)
 	}
 	if diff := cmp.Diff(secrets.RewrapProgress{Scanned: 2, Rewrapped: 1, Failed: 1}, last); diff != "" {

@@ -58,10 +58,6 @@ func secretFromMetadata(m *storage.Metadata) *Secret {
 	}
 }
 
-// MaxPageSize is the largest page of List (and of Rewrap's listing); a
-// larger PageSize is treated as MaxPageSize, and 0 means 100.
-const MaxPageSize = storage.MaxPageSize
-
 // ListOptions narrows and pages a listing.
 type ListOptions struct {
 	// Selector keeps secrets whose labels match, e.g. "env=prod,team=checkout"
@@ -82,7 +78,7 @@ type ListResult struct {
 
 // RevealResult is the outcome of revealing one name: a Value, or an error
 // matching ErrNotFound, ErrPermissionDenied, ErrRevoked or
-// ErrDecryptionFailed (or ErrUnavailable when the key service is down).
+// keeper.ErrDecrypt (or ErrUnavailable when the key service is down).
 type RevealResult struct {
 	Name  string
 	Value Value

@@ -45,9 +45,9 @@ func TestUnknownKEKNamesID(t *testing.T) {
 		name string
 		ok   bool
 	}{
-		{"matches ErrUnknownKEK", errors.Is(err, secrets.ErrUnknownKEK)},
+		{"matches ErrUnknownKEK", errors.Is(err, keeper.ErrUnknownKEK)},
 		{"has code Unavailable", secrets.ErrorCode(err) == secrets.ErrorCode(secrets.ErrUnavailable)},
-		{"does not match ErrDecryptionFailed", !errors.Is(err, secrets.ErrDecryptionFailed)},
+		{"does not match ErrDecryptionFailed", !errors.Is(err, keeper.ErrDecrypt)},
 		{"names the KEK id", err != nil && strings.Contains(err.Error(), `"kek-a-2026"`)},
 	} {
 		if !c.ok {

@@ -10,19 +10,22 @@ import (
 	"github.com/strongbox-go/strongbox/internal/names"
 )
 
-// Limits of values, names, labels and lists. They are part of the API: a value, name or label that
-// fits them is accepted by every backend.
+// MaxValueBytes is the largest value: one that fits is accepted by every
+// backend. The other limits (names, descriptions, labels, decrypters, the
+// names of one Reveal call, list pages) are listed in the package
+// documentation's # Limits section; Validate and the Manager's methods
+// apply them.
+const MaxValueBytes = 24 * 1024 // 24 KiB
+
+// Limits kept unexported: users meet them through Validate's errors, and
+// the package documentation lists them.
 const (
-	MaxValueBytes       = 24 * 1024 // 24 KiB
-	MaxNameLength       = 253
-	MaxDescriptionRunes = 253
-	MaxLabels           = 10
-	MaxLabelKeyLength   = 63
-	MaxLabelValueLength = 63
-	MaxDecrypters       = 64
-	MaxDecrypterLength  = 253
-	// MaxRevealNames is the most names one Reveal call may ask for.
-	MaxRevealNames = 100
+	maxNameLength       = names.MaxNameLength
+	maxDescriptionRunes = names.MaxDescriptionRunes
+	maxLabels           = names.MaxLabels
+	maxLabelKeyLength   = names.MaxLabelKeyLength
+	maxLabelValueLength = names.MaxLabelValueLength
+	maxRevealNames      = names.MaxRevealNames
 )
 
 // invalid is an ErrInvalid error. Messages name the field, the position and
@@ -90,8 +93,8 @@ func validateDescription(d string) error {
 	if strings.IndexByte(d, 0) >= 0 {
 		return invalid(op, "description contains a NUL byte")
 	}
-	if n := utf8.RuneCountInString(d); n > MaxDescriptionRunes {
-		return invalid(op, "description has %d characters; the limit is %d", n, MaxDescriptionRunes)
+	if n := utf8.RuneCountInString(d); n > maxDescriptionRunes {
+		return invalid(op, "description has %d characters; the limit is %d", n, maxDescriptionRunes)
 	}
 	return nil
 }
@@ -100,8 +103,8 @@ func validateDescription(d string) error {
 // characters of letters, digits, hyphens, underscores and dots.
 func validateLabels(labels map[string]string) error {
 	const op = "secrets.Validate"
-	if len(labels) > MaxLabels {
-		return invalid(op, "%d labels; the limit is %d", len(labels), MaxLabels)
+	if len(labels) > maxLabels {
+		return invalid(op, "%d labels; the limit is %d", len(labels), maxLabels)
 	}
 	for _, k := range sortedKeys(labels) {
 		if err := validateLabelPart(op, k, labels[k]); err != nil {
@@ -114,13 +117,13 @@ func validateLabels(labels map[string]string) error {
 func validateLabelPart(op, k, v string) error {
 	switch {
 	case k == "":
-		return invalid(op, "a label key is empty; keys have 1 to %d characters", MaxLabelKeyLength)
-	case len(k) > MaxLabelKeyLength:
-		return invalid(op, "a label key has %d characters; the limit is %d", len(k), MaxLabelKeyLength)
+		return invalid(op, "a label key is empty; keys have 1 to %d characters", maxLabelKeyLength)
+	case len(k) > maxLabelKeyLength:
+		return invalid(op, "a label key has %d characters; the limit is %d", len(k), maxLabelKeyLength)
 	case firstBadByte(k, isLabelByte) >= 0:
 		return invalid(op, "label key at position %d of its label has a character other than letters, digits, '-', '_', '.'", firstBadByte(k, isLabelByte)+1)
-	case len(v) > MaxLabelValueLength:
-		return invalid(op, "label %q has a value of %d characters; the limit is %d", k, len(v), MaxLabelValueLength)
+	case len(v) > maxLabelValueLength:
+		return invalid(op, "label %q has a value of %d characters; the limit is %d", k, len(v), maxLabelValueLength)
 	case firstBadByte(v, isLabelByte) >= 0:
 		return invalid(op, "label %q has a value with a character other than letters, digits, '-', '_', '.'", k)
 	}
@@ -172,8 +175,8 @@ func ParseSelector(s string) (map[string]string, error) {
 		}
 		out[k] = v
 	}
-	if len(out) > MaxLabels {
-		return nil, invalid(op, "selector has %d labels; the limit is %d", len(out), MaxLabels)
+	if len(out) > maxLabels {
+		return nil, invalid(op, "selector has %d labels; the limit is %d", len(out), maxLabels)
 	}
 	return out, nil
 }

@@ -158,7 +158,7 @@ func FuzzValidateName(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		err := ValidateName(s)
-		ok := len(s) >= 1 && len(s) <= MaxNameLength && firstBadByte(s, isNameByte) < 0
+		ok := len(s) >= 1 && len(s) <= maxNameLength && firstBadByte(s, isNameByte) < 0
 		if (err == nil) != ok {
 			t.Fatalf("ValidateName(%q) = %v, want ok=%v", s, err, ok)
 		}

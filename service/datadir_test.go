@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
@@ -264,7 +265,7 @@ func TestDefaultDataDir(t *testing.T) {
 type failingStore struct{}
 
 func (failingStore) GetMetadata(context.Context, string, string) (*storage.Metadata, error) {
-	return nil, fmt.Errorf("dial tcp: %w", storage.ErrUnavailable)
+	return nil, fmt.Errorf("dial tcp: %w", errcode.Unavailable)
 }
 
 func TestReadiness(t *testing.T) {

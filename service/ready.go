@@ -51,7 +51,7 @@ const readyNamespace = "strongbox readiness probe"
 func (r *Readiness) Check(ctx context.Context) error {
 	if r.Store != nil {
 		_, err := r.Store.GetMetadata(ctx, readyNamespace, "probe")
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err != nil && !errors.Is(err, errcode.NotFound) {
 			return errcode.New(errcode.Unavailable, "", "store: "+errcode.Of(err).String())
 		}
 	}

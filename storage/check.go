@@ -146,7 +146,7 @@ func encodeToken(lastKey string) string {
 }
 
 // decodeToken returns the key a token continues after; "" for the empty
-// token. A malformed token is ErrInvalid.
+// token. A malformed token is secrets.ErrInvalid.
 func decodeToken(op, token string) (string, error) {
 	if token == "" {
 		return "", nil

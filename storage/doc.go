@@ -40,11 +40,12 @@
 // a sequence that leaves no metadata pointing at a missing ciphertext,
 // whatever the point of a crash:
 //
-//   - create and replace store the new ciphertext first, then the
-//     metadata; a metadata write the backend refused (ErrAlreadyExists,
-//     ErrConflict, ErrNotFound, ErrInvalid, ErrFailedPrecondition) removes
-//     the new ciphertext again, and one whose outcome is unknown (the
-//     backend went away: it may have committed) keeps it;
+//   - create and replace store the new ciphertext first, then the metadata; a
+//     metadata write the backend refused (secrets.ErrAlreadyExists,
+//     secrets.ErrConflict, secrets.ErrNotFound, secrets.ErrInvalid,
+//     secrets.ErrFailedPrecondition) removes the new ciphertext again, and one
+//     whose outcome is unknown (the backend went away: it may have committed)
+//     keeps it;
 //   - a successful replace then removes the old ciphertext;
 //   - a delete removes the metadata (at its revision), then the current
 //     ciphertext.
@@ -57,12 +58,12 @@
 //
 // # Revisions
 //
-// Every metadata write that can race carries the revision it read. Create
-// gives revision 1, each update adds 1, and an update or delete whose
-// revision is not the stored one fails with ErrConflict: never a silent
-// overwrite. Ciphertexts are never overwritten (PutCiphertext fails with
-// ErrAlreadyExists); ReplaceCiphertext, for rewrapping, is a compare-and-swap
-// on the old bytes.
+// Every metadata write that can race carries the revision it read. Create gives
+// revision 1, each update adds 1, and an update or delete whose revision is not
+// the stored one fails with secrets.ErrConflict: never a silent overwrite.
+// Ciphertexts are never overwritten (PutCiphertext fails with
+// secrets.ErrAlreadyExists); ReplaceCiphertext, for rewrapping, is a
+// compare-and-swap on the old bytes.
 //
 // # Records
 //
@@ -74,16 +75,18 @@
 // A record is keyed by (Kind, Key) and holds at most 64 KiB of Data, a
 // Revision and an optional ExpireTime:
 //
-//   - PutRecord with Revision 0 creates (ErrAlreadyExists if the key holds
-//     a record that has not expired), with a Revision updates at that
-//     revision (ErrConflict if it moved, ErrNotFound if absent); of racing
-//     writers exactly one wins. DeleteRecord takes the revision too.
+//   - PutRecord with Revision 0 creates (secrets.ErrAlreadyExists if the key
+//     holds a record that has not expired), with a Revision updates at that
+//     revision (secrets.ErrConflict if it moved, secrets.ErrNotFound if
+//     absent); of racing writers exactly one wins. DeleteRecord takes the
+//     revision too.
 //   - Reads (GetRecord, ListRecords) ignore records whose ExpireTime has
 //     passed, by the reading process's clock; a create replaces an expired
 //     record and continues its revision; DeleteExpiredRecords sweeps them.
 //   - ListRecords pages through a kind in key order.
-//   - RecordSequence is a number per kind that grows with every write of
-//     that kind, by any process: a poller reads it (one small read) and
+//   - A kind's sequence is a number that grows with every write of
+//     that kind, by any process: a poller reads it with
+//     WaitRecordChange(ctx, kind, -1) (one small read) and
 //     rereads the kind when it moved. On SQL backends it is bumped in the
 //     write's transaction; on docstore collections by a second write right
 //     after the first, so a crash between the two delays the news until
@@ -128,16 +131,16 @@
 //
 // # Errors
 //
-// Every error matches one of ErrNotFound, ErrAlreadyExists, ErrInvalid,
-// ErrConflict, ErrFailedPrecondition, ErrUnavailable or ErrInternal with
-// errors.Is (they are the codes the secrets package uses), except context
-// errors, which pass through unchanged: when a call's context is done, a
-// driver error without a code of its own is reported as the context's
-// error. Errors are wrapped once, here, with the operation
-// ("storage.GetMetadata: not found: secret not found"). Calls after Close
-// match ErrClosed and ErrFailedPrecondition. Errors name namespaces, names
-// and fields; they never contain ciphertext bytes, and opening never
-// echoes a store URL, which may hold a password.
+// Every error matches one of secrets.ErrNotFound, secrets.ErrAlreadyExists,
+// secrets.ErrInvalid, secrets.ErrConflict, secrets.ErrFailedPrecondition,
+// secrets.ErrUnavailable or secrets.ErrInternal with errors.Is (they are the
+// codes the secrets package uses), except context errors, which pass through
+// unchanged: when a call's context is done, a driver error without a code of
+// its own is reported as the context's error. Errors are wrapped once, here,
+// with the operation ("storage.GetMetadata: not found: secret not found").
+// Calls after Close match ErrClosed and secrets.ErrFailedPrecondition. Errors
+// name namespaces, names and fields; they never contain ciphertext bytes, and
+// opening never echoes a store URL, which may hold a password.
 //
 // # Security
 //

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage"
 	_ "github.com/strongbox-go/strongbox/storage/docstorage" // registers mem://
 	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // registers sqlite://, postgres://
@@ -93,7 +94,7 @@ func ExampleStore_PutRecord() {
 	}
 	// A second instance revoking the same token is told it already is.
 	_, err = s.PutRecord(ctx, &storage.Record{Kind: "revocation", Key: "tok-42"})
-	fmt.Println("already revoked:", errors.Is(err, storage.ErrAlreadyExists))
+	fmt.Println("already revoked:", errors.Is(err, secrets.ErrAlreadyExists))
 
 	// Compare-and-swap on a key ring: read, change, write at the revision read.
 	ring, err := s.PutRecord(ctx, &storage.Record{Kind: "keyring", Key: "kek", Data: []byte(`{"primary":"k1"}`)})
@@ -105,7 +106,7 @@ func ExampleStore_PutRecord() {
 		log.Fatal(err)
 	}
 	_, err = s.PutRecord(ctx, ring) // ring still carries the old revision
-	fmt.Println("stale write is a conflict:", errors.Is(err, storage.ErrConflict))
+	fmt.Println("stale write is a conflict:", errors.Is(err, secrets.ErrConflict))
 	// Output:
 	// already revoked: true
 	// stale write is a conflict: true
@@ -120,7 +121,7 @@ func ExampleStore_WaitRecordChange() {
 	}
 	defer s.Close()
 
-	seq, err := s.RecordSequence(ctx, "revocation")
+	seq, err := s.WaitRecordChange(ctx, "revocation", -1)
 	if err != nil {
 		log.Fatal(err)
 	}

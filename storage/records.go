@@ -89,7 +89,8 @@ func normRecord(r *Record) *Record {
 	return &c
 }
 
-// GetRecord returns one record, or ErrNotFound if it is absent or expired.
+// GetRecord returns one record, or secrets.ErrNotFound if it is absent or
+// expired.
 func (s *Store) GetRecord(ctx context.Context, kind, key string) (*Record, error) {
 	const op = "storage.GetRecord"
 	if err := s.enter(ctx, op); err != nil {
@@ -113,16 +114,16 @@ func (s *Store) GetRecord(ctx context.Context, kind, key string) (*Record, error
 	return normRecord(r), nil
 }
 
-// PutRecord writes r and returns the stored copy, with its new Revision
-// and UpdateTime. With Revision 0 it creates the record: ErrAlreadyExists
-// if a record with its key exists and has not expired. A new key gets
-// Revision 1; an expired record is replaced and its revision continues
-// (so a write at the expired record's revision fails). With a Revision it
-// updates the record read at that revision: ErrNotFound if absent,
-// ErrConflict if the revision moved; an update at the revision read
-// renews a record that expired since (until a sweep removes it). Of racing
-// writers, exactly one wins. Data is at most 64 KiB. UpdateTime is set
-// here, from this process's clock, and so is the expiry check.
+// PutRecord writes r and returns the stored copy, with its new Revision and
+// UpdateTime. With Revision 0 it creates the record: secrets.ErrAlreadyExists
+// if a record with its key exists and has not expired. A new key gets Revision
+// 1; an expired record is replaced and its revision continues (so a write at
+// the expired record's revision fails). With a Revision it updates the record
+// read at that revision: secrets.ErrNotFound if absent, secrets.ErrConflict if
+// the revision moved; an update at the revision read renews a record that
+// expired since (until a sweep removes it). Of racing writers, exactly one
+// wins. Data is at most 64 KiB. UpdateTime is set here, from this process's
+// clock, and so is the expiry check.
 func (s *Store) PutRecord(ctx context.Context, r *Record) (*Record, error) {
 	const op = "storage.PutRecord"
 	if err := s.enter(ctx, op); err != nil {
@@ -156,8 +157,8 @@ func (s *Store) PutRecord(ctx context.Context, r *Record) (*Record, error) {
 }
 
 // DeleteRecord removes a record if its revision equals revision:
-// ErrNotFound if absent, ErrConflict if the revision moved. A record that
-// expired after it was read can still be deleted at that revision.
+// secrets.ErrNotFound if absent, secrets.ErrConflict if the revision moved. A
+// record that expired after it was read can still be deleted at that revision.
 func (s *Store) DeleteRecord(ctx context.Context, kind, key string, revision int64) error {
 	const op = "storage.DeleteRecord"
 	if err := s.enter(ctx, op); err != nil {
@@ -269,30 +270,6 @@ func (s *Store) DeleteExpiredRecords(ctx context.Context, kind string) (int, err
 	}
 }
 
-// RecordSequence returns a number that grows with every write of a record
-// of kind (0 before the first), by any process sharing the store: a
-// poller that reads the same number again knows nothing of that kind
-// changed, and rereads the kind when it moves. It is one small read.
-func (s *Store) RecordSequence(ctx context.Context, kind string) (int64, error) {
-	const op = "storage.RecordSequence"
-	if err := s.enter(ctx, op); err != nil {
-		return 0, err
-	}
-	defer s.leave()
-	if err := checkKind(op, kind); err != nil {
-		return 0, err
-	}
-	d, err := s.records(op)
-	if err != nil {
-		return 0, err
-	}
-	seq, err := d.Sequence(ctx, kind)
-	if err != nil {
-		return 0, convert(ctx, s.meta, op, err)
-	}
-	return seq, nil
-}
-
 // sequenceWaiter is the optional part of a driver.Records that can wait for
 // a kind's sequence to move (PostgreSQL, through LISTEN/NOTIFY): Wait
 // returns when it may have moved from seq, or when ctx is done.
@@ -300,8 +277,11 @@ type sequenceWaiter interface {
 	WaitSequence(ctx context.Context, kind string, seq int64) error
 }
 
-// WaitRecordChange waits until kind's RecordSequence differs from seq and
-// returns the new value, for a process that keeps a copy of a kind (a
+// WaitRecordChange waits until kind's sequence differs from seq and
+// returns the new value. The sequence is a number that grows with every
+// write of a record of kind (0 before the first), by any process sharing
+// the store; a seq of -1 returns the current sequence at once (one small
+// read). It is for a process that keeps a copy of a kind (a
 // revocation list, a key ring) in memory: it reads the kind, then loops on
 // WaitRecordChange with the sequence it read, rereading the kind each time
 // it returns. On PostgreSQL it is woken by NOTIFY at once; on every other

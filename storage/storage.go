@@ -3,24 +3,16 @@ package storage
 import (
 	"github.com/strongbox-go/strongbox/internal/gate"
 
-	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
-// Errors returned by every Store, usable with errors.Is. They are the same
-// values as the secrets package's codes.
+// Errors: every Store error matches one of the secrets package's error
+// codes (secrets.ErrNotFound, secrets.ErrAlreadyExists, secrets.ErrInvalid,
+// secrets.ErrConflict, secrets.ErrFailedPrecondition, secrets.ErrUnavailable,
+// secrets.ErrInternal) with errors.Is; the set is exported once, there.
 var (
-	ErrNotFound      error = errcode.NotFound
-	ErrAlreadyExists error = errcode.AlreadyExists
-	ErrInvalid       error = errcode.Invalid
-	ErrConflict      error = errcode.Conflict
-	ErrUnavailable   error = errcode.Unavailable
-	ErrInternal      error = errcode.Internal
-	// ErrFailedPrecondition is the code of calls on a closed store and of
-	// opening a database that is not a strongbox database.
-	ErrFailedPrecondition error = errcode.FailedPrecondition
 	// ErrClosed matches every call made after Close. It has the code
-	// ErrFailedPrecondition.
+	// secrets.ErrFailedPrecondition.
 	ErrClosed = gate.ErrClosed
 )
 
@@ -48,16 +40,17 @@ type ListOptions struct {
 	PageToken string
 }
 
-// Page sizes.
-const (
-	DefaultPageSize = 100
-	MaxPageSize     = 1000
-)
+// MaxPageSize is the largest page of a listing; a larger page size is
+// treated as MaxPageSize, and 0 (or less) means 100.
+const MaxPageSize = 1000
+
+// defaultPageSize is the page size of a listing asked for with 0.
+const defaultPageSize = 100
 
 func effectivePageSize(n int) int {
 	switch {
 	case n <= 0:
-		return DefaultPageSize
+		return defaultPageSize
 	case n > MaxPageSize:
 		return MaxPageSize
 	}

@@ -45,13 +45,13 @@ func NewStore(d driver.Store) *Store {
 	return newStore(d, d, d.Close)
 }
 
-// NewSplitStore returns a Store that keeps metadata in metadata's backend
+// newSplitStore returns a Store that keeps metadata in metadata's backend
 // and ciphertexts in ciphertexts' backend, for example metadata in
 // PostgreSQL and ciphertexts in a docstore collection. The new Store takes
 // both over: closing it closes them, and they must not be used or closed
 // apart. Writes are sequenced (see the package doc, # Writes): a
 // ciphertext is stored before the metadata that points at it.
-func NewSplitStore(metadata, ciphertexts *Store) *Store {
+func newSplitStore(metadata, ciphertexts *Store) *Store {
 	return newStore(metadata.meta, ciphertexts.ct, func() error {
 		return errors.Join(metadata.Close(), ciphertexts.Close())
 	})
@@ -166,7 +166,7 @@ func (s *Store) dropCiphertext(ctx context.Context, ns, name, valueID string) {
 }
 
 // CreateMetadata stores m with Revision 1 and returns the stored copy.
-// It fails with ErrAlreadyExists if the name is taken in the namespace.
+// It fails with secrets.ErrAlreadyExists if the name is taken in the namespace.
 func (s *Store) CreateMetadata(ctx context.Context, m *Metadata) (*Metadata, error) {
 	const op = "storage.CreateMetadata"
 	if err := s.enter(ctx, op); err != nil {
@@ -183,7 +183,7 @@ func (s *Store) CreateMetadata(ctx context.Context, m *Metadata) (*Metadata, err
 	return normMetadata(m, 1), nil
 }
 
-// GetMetadata returns the metadata of one secret, or ErrNotFound.
+// GetMetadata returns the metadata of one secret, or secrets.ErrNotFound.
 func (s *Store) GetMetadata(ctx context.Context, namespace, name string) (*Metadata, error) {
 	const op = "storage.GetMetadata"
 	if err := s.enter(ctx, op); err != nil {
@@ -202,7 +202,7 @@ func (s *Store) GetMetadata(ctx context.Context, namespace, name string) (*Metad
 
 // UpdateMetadata replaces the metadata if the stored revision equals
 // m.Revision, and returns the stored copy with the next revision.
-// ErrNotFound if absent, ErrConflict if the revision moved.
+// secrets.ErrNotFound if absent, secrets.ErrConflict if the revision moved.
 func (s *Store) UpdateMetadata(ctx context.Context, m *Metadata) (*Metadata, error) {
 	const op = "storage.UpdateMetadata"
 	if err := s.enter(ctx, op); err != nil {
@@ -219,7 +219,7 @@ func (s *Store) UpdateMetadata(ctx context.Context, m *Metadata) (*Metadata, err
 }
 
 // DeleteMetadata removes the metadata if its revision equals revision.
-// ErrNotFound if absent, ErrConflict if the revision moved.
+// secrets.ErrNotFound if absent, secrets.ErrConflict if the revision moved.
 func (s *Store) DeleteMetadata(ctx context.Context, namespace, name string, revision int64) error {
 	const op = "storage.DeleteMetadata"
 	if err := s.enter(ctx, op); err != nil {
@@ -282,7 +282,7 @@ func (s *Store) ListMetadata(ctx context.Context, namespace string, opts ListOpt
 	return out, next, nil
 }
 
-// PutCiphertext stores c; it fails with ErrAlreadyExists if a ciphertext
+// PutCiphertext stores c; it fails with secrets.ErrAlreadyExists if a ciphertext
 // with the same key exists (ciphertexts are never overwritten).
 func (s *Store) PutCiphertext(ctx context.Context, c *Ciphertext) error {
 	const op = "storage.PutCiphertext"
@@ -296,7 +296,7 @@ func (s *Store) PutCiphertext(ctx context.Context, c *Ciphertext) error {
 	return convert(ctx, s.ct, op, s.ct.PutCiphertext(ctx, normCiphertext(c)))
 }
 
-// GetCiphertext returns one ciphertext, or ErrNotFound.
+// GetCiphertext returns one ciphertext, or secrets.ErrNotFound.
 func (s *Store) GetCiphertext(ctx context.Context, namespace, name, valueID string) (*Ciphertext, error) {
 	const op = "storage.GetCiphertext"
 	if err := s.enter(ctx, op); err != nil {
@@ -363,7 +363,7 @@ func (s *Store) ListCiphertexts(ctx context.Context, namespace string, pageSize 
 
 // ReplaceCiphertext swaps the data of an existing ciphertext if it still
 // equals old (compare-and-swap), for rewrapping under new keys.
-// ErrNotFound if absent, ErrConflict if the data changed.
+// secrets.ErrNotFound if absent, secrets.ErrConflict if the data changed.
 func (s *Store) ReplaceCiphertext(ctx context.Context, c *Ciphertext, old []byte) error {
 	const op = "storage.ReplaceCiphertext"
 	if err := s.enter(ctx, op); err != nil {

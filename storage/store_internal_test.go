@@ -39,18 +39,18 @@ func TestNormTime(t *testing.T) {
 
 func TestDecodeTokenInvalid(t *testing.T) {
 	for _, tok := range []string{"x", "v1.", "v1.!!!", "v2.YQ", "v1.gA"} {
-		if _, err := decodeToken("op", tok); !errors.Is(err, ErrInvalid) {
-			t.Errorf("decodeToken(%q) = %v, want ErrInvalid", tok, err)
+		if _, err := decodeToken("op", tok); !errors.Is(err, errcode.Invalid) {
+			t.Errorf("decodeToken(%q) = %v, want errcode.Invalid", tok, err)
 		}
 	}
 	for _, tok := range []string{encodeToken("name"), encodeToken("a\x00b"), encodeToken("a\x00\x00c")} {
-		if _, err := decodeCiphertextToken("op", "", tok); !errors.Is(err, ErrInvalid) {
-			t.Errorf("decodeCiphertextToken(%q) = %v, want ErrInvalid", tok, err)
+		if _, err := decodeCiphertextToken("op", "", tok); !errors.Is(err, errcode.Invalid) {
+			t.Errorf("decodeCiphertextToken(%q) = %v, want errcode.Invalid", tok, err)
 		}
 	}
 	tok := ciphertextToken(CiphertextRef{Namespace: "a", Name: "n", ValueID: "v"})
-	if _, err := decodeCiphertextToken("op", "b", tok); !errors.Is(err, ErrInvalid) {
-		t.Errorf("a token of namespace a continuing namespace b = %v, want ErrInvalid", err)
+	if _, err := decodeCiphertextToken("op", "b", tok); !errors.Is(err, errcode.Invalid) {
+		t.Errorf("a token of namespace a continuing namespace b = %v, want errcode.Invalid", err)
 	}
 }
 
@@ -60,11 +60,11 @@ func FuzzToken(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		// Decoding arbitrary input never panics and fails only with
-		// ErrInvalid.
-		if _, err := decodeToken("op", s); err != nil && !errors.Is(err, ErrInvalid) {
+		// secrets.ErrInvalid.
+		if _, err := decodeToken("op", s); err != nil && !errors.Is(err, errcode.Invalid) {
 			t.Fatalf("decodeToken(%q) = %v", s, err)
 		}
-		if _, err := decodeCiphertextToken("op", "", s); err != nil && !errors.Is(err, ErrInvalid) {
+		if _, err := decodeCiphertextToken("op", "", s); err != nil && !errors.Is(err, errcode.Invalid) {
 			t.Fatalf("decodeCiphertextToken(%q) = %v", s, err)
 		}
 		if s == "" || !utf8.ValidString(s) {
@@ -92,7 +92,7 @@ func TestCheckMetadata(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := checkMetadata("op", tc.m)
-			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrInvalid)) {
+			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, errcode.Invalid)) {
 				t.Errorf("checkMetadata = %v, want ok=%v", err, tc.ok)
 			}
 		})

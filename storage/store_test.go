@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 	_ "github.com/strongbox-go/strongbox/storage/docstorage"
 )
@@ -23,8 +24,8 @@ func TestErrorsWrappedOnce(t *testing.T) {
 	}
 	defer s.Close()
 	_, err = s.GetMetadata(ctx, "ns", "absent")
-	if !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("GetMetadata of an absent secret = %v, want ErrNotFound", err)
+	if !errors.Is(err, errcode.NotFound) {
+		t.Fatalf("GetMetadata of an absent secret = %v, want errcode.NotFound", err)
 	}
 	if d := cmp.Diff("storage.GetMetadata: not found: secret not found", err.Error()); d != "" {
 		t.Errorf("error message (-want +got):\n%s", d)
@@ -53,13 +54,13 @@ func TestSplitStoreKeepsCollectionsApart(t *testing.T) {
 	if _, err := meta.GetMetadata(ctx, "ns", "a"); err != nil {
 		t.Errorf("metadata store: %v", err)
 	}
-	if _, err := cts.GetMetadata(ctx, "ns", "a"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := cts.GetMetadata(ctx, "ns", "a"); !errors.Is(err, errcode.NotFound) {
 		t.Errorf("ciphertext store holds the metadata: %v", err)
 	}
 	if _, err := cts.GetCiphertext(ctx, "ns", "a", "v1"); err != nil {
 		t.Errorf("ciphertext store: %v", err)
 	}
-	if _, err := meta.GetCiphertext(ctx, "ns", "a", "v1"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := meta.GetCiphertext(ctx, "ns", "a", "v1"); !errors.Is(err, errcode.NotFound) {
 		t.Errorf("metadata store holds the ciphertext: %v", err)
 	}
 	gm, gc, err := s.GetCurrent(ctx, "ns", "a")
@@ -89,8 +90,8 @@ func TestOpenSplitStoreErrors(t *testing.T) {
 				s.Close()
 				t.Fatal("OpenSplitStore succeeded")
 			}
-			if !errors.Is(err, storage.ErrInvalid) {
-				t.Errorf("err = %v, want ErrInvalid", err)
+			if !errors.Is(err, errcode.Invalid) {
+				t.Errorf("err = %v, want errcode.Invalid", err)
 			}
 			if msg := err.Error(); !strings.Contains(msg, tc.want) || strings.Contains(msg, "hunter2") {
 				t.Errorf("err = %q, want it to say %q and not to hold the password", msg, tc.want)
@@ -103,8 +104,8 @@ func TestOpenSplitStoreErrors(t *testing.T) {
 // FailedPrecondition (issue #12: every sentinel carries a code), and a call
 // after Close matches both, with the code said once.
 func TestErrClosedCarriesCode(t *testing.T) {
-	if !errors.Is(storage.ErrClosed, storage.ErrFailedPrecondition) {
-		t.Errorf("errors.Is(ErrClosed, ErrFailedPrecondition) = false, want true")
+	if !errors.Is(storage.ErrClosed, errcode.FailedPrecondition) {
+		t.Errorf("errors.Is(ErrClosed, errcode.FailedPrecondition) = false, want true")
 	}
 	ctx := context.Background()
 	s, err := storage.OpenStore(ctx, "mem://")
@@ -115,8 +116,8 @@ func TestErrClosedCarriesCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.GetRecord(ctx, "apitoken", "k")
-	if !errors.Is(err, storage.ErrClosed) || !errors.Is(err, storage.ErrFailedPrecondition) {
-		t.Errorf("GetRecord after Close = %v, want ErrClosed and ErrFailedPrecondition", err)
+	if !errors.Is(err, storage.ErrClosed) || !errors.Is(err, errcode.FailedPrecondition) {
+		t.Errorf("GetRecord after Close = %v, want ErrClosed and errcode.FailedPrecondition", err)
 	}
 	if n := strings.Count(err.Error(), "failed precondition"); n != 1 {
 		t.Errorf("error %q names its code %d times, want once", err, n)
@@ -152,7 +153,7 @@ func TestRecordsLiveWithMetadata(t *testing.T) {
 }
 
 // FuzzRecord feeds arbitrary kinds, keys and data to PutRecord: each is
-// either refused with ErrInvalid or stored and read back unchanged, also
+// either refused with secrets.ErrInvalid or stored and read back unchanged, also
 // through a listing page token.
 func FuzzRecord(f *testing.F) {
 	f.Add("apitoken", "sha256:abc", []byte("h"))
@@ -168,8 +169,8 @@ func FuzzRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, kind, key string, data []byte) {
 		put, err := s.PutRecord(ctx, &storage.Record{Kind: kind, Key: key, Data: data})
 		if err != nil {
-			if !errors.Is(err, storage.ErrInvalid) && !errors.Is(err, storage.ErrAlreadyExists) {
-				t.Fatalf("PutRecord(%q, %q) = %v, want success or ErrInvalid", kind, key, err)
+			if !errors.Is(err, errcode.Invalid) && !errors.Is(err, errcode.AlreadyExists) {
+				t.Fatalf("PutRecord(%q, %q) = %v, want success or errcode.Invalid", kind, key, err)
 			}
 			return
 		}

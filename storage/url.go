@@ -76,7 +76,7 @@ func (m *urlMux) openStore(ctx context.Context, urlstr string) (*Store, error) {
 
 // openSplitStore opens a Store that keeps metadata in the store
 // metadataURL names and ciphertexts in the one ciphertextURL names (see
-// NewSplitStore). Each URL opens a whole store of its backend, of which
+// newSplitStore). Each URL opens a whole store of its backend, of which
 // the Store uses one collection. Errors never repeat the URLs.
 func (m *urlMux) openSplitStore(ctx context.Context, metadataURL, ciphertextURL string) (*Store, error) {
 	meta, err := m.openStore(ctx, metadataURL)
@@ -88,7 +88,7 @@ func (m *urlMux) openSplitStore(ctx context.Context, metadataURL, ciphertextURL 
 		meta.Close()
 		return nil, splitError("the ciphertext store", err)
 	}
-	return NewSplitStore(meta, ct), nil
+	return newSplitStore(meta, ct), nil
 }
 
 // splitError says which of the two stores failed to open.

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
 type fakeOpener struct{ got *url.URL }
@@ -38,8 +40,8 @@ func TestURLMux(t *testing.T) {
 	}
 	for _, tc := range tests {
 		_, err := m.openStore(context.Background(), tc.url)
-		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("OpenStore(%q) = %v, want ErrInvalid mentioning %q", tc.url, err, tc.want)
+		if !errors.Is(err, errcode.Invalid) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("OpenStore(%q) = %v, want errcode.Invalid mentioning %q", tc.url, err, tc.want)
 		}
 		if err != nil && strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("OpenStore error repeats the password: %v", err)

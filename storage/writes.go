@@ -14,7 +14,7 @@ import (
 // Writes).
 
 // GetCurrent returns the metadata of namespace/name and the ciphertext its
-// ValueID names: ErrNotFound when the metadata is absent; a nil ciphertext
+// ValueID names: secrets.ErrNotFound when the metadata is absent; a nil ciphertext
 // when the value is revoked (ValueID empty) or its ciphertext is missing
 // (which only damage, or a restore of one collection without the other,
 // can cause).
@@ -55,7 +55,7 @@ func (s *Store) GetCurrent(ctx context.Context, namespace, name string) (*Metada
 
 // CreateWithCiphertext stores a new secret: the ciphertext c and the
 // metadata m that points at it, with Revision 1, and returns the stored
-// metadata. It fails with ErrAlreadyExists when the name is taken, and
+// metadata. It fails with secrets.ErrAlreadyExists when the name is taken, and
 // then nothing is kept. Both arguments are checked before anything is
 // written.
 //
@@ -104,8 +104,8 @@ func (s *Store) CreateWithCiphertext(ctx context.Context, m *Metadata, c *Cipher
 
 // UpdateWithCiphertext commits m, which now points at c (nil when the
 // value is revoked), if the stored revision is m.Revision, and removes the
-// ciphertext of oldValueID (when not empty and not c's): ErrNotFound,
-// ErrConflict. It returns the stored metadata with the next revision.
+// ciphertext of oldValueID (when not empty and not c's): secrets.ErrNotFound,
+// secrets.ErrConflict. It returns the stored metadata with the next revision.
 //
 // Sequenced: c first, then the metadata, then the removal of the old
 // ciphertext; a refused update removes c again.
@@ -156,7 +156,7 @@ func (s *Store) UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Cipher
 }
 
 // DeleteSecret removes a secret for good if its revision is revision: its
-// metadata, then its ciphertext. ErrNotFound if absent, ErrConflict if the
+// metadata, then its ciphertext. secrets.ErrNotFound if absent, secrets.ErrConflict if the
 // revision moved; then nothing is deleted. The name can be created again
 // at once.
 //

@@ -2,7 +2,8 @@
 // package shares, so that errors.Is(err, secrets.ErrNotFound) holds whether
 // the error started in a storage backend, a keeper or the Manager.
 //
-// Packages re-export the codes (secrets.ErrNotFound, storage.ErrConflict...);
+// Package secrets exports the codes once (secrets.ErrNotFound...); storage
+// backends in this module return them directly;
 // users never import this package.
 package errcode
 

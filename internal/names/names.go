@@ -12,13 +12,18 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
-// Limits of names, namespaces and decrypter lists; secrets exports them
-// under the same names.
+// Limits of names, namespaces, descriptions, labels and decrypter lists;
+// package secrets applies them and documents them in its # Limits section,
+// and secrets/webui shows them in its forms.
 const (
-	MaxNameLength      = 253
-	MaxNamespaceLength = 253
-	MaxDecrypters      = 64
-	MaxDecrypterLength = 253
+	MaxDescriptionRunes = 253
+	MaxLabels           = 10
+	MaxLabelKeyLength   = 63
+	MaxLabelValueLength = 63
+	MaxNameLength       = 253
+	MaxNamespaceLength  = 253
+	MaxDecrypters       = 64
+	MaxDecrypterLength  = 253
 	// MaxRevealNames is the most names one Reveal call may ask for, and
 	// one run token may list.
 	MaxRevealNames = 100

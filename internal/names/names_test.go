@@ -9,7 +9,6 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/names"
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
-	"github.com/strongbox-go/strongbox/secrets"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -53,12 +52,13 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// TestLimitsMatchSecrets: the limits secrets exports are the ones the
-// shared rules apply.
-func TestLimitsMatchSecrets(t *testing.T) {
-	want := []int{secrets.MaxNameLength, secrets.MaxNameLength /* a namespace has a name's limit */, secrets.MaxDecrypters, secrets.MaxDecrypterLength, secrets.MaxRevealNames}
-	got := []int{names.MaxNameLength, names.MaxNamespaceLength, names.MaxDecrypters, names.MaxDecrypterLength, names.MaxRevealNames}
+// TestLimitsMatchDocs pins the limits to the values package secrets
+// documents in its # Limits section.
+func TestLimitsMatchDocs(t *testing.T) {
+	want := []int{253, 253, 64, 253, 100, 253, 10, 63, 63}
+	got := []int{names.MaxNameLength, names.MaxNamespaceLength, names.MaxDecrypters, names.MaxDecrypterLength, names.MaxRevealNames,
+		names.MaxDescriptionRunes, names.MaxLabels, names.MaxLabelKeyLength, names.MaxLabelValueLength}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("limits (-secrets +names):\n%s", diff)
+		t.Errorf("limits (-documented +names):\n%s", diff)
 	}
 }

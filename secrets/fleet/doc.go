@@ -56,7 +56,7 @@
 //
 // The keeper.Envelope's own AddKEK, SetPrimary and RemoveKEK act on one
 // process only: on a fleet, use Keys. A secret under a KEK an instance
-// lacks reads as secrets.ErrUnknownKEK, naming the id.
+// lacks reads as keeper.ErrUnknownKEK, naming the id.
 //
 // RunTokenKey shares a run-token signing key: the first instance makes an
 // Ed25519 key and stores it encrypted by its keeper (record kind

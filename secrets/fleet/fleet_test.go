@@ -285,7 +285,7 @@ func TestFleetRunTokenKeyShared(t *testing.T) {
 			if _, err := v.Verify(ctx, tok); err != nil {
 				t.Errorf("B verifies A's token: %v", err)
 			}
-			if _, err := fleet.RunTokenKey(ctx, stB, envOf(localKEK(t, "other")), "run-1"); !errors.Is(err, secrets.ErrUnknownKEK) {
+			if _, err := fleet.RunTokenKey(ctx, stB, envOf(localKEK(t, "other")), "run-1"); !errors.Is(err, keeper.ErrUnknownKEK) {
 				t.Errorf("RunTokenKey without the KEK = %v, want ErrUnknownKEK", err)
 			}
 		})

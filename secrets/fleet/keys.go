@@ -154,7 +154,7 @@ func (k *Keys) Close() error {
 func (k *Keys) follow(ctx context.Context) {
 	defer close(k.done)
 	for {
-		seq, err := k.st.RecordSequence(ctx, kindKeyConfig)
+		seq, err := k.st.WaitRecordChange(ctx, kindKeyConfig, -1)
 		if err == nil {
 			wctx, cancel := context.WithTimeout(ctx, k.every)
 			_, err = k.st.WaitRecordChange(wctx, kindKeyConfig, seq)

@@ -23,7 +23,7 @@ func runTokenKeyAD(id string) []byte { return []byte("strongbox/runtoken-key/v1\
 // later callers, in any process, read and decrypt it. So tokens issued by
 // one instance verify on every other. kp must hold the KEK the key was
 // stored under (in a fleet: every instance holds the shared KEKs, see
-// Keys); a key under an unknown KEK fails with secrets.ErrUnknownKEK.
+// Keys); a key under an unknown KEK fails with keeper.ErrUnknownKEK.
 func RunTokenKey(ctx context.Context, st *storage.Store, kp keeper.Keeper, id string) (*runtoken.Key, error) {
 	const op = "fleet.RunTokenKey"
 	for {

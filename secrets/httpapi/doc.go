@@ -149,7 +149,7 @@
 //	503    unavailable             storage, key service, identity provider or revocation set unreachable, or
 //	                               Options.RequestTimeout passed (Retry-After)
 //	503    unknown_key             the value is under a key-encryption key this instance does not hold
-//	                               (secrets.ErrUnknownKEK: in a fleet, a key not yet given to this instance;
+//	                               (keeper.ErrUnknownKEK: in a fleet, a key not yet given to this instance;
 //	                               the Logger line names the KEK id) (Retry-After)
 //
 // Clients can map an *Error back to the secrets codes with errors.Is (e.g.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
 )
@@ -32,7 +33,7 @@ const (
 	codeInternal             = "internal"               // 500
 	codeUnavailable          = "unavailable"            // 503
 	// codeUnknownKey: the secret's value is under a key-encryption key
-	// this instance does not hold (secrets.ErrUnknownKEK), a matter of
+	// this instance does not hold (keeper.ErrUnknownKEK), a matter of
 	// configuration in a fleet, not damaged data.
 	codeUnknownKey = "unknown_key" // 503
 )
@@ -80,14 +81,14 @@ func (e *Error) Error() string {
 // too_large, unsupported_media_type and method_not_allowed to Invalid.
 //
 // A "revoked" error also matches secrets.ErrRevoked, and "unknown_key"
-// secrets.ErrUnknownKEK, so a client sees the same errors.Is answers as a
+// keeper.ErrUnknownKEK, so a client sees the same errors.Is answers as a
 // caller of the Manager.
 func (e *Error) Unwrap() []error {
 	switch e.Code {
 	case codeRevoked:
 		return []error{codeOfAPI(e.Code), secrets.ErrRevoked}
 	case codeUnknownKey:
-		return []error{codeOfAPI(e.Code), secrets.ErrUnknownKEK}
+		return []error{codeOfAPI(e.Code), keeper.ErrUnknownKEK}
 	}
 	return []error{codeOfAPI(e.Code)}
 }
@@ -122,7 +123,7 @@ func publicError(err error, st *reqState) *Error {
 	if errors.Is(err, secrets.ErrRevoked) {
 		return apiError(http.StatusConflict, codeRevoked, "the secret's value is revoked; reset it to give it a new value")
 	}
-	if errors.Is(err, secrets.ErrUnknownKEK) {
+	if errors.Is(err, keeper.ErrUnknownKEK) {
 		return apiError(http.StatusServiceUnavailable, codeUnknownKey, "the secret's value is encrypted under a key-encryption key this instance does not hold; give the instance that key (the server log names its id) or retry through another instance")
 	}
 	secret := "the secret"

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/testing/fault"
+	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
@@ -22,7 +23,7 @@ func TestUnknownKEKIs503UnknownKey(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.create("api-key", "k6-runner")
 	all := e.token(runtoken.Grant{Namespace: ns, Subject: "k6-runner", AllNames: true})
-	e.keeper.In.FailAll(fault.Decrypt, fmt.Errorf("keeper.Decrypt: KEK %q is not held by this keeper: %w", "kek-fleet-7", secrets.ErrUnknownKEK))
+	e.keeper.In.FailAll(fault.Decrypt, fmt.Errorf("keeper.Decrypt: KEK %q is not held by this keeper: %w", "kek-fleet-7", keeper.ErrUnknownKEK))
 	r := e.do("GET", base+"/api-key/decrypt", all, "")
 	if r.status != 503 || r.apiErr().Code != "unknown_key" {
 		t.Fatalf("decrypt under an unknown KEK = %d %s, want 503 %s", r.status, r.apiErr().Code, "unknown_key")
@@ -40,7 +41,7 @@ func TestUnknownKEKIs503UnknownKey(t *testing.T) {
 	// caller of the Manager.
 	ae := r.apiErr()
 	var apiErr error = &ae
-	if !errors.Is(apiErr, secrets.ErrUnknownKEK) || !errors.Is(apiErr, secrets.ErrUnavailable) || errors.Is(apiErr, secrets.ErrDecryptionFailed) {
+	if !errors.Is(apiErr, keeper.ErrUnknownKEK) || !errors.Is(apiErr, secrets.ErrUnavailable) || errors.Is(apiErr, keeper.ErrDecrypt) {
 		t.Errorf("client error %v: want ErrUnknownKEK and ErrUnavailable, not ErrDecryptionFailed", apiErr)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"log/slog"
 	"net/http"
 	"os"
@@ -130,8 +131,8 @@ func checkSecretName(name string) error {
 	switch {
 	case name == "":
 		return errors.New("secret name is empty")
-	case len(name) > secrets.MaxNameLength:
-		return fmt.Errorf("secret name has %d bytes; the limit is %d", len(name), secrets.MaxNameLength)
+	case len(name) > names.MaxNameLength:
+		return fmt.Errorf("secret name has %d bytes; the limit is %d", len(name), names.MaxNameLength)
 	case !utf8.ValidString(name):
 		return errors.New("secret name is not valid UTF-8")
 	}

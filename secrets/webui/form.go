@@ -3,6 +3,7 @@ package webui
 import (
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"sort"
 	"strings"
 	"unicode"
@@ -37,10 +38,10 @@ var fieldLabel = map[string]string{
 
 // maxLabelsText is the most the labels box can hold: 10 lines of
 // key=value at the longest, with their newlines (CRLF, as browsers send).
-const maxLabelsText = secrets.MaxLabels*(secrets.MaxLabelKeyLength+1+secrets.MaxLabelValueLength+2) - 2
+const maxLabelsText = names.MaxLabels*(names.MaxLabelKeyLength+1+names.MaxLabelValueLength+2) - 2
 
 // maxDecryptersText bounds the decrypters box the same way.
-const maxDecryptersText = secrets.MaxDecrypters * (secrets.MaxDecrypterLength + 2)
+const maxDecryptersText = names.MaxDecrypters * (names.MaxDecrypterLength + 2)
 
 // formState is what a create or edit form showed, to render it again after
 // an error. It never holds the value: the value field is always empty when
@@ -106,7 +107,7 @@ func ruleMessage(err error) string {
 func parseLabels(text string) (map[string]string, string) {
 	labels := map[string]string{}
 	if len(text) > maxLabelsText {
-		return nil, fmt.Sprintf("The labels have %d characters; the limit is %d (%d labels of %d+%d characters).", len(text), maxLabelsText, secrets.MaxLabels, secrets.MaxLabelKeyLength, secrets.MaxLabelValueLength)
+		return nil, fmt.Sprintf("The labels have %d characters; the limit is %d (%d labels of %d+%d characters).", len(text), maxLabelsText, names.MaxLabels, names.MaxLabelKeyLength, names.MaxLabelValueLength)
 	}
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)

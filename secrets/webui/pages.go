@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"html/template"
 	"log/slog"
 	"math"
@@ -74,9 +75,9 @@ type limits struct {
 }
 
 var pageLimits = limits{
-	Name: secrets.MaxNameLength, Description: secrets.MaxDescriptionRunes, Value: secrets.MaxValueBytes,
-	Labels: secrets.MaxLabels, LabelKey: secrets.MaxLabelKeyLength, LabelValue: secrets.MaxLabelValueLength,
-	Decrypters: secrets.MaxDecrypters, LabelsText: maxLabelsText, DecryptersText: maxDecryptersText,
+	Name: names.MaxNameLength, Description: names.MaxDescriptionRunes, Value: secrets.MaxValueBytes,
+	Labels: names.MaxLabels, LabelKey: names.MaxLabelKeyLength, LabelValue: names.MaxLabelValueLength,
+	Decrypters: names.MaxDecrypters, LabelsText: maxLabelsText, DecryptersText: maxDecryptersText,
 }
 
 // secretRow is a secret as the pages show it.

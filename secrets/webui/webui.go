@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"github.com/strongbox-go/strongbox/storage"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -129,8 +130,8 @@ func New(opts Options) (http.Handler, error) {
 	if h.pageSize <= 0 {
 		h.pageSize = defaultPageSize
 	}
-	if h.pageSize > secrets.MaxPageSize {
-		h.pageSize = secrets.MaxPageSize
+	if h.pageSize > storage.MaxPageSize {
+		h.pageSize = storage.MaxPageSize
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

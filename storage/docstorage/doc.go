@@ -37,7 +37,7 @@
 // collection, named by the docstore:// parameter records= (or the third
 // argument of OpenCollections; mem:// always has one). A store opened
 // without one keeps secrets as before and fails record calls with
-// storage.ErrFailedPrecondition. Its documents: id (query-escaped kind and
+// secrets.ErrFailedPrecondition. Its documents: id (query-escaped kind and
 // key joined by ':'), kind, key, data, revision, expire_time, update_time,
 // deleted; the document of a kind with an empty key holds the kind's
 // change sequence, seq, bumped by a second write after each record write
@@ -66,7 +66,7 @@
 // strongbox's Revision is an ordinary field; the compare-and-swap uses
 // gocloud's revision: an update reads the document, checks Revision, and
 // replaces it under the DocstoreRevision it read, so a concurrent writer
-// makes it fail with storage.ErrConflict. A delete first marks the document
+// makes it fail with secrets.ErrConflict. A delete first marks the document
 // deleted under its revision (exactly one racing delete wins on every
 // driver), then removes it; a mark left by a crash reads as absent and is
 // removed by the next create of the name.
@@ -74,10 +74,11 @@
 // # Errors
 //
 // gocloud codes map to strongbox codes: NotFound, AlreadyExists,
-// FailedPrecondition (a revision mismatch) to ErrConflict, InvalidArgument
-// to ErrInvalid, DeadlineExceeded and ResourceExhausted to ErrUnavailable,
-// anything else to ErrInternal. Context errors pass through unchanged.
-// Open's errors never repeat the collection URLs.
+// FailedPrecondition (a revision mismatch) to secrets.ErrConflict,
+// InvalidArgument to secrets.ErrInvalid, DeadlineExceeded and ResourceExhausted
+// to secrets.ErrUnavailable, anything else to secrets.ErrInternal. Context
+// errors pass through unchanged. Open's errors never repeat the collection
+// URLs.
 //
 // # Security
 //

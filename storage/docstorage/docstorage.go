@@ -193,7 +193,7 @@ func openError(ctx context.Context, op, which string, err error) error {
 // "id" (or whose driver derives the key from the documents' other fields;
 // see the package doc): one for metadata, one for ciphertexts, and one for
 // records, which may be nil (the Store then keeps no records and its
-// record calls fail with storage.ErrFailedPrecondition). Close does not
+// record calls fail with secrets.ErrFailedPrecondition). Close does not
 // close them.
 func OpenCollections(metadata, ciphertexts, records *docstore.Collection) (*storage.Store, error) {
 	const op = "docstorage.OpenCollections"
@@ -248,17 +248,17 @@ func (d *docDriver) Atomic() driver.Atomic { return nil }
 func (d *docDriver) ErrorCode(err error) error {
 	switch gcerrors.Code(err) {
 	case gcerrors.NotFound:
-		return storage.ErrNotFound
+		return errcode.NotFound
 	case gcerrors.AlreadyExists:
-		return storage.ErrAlreadyExists
+		return errcode.AlreadyExists
 	case gcerrors.FailedPrecondition:
-		return storage.ErrConflict // a revision mismatch
+		return errcode.Conflict // a revision mismatch
 	case gcerrors.InvalidArgument:
-		return storage.ErrInvalid
+		return errcode.Invalid
 	case gcerrors.DeadlineExceeded, gcerrors.ResourceExhausted, gcerrors.Canceled:
-		return storage.ErrUnavailable
+		return errcode.Unavailable
 	}
-	return storage.ErrInternal
+	return errcode.Internal
 }
 
 var errNotFound = errcode.New(errcode.NotFound, "", "secret not found")

@@ -9,6 +9,7 @@ import (
 
 	"gocloud.dev/docstore"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 	"github.com/strongbox-go/strongbox/storage/driver"
@@ -81,7 +82,7 @@ func TestOpenOwnsCollections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if _, err := s2.GetMetadata(ctx, "ns", "n"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s2.GetMetadata(ctx, "ns", "n"); !errors.Is(err, errcode.NotFound) {
 		t.Errorf("GetMetadata after reopen = %v, want ErrNotFound", err)
 	}
 }
@@ -89,7 +90,7 @@ func TestOpenOwnsCollections(t *testing.T) {
 func TestOpenCollectionsInvalid(t *testing.T) {
 	c := docstorage.NewInMemory()
 	defer c.Close()
-	if _, err := docstorage.OpenCollections(nil, nil, nil); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := docstorage.OpenCollections(nil, nil, nil); !errors.Is(err, errcode.Invalid) {
 		t.Errorf("OpenCollections(nil, nil, nil) = %v, want ErrInvalid", err)
 	}
 	ctx := context.Background()
@@ -103,10 +104,10 @@ func TestOpenCollectionsInvalid(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, err := docstorage.OpenCollections(a, b, a); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := docstorage.OpenCollections(a, b, a); !errors.Is(err, errcode.Invalid) {
 		t.Errorf("OpenCollections with records = metadata: %v, want ErrInvalid", err)
 	}
-	if _, err := storage.OpenStore(ctx, docstoreURL("", "mem://x/id", "")); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := storage.OpenStore(ctx, docstoreURL("", "mem://x/id", "")); !errors.Is(err, errcode.Invalid) {
 		t.Errorf("OpenStore with an empty collection URL = %v, want ErrInvalid", err)
 	}
 }
@@ -125,7 +126,7 @@ func TestDocstoreWithoutRecordsCollection(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.PutRecord(ctx, &storage.Record{Kind: "apitoken", Key: "k"})
-	if !errors.Is(err, storage.ErrFailedPrecondition) || !strings.Contains(err.Error(), "records collection") {
+	if !errors.Is(err, errcode.FailedPrecondition) || !strings.Contains(err.Error(), "records collection") {
 		t.Errorf("PutRecord without a records collection = %v, want ErrFailedPrecondition naming the records collection", err)
 	}
 }
@@ -153,8 +154,8 @@ func TestRecordsSharedThroughCollection(t *testing.T) {
 	if err != nil || string(got.Data) != "x" {
 		t.Fatalf("GetRecord through the other Store = %v, %v; want the record", got, err)
 	}
-	if seq, err := b.RecordSequence(ctx, "revocation"); err != nil || seq < 1 {
-		t.Errorf("RecordSequence through the other Store = %d, %v; want >= 1", seq, err)
+	if seq, err := b.WaitRecordChange(ctx, "revocation", -1); err != nil || seq < 1 {
+		t.Errorf("WaitRecordChange(-1) through the other Store = %d, %v; want >= 1", seq, err)
 	}
 }
 
@@ -196,7 +197,7 @@ func TestOpenStoreURLs(t *testing.T) {
 				s.Close()
 				t.Fatalf("OpenStore(%q) succeeded, want an error", tc.url)
 			}
-			if !errors.Is(err, storage.ErrInvalid) {
+			if !errors.Is(err, errcode.Invalid) {
 				t.Errorf("OpenStore(%q) = %v, want ErrInvalid", tc.url, err)
 			}
 			if !strings.Contains(err.Error(), tc.msg) {

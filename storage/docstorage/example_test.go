@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage"
 	_ "github.com/strongbox-go/strongbox/storage/docstorage" // registers mem:// and docstore://
 )
@@ -30,7 +31,7 @@ func Example() {
 	}
 	// m still carries revision 1: a second writer with it loses.
 	_, err = s.UpdateMetadata(ctx, m)
-	fmt.Println("stale write is a conflict:", errors.Is(err, storage.ErrConflict))
+	fmt.Println("stale write is a conflict:", errors.Is(err, secrets.ErrConflict))
 	// Output:
 	// created at revision 1
 	// stale write is a conflict: true

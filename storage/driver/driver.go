@@ -29,8 +29,8 @@
 // # Errors
 //
 // A driver reports outcomes with errors: absent records, taken keys and
-// revision mismatches as errors that match storage.ErrNotFound,
-// storage.ErrAlreadyExists and storage.ErrConflict (wrap them, or let
+// revision mismatches as errors that match secrets.ErrNotFound,
+// secrets.ErrAlreadyExists and secrets.ErrConflict (wrap them, or let
 // ErrorCode return them). The codes are the storage package's Err values,
 // exported there once. The portable type passes context errors
 // through when the call's context is done, keeps the code of an error that
@@ -154,8 +154,8 @@ type Store interface {
 	Atomic() Atomic
 	// ErrorCode classifies an error this driver returned that carries no
 	// code of its own, returning one of the storage package's Err values:
-	// storage.ErrUnavailable for what may pass on a retry,
-	// storage.ErrInternal for the rest, or any other of them.
+	// secrets.ErrUnavailable for what may pass on a retry,
+	// secrets.ErrInternal for the rest, or any other of them.
 	ErrorCode(error) error
 	// Close releases the driver's resources.
 	Close() error

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -171,7 +172,7 @@ func testGetCurrent(t *testing.T, h *harness) {
 	for _, tc := range notFound {
 		t.Run("not-found/"+tc.name, func(t *testing.T) {
 			m, c, err := cg.GetCurrent(h.ctx, tc.ns, tc.secret)
-			wantErr(t, "GetCurrent", err, storage.ErrNotFound)
+			wantErr(t, "GetCurrent", err, errcode.NotFound)
 			if m != nil || c != nil {
 				t.Errorf("GetCurrent returned %v, %v with an error", m, c)
 			}
@@ -182,7 +183,7 @@ func testGetCurrent(t *testing.T, h *harness) {
 	} {
 		t.Run("invalid/"+tc.name, func(t *testing.T) {
 			_, _, err := cg.GetCurrent(h.ctx, tc.ns, tc.secret)
-			wantErr(t, "GetCurrent", err, storage.ErrInvalid)
+			wantErr(t, "GetCurrent", err, errcode.Invalid)
 		})
 	}
 }
@@ -221,10 +222,10 @@ func testCreateWithCiphertext(t *testing.T, h *harness) {
 		dup := withValue(meta(ns, "taken"), 1, "v2")
 		dup.Description = "second"
 		_, err := aw.CreateWithCiphertext(h.ctx, dup, ciphertext(ns, "taken", "v2", "second-secret-bytes"))
-		wantErr(t, "CreateWithCiphertext of a taken name", err, storage.ErrAlreadyExists)
+		wantErr(t, "CreateWithCiphertext of a taken name", err, errcode.AlreadyExists)
 		noCiphertextBytes(t, "CreateWithCiphertext", err, "second-secret-bytes", "first")
 		h.unchanged(t, "CreateWithCiphertext of a taken name", ns, before)
-		if _, err := h.s.GetCiphertext(h.ctx, ns, "taken", "v2"); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := h.s.GetCiphertext(h.ctx, ns, "taken", "v2"); !errors.Is(err, errcode.NotFound) {
 			t.Errorf("the ciphertext of a failed create was stored (GetCiphertext: %v)", err)
 		}
 	})
@@ -232,7 +233,7 @@ func testCreateWithCiphertext(t *testing.T, h *harness) {
 		h.put(t, ciphertext(ns, "orphan", "v1", "orphan-bytes"))
 		before := h.snapshot(t, ns)
 		_, err := aw.CreateWithCiphertext(h.ctx, withValue(meta(ns, "orphan"), 1, "v1"), ciphertext(ns, "orphan", "v1", "overwrite-attempt"))
-		wantErr(t, "CreateWithCiphertext with a taken ciphertext key", err, storage.ErrAlreadyExists)
+		wantErr(t, "CreateWithCiphertext with a taken ciphertext key", err, errcode.AlreadyExists)
 		noCiphertextBytes(t, "CreateWithCiphertext", err, "overwrite-attempt", "orphan-bytes")
 		h.unchanged(t, "CreateWithCiphertext with a taken ciphertext key", ns, before)
 	})
@@ -256,7 +257,7 @@ func testCreateWithCiphertext(t *testing.T, h *harness) {
 		t.Run("invalid/"+tc.name, func(t *testing.T) {
 			before := h.snapshot(t, ns)
 			_, err := aw.CreateWithCiphertext(h.ctx, tc.m, tc.c)
-			wantErr(t, "CreateWithCiphertext", err, storage.ErrInvalid)
+			wantErr(t, "CreateWithCiphertext", err, errcode.Invalid)
 			h.unchanged(t, "an invalid CreateWithCiphertext", ns, before)
 		})
 	}
@@ -268,7 +269,7 @@ func testCreateWithCiphertext(t *testing.T, h *harness) {
 			_, err := aw.CreateWithCiphertext(h.ctx, m, ciphertext(ns, "contended", id, fmt.Sprintf("data %d", i)))
 			return err
 		})
-		w := oneWinner(t, errs, storage.ErrAlreadyExists)
+		w := oneWinner(t, errs, errcode.AlreadyExists)
 		got := h.get(t, ns, "contended")
 		wantID := fmt.Sprintf("v-writer-%d", w)
 		if got.Description != fmt.Sprintf("writer %d", w) || got.ValueID != wantID {
@@ -353,7 +354,7 @@ func testUpdateWithCiphertext(t *testing.T, h *harness) {
 			cur := setup(t, name)
 			before := h.snapshot(t, ns)
 			_, err := aw.UpdateWithCiphertext(h.ctx, withRevision(next(cur, 2, "v2"), rev), ciphertext(ns, name, "v2", "must-not-be-stored"), "v1")
-			wantErr(t, "UpdateWithCiphertext with a wrong revision", err, storage.ErrConflict)
+			wantErr(t, "UpdateWithCiphertext with a wrong revision", err, errcode.Conflict)
 			noCiphertextBytes(t, "UpdateWithCiphertext", err, "must-not-be-stored", "value-1")
 			h.unchanged(t, "UpdateWithCiphertext with a wrong revision", ns, before)
 		})
@@ -368,11 +369,11 @@ func testUpdateWithCiphertext(t *testing.T, h *harness) {
 		// A writer that read revision 1 (and the value v1) loses: its new
 		// ciphertext is not kept and the current one (v2) stays.
 		_, err = aw.UpdateWithCiphertext(h.ctx, next(cur, 2, "v3"), ciphertext(ns, "stale", "v3", "value-3"), "v1")
-		wantErr(t, "stale UpdateWithCiphertext", err, storage.ErrConflict)
+		wantErr(t, "stale UpdateWithCiphertext", err, errcode.Conflict)
 		h.unchanged(t, "a stale UpdateWithCiphertext", ns, before)
 		// Also when it names the current value as the old one.
 		_, err = aw.UpdateWithCiphertext(h.ctx, next(cur, 2, "v3"), ciphertext(ns, "stale", "v3", "value-3"), "v2")
-		wantErr(t, "stale UpdateWithCiphertext", err, storage.ErrConflict)
+		wantErr(t, "stale UpdateWithCiphertext", err, errcode.Conflict)
 		h.unchanged(t, "a stale UpdateWithCiphertext", ns, before)
 		diff(t, "metadata after stale updates", moved, h.get(t, ns, "stale"))
 		diff(t, "ciphertexts of the name after stale updates", []string{"v2"}, h.valueIDs(t, ns, "stale"))
@@ -381,7 +382,7 @@ func testUpdateWithCiphertext(t *testing.T, h *harness) {
 		h.put(t, ciphertext(ns, "absent", "v1", "orphan"))
 		before := h.snapshot(t, ns)
 		_, err := aw.UpdateWithCiphertext(h.ctx, withRevision(withValue(meta(ns, "absent"), 2, "v2"), 1), ciphertext(ns, "absent", "v2", "x"), "v1")
-		wantErr(t, "UpdateWithCiphertext of an absent secret", err, storage.ErrNotFound)
+		wantErr(t, "UpdateWithCiphertext of an absent secret", err, errcode.NotFound)
 		h.unchanged(t, "UpdateWithCiphertext of an absent secret", ns, before)
 	})
 	t.Run("ciphertext-key-taken", func(t *testing.T) {
@@ -389,7 +390,7 @@ func testUpdateWithCiphertext(t *testing.T, h *harness) {
 		h.put(t, ciphertext(ns, "dupkey", "v2", "already-there"))
 		before := h.snapshot(t, ns)
 		_, err := aw.UpdateWithCiphertext(h.ctx, next(cur, 2, "v2"), ciphertext(ns, "dupkey", "v2", "overwrite-attempt"), "v1")
-		wantErr(t, "UpdateWithCiphertext with a taken ciphertext key", err, storage.ErrAlreadyExists)
+		wantErr(t, "UpdateWithCiphertext with a taken ciphertext key", err, errcode.AlreadyExists)
 		noCiphertextBytes(t, "UpdateWithCiphertext", err, "overwrite-attempt", "already-there")
 		h.unchanged(t, "UpdateWithCiphertext with a taken ciphertext key", ns, before)
 	})
@@ -409,7 +410,7 @@ func testUpdateWithCiphertext(t *testing.T, h *harness) {
 			t.Run(tc.name, func(t *testing.T) {
 				before := h.snapshot(t, ns)
 				_, err := aw.UpdateWithCiphertext(h.ctx, tc.m, tc.c, tc.oldID)
-				wantErr(t, "UpdateWithCiphertext", err, storage.ErrInvalid)
+				wantErr(t, "UpdateWithCiphertext", err, errcode.Invalid)
 				h.unchanged(t, "an invalid UpdateWithCiphertext", ns, before)
 			})
 		}
@@ -426,7 +427,7 @@ func testUpdateWithCiphertext(t *testing.T, h *harness) {
 				_, err := aw.UpdateWithCiphertext(h.ctx, upd, ciphertext(ns, "contended", id, id), cur.ValueID)
 				return err
 			})
-			w := oneWinner(t, errs, storage.ErrConflict)
+			w := oneWinner(t, errs, errcode.Conflict)
 			wantID := fmt.Sprintf("v-round%d-writer%d", round, w)
 			got := h.get(t, ns, "contended")
 			if got.Revision != round+1 || got.ValueID != wantID || got.Description != fmt.Sprintf("writer %d", w) {
@@ -472,7 +473,7 @@ func testDeleteSecret(t *testing.T, h *harness) {
 			t.Fatalf("DeleteSecret: %v", err)
 		}
 		_, err := h.s.GetMetadata(h.ctx, ns, "doomed")
-		wantErr(t, "GetMetadata after DeleteSecret", err, storage.ErrNotFound)
+		wantErr(t, "GetMetadata after DeleteSecret", err, errcode.NotFound)
 		diff(t, "ciphertexts of the name after DeleteSecret", h.leftAfterDelete(), h.valueIDs(t, ns, "doomed"))
 		diff(t, "ciphertexts of a longer name", []string{"v1"}, h.valueIDs(t, ns, "doomedx"))
 		h.get(t, ns, "doomedx")
@@ -489,32 +490,32 @@ func testDeleteSecret(t *testing.T, h *harness) {
 			setup(t, name)
 			before := h.snapshot(t, ns)
 			err := aw.DeleteSecret(h.ctx, ns, name, rev)
-			wantErr(t, "DeleteSecret with a wrong revision", err, storage.ErrConflict)
+			wantErr(t, "DeleteSecret with a wrong revision", err, errcode.Conflict)
 			h.unchanged(t, "DeleteSecret with a wrong revision", ns, before)
 		})
 	}
 	t.Run("not-found", func(t *testing.T) {
 		// Ciphertexts without metadata stay: the sequence stops at
-		// DeleteMetadata's ErrNotFound.
+		// DeleteMetadata's secrets.ErrNotFound.
 		h.put(t, ciphertext(ns, "absent", "v1", "orphan"))
 		before := h.snapshot(t, ns)
 		err := aw.DeleteSecret(h.ctx, ns, "absent", 1)
-		wantErr(t, "DeleteSecret of an absent secret", err, storage.ErrNotFound)
+		wantErr(t, "DeleteSecret of an absent secret", err, errcode.NotFound)
 		h.unchanged(t, "DeleteSecret of an absent secret", ns, before)
 	})
 	for _, tc := range []struct{ name, ns, secret string }{
 		{"no-namespace", "", "a"}, {"no-name", ns, ""}, {"invalid-utf8", ns, "bad\xff"},
 	} {
 		t.Run("invalid/"+tc.name, func(t *testing.T) {
-			wantErr(t, "DeleteSecret", aw.DeleteSecret(h.ctx, tc.ns, tc.secret, 1), storage.ErrInvalid)
+			wantErr(t, "DeleteSecret", aw.DeleteSecret(h.ctx, tc.ns, tc.secret, 1), errcode.Invalid)
 		})
 	}
 	t.Run("concurrent", func(t *testing.T) {
 		m := setup(t, "contended")
 		errs := race(func(int) error { return aw.DeleteSecret(h.ctx, ns, "contended", m.Revision) })
-		oneWinner(t, errs, storage.ErrNotFound, storage.ErrConflict)
+		oneWinner(t, errs, errcode.NotFound, errcode.Conflict)
 		_, err := h.s.GetMetadata(h.ctx, ns, "contended")
-		wantErr(t, "GetMetadata after DeleteSecret", err, storage.ErrNotFound)
+		wantErr(t, "GetMetadata after DeleteSecret", err, errcode.NotFound)
 		diff(t, "ciphertexts of the name", h.leftAfterDelete(), h.valueIDs(t, ns, "contended"))
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -82,7 +83,7 @@ func testContextErrors(t *testing.T, h *harness) {
 	if _, err := h.s.GetCiphertext(h.ctx, ns, "s", "v1"); err != nil {
 		t.Errorf("ciphertext after canceled calls: %v", err)
 	}
-	if _, err := h.s.GetMetadata(h.ctx, ns, "new"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := h.s.GetMetadata(h.ctx, ns, "new"); !errors.Is(err, errcode.NotFound) {
 		t.Errorf("canceled CreateMetadata wrote metadata (GetMetadata: %v)", err)
 	}
 }
@@ -99,7 +100,7 @@ func testClose(t *testing.T, h *harness) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call(h.ctx, h.s)
 			wantErr(t, tc.name+" after Close", err, storage.ErrClosed)
-			wantErr(t, tc.name+" after Close", err, storage.ErrFailedPrecondition)
+			wantErr(t, tc.name+" after Close", err, errcode.FailedPrecondition)
 		})
 	}
 	t.Run("second-Close", func(t *testing.T) {
@@ -216,7 +217,7 @@ func testOptionalContextAndClose(t *testing.T, h *harness) {
 		t.Run(tc.name+"/after-Close", func(t *testing.T) {
 			err := tc.call(h.ctx)
 			wantErr(t, tc.name+" after Close", err, storage.ErrClosed)
-			wantErr(t, tc.name+" after Close", err, storage.ErrFailedPrecondition)
+			wantErr(t, tc.name+" after Close", err, errcode.FailedPrecondition)
 		})
 	}
 }

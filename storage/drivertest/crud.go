@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -51,7 +52,7 @@ func testMetadataCRUD(t *testing.T, h *harness) {
 		t.Fatalf("DeleteMetadata: %v", err)
 	}
 	_, err = h.s.GetMetadata(h.ctx, ns, "db-password")
-	wantErr(t, "GetMetadata after delete", err, storage.ErrNotFound)
+	wantErr(t, "GetMetadata after delete", err, errcode.NotFound)
 
 	// The name is free again and starts over at revision 1.
 	again := h.create(t, meta(ns, "db-password"))
@@ -75,12 +76,12 @@ func testRevisions(t *testing.T, h *harness) {
 			m := withRevision(meta(ns, "s"), rev)
 			m.Description = "must not be written"
 			_, err := h.s.UpdateMetadata(h.ctx, m)
-			wantErr(t, "stale UpdateMetadata", err, storage.ErrConflict)
+			wantErr(t, "stale UpdateMetadata", err, errcode.Conflict)
 			diff(t, "metadata after rejected update", cur, h.get(t, ns, "s"))
 		})
 		t.Run(fmt.Sprintf("delete-revision-%d", rev), func(t *testing.T) {
 			err := h.s.DeleteMetadata(h.ctx, ns, "s", rev)
-			wantErr(t, "stale DeleteMetadata", err, storage.ErrConflict)
+			wantErr(t, "stale DeleteMetadata", err, errcode.Conflict)
 			diff(t, "metadata after rejected delete", cur, h.get(t, ns, "s"))
 		})
 	}
@@ -92,13 +93,13 @@ func testAlreadyExists(t *testing.T, h *harness) {
 	dup := meta(ns, "api-key")
 	dup.Description = "second"
 	_, err := h.s.CreateMetadata(h.ctx, dup)
-	wantErr(t, "duplicate CreateMetadata", err, storage.ErrAlreadyExists)
+	wantErr(t, "duplicate CreateMetadata", err, errcode.AlreadyExists)
 	diff(t, "metadata after duplicate create", first, h.get(t, ns, "api-key"))
 
 	secret := "ciphertext-bytes-that-must-not-leak"
 	h.put(t, ciphertext(ns, "api-key", "v1", secret))
 	err = h.s.PutCiphertext(h.ctx, ciphertext(ns, "api-key", "v1", "overwrite-attempt"))
-	wantErr(t, "duplicate PutCiphertext", err, storage.ErrAlreadyExists)
+	wantErr(t, "duplicate PutCiphertext", err, errcode.AlreadyExists)
 	if err != nil && (strings.Contains(err.Error(), "overwrite-attempt") || strings.Contains(err.Error(), secret)) {
 		t.Errorf("PutCiphertext error contains ciphertext bytes: %v", err)
 	}
@@ -131,7 +132,7 @@ func testNotFound(t *testing.T, h *harness) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, tc.name, tc.call(), storage.ErrNotFound)
+			wantErr(t, tc.name, tc.call(), errcode.NotFound)
 		})
 	}
 	t.Run("DeleteCiphertext/absent-is-not-an-error", func(t *testing.T) {
@@ -176,7 +177,7 @@ func testInvalid(t *testing.T, h *harness) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantErr(t, tc.name, tc.call(), storage.ErrInvalid)
+			wantErr(t, tc.name, tc.call(), errcode.Invalid)
 		})
 	}
 }
@@ -212,7 +213,7 @@ func testCiphertextCRUD(t *testing.T, h *harness) {
 			t.Fatalf("DeleteCiphertext: %v", err)
 		}
 		_, err := h.s.GetCiphertext(h.ctx, ns, "a", "v1")
-		wantErr(t, "GetCiphertext after delete", err, storage.ErrNotFound)
+		wantErr(t, "GetCiphertext after delete", err, errcode.NotFound)
 		if err := h.s.DeleteCiphertext(h.ctx, ns, "a", "v1"); err != nil {
 			t.Errorf("second DeleteCiphertext: %v", err)
 		}
@@ -236,8 +237,8 @@ func testReplaceCiphertext(t *testing.T, h *harness) {
 		wantData string
 	}{
 		{"swap", "wrapped-under-key-1", "wrapped-under-key-2", nil, "wrapped-under-key-2"},
-		{"stale-old", "wrapped-under-key-1", "wrapped-under-key-3", storage.ErrConflict, "wrapped-under-key-2"},
-		{"empty-old", "", "wrapped-under-key-3", storage.ErrConflict, "wrapped-under-key-2"},
+		{"stale-old", "wrapped-under-key-1", "wrapped-under-key-3", errcode.Conflict, "wrapped-under-key-2"},
+		{"empty-old", "", "wrapped-under-key-3", errcode.Conflict, "wrapped-under-key-2"},
 		{"swap-again", "wrapped-under-key-2", "wrapped-under-key-3", nil, "wrapped-under-key-3"},
 	}
 	for _, tc := range tests {

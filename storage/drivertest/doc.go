@@ -23,10 +23,10 @@
 //   - CRUD of metadata and ciphertexts, with deep equality of what comes back
 //     (nil and empty Labels and Decrypters are equivalent).
 //   - Revisions: create gives 1, every update adds 1, a stale, future, zero
-//     or negative revision fails with ErrConflict and changes nothing.
-//   - ErrAlreadyExists on a duplicate CreateMetadata or PutCiphertext (the
-//     first value stays), ErrNotFound, ErrInvalid for empty keys, invalid
-//     UTF-8, nil arguments and malformed page tokens.
+//     or negative revision fails with secrets.ErrConflict and changes nothing.
+//   - secrets.ErrAlreadyExists on a duplicate CreateMetadata or PutCiphertext
+//     (the first value stays), secrets.ErrNotFound, secrets.ErrInvalid for
+//     empty keys, invalid UTF-8, nil arguments and malformed page tokens.
 //   - Listing: page sizes (defaults and the 1000 cap), opaque tokens, byte
 //     order by name (not a locale's collation), every item exactly once
 //     across pages with 257 items, items added between pages; label filters
@@ -35,38 +35,42 @@
 //     ciphertexts and listings.
 //   - Races: 16 goroutines updating, deleting or replacing with the same
 //     revision or old data, or creating the same name: exactly one wins, the
-//     others get ErrConflict (or ErrAlreadyExists, or ErrNotFound for a
-//     delete that comes after the winner's).
+//     others get secrets.ErrConflict (or secrets.ErrAlreadyExists, or
+//     secrets.ErrNotFound for a delete that comes after the winner's).
 //   - ListCiphertexts paging in one namespace and across all namespaces.
 //   - ReplaceCiphertext compare-and-swap.
 //   - Deep copies: mutating an argument or a result never reaches the store.
-//   - Times: returned in UTC, within 1 ms of what was written, for nanosecond, pre-1970, year-9999, monotonic and zero times.
-//     The backends of this module keep microseconds.
+//   - Times: returned in UTC, within 1 ms of what was written, for nanosecond,
+//     pre-1970, year-9999, monotonic and zero times. The backends of this
+//     module keep microseconds.
 //   - Context: a canceled or expired context makes every method return the
 //     context's error and write nothing.
-//   - Close: later calls fail with ErrClosed (code ErrFailedPrecondition); a
-//     second Close returns; calls in flight during Close finish or fail
-//     with ErrClosed, and none succeeds after Close returned.
+//   - Close: later calls fail with ErrClosed (code
+//     secrets.ErrFailedPrecondition); a second Close returns; calls in flight
+//     during Close finish or fail with ErrClosed, and none succeeds after Close
+//     returned.
 //   - Errors never contain ciphertext bytes.
-//   - The writes of metadata and ciphertext together, whether the driver
-//     has Atomic operations or the Store sequences them: GetCurrent on a
-//     current, empty, revoked (empty ValueID) or missing ciphertext; and
-//     CreateWithCiphertext, UpdateWithCiphertext and DeleteSecret, each
-//     with the errors of the calls it stands for
-//     (ErrAlreadyExists, ErrNotFound, ErrConflict, ErrInvalid), a snapshot
+//   - The writes of metadata and ciphertext together, whether the driver has
+//     Atomic operations or the Store sequences them: GetCurrent on a current,
+//     empty, revoked (empty ValueID) or missing ciphertext; and
+//     CreateWithCiphertext, UpdateWithCiphertext and DeleteSecret, each with
+//     the errors of the calls it stands for (secrets.ErrAlreadyExists,
+//     secrets.ErrNotFound, secrets.ErrConflict, secrets.ErrInvalid), a snapshot
 //     of the namespace showing that a failed call changed nothing, and 16
 //     goroutines racing on one name or revision: one wins and only its
 //     ciphertext survives.
 //   - Records (records.go): create-only, update and delete at a revision
-//     (ErrAlreadyExists, ErrConflict, ErrNotFound), empty and 64 KiB data,
-//     argument checks; expiry (expired records are not read, a create
-//     replaces one and continues its revision, DeleteExpiredRecords sweeps
-//     only them); listing by kind in key order over pages with expired
-//     records between; 16 goroutines creating, updating or deleting one
-//     record: exactly one wins; RecordSequence grows with every write of
-//     its kind only; WaitRecordChange returns within a second of a write
-//     and is ended by Close; calls after Close fail with ErrClosed.
+//     (secrets.ErrAlreadyExists, secrets.ErrConflict, secrets.ErrNotFound),
+//     empty and 64 KiB data, argument checks; expiry (expired records are not
+//     read, a create replaces one and continues its revision,
+//     DeleteExpiredRecords sweeps only them); listing by kind in key order over
+//     pages with expired records between; 16 goroutines creating, updating or
+//     deleting one record: exactly one wins; the sequence (WaitRecordChange
+//     with -1) grows with every write of its kind only; WaitRecordChange
+//     returns within a second of a write and is ended by Close; calls after
+//     Close fail with ErrClosed.
 //
-// Subtests use namespaces and record kinds of their own (a random prefix), so newDriver may
-// return drivers over shared data, such as one PostgreSQL database.
+// Subtests use namespaces and record kinds of their own (a random prefix), so
+// newDriver may return drivers over shared data, such as one PostgreSQL
+// database.
 package drivertest

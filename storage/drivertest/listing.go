@@ -74,8 +74,8 @@ func testPagination(t *testing.T, h *harness) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(page) != storage.DefaultPageSize || next == "" {
-			t.Errorf("first page: %d items, token %q; want %d items and a token", len(page), next, storage.DefaultPageSize)
+		if len(page) != defaultPageSize || next == "" {
+			t.Errorf("first page: %d items, token %q; want %d items and a token", len(page), next, defaultPageSize)
 		}
 		diff(t, "first page item", withRevision(meta(ns, want[0]), 1), page[0])
 	})
@@ -285,12 +285,16 @@ func testListCiphertextsAll(t *testing.T, h *harness) {
 	}
 }
 
+// defaultPageSize is the page size the storage package documents for a
+// page size of 0.
+const defaultPageSize = 100
+
 // effectivePageSize is the page size the storage package documents for a
 // ListOptions.PageSize of n.
 func effectivePageSize(n int) int {
 	switch {
 	case n <= 0:
-		return storage.DefaultPageSize
+		return defaultPageSize
 	case n > storage.MaxPageSize:
 		return storage.MaxPageSize
 	}

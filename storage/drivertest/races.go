@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
 // Races: of writers with one revision, name or old data, exactly one
@@ -67,7 +67,7 @@ func testConcurrentUpdates(t *testing.T, h *harness) {
 			_, err := h.s.UpdateMetadata(h.ctx, m)
 			return err
 		})
-		w := oneWinner(t, errs, storage.ErrConflict)
+		w := oneWinner(t, errs, errcode.Conflict)
 		got := h.get(t, ns, "contended")
 		if got.Revision != round+1 || got.Description != fmt.Sprintf("writer %d", w) {
 			t.Errorf("round %d: stored revision %d by %q, want %d by writer %d", round, got.Revision, got.Description, round+1, w)
@@ -83,14 +83,14 @@ func testConcurrentCreates(t *testing.T, h *harness) {
 		_, err := h.s.CreateMetadata(h.ctx, m)
 		return err
 	})
-	w := oneWinner(t, errs, storage.ErrAlreadyExists)
+	w := oneWinner(t, errs, errcode.AlreadyExists)
 	if got := h.get(t, ns, "new-name"); got.Description != fmt.Sprintf("writer %d", w) || got.Revision != 1 {
 		t.Errorf("stored %q revision %d, want writer %d revision 1", got.Description, got.Revision, w)
 	}
 	errs = race(func(i int) error {
 		return h.s.PutCiphertext(h.ctx, ciphertext(ns, "new-name", "v1", fmt.Sprintf("writer %d", i)))
 	})
-	w = oneWinner(t, errs, storage.ErrAlreadyExists)
+	w = oneWinner(t, errs, errcode.AlreadyExists)
 	c, err := h.s.GetCiphertext(h.ctx, ns, "new-name", "v1")
 	if err != nil || string(c.Data) != fmt.Sprintf("writer %d", w) {
 		t.Errorf("stored ciphertext is not the winner's (err %v)", err)
@@ -101,9 +101,9 @@ func testConcurrentDeletes(t *testing.T, h *harness) {
 	ns := h.ns(0)
 	h.create(t, meta(ns, "doomed"))
 	errs := race(func(int) error { return h.s.DeleteMetadata(h.ctx, ns, "doomed", 1) })
-	oneWinner(t, errs, storage.ErrNotFound, storage.ErrConflict)
+	oneWinner(t, errs, errcode.NotFound, errcode.Conflict)
 	_, err := h.s.GetMetadata(h.ctx, ns, "doomed")
-	wantErr(t, "GetMetadata after delete", err, storage.ErrNotFound)
+	wantErr(t, "GetMetadata after delete", err, errcode.NotFound)
 }
 
 func testConcurrentReplace(t *testing.T, h *harness) {
@@ -112,7 +112,7 @@ func testConcurrentReplace(t *testing.T, h *harness) {
 	errs := race(func(i int) error {
 		return h.s.ReplaceCiphertext(h.ctx, ciphertext(ns, "k", "v1", fmt.Sprintf("new-%d", i)), []byte("old"))
 	})
-	w := oneWinner(t, errs, storage.ErrConflict)
+	w := oneWinner(t, errs, errcode.Conflict)
 	c, err := h.s.GetCiphertext(h.ctx, ns, "k", "v1")
 	if err != nil || string(c.Data) != fmt.Sprintf("new-%d", w) {
 		t.Errorf("stored ciphertext is not the winner's (err %v)", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -61,23 +62,23 @@ func testRecordCRUD(t *testing.T, h *harness) {
 
 	// Create-only and stale updates never overwrite.
 	_, err = h.s.PutRecord(h.ctx, rec(k, "a", "three"))
-	wantErr(t, "PutRecord create over an existing record", err, storage.ErrAlreadyExists)
+	wantErr(t, "PutRecord create over an existing record", err, errcode.AlreadyExists)
 	stale := rec(k, "a", "three")
 	stale.Revision = 1
 	_, err = h.s.PutRecord(h.ctx, stale)
-	wantErr(t, "PutRecord at a stale revision", err, storage.ErrConflict)
+	wantErr(t, "PutRecord at a stale revision", err, errcode.Conflict)
 	absent := rec(k, "nope", "x")
 	absent.Revision = 1
 	_, err = h.s.PutRecord(h.ctx, absent)
-	wantErr(t, "PutRecord update of an absent record", err, storage.ErrNotFound)
+	wantErr(t, "PutRecord update of an absent record", err, errcode.NotFound)
 
-	wantErr(t, "DeleteRecord at a stale revision", h.s.DeleteRecord(h.ctx, k, "a", 1), storage.ErrConflict)
+	wantErr(t, "DeleteRecord at a stale revision", h.s.DeleteRecord(h.ctx, k, "a", 1), errcode.Conflict)
 	if err := h.s.DeleteRecord(h.ctx, k, "a", 2); err != nil {
 		t.Fatalf("DeleteRecord: %v", err)
 	}
 	_, err = h.s.GetRecord(h.ctx, k, "a")
-	wantErr(t, "GetRecord after delete", err, storage.ErrNotFound)
-	wantErr(t, "DeleteRecord of an absent record", h.s.DeleteRecord(h.ctx, k, "a", 2), storage.ErrNotFound)
+	wantErr(t, "GetRecord after delete", err, errcode.NotFound)
+	wantErr(t, "DeleteRecord of an absent record", h.s.DeleteRecord(h.ctx, k, "a", 2), errcode.NotFound)
 
 	// A deleted key can be created again, from revision 1.
 	if again := h.putRecord(t, rec(k, "a", "four")); again.Revision != 1 {
@@ -107,7 +108,7 @@ func testRecordCRUD(t *testing.T, h *harness) {
 	// Keys are per kind.
 	other := h.kind() + "x"
 	_, err = h.s.GetRecord(h.ctx, other, "a")
-	wantErr(t, "GetRecord in another kind", err, storage.ErrNotFound)
+	wantErr(t, "GetRecord in another kind", err, errcode.NotFound)
 }
 
 func testRecordInvalid(t *testing.T, h *harness) {
@@ -128,18 +129,18 @@ func testRecordInvalid(t *testing.T, h *harness) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := h.s.PutRecord(h.ctx, tc.r)
-			wantErr(t, "PutRecord", err, storage.ErrInvalid)
+			wantErr(t, "PutRecord", err, errcode.Invalid)
 		})
 	}
 	_, err := h.s.GetRecord(h.ctx, "", "a")
-	wantErr(t, "GetRecord with an empty kind", err, storage.ErrInvalid)
-	wantErr(t, "DeleteRecord with an empty key", h.s.DeleteRecord(h.ctx, k, "", 1), storage.ErrInvalid)
+	wantErr(t, "GetRecord with an empty kind", err, errcode.Invalid)
+	wantErr(t, "DeleteRecord with an empty key", h.s.DeleteRecord(h.ctx, k, "", 1), errcode.Invalid)
 	_, _, err = h.s.ListRecords(h.ctx, "Bad Kind", 0, "")
-	wantErr(t, "ListRecords with a malformed kind", err, storage.ErrInvalid)
+	wantErr(t, "ListRecords with a malformed kind", err, errcode.Invalid)
 	_, _, err = h.s.ListRecords(h.ctx, k, 0, "garbage")
-	wantErr(t, "ListRecords with a malformed token", err, storage.ErrInvalid)
-	_, err = h.s.RecordSequence(h.ctx, "")
-	wantErr(t, "RecordSequence with an empty kind", err, storage.ErrInvalid)
+	wantErr(t, "ListRecords with a malformed token", err, errcode.Invalid)
+	_, err = h.s.WaitRecordChange(h.ctx, "", -1)
+	wantErr(t, "WaitRecordChange(-1) with an empty kind", err, errcode.Invalid)
 }
 
 func testRecordExpiry(t *testing.T, h *harness) {
@@ -151,7 +152,7 @@ func testRecordExpiry(t *testing.T, h *harness) {
 	h.putRecord(t, &storage.Record{Kind: k, Key: "forever"})
 
 	_, err := h.s.GetRecord(h.ctx, k, "gone")
-	wantErr(t, "GetRecord of an expired record", err, storage.ErrNotFound)
+	wantErr(t, "GetRecord of an expired record", err, errcode.NotFound)
 	got, err := h.s.GetRecord(h.ctx, k, "live")
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +172,7 @@ func testRecordExpiry(t *testing.T, h *harness) {
 	if r := h.putRecord(t, rec(k, "gone", "new")); r.Revision != 2 {
 		t.Errorf("create over an expired record: revision %d, want 2", r.Revision)
 	}
-	wantErr(t, "DeleteRecord at the expired record's revision", h.s.DeleteRecord(h.ctx, k, "gone", 1), storage.ErrConflict)
+	wantErr(t, "DeleteRecord at the expired record's revision", h.s.DeleteRecord(h.ctx, k, "gone", 1), errcode.Conflict)
 
 	// The sweep removes expired records only.
 	h.putRecord(t, &storage.Record{Kind: k, Key: "gone2", ExpireTime: past})
@@ -240,7 +241,7 @@ func testRecordRaces(t *testing.T, h *harness) {
 		_, err := h.s.PutRecord(h.ctx, rec(k, "c", fmt.Sprint(i)))
 		return err
 	})
-	w := oneWinner(t, errs, storage.ErrAlreadyExists)
+	w := oneWinner(t, errs, errcode.AlreadyExists)
 	got, err := h.s.GetRecord(h.ctx, k, "c")
 	if err != nil || string(got.Data) != fmt.Sprint(w) {
 		t.Errorf("after the create race: %v, %v; want writer %d's data", got, err, w)
@@ -252,30 +253,30 @@ func testRecordRaces(t *testing.T, h *harness) {
 		_, err := h.s.PutRecord(h.ctx, r)
 		return err
 	})
-	w = oneWinner(t, errs, storage.ErrConflict)
+	w = oneWinner(t, errs, errcode.Conflict)
 	got, err = h.s.GetRecord(h.ctx, k, "c")
 	if err != nil || string(got.Data) != fmt.Sprint("u", w) || got.Revision != 2 {
 		t.Errorf("after the update race: %v, %v; want writer %d's data at revision 2", got, err, w)
 	}
 	// Deleters at one revision: one wins.
 	errs = race(func(int) error { return h.s.DeleteRecord(h.ctx, k, "c", 2) })
-	oneWinner(t, errs, storage.ErrNotFound, storage.ErrConflict)
+	oneWinner(t, errs, errcode.NotFound, errcode.Conflict)
 	// Creators over an expired record: one wins.
 	h.putRecord(t, &storage.Record{Kind: k, Key: "e", ExpireTime: time.Now().Add(-time.Minute)})
 	errs = race(func(i int) error {
 		_, err := h.s.PutRecord(h.ctx, rec(k, "e", fmt.Sprint(i)))
 		return err
 	})
-	oneWinner(t, errs, storage.ErrAlreadyExists)
+	oneWinner(t, errs, errcode.AlreadyExists)
 }
 
 func testRecordSequence(t *testing.T, h *harness) {
 	k := h.kind()
 	seq := func() int64 {
 		t.Helper()
-		n, err := h.s.RecordSequence(h.ctx, k)
+		n, err := h.s.WaitRecordChange(h.ctx, k, -1)
 		if err != nil {
-			t.Fatalf("RecordSequence: %v", err)
+			t.Fatalf("WaitRecordChange(-1): %v", err)
 		}
 		return n
 	}
@@ -300,7 +301,7 @@ func testRecordSequence(t *testing.T, h *harness) {
 	step("delete", func() error { return h.s.DeleteRecord(h.ctx, k, "a", r.Revision) })
 	// A refused write changes nothing.
 	_, err := h.s.PutRecord(h.ctx, &storage.Record{Kind: k, Key: "a", Revision: 7})
-	wantErr(t, "update of a deleted record", err, storage.ErrNotFound)
+	wantErr(t, "update of a deleted record", err, errcode.NotFound)
 	if n := seq(); n != last {
 		t.Errorf("sequence after a refused write = %d, want %d", n, last)
 	}
@@ -325,15 +326,15 @@ func testRecordClose(t *testing.T, h *harness) {
 	wantErr(t, "DeleteRecord after Close", h.s.DeleteRecord(h.ctx, k, "a", 1), storage.ErrClosed)
 	_, _, err = h.s.ListRecords(h.ctx, k, 0, "")
 	wantErr(t, "ListRecords after Close", err, storage.ErrClosed)
-	_, err = h.s.RecordSequence(h.ctx, k)
-	wantErr(t, "RecordSequence after Close", err, storage.ErrFailedPrecondition)
+	_, err = h.s.WaitRecordChange(h.ctx, k, -1)
+	wantErr(t, "WaitRecordChange(-1) after Close", err, errcode.FailedPrecondition)
 	_, err = h.s.DeleteExpiredRecords(h.ctx, k)
 	wantErr(t, "DeleteExpiredRecords after Close", err, storage.ErrClosed)
 }
 
 func testRecordWait(t *testing.T, h *harness) {
 	k := h.kind()
-	seq, err := h.s.RecordSequence(h.ctx, k)
+	seq, err := h.s.WaitRecordChange(h.ctx, k, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +374,7 @@ func testRecordWait(t *testing.T, h *harness) {
 		t.Errorf("WaitRecordChange with an old sequence = %d, %v; want the current one", n, err)
 	}
 	// Close ends a wait with ErrClosed, and does not wait for it to time out.
-	cur, _ := h.s.RecordSequence(h.ctx, k)
+	cur, _ := h.s.WaitRecordChange(h.ctx, k, -1)
 	go func() {
 		n, err := h.s.WaitRecordChange(h.ctx, k, cur)
 		got <- result{n, err, time.Now()}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -62,7 +63,7 @@ func TestAtomicWritesUnderCancellation(t *testing.T) {
 						kind := "ok"
 						switch {
 						case err == nil:
-						case errors.Is(err, storage.ErrConflict):
+						case errors.Is(err, errcode.Conflict):
 							kind = "conflict"
 						case errors.Is(err, context.DeadlineExceeded):
 							kind = "deadline"

@@ -53,7 +53,7 @@
 // database at once are safe: on SQLite the migration runs inside BEGIN
 // IMMEDIATE (one writer at a time, the other waits for busy_timeout and
 // then sees the new version), on PostgreSQL inside a transaction holding an
-// advisory lock. Opening refuses, with storage.ErrFailedPrecondition and
+// advisory lock. Opening refuses, with secrets.ErrFailedPrecondition and
 // without changing anything:
 //   - a file that is not a SQLite database, or is corrupt;
 //   - a SQLite file with another application's application_id, or with
@@ -72,7 +72,7 @@
 // first guarantee, not the second, and is faster. Several stores and
 // several processes may share a file: revisions are checked by the UPDATE
 // itself (UPDATE ... WHERE revision = ?), so of two writers with the same
-// revision one wins and the other gets storage.ErrConflict; writers wait
+// revision one wins and the other gets secrets.ErrConflict; writers wait
 // for each other up to busy_timeout. sqlite://:memory: holds one
 // connection, so its calls run one at a time; its data is gone at Close.
 //
@@ -102,10 +102,10 @@
 //
 // # Errors
 //
-// Conflicts, absent rows and duplicates map to storage.ErrConflict,
-// ErrNotFound and ErrAlreadyExists; a busy database, lost connection or
-// serialization failure to ErrUnavailable (retry); a database that is not
-// strongbox's to ErrFailedPrecondition; anything else to ErrInternal.
+// Conflicts, absent rows and duplicates map to secrets.ErrConflict,
+// secrets.ErrNotFound and secrets.ErrAlreadyExists; a busy database, lost connection or
+// serialization failure to secrets.ErrUnavailable (retry); a database that is not
+// strongbox's to secrets.ErrFailedPrecondition; anything else to secrets.ErrInternal.
 // Context errors pass through unchanged. Driver messages name tables,
 // columns and keys, never bound values, and opening never repeats the URL.
 //

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/storage"
 	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // registers sqlite:// and postgres://
 )
@@ -50,7 +51,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	_, err = s.UpdateMetadata(ctx, m)
-	fmt.Println("stale write is a conflict:", errors.Is(err, storage.ErrConflict))
+	fmt.Println("stale write is a conflict:", errors.Is(err, secrets.ErrConflict))
 	// Output:
 	// revision 1 value v1
 	// stale write is a conflict: true

@@ -97,7 +97,7 @@ type sqliteOptions struct {
 	// last ones may be lost on power loss; faster).
 	Synchronous string
 	// BusyTimeout is how long a writer waits for another (another
-	// connection or process) before failing with storage.ErrUnavailable;
+	// connection or process) before failing with secrets.ErrUnavailable;
 	// 0 means 10 seconds.
 	BusyTimeout time.Duration
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/sqlstorage"
 )
@@ -62,15 +63,15 @@ func TestOpenInvalid(t *testing.T) {
 		code error
 		msg  string
 	}{
-		{"sqlite://", storage.ErrInvalid, "without a path"},
-		{"sqlite:///tmp/x.db?journal=off", storage.ErrInvalid, "unknown sqlite URL parameter journal"},
-		{"sqlite:///tmp/x.db?synchronous=off", storage.ErrInvalid, "full or normal"},
-		{"sqlite:///tmp/x.db?busy_timeout=forever", storage.ErrInvalid, "busy_timeout"},
-		{"sqlite://user:hunter2@x/y.db", storage.ErrInvalid, "user name"},
-		{"postgres://user:hunter2@127.0.0.1:1/db?sslmode=bogus", storage.ErrInvalid, "malformed PostgreSQL connection string"},
-		{"postgres://user:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", storage.ErrUnavailable, "failed to connect"},
-		{"sqlite:///nonexistent-dir/sub/x.db", storage.ErrUnavailable, "unable to open"},
-		{"mysql://x", storage.ErrInvalid, `no store registered for URL scheme "mysql"`},
+		{"sqlite://", errcode.Invalid, "without a path"},
+		{"sqlite:///tmp/x.db?journal=off", errcode.Invalid, "unknown sqlite URL parameter journal"},
+		{"sqlite:///tmp/x.db?synchronous=off", errcode.Invalid, "full or normal"},
+		{"sqlite:///tmp/x.db?busy_timeout=forever", errcode.Invalid, "busy_timeout"},
+		{"sqlite://user:hunter2@x/y.db", errcode.Invalid, "user name"},
+		{"postgres://user:hunter2@127.0.0.1:1/db?sslmode=bogus", errcode.Invalid, "malformed PostgreSQL connection string"},
+		{"postgres://user:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", errcode.Unavailable, "failed to connect"},
+		{"sqlite:///nonexistent-dir/sub/x.db", errcode.Unavailable, "unable to open"},
+		{"mysql://x", errcode.Invalid, `no store registered for URL scheme "mysql"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.url, func(t *testing.T) {
@@ -111,7 +112,7 @@ func TestOpenDB(t *testing.T) {
 	if err := db.Ping(); err != nil {
 		t.Errorf("db after Store.Close: %v", err)
 	}
-	if _, err := sqlstorage.OpenDB(context.Background(), db, 0); !errors.Is(err, storage.ErrInvalid) {
+	if _, err := sqlstorage.OpenDB(context.Background(), db, 0); !errors.Is(err, errcode.Invalid) {
 		t.Errorf("OpenDB with no dialect = %v, want ErrInvalid", err)
 	}
 }

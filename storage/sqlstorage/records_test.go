@@ -65,7 +65,7 @@ func TestPostgresNotifyWakesWaiters(t *testing.T) {
 	defer b.Close()
 	var lat []time.Duration
 	for i := range 5 {
-		seq, err := a.RecordSequence(ctx, "revocation")
+		seq, err := a.WaitRecordChange(ctx, "revocation", -1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	_ "modernc.org/sqlite"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/sqlstorage"
 )
@@ -69,7 +70,7 @@ func TestTwoStoresSameDatabase(t *testing.T) {
 					switch {
 					case err == nil:
 						wins++
-					case !errors.Is(err, storage.ErrConflict):
+					case !errors.Is(err, errcode.Conflict):
 						t.Errorf("round %d writer %d: %v, want success or ErrConflict", round, i, err)
 					}
 				}
@@ -239,7 +240,7 @@ func fileSum(t *testing.T, path string) [32]byte {
 }
 
 // TestSQLiteForeignFiles opens files that are not strongbox databases: each
-// fails at open with ErrFailedPrecondition and a clear message, and the
+// fails at open with secrets.ErrFailedPrecondition and a clear message, and the
 // file is left exactly as it was.
 func TestSQLiteForeignFiles(t *testing.T) {
 	random := make([]byte, 8192)
@@ -296,7 +297,7 @@ func TestSQLiteForeignFiles(t *testing.T) {
 				s.Close()
 				t.Fatal("Open succeeded on a foreign file")
 			}
-			if !errors.Is(err, storage.ErrFailedPrecondition) || !strings.Contains(err.Error(), tc.msg) {
+			if !errors.Is(err, errcode.FailedPrecondition) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("Open = %v; want ErrFailedPrecondition mentioning %q", err, tc.msg)
 			}
 			if fileSum(t, path) != before {
@@ -349,7 +350,7 @@ func TestPostgresForeignSchema(t *testing.T) {
 				s.Close()
 				t.Fatal("Open succeeded on a foreign schema")
 			}
-			if !errors.Is(err, storage.ErrFailedPrecondition) || !strings.Contains(err.Error(), tc.msg) {
+			if !errors.Is(err, errcode.FailedPrecondition) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("Open = %v; want ErrFailedPrecondition mentioning %q", err, tc.msg)
 			}
 			if strings.Contains(err.Error(), "strongbox:") && strings.Contains(u, "@") {

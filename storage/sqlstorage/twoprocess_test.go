@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -53,7 +54,7 @@ func TestRaceChild(t *testing.T) {
 	switch {
 	case err == nil:
 		os.Exit(0)
-	case errors.Is(err, storage.ErrConflict):
+	case errors.Is(err, errcode.Conflict):
 		os.Exit(3)
 	}
 	fmt.Fprintln(os.Stderr, err)

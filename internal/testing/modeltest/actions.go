@@ -3,6 +3,7 @@ package modeltest
 import (
 	"errors"
 	"fmt"
+	idnames "github.com/strongbox-go/strongbox/internal/names"
 	"maps"
 	"slices"
 	"time"
@@ -415,7 +416,7 @@ func actReveal(s *state) {
 	switch k := rapid.IntRange(0, 12).Draw(s.t, "revealNames"); {
 	case k == 0:
 	case k == 1:
-		for i := range secrets.MaxRevealNames + 1 {
+		for i := range idnames.MaxRevealNames + 1 {
 			names = append(names, fmt.Sprintf("n%d", i))
 		}
 	default:
@@ -451,7 +452,7 @@ func actReveal(s *state) {
 	cancel()
 	fired := s.disarm(a, err)
 	s.checkTyped(where, err)
-	if len(names) == 0 || len(names) > secrets.MaxRevealNames {
+	if len(names) == 0 || len(names) > idnames.MaxRevealNames {
 		s.expect(where, err, errcode.Invalid)
 		return
 	}

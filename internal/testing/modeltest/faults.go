@@ -12,6 +12,7 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/testing/fault"
+	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -107,7 +108,7 @@ func faultErr(a *armed, err error) bool {
 	case a.kekDenied:
 		// A refused unwrap is a decryption failure: ErrDecryptionFailed,
 		// or through an API only its code, Internal.
-		return codeOf(err) == errcode.PermissionDenied || errors.Is(err, secrets.ErrDecryptionFailed) ||
+		return codeOf(err) == errcode.PermissionDenied || errors.Is(err, keeper.ErrDecrypt) ||
 			codeOf(err) == errcode.Internal
 	}
 	return false

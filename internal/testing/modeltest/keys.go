@@ -195,7 +195,7 @@ func actTamper(s *state) {
 		v, err := s.api.RevealValue(rbac.WithPrincipal(ctx, p), victim.ns, victim.name)
 		s.checkTyped(where, err)
 		// Through an API the code survives (Internal), not the sentinel.
-		failed := errors.Is(err, secrets.ErrDecryptionFailed) || (s.h.opts.API != nil && codeOf(err) == errcode.Internal)
+		failed := errors.Is(err, keeper.ErrDecrypt) || (s.h.opts.API != nil && codeOf(err) == errcode.Internal)
 		if err == nil || !failed || !v.IsZero() {
 			s.fatalf("%s: %v, want ErrDecryptionFailed (invariant 2)", where, err)
 		}

@@ -1,0 +1,4 @@
+package storage
+
+// NewSplitStore is newSplitStore, for the external tests.
+var NewSplitStore = newSplitStore
