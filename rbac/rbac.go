@@ -236,16 +236,6 @@ func PrincipalFrom(ctx context.Context) (p Principal, ok bool) {
 	return p, ok
 }
 
-// Outcome is the result recorded in an audit event.
-type Outcome string
-
-// Audit outcomes.
-const (
-	OutcomeAllowed Outcome = "allowed" // the operation ran and succeeded
-	OutcomeDenied  Outcome = "denied"  // the authorizer refused it
-	OutcomeFailed  Outcome = "failed"  // it was allowed but failed
-)
-
 // AuditEvent records one decision. It never holds a value: only who, what,
 // where and how it ended. Fields that come from the caller (Namespace,
 // Names) hold the input when it is well formed and otherwise describe it
@@ -260,9 +250,11 @@ type AuditEvent struct {
 	Operation string // e.g. "Create", "Reveal"
 	// Names are the secrets concerned, if any, at most 100; on run-token
 	// and API-token events, the token ids.
-	Names   []string
-	Outcome Outcome
-	Code    string // error code name when Outcome is not allowed
+	Names []string
+	// Outcome is "allowed" (the operation ran and succeeded), "denied"
+	// (the authorizer refused it) or "failed" (it was allowed but failed).
+	Outcome string
+	Code    string // error code name when Outcome is not "allowed"
 	// DecryptersBefore and DecryptersAfter are the service identities a
 	// secret listed before the call and would list after it, on calls that
 	// set them (Create: after only) or change them (Update, with Action

@@ -179,7 +179,7 @@ func (c *call) audit(ctx context.Context, names []string, err error) {
 		Action:    c.action,
 		Operation: c.op,
 		Names:     auditNames(names),
-		Outcome:   rbac.OutcomeAllowed,
+		Outcome:   "allowed",
 	}
 	if d := c.decrypters; d != nil {
 		e.Action = d.action
@@ -187,9 +187,9 @@ func (c *call) audit(ctx context.Context, names []string, err error) {
 		e.DecryptersAfter = slices.Clone(d.after)
 	}
 	if err != nil {
-		e.Outcome = rbac.OutcomeFailed
+		e.Outcome = "failed"
 		if errcode.Of(err) == errcode.PermissionDenied {
-			e.Outcome = rbac.OutcomeDenied
+			e.Outcome = "denied"
 		}
 		e.Code = errcode.Of(err).String()
 	}

@@ -371,7 +371,7 @@ func testDenyByDefault(t *testing.T, backend string) {
 				if d := e.keeper.In.Calls("") - keeperCalls; d != 0 {
 					t.Errorf("%d keeper calls before the denial", d)
 				}
-				if a := e.lastAudit(); a.Outcome != rbac.OutcomeDenied || a.Operation != opname {
+				if a := e.lastAudit(); a.Outcome != "denied" || a.Operation != opname {
 					t.Errorf("last audit = %+v, want a denial of %s", a, opname)
 				}
 			})
