@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	key, err := runtoken.GenerateHMACKey("demo")
+	key, err := runtoken.NewHMACKey("demo", nil)
 	if err != nil {
 		return err
 	}

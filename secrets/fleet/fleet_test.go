@@ -117,7 +117,7 @@ func TestFleetRunTokenRevocationShared(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := context.Background()
 			u := b.url(t)
-			key, err := runtoken.GenerateEd25519Key("fleet-1")
+			key, err := runtoken.NewEd25519Key("fleet-1", nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -143,7 +143,7 @@ func newDecryptSetup(t testing.TB, backend string) *decryptSetup {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	key, err := runtoken.GenerateHMACKey("bench")
+	key, err := runtoken.NewHMACKey("bench", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

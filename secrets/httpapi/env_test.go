@@ -120,7 +120,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := runtoken.GenerateHMACKey("test")
+	key, err := runtoken.NewHMACKey("test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func newTokenEnv(t testing.TB) *tokenEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := runtoken.GenerateEd25519Key("ed-1")
+	key, err := runtoken.NewEd25519Key("ed-1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

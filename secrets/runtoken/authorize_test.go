@@ -37,7 +37,7 @@ func (g *roleGuard) Authorize(ctx context.Context, ns string, a rbac.Action, op 
 }
 
 func TestIssueForNeedsIssueRunToken(t *testing.T) {
-	key, err := runtoken.GenerateEd25519Key("k1")
+	key, err := runtoken.NewEd25519Key("k1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,15 +105,15 @@ func TestIssueForNeedsIssueRunToken(t *testing.T) {
 }
 
 func TestJWKSPublishesEd25519PublicKeysOnly(t *testing.T) {
-	ek, err := runtoken.GenerateEd25519Key("ed-2")
+	ek, err := runtoken.NewEd25519Key("ed-2", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := runtoken.GenerateEd25519Key("ed-1")
+	old, err := runtoken.NewEd25519Key("ed-1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hk, err := runtoken.GenerateHMACKey("hmac-1")
+	hk, err := runtoken.NewHMACKey("hmac-1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@
 // Tokens are bearer credentials: whoever holds one may use it until it
 // expires or is revoked, so keep them short-lived (default one hour, at
 // most IssuerOptions.MaxTTL, default 24 hours) and out of logs. HMAC keys
-// need at least 32 random bytes (GenerateHMACKey makes one) and are shared
+// need at least 32 random bytes (NewHMACKey(id, nil) makes one) and are shared
 // by issuer and verifiers; key ids have 1 to 64 letters, digits, '-' or
 // '_'. With Ed25519 the verifiers hold only the public key (Key.Public,
 // NewEd25519PublicKey).
