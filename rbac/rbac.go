@@ -263,8 +263,3 @@ type AuditEvent struct {
 	DecryptersBefore []string
 	DecryptersAfter  []string
 }
-
-// Auditor receives the audit event of every decision. It must be safe for
-// concurrent use and should not block for long. (Package httpapi's
-// RequestAuditor receives one event per HTTP request instead.)
-type Auditor func(ctx context.Context, e AuditEvent)

@@ -47,11 +47,11 @@ func newEnv(t *testing.T, backend string, opts secrets.Options) *env {
 	st, kp := newStoreIn(t, backend, dir), newKeeper(t)
 	e := &env{store: fault.NewStore(st), keeper: fault.NewKeeper(kp), dir: dir}
 	opts.Store, opts.Keeper = e.store.Store, e.keeper
-	opts.Auditor = rbac.Auditor(func(_ context.Context, ev rbac.AuditEvent) {
+	opts.Auditor = func(_ context.Context, ev rbac.AuditEvent) {
 		e.mu.Lock()
 		e.audits = append(e.audits, ev)
 		e.mu.Unlock()
-	})
+	}
 	m, err := secrets.New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ type Options struct {
 	// Authenticator.
 	APITokens *apitoken.Tokens
 	// Auditor receives one event per request; nil discards them. The
-	// Manager's own rbac.Auditor still sees every decision.
+	// Manager's own Auditor (secrets.Options) still sees every decision.
 	Auditor func(ctx context.Context, e RequestEvent)
 	// Logger receives the details of 5xx errors (codes and messages, never
 	// values or credentials); nil discards them.

@@ -114,7 +114,7 @@ func (h *harness) sequence(t *rapid.T) {
 	m, err := secrets.New(secrets.Options{
 		Store:             fstore,
 		Keeper:            &fault.Keeper{Keeper: env, In: s.in},
-		Auditor:           leakcheck.Auditor(rbac.Auditor(s.audit)),
+		Auditor:           leakcheck.Auditor(s.audit),
 		DefaultDecrypters: []string{defaultDecrypter},
 		Clock:             s.clock.now,
 	})
