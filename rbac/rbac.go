@@ -22,7 +22,8 @@ const (
 	KindService
 )
 
-func (k Kind) String() string {
+// kindName is how Principal.String names a kind.
+func kindName(k Kind) string {
 	switch k {
 	case KindUser:
 		return "user"
@@ -79,7 +80,7 @@ func (p Principal) String() string {
 		}
 		return redactinput.Describe("principal", p.Namespace+"/"+p.ID)
 	}
-	return p.Kind.String() + ":" + p.Namespace + "/" + p.ID
+	return kindName(p.Kind) + ":" + p.Namespace + "/" + p.ID
 }
 
 // Role is a named set of actions.
