@@ -127,8 +127,10 @@ type currentKey struct {
 }
 
 var (
-	_ Keeper    = (*Envelope)(nil)
-	_ Rewrapper = (*Envelope)(nil)
+	_ Keeper = (*Envelope)(nil)
+	_ interface {
+		Rewrap(ctx context.Context, ciphertext, associatedData []byte) ([]byte, bool, error)
+	} = (*Envelope)(nil)
 )
 
 // OpenEnvelope opens an Envelope. Its primary key-encryption key is

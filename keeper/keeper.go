@@ -47,15 +47,14 @@ var (
 	errAuthentication = fmt.Errorf("authentication failed: %w", ErrDecrypt)
 )
 
-// Rewrapper is implemented by keepers that can re-encrypt a ciphertext under
-// their current key without handing the plaintext to the caller (Envelope
-// does). The secrets Manager uses it to migrate stored values after a key
-// rotation.
-type Rewrapper interface {
-	// Rewrap returns ciphertext re-encrypted under the current primary
-	// key-encryption key, bound to the same associated data. If the
-	// ciphertext is already current it is authenticated and returned
-	// unchanged with changed == false. Rewrap fails like Decrypt on a
-	// ciphertext that does not authenticate.
-	Rewrap(ctx context.Context, ciphertext, associatedData []byte) (out []byte, changed bool, err error)
-}
+// A Keeper that can re-encrypt a ciphertext under its current key without
+// handing the plaintext to the caller has a method
+//
+//	Rewrap(ctx context.Context, ciphertext, associatedData []byte) (out []byte, changed bool, err error)
+//
+// (Envelope does): it returns ciphertext re-encrypted under the current
+// primary key-encryption key, bound to the same associated data, or, if
+// the ciphertext is already current, authenticates it and returns it
+// unchanged with changed == false; it fails like Decrypt on a ciphertext
+// that does not authenticate. The secrets Manager uses it to migrate
+// stored values after a key rotation.

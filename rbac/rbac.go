@@ -22,7 +22,8 @@ const (
 	KindService
 )
 
-func (k Kind) String() string {
+// kindName is how Principal.String names a kind.
+func kindName(k Kind) string {
 	switch k {
 	case KindUser:
 		return "user"
@@ -79,7 +80,7 @@ func (p Principal) String() string {
 		}
 		return redactinput.Describe("principal", p.Namespace+"/"+p.ID)
 	}
-	return p.Kind.String() + ":" + p.Namespace + "/" + p.ID
+	return kindName(p.Kind) + ":" + p.Namespace + "/" + p.ID
 }
 
 // Role is a named set of actions.
@@ -236,16 +237,6 @@ func PrincipalFrom(ctx context.Context) (p Principal, ok bool) {
 	return p, ok
 }
 
-// Outcome is the result recorded in an audit event.
-type Outcome string
-
-// Audit outcomes.
-const (
-	OutcomeAllowed Outcome = "allowed" // the operation ran and succeeded
-	OutcomeDenied  Outcome = "denied"  // the authorizer refused it
-	OutcomeFailed  Outcome = "failed"  // it was allowed but failed
-)
-
 // AuditEvent records one decision. It never holds a value: only who, what,
 // where and how it ended. Fields that come from the caller (Namespace,
 // Names) hold the input when it is well formed and otherwise describe it
@@ -260,9 +251,11 @@ type AuditEvent struct {
 	Operation string // e.g. "Create", "Reveal"
 	// Names are the secrets concerned, if any, at most 100; on run-token
 	// and API-token events, the token ids.
-	Names   []string
-	Outcome Outcome
-	Code    string // error code name when Outcome is not allowed
+	Names []string
+	// Outcome is "allowed" (the operation ran and succeeded), "denied"
+	// (the authorizer refused it) or "failed" (it was allowed but failed).
+	Outcome string
+	Code    string // error code name when Outcome is not "allowed"
 	// DecryptersBefore and DecryptersAfter are the service identities a
 	// secret listed before the call and would list after it, on calls that
 	// set them (Create: after only) or change them (Update, with Action
@@ -271,8 +264,3 @@ type AuditEvent struct {
 	DecryptersBefore []string
 	DecryptersAfter  []string
 }
-
-// Auditor receives the audit event of every decision. It must be safe for
-// concurrent use and should not block for long. (Package httpapi's
-// RequestAuditor receives one event per HTTP request instead.)
-type Auditor func(ctx context.Context, e AuditEvent)

@@ -33,8 +33,11 @@ type Options struct {
 	// Authorizer decides who may do what; nil means
 	// rbac.NewRoleAuthorizer(nil), the table of rbac.DefaultRoles.
 	Authorizer rbac.Authorizer
-	// Auditor receives one event per decision; nil discards them.
-	Auditor rbac.Auditor
+	// Auditor receives one event per decision; nil discards them. It
+	// must be safe for concurrent use and should not block for long.
+	// (Package httpapi's RequestAuditor receives one event per HTTP request
+	// instead.)
+	Auditor func(context.Context, rbac.AuditEvent)
 	// DefaultDecrypters are the service identities that may decrypt a new
 	// secret whose Spec.Decrypters is nil. Nil means nobody.
 	DefaultDecrypters []string
@@ -53,7 +56,7 @@ type Manager struct {
 	store      *storage.Store
 	keeper     keeper.Keeper
 	authz      rbac.Authorizer
-	auditor    rbac.Auditor
+	auditor    func(context.Context, rbac.AuditEvent)
 	decrypters []string
 	now        func() time.Time
 	metrics    *managerMetrics
@@ -85,7 +88,7 @@ func New(opts Options) (*Manager, error) {
 		m.authz = rbac.NewRoleAuthorizer(nil)
 	}
 	if m.auditor == nil {
-		m.auditor = rbac.Auditor(func(context.Context, rbac.AuditEvent) {})
+		m.auditor = func(context.Context, rbac.AuditEvent) {}
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -179,7 +182,7 @@ func (c *call) audit(ctx context.Context, names []string, err error) {
 		Action:    c.action,
 		Operation: c.op,
 		Names:     auditNames(names),
-		Outcome:   rbac.OutcomeAllowed,
+		Outcome:   "allowed",
 	}
 	if d := c.decrypters; d != nil {
 		e.Action = d.action
@@ -187,9 +190,9 @@ func (c *call) audit(ctx context.Context, names []string, err error) {
 		e.DecryptersAfter = slices.Clone(d.after)
 	}
 	if err != nil {
-		e.Outcome = rbac.OutcomeFailed
+		e.Outcome = "failed"
 		if errcode.Of(err) == errcode.PermissionDenied {
-			e.Outcome = rbac.OutcomeDenied
+			e.Outcome = "denied"
 		}
 		e.Code = errcode.Of(err).String()
 	}

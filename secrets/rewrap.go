@@ -38,7 +38,8 @@ type RewrapProgress struct {
 // Rewrap re-encrypts every stored ciphertext of namespace that is not under
 // the keeper's primary key-encryption key, so that old keys can be removed
 // (see keeper.Envelope.RemoveKEK). Values never leave the keeper: it uses
-// keeper.Rewrapper. Each ciphertext is swapped by compare-and-swap
+// the keeper's Rewrap method (see package keeper). Each ciphertext is
+// swapped by compare-and-swap
 // (storage.Store.ReplaceCiphertext), so a concurrent write is never lost;
 // a ciphertext that changed meanwhile is read again. A ciphertext whose
 // header (keeper.ParseHeader) already names the keeper's primary KEK
@@ -69,7 +70,7 @@ type kekLister interface {
 }
 
 func (m *Manager) rewrap(ctx context.Context, c *call, opts RewrapOptions) error {
-	rw, ok := m.keeper.(keeper.Rewrapper)
+	rw, ok := m.keeper.(rewrapper)
 	if !ok {
 		return errcode.New(errcode.FailedPrecondition, "", fmt.Sprintf("keeper %T cannot rewrap", m.keeper))
 	}
@@ -109,7 +110,7 @@ func (m *Manager) rewrap(ctx context.Context, c *call, opts RewrapOptions) error
 
 // rewrapOne rewraps one ciphertext, counting the outcome in p. It returns
 // an error only when the run must stop.
-func (m *Manager) rewrapOne(ctx context.Context, rw keeper.Rewrapper, primary string, ref storage.CiphertextRef, p *RewrapProgress) error {
+func (m *Manager) rewrapOne(ctx context.Context, rw rewrapper, primary string, ref storage.CiphertextRef, p *RewrapProgress) error {
 	// Two tries: a conflict means someone else (another rewrap) changed the
 	// ciphertext after we read it; read it again and decide afresh.
 	for attempt := 0; ; attempt++ {
@@ -153,4 +154,10 @@ func (m *Manager) rewrapOne(ctx context.Context, rw keeper.Rewrapper, primary st
 		}
 		return err
 	}
+}
+
+// rewrapper is a keeper that can re-encrypt without revealing the
+// plaintext (package keeper documents the method; Envelope has it).
+type rewrapper interface {
+	Rewrap(ctx context.Context, ciphertext, associatedData []byte) (out []byte, changed bool, err error)
 }

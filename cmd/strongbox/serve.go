@@ -316,11 +316,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	// One authorizer decides for the Manager and chooses the controls the
 	// secrets page shows.
 	authz := rbac.NewRoleAuthorizer(nil)
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, Auditor: rbac.Auditor(func(ctx context.Context, e rbac.AuditEvent) {
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, Auditor: func(ctx context.Context, e rbac.AuditEvent) {
 		auditLog.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
 			"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", string(e.Outcome), "code", e.Code,
 			"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)
-	})})
+	}})
 	if err != nil {
 		return err
 	}

@@ -113,9 +113,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer kp.Close()
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: rbac.Auditor(func(ctx context.Context, e rbac.AuditEvent) {
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: func(ctx context.Context, e rbac.AuditEvent) {
 		logger.DebugContext(ctx, "decision", "operation", e.Operation, "principal", e.Principal, "outcome", e.Outcome)
-	})})
+	}})
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	key, err := runtoken.GenerateHMACKey("demo")
+	key, err := runtoken.NewHMACKey("demo", nil)
 	if err != nil {
 		return err
 	}

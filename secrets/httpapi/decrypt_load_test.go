@@ -136,14 +136,14 @@ func newDecryptSetup(t testing.TB, backend string) *decryptSetup {
 	s := &decryptSetup{logs: &leakWriter{}, values: map[string]string{}}
 	logger := slog.New(slog.NewJSONHandler(s.logs, nil))
 	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp,
-		Auditor: rbac.Auditor(func(ctx context.Context, ev rbac.AuditEvent) {
+		Auditor: func(ctx context.Context, ev rbac.AuditEvent) {
 			logger.InfoContext(ctx, "manager audit", "event", ev)
-		})})
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	key, err := runtoken.GenerateHMACKey("bench")
+	key, err := runtoken.NewHMACKey("bench", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

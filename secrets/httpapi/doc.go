@@ -220,7 +220,7 @@
 // RateLimit for how to size them for a fleet). Revocations of run tokens
 // and API tokens, by contrast, hold across instances when they are kept in
 // the store (package secrets/fleet). Options.RequestTimeout bounds the
-// work of every request (default DefaultRequestTimeout, 20 s).
+// work of every request (default 20 s).
 //
 // Client and NewRemoteSource's source never send a credential or a value to another
 // origin: they use a copy of the caller's *http.Client (or of

@@ -113,14 +113,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.m, err = secrets.New(secrets.Options{
 		Store: e.store.Store, Keeper: e.keeper,
-		Auditor: rbac.Auditor(func(ctx context.Context, ev rbac.AuditEvent) {
+		Auditor: func(ctx context.Context, ev rbac.AuditEvent) {
 			logger.InfoContext(ctx, "manager audit", "event", ev)
-		}),
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := runtoken.GenerateHMACKey("test")
+	key, err := runtoken.NewHMACKey("test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

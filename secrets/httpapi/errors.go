@@ -204,25 +204,25 @@ func ownOp(op string) bool {
 	return false
 }
 
-// runTokenMessage says why a run token was refused, from the runtoken
-// error it matches (never the error's text): it helps the runner and
+// runTokenMessage says why a run token was refused, from runtoken.Reason
+// (never the error's text): it helps the runner and
 // reveals nothing the holder of the token does not know.
 func runTokenMessage(err error) string {
-	for _, m := range []struct {
-		err error
-		msg string
-	}{
-		{runtoken.ErrExpired, "the run token has expired"},
-		{runtoken.ErrTokenRevoked, "the run token is revoked"},
-		{runtoken.ErrLifetime, "the run token's lifetime exceeds the server's maximum"},
-		{runtoken.ErrNotYetValid, "the run token is not valid yet (issued in the future)"},
-		{runtoken.ErrUnknownKey, "the run token is signed with an unknown key"},
-		{runtoken.ErrSignature, "the run token's signature does not verify"},
-		{runtoken.ErrMalformed, "the run token is malformed"},
-	} {
-		if errors.Is(err, m.err) {
-			return m.msg
-		}
+	switch runtoken.Reason(err) {
+	case "expired":
+		return "the run token has expired"
+	case "revoked":
+		return "the run token is revoked"
+	case "lifetime":
+		return "the run token's lifetime exceeds the server's maximum"
+	case "not_yet_valid":
+		return "the run token is not valid yet (issued in the future)"
+	case "unknown_key":
+		return "the run token is signed with an unknown key"
+	case "signature":
+		return "the run token's signature does not verify"
+	case "malformed":
+		return "the run token is malformed"
 	}
 	return "invalid run token"
 }

@@ -30,7 +30,7 @@ func Example() {
 	m, _ := secrets.New(secrets.Options{Store: st, Keeper: k})
 	defer m.Close()
 
-	key, _ := runtoken.GenerateHMACKey("2026-11")
+	key, _ := runtoken.NewHMACKey("2026-11", nil)
 	iss, _ := runtoken.NewIssuer(runtoken.IssuerOptions{Key: key})
 	h, _ := httpapi.New(httpapi.Options{
 		Manager: m,

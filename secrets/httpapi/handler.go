@@ -26,10 +26,10 @@ import (
 // room for a 24 KiB value, even fully \u-escaped in JSON, plus metadata.
 const defaultMaxBodyBytes = 64 << 10
 
-// DefaultRequestTimeout is the Options.RequestTimeout of the zero value:
+// defaultRequestTimeout is the Options.RequestTimeout of the zero value:
 // far above a healthy request (milliseconds), below NewServer's
 // WriteTimeout.
-const DefaultRequestTimeout = 20 * time.Second
+const defaultRequestTimeout = 20 * time.Second
 
 // Options configures a Handler. Manager is required.
 type Options struct {
@@ -57,7 +57,7 @@ type Options struct {
 	// Authenticator.
 	APITokens *apitoken.Tokens
 	// Auditor receives one event per request; nil discards them. The
-	// Manager's own rbac.Auditor still sees every decision.
+	// Manager's own Auditor (secrets.Options) still sees every decision.
 	Auditor func(ctx context.Context, e RequestEvent)
 	// Logger receives the details of 5xx errors (codes and messages, never
 	// values or credentials); nil discards them.
@@ -80,7 +80,7 @@ type Options struct {
 	// and key-service calls included, whatever the client is willing to
 	// wait: past it the request fails with 503 unavailable, so a hanging
 	// backend cannot hold requests (and their connections) without end.
-	// 0 means DefaultRequestTimeout; negative means no limit besides the
+	// 0 means 20 seconds; negative means no limit besides the
 	// client's. Keep it below the server's WriteTimeout (NewServer: 30 s)
 	// so that the 503 still reaches the client.
 	RequestTimeout time.Duration
@@ -151,7 +151,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	switch {
 	case opts.RequestTimeout == 0:
-		h.timeout = DefaultRequestTimeout
+		h.timeout = defaultRequestTimeout
 	case opts.RequestTimeout > 0:
 		h.timeout = opts.RequestTimeout
 	}

@@ -249,7 +249,7 @@ func TestDecryptWithRunTokens(t *testing.T) {
 	revoked, claims, _ := e.issuer.Issue(context.Background(), runtoken.Grant{Namespace: ns, Subject: "k6-runner", AllNames: true})
 	parts := strings.Split(scoped, ".")
 	tampered := strings.Join([]string{parts[0], parts[1], all[len(parts[0])+len(parts[1])+2 : strings.LastIndex(all, ".")], parts[3]}, ".")
-	otherKey, _ := runtoken.GenerateHMACKey("test")
+	otherKey, _ := runtoken.NewHMACKey("test", nil)
 	otherIss, _ := runtoken.NewIssuer(runtoken.IssuerOptions{Key: otherKey})
 	forged, _, _ := otherIss.Issue(context.Background(), runtoken.Grant{Namespace: ns, Subject: "k6-runner", AllNames: true})
 

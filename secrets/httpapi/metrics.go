@@ -130,24 +130,11 @@ func (hm *handlerMetrics) authFailed(r *http.Request, err error) {
 		metric.WithAttributes(attrCredential.String(cred), attrReason.String(reason)))
 }
 
-// runTokenReason names why a run token was refused, from the runtoken
-// error it matches (as runTokenMessage does).
+// runTokenReason names why a run token was refused (runtoken.Reason),
+// "invalid" when runtoken gives no reason.
 func runTokenReason(err error) string {
-	for _, m := range []struct {
-		err    error
-		reason string
-	}{
-		{runtoken.ErrExpired, "expired"},
-		{runtoken.ErrTokenRevoked, "revoked"},
-		{runtoken.ErrLifetime, "lifetime"},
-		{runtoken.ErrNotYetValid, "not_yet_valid"},
-		{runtoken.ErrUnknownKey, "unknown_key"},
-		{runtoken.ErrSignature, "signature"},
-		{runtoken.ErrMalformed, "malformed"},
-	} {
-		if errors.Is(err, m.err) {
-			return m.reason
-		}
+	if r := runtoken.Reason(err); r != "" {
+		return r
 	}
 	return "invalid"
 }

@@ -59,7 +59,7 @@ func newMetricsEnv(t *testing.T, rd *metrictest.Reader, o httpapi.Options) *metr
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close(); st.Close(); kp.Close() })
-	key, err := runtoken.GenerateHMACKey("k1")
+	key, err := runtoken.NewHMACKey("k1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func newTestHandler(t *testing.T) *Handler {
 	}
 	t.Cleanup(func() { m.Close(); st.Close(); kp.Close() })
 	// Every optional route on: API tokens, run-token issuing, the key set.
-	key, err := runtoken.GenerateEd25519Key("ed-1")
+	key, err := runtoken.NewEd25519Key("ed-1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,15 +52,15 @@ func newTokenEnv(t testing.TB) *tokenEnv {
 	since := leakcheck.Count()
 	t.Cleanup(func() { leakcheck.Verify(t, since) })
 	logger := slog.New(leakcheck.Handler(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	e.m, err = secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: rbac.Auditor(func(ctx context.Context, ev rbac.AuditEvent) {
+	e.m, err = secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: func(ctx context.Context, ev rbac.AuditEvent) {
 		leakcheck.Checkf("manager audit", ev)
 		e.audits = append(e.audits, ev)
 		logger.InfoContext(ctx, "manager audit", "event", ev)
-	})})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := runtoken.GenerateEd25519Key("ed-1")
+	key, err := runtoken.NewEd25519Key("ed-1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := runtoken.GenerateEd25519Key("ed-1")
+	key, err := runtoken.NewEd25519Key("ed-1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,9 +57,10 @@
 // # Errors
 //
 // Verify fails with an error matching ErrInvalidToken (code
-// PermissionDenied), more precisely one of ErrMalformed, ErrUnknownKey,
-// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid or ErrTokenRevoked
-// (a revoked token; secrets.ErrRevoked is a revoked secret value); with
+// PermissionDenied) when it refuses the token; Reason(err) says why:
+// "malformed", "unknown_key", "signature", "lifetime", "expired",
+// "not_yet_valid" or "revoked" (a revoked token; secrets.ErrRevoked is a
+// revoked secret value). It fails with
 // code Unavailable when the RevocationSet cannot be read; context errors
 // pass through. NewIssuer, NewVerifier, Issue and Revoke fail with code
 // Invalid (secrets.ErrInvalid). No error contains a token, its id or key
@@ -76,16 +77,16 @@
 // Tokens are bearer credentials: whoever holds one may use it until it
 // expires or is revoked, so keep them short-lived (default one hour, at
 // most IssuerOptions.MaxTTL, default 24 hours) and out of logs. HMAC keys
-// need at least 32 random bytes (GenerateHMACKey makes one) and are shared
+// need at least 32 random bytes (NewHMACKey(id, nil) makes one) and are shared
 // by issuer and verifiers; key ids have 1 to 64 letters, digits, '-' or
 // '_'. With Ed25519 the verifiers hold only the public key (Key.Public,
 // NewEd25519PublicKey).
 //
 // Lifetime is bounded on the verifying side too, so that a leaked or
 // mis-issued long-lived token (or one from an issuer with other settings)
-// is worthless: Verify refuses with ErrLifetime a token whose exp - iat
+// is worthless: Verify refuses (reason "lifetime") a token whose exp - iat
 // exceeds VerifierOptions.MaxLifetime (default 24 hours; an Issuer's own
-// Verifier uses its MaxTTL), and with ErrNotYetValid one issued more than
+// Verifier uses its MaxTTL), and (reason "not_yet_valid") one issued more than
 // Leeway (default 30 seconds) ahead of its Clock. Expiry is never
 // extended.
 //

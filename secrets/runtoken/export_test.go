@@ -28,3 +28,14 @@ func (k *Key) Algorithm() string { return k.alg }
 
 // CanSign reports whether the key holds signing material.
 func (k *Key) CanSign() bool { return k.canSign() }
+
+// The refusals of Verify, by the names the tests match them with.
+var (
+	ErrMalformed    = errMalformed
+	ErrUnknownKey   = errUnknownKey
+	ErrSignature    = errSignature
+	ErrExpired      = errExpired
+	ErrNotYetValid  = errNotYetValid
+	ErrTokenRevoked = errRevoked
+	ErrLifetime     = errLifetime
+)

@@ -25,8 +25,8 @@ const maxKeyIDLength = 64
 // Key signs or verifies run tokens. It prints as its id and algorithm only,
 // never its material: under every fmt verb, encoding/json, MarshalText and
 // slog, through a pointer or a copy. Keys are immutable and safe for
-// concurrent use. Make one with NewHMACKey or GenerateHMACKey (shared
-// secret), NewEd25519Key or GenerateEd25519Key (key pair), or
+// concurrent use. Make one with NewHMACKey (shared secret; nil generates
+// one), NewEd25519Key (key pair; nil generates one), or
 // NewEd25519PublicKey (verify only); a zero Key is refused.
 type Key struct {
 	id  string
@@ -44,11 +44,20 @@ type keyMaterial struct {
 }
 
 // NewHMACKey returns an HMAC-SHA256 key that both signs and verifies. The
-// secret must have at least 32 bytes; it is copied.
+// secret must have at least 32 bytes; it is copied. A nil secret makes a
+// fresh random 32-byte one, for a single process that both issues and
+// verifies (an empty non-nil secret is refused like any short one).
 func NewHMACKey(id string, secret []byte) (*Key, error) {
 	const op = "runtoken.NewHMACKey"
 	if err := checkKeyID(op, id); err != nil {
 		return nil, err
+	}
+	if secret == nil {
+		var b [minHMACKeyBytes]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, errcode.Wrap(errcode.Internal, op, err)
+		}
+		secret = b[:]
 	}
 	if len(secret) < minHMACKeyBytes {
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("HMAC secret has %d bytes; at least %d are required", len(secret), minHMACKeyBytes))
@@ -56,37 +65,26 @@ func NewHMACKey(id string, secret []byte) (*Key, error) {
 	return &Key{id: id, alg: algHMACSHA256, m: &keyMaterial{hmac: append([]byte(nil), secret...)}}, nil
 }
 
-// GenerateHMACKey returns an HMAC-SHA256 key with a fresh random 32-byte
-// secret, for a single process that both issues and verifies.
-func GenerateHMACKey(id string) (*Key, error) {
-	var b [minHMACKeyBytes]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, errcode.Wrap(errcode.Internal, "runtoken.GenerateHMACKey", err)
-	}
-	return NewHMACKey(id, b[:])
-}
-
-// NewEd25519Key returns an Ed25519 key that signs and verifies.
+// NewEd25519Key returns an Ed25519 key that signs and verifies. A nil priv
+// makes a fresh key pair; its Public half is what other verifiers (and
+// Verifier.JWKS) get.
 func NewEd25519Key(id string, priv ed25519.PrivateKey) (*Key, error) {
 	const op = "runtoken.NewEd25519Key"
 	if err := checkKeyID(op, id); err != nil {
 		return nil, err
+	}
+	if priv == nil {
+		_, p, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, errcode.Wrap(errcode.Internal, op, err)
+		}
+		priv = p
 	}
 	if len(priv) != ed25519.PrivateKeySize {
 		return nil, errcode.New(errcode.Invalid, op, fmt.Sprintf("Ed25519 private key has %d bytes; want %d", len(priv), ed25519.PrivateKeySize))
 	}
 	priv = append(ed25519.PrivateKey(nil), priv...)
 	return &Key{id: id, alg: algEd25519, m: &keyMaterial{priv: priv, pub: priv.Public().(ed25519.PublicKey)}}, nil
-}
-
-// GenerateEd25519Key returns an Ed25519 key with a fresh key pair; its
-// Public half is what other verifiers (and Verifier.JWKS) get.
-func GenerateEd25519Key(id string) (*Key, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, errcode.Wrap(errcode.Internal, "runtoken.GenerateEd25519Key", err)
-	}
-	return NewEd25519Key(id, priv)
 }
 
 // NewEd25519PublicKey returns a verify-only Ed25519 key, for servers that

@@ -33,9 +33,9 @@ func mustKey(t testing.TB, alg, id string) *runtoken.Key {
 	var k *runtoken.Key
 	var err error
 	if alg == runtoken.AlgEd25519 {
-		k, err = runtoken.GenerateEd25519Key(id)
+		k, err = runtoken.NewEd25519Key(id, nil)
 	} else {
-		k, err = runtoken.GenerateHMACKey(id)
+		k, err = runtoken.NewHMACKey(id, nil)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +364,7 @@ func FuzzParse(f *testing.F) {
 
 func Example() {
 	ctx := context.Background()
-	key, _ := runtoken.GenerateHMACKey("2026-11")
+	key, _ := runtoken.NewHMACKey("2026-11", nil)
 	iss, _ := runtoken.NewIssuer(runtoken.IssuerOptions{Key: key})
 
 	tok, _, _ := iss.Issue(ctx, runtoken.Grant{Namespace: "team-a", Subject: "k6-runner",

@@ -44,23 +44,52 @@ const defaultLeeway = 30 * time.Second
 // maxUnix bounds "iat" and "exp": 9999-12-31T23:59:59Z.
 const maxUnix = 253402300799
 
-// Errors of Verify. Each matches ErrInvalidToken with errors.Is; callers
-// that only need "accept or not" test that, and those that tell the sender
-// why (as package httpapi does) test the reason. ErrInvalidToken has code
-// PermissionDenied (errors.Is(err, secrets.ErrPermissionDenied) holds). A
-// failure to consult the revocation set is not one of them: it has code
-// Unavailable, and the token is refused. ErrTokenRevoked is a revoked run
-// token; secrets.ErrRevoked is a secret whose value was revoked.
+// ErrInvalidToken is matched (errors.Is) by every refusal of Verify; Reason
+// says which one. It has code PermissionDenied (errors.Is(err,
+// secrets.ErrPermissionDenied) holds). A failure to consult the revocation
+// set is not a refusal: it has code Unavailable, and the token is refused.
+var ErrInvalidToken error = errcode.New(errcode.PermissionDenied, "", "invalid run token")
+
+// The refusals of Verify, each wrapping ErrInvalidToken; Reason names them.
 var (
-	ErrInvalidToken error = errcode.New(errcode.PermissionDenied, "", "invalid run token")
-	ErrMalformed          = fmt.Errorf("%w: malformed", ErrInvalidToken)
-	ErrUnknownKey         = fmt.Errorf("%w: signed with an unknown key", ErrInvalidToken)
-	ErrSignature          = fmt.Errorf("%w: bad signature", ErrInvalidToken)
-	ErrExpired            = fmt.Errorf("%w: expired", ErrInvalidToken)
-	ErrNotYetValid        = fmt.Errorf("%w: issued in the future", ErrInvalidToken)
-	ErrTokenRevoked       = fmt.Errorf("%w: revoked", ErrInvalidToken)
-	ErrLifetime           = fmt.Errorf("%w: lifetime exceeds the verifier's maximum", ErrInvalidToken)
+	errMalformed   = fmt.Errorf("%w: malformed", ErrInvalidToken)
+	errUnknownKey  = fmt.Errorf("%w: signed with an unknown key", ErrInvalidToken)
+	errSignature   = fmt.Errorf("%w: bad signature", ErrInvalidToken)
+	errExpired     = fmt.Errorf("%w: expired", ErrInvalidToken)
+	errNotYetValid = fmt.Errorf("%w: issued in the future", ErrInvalidToken)
+	errRevoked     = fmt.Errorf("%w: revoked", ErrInvalidToken)
+	errLifetime    = fmt.Errorf("%w: lifetime exceeds the verifier's maximum", ErrInvalidToken)
 )
+
+// reasons pairs each refusal with the name Reason gives it.
+var reasons = []struct {
+	err    error
+	reason string
+}{
+	{errExpired, "expired"},
+	{errRevoked, "revoked"},
+	{errLifetime, "lifetime"},
+	{errNotYetValid, "not_yet_valid"},
+	{errUnknownKey, "unknown_key"},
+	{errSignature, "signature"},
+	{errMalformed, "malformed"},
+}
+
+// Reason names why Verify refused a token: "malformed", "unknown_key",
+// "signature" (the signature does not verify), "lifetime" (exp - iat
+// exceeds the verifier's maximum), "expired", "not_yet_valid" (issued in
+// the future) or "revoked" (a revoked run token; secrets.ErrRevoked is a
+// revoked secret value). It returns "" for an error that is not one of
+// these refusals (nil, claims that fail validation, the revocation set
+// unavailable). The names are stable: they suit messages and metric labels.
+func Reason(err error) string {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.reason
+		}
+	}
+	return ""
+}
 
 // IDFromError returns the id of the token a Verify error refused,
 // when the token's signature was valid and its id well-formed: expired,
@@ -197,33 +226,33 @@ func parse(token string, keys func(id string) *Key) (Claims, error) {
 	const op = "runtoken.Parse"
 	fail := func(err error) (Claims, error) { return Claims{}, fmt.Errorf("%s: %w", op, err) }
 	if len(token) > maxTokenLength {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	rest, ok := strings.CutPrefix(token, Prefix)
 	if !ok {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	kid, rest, ok1 := strings.Cut(rest, ".")
 	body, sigText, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 || checkKeyID(op, kid) != nil || body == "" || sigText == "" {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	k := keys(kid)
 	if k == nil {
-		return fail(ErrUnknownKey)
+		return fail(errUnknownKey)
 	}
 	sig, err := b64.DecodeString(sigText)
 	if err != nil {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	signed := token[:len(token)-len(sigText)-1]
 	if !k.verify([]byte(signed), sig) {
-		return fail(ErrSignature)
+		return fail(errSignature)
 	}
 	// Only signed bytes reach the JSON decoder.
 	js, err := b64.DecodeString(body)
 	if err != nil {
-		return fail(ErrMalformed)
+		return fail(errMalformed)
 	}
 	c, err := decodePayload(js)
 	if err != nil {
@@ -240,15 +269,15 @@ func decodePayload(js []byte) (Claims, error) {
 	// UTF-8 and escapes; nothing after the object.
 	var p payload
 	if err := strictjson.Decode(js, &p); err != nil {
-		return Claims{}, fmt.Errorf("%w: claims: %w", ErrMalformed, plainError(err.Error()))
+		return Claims{}, fmt.Errorf("%w: claims: %w", errMalformed, plainError(err.Error()))
 	}
 	if p.IssuedAt < 0 || p.IssuedAt > maxUnix || p.Expiry < 0 || p.Expiry > maxUnix {
-		return Claims{ID: p.ID}, fmt.Errorf("%w: token times out of range", ErrMalformed)
+		return Claims{ID: p.ID}, fmt.Errorf("%w: token times out of range", errMalformed)
 	}
 	c := Claims{ID: p.ID, Namespace: p.Namespace, Subject: p.Subject, Names: p.Names,
 		IssuedAt: time.Unix(p.IssuedAt, 0).UTC(), Expiry: time.Unix(p.Expiry, 0).UTC()}
 	if err := validate(c); err != nil {
-		return Claims{ID: p.ID}, fmt.Errorf("%w: %w", ErrMalformed, withoutCode(err))
+		return Claims{ID: p.ID}, fmt.Errorf("%w: %w", errMalformed, withoutCode(err))
 	}
 	return c, nil
 }
@@ -306,7 +335,7 @@ type VerifierOptions struct {
 	// slightly in the future is accepted); 0 means 30 seconds. Expiry is never extended.
 	Leeway time.Duration
 	// MaxLifetime is the longest lifetime (Expiry - IssuedAt) of a token
-	// Verify accepts; a longer-lived one fails with ErrLifetime even when
+	// Verify accepts; a longer-lived one fails with errLifetime even when
 	// its signature is valid. 0 means 24 hours. It is
 	// also how long Revoke keeps a revocation at least. Every Verifier
 	// sharing a RevocationSet should use the same value.
@@ -362,8 +391,8 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 }
 
 // Verify returns the claims of a valid token. It fails with an error
-// matching ErrInvalidToken (and one of ErrMalformed, ErrUnknownKey,
-// ErrSignature, ErrLifetime, ErrExpired, ErrNotYetValid, ErrTokenRevoked), or
+// matching ErrInvalidToken (and one of errMalformed, errUnknownKey,
+// errSignature, errLifetime, errExpired, errNotYetValid, errRevoked), or
 // with code Unavailable when the revocation set cannot be read; context
 // errors pass through. Errors never contain the token; IDFromError gives
 // the token id of those refusing a token whose signature was valid.
@@ -382,11 +411,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	now := v.now()
 	switch {
 	case c.Expiry.Sub(c.IssuedAt) > v.maxLifetime:
-		return fail(fmt.Errorf("%s: %w", op, ErrLifetime))
+		return fail(fmt.Errorf("%s: %w", op, errLifetime))
 	case !now.Before(c.Expiry):
-		return fail(fmt.Errorf("%s: %w", op, ErrExpired))
+		return fail(fmt.Errorf("%s: %w", op, errExpired))
 	case c.IssuedAt.After(now.Add(v.leeway)):
-		return fail(fmt.Errorf("%s: %w", op, ErrNotYetValid))
+		return fail(fmt.Errorf("%s: %w", op, errNotYetValid))
 	}
 	revoked, err := v.revs.Revoked(ctx, c.ID)
 	if err != nil {
@@ -396,7 +425,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 		return fail(errcode.Wrap(errcode.Unavailable, op, err))
 	}
 	if revoked {
-		return fail(fmt.Errorf("%s: %w", op, ErrTokenRevoked))
+		return fail(fmt.Errorf("%s: %w", op, errRevoked))
 	}
 	return c, nil
 }

@@ -89,11 +89,11 @@ func TestNewManagerOptions(t *testing.T) {
 	sawParts := false
 	m := secretstest.NewManager(t, func(o *secrets.Options) {
 		sawParts = o.Store != nil && o.Keeper != nil
-		o.Auditor = rbac.Auditor(func(_ context.Context, e rbac.AuditEvent) {
+		o.Auditor = func(_ context.Context, e rbac.AuditEvent) {
 			mu.Lock()
 			defer mu.Unlock()
 			ops = append(ops, e.Operation+":"+string(e.Outcome))
-		})
+		}
 	})
 	if !sawParts {
 		t.Error("the option function did not see Store and Keeper set")

@@ -22,7 +22,7 @@
 //
 // The wrappers: Store (a storage.Store whose driver calls, the driver's
 // optional Atomic operations included, are faulted), Keeper (a
-// keeper.Rewrapper too, faulted, and passing KEKIDs through), and KEK, a keeper.Wrapper to use as a
+// a keeper Rewrap method too, faulted, and passing KEKIDs through), and KEK, a keeper.Wrapper to use as a
 // key-encryption key (NewKEK). Give several wrappers one Injector to make
 // one "process": call counts, CrashAfter and CrashDuring then span all of
 // them.
@@ -417,14 +417,14 @@ func (k *Keeper) Decrypt(ctx context.Context, ct, aad []byte) ([]byte, error) {
 	return call(ctx, k.In, Decrypt, func() ([]byte, error) { return k.Keeper.Decrypt(ctx, ct, aad) })
 }
 
-// Rewrap is the op of keeper.Rewrapper's one method.
+// Rewrap is the op of the keeper Rewrap method.
 const Rewrap Op = "Rewrap"
 
-// Rewrap is keeper.Rewrapper's method, faulted as op Rewrap: it rewraps
+// Rewrap is the keeper Rewrap method, faulted as op Rewrap: it rewraps
 // through the wrapped keeper, or fails with code FailedPrecondition when
 // that keeper cannot rewrap.
 func (k *Keeper) Rewrap(ctx context.Context, ct, aad []byte) ([]byte, bool, error) {
-	rw, ok := k.Keeper.(keeper.Rewrapper)
+	rw, ok := k.Keeper.(canRewrap)
 	if !ok {
 		return nil, false, errcode.New(errcode.FailedPrecondition, "fault.Rewrap", "the wrapped keeper cannot rewrap")
 	}
@@ -442,7 +442,7 @@ func (k *Keeper) KEKIDs() (primary string, all []string) {
 
 type rewrapper struct {
 	in    *Injector
-	inner keeper.Rewrapper
+	inner canRewrap
 }
 
 type rewrapped struct {
@@ -456,4 +456,10 @@ func (r rewrapper) Rewrap(ctx context.Context, ct, aad []byte) ([]byte, bool, er
 		return rewrapped{out, changed}, err
 	})
 	return res.out, res.changed, err
+}
+
+// canRewrap is a keeper that can re-encrypt without revealing the
+// plaintext (package keeper documents the method; Envelope has it).
+type canRewrap interface {
+	Rewrap(ctx context.Context, ciphertext, associatedData []byte) (out []byte, changed bool, err error)
 }

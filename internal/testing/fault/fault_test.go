@@ -166,7 +166,9 @@ func TestKEKFaults(t *testing.T) {
 		t.Fatalf("after the faults: %v", err)
 	}
 	fk := &fault.Keeper{Keeper: e, In: in}
-	var _ keeper.Rewrapper = fk
+	var _ interface {
+		Rewrap(context.Context, []byte, []byte) ([]byte, bool, error)
+	} = fk
 	wantPrimary, _ := e.KEKIDs()
 	if primary, _ := fk.KEKIDs(); primary == "" || primary != wantPrimary {
 		t.Errorf("fault.Keeper.KEKIDs primary = %q, want the envelope's %q", primary, wantPrimary)

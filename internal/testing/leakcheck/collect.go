@@ -14,16 +14,16 @@ import (
 	"github.com/strongbox-go/strongbox/rbac"
 )
 
-// Auditor returns an rbac.Auditor that checks every event (its fmt and
+// Auditor returns an auditor (secrets.Options.Auditor) that checks every event (its fmt and
 // JSON forms) and passes it to next (nil: dropped).
-func Auditor(next rbac.Auditor) rbac.Auditor {
-	return rbac.Auditor(func(ctx context.Context, e rbac.AuditEvent) {
+func Auditor(next func(context.Context, rbac.AuditEvent)) func(context.Context, rbac.AuditEvent) {
+	return func(ctx context.Context, e rbac.AuditEvent) {
 		j, _ := json.Marshal(e)
 		Check("audit event of "+e.Operation, fmt.Sprintf("%+v\n%s", e, j))
 		if next != nil {
 			next(ctx, e)
 		}
-	})
+	}
 }
 
 // Handler returns an slog.Handler that checks every record, rendered as

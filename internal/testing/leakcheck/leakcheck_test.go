@@ -84,7 +84,7 @@ func TestCollectors(t *testing.T) {
 	})
 	t.Run("auditor", func(t *testing.T) {
 		var seen int
-		a := Auditor(rbac.Auditor(func(context.Context, rbac.AuditEvent) { seen++ }))
+		a := Auditor(func(context.Context, rbac.AuditEvent) { seen++ })
 		got := leaked(func() { a(context.Background(), rbac.AuditEvent{Operation: "Create", Names: []string{v}}) })
 		if len(got) == 0 || seen != 1 {
 			t.Errorf("%d leaks, %d events passed on", len(got), seen)

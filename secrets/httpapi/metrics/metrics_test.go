@@ -62,7 +62,7 @@ func newService(t *testing.T) *service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close(); st.Close(); kp.Close() })
-	key, err := runtoken.GenerateHMACKey("k1")
+	key, err := runtoken.NewHMACKey("k1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
