@@ -104,8 +104,8 @@ func TestOpenSplitStoreErrors(t *testing.T) {
 // FailedPrecondition (issue #12: every sentinel carries a code), and a call
 // after Close matches both, with the code said once.
 func TestErrClosedCarriesCode(t *testing.T) {
-	if !errors.Is(storage.ErrClosed, errcode.FailedPrecondition) {
-		t.Errorf("errors.Is(ErrClosed, errcode.FailedPrecondition) = false, want true")
+	if got := errcode.Of(storage.ErrClosed); got != errcode.FailedPrecondition {
+		t.Errorf("ErrClosed carries code %v, want FailedPrecondition", got)
 	}
 	ctx := context.Background()
 	s, err := storage.OpenStore(ctx, "mem://")
