@@ -362,16 +362,32 @@ func (d *docDriver) DeleteMetadata(ctx context.Context, namespace, name string, 
 // ListMetadata implements driver.Store. It reads by name, skipping
 // tombstones, until it has limit records or the namespace ends.
 func (d *docDriver) ListMetadata(ctx context.Context, namespace, after string, limit int) ([]*driver.Metadata, error) {
-	var out []*driver.Metadata
+	return listLive(ctx, d.meta, nsField, namespace, nameField, after, limit,
+		func(doc *metaDoc) (string, *driver.Metadata, bool) {
+			if doc.Deleted {
+				return doc.Name, nil, false
+			}
+			return doc.Name, doc.metadata(), true
+		})
+}
+
+// listLive reads up to limit live documents of coll whose partField is
+// part and whose keyField sorts after after, in key order, and converts
+// each with conv, which also gives its key, and false for a tombstone.
+// Tombstones are skipped, so it queries again until it has limit documents
+// or a query comes back short (the part is exhausted).
+func listLive[D any, T any](ctx context.Context, coll *docstore.Collection, partField, part, keyField, after string, limit int,
+	conv func(*D) (key string, out T, live bool)) ([]T, error) {
+	var out []T
 	for len(out) < limit {
 		want := limit - len(out)
-		it := d.meta.Query().Where(nsField, "=", namespace).Where(nameField, ">", after).
-			OrderBy(nameField, docstore.Ascending).Limit(want).Get(ctx)
+		it := coll.Query().Where(docstore.FieldPath(partField), "=", part).Where(docstore.FieldPath(keyField), ">", after).
+			OrderBy(keyField, docstore.Ascending).Limit(want).Get(ctx)
 		n, err := func() (int, error) {
 			defer it.Stop()
 			n := 0
 			for {
-				var doc metaDoc
+				var doc D
 				err := it.Next(ctx, &doc)
 				if err == io.EOF {
 					return n, nil
@@ -380,9 +396,10 @@ func (d *docDriver) ListMetadata(ctx context.Context, namespace, after string, l
 					return n, err
 				}
 				n++
-				after = doc.Name
-				if !doc.Deleted {
-					out = append(out, doc.metadata())
+				key, v, live := conv(&doc)
+				after = key
+				if live {
+					out = append(out, v)
 				}
 			}
 		}()
@@ -390,7 +407,7 @@ func (d *docDriver) ListMetadata(ctx context.Context, namespace, after string, l
 			return nil, err
 		}
 		if n < want {
-			break // the namespace is exhausted
+			break
 		}
 	}
 	return out, nil

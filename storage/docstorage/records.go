@@ -3,7 +3,6 @@ package docstorage
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/url"
 	"time"
 
@@ -182,38 +181,13 @@ func (r docRecords) DeleteRecord(ctx context.Context, kind, key string, revision
 // ListRecords implements driver.Records, skipping tombstones and the
 // sequence document (its key, "", sorts before every record's).
 func (r docRecords) ListRecords(ctx context.Context, kind, after string, limit int) ([]*driver.Record, error) {
-	var out []*driver.Record
-	for len(out) < limit {
-		want := limit - len(out)
-		it := r.c.Query().Where("kind", "=", kind).Where("key", ">", after).
-			OrderBy("key", docstore.Ascending).Limit(want).Get(ctx)
-		n, err := func() (int, error) {
-			defer it.Stop()
-			n := 0
-			for {
-				var doc recDoc
-				err := it.Next(ctx, &doc)
-				if err == io.EOF {
-					return n, nil
-				}
-				if err != nil {
-					return n, err
-				}
-				n++
-				after = doc.Key
-				if !doc.Deleted {
-					out = append(out, doc.record())
-				}
+	return listLive(ctx, r.c, "kind", kind, "key", after, limit,
+		func(doc *recDoc) (string, *driver.Record, bool) {
+			if doc.Deleted {
+				return doc.Key, nil, false
 			}
-		}()
-		if err != nil {
-			return nil, err
-		}
-		if n < want {
-			break
-		}
-	}
-	return out, nil
+			return doc.Key, doc.record(), true
+		})
 }
 
 // Sequence implements driver.Records: one document read.
