@@ -228,18 +228,8 @@ func (p *parser) object(t reflect.Type, depth int) error {
 		if err := p.value(memberType, depth); err != nil {
 			return err
 		}
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return p.errorf("unexpected end of document")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return nil
-		default:
-			return p.errorf("expected ',' or '}' in an object")
+		if end, err := p.separator('}', "an object"); end || err != nil {
+			return err
 		}
 	}
 }
@@ -260,20 +250,28 @@ func (p *parser) array(t reflect.Type, depth int) error {
 		if err := p.value(elem, depth); err != nil {
 			return err
 		}
-		p.skipSpace()
-		if p.pos >= len(p.data) {
-			return p.errorf("unexpected end of document")
-		}
-		switch p.data[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			return nil
-		default:
-			return p.errorf("expected ',' or ']' in an array")
+		if end, err := p.separator(']', "an array"); end || err != nil {
+			return err
 		}
 	}
+}
+
+// separator reads what follows a member or an element: ',' (more to come)
+// or closing, which ends the object or array (end is true).
+func (p *parser) separator(closing byte, in string) (end bool, err error) {
+	p.skipSpace()
+	if p.pos >= len(p.data) {
+		return false, p.errorf("unexpected end of document")
+	}
+	switch p.data[p.pos] {
+	case ',':
+		p.pos++
+		return false, nil
+	case closing:
+		p.pos++
+		return true, nil
+	}
+	return false, p.errorf("expected ',' or '" + string(closing) + "' in " + in)
 }
 
 // str parses a string at p.pos and returns its decoded text.
