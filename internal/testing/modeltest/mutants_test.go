@@ -15,6 +15,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/strongbox-go/strongbox/internal/storehook"
+	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 	"github.com/strongbox-go/strongbox/storage/driver"
@@ -54,7 +55,8 @@ func (r *recordingTB) Failed() bool                   { r.mu.Lock(); defer r.mu.
 // mutant is a driver with one deliberate bug, under the portable type.
 type mutant struct {
 	driver.Store
-	bug string
+	bug  string
+	meet rendezvous
 }
 
 // mutate returns st over its driver with bug.
@@ -62,22 +64,79 @@ func mutate(st *storage.Store, bug string) *storage.Store {
 	return storehook.Wrap(st, func(d driver.Store) driver.Store { return &mutant{Store: d, bug: bug} }).(*storage.Store)
 }
 
+// rendezvous holds a racing writer at the store until a second racer
+// arrives (or a generous timeout passes), so that the racers of one Race
+// step are all past the Manager's own revision check before any of them
+// writes. Without it, whether a store that ignores revisions is caught
+// depends on goroutine scheduling, which the race detector and a loaded
+// machine stretch past any fixed sleep.
+type rendezvous struct {
+	mu      sync.Mutex
+	waiting chan struct{}
+	met     time.Time // when two racers last met: a third just after them passes
+}
+
+func (r *rendezvous) await(ctx context.Context) {
+	if p, ok := rbac.PrincipalFrom(ctx); !ok || p.ID != "racer" {
+		return // only the racers of actRace meet
+	}
+	r.mu.Lock()
+	if w := r.waiting; w != nil {
+		r.waiting, r.met = nil, time.Now()
+		close(w)
+		r.mu.Unlock()
+		return
+	}
+	if time.Since(r.met) < 250*time.Millisecond {
+		r.mu.Unlock()
+		return
+	}
+	w := make(chan struct{})
+	r.waiting = w
+	r.mu.Unlock()
+	select {
+	case <-w:
+	case <-time.After(2 * time.Second):
+		r.mu.Lock()
+		if r.waiting == w {
+			r.waiting = nil
+		}
+		r.mu.Unlock()
+	}
+}
+
+// currentRevision is what a store that ignores revisions writes with: the
+// stored one, whatever the caller read.
+func (m *mutant) currentRevision(ctx context.Context, ns, name string, revision int64) int64 {
+	m.meet.await(ctx)
+	if cur, err := m.Store.GetMetadata(ctx, ns, name); err == nil {
+		return cur.Revision
+	}
+	return revision
+}
+
 func (m *mutant) UpdateMetadata(ctx context.Context, md *driver.Metadata) error {
 	switch m.bug {
 	case "ignores revisions":
-		// Only racing writers get past the Manager's own revision check
-		// to the store; widen the window so they overlap.
-		time.Sleep(5 * time.Millisecond)
-		if cur, err := m.Store.GetMetadata(ctx, md.Namespace, md.Name); err == nil {
-			c := md.Clone()
-			c.Revision = cur.Revision
-			return m.Store.UpdateMetadata(ctx, c)
-		}
+		c := md.Clone()
+		c.Revision = m.currentRevision(ctx, md.Namespace, md.Name, md.Revision)
+		return m.Store.UpdateMetadata(ctx, c)
 	case "loses writes":
 		return nil
 	}
 	return m.Store.UpdateMetadata(ctx, md)
 }
+
+func (m *mutant) DeleteMetadata(ctx context.Context, ns, name string, revision int64) error {
+	if m.bug == "ignores revisions" {
+		revision = m.currentRevision(ctx, ns, name, revision)
+	}
+	return m.Store.DeleteMetadata(ctx, ns, name, revision)
+}
+
+// Atomic is nil, so that every write goes through the mutated calls above
+// even over a driver that has atomic operations.
+func (m *mutant) Atomic() driver.Atomic { return nil }
 
 func (m *mutant) DeleteCiphertext(ctx context.Context, ns, name, id string) error {
 	if m.bug == "keeps ciphertexts" {
@@ -105,7 +164,7 @@ func (m *mutant) GetMetadata(ctx context.Context, ns, name string) (*driver.Meta
 // TestModelCatchesMutants shows the model test has teeth: each deliberately
 // broken store must make it fail.
 func TestModelCatchesMutants(t *testing.T) {
-	for _, f := range []struct{ name, value string }{{"rapid.nofailfile", "true"}, {"rapid.shrinktime", "1s"}} {
+	for _, f := range []struct{ name, value string }{{"rapid.nofailfile", "true"}, {"rapid.shrinktime", "1s"}, {"rapid.checks", "1000"}} {
 		old := flag.Lookup(f.name).Value.String()
 		if err := flag.Set(f.name, f.value); err != nil {
 			t.Fatal(err)
