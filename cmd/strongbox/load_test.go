@@ -16,8 +16,6 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/loadtest"
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
-	"github.com/strongbox-go/strongbox/secrets/runtoken"
-	"github.com/strongbox-go/strongbox/service"
 )
 
 // TestLoadServe is the service's load benchmark (issue #13): 200 clients
@@ -56,22 +54,7 @@ func TestLoadServe(t *testing.T) {
 			t.Fatalf("create %s: %d %s", name, code, b)
 		}
 	}
-	d, err := service.OpenDataDir(dataDir, service.DataDirOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: d.RunTokenKey()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := make([]string, 10)
-	for i := range tokens {
-		tokens[i], _, err = iss.Issue(context.Background(), runtoken.Grant{Namespace: "default", Subject: "k6-runner", AllNames: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		leakcheck.Register(tokens[i])
-	}
+	tokens := issueRunTokens(t, p.baseURL, admin, 10)
 
 	base := p.baseURL + "/v1/namespaces/default/secrets"
 	serve := loadtest.Run(context.Background(), loadtest.Options{Clients: clients, Duration: duration,
@@ -130,4 +113,22 @@ func TestLoadServe(t *testing.T) {
 	}
 	leakcheck.Check("stderr", strings.ReplaceAll(p.stderr.String(), admin, ""))
 	leakcheck.Check("audit", string(mustRead(t, filepath.Join(home, "audit.jsonl"))))
+}
+
+// issueRunTokens issues n run tokens for every secret of namespace default
+// through the run-token route.
+func issueRunTokens(t *testing.T, baseURL, admin string, n int) []string {
+	t.Helper()
+	tokens := make([]string, n)
+	for i := range tokens {
+		code, b := do(t, "POST", baseURL+"/v1/namespaces/default/runtokens", admin, map[string]any{
+			"allNames": true, "subject": "k6-runner", "ttl": "1h"})
+		var issued struct{ Token string }
+		if code != http.StatusCreated || json.Unmarshal(b, &issued) != nil || issued.Token == "" {
+			t.Fatalf("issue a run token: %d %s", code, b)
+		}
+		leakcheck.Register(issued.Token)
+		tokens[i] = issued.Token
+	}
+	return tokens
 }

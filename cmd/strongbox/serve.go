@@ -263,6 +263,20 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		return fmt.Errorf("--kek: %w (check the URL and the credentials of the key service)", err)
 	}
 
+	// Each instance is one heartbeat of the shared key configuration:
+	// join it as soon as the store is open, before anything is written.
+	// (Each caller defers keys.Close after st.Close's defer, so that the
+	// heartbeat is removed while the store is still open.)
+	var keys *fleet.Keys
+	joinKeys := func(st *storage.Store) error {
+		var err error
+		keys, err = fleet.OpenKeys(ctx, st, env, fleet.KeysOptions{Instance: instanceName(), Logger: logger})
+		if err != nil {
+			return fmt.Errorf("--kek: %s", oneLine(err.Error()))
+		}
+		return nil
+	}
+
 	var st *storage.Store
 	switch {
 	case split:
@@ -278,6 +292,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 			return fmt.Errorf("--store %s: %s", storeName(cfg.store), storeReason(red, err))
 		}
 		defer st.Close()
+	}
+	if st != nil {
+		if err := joinKeys(st); err != nil {
+			return err
+		}
+		defer keys.Close()
 	}
 
 	oidc, err := openOIDC(ctx, cfg)
@@ -310,8 +330,17 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 			return fmt.Errorf("database in %s: %s", dir.Path(), storeReason(red, err))
 		}
 		defer st.Close()
+		if err := joinKeys(st); err != nil {
+			return err
+		}
+		defer keys.Close()
 	}
 	ready.Store = st
+	// Expired revocations, heartbeats and leases are ignored by reads
+	// anyway; the sweeper keeps the store from growing with them.
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSweep()
+	go fleet.Sweeper(sweepCtx, st, fleet.DefaultSweepInterval, logger)
 
 	// One authorizer decides for the Manager and chooses the controls the
 	// secrets page shows.
@@ -326,17 +355,28 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	defer m.Close()
 
-	// Revocations live in the store: every instance on it refuses a
-	// revoked run token, and a restart forgets none (issue #14).
-	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: dir.RunTokenKey(), Revocations: fleet.RunTokenRevocations(st)})
+	// The run-token signing key and the revocations live in the store:
+	// a token issued through any instance verifies on every other, and a
+	// revocation through one is refused by all, after any restart (issue
+	// #14). A data directory made before kept its own signing key: tokens
+	// it signed (24 hours at most) still verify here.
+	rtKey, err := fleet.RunTokenKey(ctx, st, env, runTokenKeyID)
+	if err != nil {
+		return fmt.Errorf("run-token signing key in the store: %s", oneLine(err.Error()))
+	}
+	var oldKeys []*runtoken.Key
+	if !dir.Fresh() {
+		oldKeys = append(oldKeys, dir.RunTokenKey())
+	}
+	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: rtKey, OldKeys: oldKeys, Revocations: fleet.RunTokenRevocations(st)})
 	if err != nil {
 		return err
 	}
-	toks, err := openAPITokens(dir, m)
+	toks, err := openAPITokens(ctx, dir, st, m, logger)
 	if err != nil {
 		return err
 	}
-	admin, rec, err := toks.Bootstrap(ctx, adminNamespace)
+	admin, rec, err := fleet.BootstrapAPIToken(ctx, st, toks, adminNamespace)
 	if err != nil {
 		return fmt.Errorf("bootstrap admin token: %w", err)
 	}
@@ -401,7 +441,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	primary, _ := env.KEKIDs()
 	logger.Info("strongbox serving", "url", scheme+"://"+ln.Addr().String(), "dataDir", dir.Path(),
-		"firstStart", dir.Fresh(), "primaryKEK", primary, "runTokenKey", dir.RunTokenKey())
+		"firstStart", dir.Fresh(), "primaryKEK", primary, "runTokenKey", rtKey)
 
 	select {
 	case err := <-served:
