@@ -57,9 +57,25 @@ type serveConfig struct {
 const serveLong = `Serve the strongbox HTTP API and the secrets page.
 
 With no configuration it serves on 127.0.0.1:8080, keeps its SQLite
-database, a local key-encryption key and its run-token signing key in the
-data directory (files of mode 0600, made on the first start), and on the
-first start prints an admin API token once, to stderr.
+database and a local key-encryption key in the data directory (files of
+mode 0600, made on the first start), and on the first start of a store
+prints an admin API token once, to stderr.
+
+Several instances on one store (--store postgres://...) are one service:
+API tokens, run-token revocations, the run-token signing key (encrypted
+under the KEK) and the list of key-encryption keys live in the store, on
+every backend, so a token issued, revoked or a key rotated through one
+instance holds in every other at once and after any restart. Of instances
+starting together on an empty store exactly one prints the admin token.
+--kek gives each instance its keys (a local key's material never enters
+the store); the store's key list decides which is primary, and an instance
+that lacks the primary refuses to start (see strongbox key --help for the
+rotation sequence). Give every instance the same local keys. Expired
+revocations and heartbeats are swept about once a minute. A data directory
+of an earlier version is migrated on start: its apitokens.json is imported
+into the store and renamed apitokens.json.imported, and the run tokens its
+runtoken.key signed (24 hours at most) still verify on that instance. The
+rate limit and the secrets page's sessions are per process.
 
 Every flag can also be given as an environment variable: STRONGBOX_ and the
 flag's name in capitals with '_' for '-' (--data-dir is STRONGBOX_DATA_DIR).
@@ -123,7 +139,7 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	f.StringVar(&cfg.store, "store", "", "store URL for metadata and ciphertexts: sqlite:///path, postgres://..., mem:// (default: SQLite in the data directory)")
 	f.StringVar(&cfg.metadataStore, "metadata-store", "", "store URL for metadata only; with --ciphertext-store, instead of --store")
 	f.StringVar(&cfg.ciphertextStore, "ciphertext-store", "", "store URL for ciphertexts only; with --metadata-store, instead of --store")
-	f.StringArrayVar(&cfg.keks, "kek", nil, "key-encryption key, a gocloud secrets URL (awskms://, gcpkms://, azurekeyvault://, hashivault://, base64key://); repeat for older keys, the first is primary (default: the local key in the data directory)")
+	f.StringArrayVar(&cfg.keks, "kek", nil, "key-encryption key this instance holds, a gocloud secrets URL (awskms://, gcpkms://, azurekeyvault://, hashivault://, base64key://); repeatable. The store's shared key list decides the primary (the first --kek only starts a store's list) (default: the local key in the data directory)")
 	f.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate file for HTTPS (with --tls-key)")
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file for HTTPS (with --tls-cert)")
 	f.BoolVar(&cfg.insecureListen, "insecure-listen", false, "allow listening beyond loopback without TLS (only behind a proxy that terminates TLS)")
