@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -389,6 +390,17 @@ func TestFleetServe(t *testing.T) {
 		if r := a.operator(t, []string{k2}, "key", "list"); r.code != 0 || strings.Contains(r.stdout, k1ID) {
 			t.Errorf("key list after the removal: %d\n%s", r.code, r.stdout)
 		}
+		// A new instance configured with the retired key alone refuses to
+		// serve: it would write what the fleet cannot read.
+		late := &member{bin: bin, home: t.TempDir(), store: u, keks: []string{k1}}
+		late.dataDir = filepath.Join(late.home, "data")
+		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+		cmd.Env = late.env()
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "--kek") || !strings.Contains(string(out), k2ID) {
+			t.Errorf("an instance without the fleet's primary: %v\n%s", err, out)
+		}
+		leakcheck.Check("late instance", string(out))
 	})
 	for _, m := range ms {
 		m.p.stop(t)

@@ -287,8 +287,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	joinKeys := func(st *storage.Store) error {
 		var err error
 		keys, err = fleet.OpenKeys(ctx, st, env, fleet.KeysOptions{Instance: instanceName(), Logger: logger})
-		if err != nil {
+		switch {
+		case errors.Is(err, secrets.ErrFailedPrecondition):
 			return fmt.Errorf("--kek: %s", oneLine(err.Error()))
+		case err != nil:
+			return fmt.Errorf("the shared key configuration in the store cannot be read: %s", storeReason(red, err))
 		}
 		return nil
 	}
