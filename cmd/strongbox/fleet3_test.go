@@ -166,9 +166,12 @@ func section(t *testing.T, name string, f func()) {
 // creating and revealing loses nothing.
 func TestFleetServe(t *testing.T) {
 	u := pgtest.Schema(t)
-	bin := buildBinary(t)
+	var bin string
+	section(t, "build", func() { bin = buildBinary(t) })
 	k1 := newKEK(t)
-	ms, admin := newFleet(t, bin, u, 3, k1)
+	var ms []*member
+	var admin string
+	section(t, "start three instances at once", func() { ms, admin = newFleet(t, bin, u, 3, k1) })
 	a, b, c := ms[0], ms[1], ms[2]
 	create := func(m *member, name, value string) (int, error) {
 		code, _, err := call("POST", m.url()+"/secrets", admin, map[string]any{"name": name, "value": value, "decrypters": []string{"k6-runner"}})
@@ -297,10 +300,12 @@ func TestFleetServe(t *testing.T) {
 			t.Fatalf("promote before the instances hold k2: %d %s; want 5, naming the instance", r.code, r.stderr)
 		}
 		// A local key reaches each instance by its configuration.
-		for _, m := range ms {
-			m.keks = []string{k1, k2}
-			m.restart(t)
-		}
+		section(t, "restart A, B and C with k2", func() {
+			for _, m := range ms {
+				m.keks = []string{k1, k2}
+				m.restart(t)
+			}
+		})
 
 		// B and C create and reveal while the rotation runs.
 		var stop atomic.Bool
@@ -402,11 +407,13 @@ func TestFleetServe(t *testing.T) {
 		}
 		leakcheck.Check("late instance", string(out))
 	})
-	for _, m := range ms {
-		m.p.stop(t)
-		leakcheck.Check(m.name+" stderr", strings.ReplaceAll(m.p.stderr.String(), admin, ""))
-		leakcheck.Check(m.name+" audit", string(mustRead(t, filepath.Join(m.home, "audit.jsonl"))))
-	}
+	section(t, "stop", func() {
+		for _, m := range ms {
+			m.p.stop(t)
+			leakcheck.Check(m.name+" stderr", strings.ReplaceAll(m.p.stderr.String(), admin, ""))
+			leakcheck.Check(m.name+" audit", string(mustRead(t, filepath.Join(m.home, "audit.jsonl"))))
+		}
+	})
 }
 
 // TestFleetPostgresRestart: three serve processes on a private PostgreSQL
@@ -415,10 +422,14 @@ func TestFleetServe(t *testing.T) {
 // instance serves again without a restart of its own. It logs how long
 // each took to recover.
 func TestFleetPostgresRestart(t *testing.T) {
-	srv := pgtest.Start(t)
+	var srv *pgtest.Server
+	section(t, "private PostgreSQL", func() { srv = pgtest.Start(t) })
 	u := srv.Schema(t)
-	bin := buildBinary(t)
-	ms, admin := newFleet(t, bin, u, 3, newKEK(t))
+	var bin string
+	section(t, "build", func() { bin = buildBinary(t) })
+	var ms []*member
+	var admin string
+	section(t, "start three instances at once", func() { ms, admin = newFleet(t, bin, u, 3, newKEK(t)) })
 	run := issueRunTokens(t, ms[0].p.baseURL, admin, 1)[0]
 
 	var stop atomic.Bool
@@ -491,6 +502,7 @@ func TestFleetPostgresRestart(t *testing.T) {
 	if len(acked) <= before {
 		t.Errorf("no create acknowledged after the restart (%d, %d before)", len(acked), before)
 	}
+	begin := time.Now()
 	for _, m := range ms {
 		lost := 0
 		for name, value := range acked {
@@ -502,6 +514,7 @@ func TestFleetPostgresRestart(t *testing.T) {
 			t.Errorf("%s: %d of %d acknowledged creates not readable", m.name, lost, len(acked))
 		}
 	}
+	t.Logf("read back %d secrets through each of 3 instances in %v", len(acked), time.Since(begin).Round(time.Millisecond))
 	for _, m := range ms {
 		m.p.stop(t)
 	}
