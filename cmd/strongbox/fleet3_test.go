@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -299,6 +300,11 @@ func TestFleetServe(t *testing.T) {
 		if r := a.operator(t, []string{k1, k2}, "key", "promote", k2ID); r.code != exitConflict || !strings.Contains(r.stderr, "does not hold") {
 			t.Fatalf("promote before the instances hold k2: %d %s; want 5, naming the instance", r.code, r.stderr)
 		}
+		// The key list names the instances that lack k2.
+		if r := a.operator(t, []string{k1, k2}, "key", "list"); r.code != 0 || !strings.Contains(r.stdout, "(3 running)") ||
+			!regexp.MustCompile(k2ID+`\s+decrypts\s+0\s+lacking:\S+,\S+,\S+\n`).MatchString(r.stdout) {
+			t.Errorf("key list before the instances hold k2: %d\n%s", r.code, r.stdout)
+		}
 		// A local key reaches each instance by its configuration.
 		section(t, "restart A, B and C with k2", func() {
 			for _, m := range ms {
@@ -392,8 +398,9 @@ func TestFleetServe(t *testing.T) {
 		if r := a.operator(t, []string{k1}, "key", "list"); r.code != exitConflict {
 			t.Errorf("an operator with the retired key alone: %d %s, want 5", r.code, r.stderr)
 		}
-		if r := a.operator(t, []string{k2}, "key", "list"); r.code != 0 || strings.Contains(r.stdout, k1ID) {
-			t.Errorf("key list after the removal: %d\n%s", r.code, r.stdout)
+		if r := a.operator(t, []string{k2}, "key", "list"); r.code != 0 || !regexp.MustCompile(k1ID+`\s+retired\s+0\s+none\n`).MatchString(r.stdout) ||
+			!regexp.MustCompile(k2ID+`\s+primary\s+\d+\s+all\n`).MatchString(r.stdout) {
+			t.Errorf("key list after the removal: want k1 retired and held by none, k2 primary everywhere: %d\n%s", r.code, r.stdout)
 		}
 		// A new instance configured with the retired key alone refuses to
 		// serve: it would write what the fleet cannot read.

@@ -185,8 +185,13 @@ func newKeyListCmd(g *globals) *cobra.Command {
 	o := &opConfig{g: g}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List the keys and how many ciphertexts each protects",
-		Args:  args(cobra.NoArgs),
+		Short: "List the fleet's keys, how many ciphertexts each protects, and which instances lack them",
+		Long: `List the key list every instance follows: each key's role (primary,
+decrypts, retired), how many ciphertexts it protects, and the running
+instances that lack it (for a retired key, those that still hold it), as
+their heartbeats in the store say. Keys this command holds that the list
+does not name, and keys that stored data names but nothing holds, follow.` + operatorLong,
+		Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			op, err := o.open(c.Context())
 			if err != nil {
@@ -197,17 +202,42 @@ func newKeyListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return apiErr("", err)
 			}
-			primary, held := op.env.KEKIDs()
+			status, instances, err := op.keys.Status(c.Context())
+			if err != nil {
+				return apiErr("", err)
+			}
+			_, held := op.env.KEKIDs()
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tROLE\tCIPHERTEXTS")
+			fmt.Fprintf(tw, "ID\tROLE\tCIPHERTEXTS\tINSTANCES (%d running)\n", len(instances))
 			seen := map[string]bool{}
-			for _, id := range held {
+			for _, k := range status {
 				role := "decrypts"
-				if id == primary {
+				switch {
+				case k.Primary:
 					role = "primary"
+				case k.Retired:
+					role = "retired"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\n", id, role, usage[id])
-				seen[id] = true
+				where := "all"
+				switch {
+				case k.Retired && len(k.Lacking) == 0:
+					where = "none"
+				case k.Retired:
+					where = "still:" + strings.Join(k.Lacking, ",")
+				case len(k.Lacking) > 0:
+					where = "lacking:" + strings.Join(k.Lacking, ",")
+				}
+				if !k.Retired && !slices.Contains(held, k.ID) {
+					where += " (not in --kek here)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", k.ID, role, usage[k.ID], where)
+				seen[k.ID] = true
+			}
+			for _, id := range held {
+				if !seen[id] {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", id, "local", usage[id], "this --kek only (not in the key list)")
+					seen[id] = true
+				}
 			}
 			var other []string
 			for id := range usage {
@@ -217,7 +247,7 @@ func newKeyListCmd(g *globals) *cobra.Command {
 			}
 			sort.Strings(other)
 			for _, id := range other {
-				fmt.Fprintf(tw, "%s\t%s\t%d\n", id, "NOT CONFIGURED (its data cannot be read)", usage[id])
+				fmt.Fprintf(tw, "%s\t%s\t%d\t\n", id, "NOT CONFIGURED (its data cannot be read)", usage[id])
 			}
 			return tw.Flush()
 		},

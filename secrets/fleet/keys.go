@@ -521,3 +521,45 @@ func (k *Keys) rewrapRunTokenKeys(ctx context.Context, id string) error {
 		token = next
 	}
 }
+
+// KEKStatus is one key of the shared configuration, as Status reports it.
+type KEKStatus struct {
+	ID      string
+	Primary bool
+	// Retired keys were removed by RemoveKEK; their ids cannot come back.
+	Retired bool
+	// Cloud says the configuration holds the key's URL, which every
+	// instance opens by itself; a local key is given to each instance by
+	// its own configuration.
+	Cloud bool
+	// Lacking names the live instances, this one excepted, that do not
+	// hold the key (for a retired key: those that still do).
+	Lacking []string
+}
+
+// Status returns the shared key configuration in its order, with the live
+// instances (this one excepted) that lack each key, and the names of those
+// instances, sorted. It reads the store; it changes nothing.
+func (k *Keys) Status(ctx context.Context) ([]KEKStatus, []string, error) {
+	cfg, _, err := k.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	insts, err := k.instances(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	delete(insts, k.id)
+	names := slices.Sorted(maps.Keys(insts))
+	out := make([]KEKStatus, 0, len(cfg.KEKs))
+	for _, c := range cfg.KEKs {
+		s := KEKStatus{ID: c.ID, Primary: c.ID == cfg.Primary, Retired: c.Retired, Cloud: c.URL != ""}
+		for _, name := range names {
+			if slices.Contains(insts[name].Held, c.ID) == c.Retired {
+				s.Lacking = append(s.Lacking, name)
+			}
+		}
+		out = append(out, s)
+	}
+	return out, names, nil
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
@@ -117,6 +119,14 @@ func TestFleetKEKRotation(t *testing.T) {
 			}
 			if cfg := string(recs[0].Data); strings.Contains(cfg, k2.URL[len("base64key://"):]) || strings.Contains(cfg, "base64key") || !strings.Contains(cfg, `"k2"`) {
 				t.Errorf("stored configuration %s: want k2's id and no key material", cfg)
+			}
+			status, insts, err := a.keys.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []fleet.KEKStatus{{ID: "k1", Primary: true}, {ID: "k2", Lacking: []string{"b"}}}
+			if diff := cmp.Diff(want, status); diff != "" || !slices.Equal(insts, []string{"b"}) {
+				t.Errorf("Status (-want +got):\n%s\ninstances %v, want [b]", diff, insts)
 			}
 			err = a.keys.SetPrimary(ctx, "k2")
 			if !errors.Is(err, secrets.ErrFailedPrecondition) || !strings.Contains(err.Error(), `"b"`) {
