@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -355,6 +357,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		defer keys.Close()
 	}
 	ready.Store = st
+	held := &heldReadiness{env: env, all: keks, store: st, last: ready}
 	// Expired revocations, heartbeats and leases are ignored by reads
 	// anyway; the sweeper keeps the store from growing with them.
 	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
@@ -430,7 +433,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready.Check(r.Context()); err != nil {
+		if err := held.current().Check(r.Context()); err != nil {
 			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -513,4 +516,35 @@ func pageOIDCConfig(cfg serveConfig) (*webui.OIDC, error) {
 		return nil, errors.New("--oidc-redirect-url must be the absolute URL of the page's callback, ending in /signin/oidc/callback (e.g. https://strongbox.example/signin/oidc/callback)")
 	}
 	return &webui.OIDC{Issuer: cfg.oidcIssuer, ClientID: cfg.oidcClientID, ClientSecret: cfg.oidcClientSecret, RedirectURL: cfg.oidcRedirectURL}, nil
+}
+
+// heldReadiness probes the --kek keys this instance still holds: a key the
+// fleet retired (strongbox key remove) is dropped by every instance, and
+// may then be deleted in its key service before the instances restart
+// without it; probing it would take every instance out of service.
+type heldReadiness struct {
+	env   *keeper.Envelope
+	all   []keeper.KEK
+	store *storage.Store
+
+	mu   sync.Mutex
+	ids  string
+	last *service.Readiness
+}
+
+func (h *heldReadiness) current() *service.Readiness {
+	_, held := h.env.KEKIDs()
+	ids := strings.Join(held, " ")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ids != h.ids {
+		var keks []keeper.KEK
+		for _, k := range h.all {
+			if slices.Contains(held, kekID(k)) {
+				keks = append(keks, k)
+			}
+		}
+		h.ids, h.last = ids, &service.Readiness{Store: h.store, KEKs: keks}
+	}
+	return h.last
 }
