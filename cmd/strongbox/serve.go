@@ -107,8 +107,8 @@ limited per client address like failed API authentications. Sessions live
 in this process's memory: a restart signs everyone out.
 
 Routes: the API under /v1/ (described at /openapi.json), /healthz (the
-process serves), /readyz (store and key-encryption keys answer; 503 with
-the reason otherwise), /metrics (Prometheus text format; it shows load and
+process serves), /readyz (the store and the key-encryption keys this instance
+holds answer; 503 with the reason otherwise), /metrics (Prometheus text format; it shows load and
 failed authentications, no secrets: serve it where operators reach it),
 and the secrets page at every other path under /.
 Logs are JSON on stderr, through a redactor; the audit trail (one JSON line

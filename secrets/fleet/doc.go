@@ -78,6 +78,9 @@
 //     first. Every instance then drops the key; its id stays retired and
 //     cannot be added again.
 //
+// Status reports the shared list with, for each key, the live instances
+// that lack it (strongbox key list prints it): check it before SetPrimary.
+//
 // The keeper.Envelope's own AddKEK, SetPrimary and RemoveKEK act on one
 // process only: on a fleet, use Keys. A secret under a KEK an instance
 // lacks reads as keeper.ErrUnknownKEK, naming the id.
