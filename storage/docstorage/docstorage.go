@@ -42,6 +42,10 @@ type metaDoc struct {
 	UpdateTime  time.Time         `docstore:"update_time"`
 	CreatedBy   string            `docstore:"created_by"`
 	UpdatedBy   string            `docstore:"updated_by"`
+	// KeepVersions and History are absent from documents written before
+	// value history existed, which read as keeping none.
+	KeepVersions int64        `docstore:"keep_versions"`
+	History      []historyDoc `docstore:"history"`
 	// Deleted marks a tombstone: DeleteMetadata first marks the document
 	// under gocloud's revision (so exactly one racing delete wins, on every
 	// driver), then removes it. A tombstone left by a crash reads as absent
@@ -49,6 +53,16 @@ type metaDoc struct {
 	Deleted bool `docstore:"deleted"`
 	// DocstoreRevision is gocloud's revision, used for compare-and-swap.
 	DocstoreRevision any
+}
+
+// historyDoc is one entry of a metadata document's history.
+type historyDoc struct {
+	Version    int64     `docstore:"version"`
+	ValueID    string    `docstore:"value_id"`
+	CreateTime time.Time `docstore:"create_time"`
+	CreatedBy  string    `docstore:"created_by"`
+	Revoked    bool      `docstore:"revoked"`
+	Destroyed  bool      `docstore:"destroyed"`
 }
 
 // ctDoc is a ciphertext document.
@@ -87,7 +101,21 @@ func toDoc(m *driver.Metadata, rev int64) *metaDoc {
 		UpdateTime:  m.UpdateTime,
 		CreatedBy:   m.CreatedBy,
 		UpdatedBy:   m.UpdatedBy,
+
+		KeepVersions: int64(m.KeepVersions),
+		History:      toHistoryDocs(m.History),
 	}
+}
+
+func toHistoryDocs(h []driver.HistoryEntry) []historyDoc {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make([]historyDoc, len(h))
+	for i, e := range h {
+		out[i] = historyDoc(e)
+	}
+	return out
 }
 
 func (d *metaDoc) metadata() *driver.Metadata {
@@ -109,6 +137,14 @@ func (d *metaDoc) metadata() *driver.Metadata {
 	}
 	if len(d.Decrypters) > 0 {
 		m.Decrypters = slices.Clone(d.Decrypters)
+	}
+	m.KeepVersions = int(d.KeepVersions)
+	if len(d.History) > 0 {
+		m.History = make([]driver.HistoryEntry, len(d.History))
+		for i, e := range d.History {
+			m.History[i] = driver.HistoryEntry(e)
+			m.History[i].CreateTime = e.CreateTime.UTC()
+		}
 	}
 	return m
 }

@@ -67,6 +67,36 @@ type Metadata struct {
 	UpdateTime time.Time
 	CreatedBy  string
 	UpdatedBy  string
+	// KeepVersions is how many earlier values the secret keeps besides the
+	// current one, 0 to MaxKeepVersions.
+	KeepVersions int
+	// History describes the secret's values, newest first: the current
+	// version, then the earlier ones still in the window (see HistoryEntry).
+	// Empty for metadata written before history existed. At most
+	// MaxHistory entries.
+	History []HistoryEntry
+}
+
+// MaxKeepVersions is the largest KeepVersions; MaxHistory bounds History
+// (the current value and MaxKeepVersions earlier ones), so metadata stays
+// small whatever a secret's life.
+const (
+	MaxKeepVersions = 100
+	MaxHistory      = MaxKeepVersions + 1
+)
+
+// HistoryEntry is one value of a secret, as metadata: never the value.
+// A kept value's ciphertext is an ordinary one, keyed by (Namespace, Name,
+// ValueID) like the current value's; an entry whose value is gone (revoked
+// or destroyed) keeps its place, with an empty ValueID, until it falls
+// out of the window.
+type HistoryEntry struct {
+	Version    int64
+	ValueID    string // empty when Revoked or Destroyed
+	CreateTime time.Time
+	CreatedBy  string
+	Revoked    bool
+	Destroyed  bool
 }
 
 // Clone returns a deep copy of m.
@@ -77,6 +107,7 @@ func (m *Metadata) Clone() *Metadata {
 	c := *m
 	c.Labels = maps.Clone(m.Labels)
 	c.Decrypters = slices.Clone(m.Decrypters)
+	c.History = slices.Clone(m.History)
 	return &c
 }
 
@@ -178,9 +209,11 @@ type Atomic interface {
 	CreateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext) error
 	// UpdateWithCiphertext is, in one transaction: PutCiphertext(c) when c
 	// is not nil, UpdateMetadata(m) (NotFound, Conflict), and
-	// DeleteCiphertext of oldValueID when it is not empty and is not c's
-	// value ID.
-	UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, oldValueID string) error
+	// DeleteCiphertext of each value ID of drop (none, one, or several: the
+	// values a write lets fall out of a secret's history window). drop is
+	// checked: never empty strings, never c's value ID, never one m
+	// references, at most MaxHistory.
+	UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, drop []string) error
 	// DeleteSecret is DeleteMetadata(namespace, name, revision) and the
 	// deletion of every ciphertext of that name, in one transaction. On
 	// NotFound or Conflict nothing is deleted.

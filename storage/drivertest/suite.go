@@ -86,6 +86,7 @@ func runConformance(t *testing.T, newStore func(t *testing.T) (*storage.Store, b
 		{"CreateWithCiphertext", testCreateWithCiphertext},
 		{"UpdateWithCiphertext", testUpdateWithCiphertext},
 		{"DeleteSecret", testDeleteSecret},
+		{"History", testHistory},
 		{"OptionalContextAndClose", testOptionalContextAndClose},
 		// Records of the service's own state.
 		{"RecordCRUD", testRecordCRUD},
