@@ -63,6 +63,13 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 	if err := validateSpec(spec, decrypters); err != nil {
 		return nil, err
 	}
+	keep := m.keepVersions
+	if spec.KeepVersions != nil {
+		keep = *spec.KeepVersions
+		if err := validateKeepVersions(keep); err != nil {
+			return nil, err
+		}
+	}
 	// The creator supplies the value, so it chooses who may decrypt it
 	// with the create permission alone; the event records the choice.
 	c.decrypters = &decrypterChange{action: c.action, after: slices.Clone(decrypters)}
@@ -72,17 +79,19 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 	}
 	now := m.now().UTC()
 	md := &storage.Metadata{
-		Namespace:   c.ns,
-		Name:        spec.Name,
-		Description: spec.Description,
-		Labels:      cloneLabels(spec.Labels),
-		Decrypters:  slices.Clone(decrypters),
-		Version:     1,
-		ValueID:     ct.ValueID,
-		CreateTime:  now,
-		UpdateTime:  now,
-		CreatedBy:   c.p.String(),
-		UpdatedBy:   c.p.String(),
+		Namespace:    c.ns,
+		Name:         spec.Name,
+		Description:  spec.Description,
+		Labels:       cloneLabels(spec.Labels),
+		Decrypters:   slices.Clone(decrypters),
+		Version:      1,
+		ValueID:      ct.ValueID,
+		CreateTime:   now,
+		UpdateTime:   now,
+		CreatedBy:    c.p.String(),
+		UpdatedBy:    c.p.String(),
+		KeepVersions: keep,
+		History:      []storage.HistoryEntry{{Version: 1, ValueID: ct.ValueID, CreateTime: now, CreatedBy: c.p.String()}},
 	}
 	// One transaction, or the ciphertext first: a crash leaves at worst an
 	// orphan for CollectGarbage, never metadata pointing at nothing.
@@ -151,7 +160,7 @@ func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, erro
 	if s.Revision <= 0 {
 		return nil, errcode.New(errcode.Invalid, "secrets.Update", "revision is required; pass the one Get returned")
 	}
-	for _, err := range []error{validateDescription(s.Description), validateLabels(s.Labels), validateDecrypters(s.Decrypters)} {
+	for _, err := range []error{validateDescription(s.Description), validateLabels(s.Labels), validateDecrypters(s.Decrypters), validateKeepVersions(s.KeepVersions)} {
 		if err != nil {
 			return nil, err
 		}
@@ -174,12 +183,33 @@ func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, erro
 			return nil, &secretDenial{errcode.Wrap(errcode.PermissionDenied, "", err)}
 		}
 	}
+	var drop []string
+	if s.KeepVersions != md.KeepVersions {
+		// A smaller window drops the kept values that fall out of it,
+		// which is destroying them: that takes the delete permission too.
+		md.KeepVersions = s.KeepVersions
+		md.History, drop = window(history(md), md.KeepVersions)
+		if len(drop) > 0 {
+			if err := m.authz.Authorize(ctx, c.p, c.ns, rbac.ActionDelete); err != nil {
+				if errcode.IsContext(err) {
+					return nil, err
+				}
+				return nil, &secretDenial{errcode.Wrap(errcode.PermissionDenied, "",
+					fmt.Errorf("keeping fewer versions destroys kept values, which needs the delete permission: %w", err))}
+			}
+		}
+	}
 	md.Description = s.Description
 	md.Labels = cloneLabels(s.Labels)
 	md.Decrypters = slices.Clone(s.Decrypters)
 	md.UpdateTime = m.now().UTC()
 	md.UpdatedBy = c.p.String()
-	out, err := m.store.UpdateMetadata(ctx, md)
+	var out *storage.Metadata
+	if len(drop) > 0 {
+		out, err = m.store.UpdateWithCiphertext(ctx, md, nil, drop...)
+	} else {
+		out, err = m.store.UpdateMetadata(ctx, md)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -242,17 +272,14 @@ func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, 
 	if err != nil {
 		return nil, err
 	}
-	oldValueID := md.ValueID
-	md.Version++
-	ct, err := m.newCiphertext(ctx, c.ns, name, md.Version, value)
+	ct, err := m.newCiphertext(ctx, c.ns, name, md.Version+1, value)
 	if err != nil {
 		return nil, err
 	}
-	md.ValueID = ct.ValueID
-	md.Revoked = false
-	md.UpdateTime = m.now().UTC()
-	md.UpdatedBy = c.p.String()
-	out, err := m.store.UpdateWithCiphertext(ctx, md, ct, oldValueID)
+	// The old value becomes a kept one, or is dropped with the values
+	// that fall out of the window (without history: the old value).
+	drop := advance(md, ct, c.p.String(), m.now().UTC())
+	out, err := m.store.UpdateWithCiphertext(ctx, md, ct, drop...)
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +308,11 @@ func (m *Manager) revoke(ctx context.Context, c *call, name string, revision int
 		return secretFromMetadata(md), nil
 	}
 	oldValueID := md.ValueID
+	// Only the current value goes: earlier kept values stay, so Rollback
+	// can restore one.
+	h := history(md)
+	h[0].ValueID, h[0].Revoked = "", true
+	md.History = h
 	md.Revoked = true
 	md.ValueID = ""
 	md.UpdateTime = m.now().UTC()
