@@ -44,7 +44,10 @@
 // the revision the caller read; Reset, Revoke and Delete take one too, where
 // 0 means "whatever is current" (the write is still guarded by the revision
 // the Manager read, so a concurrent write is never silently overwritten).
-// A stale revision fails with ErrConflict.
+// A stale revision fails with ErrConflict. A name deleted and created
+// again starts at revision 1 again, but it is another secret: a write
+// whose read saw the deleted one fails with ErrConflict too, and never
+// lands on the new one.
 //
 // # Format
 //

@@ -92,6 +92,10 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 		UpdatedBy:    c.p.String(),
 		KeepVersions: keep,
 		History:      []storage.HistoryEntry{{Version: 1, ValueID: ct.ValueID, CreateTime: now, CreatedBy: c.p.String()}},
+		// The first value's random id names this life of the name: a
+		// write read before a delete and re-create (revision 1 again)
+		// then conflicts instead of landing on the new secret.
+		Incarnation: ct.ValueID,
 	}
 	// One transaction, or the ciphertext first: a crash leaves at worst an
 	// orphan for CollectGarbage, never metadata pointing at nothing.

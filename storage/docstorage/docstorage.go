@@ -46,6 +46,9 @@ type metaDoc struct {
 	// value history existed, which read as keeping none.
 	KeepVersions int64        `docstore:"keep_versions"`
 	History      []historyDoc `docstore:"history"`
+	// Incarnation is absent from documents written before incarnations
+	// existed, which read as the empty one.
+	Incarnation string `docstore:"incarnation"`
 	// Deleted marks a tombstone: DeleteMetadata first marks the document
 	// under gocloud's revision (so exactly one racing delete wins, on every
 	// driver), then removes it. A tombstone left by a crash reads as absent
@@ -104,6 +107,7 @@ func toDoc(m *driver.Metadata, rev int64) *metaDoc {
 
 		KeepVersions: int64(m.KeepVersions),
 		History:      toHistoryDocs(m.History),
+		Incarnation:  m.Incarnation,
 	}
 }
 
@@ -131,6 +135,7 @@ func (d *metaDoc) metadata() *driver.Metadata {
 		UpdateTime:  d.UpdateTime.UTC(),
 		CreatedBy:   d.CreatedBy,
 		UpdatedBy:   d.UpdatedBy,
+		Incarnation: d.Incarnation,
 	}
 	if len(d.Labels) > 0 {
 		m.Labels = maps.Clone(d.Labels)
@@ -300,7 +305,7 @@ func (d *docDriver) ErrorCode(err error) error {
 var errNotFound = errcode.New(errcode.NotFound, "", "secret not found")
 
 func revisionMoved() error {
-	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed since it was read")
+	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed (or deleted and created again) since it was read")
 }
 
 // CreateMetadata implements driver.Store.
@@ -362,7 +367,7 @@ func (d *docDriver) UpdateMetadata(ctx context.Context, m *driver.Metadata) erro
 	if err != nil {
 		return err
 	}
-	if cur.Revision != m.Revision {
+	if cur.Revision != m.Revision || cur.Incarnation != m.Incarnation {
 		return revisionMoved()
 	}
 	doc := toDoc(m, m.Revision+1)
