@@ -45,6 +45,12 @@ type Options struct {
 	// UpdateTime) and audit events and measures garbage-collection ages
 	// against; nil means time.Now.
 	Clock func() time.Time
+	// KeepVersions is how many earlier values a new secret keeps when its
+	// Spec.KeepVersions is nil, 0 to MaxKeepVersions. 0, the default,
+	// keeps none: a reset drops the old value, as before value history,
+	// so an embedder never keeps old values by surprise. (strongbox serve
+	// defaults to 3.)
+	KeepVersions int
 	// MeterProvider receives the Manager's metrics (see # Metrics in the
 	// package doc); nil means otel.GetMeterProvider(), the global one.
 	MeterProvider metric.MeterProvider `json:"-"`
@@ -58,8 +64,10 @@ type Manager struct {
 	authz      rbac.Authorizer
 	auditor    func(context.Context, rbac.AuditEvent)
 	decrypters []string
-	now        func() time.Time
-	metrics    *managerMetrics
+	// keepVersions is Options.KeepVersions.
+	keepVersions int
+	now          func() time.Time
+	metrics      *managerMetrics
 
 	gate gate.Gate // the Close gate
 }
@@ -74,15 +82,19 @@ func New(opts Options) (*Manager, error) {
 	if err := validateDecrypters(opts.DefaultDecrypters); err != nil {
 		return nil, errcode.Wrap(errcode.Invalid, op, err)
 	}
+	if err := validateKeepVersions(opts.KeepVersions); err != nil {
+		return nil, errcode.Wrap(errcode.Invalid, op, err)
+	}
 	m := &Manager{
-		store:      opts.Store,
-		keeper:     opts.Keeper,
-		authz:      opts.Authorizer,
-		auditor:    opts.Auditor,
-		decrypters: slices.Clone(opts.DefaultDecrypters),
-		gate:       gate.Gate{What: "manager"},
-		now:        opts.Clock,
-		metrics:    newManagerMetrics(opts.MeterProvider),
+		store:        opts.Store,
+		keeper:       opts.Keeper,
+		authz:        opts.Authorizer,
+		auditor:      opts.Auditor,
+		decrypters:   slices.Clone(opts.DefaultDecrypters),
+		keepVersions: opts.KeepVersions,
+		gate:         gate.Gate{What: "manager"},
+		now:          opts.Clock,
+		metrics:      newManagerMetrics(opts.MeterProvider),
 	}
 	if m.authz == nil {
 		m.authz = rbac.NewRoleAuthorizer(nil)
@@ -269,12 +281,22 @@ func notFound(ns, name string) error {
 	return errcode.New(errcode.NotFound, "", fmt.Sprintf("no secret %s in namespace %q for this caller", quoteName(name), ns))
 }
 
-// quoteName quotes a valid name and describes an invalid one.
+// quoteName quotes a valid name (or name@N reference) and describes an
+// invalid one.
 func quoteName(name string) string {
-	if ValidateName(name) != nil {
+	if !validRef(name) {
 		return redactinput.Describe("name", name)
 	}
 	return strconv.Quote(name)
+}
+
+// validRef reports whether s is a valid name or name@N reference.
+func validRef(s string) bool {
+	if ValidateName(s) == nil {
+		return true
+	}
+	_, _, err := ParseRef(s)
+	return err == nil
 }
 
 // auditNamespace is the namespace an event records: "" for a scan of all
@@ -295,7 +317,7 @@ func auditNames(names []string) []string {
 	}
 	out := make([]string, 0, min(len(names), maxRevealNames))
 	for _, n := range names[:min(len(names), maxRevealNames)] {
-		if ValidateName(n) != nil {
+		if !validRef(n) {
 			n = redactinput.Describe("name", n)
 		}
 		out = append(out, n)

@@ -15,7 +15,7 @@ import (
 )
 
 // CollectGarbage removes the ciphertexts of a namespace that no metadata
-// points at (left by a crash or a failed cleanup) and that are older than
+// points at, as its current value or as a kept earlier one (History), (left by a crash or a failed cleanup) and that are older than
 // minAge, so writes in flight keep theirs. 0 means one hour; a negative
 // minAge collects every orphan whatever its age (only safe when no write is
 // in flight). It returns how many it removed. The caller needs the delete
@@ -47,8 +47,8 @@ func (m *Manager) collectGarbage(ctx context.Context, c *call, minAge time.Durat
 			case errcode.Of(err) == errcode.NotFound:
 			case err != nil:
 				return false, err
-			case md.ValueID == ref.ValueID:
-				continue // live
+			case md.ValueID == ref.ValueID || keptValue(md, ref.ValueID):
+				continue // live: the current value or a kept one
 			}
 			if err := m.store.DeleteCiphertext(ctx, ref.Namespace, ref.Name, ref.ValueID); err != nil {
 				return false, err
@@ -58,6 +58,16 @@ func (m *Manager) collectGarbage(ctx context.Context, c *call, minAge time.Durat
 		return true, nil
 	})
 	return removed, err
+}
+
+// keptValue reports whether md's history keeps the value of valueID.
+func keptValue(md *storage.Metadata, valueID string) bool {
+	for _, e := range md.History {
+		if e.ValueID == valueID {
+			return true
+		}
+	}
+	return false
 }
 
 // KEKUsage counts the stored ciphertexts of namespace by the id of the

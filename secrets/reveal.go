@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/keeper"
@@ -21,6 +22,11 @@ import (
 // for a caller that may read the namespace; one that may not gets
 // ErrNotFound, as for a missing secret), ErrRevoked or keeper.ErrDecrypt.
 // Every name is audited, never a value.
+//
+// A name may pin a version, "name@N" (see ParseRef): that version's value,
+// while it is kept (the current one, or an earlier one in the secret's
+// window, not revoked or destroyed); otherwise ErrNotFound naming the
+// version. Authorization is the same as for the current value.
 func (m *Manager) Reveal(ctx context.Context, namespace string, names ...string) ([]RevealResult, error) {
 	c, err := m.begin(ctx, "Reveal", namespace, rbac.ActionDecrypt, names...)
 	if err != nil {
@@ -57,6 +63,14 @@ func (m *Manager) RevealValue(ctx context.Context, namespace, name string) (Valu
 }
 
 func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, error) {
+	if strings.IndexByte(name, '@') >= 0 {
+		// name@N: a pinned version (see ParseRef).
+		n, v, err := ParseRef(name)
+		if err != nil {
+			return Value{}, err
+		}
+		return m.revealPinned(ctx, c, n, v)
+	}
 	md, ct, err := m.load(ctx, c.ns, name)
 	if err != nil {
 		return Value{}, err

@@ -28,6 +28,10 @@ type Secret struct {
 	UpdateTime time.Time `json:"updateTime"`
 	CreatedBy  string    `json:"createdBy,omitempty"`
 	UpdatedBy  string    `json:"updatedBy,omitempty"`
+	// KeepVersions is how many earlier values the secret keeps, 0 to
+	// MaxKeepVersions (see Versions, Rollback). Update may change it; a
+	// smaller window drops the kept values that fall out of it.
+	KeepVersions int `json:"keepVersions"`
 }
 
 // Spec describes a secret to create.
@@ -39,6 +43,9 @@ type Spec struct {
 	// Decrypters, if nil, default to Options.DefaultDecrypters. A non-nil
 	// empty slice means nobody may decrypt.
 	Decrypters []string
+	// KeepVersions, if nil, defaults to Options.KeepVersions: how many
+	// earlier values the secret keeps, 0 to MaxKeepVersions.
+	KeepVersions *int
 }
 
 func secretFromMetadata(m *storage.Metadata) *Secret {
@@ -55,6 +62,8 @@ func secretFromMetadata(m *storage.Metadata) *Secret {
 		UpdateTime:  m.UpdateTime,
 		CreatedBy:   m.CreatedBy,
 		UpdatedBy:   m.UpdatedBy,
+
+		KeepVersions: m.KeepVersions,
 	}
 }
 

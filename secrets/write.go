@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -63,6 +64,13 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 	if err := validateSpec(spec, decrypters); err != nil {
 		return nil, err
 	}
+	keep := m.keepVersions
+	if spec.KeepVersions != nil {
+		keep = *spec.KeepVersions
+		if err := validateKeepVersions(keep); err != nil {
+			return nil, err
+		}
+	}
 	// The creator supplies the value, so it chooses who may decrypt it
 	// with the create permission alone; the event records the choice.
 	c.decrypters = &decrypterChange{action: c.action, after: slices.Clone(decrypters)}
@@ -72,17 +80,23 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 	}
 	now := m.now().UTC()
 	md := &storage.Metadata{
-		Namespace:   c.ns,
-		Name:        spec.Name,
-		Description: spec.Description,
-		Labels:      cloneLabels(spec.Labels),
-		Decrypters:  slices.Clone(decrypters),
-		Version:     1,
-		ValueID:     ct.ValueID,
-		CreateTime:  now,
-		UpdateTime:  now,
-		CreatedBy:   c.p.String(),
-		UpdatedBy:   c.p.String(),
+		Namespace:    c.ns,
+		Name:         spec.Name,
+		Description:  spec.Description,
+		Labels:       cloneLabels(spec.Labels),
+		Decrypters:   slices.Clone(decrypters),
+		Version:      1,
+		ValueID:      ct.ValueID,
+		CreateTime:   now,
+		UpdateTime:   now,
+		CreatedBy:    c.p.String(),
+		UpdatedBy:    c.p.String(),
+		KeepVersions: keep,
+		History:      []storage.HistoryEntry{{Version: 1, ValueID: ct.ValueID, CreateTime: now, CreatedBy: c.p.String()}},
+		// The first value's random id names this life of the name: a
+		// write read before a delete and re-create (revision 1 again)
+		// then conflicts instead of landing on the new secret.
+		Incarnation: ct.ValueID,
 	}
 	// One transaction, or the ciphertext first: a crash leaves at worst an
 	// orphan for CollectGarbage, never metadata pointing at nothing.
@@ -143,7 +157,7 @@ func (m *Manager) Update(ctx context.Context, namespace string, s *Secret) (*Sec
 		return nil, err
 	}
 	defer c.end()
-	out, err := m.update(ctx, c, s)
+	out, err := guarded(s.Revision, func() (*Secret, error) { return m.update(ctx, c, s) })
 	return c.visible(ctx, out), c.finishHidden(ctx, s.Name, err)
 }
 
@@ -151,7 +165,7 @@ func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, erro
 	if s.Revision <= 0 {
 		return nil, errcode.New(errcode.Invalid, "secrets.Update", "revision is required; pass the one Get returned")
 	}
-	for _, err := range []error{validateDescription(s.Description), validateLabels(s.Labels), validateDecrypters(s.Decrypters)} {
+	for _, err := range []error{validateDescription(s.Description), validateLabels(s.Labels), validateDecrypters(s.Decrypters), validateKeepVersions(s.KeepVersions)} {
 		if err != nil {
 			return nil, err
 		}
@@ -174,12 +188,33 @@ func (m *Manager) update(ctx context.Context, c *call, s *Secret) (*Secret, erro
 			return nil, &secretDenial{errcode.Wrap(errcode.PermissionDenied, "", err)}
 		}
 	}
+	var drop []string
+	if s.KeepVersions != md.KeepVersions {
+		// A smaller window drops the kept values that fall out of it,
+		// which is destroying them: that takes the delete permission too.
+		md.KeepVersions = s.KeepVersions
+		md.History, drop = window(history(md), md.KeepVersions)
+		if len(drop) > 0 {
+			if err := m.authz.Authorize(ctx, c.p, c.ns, rbac.ActionDelete); err != nil {
+				if errcode.IsContext(err) {
+					return nil, err
+				}
+				return nil, &secretDenial{errcode.Wrap(errcode.PermissionDenied, "",
+					fmt.Errorf("keeping fewer versions destroys kept values, which needs the delete permission: %w", err))}
+			}
+		}
+	}
 	md.Description = s.Description
 	md.Labels = cloneLabels(s.Labels)
 	md.Decrypters = slices.Clone(s.Decrypters)
 	md.UpdateTime = m.now().UTC()
 	md.UpdatedBy = c.p.String()
-	out, err := m.store.UpdateMetadata(ctx, md)
+	var out *storage.Metadata
+	if len(drop) > 0 {
+		out, err = m.store.UpdateWithCiphertext(ctx, md, nil, drop...)
+	} else {
+		out, err = m.store.UpdateMetadata(ctx, md)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +235,35 @@ func sameSet(a, b []string) bool {
 }
 
 func conflict(name string, want, got int64) error {
-	return errcode.New(errcode.Conflict, "", fmt.Sprintf("secret %q is at revision %d, not %d", name, got, want))
+	return staleRevision{errcode.New(errcode.Conflict, "", fmt.Sprintf("secret %q is at revision %d, not %d", name, got, want))}
+}
+
+// staleRevision is the Manager's own ErrConflict: the revision the caller
+// passed is not the stored one. A conflict without it is the store's,
+// refusing a write whose read the secret has since moved past.
+type staleRevision struct{ error }
+
+func (e staleRevision) Unwrap() error { return e.error }
+
+// guardedAttempts bounds the runs of one guarded write.
+const guardedAttempts = 3
+
+// guarded runs write (a read of the secret, then a write guarded by what
+// it read) again when the store refused the write as a conflict although
+// the caller's revision had matched: the secret moved between the read and
+// the write, and whether the caller's revision still holds is for a new
+// read to say. Usually it no longer does (another write won) and the rerun
+// fails with the caller's stale revision; but a secret deleted and created
+// again is at revision 1 again, and a write the caller guarded with 1
+// then applies to the new secret, as it would had it come a moment later.
+// With revision 0 nothing is rerun: the conflict says the secret moved.
+func guarded[T any](revision int64, write func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := write()
+		if revision == 0 || attempt == guardedAttempts || errcode.Of(err) != errcode.Conflict || errors.As(err, new(staleRevision)) {
+			return out, err
+		}
+	}
 }
 
 // current reads a secret's metadata and checks it is at revision, unless
@@ -230,7 +293,7 @@ func (m *Manager) Reset(ctx context.Context, namespace, name string, value Value
 		return nil, err
 	}
 	defer c.end()
-	out, err := m.reset(ctx, c, name, value, revision)
+	out, err := guarded(revision, func() (*Secret, error) { return m.reset(ctx, c, name, value, revision) })
 	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
@@ -242,17 +305,14 @@ func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, 
 	if err != nil {
 		return nil, err
 	}
-	oldValueID := md.ValueID
-	md.Version++
-	ct, err := m.newCiphertext(ctx, c.ns, name, md.Version, value)
+	ct, err := m.newCiphertext(ctx, c.ns, name, md.Version+1, value)
 	if err != nil {
 		return nil, err
 	}
-	md.ValueID = ct.ValueID
-	md.Revoked = false
-	md.UpdateTime = m.now().UTC()
-	md.UpdatedBy = c.p.String()
-	out, err := m.store.UpdateWithCiphertext(ctx, md, ct, oldValueID)
+	// The old value becomes a kept one, or is dropped with the values
+	// that fall out of the window (without history: the old value).
+	drop := advance(md, ct, c.p.String(), m.now().UTC())
+	out, err := m.store.UpdateWithCiphertext(ctx, md, ct, drop...)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +328,7 @@ func (m *Manager) Revoke(ctx context.Context, namespace, name string, revision i
 		return nil, err
 	}
 	defer c.end()
-	out, err := m.revoke(ctx, c, name, revision)
+	out, err := guarded(revision, func() (*Secret, error) { return m.revoke(ctx, c, name, revision) })
 	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
@@ -281,6 +341,11 @@ func (m *Manager) revoke(ctx context.Context, c *call, name string, revision int
 		return secretFromMetadata(md), nil
 	}
 	oldValueID := md.ValueID
+	// Only the current value goes: earlier kept values stay, so Rollback
+	// can restore one.
+	h := history(md)
+	h[0].ValueID, h[0].Revoked = "", true
+	md.History = h
 	md.Revoked = true
 	md.ValueID = ""
 	md.UpdateTime = m.now().UTC()
@@ -301,7 +366,8 @@ func (m *Manager) Delete(ctx context.Context, namespace, name string, revision i
 		return err
 	}
 	defer c.end()
-	return c.finishHidden(ctx, name, m.delete(ctx, c, name, revision))
+	_, err = guarded(revision, func() (struct{}, error) { return struct{}{}, m.delete(ctx, c, name, revision) })
+	return c.finishHidden(ctx, name, err)
 }
 
 func (m *Manager) delete(ctx context.Context, c *call, name string, revision int64) error {

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -53,7 +54,7 @@ func checkMetadata(op string, m *Metadata) error {
 	}
 	for _, f := range []struct{ field, s string }{
 		{"description", m.Description}, {"value ID", m.ValueID},
-		{"created by", m.CreatedBy}, {"updated by", m.UpdatedBy},
+		{"created by", m.CreatedBy}, {"updated by", m.UpdatedBy}, {"incarnation", m.Incarnation},
 	} {
 		if err := checkString(op, f.field, f.s, false); err != nil {
 			return err
@@ -72,7 +73,66 @@ func checkMetadata(op string, m *Metadata) error {
 			return err
 		}
 	}
+	if m.KeepVersions < 0 || m.KeepVersions > MaxKeepVersions {
+		return errcode.New(errcode.Invalid, op, "keep versions is out of range 0-100")
+	}
+	if len(m.History) > MaxHistory {
+		return errcode.New(errcode.Invalid, op, "history has more than 101 entries")
+	}
+	for i, h := range m.History {
+		if h.Version < 1 || (i > 0 && h.Version >= m.History[i-1].Version) {
+			return errcode.New(errcode.Invalid, op, "history versions are not positive and newest first")
+		}
+		if err := checkString(op, "history value ID", h.ValueID, false); err != nil {
+			return err
+		}
+		if err := checkString(op, "history created by", h.CreatedBy, false); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// referenced reports whether m points at the ciphertext of valueID: as its
+// current value or as a kept one.
+func referenced(m *Metadata, valueID string) bool {
+	if valueID == "" {
+		return false
+	}
+	if m.ValueID == valueID {
+		return true
+	}
+	for _, h := range m.History {
+		if h.ValueID == valueID {
+			return true
+		}
+	}
+	return false
+}
+
+// checkDrop returns the value IDs a write removes, checked: real keys, at
+// most MaxHistory, none that the new metadata m still references (dropping
+// one would leave metadata pointing at nothing). Empty IDs, c's own and
+// repeats are left out, as no-ops (a caller passes the old current value
+// ID, which may be empty).
+func checkDrop(op string, m *Metadata, c *Ciphertext, drop []string) ([]string, error) {
+	if len(drop) > MaxHistory {
+		return nil, errcode.New(errcode.Invalid, op, "more than 101 ciphertexts to drop")
+	}
+	var out []string
+	for _, id := range drop {
+		if id == "" || (c != nil && c.ValueID == id) || slices.Contains(out, id) {
+			continue
+		}
+		if err := checkCiphertextKey(op, m.Namespace, m.Name, id); err != nil {
+			return nil, err
+		}
+		if referenced(m, id) {
+			return nil, errcode.New(errcode.Invalid, op, "a ciphertext to drop is still referenced by the metadata")
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }
 
 // checkCiphertext checks c's key; the data is opaque.
@@ -112,6 +172,12 @@ func normResult(m *Metadata) *Metadata {
 	}
 	if len(m.Decrypters) == 0 {
 		m.Decrypters = nil
+	}
+	if len(m.History) == 0 {
+		m.History = nil
+	}
+	for i := range m.History {
+		m.History[i].CreateTime = normTime(m.History[i].CreateTime)
 	}
 	return m
 }

@@ -46,9 +46,22 @@
 //     secrets.ErrFailedPrecondition) removes the new ciphertext again, and one
 //     whose outcome is unknown (the backend went away: it may have committed)
 //     keeps it;
-//   - a successful replace then removes the old ciphertext;
+//   - a successful replace then removes the ciphertexts it was told to
+//     drop (the old current value, or the kept values that fall out of a
+//     history window; none that the new metadata still references);
 //   - a delete removes the metadata (at its revision), then the current
-//     ciphertext.
+//     and the kept ciphertexts.
+//
+// # History
+//
+// Metadata.KeepVersions and Metadata.History describe a secret's earlier
+// values (secrets.Manager keeps them; see its # Format/history). A kept
+// value is an ordinary ciphertext, keyed by namespace, name and value ID
+// like the current one, so listing, garbage collection and rewrapping
+// treat it like any other; History, newest first and at most MaxHistory
+// entries, says which value IDs the metadata references. Garbage
+// collection takes a ciphertext the current value ID and History do not
+// name for an orphan.
 //
 // The removals are best effort, bounded by ten seconds and run even
 // when the call's context is done; what they miss is an orphan ciphertext

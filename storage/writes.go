@@ -103,13 +103,17 @@ func (s *Store) CreateWithCiphertext(ctx context.Context, m *Metadata, c *Cipher
 }
 
 // UpdateWithCiphertext commits m, which now points at c (nil when the
-// value is revoked), if the stored revision is m.Revision, and removes the
-// ciphertext of oldValueID (when not empty and not c's): secrets.ErrNotFound,
-// secrets.ErrConflict. It returns the stored metadata with the next revision.
+// write stores no new value: a revoke, a destroy, a metadata change), if
+// the stored revision is m.Revision, and removes the ciphertexts of drop:
+// secrets.ErrNotFound, secrets.ErrConflict. drop names the values the write
+// lets go: none, the old current value (a reset without history), or the
+// kept values that fall out of a history window; empty IDs and c's are
+// ignored, and one that m still references is secrets.ErrInvalid. It
+// returns the stored metadata with the next revision.
 //
-// Sequenced: c first, then the metadata, then the removal of the old
-// ciphertext; a refused update removes c again.
-func (s *Store) UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, oldValueID string) (*Metadata, error) {
+// Sequenced: c first, then the metadata, then the removal of the dropped
+// ciphertexts; a refused update removes c again.
+func (s *Store) UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, drop ...string) (*Metadata, error) {
 	const op = "storage.UpdateWithCiphertext"
 	if err := s.enter(ctx, op); err != nil {
 		return nil, err
@@ -125,14 +129,13 @@ func (s *Store) UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Cipher
 		}
 		nc = normCiphertext(c)
 	}
-	if oldValueID != "" {
-		if err := checkCiphertextKey(op, m.Namespace, m.Name, oldValueID); err != nil {
-			return nil, err
-		}
+	drop, err := checkDrop(op, m, c, drop)
+	if err != nil {
+		return nil, err
 	}
 	nm := normMetadata(m, m.Revision)
 	if s.atomic != nil {
-		if err := s.atomic.UpdateWithCiphertext(ctx, nm, nc, oldValueID); err != nil {
+		if err := s.atomic.UpdateWithCiphertext(ctx, nm, nc, drop); err != nil {
 			return nil, convert(ctx, s.meta, op, err)
 		}
 		return normMetadata(m, m.Revision+1), nil
@@ -149,8 +152,8 @@ func (s *Store) UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Cipher
 		}
 		return nil, err
 	}
-	if nc == nil || nc.ValueID != oldValueID {
-		s.dropCiphertext(ctx, m.Namespace, m.Name, oldValueID)
+	for _, id := range drop {
+		s.dropCiphertext(ctx, m.Namespace, m.Name, id)
 	}
 	return normMetadata(m, m.Revision+1), nil
 }
@@ -160,9 +163,9 @@ func (s *Store) UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Cipher
 // revision moved; then nothing is deleted. The name can be created again
 // at once.
 //
-// Sequenced: the metadata is read (for the value ID) and deleted at
-// revision, then the current ciphertext is removed; a crash in between
-// leaves an orphan for garbage collection.
+// Sequenced: the metadata is read (for the value IDs) and deleted at
+// revision, then the current and the kept ciphertexts are removed; a crash
+// in between leaves orphans for garbage collection.
 func (s *Store) DeleteSecret(ctx context.Context, namespace, name string, revision int64) error {
 	const op = "storage.DeleteSecret"
 	if err := s.enter(ctx, op); err != nil {
@@ -186,6 +189,11 @@ func (s *Store) DeleteSecret(ctx context.Context, namespace, name string, revisi
 		// Otherwise the value ID read may be an older one's; the current
 		// ciphertext is then an orphan for garbage collection.
 		s.dropCiphertext(ctx, namespace, name, m.ValueID)
+		for _, h := range m.History {
+			if h.ValueID != m.ValueID {
+				s.dropCiphertext(ctx, namespace, name, h.ValueID)
+			}
+		}
 	}
 	return nil
 }

@@ -42,6 +42,13 @@ type metaDoc struct {
 	UpdateTime  time.Time         `docstore:"update_time"`
 	CreatedBy   string            `docstore:"created_by"`
 	UpdatedBy   string            `docstore:"updated_by"`
+	// KeepVersions and History are absent from documents written before
+	// value history existed, which read as keeping none.
+	KeepVersions int64        `docstore:"keep_versions"`
+	History      []historyDoc `docstore:"history"`
+	// Incarnation is absent from documents written before incarnations
+	// existed, which read as the empty one.
+	Incarnation string `docstore:"incarnation"`
 	// Deleted marks a tombstone: DeleteMetadata first marks the document
 	// under gocloud's revision (so exactly one racing delete wins, on every
 	// driver), then removes it. A tombstone left by a crash reads as absent
@@ -49,6 +56,16 @@ type metaDoc struct {
 	Deleted bool `docstore:"deleted"`
 	// DocstoreRevision is gocloud's revision, used for compare-and-swap.
 	DocstoreRevision any
+}
+
+// historyDoc is one entry of a metadata document's history.
+type historyDoc struct {
+	Version    int64     `docstore:"version"`
+	ValueID    string    `docstore:"value_id"`
+	CreateTime time.Time `docstore:"create_time"`
+	CreatedBy  string    `docstore:"created_by"`
+	Revoked    bool      `docstore:"revoked"`
+	Destroyed  bool      `docstore:"destroyed"`
 }
 
 // ctDoc is a ciphertext document.
@@ -87,7 +104,22 @@ func toDoc(m *driver.Metadata, rev int64) *metaDoc {
 		UpdateTime:  m.UpdateTime,
 		CreatedBy:   m.CreatedBy,
 		UpdatedBy:   m.UpdatedBy,
+
+		KeepVersions: int64(m.KeepVersions),
+		History:      toHistoryDocs(m.History),
+		Incarnation:  m.Incarnation,
 	}
+}
+
+func toHistoryDocs(h []driver.HistoryEntry) []historyDoc {
+	if len(h) == 0 {
+		return nil
+	}
+	out := make([]historyDoc, len(h))
+	for i, e := range h {
+		out[i] = historyDoc(e)
+	}
+	return out
 }
 
 func (d *metaDoc) metadata() *driver.Metadata {
@@ -103,12 +135,21 @@ func (d *metaDoc) metadata() *driver.Metadata {
 		UpdateTime:  d.UpdateTime.UTC(),
 		CreatedBy:   d.CreatedBy,
 		UpdatedBy:   d.UpdatedBy,
+		Incarnation: d.Incarnation,
 	}
 	if len(d.Labels) > 0 {
 		m.Labels = maps.Clone(d.Labels)
 	}
 	if len(d.Decrypters) > 0 {
 		m.Decrypters = slices.Clone(d.Decrypters)
+	}
+	m.KeepVersions = int(d.KeepVersions)
+	if len(d.History) > 0 {
+		m.History = make([]driver.HistoryEntry, len(d.History))
+		for i, e := range d.History {
+			m.History[i] = driver.HistoryEntry(e)
+			m.History[i].CreateTime = e.CreateTime.UTC()
+		}
 	}
 	return m
 }
@@ -264,7 +305,7 @@ func (d *docDriver) ErrorCode(err error) error {
 var errNotFound = errcode.New(errcode.NotFound, "", "secret not found")
 
 func revisionMoved() error {
-	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed since it was read")
+	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed (or deleted and created again) since it was read")
 }
 
 // CreateMetadata implements driver.Store.
@@ -326,7 +367,7 @@ func (d *docDriver) UpdateMetadata(ctx context.Context, m *driver.Metadata) erro
 	if err != nil {
 		return err
 	}
-	if cur.Revision != m.Revision {
+	if cur.Revision != m.Revision || cur.Incarnation != m.Incarnation {
 		return revisionMoved()
 	}
 	doc := toDoc(m, m.Revision+1)

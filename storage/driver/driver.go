@@ -62,11 +62,49 @@ type Metadata struct {
 	Revoked bool
 	// Revision is set by the store: 1 on create, +1 on every update. Writes
 	// carry the revision they read and fail with a conflict if it moved.
-	Revision   int64
+	Revision int64
+	// Incarnation tells one life of a name from the next: the creator
+	// sets it (the Manager, to a fresh random id) and it never changes.
+	// Revisions restart at 1 when a name is deleted and created again, so
+	// a write carries the incarnation it read as well as the revision, and
+	// fails with a conflict if either moved: a write read before a delete
+	// never lands on the secret created after it. Empty for metadata
+	// written before incarnations existed (and matched as such).
+	Incarnation string
+	CreateTime  time.Time
+	UpdateTime  time.Time
+	CreatedBy   string
+	UpdatedBy   string
+	// KeepVersions is how many earlier values the secret keeps besides the
+	// current one, 0 to MaxKeepVersions.
+	KeepVersions int
+	// History describes the secret's values, newest first: the current
+	// version, then the earlier ones still in the window (see HistoryEntry).
+	// Empty for metadata written before history existed. At most
+	// MaxHistory entries.
+	History []HistoryEntry
+}
+
+// MaxKeepVersions is the largest KeepVersions; MaxHistory bounds History
+// (the current value and MaxKeepVersions earlier ones), so metadata stays
+// small whatever a secret's life.
+const (
+	MaxKeepVersions = 100
+	MaxHistory      = MaxKeepVersions + 1
+)
+
+// HistoryEntry is one value of a secret, as metadata: never the value.
+// A kept value's ciphertext is an ordinary one, keyed by (Namespace, Name,
+// ValueID) like the current value's; an entry whose value is gone (revoked
+// or destroyed) keeps its place, with an empty ValueID, until it falls
+// out of the window.
+type HistoryEntry struct {
+	Version    int64
+	ValueID    string // empty when Revoked or Destroyed
 	CreateTime time.Time
-	UpdateTime time.Time
 	CreatedBy  string
-	UpdatedBy  string
+	Revoked    bool
+	Destroyed  bool
 }
 
 // Clone returns a deep copy of m.
@@ -77,6 +115,7 @@ func (m *Metadata) Clone() *Metadata {
 	c := *m
 	c.Labels = maps.Clone(m.Labels)
 	c.Decrypters = slices.Clone(m.Decrypters)
+	c.History = slices.Clone(m.History)
 	return &c
 }
 
@@ -113,8 +152,10 @@ type Store interface {
 	// GetMetadata returns the metadata of one secret, or NotFound.
 	GetMetadata(ctx context.Context, namespace, name string) (*Metadata, error)
 	// UpdateMetadata replaces the metadata, with revision m.Revision+1, if
-	// the stored revision is m.Revision: NotFound if absent, Conflict if
-	// the revision moved. Of racing writers with one revision, one wins.
+	// the stored revision is m.Revision and the stored incarnation is
+	// m.Incarnation: NotFound if absent, Conflict if either moved (the
+	// incarnation itself is never changed). Of racing writers with one
+	// revision, one wins.
 	UpdateMetadata(ctx context.Context, m *Metadata) error
 	// DeleteMetadata removes the metadata if its revision is revision:
 	// NotFound if absent, Conflict if the revision moved.
@@ -178,9 +219,11 @@ type Atomic interface {
 	CreateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext) error
 	// UpdateWithCiphertext is, in one transaction: PutCiphertext(c) when c
 	// is not nil, UpdateMetadata(m) (NotFound, Conflict), and
-	// DeleteCiphertext of oldValueID when it is not empty and is not c's
-	// value ID.
-	UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, oldValueID string) error
+	// DeleteCiphertext of each value ID of drop (none, one, or several: the
+	// values a write lets fall out of a secret's history window). drop is
+	// checked: never empty strings, never c's value ID, never one m
+	// references, at most MaxHistory.
+	UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, drop []string) error
 	// DeleteSecret is DeleteMetadata(namespace, name, revision) and the
 	// deletion of every ciphertext of that name, in one transaction. On
 	// NotFound or Conflict nothing is deleted.

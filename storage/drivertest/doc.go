@@ -59,6 +59,12 @@
 //     of the namespace showing that a failed call changed nothing, and 16
 //     goroutines racing on one name or revision: one wins and only its
 //     ciphertext survives.
+//   - History (history.go): KeepVersions and History (up to MaxHistory
+//     entries, revoked and destroyed markers) round-trip through create,
+//     get, list, update and GetCurrent, and are checked (range, newest
+//     first); UpdateWithCiphertext drops none, one or several kept
+//     ciphertexts, refuses to drop one the new metadata references, and
+//     drops nothing on a conflict; DeleteSecret removes the kept values.
 //   - Records (records.go): create-only, update and delete at a revision
 //     (secrets.ErrAlreadyExists, secrets.ErrConflict, secrets.ErrNotFound),
 //     empty and 64 KiB data, argument checks; expiry (expired records are not

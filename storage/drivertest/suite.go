@@ -60,6 +60,7 @@ func runConformance(t *testing.T, newStore func(t *testing.T) (*storage.Store, b
 	}{
 		{"MetadataCRUD", testMetadataCRUD},
 		{"Revisions", testRevisions},
+		{"Incarnations", testIncarnations},
 		{"AlreadyExists", testAlreadyExists},
 		{"NotFound", testNotFound},
 		{"Invalid", testInvalid},
@@ -86,6 +87,7 @@ func runConformance(t *testing.T, newStore func(t *testing.T) (*storage.Store, b
 		{"CreateWithCiphertext", testCreateWithCiphertext},
 		{"UpdateWithCiphertext", testUpdateWithCiphertext},
 		{"DeleteSecret", testDeleteSecret},
+		{"History", testHistory},
 		{"OptionalContextAndClose", testOptionalContextAndClose},
 		// Records of the service's own state.
 		{"RecordCRUD", testRecordCRUD},

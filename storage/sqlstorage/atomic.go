@@ -65,12 +65,12 @@ func scanPackedCurrent(r scanner, namespace, name string) (*driver.Metadata, *dr
 		return nil, nil, err
 	}
 	f := strings.Split(packed, "\x00")
-	if len(f) != 11 {
+	if len(f) != 14 {
 		return nil, nil, errcode.New(errcode.Internal, "", "stored metadata has a field with a NUL byte")
 	}
-	m := &driver.Metadata{Namespace: namespace, Name: name, Description: f[0], ValueID: f[4], CreatedBy: f[9], UpdatedBy: f[10]}
-	var ints [5]int64 // version, revoked, revision, create and update times
-	for i, j := range [5]int{3, 5, 6, 7, 8} {
+	m := &driver.Metadata{Namespace: namespace, Name: name, Description: f[0], ValueID: f[4], CreatedBy: f[9], UpdatedBy: f[10], Incarnation: f[13]}
+	var ints [6]int64 // version, revoked, revision, create and update times, keep versions
+	for i, j := range [6]int{3, 5, 6, 7, 8, 11} {
 		n, err := strconv.ParseInt(f[j], 10, 64)
 		if err != nil {
 			return nil, nil, errcode.New(errcode.Internal, "", "stored metadata has a malformed integer column")
@@ -79,7 +79,12 @@ func scanPackedCurrent(r scanner, namespace, name string) (*driver.Metadata, *dr
 	}
 	m.Version, m.Revoked, m.Revision = ints[0], ints[1] != 0, ints[2]
 	m.CreateTime, m.UpdateTime = fromMicros(ints[3]), fromMicros(ints[4])
+	m.KeepVersions = int(ints[5])
 	if err := unmarshalLists(m, f[1], f[2]); err != nil {
+		return nil, nil, err
+	}
+	var err error
+	if m.History, err = unmarshalHistory(f[12]); err != nil {
 		return nil, nil, err
 	}
 	if !ctPacked.Valid { // revoked, or no such ciphertext
@@ -117,7 +122,8 @@ func (s *sqlDriver) pgCreateWithCiphertext(ctx context.Context, m *driver.Metada
 	_, err := s.db.ExecContext(ctx, s.q.pgCreateWithCT,
 		c.Namespace, c.Name, c.ValueID, c.Version, c.Data, micros(c.CreateTime),
 		m.Namespace, m.Name, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters), m.Version,
-		m.ValueID, m.Revoked, int64(1), micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy)
+		m.ValueID, m.Revoked, int64(1), micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy,
+		int64(m.KeepVersions), marshalHistory(m.History), m.Incarnation)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && ctx.Err() == nil { // unique_violation
 		if pe.TableName == ciphertextTable {
@@ -129,9 +135,9 @@ func (s *sqlDriver) pgCreateWithCiphertext(ctx context.Context, m *driver.Metada
 }
 
 // UpdateWithCiphertext implements driver.Atomic: PutCiphertext(c) when c
-// is not nil, UpdateMetadata(m), and DeleteCiphertext of oldValueID when
-// it is not empty and not c's, in one transaction.
-func (s *sqlDriver) UpdateWithCiphertext(ctx context.Context, m *driver.Metadata, c *driver.Ciphertext, oldValueID string) error {
+// is not nil, UpdateMetadata(m), and DeleteCiphertext of each of drop, in
+// one transaction.
+func (s *sqlDriver) UpdateWithCiphertext(ctx context.Context, m *driver.Metadata, c *driver.Ciphertext, drop []string) error {
 	return s.writeTx(ctx, func(x execer) error {
 		if c != nil {
 			if err := s.putCT(ctx, x, c); err != nil {
@@ -141,8 +147,8 @@ func (s *sqlDriver) UpdateWithCiphertext(ctx context.Context, m *driver.Metadata
 		if err := s.updateMeta(ctx, x, m); err != nil {
 			return err
 		}
-		if oldValueID != "" && (c == nil || c.ValueID != oldValueID) {
-			if _, err := x.ExecContext(ctx, s.q.deleteCT, m.Namespace, m.Name, oldValueID); err != nil {
+		for _, id := range drop {
+			if _, err := x.ExecContext(ctx, s.q.deleteCT, m.Namespace, m.Name, id); err != nil {
 				return err
 			}
 		}

@@ -27,7 +27,11 @@
 // and key; see the storage package doc, # Records), strongbox_record_kinds
 // (one change sequence per record kind, bumped in each record write's
 // transaction) and strongbox_schema_migrations (one row per applied schema
-// version; version 2 added the two record tables). Labels and decrypters are JSON text; times are BIGINT Unix
+// version; version 2 added the two record tables, version 3 the metadata
+// columns keep_versions and history). Labels, decrypters and history are
+// JSON text (history an array, newest first, of objects with members v
+// (version), id (value ID), t (create time), by, r (revoked) and d
+// (destroyed); the empty text for no history); times are BIGINT Unix
 // microseconds in UTC; key columns use byte-order collation (COLLATE "C"
 // on PostgreSQL), so listings sort the same on every engine. Metadata and
 // ciphertexts are separate tables, which a deployment can keep apart (e.g.

@@ -116,6 +116,30 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		// Value history (issue #18): how many earlier values a secret
+		// keeps, and the history as JSON text (see history.go). Existing
+		// rows keep no earlier values and have no history yet.
+		version: 3,
+		name:    "metadata keep_versions and history",
+		sqlite: []string{
+			`ALTER TABLE ` + metadataTable + ` ADD COLUMN keep_versions INTEGER NOT NULL DEFAULT 0`,
+			`ALTER TABLE ` + metadataTable + ` ADD COLUMN history TEXT NOT NULL DEFAULT ''`,
+		},
+		postgres: []string{
+			`ALTER TABLE ` + metadataTable + ` ADD COLUMN keep_versions BIGINT NOT NULL DEFAULT 0`,
+			`ALTER TABLE ` + metadataTable + ` ADD COLUMN history TEXT NOT NULL DEFAULT ''`,
+		},
+	},
+	{
+		// Incarnations: revisions restart at 1 when a name is created
+		// again, so writes are guarded by (revision, incarnation). Rows
+		// written before keep an empty incarnation, matched as such.
+		version:  4,
+		name:     "metadata incarnation",
+		sqlite:   []string{`ALTER TABLE ` + metadataTable + ` ADD COLUMN incarnation TEXT NOT NULL DEFAULT ''`},
+		postgres: []string{`ALTER TABLE ` + metadataTable + ` ADD COLUMN incarnation TEXT NOT NULL DEFAULT ''`},
+	},
 }
 
 // schemaVersionLatest is the schema version this package writes and reads.

@@ -29,11 +29,15 @@ func TestMigrateV1AddsRecordTables(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.Close()
-			// Back to version 1: no record tables, no migration 2 row.
+			// Back to version 1: no record tables, no history or incarnation
+			// columns, no rows of the migrations after 1.
 			db := rawDB(t, name, u)
 			for _, q := range []string{
 				"DROP TABLE strongbox_records", "DROP TABLE strongbox_record_kinds",
-				"DELETE FROM " + sqlstorage.MigrationsTable + " WHERE version = 2",
+				"ALTER TABLE strongbox_metadata DROP COLUMN keep_versions",
+				"ALTER TABLE strongbox_metadata DROP COLUMN history",
+				"ALTER TABLE strongbox_metadata DROP COLUMN incarnation",
+				"DELETE FROM " + sqlstorage.MigrationsTable + " WHERE version >= 2",
 			} {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatalf("%s: %v", q, err)
@@ -46,6 +50,66 @@ func TestMigrateV1AddsRecordTables(t *testing.T) {
 			}
 			if _, err := s.PutRecord(ctx, &storage.Record{Kind: "apitoken", Key: "k", Data: []byte("h")}); err != nil {
 				t.Errorf("PutRecord after the migration: %v", err)
+			}
+			if got := migrationRows(t, name, u); got != sqlstorage.SchemaVersion {
+				t.Errorf("%d migration rows, want %d", got, sqlstorage.SchemaVersion)
+			}
+		})
+	}
+}
+
+// TestMigrateV2AddsHistory opens a database at schema version 2 (as
+// released before value history) holding a secret, and checks that opening
+// migrates it: the secret reads as keeping no earlier values, with no
+// history and the empty incarnation, and a history written after the
+// migration round-trips.
+func TestMigrateV2AddsHistory(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			var u string
+			if name == "sqlite" {
+				u = sqliteURL(t)
+			} else {
+				u = postgresSchema(t) // skips without PostgreSQL
+			}
+			s := mustOpen(t, u)
+			if _, err := s.CreateMetadata(ctx, &storage.Metadata{Namespace: "ns", Name: "old", Version: 4, ValueID: "v4"}); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			db := rawDB(t, name, u)
+			for _, q := range []string{
+				"ALTER TABLE strongbox_metadata DROP COLUMN keep_versions",
+				"ALTER TABLE strongbox_metadata DROP COLUMN history",
+				"ALTER TABLE strongbox_metadata DROP COLUMN incarnation",
+				"DELETE FROM " + sqlstorage.MigrationsTable + " WHERE version >= 3",
+			} {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			s = mustOpen(t, u)
+			defer s.Close()
+			m, err := s.GetMetadata(ctx, "ns", "old")
+			if err != nil {
+				t.Fatalf("secret after the migration: %v", err)
+			}
+			if m.Version != 4 || m.ValueID != "v4" || m.KeepVersions != 0 || m.History != nil || m.Incarnation != "" {
+				t.Errorf("after the migration: version %d, value ID %q, keep %d, history %v; want 4, v4, 0, none",
+					m.Version, m.ValueID, m.KeepVersions, m.History)
+			}
+			m.KeepVersions = 2
+			m.History = []storage.HistoryEntry{{Version: 4, ValueID: "v4", CreatedBy: "u"}, {Version: 3, Destroyed: true}}
+			if _, err := s.UpdateMetadata(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.GetMetadata(ctx, "ns", "old")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.KeepVersions != 2 || len(got.History) != 2 || got.History[1] != m.History[1] || got.History[0].CreatedBy != "u" {
+				t.Errorf("history after the migration: keep %d, %+v", got.KeepVersions, got.History)
 			}
 			if got := migrationRows(t, name, u); got != sqlstorage.SchemaVersion {
 				t.Errorf("%d migration rows, want %d", got, sqlstorage.SchemaVersion)

@@ -37,8 +37,8 @@ func (a faultAtomic) CreateWithCiphertext(ctx context.Context, m *driver.Metadat
 	return call0(ctx, a.in, CreateWithCiphertext, func() error { return a.inner.CreateWithCiphertext(ctx, m, c) })
 }
 
-func (a faultAtomic) UpdateWithCiphertext(ctx context.Context, m *driver.Metadata, c *driver.Ciphertext, old string) error {
-	return call0(ctx, a.in, UpdateWithCiphertext, func() error { return a.inner.UpdateWithCiphertext(ctx, m, c, old) })
+func (a faultAtomic) UpdateWithCiphertext(ctx context.Context, m *driver.Metadata, c *driver.Ciphertext, drop []string) error {
+	return call0(ctx, a.in, UpdateWithCiphertext, func() error { return a.inner.UpdateWithCiphertext(ctx, m, c, drop) })
 }
 
 func (a faultAtomic) DeleteSecret(ctx context.Context, ns, name string, rev int64) error {
