@@ -218,6 +218,38 @@ func (s *state) startIssuers() {
 	}
 }
 
+// decryptsEverywhere checks that every instance's keeper decrypts every
+// live value of both namespaces to the model's value: each instance reads
+// what any other wrote, under whichever key it was written.
+func (s *state) decryptsEverywhere(where string) {
+	s.t.Helper()
+	ctx := background()
+	for _, ns := range []string{s.nsA, s.nsB} {
+		for name, want := range s.model.ns[ns] {
+			if want.Revoked {
+				continue
+			}
+			md, err := s.h.store.GetMetadata(ctx, ns, name)
+			if err != nil {
+				s.fatalf("%s: GetMetadata(%s/%s): %v", where, ns, name, err)
+			}
+			ct, err := s.h.store.GetCiphertext(ctx, ns, name, md.ValueID)
+			if err != nil {
+				s.fatalf("%s: GetCiphertext(%s/%s): %v", where, ns, name, err)
+			}
+			for _, inst := range s.insts {
+				pt, err := inst.env.Decrypt(ctx, ct.Data, associatedData(ns, name, md.Version, md.ValueID))
+				switch {
+				case err != nil:
+					s.fatalf("%s: %s cannot decrypt %s/%s: %v", where, inst.name, ns, name, err)
+				case string(pt) != want.value:
+					s.fatalf("%s: %s decrypts %s/%s to another value than the model's", where, inst.name, ns, name)
+				}
+			}
+		}
+	}
+}
+
 // syncAll has every instance but synced (which applied its own change)
 // apply the shared key configuration now, as each does by itself within a
 // second, and checks that each holds the sequence's keys with the model's
@@ -373,13 +405,17 @@ func actRevokeRunToken(s *state) {
 	if err != nil {
 		s.fatalf("Issue through %s: %v", by.name, err)
 	}
-	leakcheck.Register(tok)
-	leakcheck.Register(keep)
 	rev := s.insts[s.drawInstance()]
 	verify := func(inst *instance, which, tok, wantID string, revoked bool) {
 		s.t.Helper()
 		got, err := inst.issuer.Verifier().Verify(ctx, tok)
 		s.checkTyped("Verify", err)
+		// Tokens are not registered with leakcheck, whose every check
+		// would then scan for each of them; an error naming one is
+		// caught here.
+		if err != nil && (strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), claims.ID)) {
+			s.fatalf("%s: the error of Verify holds the token or its id", inst.name)
+		}
 		switch {
 		case revoked && (!errors.Is(err, runtoken.ErrInvalidToken) || runtoken.Reason(err) != "revoked"):
 			s.fatalf("%s accepts or misjudges a run token revoked through %s (%s): %v", inst.name, rev.name, which, err)
