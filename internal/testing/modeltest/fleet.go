@@ -47,10 +47,15 @@ const (
 	kindKeyInstance = "keeper.instance"
 )
 
-// drawManagers draws how many Managers run a sequence: one a quarter of
-// the time, else two or three, so that most sequences check the fleet.
+// drawManagers draws how many Managers run a sequence: two or three in
+// about two sequences of three. More would check the fleet more, but a
+// sequence by several Managers costs some 40% more than one by a single
+// Manager. rapid's IntRange is not uniform (over 1000 draws of 0..4 it
+// gave 201, 247, 164, 204, 184), so the single Manager takes the two
+// rarest values: about 650 of 1000 sequences (standard deviation 15) have
+// several, well above the half Run asserts.
 func drawManagers(t *rapid.T) int {
-	return []int{1, 2, 3, 2}[rapid.IntRange(0, 3).Draw(t, "managers")]
+	return []int{2, 2, 1, 3, 1}[rapid.IntRange(0, 4).Draw(t, "managers")]
 }
 
 // drawInstance picks the instance the next call goes through (no draw
@@ -167,13 +172,15 @@ func (s *state) newInstance(i int) *instance {
 }
 
 // fleetTurn decides whether a key rotation step of a fleet happens (else
-// the step rewraps, the operator's step between them): a quarter of the
-// time, since each change of the shared configuration is several record
-// writes and reads by every instance (some 45 ms on PostgreSQL on a
-// loaded 2-core machine, against some 25 ms for a whole single-Manager
-// sequence). A thousand sequences still make well over a hundred
-// promotions and removal attempts through fleet.Keys.
-func (s *state) fleetTurn() bool { return rapid.IntRange(0, 3).Draw(s.t, "fleetKeys") == 0 }
+// the step rewraps, the operator's step between them): one time in 32,
+// since every change of the shared configuration is several record writes
+// by every instance, each a commit (on SQLite and PostgreSQL an fsync,
+// some 3 to 5 ms on a loaded 2-core machine): a whole rotation with its
+// Rewrap is some 100 ms on SQLite and 150 ms on PostgreSQL, against some
+// 11 and 25 ms for a whole single-Manager sequence. A thousand sequences
+// still make a few dozen promotions and removals through fleet.Keys on
+// every backend, and Run fails if they make none.
+func (s *state) fleetTurn() bool { return rapid.IntRange(0, 31).Draw(s.t, "fleetKeys") == 0 }
 
 // startFleet opens every instance's fleet.Keys, at the sequence's first
 // rotation: until then every instance holds the one key of its own
@@ -386,10 +393,10 @@ func fleetRemoveKEK(s *state) {
 // another accepts, revokes one through any instance, and checks that
 // every instance then refuses it as revoked and that another still
 // accepts the other: revocations live in the store, not in a process.
-// Half of the time it is a Reveal instead: every verification is a read
-// of the store, on every instance.
+// Seven times in eight it is a Reveal instead: the revocation is a
+// commit and every verification a read of the store, on every instance.
 func actRevokeRunToken(s *state) {
-	if rapid.Bool().Draw(s.t, "revokeRunToken") {
+	if rapid.IntRange(0, 7).Draw(s.t, "revokeRunToken") != 0 {
 		actReveal(s)
 		return
 	}

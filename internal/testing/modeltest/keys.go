@@ -29,7 +29,7 @@ func actRotateKEK(s *state) {
 		switch {
 		case !s.fleetTurn():
 			actRewrap(s)
-		case rapid.Bool().Draw(s.t, "wholeRotation"):
+		case rapid.IntRange(0, 3).Draw(s.t, "wholeRotation") != 0:
 			// The operator's whole sequence at once; else its steps
 			// come apart, with writes through every instance between.
 			fleetRotateKEK(s)
