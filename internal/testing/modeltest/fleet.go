@@ -225,38 +225,6 @@ func (s *state) startIssuers() {
 	}
 }
 
-// decryptsEverywhere checks that every instance's keeper decrypts every
-// live value of both namespaces to the model's value: each instance reads
-// what any other wrote, under whichever key it was written.
-func (s *state) decryptsEverywhere(where string) {
-	s.t.Helper()
-	ctx := background()
-	for _, ns := range []string{s.nsA, s.nsB} {
-		for name, want := range s.model.ns[ns] {
-			if want.Revoked {
-				continue
-			}
-			md, err := s.h.store.GetMetadata(ctx, ns, name)
-			if err != nil {
-				s.fatalf("%s: GetMetadata(%s/%s): %v", where, ns, name, err)
-			}
-			ct, err := s.h.store.GetCiphertext(ctx, ns, name, md.ValueID)
-			if err != nil {
-				s.fatalf("%s: GetCiphertext(%s/%s): %v", where, ns, name, err)
-			}
-			for _, inst := range s.insts {
-				pt, err := inst.env.Decrypt(ctx, ct.Data, associatedData(ns, name, md.Version, md.ValueID))
-				switch {
-				case err != nil:
-					s.fatalf("%s: %s cannot decrypt %s/%s: %v", where, inst.name, ns, name, err)
-				case string(pt) != want.value:
-					s.fatalf("%s: %s decrypts %s/%s to another value than the model's", where, inst.name, ns, name)
-				}
-			}
-		}
-	}
-}
-
 // syncAll has every instance but synced (which applied its own change)
 // apply the shared key configuration now, as each does by itself within a
 // second, and checks that each holds the sequence's keys with the model's
