@@ -32,12 +32,13 @@ var actions = map[string]func(*state){
 	"Rewrap":         actRewrap,
 	"RemoveKEK":      actRemoveKEK,
 	"Tamper":         actTamper,
+	"RevokeRunToken": actRevokeRunToken,
 }
 
 var actionNames = []string{
 	"Create", "Create", "Create", "Get", "List", "Update", "Update", "Reset", "Reset",
 	"Revoke", "Delete", "Reveal", "Reveal", "CollectGarbage", "Race",
-	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper",
+	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper", "RevokeRunToken",
 }
 
 // ---------------------------------------------------------------------------
