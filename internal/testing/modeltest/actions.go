@@ -41,6 +41,9 @@ var actionNames = []string{
 	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper", "RevokeRunToken",
 }
 
+// actionNamesWithoutRaces is actionNames without the Race step.
+var actionNamesWithoutRaces = slices.DeleteFunc(slices.Clone(actionNames), func(a string) bool { return a == "Race" })
+
 // ---------------------------------------------------------------------------
 // Actions
 

@@ -36,6 +36,10 @@ type harness struct {
 	// the mutant tests.
 	managers      int
 	instanceStore func(*storage.Store) *storage.Store
+	// noRaces leaves the Race step out of the draw, so that a sequence
+	// replays exactly: which racer wins is the scheduler's choice, not
+	// the draw's. For the failfile test.
+	noRaces bool
 
 	seq, steps, faults, races, applied, rewraps, kekRemovals, tampers atomic.Int64
 	// Of the multi-Manager mode (fleet.go): sequences run by two or three
@@ -118,7 +122,11 @@ func (h *harness) sequence(t *rapid.T) {
 	for i := 0; i < steps; i++ {
 		s.clock.advance()
 		h.steps.Add(1)
-		act := rapid.SampledFrom(actionNames).Draw(t, "action")
+		names := actionNames
+		if h.noRaces {
+			names = actionNamesWithoutRaces
+		}
+		act := rapid.SampledFrom(names).Draw(t, "action")
 		s.use(s.drawInstance())
 		if s.fleet {
 			t.Logf("through %s:", s.insts[s.cur].name)

@@ -324,7 +324,8 @@ func TestFailfileReplay(t *testing.T) {
 	run := func(bug string) *recordingTB {
 		st := docstorage.NewInMemory()
 		defer st.Close()
-		h := &harness{store: mutate(st, bug), opts: Options{MaxSteps: 25, NoFaults: true}, runID: "replay"}
+		// One Manager and no races: a replay must take the same path.
+		h := &harness{store: mutate(st, bug), opts: Options{MaxSteps: 25, NoFaults: true}, runID: "replay", managers: 1, noRaces: true}
 		rec := &recordingTB{name: "TestReplayed"}
 		done := make(chan struct{})
 		go func() {
