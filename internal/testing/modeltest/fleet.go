@@ -133,13 +133,13 @@ func (s *state) newInstance(i int) *instance {
 		}
 		kek = k
 	} else {
-		kek = s.insts[0].keks["model-kek-0"].Share(inst.in)
+		kek = s.insts[0].keks[s.firstKEK].Share(inst.in)
 	}
-	inst.keks["model-kek-0"] = kek
+	inst.keks[s.firstKEK] = kek
 	// The model's faults fail single calls: no negative cache, which
 	// would make one failure fail the next calls too (keeper's own tests
 	// cover it).
-	opts := keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "model-kek-0", Wrapper: kek}}, KEKFailureBackoff: -1}
+	opts := keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: s.firstKEK, Wrapper: kek}}, KEKFailureBackoff: -1}
 	if rapid.Bool().Draw(t, "uncachedKEK") {
 		// Every Encrypt makes (wraps) a data key and every Decrypt unwraps
 		// one, so key service faults hit every value operation.

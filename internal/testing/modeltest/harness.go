@@ -76,9 +76,11 @@ type state struct {
 	in    *fault.Injector // shared by store, keeper and KEK: one process
 	env   *keeper.Envelope
 	keks  []string // ids held by every env, the primary last
-	model *model
-	clock *clock
-	prins []principal
+	// firstKEK is the id of the KEK the sequence starts with.
+	firstKEK string
+	model    *model
+	clock    *clock
+	prins    []principal
 
 	dirty    map[string]bool // namespaces written since the last check
 	everyEnv bool            // diffStore decrypts with every instance's keeper
@@ -103,7 +105,11 @@ func (h *harness) sequence(t *rapid.T) {
 		dirty: map[string]bool{},
 	}
 	s.model = newModel(s.nsA, s.nsB)
-	s.keks = []string{"model-kek-0"}
+	// A KEK id names one key material: a sequence's first KEK is its own,
+	// since the store (and its run-token key records, which a fleet
+	// rotation moves) outlives the sequence.
+	s.firstKEK = fmt.Sprintf("model-kek-seq%d", n)
+	s.keks = []string{s.firstKEK}
 	managers := h.managers
 	if managers == 0 {
 		managers = drawManagers(t)
