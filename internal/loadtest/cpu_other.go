@@ -4,5 +4,6 @@ package loadtest
 
 import "time"
 
-// processCPU is not measured on this platform: Result.CPU stays 0.
-func processCPU() time.Duration { return 0 }
+// ProcessCPU returns 0: the CPU time is not measured on this platform,
+// and Result.CPU stays 0.
+func ProcessCPU() time.Duration { return 0 }

@@ -46,7 +46,7 @@ type Result struct {
 	P50, P99, Max time.Duration
 	// CPU is the CPU time (user and system) this process spent during the
 	// run, clients and any in-process server together; 0 where the
-	// platform does not say (see processCPU).
+	// platform does not say (see ProcessCPU).
 	CPU time.Duration
 }
 
@@ -89,7 +89,7 @@ func Run(ctx context.Context, opts Options) Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Duration)
 	defer cancel()
-	cpu0 := processCPU()
+	cpu0 := ProcessCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for c := range clients {
@@ -125,7 +125,7 @@ func Run(ctx context.Context, opts Options) Result {
 	}
 	wg.Wait()
 	r := Result{Clients: clients, Requests: total.Load(), Errors: failures.Load(), FirstError: errMsg,
-		Elapsed: time.Since(start), CPU: processCPU() - cpu0}
+		Elapsed: time.Since(start), CPU: ProcessCPU() - cpu0}
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration {
 		if len(latencies) == 0 {
