@@ -61,7 +61,9 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 	s := &sqlDriver{db: db, dialect: d, q: newQueries(d), owned: owned, listen: newListener(db)}
 	if d == SQLite {
 		s.prepared = map[string]*sql.Stmt{}
-		for _, q := range []string{s.q.getCurrent, s.q.getMeta, s.q.getCT} {
+		// getRecord is on every request's path too: a durable run-token
+		// revocation check (secrets/fleet) is one getRecord per Verify.
+		for _, q := range []string{s.q.getCurrent, s.q.getMeta, s.q.getCT, s.q.getRecord} {
 			st, err := db.PrepareContext(ctx, q)
 			if err != nil {
 				s.closeStmts()
