@@ -23,7 +23,10 @@ type sqlDriver struct {
 	// would otherwise parse and plan the SQL on every call (the bulk of a
 	// read's cost). pgx caches its prepared statements by itself.
 	prepared map[string]*sql.Stmt
-	listen   *listener // PostgreSQL LISTEN for WaitSequence
+	// reads are the read connections of a SQLite file database the store
+	// opened itself (readconns.go); nil otherwise.
+	reads  *readConns
+	listen *listener // PostgreSQL LISTEN for WaitSequence
 }
 
 // OpenDB returns a Store over db, which speaks dialect, after bringing the
@@ -75,9 +78,12 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 	return s, nil
 }
 
-// queryRow runs a single-row query, through its prepared statement if
-// there is one.
-func (s *sqlDriver) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+// queryRow runs a single-row query: on a read connection if one is idle
+// and has q, else through its prepared statement if there is one.
+func (s *sqlDriver) queryRow(ctx context.Context, q string, args ...any) scanner {
+	if r, ok := s.reads.queryRow(ctx, q, args); ok {
+		return r
+	}
 	if st := s.prepared[q]; st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -90,10 +96,12 @@ func (s *sqlDriver) closeStmts() {
 	}
 }
 
-// Close implements driver.Store: it closes the prepared statements and,
-// if the driver opened the database, the database.
+// Close implements driver.Store: it closes the read connections, the
+// prepared statements and, if the driver opened the database, the
+// database.
 func (s *sqlDriver) Close() error {
 	s.listen.close()
+	s.reads.close()
 	s.closeStmts()
 	if !s.owned {
 		return nil
