@@ -80,7 +80,10 @@
 // a durable run-token revocation check calls on every verification),
 // with those statements prepared on each and called without database/sql's
 // per-query work; a read finding all 4 busy uses the pool. A *sql.DB given
-// to OpenDB is used as its caller sized it.
+// to OpenDB is used as its caller sized it. On PostgreSQL those two reads
+// run on a pooled connection through pgx itself, which scans the row into
+// its destinations; one that fails before reaching the server is retried
+// through database/sql on another connection.
 //
 // The driver has Atomic operations (storage/driver): GetCurrent is one
 // SELECT, the metadata LEFT JOINed with its current ciphertext, and

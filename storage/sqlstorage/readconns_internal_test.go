@@ -2,10 +2,13 @@ package sqlstorage
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	sqldriver "database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -238,5 +241,79 @@ func TestValueRowScan(t *testing.T) {
 	}
 	if err := (valueRow{err: sql.ErrNoRows}).Scan(&s); !errors.Is(err, sql.ErrNoRows) {
 		t.Errorf("no row: %v", err)
+	}
+}
+
+// TestPostgresHotReadsDropDeadConnections: after the server ends every
+// connection of a store, each dead pooled connection fails at most one
+// hot read (as through database/sql) and is discarded: the reads then
+// succeed, on new connections.
+func TestPostgresHotReadsDropDeadConnections(t *testing.T) {
+	base := os.Getenv("STRONGBOX_TEST_POSTGRES_URL")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("STRONGBOX_TEST_POSTGRES_URL is not set (PostgreSQL tests are required under CI=true)")
+		}
+		t.Skip("STRONGBOX_TEST_POSTGRES_URL is not set: export STRONGBOX_TEST_POSTGRES_URL=$(scripts/start-postgres)")
+	}
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "sbhot_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal("STRONGBOX_TEST_POSTGRES_URL is not a URL")
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("application_name", schema) // names this store's connections
+	u.RawQuery = q.Encode()
+	d, err := openDriverURL(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	now := time.Now()
+	if _, err := d.CreateRecord(ctx, &driver.Record{Kind: "k", Key: "x", Data: []byte("data"), UpdateTime: now}, now); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 16 { // open many pooled connections
+		wg.Go(func() {
+			for range 5 {
+				d.GetRecord(ctx, "k", "x")
+			}
+		})
+	}
+	wg.Wait()
+	var ended int
+	if err := admin.QueryRow("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", schema).Scan(&ended); err != nil || ended == 0 {
+		t.Fatalf("ending the store's connections: %d, %v", ended, err)
+	}
+	failed := 0
+	for range 40 {
+		if _, err := d.GetRecord(ctx, "k", "x"); err != nil {
+			failed++
+			if errcode.Of(codeOf(err)) != errcode.Unavailable {
+				t.Errorf("read on an ended connection: %v, want code unavailable", err)
+			}
+		}
+	}
+	if failed > ended {
+		t.Errorf("%d of 40 reads failed after %d connections ended: dead connections are not dropped", failed, ended)
+	}
+	for range 10 {
+		if r, err := d.GetRecord(ctx, "k", "x"); err != nil || string(r.Data) != "data" {
+			t.Fatalf("read after the dead connections were dropped: %v", err)
+		}
 	}
 }

@@ -78,11 +78,15 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 	return s, nil
 }
 
-// queryRow runs a single-row query: on a read connection if one is idle
-// and has q, else through its prepared statement if there is one.
+// queryRow runs a single-row query: on SQLite on a read connection if one
+// is idle and has q, on PostgreSQL through pgx if q is a hot read
+// (readconns.go), else through its prepared statement if there is one.
 func (s *sqlDriver) queryRow(ctx context.Context, q string, args ...any) scanner {
 	if r, ok := s.reads.queryRow(ctx, q, args); ok {
 		return r
+	}
+	if s.dialect == Postgres && (q == s.q.getCurrent || q == s.q.getRecord) {
+		return pgRow{s: s, ctx: ctx, q: q, args: args}
 	}
 	if st := s.prepared[q]; st != nil {
 		return st.QueryRowContext(ctx, args...)
