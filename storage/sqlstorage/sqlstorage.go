@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
@@ -173,7 +175,9 @@ func unmarshalLists(m *driver.Metadata, labels, decrypters string) error {
 		}
 	}
 	if decrypters != "[]" && decrypters != "" {
-		if err := json.Unmarshal([]byte(decrypters), &m.Decrypters); err != nil {
+		if l, ok := plainStringList(decrypters); ok {
+			m.Decrypters = l
+		} else if err := json.Unmarshal([]byte(decrypters), &m.Decrypters); err != nil {
 			return errcode.New(errcode.Internal, "", "stored decrypters are not a JSON array")
 		}
 		if len(m.Decrypters) == 0 {
@@ -181,6 +185,43 @@ func unmarshalLists(m *driver.Metadata, labels, decrypters string) error {
 		}
 	}
 	return nil
+}
+
+// plainStringList decodes the JSON array of strings marshalList writes
+// when no string needs an escape, as in every list of decrypter ids (a
+// decrypt reads one; encoding/json's reflection was 2% of a decrypt's CPU):
+// `["a","b"]`, no whitespace, each element valid UTF-8 without '"', '\\'
+// or control characters, so its bytes are the string. ok is false for
+// anything else, which json.Unmarshal then decodes (FuzzPlainStringList
+// holds the two to the same answers).
+func plainStringList(s string) (_ []string, ok bool) {
+	inner, ok := strings.CutPrefix(s, `["`)
+	if !ok {
+		return nil, false
+	}
+	if inner, ok = strings.CutSuffix(inner, `"]`); !ok {
+		return nil, false
+	}
+	for i := 0; i < len(inner); i++ {
+		if c := inner[i]; c == '\\' || c < 0x20 {
+			return nil, false
+		}
+	}
+	if !utf8.ValidString(inner) {
+		return nil, false
+	}
+	out := make([]string, 0, 1+strings.Count(inner, `","`))
+	for {
+		el, rest, more := strings.Cut(inner, `","`)
+		if strings.IndexByte(el, '"') >= 0 {
+			return nil, false
+		}
+		out = append(out, el)
+		if !more {
+			return out, true
+		}
+		inner = rest
+	}
 }
 
 // affected returns the rows a statement changed, or its error.
