@@ -158,9 +158,14 @@ func newDecryptSetup(t testing.TB, cfg decryptConfig) *decryptSetup {
 	t.Cleanup(func() { kp.Close() })
 	s := &decryptSetup{logs: &leakWriter{}, values: map[string]string{}}
 	logger := slog.New(slog.NewJSONHandler(s.logs, nil))
+	// The Manager's decisions are logged field by field, as strongbox
+	// serve logs them (cmd/strongbox), not as one struct that slog would
+	// hand to encoding/json's reflection.
 	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp,
-		Auditor: func(ctx context.Context, ev rbac.AuditEvent) {
-			logger.InfoContext(ctx, "manager audit", "event", ev)
+		Auditor: func(ctx context.Context, e rbac.AuditEvent) {
+			logger.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
+				"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", e.Outcome, "code", e.Code,
+				"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)
 		}})
 	if err != nil {
 		t.Fatal(err)
