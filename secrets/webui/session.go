@@ -46,9 +46,10 @@ type SessionStore interface {
 	// GetSession returns a session's data and its revision.
 	GetSession(ctx context.Context, key string) (data []byte, revision int64, err error)
 	// UpdateSession replaces a session's data if revision is the current
-	// one (ErrConflict if it moved, ErrNotFound if the session is gone),
-	// and returns the new revision.
-	UpdateSession(ctx context.Context, key string, data []byte, revision int64, expires time.Time) (newRevision int64, err error)
+	// one (ErrConflict if it moved, ErrNotFound if the session is gone or
+	// expired), and returns the new revision. The expiry stays: an update
+	// never extends a session, nor brings an expired one back.
+	UpdateSession(ctx context.Context, key string, data []byte, revision int64) (newRevision int64, err error)
 	// DeleteSession removes a session; deleting an absent one succeeds.
 	DeleteSession(ctx context.Context, key string) error
 }
@@ -282,7 +283,7 @@ func (s *sessions) setFlash(ctx context.Context, id string, sess *session, f *fl
 		if err != nil {
 			return err
 		}
-		rev, err := s.store.UpdateSession(ctx, sess.key, data, sess.rev, sess.expires)
+		rev, err := s.store.UpdateSession(ctx, sess.key, data, sess.rev)
 		if err == nil {
 			sess.rev = rev
 			return nil
@@ -403,7 +404,7 @@ func (m *memorySessionStore) GetSession(ctx context.Context, key string) ([]byte
 }
 
 // UpdateSession implements SessionStore.
-func (m *memorySessionStore) UpdateSession(ctx context.Context, key string, data []byte, revision int64, expires time.Time) (int64, error) {
+func (m *memorySessionStore) UpdateSession(ctx context.Context, key string, data []byte, revision int64) (int64, error) {
 	const op = "webui.MemorySessionStore.UpdateSession"
 	if err := checkSession(op, key, data); err != nil {
 		return 0, err
@@ -417,7 +418,7 @@ func (m *memorySessionStore) UpdateSession(ctx context.Context, key string, data
 	case v.rev != revision:
 		return 0, errcode.New(errcode.Conflict, op, "the session changed")
 	}
-	v.data, v.rev, v.expires = slices.Clone(data), v.rev+1, expires
+	v.data, v.rev = slices.Clone(data), v.rev+1
 	return v.rev, nil
 }
 
