@@ -86,7 +86,7 @@
 // and PKCE verifier are derived (HMAC-SHA256) from 256 random bits and an
 // expiry (10 minutes) in an HttpOnly SameSite=Lax cookie (Lax, because the
 // provider sends the browser back from another site), which the callback
-// checks and clears; so the callback may reach any instance, and a visitor
+// checks and clears (and the provider takes each code once); so the callback may reach any instance, and a visitor
 // who is not signed in writes nothing to the store. The page exchanges the code for the ID token, presents that token
 // to Options.Authenticator as a Bearer token (so the Authenticator must
 // accept the provider's ID tokens, e.g. package oidcauth with the client id
