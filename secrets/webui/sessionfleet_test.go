@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
@@ -174,4 +175,34 @@ func sessionCookieOf(t *testing.T, br *browser, base string) *http.Cookie {
 	}
 	t.Fatal("no session cookie")
 	return nil
+}
+
+// BenchmarkSessionRead is the cost of the read every page request makes of
+// its session: in memory, and in a SQLite store's records (what a fleet
+// pays). Compare the two in one run.
+func BenchmarkSessionRead(b *testing.B) {
+	ctx := context.Background()
+	st, err := storage.OpenStore(ctx, (&url.URL{Scheme: "sqlite", Path: filepath.Join(b.TempDir(), "s.db")}).String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	p := rbac.Principal{Kind: rbac.KindUser, ID: "alice", Namespace: testNS, Roles: []rbac.Role{rbac.RoleEditor}}
+	for _, c := range []struct {
+		name  string
+		store SessionStore
+	}{{"memory", NewMemorySessionStore()}, {"sqlite-records", fleet.WebSessions(st)}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := &sessions{store: c.store, now: time.Now, lifetime: time.Hour}
+			id, _, err := s.create(ctx, p, false, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if sess, err := s.get(ctx, id); err != nil || sess == nil {
+					b.Fatal("session not read")
+				}
+			}
+		})
+	}
 }
