@@ -126,6 +126,7 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) webui.SessionStore
 	})
 
 	t.Run("Expiry", func(t *testing.T) {
+		t.Parallel() // they wait for the real clock
 		s := newStore(t)
 		k := key()
 		soon := time.Now().Add(400 * time.Millisecond)
@@ -146,6 +147,7 @@ func RunConformance(t *testing.T, newStore func(t *testing.T) webui.SessionStore
 	})
 
 	t.Run("UpdateKeepsExpiry", func(t *testing.T) {
+		t.Parallel() // they wait for the real clock
 		s := newStore(t)
 		k := key()
 		soon := time.Now().Add(300 * time.Millisecond)
