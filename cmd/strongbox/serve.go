@@ -65,19 +65,20 @@ prints an admin API token once, to stderr.
 
 Several instances on one store (--store postgres://...) are one service:
 API tokens, run-token revocations, the run-token signing key (encrypted
-under the KEK) and the list of key-encryption keys live in the store, on
-every backend, so a token issued, revoked or a key rotated through one
-instance holds in every other at once and after any restart. Of instances
+under the KEK), the list of key-encryption keys and the secrets page's
+sign-in sessions live in the store, on every backend, so a token issued,
+revoked or a key rotated through one instance, or a browser signed in or
+out through it, holds in every other at once and after any restart. Of instances
 starting together on an empty store exactly one prints the admin token.
 --kek gives each instance its keys (a local key's material never enters
 the store); the store's key list decides which is primary, and an instance
 that lacks the primary refuses to start (see strongbox key --help for the
 rotation sequence). Give every instance the same local keys. Expired
-revocations and heartbeats are swept about once a minute. A data directory
+revocations, heartbeats and sessions are swept about once a minute. A data directory
 of an earlier version is migrated on start: its apitokens.json is imported
 into the store and renamed apitokens.json.imported, and the run tokens its
 runtoken.key signed (24 hours at most) still verify on that instance. The
-rate limit and the secrets page's sessions are per process.
+rate limit is per process.
 
 Every flag can also be given as an environment variable: STRONGBOX_ and the
 flag's name in capitals with '_' for '-' (--data-dir is STRONGBOX_DATA_DIR).
@@ -424,7 +425,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if oidc != nil {
 		pageAuth = httpapi.Chain(pageAuth, oidc)
 	}
-	page, err := webui.New(webui.Options{Manager: m, Authenticator: pageAuth, Authorizer: authz, Logger: logger, OIDC: pageOIDC})
+	// Its sessions live in the store too, so a browser signed in through
+	// one instance is signed in on all, and a sign-out through one ends
+	// the session everywhere; a session signed in with an API token keeps
+	// only the token's id and digest and checks them on every request.
+	page, err := webui.New(webui.Options{Manager: m, Authenticator: pageAuth, Authorizer: authz, Logger: logger, OIDC: pageOIDC,
+		Sessions: fleet.WebSessions(st), APITokens: toks})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,12 @@
 // never the token); revoking an API token deletes its record, which every
 // instance's next Verify sees.
 //
+// WebSessions is the secrets page's session store (webui.Options.Sessions)
+// over records of kind "webui.session", keyed by the SHA-256 of the
+// session id and expiring with the session: a browser signed in through
+// one instance is signed in on every other and after a restart, and a
+// sign-out through one (which deletes the record) ends it on all.
+//
 // BootstrapAPIToken issues a store's first admin token once per store:
 // of processes starting at once on an empty store, the one that creates
 // the record of kind "apitoken.bootstrap" (create-if-absent: one racer
@@ -33,7 +39,7 @@
 // does not leave the store without a way in.
 //
 // Sweep deletes the expired records of this package's kinds (revocations,
-// heartbeats, bootstrap leases); Sweeper runs it every minute or so, at a
+// heartbeats, bootstrap leases, page sessions); Sweeper runs it every minute or so, at a
 // random point of each interval so that instances do not sweep together.
 // Reads ignore expired records anyway: sweeping keeps the store small.
 //
@@ -102,5 +108,8 @@
 // # Security
 //
 // Records hold token ids, namespaces, subjects, roles and token digests:
-// never a token, a value or a key.
+// never a token, a value or a key. Page sessions also hold their CSRF
+// token and one-time message (secret names and descriptions), and a
+// bearer credential other than an API token only sealed under a key that
+// only the browser's cookie yields.
 package fleet

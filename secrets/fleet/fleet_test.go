@@ -17,6 +17,8 @@ import (
 	"github.com/strongbox-go/strongbox/secrets/apitoken/apitokentest"
 	"github.com/strongbox-go/strongbox/secrets/fleet"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
+	"github.com/strongbox-go/strongbox/secrets/webui"
+	"github.com/strongbox-go/strongbox/secrets/webui/webuitest"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // registers sqlite:// and postgres://
@@ -245,6 +247,23 @@ func TestFleetRunTokenKeyShared(t *testing.T) {
 			if _, err := fleet.RunTokenKey(ctx, stB, envOf(localKEK(t, "other")), "run-1"); !errors.Is(err, keeper.ErrUnknownKEK) {
 				t.Errorf("RunTokenKey without the KEK = %v, want ErrUnknownKEK", err)
 			}
+		})
+	}
+}
+
+func TestWebSessionStoreConformance(t *testing.T) {
+	t.Run("docstore", func(t *testing.T) {
+		webuitest.RunConformance(t, func(t *testing.T) webui.SessionStore {
+			st := docstorage.NewInMemory()
+			t.Cleanup(func() { st.Close() })
+			return fleet.WebSessions(st)
+		})
+	})
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			webuitest.RunConformance(t, func(t *testing.T) webui.SessionStore {
+				return fleet.WebSessions(open(t, b.url(t)))
+			})
 		})
 	}
 }

@@ -10,13 +10,14 @@ import (
 )
 
 // expiringKinds are the record kinds of this package that expire.
-var expiringKinds = []string{kindRunTokenRevoked, kindInstance, kindBootstrap}
+var expiringKinds = []string{kindRunTokenRevoked, kindInstance, kindBootstrap, kindWebSession}
 
 // DefaultSweepInterval is the mean interval of Sweeper.
 const DefaultSweepInterval = time.Minute
 
 // Sweep deletes the expired records of the kinds this package writes
-// (run-token revocations, instance heartbeats, bootstrap leases) with
+// (run-token revocations, instance heartbeats, bootstrap leases, the
+// secrets page's sessions) with
 // storage's DeleteExpiredRecords, and returns how many it deleted. Reads
 // ignore expired records already: sweeping only keeps the store small.
 func Sweep(ctx context.Context, st *storage.Store) (int, error) {

@@ -131,7 +131,11 @@ func (h *handler) newView(ctx context.Context, u *user, title string) *view {
 	v.CanUpdate = h.can(ctx, u, rbac.ActionUpdate)
 	v.CanDelete = h.can(ctx, u, rbac.ActionDelete)
 	v.CanSetDecrypters = h.can(ctx, u, rbac.ActionSetDecrypters)
-	if f := h.sessions.takeFlash(u.sid); f != nil {
+	f, err := h.sessions.takeFlash(ctx, u.sid, u.sess)
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "webui: the session's message could not be cleared", slog.String("error", err.Error()))
+	}
+	if f != nil {
 		v.Notice, v.Error = f.Notice, f.Error
 		v.Form, v.FormFor = f.Form, f.FormFor
 		v.Errors = f.Form.fieldErrors()
@@ -160,7 +164,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 
 // done stores a flash and redirects.
 func (h *handler) done(w http.ResponseWriter, r *http.Request, u *user, f *flash, path string) {
-	h.sessions.setFlash(u.sid, f)
+	if err := h.sessions.setFlash(r.Context(), u.sid, u.sess, f); err != nil {
+		// The write itself is done: only its message is lost.
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "webui: the session's message could not be stored", slog.String("error", err.Error()))
+	}
 	h.redirect(w, r, path)
 }
 
@@ -246,13 +253,18 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, statusOf(err), "Your token could not be checked right now. Try again later.")
 		return
 	}
-	if old := h.sessionCookie(r); old != "" {
-		h.sessions.delete(old)
+	if err := h.sessions.delete(r.Context(), h.sessionCookie(r)); err != nil {
+		h.sessionFailed(w, r, err)
+		return
 	}
-	// The session keeps the token (in memory, never shown or logged) and
-	// presents it again on every request, so that a token revoked or
-	// expired meanwhile ends the session at once.
-	sid, _ := h.sessions.create(p, false, credential(tok))
+	// The session keeps the token's id and digest (or the token sealed
+	// under the session id) and checks it again on every request, so that
+	// a token revoked or expired meanwhile ends the session at once.
+	sid, _, err := h.sessions.create(r.Context(), p, false, tok)
+	if err != nil {
+		h.sessionFailed(w, r, err)
+		return
+	}
 	h.setSessionCookie(w, r, sid)
 	http.SetCookie(w, h.cookie(r, signInCookieName, "", 0))
 	h.redirect(w, r, "/")
@@ -267,7 +279,12 @@ func (h *handler) authenticateToken(r *http.Request, tok string) (rbac.Principal
 }
 
 func (h *handler) signOut(w http.ResponseWriter, r *http.Request, u *user) {
-	h.sessions.delete(u.sid)
+	// The session ends in the store, for every instance: if that fails,
+	// say so rather than pretend.
+	if err := h.sessions.delete(r.Context(), u.sid); err != nil {
+		h.sessionFailed(w, r, err)
+		return
+	}
 	h.setSessionCookie(w, r, "")
 	if u.signedIn {
 		h.redirect(w, r, "/signin")
