@@ -94,6 +94,8 @@ type envOptions struct {
 	// authFailures limits failed authentications; nil: off, so that tests
 	// of 401s (the clock does not move) are not answered 429.
 	authFailures *httpapi.AuthFailureLimit
+	// keepVersions is the Manager's secrets.Options.KeepVersions.
+	keepVersions int
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -112,7 +114,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.m, err = secrets.New(secrets.Options{
-		Store: e.store.Store, Keeper: e.keeper,
+		Store: e.store.Store, Keeper: e.keeper, KeepVersions: o.keepVersions,
 		Auditor: func(ctx context.Context, ev rbac.AuditEvent) {
 			logger.InfoContext(ctx, "manager audit", "event", ev)
 		},
