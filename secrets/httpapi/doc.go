@@ -161,7 +161,7 @@
 //	401    unauthenticated         no, unknown, malformed, tampered, expired or revoked credentials (WWW-Authenticate: Bearer)
 //	403    permission_denied       the principal lacks the role, is in another namespace, is not a decrypter of the secret,
 //	                               or uses a run token outside its namespace, names or the decrypt route
-//	404    not_found               no such secret, or no such route
+//	404    not_found               no such secret, no such kept version (name@N, rollback, destroy), or no such route
 //	405    method_not_allowed      the route exists with other methods (Allow lists them)
 //	409    already_exists          create with a name in use
 //	409    conflict                If-Match or "revision" is stale: another write came first
