@@ -34,6 +34,7 @@ const (
 	tokOtherNS   = "tok-other-ns"
 	tokService   = "tok-service"
 	tokNoOneRole = "tok-nobody"
+	tokUpdater   = "tok-updater" // the Updater role alone: may update, not read
 )
 
 var principals = map[string]rbac.Principal{
@@ -43,6 +44,7 @@ var principals = map[string]rbac.Principal{
 	tokOtherNS:   {Kind: rbac.KindUser, ID: "bob", Namespace: "team-b", Roles: []rbac.Role{rbac.RoleAdmin}},
 	tokService:   {Kind: rbac.KindService, ID: "k6-runner", Namespace: ns, Roles: []rbac.Role{rbac.RoleDecrypter}},
 	tokNoOneRole: {Kind: rbac.KindUser, ID: "nobody", Namespace: ns},
+	tokUpdater:   {Kind: rbac.KindUser, ID: "uma", Namespace: ns, Roles: []rbac.Role{rbac.RoleUpdater}},
 }
 
 // clock is a settable time source shared by the issuer and the handler.

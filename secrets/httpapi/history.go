@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/secrets"
 )
 
@@ -119,6 +120,12 @@ func (h *Handler) keepVersions(ctx context.Context, r *http.Request, given *int)
 		return *given, nil
 	}
 	cur, err := h.m.Get(ctx, r.PathValue("namespace"), r.PathValue("name"))
+	if errcode.Of(err) == errcode.PermissionDenied {
+		// An updater that may not read (the Updater role alone) cannot
+		// have its current value looked up: say what to send rather than
+		// refuse an update the caller may make.
+		return 0, apiError(http.StatusBadRequest, codeInvalid, "send keepVersions: the caller may not read the secret, so its current keepVersions cannot be kept for it")
+	}
 	if err != nil {
 		return 0, err
 	}

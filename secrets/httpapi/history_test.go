@@ -398,6 +398,17 @@ func TestUpdateKeepVersions(t *testing.T) {
 	if r := e.do("GET", base+"/api-key@2/decrypt", tokService, ""); r.status != http.StatusOK {
 		t.Errorf("version 2 after shrinking to 1: %d; want it kept", r.status)
 	}
+	// An updater that may not read cannot have the current keepVersions
+	// looked up: told to send it, and then its update goes through.
+	rev := e.do("GET", base+"/api-key", tokEditor, "").secret(t).Revision
+	r = e.do("PUT", base+"/api-key", tokUpdater, fmt.Sprintf(`{"decrypters":["k6-runner"],"revision":%d}`, rev))
+	if r.status != http.StatusBadRequest || !strings.Contains(r.apiErr().Message, "send keepVersions") {
+		t.Errorf("update by a non-reader without keepVersions: %d %s; want 400 saying to send it", r.status, r.body)
+	}
+	r = e.do("PUT", base+"/api-key", tokUpdater, fmt.Sprintf(`{"description":"by uma","decrypters":["k6-runner"],"keepVersions":1,"revision":%d}`, rev))
+	if r.status != http.StatusOK {
+		t.Errorf("update by a non-reader with keepVersions: %d %s", r.status, r.body)
+	}
 }
 
 // TestClientHistory: the client's Versions, Rollback, Destroy and pinned
