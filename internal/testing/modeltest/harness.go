@@ -31,6 +31,7 @@ type harness struct {
 	runID string
 
 	seq, steps, faults, races, applied, rewraps, kekRemovals, tampers atomic.Int64
+	hist                                                              historyStats
 }
 
 // clock is the Manager's fake clock: one instant per step, in whole
@@ -58,6 +59,7 @@ type state struct {
 	model    *model
 	clock    *clock
 	prins    []principal
+	keep     int // the Manager's Options.KeepVersions
 
 	dirty map[string]bool // namespaces written since the last check
 
@@ -111,7 +113,11 @@ func (h *harness) sequence(t *rapid.T) {
 	}
 	t.Cleanup(func() { env.Close(); kek.Close() })
 	s.env = env
+	// The Manager's default window; through an API (set below, over this
+	// Manager) none, as historyOn says.
+	s.keep = s.drawManagerKeep()
 	m, err := secrets.New(secrets.Options{
+		KeepVersions:      s.keep,
 		Store:             fstore,
 		Keeper:            &fault.Keeper{Keeper: env, In: s.in},
 		Auditor:           leakcheck.Auditor(s.audit),
@@ -426,6 +432,7 @@ func wantSecret(m *mSecret) *secrets.Secret {
 		Version: m.Version, Revoked: m.Revoked, Revision: m.Revision,
 		CreateTime: m.CreateTime, UpdateTime: m.UpdateTime,
 		CreatedBy: m.CreatedBy, UpdatedBy: m.UpdatedBy,
+		KeepVersions: m.KeepVersions,
 	}
 }
 
@@ -485,6 +492,7 @@ func storedSecret(md *storage.Metadata) *secrets.Secret {
 		Labels: md.Labels, Decrypters: md.Decrypters, Version: md.Version,
 		Revoked: md.Revoked, Revision: md.Revision, CreateTime: md.CreateTime,
 		UpdateTime: md.UpdateTime, CreatedBy: md.CreatedBy, UpdatedBy: md.UpdatedBy,
+		KeepVersions: md.KeepVersions,
 	}
 }
 
@@ -517,6 +525,8 @@ func (s *state) diffStore(m *model, namespaces ...string) string {
 			if d := cmp.Diff(wantSecret(want), storedSecret(md), secretCmp...); d != "" {
 				fmt.Fprintf(&b, "%s/%s: stored metadata (-model +store):\n%s", ns, name, d)
 			}
+			// Kept values count as live ciphertexts.
+			live += len(s.diffHistory(&b, ns, name, want, md))
 			if md.Revoked {
 				if md.ValueID != "" {
 					fmt.Fprintf(&b, "%s/%s: revoked but points at a value\n", ns, name)
