@@ -287,14 +287,10 @@ func (c *Client) Delete(ctx context.Context, namespace, name string, revision in
 
 // RevealValue is Manager.RevealValue over the decrypt route; the client's
 // credentials must be a run token or a service identity. name may pin a
-// kept version, "api-key@3" (see secrets.ParseRef); a malformed one fails
-// with secrets.ErrInvalid before any request.
+// kept version, "api-key@3" (see secrets.ParseRef); the server answers a
+// malformed one as the Manager does (secrets.ErrInvalid for a caller that
+// may decrypt).
 func (c *Client) RevealValue(ctx context.Context, namespace, name string) (secrets.Value, error) {
-	if strings.Contains(name, "@") {
-		if _, _, err := secrets.ParseRef(name); err != nil {
-			return secrets.Value{}, errcode.New(errcode.Invalid, "httpapi.Client.RevealValue", refMessage)
-		}
-	}
 	var out decryptBody
 	if _, err := c.do(ctx, http.MethodGet, secretPath(namespace, name)+"/decrypt", nil, 0, &out); err != nil {
 		return secrets.Value{}, err

@@ -110,7 +110,8 @@
 // source puts its key into {key} unescaped, so a script's
 // secrets.get('api-key@3') asks for version 3. That value is given only
 // while the secret keeps it, otherwise 404 naming the version; a malformed
-// reference is 400. Authorization is that of the secret: a run token that
+// reference is 400 for a caller that may decrypt (a user gets the 403 of
+// any decrypt, as from the Manager). Authorization is that of the secret: a run token that
 // covers api-key covers its kept versions, and the request event records
 // Name "api-key" with Version 3.
 //

@@ -312,10 +312,6 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 			h.fail(w, r, rateLimited("too many requests; slow down", wait))
 			return
 		}
-		if refErr != nil {
-			h.fail(w, r, refErr)
-			return
-		}
 		if claims != nil {
 			st.tokenID = claims.ID
 			switch {
@@ -324,6 +320,14 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 				return
 			case st.namespace != claims.Namespace:
 				h.fail(w, r, apiError(http.StatusForbidden, codePermissionDenied, "the run token is for another namespace"))
+				return
+			case refErr != nil:
+				// A run token may decrypt here: the Manager would refuse
+				// the reference as invalid, so say so rather than that
+				// the token does not cover an unreadable name. Other
+				// callers get the Manager's answer (403 for users, who
+				// never decrypt; 400 for services).
+				h.fail(w, r, refErr)
 				return
 			case !claims.AllowsName(st.name):
 				h.fail(w, r, apiError(http.StatusForbidden, codePermissionDenied, "the run token does not cover secret "+strconv.Quote(st.name)))

@@ -33,9 +33,12 @@ const refMessage = `the secret must be named NAME or NAME@VERSION: a name, "@" a
 // cannot hold '@', so the form is unambiguous). It returns the name for
 // the run-token scope check, the request event and error messages (as
 // safeInput would for a name), and the version, 0 for none. A malformed
-// reference ("api-key@", "@3", "api-key@03", "api-key@0", "a@1@2") is a
-// 400, so a runner learns its mistake rather than a 404. A name without
-// '@' is left to the Manager as before: the common case costs one scan.
+// reference ("api-key@", "@3", "api-key@03", "api-key@0", "a@1@2") gives
+// a 400 error, which handle sends to a run token in its namespace (it may
+// decrypt, so the Manager would say invalid too) rather than claim the
+// token does not cover an unreadable name; other callers get the
+// Manager's own answer. handle calls it only for names with '@': the
+// common case costs one scan.
 func decryptRef(raw string) (name string, version int64, err error) {
 	if !strings.Contains(raw, "@") {
 		return safeInput("name", raw), 0, nil

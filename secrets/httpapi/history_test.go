@@ -316,6 +316,12 @@ func TestHistoryBadInput(t *testing.T) {
 			}
 		}
 	}
+	// A user never decrypts: the Manager refuses before it reads the
+	// reference, and the route answers as it does (the model test over
+	// HTTP holds the two together).
+	if r := e.do("GET", base+"/api-key@0/decrypt", tokEditor, ""); r.status != http.StatusForbidden {
+		t.Errorf("a malformed reference from a user: %d %s; want 403 as for any decrypt by a user", r.status, r.body)
+	}
 	before := versionsOf(t, e.do("GET", base+"/api-key/versions", tokEditor, ""))
 	cur := e.do("GET", base+"/api-key", tokEditor, "").secret(t)
 	for _, op := range []string{"rollback", "destroy"} {
