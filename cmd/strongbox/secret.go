@@ -23,7 +23,10 @@ func newSecretCmd(g *globals) *cobra.Command {
 		Long: `Create, list, change and delete secrets on the server (see strongbox login).
 
 Values are read from stdin or --value-file, never from the command line;
-only "secret reveal" prints a value.`,
+only "secret reveal" prints a value. Earlier values a secret keeps
+(--keep-versions) are listed by "secret versions", made current again by
+"secret rollback" and removed by "secret destroy"; "secret reveal
+NAME@VERSION" reads one.`,
 	}
 	cmd.AddCommand(newSecretCreateCmd(g), newSecretListCmd(g), newSecretGetCmd(g), newSecretUpdateCmd(g),
 		newSecretResetCmd(g), newSecretRevokeCmd(g), newSecretDeleteCmd(g), newSecretRevealCmd(g),
