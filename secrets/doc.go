@@ -44,7 +44,12 @@
 // the revision the caller read; Reset, Revoke, Rollback, Destroy and Delete take one too, where
 // 0 means "whatever is current" (the write is still guarded by the revision
 // the Manager read, so a concurrent write is never silently overwritten).
-// A stale revision fails with ErrConflict.
+// A stale revision fails with ErrConflict. A name deleted and created
+// again starts at revision 1 again, but it is another secret, and a write
+// whose read saw the deleted one never carries its fields over to the new
+// one: with revision 0 it fails with ErrConflict; with the caller's
+// revision it is checked again against the new secret and applies only if
+// that revision matches, as it would had it come a moment later.
 //
 // # Format
 //

@@ -201,7 +201,7 @@ func (m *Manager) Rollback(ctx context.Context, namespace, name string, version,
 		return nil, err
 	}
 	defer c.end()
-	out, err := m.rollback(ctx, c, name, version, revision)
+	out, err := guarded(revision, func() (*Secret, error) { return m.rollback(ctx, c, name, version, revision) })
 	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
@@ -273,7 +273,7 @@ func (m *Manager) Destroy(ctx context.Context, namespace, name string, version, 
 		return nil, err
 	}
 	defer c.end()
-	out, err := m.destroy(ctx, c, name, version, revision)
+	out, err := guarded(revision, func() (*Secret, error) { return m.destroy(ctx, c, name, version, revision) })
 	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 

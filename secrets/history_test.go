@@ -182,9 +182,13 @@ func testHistory(t *testing.T, backend string) {
 	}
 
 	// Destroy: the value goes, the version stays listed.
+	rev := s.Revision
 	s, err = e.m.Destroy(as(editor), ns, "api-key", 4, 0)
 	if err != nil {
 		t.Fatalf("Destroy: %v", err)
+	}
+	if s.Version != 6 || s.Revision != rev+1 {
+		t.Errorf("Destroy returned version %d revision %d, want 6 and %d (a destroy is not a new value)", s.Version, s.Revision, rev+1)
 	}
 	if ev := e.lastAudit(); ev.Operation != "Destroy" || ev.Action != rbac.ActionDelete || ev.Outcome != "allowed" {
 		t.Errorf("audit of Destroy: %+v", ev)
@@ -241,6 +245,9 @@ func testHistory(t *testing.T, backend string) {
 	s, err = e.m.Update(as(editor), ns, s)
 	if err != nil {
 		t.Fatalf("Update keeping 1: %v", err)
+	}
+	if s.KeepVersions != 1 {
+		t.Errorf("Update returned KeepVersions %d, want 1", s.KeepVersions)
 	}
 	if got := versionsSummary(t, e, "api-key"); got != "7c 6r" {
 		t.Errorf("Versions keeping 1 = %q, want 7c 6r", got)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -92,6 +93,10 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 		UpdatedBy:    c.p.String(),
 		KeepVersions: keep,
 		History:      []storage.HistoryEntry{{Version: 1, ValueID: ct.ValueID, CreateTime: now, CreatedBy: c.p.String()}},
+		// The first value's random id names this life of the name: a
+		// write read before a delete and re-create (revision 1 again)
+		// then conflicts instead of landing on the new secret.
+		Incarnation: ct.ValueID,
 	}
 	// One transaction, or the ciphertext first: a crash leaves at worst an
 	// orphan for CollectGarbage, never metadata pointing at nothing.
@@ -152,7 +157,7 @@ func (m *Manager) Update(ctx context.Context, namespace string, s *Secret) (*Sec
 		return nil, err
 	}
 	defer c.end()
-	out, err := m.update(ctx, c, s)
+	out, err := guarded(s.Revision, func() (*Secret, error) { return m.update(ctx, c, s) })
 	return c.visible(ctx, out), c.finishHidden(ctx, s.Name, err)
 }
 
@@ -230,7 +235,35 @@ func sameSet(a, b []string) bool {
 }
 
 func conflict(name string, want, got int64) error {
-	return errcode.New(errcode.Conflict, "", fmt.Sprintf("secret %q is at revision %d, not %d", name, got, want))
+	return staleRevision{errcode.New(errcode.Conflict, "", fmt.Sprintf("secret %q is at revision %d, not %d", name, got, want))}
+}
+
+// staleRevision is the Manager's own ErrConflict: the revision the caller
+// passed is not the stored one. A conflict without it is the store's,
+// refusing a write whose read the secret has since moved past.
+type staleRevision struct{ error }
+
+func (e staleRevision) Unwrap() error { return e.error }
+
+// guardedAttempts bounds the runs of one guarded write.
+const guardedAttempts = 3
+
+// guarded runs write (a read of the secret, then a write guarded by what
+// it read) again when the store refused the write as a conflict although
+// the caller's revision had matched: the secret moved between the read and
+// the write, and whether the caller's revision still holds is for a new
+// read to say. Usually it no longer does (another write won) and the rerun
+// fails with the caller's stale revision; but a secret deleted and created
+// again is at revision 1 again, and a write the caller guarded with 1
+// then applies to the new secret, as it would had it come a moment later.
+// With revision 0 nothing is rerun: the conflict says the secret moved.
+func guarded[T any](revision int64, write func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := write()
+		if revision == 0 || attempt == guardedAttempts || errcode.Of(err) != errcode.Conflict || errors.As(err, new(staleRevision)) {
+			return out, err
+		}
+	}
 }
 
 // current reads a secret's metadata and checks it is at revision, unless
@@ -260,7 +293,7 @@ func (m *Manager) Reset(ctx context.Context, namespace, name string, value Value
 		return nil, err
 	}
 	defer c.end()
-	out, err := m.reset(ctx, c, name, value, revision)
+	out, err := guarded(revision, func() (*Secret, error) { return m.reset(ctx, c, name, value, revision) })
 	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
@@ -295,7 +328,7 @@ func (m *Manager) Revoke(ctx context.Context, namespace, name string, revision i
 		return nil, err
 	}
 	defer c.end()
-	out, err := m.revoke(ctx, c, name, revision)
+	out, err := guarded(revision, func() (*Secret, error) { return m.revoke(ctx, c, name, revision) })
 	return c.visible(ctx, out), c.finishHidden(ctx, name, err)
 }
 
@@ -333,7 +366,8 @@ func (m *Manager) Delete(ctx context.Context, namespace, name string, revision i
 		return err
 	}
 	defer c.end()
-	return c.finishHidden(ctx, name, m.delete(ctx, c, name, revision))
+	_, err = guarded(revision, func() (struct{}, error) { return struct{}{}, m.delete(ctx, c, name, revision) })
+	return c.finishHidden(ctx, name, err)
 }
 
 func (m *Manager) delete(ctx context.Context, c *call, name string, revision int64) error {

@@ -54,7 +54,7 @@ func checkMetadata(op string, m *Metadata) error {
 	}
 	for _, f := range []struct{ field, s string }{
 		{"description", m.Description}, {"value ID", m.ValueID},
-		{"created by", m.CreatedBy}, {"updated by", m.UpdatedBy},
+		{"created by", m.CreatedBy}, {"updated by", m.UpdatedBy}, {"incarnation", m.Incarnation},
 	} {
 		if err := checkString(op, f.field, f.s, false); err != nil {
 			return err

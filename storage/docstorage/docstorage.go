@@ -49,6 +49,9 @@ type metaDoc struct {
 	// History is in histcodec's text form: one string field decodes far
 	// faster than a list of maps, and every metadata read decodes it.
 	History string `docstore:"history"`
+	// Incarnation is absent from documents written before incarnations
+	// existed, which read as the empty one.
+	Incarnation string `docstore:"incarnation"`
 	// Deleted marks a tombstone: DeleteMetadata first marks the document
 	// under gocloud's revision (so exactly one racing delete wins, on every
 	// driver), then removes it. A tombstone left by a crash reads as absent
@@ -97,6 +100,7 @@ func toDoc(m *driver.Metadata, rev int64) *metaDoc {
 
 		KeepVersions: int64(m.KeepVersions),
 		History:      histcodec.Append(m.History),
+		Incarnation:  m.Incarnation,
 	}
 }
 
@@ -113,6 +117,7 @@ func (d *metaDoc) metadata() (*driver.Metadata, error) {
 		UpdateTime:  d.UpdateTime.UTC(),
 		CreatedBy:   d.CreatedBy,
 		UpdatedBy:   d.UpdatedBy,
+		Incarnation: d.Incarnation,
 	}
 	if len(d.Labels) > 0 {
 		m.Labels = maps.Clone(d.Labels)
@@ -280,7 +285,7 @@ func (d *docDriver) ErrorCode(err error) error {
 var errNotFound = errcode.New(errcode.NotFound, "", "secret not found")
 
 func revisionMoved() error {
-	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed since it was read")
+	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed (or deleted and created again) since it was read")
 }
 
 // CreateMetadata implements driver.Store.
@@ -342,7 +347,7 @@ func (d *docDriver) UpdateMetadata(ctx context.Context, m *driver.Metadata) erro
 	if err != nil {
 		return err
 	}
-	if cur.Revision != m.Revision {
+	if cur.Revision != m.Revision || cur.Incarnation != m.Incarnation {
 		return revisionMoved()
 	}
 	doc := toDoc(m, m.Revision+1)

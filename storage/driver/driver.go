@@ -62,11 +62,19 @@ type Metadata struct {
 	Revoked bool
 	// Revision is set by the store: 1 on create, +1 on every update. Writes
 	// carry the revision they read and fail with a conflict if it moved.
-	Revision   int64
-	CreateTime time.Time
-	UpdateTime time.Time
-	CreatedBy  string
-	UpdatedBy  string
+	Revision int64
+	// Incarnation tells one life of a name from the next: the creator
+	// sets it (the Manager, to a fresh random id) and it never changes.
+	// Revisions restart at 1 when a name is deleted and created again, so
+	// a write carries the incarnation it read as well as the revision, and
+	// fails with a conflict if either moved: a write read before a delete
+	// never lands on the secret created after it. Empty for metadata
+	// written before incarnations existed (and matched as such).
+	Incarnation string
+	CreateTime  time.Time
+	UpdateTime  time.Time
+	CreatedBy   string
+	UpdatedBy   string
 	// KeepVersions is how many earlier values the secret keeps besides the
 	// current one, 0 to MaxKeepVersions.
 	KeepVersions int
@@ -144,8 +152,10 @@ type Store interface {
 	// GetMetadata returns the metadata of one secret, or NotFound.
 	GetMetadata(ctx context.Context, namespace, name string) (*Metadata, error)
 	// UpdateMetadata replaces the metadata, with revision m.Revision+1, if
-	// the stored revision is m.Revision: NotFound if absent, Conflict if
-	// the revision moved. Of racing writers with one revision, one wins.
+	// the stored revision is m.Revision and the stored incarnation is
+	// m.Incarnation: NotFound if absent, Conflict if either moved (the
+	// incarnation itself is never changed). Of racing writers with one
+	// revision, one wins.
 	UpdateMetadata(ctx context.Context, m *Metadata) error
 	// DeleteMetadata removes the metadata if its revision is revision:
 	// NotFound if absent, Conflict if the revision moved.

@@ -440,3 +440,48 @@ func testTimes(t *testing.T, h *harness) {
 		})
 	}
 }
+
+// testIncarnations: revisions restart at 1 when a name is deleted and
+// created again, so a write carries the incarnation it read too. A write
+// read from the deleted secret must conflict on the new one, whatever its
+// revision, directly and through the metadata-and-ciphertext write, and
+// leave the new secret as it was.
+func testIncarnations(t *testing.T, h *harness) {
+	ns := h.ns(0)
+	old := meta(ns, "s")
+	old.Incarnation = "first-life"
+	oldRead := h.create(t, old)
+	if oldRead.Incarnation != "first-life" {
+		t.Fatalf("incarnation after create = %q, want first-life", oldRead.Incarnation)
+	}
+	if err := h.s.DeleteMetadata(h.ctx, ns, "s", oldRead.Revision); err != nil {
+		t.Fatalf("DeleteMetadata: %v", err)
+	}
+	again := meta(ns, "s")
+	again.Description = "second life"
+	again.Incarnation = "second-life"
+	h.create(t, again)
+	now := h.get(t, ns, "s")
+	if now.Revision != oldRead.Revision {
+		t.Fatalf("the re-created secret has revision %d, the deleted one had %d: the test needs them equal", now.Revision, oldRead.Revision)
+	}
+	stale := oldRead.Clone()
+	stale.Description = "written from the deleted secret"
+	_, err := h.s.UpdateMetadata(h.ctx, stale)
+	wantErr(t, "UpdateMetadata read from the deleted incarnation", err, errcode.Conflict)
+	diff(t, "metadata after the refused stale update", now, h.get(t, ns, "s"))
+	h.put(t, ciphertext(ns, "s", "v-stale", "stale"))
+	_, err = h.s.UpdateWithCiphertext(h.ctx, stale, nil)
+	wantErr(t, "UpdateWithCiphertext read from the deleted incarnation", err, errcode.Conflict)
+	diff(t, "metadata after the refused stale write", now, h.get(t, ns, "s"))
+	// The current incarnation's writes go through, and keep it.
+	cur := now.Clone()
+	cur.Description = "updated in its own life"
+	got, err := h.s.UpdateMetadata(h.ctx, cur)
+	if err != nil {
+		t.Fatalf("UpdateMetadata of the current incarnation: %v", err)
+	}
+	if got.Incarnation != "second-life" || h.get(t, ns, "s").Incarnation != "second-life" {
+		t.Fatalf("incarnation after update = %q / %q, want second-life", got.Incarnation, h.get(t, ns, "s").Incarnation)
+	}
+}

@@ -60,6 +60,7 @@ func runConformance(t *testing.T, newStore func(t *testing.T) (*storage.Store, b
 	}{
 		{"MetadataCRUD", testMetadataCRUD},
 		{"Revisions", testRevisions},
+		{"Incarnations", testIncarnations},
 		{"AlreadyExists", testAlreadyExists},
 		{"NotFound", testNotFound},
 		{"Invalid", testInvalid},

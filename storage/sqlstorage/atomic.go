@@ -65,10 +65,10 @@ func scanPackedCurrent(r scanner, namespace, name string) (*driver.Metadata, *dr
 		return nil, nil, err
 	}
 	f := strings.Split(packed, "\x00")
-	if len(f) != 13 {
+	if len(f) != 14 {
 		return nil, nil, errcode.New(errcode.Internal, "", "stored metadata has a field with a NUL byte")
 	}
-	m := &driver.Metadata{Namespace: namespace, Name: name, Description: f[0], ValueID: f[4], CreatedBy: f[9], UpdatedBy: f[10]}
+	m := &driver.Metadata{Namespace: namespace, Name: name, Description: f[0], ValueID: f[4], CreatedBy: f[9], UpdatedBy: f[10], Incarnation: f[13]}
 	var ints [6]int64 // version, revoked, revision, create and update times, keep versions
 	for i, j := range [6]int{3, 5, 6, 7, 8, 11} {
 		n, err := strconv.ParseInt(f[j], 10, 64)
@@ -123,7 +123,7 @@ func (s *sqlDriver) pgCreateWithCiphertext(ctx context.Context, m *driver.Metada
 		c.Namespace, c.Name, c.ValueID, c.Version, c.Data, micros(c.CreateTime),
 		m.Namespace, m.Name, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters), m.Version,
 		m.ValueID, m.Revoked, int64(1), micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy,
-		int64(m.KeepVersions), marshalHistory(m.History))
+		int64(m.KeepVersions), marshalHistory(m.History), m.Incarnation)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && ctx.Err() == nil { // unique_violation
 		if pe.TableName == ciphertextTable {

@@ -50,7 +50,7 @@ func (d Dialect) rebind(q string) string {
 const (
 	metaCols      = "namespace, name, " + metaValueCols
 	metaValueCols = "description, labels, decrypters, version, value_id, revoked, revision, " +
-		"create_time_us, update_time_us, created_by, updated_by, keep_versions, history"
+		"create_time_us, update_time_us, created_by, updated_by, keep_versions, history, incarnation"
 )
 
 // prefixed qualifies each column of a comma-separated list with prefix.
@@ -74,12 +74,12 @@ type queries struct {
 
 func newQueries(d Dialect) queries {
 	q := queries{
-		createMeta: "INSERT INTO " + metadataTable + " (" + metaCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+		createMeta: "INSERT INTO " + metadataTable + " (" + metaCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
 			"ON CONFLICT (namespace, name) DO NOTHING",
 		getMeta: "SELECT " + metaCols + " FROM " + metadataTable + " WHERE namespace = ? AND name = ?",
 		updateMeta: "UPDATE " + metadataTable + " SET description = ?, labels = ?, decrypters = ?, version = ?, " +
 			"value_id = ?, revoked = ?, revision = revision + 1, create_time_us = ?, update_time_us = ?, " +
-			"created_by = ?, updated_by = ?, keep_versions = ?, history = ? WHERE namespace = ? AND name = ? AND revision = ?",
+			"created_by = ?, updated_by = ?, keep_versions = ?, history = ? WHERE namespace = ? AND name = ? AND revision = ? AND incarnation = ?",
 		deleteMeta: "DELETE FROM " + metadataTable + " WHERE namespace = ? AND name = ? AND revision = ?",
 		existsMeta: "SELECT revision FROM " + metadataTable + " WHERE namespace = ? AND name = ?",
 		listMeta: "SELECT " + metaCols + " FROM " + metadataTable +
@@ -107,7 +107,7 @@ func newQueries(d Dialect) queries {
 		// WITH), without ON CONFLICT: a taken key aborts the statement.
 		pgCreateWithCT: "WITH ct AS (INSERT INTO " + ciphertextTable + " (namespace, name, value_id, version, data, create_time_us) " +
 			"VALUES (?, ?, ?, ?, ?, ?)) INSERT INTO " + metadataTable + " (" + metaCols + ") " +
-			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		getRecord: "SELECT data, revision, expire_time_us, update_time_us FROM " + recordsTable + " WHERE kind = ? AND key = ?",
 		createRecord: "INSERT INTO " + recordsTable + " AS r (kind, key, data, revision, expire_time_us, update_time_us) " +
 			"VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, revision = r.revision + 1, " +

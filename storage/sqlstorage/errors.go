@@ -40,7 +40,9 @@ func codeOf(err error) errcode.Code {
 	}
 	var ce *pgconn.ConnectError
 	var ne net.Error
-	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) {
+	// ErrConnClosed: the connection was closed under the call (a reset
+	// mid-transaction, as a network fault causes); the next one may pass.
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) {
 		return errcode.Unavailable
 	}
 	return errcode.Internal

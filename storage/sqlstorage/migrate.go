@@ -131,6 +131,15 @@ var migrations = []migration{
 			`ALTER TABLE ` + metadataTable + ` ADD COLUMN history TEXT NOT NULL DEFAULT ''`,
 		},
 	},
+	{
+		// Incarnations: revisions restart at 1 when a name is created
+		// again, so writes are guarded by (revision, incarnation). Rows
+		// written before keep an empty incarnation, matched as such.
+		version:  4,
+		name:     "metadata incarnation",
+		sqlite:   []string{`ALTER TABLE ` + metadataTable + ` ADD COLUMN incarnation TEXT NOT NULL DEFAULT ''`},
+		postgres: []string{`ALTER TABLE ` + metadataTable + ` ADD COLUMN incarnation TEXT NOT NULL DEFAULT ''`},
+	},
 }
 
 // schemaVersionLatest is the schema version this package writes and reads.

@@ -29,13 +29,14 @@ func TestMigrateV1AddsRecordTables(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.Close()
-			// Back to version 1: no record tables, no history columns, no
-			// migration 2 or 3 rows.
+			// Back to version 1: no record tables, no history or incarnation
+			// columns, no rows of the migrations after 1.
 			db := rawDB(t, name, u)
 			for _, q := range []string{
 				"DROP TABLE strongbox_records", "DROP TABLE strongbox_record_kinds",
 				"ALTER TABLE strongbox_metadata DROP COLUMN keep_versions",
 				"ALTER TABLE strongbox_metadata DROP COLUMN history",
+				"ALTER TABLE strongbox_metadata DROP COLUMN incarnation",
 				"DELETE FROM " + sqlstorage.MigrationsTable + " WHERE version >= 2",
 			} {
 				if _, err := db.Exec(q); err != nil {
@@ -60,7 +61,8 @@ func TestMigrateV1AddsRecordTables(t *testing.T) {
 // TestMigrateV2AddsHistory opens a database at schema version 2 (as
 // released before value history) holding a secret, and checks that opening
 // migrates it: the secret reads as keeping no earlier values, with no
-// history, and a history written after the migration round-trips.
+// history and the empty incarnation, and a history written after the
+// migration round-trips.
 func TestMigrateV2AddsHistory(t *testing.T) {
 	ctx := context.Background()
 	for _, name := range []string{"sqlite", "postgres"} {
@@ -80,7 +82,8 @@ func TestMigrateV2AddsHistory(t *testing.T) {
 			for _, q := range []string{
 				"ALTER TABLE strongbox_metadata DROP COLUMN keep_versions",
 				"ALTER TABLE strongbox_metadata DROP COLUMN history",
-				"DELETE FROM " + sqlstorage.MigrationsTable + " WHERE version = 3",
+				"ALTER TABLE strongbox_metadata DROP COLUMN incarnation",
+				"DELETE FROM " + sqlstorage.MigrationsTable + " WHERE version >= 3",
 			} {
 				if _, err := db.Exec(q); err != nil {
 					t.Fatalf("%s: %v", q, err)
@@ -92,7 +95,7 @@ func TestMigrateV2AddsHistory(t *testing.T) {
 			if err != nil {
 				t.Fatalf("secret after the migration: %v", err)
 			}
-			if m.Version != 4 || m.ValueID != "v4" || m.KeepVersions != 0 || m.History != nil {
+			if m.Version != 4 || m.ValueID != "v4" || m.KeepVersions != 0 || m.History != nil || m.Incarnation != "" {
 				t.Errorf("after the migration: version %d, value ID %q, keep %d, history %v; want 4, v4, 0, none",
 					m.Version, m.ValueID, m.KeepVersions, m.History)
 			}

@@ -136,7 +136,7 @@ func scanMetaInto(m *driver.Metadata, r scanner, head []any, tail ...any) (*driv
 	var labels, decrypters, history string
 	var ct, ut, keep int64
 	dest := append(head, &m.Description, &labels, &decrypters, &m.Version, &m.ValueID,
-		&m.Revoked, &m.Revision, &ct, &ut, &m.CreatedBy, &m.UpdatedBy, &keep, &history)
+		&m.Revoked, &m.Revision, &ct, &ut, &m.CreatedBy, &m.UpdatedBy, &keep, &history, &m.Incarnation)
 	if err := r.Scan(append(dest, tail...)...); err != nil {
 		return nil, err
 	}
@@ -202,7 +202,8 @@ func (s *sqlDriver) CreateMetadata(ctx context.Context, m *driver.Metadata) erro
 func (s *sqlDriver) createMeta(ctx context.Context, x execer, m *driver.Metadata) error {
 	n, err := affected(x.ExecContext(ctx, s.q.createMeta, m.Namespace, m.Name, m.Description, marshalLabels(m.Labels),
 		marshalList(m.Decrypters), m.Version, m.ValueID, m.Revoked, int64(1),
-		micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy, int64(m.KeepVersions), marshalHistory(m.History)))
+		micros(m.CreateTime), micros(m.UpdateTime), m.CreatedBy, m.UpdatedBy, int64(m.KeepVersions), marshalHistory(m.History),
+		m.Incarnation))
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func (s *sqlDriver) missingOrMoved(ctx context.Context, x execer, namespace, nam
 	if err != nil {
 		return err
 	}
-	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed since it was read")
+	return errcode.New(errcode.Conflict, "", "revision moved: the secret was changed (or deleted and created again) since it was read")
 }
 
 // UpdateMetadata implements driver.Store with one UPDATE ... WHERE
@@ -245,7 +246,7 @@ func (s *sqlDriver) UpdateMetadata(ctx context.Context, m *driver.Metadata) erro
 func (s *sqlDriver) updateMeta(ctx context.Context, x execer, m *driver.Metadata) error {
 	n, err := affected(x.ExecContext(ctx, s.q.updateMeta, m.Description, marshalLabels(m.Labels), marshalList(m.Decrypters),
 		m.Version, m.ValueID, m.Revoked, micros(m.CreateTime), micros(m.UpdateTime),
-		m.CreatedBy, m.UpdatedBy, int64(m.KeepVersions), marshalHistory(m.History), m.Namespace, m.Name, m.Revision))
+		m.CreatedBy, m.UpdatedBy, int64(m.KeepVersions), marshalHistory(m.History), m.Namespace, m.Name, m.Revision, m.Incarnation))
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,15 @@
 // key-encryption key (NewKEK). Give several wrappers one Injector to make
 // one "process": call counts, CrashAfter and CrashDuring then span all of
 // them.
+//
+// Below every driver, Proxy is a TCP proxy on loopback between a process
+// and a backend such as PostgreSQL (open the store with the proxy's Addr
+// in the URL): SetLatency delays every chunk each way, Reset sends an RST
+// on every open connection, Cut(Refuse) resets open connections and
+// refuses new ones, Cut(Blackhole) moves no byte (new connections wait)
+// until Heal delivers what was held, and CutFor heals by itself after a
+// duration. The store then sees a slow, broken or partitioned network, as
+// in production, instead of an error handed to it.
 package fault
 
 import (

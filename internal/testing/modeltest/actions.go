@@ -43,7 +43,7 @@ var actionNames = []string{
 	"Create", "Create", "Create", "Get", "List", "Update", "Update", "Reset", "Reset",
 	"Revoke", "Delete", "Reveal", "Reveal", "CollectGarbage", "Race",
 	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper",
-	"Versions", "Rollback", "Rollback", "Destroy", "Destroy", "RevealPinned", "RevealPinned",
+	"Versions", "Rollback", "Destroy", "RevealPinned",
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,5 @@
+//go:build !race
+
+package linearize_test
+
+const raceEnabled = false
