@@ -309,19 +309,20 @@ func TestCLIKeyRotation(t *testing.T) {
 	}
 	p.stop(t)
 	keyFile := filepath.Join(c.home, "new.kek")
-	r := c.want(c.run("", "key", "add", "--out", keyFile), 0, "key add")
+	op := []string{"STRONGBOX_DATA_DIR=" + dataDir}
+	c.want(c.run("", "key", "add", "--out", keyFile), exitUsage, "key add without the store")
+	r := c.want(c.runEnv(op, "", "key", "add", "--out", keyFile), 0, "key add")
 	newID := strings.TrimSpace(r.stdout)
 	kb, _ := os.ReadFile(keyFile)
 	leakcheck.Register(strings.TrimSpace(string(kb)))
 	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v", err)
 	}
-	c.want(c.run("", "key", "add", "--out", keyFile), exitFailure, "key add over an existing file")
-	op := []string{"STRONGBOX_DATA_DIR=" + dataDir}
+	c.want(c.runEnv(op, "", "key", "add", "--out", keyFile), exitFailure, "key add over an existing file")
 	r = c.want(c.runEnv(op, "", "key", "list"), 0, "key list")
 	var oldID string
 	for _, l := range strings.Split(r.stdout, "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[1] == "primary" {
+		if f := strings.Fields(l); len(f) >= 3 && f[1] == "primary" {
 			oldID = f[0]
 			if f[2] != strconv.Itoa(n) {
 				t.Errorf("key list: %s", r.stdout)
@@ -333,7 +334,17 @@ func TestCLIKeyRotation(t *testing.T) {
 	}
 	withNew := append(op, "STRONGBOX_KEK="+strings.TrimSpace(string(kb)))
 	c.want(c.runEnv(withNew, "", "key", "remove", oldID), exitConflict, "remove a key in use")
+	// The key list is in the store: an instance that lacks the new key
+	// refuses promote, naming it.
+	if r := c.want(c.runEnv(op, "", "key", "promote", newID), exitConflict, "promote without holding the key"); !strings.Contains(r.stderr, "--kek") {
+		t.Errorf("promote without the key: %q", r.stderr)
+	}
 	c.want(c.runEnv(withNew, "", "key", "promote", newID), 0, "promote")
+	// The old key alone cannot serve or operate any more: the fleet's
+	// primary is the new one.
+	if r := c.want(c.runEnv(op, "", "key", "list"), exitConflict, "key list without the primary"); !strings.Contains(r.stderr, newID) {
+		t.Errorf("key list without the primary: %q", r.stderr)
+	}
 
 	// Interrupt the first rewrap after its first page.
 	cmd := exec.Command(c.bin, "key", "rewrap", "--page-size", "1")
@@ -368,6 +379,9 @@ func TestCLIKeyRotation(t *testing.T) {
 		t.Errorf("after the rewrap:\n%s", r.stdout)
 	}
 	c.want(c.runEnv(withNew, "", "key", "remove", oldID), 0, "remove the old key")
+	if r := c.want(c.runEnv(withNew, "", "key", "list"), 0, "key list after the removal"); !regexp.MustCompile(oldID + `\s+retired\s+0\s+none\n`).MatchString(r.stdout) {
+		t.Errorf("the removed key is not listed as retired, held by none:\n%s", r.stdout)
+	}
 	c.want(c.runEnv(withNew, "", "gc", "--min-age", "-1s"), 0, "gc")
 }
 

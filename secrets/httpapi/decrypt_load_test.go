@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -25,6 +23,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/strongbox-go/strongbox/internal/loadtest"
+	"github.com/strongbox-go/strongbox/internal/testing/pgtest"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -77,38 +76,7 @@ func decryptStoreURL(t testing.TB, backend string) string {
 	case "sqlite":
 		return "sqlite://" + filepath.Join(t.TempDir(), "strongbox.db")
 	case "postgres":
-		base := os.Getenv("STRONGBOX_TEST_POSTGRES_URL")
-		if base == "" {
-			msg := "STRONGBOX_TEST_POSTGRES_URL is not set: export STRONGBOX_TEST_POSTGRES_URL=$(scripts/start-postgres)"
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { admin.Close() })
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		schema := "sbbench_" + hex.EncodeToString(b[:])
-		if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-			t.Fatalf("CREATE SCHEMA: %v", err)
-		}
-		t.Cleanup(func() {
-			if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-				t.Errorf("DROP SCHEMA: %v", err)
-			}
-		})
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal("STRONGBOX_TEST_POSTGRES_URL is not a URL")
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
+		return pgtest.Schema(t)
 	}
 	t.Fatalf("unknown backend %q", backend)
 	return ""
