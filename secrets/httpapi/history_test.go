@@ -169,6 +169,9 @@ func TestHistoryRoutes(t *testing.T) {
 
 	// Destroy version 4 (kept, not current): listed as destroyed, gone
 	// for decrypt and rollback, with messages naming it.
+	if got, r := e.decrypted(t, fmt.Sprintf(dec, 4), tokService); got != v4 {
+		t.Fatalf("version 4 before destroy: %d %s; want its value", r.status, r.body)
+	}
 	r = e.do("POST", base+"/api-key/destroy", tokEditor, `{"version":4}`)
 	if r.status != http.StatusOK {
 		t.Fatalf("destroy 4: %d %s", r.status, r.body)
@@ -211,7 +214,6 @@ func TestHistoryRoutes(t *testing.T) {
 	if got, _ := e.decrypted(t, base+"/api-key/decrypt", tokService); got != v2 {
 		t.Error("a refused destroy changed the current value")
 	}
-	_ = v4
 }
 
 // TestHistoryRevokeAndRollback: a revoked current value is not revealable,
