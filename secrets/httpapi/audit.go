@@ -66,9 +66,6 @@ func LogAuditor(l *slog.Logger) func(context.Context, RequestEvent) {
 			slog.Int("status", e.Status),
 			slog.Duration("duration", e.Duration),
 		}
-		if e.Version != 0 {
-			attrs = append(attrs, slog.Int64("version", e.Version))
-		}
 		if e.Client != "" {
 			attrs = append(attrs, slog.String("client", e.Client))
 		}
@@ -77,6 +74,9 @@ func LogAuditor(l *slog.Logger) func(context.Context, RequestEvent) {
 		}
 		if e.Code != "" {
 			attrs = append(attrs, slog.String("code", e.Code))
+		}
+		if e.Version != 0 {
+			attrs = append(attrs, slog.Int64("version", e.Version))
 		}
 		l.LogAttrs(ctx, level, "strongbox request", attrs...)
 	}
