@@ -33,7 +33,9 @@
 // current as a new version) and Destroy (for those who may delete; a
 // confirmation page first, since the value is gone for good). The edit
 // form's "Kept versions" field sets how many earlier values the secret
-// keeps (0 to 100); a post without the field keeps the secret's.
+// keeps (0 to 100); a post without the field keeps the secret's. The
+// create form has the same field, optional: empty means the Manager's
+// default (secrets.Options.KeepVersions).
 //
 // Every write is a POST answered by 303 See Other (post, redirect, get):
 // errors travel to the next page in the session, so a reload never posts a

@@ -193,3 +193,34 @@ func TestHistoryControlsByRole(t *testing.T) {
 		t.Error("a refused post changed the secret")
 	}
 }
+
+// TestCreateKeepVersions: the create form's optional "Kept versions" sets
+// the secret's window; empty means the Manager's default; a bad number is
+// an error at the field, with nothing created.
+func TestCreateKeepVersions(t *testing.T) {
+	e := newEnv(t, envOptions{keepVersions: 3})
+	b := e.newBrowser()
+	b.signIn("editor")
+	for _, tc := range []struct {
+		name, keep string
+		want       int
+	}{{"five", "5", 5}, {"zero", "0", 0}, {"default", "", 3}, {"spaces", " 2 ", 2}} {
+		r := b.submit("/new", "/new", url.Values{"name": {tc.name}, "value": {leakcheck.NewValue("ck")}, "keepVersions": {tc.keep}})
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
+			t.Fatalf("create %s: %d %q", tc.name, r.status, r.header.Get("Location"))
+		}
+		if s, err := e.m.Get(e.as("editor"), testNS, tc.name); err != nil || s.KeepVersions != tc.want {
+			t.Errorf("create with kept versions %q: %+v, %v; want %d", tc.keep, s, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"101", "-1", "x", "1.5"} {
+		r := b.submit("/new", "/new", url.Values{"name": {"bad"}, "value": {leakcheck.NewValue("ck")}, "keepVersions": {bad}})
+		page := b.get(r.header.Get("Location")).body
+		if r.header.Get("Location") != "/new" || !strings.Contains(page, `id="keepVersions-error"`) || !strings.Contains(page, "Kept versions: ") {
+			t.Errorf("kept versions %q: no error at the field", bad)
+		}
+		if _, err := e.m.Get(e.as("editor"), testNS, "bad"); !errors.Is(err, secrets.ErrNotFound) {
+			t.Errorf("kept versions %q: a secret was created", bad)
+		}
+	}
+}

@@ -339,7 +339,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, u *user) {
 	f := r.PostForm
 	st := &formState{
 		Name: strings.TrimSpace(f.Get(fieldName)), Description: f.Get(fieldDescription),
-		Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters),
+		Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters), KeepVersions: f.Get(fieldKeep),
 	}
 	// The value goes into a secrets.Value at once and is never put back
 	// into a page, a flash or a log.
@@ -363,13 +363,22 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, u *user) {
 			st.addError(fieldDecrypters, msg)
 		}
 	}
+	var keep *int
+	if strings.TrimSpace(st.KeepVersions) != "" {
+		// Empty: the Manager's default (Options.KeepVersions).
+		n, msg := parseKeep(st.KeepVersions)
+		if msg != "" {
+			st.addError(fieldKeep, msg)
+		}
+		keep = &n
+	}
 	if len(st.Errors) > 0 {
 		h.done(w, r, u, &flash{Form: st, FormFor: "create", Error: "The secret was not created: correct the fields marked below. Enter the value again; it is never shown back."}, "/new")
 		return
 	}
 	ctx := rbac.WithPrincipal(r.Context(), u.p)
 	_, err := h.m.Create(ctx, u.p.Namespace, secrets.Spec{
-		Name: st.Name, Description: st.Description, Labels: labels, Value: value, Decrypters: decrypters,
+		Name: st.Name, Description: st.Description, Labels: labels, Value: value, Decrypters: decrypters, KeepVersions: keep,
 	})
 	if err != nil {
 		fl := &flash{Form: st, FormFor: "create", Error: "The secret was not created. Enter the value again; it is never shown back."}
