@@ -35,6 +35,8 @@ func newStoreIn(t testing.TB, backend, dir string) *storage.Store {
 	switch backend {
 	case "docstore":
 		st = docstorage.NewInMemory()
+	case "postgres":
+		st = openPostgres(t)
 	case "sqlite":
 		var err error
 		u := url.URL{Scheme: "sqlite", Path: filepath.Join(dir, "strongbox.db")}

@@ -108,6 +108,69 @@ func testNoPlaintextInStorage(t *testing.T, backend string) {
 		t.Fatal(err)
 	}
 
+	checkRawStore(t, e, backend, control, values)
+}
+
+// TestNoPlaintextInStorageWithHistory is the raw scan after value history
+// operations: kept values, a rollback's re-encrypted copy, a destroyed and
+// a revoked value, a window shrunk: no value is stored in the clear.
+func TestNoPlaintextInStorageWithHistory(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend string) {
+		e := newEnv(t, backend, secrets.Options{KeepVersions: 4})
+		var values []string
+		for i := range 3 {
+			name := fmt.Sprintf("h%d", i)
+			for j := range 6 {
+				v := uniqueValue() + " ünïcode"
+				values = append(values, v)
+				var err error
+				if j == 0 {
+					_, err = e.m.Create(as(editor), ns, secrets.Spec{Name: name, Value: secrets.NewValue(v), Decrypters: []string{runner.ID}})
+				} else {
+					_, err = e.m.Reset(as(editor), ns, name, secrets.NewValue(v), 0)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := e.m.Rollback(as(editor), ns, name, 3, 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.m.Destroy(as(editor), ns, name, 5, 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := revealRef(e, name+"@4"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.m.Revoke(as(editor), ns, "h1", 0); err != nil {
+			t.Fatal(err)
+		}
+		s, err := e.m.Get(as(editor), ns, "h2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.KeepVersions = 1
+		if _, err := e.m.Update(as(editor), ns, s); err != nil {
+			t.Fatal(err)
+		}
+		control := "control-description-" + uniqueValue()[7:]
+		if _, err := e.m.Create(as(editor), ns, secrets.Spec{Name: "control", Description: control, Value: secrets.NewValue(uniqueValue())}); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(storedCiphertexts(t, e.store.Store, ns)); n < 10 {
+			t.Fatalf("only %d ciphertexts stored: the history is not kept, the scan proves little", n)
+		}
+		checkRawStore(t, e, backend, control, values)
+	})
+}
+
+// checkRawStore reads everything the store of e keeps for ns, raw
+// (metadata, ciphertexts, and the bytes of its files, which hold deleted
+// and old pages too), and fails if any of values, or a common encoding of
+// one, is in it. control is stored metadata the scan must find.
+func checkRawStore(t *testing.T, e *env, backend, control string, values []string) {
+	t.Helper()
 	var raw bytes.Buffer
 	for _, md := range allMetadata(t, e.store.Store, ns) {
 		fmt.Fprintf(&raw, "%#v\n", md)

@@ -41,7 +41,7 @@
 // # Concurrency
 //
 // Every secret carries a Revision that changes on each write. Update takes
-// the revision the caller read; Reset, Revoke and Delete take one too, where
+// the revision the caller read; Reset, Revoke, Rollback, Destroy and Delete take one too, where
 // 0 means "whatever is current" (the write is still guarded by the revision
 // the Manager read, so a concurrent write is never silently overwritten).
 // A stale revision fails with ErrConflict. A name deleted and created
@@ -63,6 +63,43 @@
 // ciphertext is stored before the metadata that points at it, and removed
 // after the metadata stops pointing at it. A crash therefore leaves at worst
 // a ciphertext nobody points at, which CollectGarbage removes.
+//
+// # Format/history
+//
+// A secret may keep earlier values: Spec.KeepVersions (default
+// Options.KeepVersions, whose own default is 0, so an embedder never keeps
+// old values by surprise; strongbox serve keeps 3), 0 to MaxKeepVersions,
+// changed with Update. A kept value is an ordinary ciphertext, keyed like
+// the current one and bound by the same associated data to its own version
+// and value id; the metadata's history lists, newest first, the current
+// version and the earlier versions in the window (the KeepVersions
+// versions before the current one, whether their values are kept, revoked
+// or destroyed), never a value:
+//
+//   - Reset makes the old value a kept one; the value that falls out of the
+//     window is removed in the same write (without history: the old value,
+//     as before).
+//   - Rollback(version) decrypts the kept value and encrypts it again under
+//     the next version's associated data, as a new version: history is
+//     never rewritten, and a ciphertext is never moved to another version.
+//     It needs update, like Reset, and ends a revocation.
+//   - Destroy(version) removes one kept value (delete permission); the
+//     version stays listed, Destroyed. The current value is Revoke's.
+//   - Revoke removes the current value only; kept values stay, so a
+//     Rollback can restore one.
+//   - Update with a smaller KeepVersions removes the kept values that fall
+//     out, which destroys them: it takes the delete permission too.
+//   - Delete removes every value of the name; CollectGarbage takes a
+//     ciphertext that neither the current value id nor the history names
+//     for an orphan, so a crash during a reset leaves, after collection,
+//     neither a dangling version nor an extra kept value.
+//
+// Versions lists the history (read permission). Reveal and RevealValue take
+// "name@N" (ParseRef: N from 1, decimal, no sign or leading zeros; names
+// cannot contain '@') for version N's value while it is kept, for the same
+// decrypters as the current value. A version that never existed, fell out
+// of the window, or was revoked or destroyed is ErrNotFound naming the
+// version.
 //
 // # Metrics
 //

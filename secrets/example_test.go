@@ -82,3 +82,67 @@ func ExampleValue() {
 	// [REDACTED]
 	// [REDACTED] [REDACTED]
 }
+
+// A secret that keeps earlier values: a bad rotation is undone with
+// Rollback, which makes the kept value current again as a new version, and
+// a runner can pin a version with "name@N" while it is kept.
+func ExampleManager_Rollback() {
+	ctx := context.Background()
+	kek, err := keeper.NewThrowawayKEKURL()
+	if err != nil {
+		log.Fatal(err)
+	}
+	k, err := keeper.OpenEnvelope(ctx, kek, keeper.EnvelopeOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer k.Close()
+	st := docstorage.NewInMemory()
+	defer st.Close()
+	// Every new secret keeps its 3 previous values.
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: k, KeepVersions: 3})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	editor := rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.KindUser, ID: "alice",
+		Namespace: "team-a", Roles: []rbac.Role{rbac.RoleEditor}})
+	runner := rbac.WithPrincipal(ctx, rbac.Principal{Kind: rbac.KindService, ID: "k6-runner",
+		Namespace: "team-a", Roles: []rbac.Role{rbac.RoleDecrypter}})
+
+	if _, err := m.Create(editor, "team-a", secrets.Spec{Name: "api-key",
+		Value: secrets.NewValue("example-good-key"), Decrypters: []string{"k6-runner"}}); err != nil {
+		log.Fatal(err)
+	}
+	// A rotation to a key that turns out to be wrong.
+	if _, err := m.Reset(editor, "team-a", "api-key", secrets.NewValue("example-bad-key"), 0); err != nil {
+		log.Fatal(err)
+	}
+	s, err := m.Rollback(editor, "team-a", "api-key", 1, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("rolled back to version 1's value as version", s.Version)
+
+	vs, err := m.Versions(editor, "team-a", "api-key")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, v := range vs {
+		fmt.Println("version", v.Version, "current:", v.Current)
+	}
+
+	cur, _ := m.RevealValue(runner, "team-a", "api-key")
+	pinned, _ := m.RevealValue(runner, "team-a", "api-key@1")
+	fmt.Println("current equals version 1:", cur.DangerouslyExpose() == pinned.DangerouslyExpose())
+
+	_, err = m.RevealValue(runner, "team-a", "api-key@9")
+	fmt.Println("version 9:", errors.Is(err, secrets.ErrNotFound))
+	// Output:
+	// rolled back to version 1's value as version 3
+	// version 3 current: true
+	// version 2 current: false
+	// version 1 current: false
+	// current equals version 1: true
+	// version 9: true
+}

@@ -32,6 +32,9 @@ func TestNoValueLeaks(t *testing.T) {
 	m, err := secrets.New(secrets.Options{
 		Store: fst.Store, Keeper: fk,
 		Auditor: leakcheck.Auditor(nil),
+		// Value history on: kept values, rollbacks and pinned reveals
+		// go through the same checks.
+		KeepVersions: 2,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +102,18 @@ func TestNoValueLeaks(t *testing.T) {
 		"Reveal": func() (any, error) { return m.Reveal(as(runner), ns, "api-key", "f") },
 		"Revoke": func() (any, error) { return m.Revoke(ed, ns, "f", 0) },
 		"Delete": func() (any, error) { return nil, m.Delete(ed, ns, "f", 0) },
+		"Rollback": func() (any, error) {
+			s, err := m.Get(ed, ns, "api-key")
+			if err != nil {
+				return nil, err
+			}
+			return m.Rollback(ed, ns, "api-key", s.Version-1, 0)
+		},
+		"Destroy":  func() (any, error) { return m.Destroy(ed, ns, "api-key", 1, 0) },
+		"Versions": func() (any, error) { return m.Versions(ed, ns, "api-key") },
+		"RevealPinned": func() (any, error) {
+			return m.Reveal(as(runner), ns, "api-key@1", "api-key@2", "api-key@99", "api-key@01")
+		},
 	}
 	for name, op := range ops {
 		for nth := 1; nth <= 5; nth++ {

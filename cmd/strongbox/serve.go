@@ -34,6 +34,17 @@ import (
 	"github.com/strongbox-go/strongbox/storage"
 )
 
+// defaultKeepVersions is the --keep-versions of strongbox serve. The
+// library's default is 0 (an embedder never keeps old values by surprise);
+// the reference deployment keeps 3 so that a bad rotation can be undone
+// out of the box.
+const defaultKeepVersions = 3
+
+// keepVersionsServeHelp explains --keep-versions and its default.
+const keepVersionsServeHelp = "earlier values a new secret keeps (0 to 100; a create or update may set its own), so that " +
+	"secret rollback can undo a bad rotation and a test can pin a version (name@N); 0 drops the old value on every reset. " +
+	"Why 3: it undoes a bad rotation, and a bad fix of it, out of the box, for at most 3 more ciphertexts a secret"
+
 // serveConfig is every setting of strongbox serve; each is a flag and a
 // STRONGBOX_* environment variable of the same name.
 type serveConfig struct {
@@ -47,6 +58,9 @@ type serveConfig struct {
 	insecureListen  bool
 	auditLog        string
 	shutdownTimeout time.Duration
+	// keepVersions is secrets.Options.KeepVersions: earlier values a new
+	// secret keeps unless its create says otherwise.
+	keepVersions int
 
 	oidcIssuer, oidcAudience          string
 	oidcNamespace, oidcNamespaceClaim string
@@ -107,6 +121,12 @@ ends at once when its token is revoked or expires; failed sign-ins are
 limited per client address like failed API authentications. Sessions live
 in this process's memory: a restart signs everyone out.
 
+Value history: each new secret keeps its --keep-versions earlier values
+(3 by default; a create or update may choose 0 to 100), encrypted like the
+current one. "strongbox secret versions" lists them, "secret rollback"
+makes one current again, "secret destroy" removes one, and a test pins one
+as NAME@VERSION (k6: secrets.get('api-key@3')).
+
 Routes: the API under /v1/ (described at /openapi.json), /healthz (the
 process serves), /readyz (the store and the key-encryption keys this instance
 holds answer; 503 with the reason otherwise), /metrics (Prometheus text format; it shows load and
@@ -148,6 +168,7 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	f.BoolVar(&cfg.insecureListen, "insecure-listen", false, "allow listening beyond loopback without TLS (only behind a proxy that terminates TLS)")
 	f.StringVar(&cfg.auditLog, "audit-log", "-", "file the audit trail is appended to as JSON lines; - is stdout")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish")
+	f.IntVar(&cfg.keepVersions, "keep-versions", defaultKeepVersions, keepVersionsServeHelp)
 	f.StringVar(&cfg.oidcIssuer, "oidc-issuer", "", "OIDC issuer URL whose JWT bearer tokens authenticate people and automation (with --oidc-audience and --oidc-role)")
 	f.StringVar(&cfg.oidcAudience, "oidc-audience", "", "audience the OIDC tokens must carry")
 	f.StringVar(&cfg.oidcNamespace, "oidc-namespace", adminNamespace, "namespace of every OIDC principal, unless --oidc-namespace-claim")
@@ -223,6 +244,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	if cfg.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
+	}
+	if cfg.keepVersions < 0 || cfg.keepVersions > secrets.MaxKeepVersions {
+		return fmt.Errorf("--keep-versions %d: give 0 to %d", cfg.keepVersions, secrets.MaxKeepVersions)
 	}
 	pageOIDC, err := pageOIDCConfig(cfg)
 	if err != nil {
@@ -368,7 +392,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	// One authorizer decides for the Manager and chooses the controls the
 	// secrets page shows.
 	authz := rbac.NewRoleAuthorizer(nil)
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, Auditor: func(ctx context.Context, e rbac.AuditEvent) {
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, KeepVersions: cfg.keepVersions, Auditor: func(ctx context.Context, e rbac.AuditEvent) {
 		auditLog.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
 			"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", string(e.Outcome), "code", e.Code,
 			"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)

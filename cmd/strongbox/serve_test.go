@@ -23,7 +23,7 @@ func TestServeHelpDocumentsEveryFlag(t *testing.T) {
 	if err := root.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	for _, flag := range []string{"addr", "data-dir", "store", "metadata-store", "ciphertext-store", "kek", "tls-cert", "tls-key", "insecure-listen", "audit-log", "shutdown-timeout", "oidc-issuer", "oidc-audience", "oidc-namespace", "oidc-namespace-claim", "oidc-subject-claim", "oidc-roles-claim", "oidc-role", "oidc-client-id", "oidc-client-secret", "oidc-redirect-url"} {
+	for _, flag := range []string{"addr", "data-dir", "store", "metadata-store", "ciphertext-store", "kek", "tls-cert", "tls-key", "insecure-listen", "audit-log", "shutdown-timeout", "oidc-issuer", "oidc-audience", "oidc-namespace", "oidc-namespace-claim", "oidc-subject-claim", "oidc-roles-claim", "oidc-role", "oidc-client-id", "oidc-client-secret", "oidc-redirect-url", "keep-versions"} {
 		if !strings.Contains(out.String(), "--"+flag+" ") || !strings.Contains(out.String(), "$"+envName(flag)+"]") {
 			t.Errorf("help lacks --%s or $%s", flag, envName(flag))
 		}

@@ -21,6 +21,10 @@ type RequestEvent struct {
 	// (len 12, hash 1a2b3c4d)", never echoed.
 	Namespace string
 	Name      string
+	// Version is the version the request named: N of a pinned decrypt
+	// (name@N; Name is then the name alone), or the version a rollback or
+	// destroy asked for. 0: none (the current value).
+	Version int64
 	// Principal is rbac.Principal.String() of the caller, "anonymous" when
 	// authentication failed or did not happen.
 	Principal string
@@ -74,6 +78,9 @@ func LogAuditor(l *slog.Logger) func(context.Context, RequestEvent) {
 		}
 		if e.Code != "" {
 			attrs = append(attrs, slog.String("code", e.Code))
+		}
+		if e.Version != 0 {
+			attrs = append(attrs, slog.Int64("version", e.Version))
 		}
 		l.LogAttrs(ctx, level, "strongbox request", attrs...)
 	}

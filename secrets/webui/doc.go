@@ -26,6 +26,17 @@
 // value; Revoke and Delete ask for confirmation (Delete by typing the word
 // Delete). Each secret's page shows how to use it in a k6 test.
 //
+// A secret's page also has a history panel: every version of the value
+// (secrets.Manager.Versions), newest first, with when it was set, by whom
+// and its state (Current, Kept, Revoked, Destroyed), never a value. A kept
+// earlier version has Roll back (for those who may update: it becomes
+// current as a new version) and Destroy (for those who may delete; a
+// confirmation page first, since the value is gone for good). The edit
+// form's "Kept versions" field sets how many earlier values the secret
+// keeps (0 to 100); a post without the field keeps the secret's. The
+// create form has the same field, optional: empty means the Manager's
+// default (secrets.Options.KeepVersions).
+//
 // Every write is a POST answered by 303 See Other (post, redirect, get):
 // errors travel to the next page in the session, so a reload never posts a
 // value again.

@@ -60,6 +60,11 @@ type view struct {
 	Resetting bool
 	K6Snippet string
 	RunLine   string
+	// History is the secret's versions, newest first (history.go);
+	// HistoryError explains why it is missing.
+	History        []versionRow
+	HistoryError   string
+	DestroyVersion int64 // the destroy confirmation's version
 
 	// Sign-in.
 	Failed bool
@@ -88,6 +93,7 @@ type secretRow struct {
 	Decrypters        []string
 	DecryptersText    string
 	Version, Revision int64
+	KeepVersions      int
 	Revoked           bool
 	Updated           string
 	UpdatedISO        string
@@ -101,7 +107,7 @@ func (h *handler) row(s *secrets.Secret) secretRow {
 	r := secretRow{
 		Name: s.Name, Description: s.Description, Decrypters: s.Decrypters,
 		LabelsText: formatLabels(s.Labels), DecryptersText: strings.Join(s.Decrypters, "\n"),
-		Version: s.Version, Revision: s.Revision, Revoked: s.Revoked,
+		Version: s.Version, Revision: s.Revision, KeepVersions: s.KeepVersions, Revoked: s.Revoked,
 		Updated: s.UpdateTime.UTC().Format("2006-01-02 15:04 UTC"), UpdatedISO: s.UpdateTime.UTC().Format(time.RFC3339),
 		UpdatedBy: s.UpdatedBy, Path: "/s/" + s.Name,
 	}
@@ -350,7 +356,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, u *user) {
 	f := r.PostForm
 	st := &formState{
 		Name: strings.TrimSpace(f.Get(fieldName)), Description: f.Get(fieldDescription),
-		Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters),
+		Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters), KeepVersions: f.Get(fieldKeep),
 	}
 	// The value goes into a secrets.Value at once and is never put back
 	// into a page, a flash or a log.
@@ -374,13 +380,22 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, u *user) {
 			st.addError(fieldDecrypters, msg)
 		}
 	}
+	var keep *int
+	if strings.TrimSpace(st.KeepVersions) != "" {
+		// Empty: the Manager's default (Options.KeepVersions).
+		n, msg := parseKeep(st.KeepVersions)
+		if msg != "" {
+			st.addError(fieldKeep, msg)
+		}
+		keep = &n
+	}
 	if len(st.Errors) > 0 {
 		h.done(w, r, u, &flash{Form: st, FormFor: "create", Error: "The secret was not created: correct the fields marked below. Enter the value again; it is never shown back."}, "/new")
 		return
 	}
 	ctx := rbac.WithPrincipal(r.Context(), u.p)
 	_, err := h.m.Create(ctx, u.p.Namespace, secrets.Spec{
-		Name: st.Name, Description: st.Description, Labels: labels, Value: value, Decrypters: decrypters,
+		Name: st.Name, Description: st.Description, Labels: labels, Value: value, Decrypters: decrypters, KeepVersions: keep,
 	})
 	if err != nil {
 		fl := &flash{Form: st, FormFor: "create", Error: "The secret was not created. Enter the value again; it is never shown back."}
@@ -420,12 +435,14 @@ func (h *handler) detail(w http.ResponseWriter, r *http.Request, u *user) {
 	v.RunLine = "strongbox run --names " + s.Name + " -- k6 run script.js"
 	if v.Form == nil || v.FormFor != "edit" || v.Form.Name != s.Name {
 		// Show the secret as stored; keep the errors of a reset.
-		fresh := &formState{Name: s.Name, Description: s.Description, Labels: row.LabelsText, Decrypters: row.DecryptersText}
+		fresh := &formState{Name: s.Name, Description: s.Description, Labels: row.LabelsText, Decrypters: row.DecryptersText,
+			KeepVersions: strconv.Itoa(s.KeepVersions)}
 		if v.Form != nil && v.Form.Name == s.Name {
 			fresh.Errors = v.Form.Errors
 		}
 		v.Form = fresh
 	}
+	h.history(ctx, r, v, s.Name)
 	h.render(w, r, http.StatusOK, "detail", v)
 }
 
@@ -462,7 +479,8 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	f := r.PostForm
-	st := &formState{Name: name, Description: f.Get(fieldDescription), Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters)}
+	st := &formState{Name: name, Description: f.Get(fieldDescription), Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters),
+		KeepVersions: f.Get(fieldKeep)}
 	back := "/s/" + name
 	if err := secrets.Validate(secrets.Spec{Description: st.Description}); err != nil {
 		st.addError(fieldDescription, ruleMessage(err))
@@ -473,20 +491,34 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	ctx := rbac.WithPrincipal(r.Context(), u.p)
 	var decrypters []string
+	var keep int
+	if f.Has(fieldKeep) {
+		if keep, msg = parseKeep(st.KeepVersions); msg != "" {
+			st.addError(fieldKeep, msg)
+		}
+	}
 	if f.Has(fieldDecrypters) {
 		if decrypters, msg = parseDecrypters(st.Decrypters); msg != "" {
 			st.addError(fieldDecrypters, msg)
 		}
-	} else {
+	}
+	if !f.Has(fieldDecrypters) || !f.Has(fieldKeep) {
 		// The form had no decrypters field (the caller may not change
-		// them): keep the current ones.
+		// them) or no kept-versions field (a form of before value
+		// history): keep the current ones, since Update sets both.
 		cur, err := h.m.Get(ctx, u.p.Namespace, name)
 		if err != nil {
 			h.done(w, r, u, &flash{Error: h.opError(r, "edit "+name, name, err)}, back)
 			return
 		}
-		decrypters = cur.Decrypters
-		st.Decrypters = strings.Join(cur.Decrypters, "\n")
+		if !f.Has(fieldDecrypters) {
+			decrypters = cur.Decrypters
+			st.Decrypters = strings.Join(cur.Decrypters, "\n")
+		}
+		if !f.Has(fieldKeep) {
+			keep = cur.KeepVersions
+			st.KeepVersions = strconv.Itoa(keep)
+		}
 	}
 	rev := formRevision(r)
 	if rev < 1 {
@@ -497,7 +529,7 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	_, err := h.m.Update(ctx, u.p.Namespace, &secrets.Secret{
-		Name: name, Description: st.Description, Labels: labels, Decrypters: decrypters, Revision: rev,
+		Name: name, Description: st.Description, Labels: labels, Decrypters: decrypters, Revision: rev, KeepVersions: keep,
 	})
 	if err != nil {
 		fl := &flash{Error: h.opError(r, "edit "+name, name, err)}
@@ -604,7 +636,7 @@ func (h *handler) deleteSecret(w http.ResponseWriter, r *http.Request, u *user) 
 
 // Templates.
 
-var pageNames = []string{"error", "signin", "signedin", "list", "create", "detail", "revoke", "delete"}
+var pageNames = []string{"error", "signin", "signedin", "list", "create", "detail", "revoke", "delete", "destroy"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

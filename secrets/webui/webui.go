@@ -209,6 +209,9 @@ func (h *handler) routes() {
 	mux.HandleFunc("POST "+p+"/s/{name}/revoke", h.withUser(h.revoke))
 	mux.HandleFunc("GET "+p+"/s/{name}/delete", h.withUser(h.deletePage))
 	mux.HandleFunc("POST "+p+"/s/{name}/delete", h.withUser(h.deleteSecret))
+	mux.HandleFunc("POST "+p+"/s/{name}/rollback", h.withUser(h.rollback))
+	mux.HandleFunc("GET "+p+"/s/{name}/destroy", h.withUser(h.destroyPage))
+	mux.HandleFunc("POST "+p+"/s/{name}/destroy", h.withUser(h.destroy))
 	h.mux = mux
 }
 

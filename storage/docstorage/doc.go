@@ -29,9 +29,10 @@
 // namespace and name joined by ':', for ciphertexts namespace, name and
 // value ID joined the same way. Other fields: ns, name, description,
 // labels, decrypters, version, value_id, revoked, revision, create_time,
-// update_time, created_by, updated_by, keep_versions, history (a list of
-// maps with version, value_id, create_time, created_by, revoked,
-// destroyed; both absent from documents written before value history),
+// update_time, created_by, updated_by, keep_versions, history (the value
+// history as one string, in the compact text form of
+// storage/internal/histcodec; both absent from documents written before
+// value history),
 // deleted (metadata); ns, name,
 // value_id, version, data, create_time (ciphertexts); and gocloud's
 // revision field, which must keep its default name, DocstoreRevision.

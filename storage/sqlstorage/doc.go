@@ -28,10 +28,10 @@
 // (one change sequence per record kind, bumped in each record write's
 // transaction) and strongbox_schema_migrations (one row per applied schema
 // version; version 2 added the two record tables, version 3 the metadata
-// columns keep_versions and history). Labels, decrypters and history are
-// JSON text (history an array, newest first, of objects with members v
-// (version), id (value ID), t (create time), by, r (revoked) and d
-// (destroyed); the empty text for no history); times are BIGINT Unix
+// columns keep_versions and history). Labels and decrypters are JSON
+// text; history is the value history in a compact length-prefixed text
+// form (storage/internal/histcodec, # Format; the empty text for none);
+// times are BIGINT Unix
 // microseconds in UTC; key columns use byte-order collation (COLLATE "C"
 // on PostgreSQL), so listings sort the same on every engine. Metadata and
 // ciphertexts are separate tables, which a deployment can keep apart (e.g.

@@ -33,12 +33,18 @@ var actions = map[string]func(*state){
 	"RemoveKEK":      actRemoveKEK,
 	"Tamper":         actTamper,
 	"RevokeRunToken": actRevokeRunToken,
+	// Value history (history.go).
+	"Versions":     actVersions,
+	"Rollback":     actRollback,
+	"Destroy":      actDestroy,
+	"RevealPinned": actRevealPinned,
 }
 
 var actionNames = []string{
 	"Create", "Create", "Create", "Get", "List", "Update", "Update", "Reset", "Reset",
 	"Revoke", "Delete", "Reveal", "Reveal", "CollectGarbage", "Race",
 	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper", "RevokeRunToken",
+	"Versions", "Rollback", "Destroy", "RevealPinned",
 }
 
 // actionNamesWithoutRaces is actionNames without the Race step.
@@ -53,6 +59,7 @@ func actCreate(s *state) {
 	spec := secrets.Spec{
 		Name: s.drawName(), Description: s.drawDescription(), Labels: s.drawLabels(),
 		Decrypters: s.drawDecrypters(), Value: secrets.NewValue(s.drawValue()),
+		KeepVersions: s.drawSpecKeep(),
 	}
 	where := fmt.Sprintf("Create(%s, %q) by %s", ns, spec.Name, p)
 	s.t.Logf("%s", where)
@@ -72,7 +79,8 @@ func actCreate(s *state) {
 	w := errcode.OK
 	switch {
 	case !validName(spec.Name), !validDescription(spec.Description), !validLabels(spec.Labels),
-		!validDecrypters(decs), !validValue(spec.Value.DangerouslyExpose()):
+		!validDecrypters(decs), !validValue(spec.Value.DangerouslyExpose()),
+		spec.KeepVersions != nil && !validKeep(*spec.KeepVersions):
 		w = errcode.Invalid
 	case s.model.get(ns, spec.Name) != nil:
 		w = errcode.AlreadyExists
@@ -234,6 +242,7 @@ func actUpdate(s *state) {
 	in := &secrets.Secret{
 		Name: name, Description: s.drawDescription(), Labels: s.drawLabels(),
 		Decrypters: s.drawDecrypters(), Revision: s.drawRev(cur, false),
+		KeepVersions: s.drawUpdateKeep(cur),
 		// Ignored by Update:
 		Version: 99, Revoked: true, CreatedBy: "mallory", Namespace: "elsewhere",
 	}
@@ -251,7 +260,7 @@ func actUpdate(s *state) {
 	w := errcode.OK
 	switch {
 	case in.Revision <= 0, !validDescription(in.Description), !validLabels(in.Labels),
-		!validDecrypters(in.Decrypters), !validName(name):
+		!validDecrypters(in.Decrypters), !validName(name), !validKeep(in.KeepVersions):
 		w = errcode.Invalid
 	case cur == nil:
 		w = errcode.NotFound
@@ -261,6 +270,9 @@ func actUpdate(s *state) {
 		// Issue #11 item 8: granting decrypt on a stored value is its
 		// own permission, not an update.
 		w = errcode.PermissionDenied
+	case cur.shrinkDrops(in.KeepVersions) && !allowed(p, ns, rbac.ActionDelete):
+		// A smaller window destroys kept values: delete's permission.
+		w = errcode.PermissionDenied
 	}
 	w = hidden(p, ns, w)
 	var after *model
@@ -268,6 +280,8 @@ func actUpdate(s *state) {
 		after = s.model.clone()
 		n := after.get(ns, name)
 		n.Description, n.Labels, n.Decrypters = in.Description, maps.Clone(in.Labels), slices.Clone(in.Decrypters)
+		n.KeepVersions = in.KeepVersions
+		n.trim()
 		n.Revision++
 		n.UpdateTime, n.UpdatedBy = s.clock.now(), p.String()
 	}
@@ -313,10 +327,8 @@ func actReset(s *state) {
 	if w == errcode.OK {
 		after = s.model.clone()
 		n := after.get(ns, name)
-		n.Version++
+		n.advance(value, s.clock.now(), p.String())
 		n.Revision++
-		n.Revoked = false
-		n.value = value
 		n.UpdateTime, n.UpdatedBy = s.clock.now(), p.String()
 	}
 	a := s.arm()
@@ -359,9 +371,8 @@ func actRevoke(s *state) {
 	if w == errcode.OK {
 		after = s.model.clone()
 		if n := after.get(ns, name); !n.Revoked {
-			n.Revoked = true
+			n.revoke()
 			n.Revision++
-			n.value = ""
 			n.UpdateTime, n.UpdatedBy = s.clock.now(), p.String()
 		}
 	}

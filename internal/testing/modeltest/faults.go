@@ -214,7 +214,17 @@ func (s *state) newSecret(ns, name string, p principal, spec secrets.Spec, decs 
 		Labels: maps.Clone(spec.Labels), Decrypters: slices.Clone(decs),
 		Version: 1, Revision: 1, CreateTime: now, UpdateTime: now,
 		CreatedBy: p.String(), UpdatedBy: p.String(), value: spec.Value.DangerouslyExpose(),
+		KeepVersions: s.keepOf(spec),
+		history:      []mVersion{{Version: 1, CreateTime: now, CreatedBy: p.String(), value: spec.Value.DangerouslyExpose()}},
 	}
+}
+
+// keepOf is the window a created secret gets.
+func (s *state) keepOf(spec secrets.Spec) int {
+	if spec.KeepVersions != nil {
+		return *spec.KeepVersions
+	}
+	return s.keep
 }
 
 // clientRefuses handles, through an API in front of the Manager, a call

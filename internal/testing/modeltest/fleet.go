@@ -154,6 +154,7 @@ func (s *state) newInstance(i int) *instance {
 	t.Cleanup(func() { env.Close(); kek.Close() })
 	inst.env = env
 	m, err := secrets.New(secrets.Options{
+		KeepVersions:      s.keep,
 		Store:             fstore,
 		Keeper:            &fault.Keeper{Keeper: env, In: inst.in},
 		Auditor:           leakcheck.Auditor(s.audit),

@@ -47,6 +47,7 @@ type harness struct {
 	// promotions refused because an instance lacked the key, run-token
 	// revocations checked on every instance.
 	multi, fleetPromotions, fleetRemovals, refusedPromotions, revocations atomic.Int64
+	hist                                                                  historyStats
 }
 
 // clock is the Manager's fake clock: one instant per step, in whole
@@ -81,6 +82,7 @@ type state struct {
 	model    *model
 	clock    *clock
 	prins    []principal
+	keep     int // the Manager's Options.KeepVersions
 
 	dirty    map[string]bool // namespaces written since the last check
 	everyEnv bool            // diffStore decrypts with every instance's keeper
@@ -118,6 +120,9 @@ func (h *harness) sequence(t *rapid.T) {
 	if s.fleet {
 		h.multi.Add(1)
 	}
+	// The Managers' default window; through an API without history
+	// none, as historyOn says.
+	s.keep = s.drawManagerKeep()
 	for i := range managers {
 		s.insts = append(s.insts, s.newInstance(i))
 	}
@@ -436,6 +441,7 @@ func wantSecret(m *mSecret) *secrets.Secret {
 		Version: m.Version, Revoked: m.Revoked, Revision: m.Revision,
 		CreateTime: m.CreateTime, UpdateTime: m.UpdateTime,
 		CreatedBy: m.CreatedBy, UpdatedBy: m.UpdatedBy,
+		KeepVersions: m.KeepVersions,
 	}
 }
 
@@ -495,6 +501,7 @@ func storedSecret(md *storage.Metadata) *secrets.Secret {
 		Labels: md.Labels, Decrypters: md.Decrypters, Version: md.Version,
 		Revoked: md.Revoked, Revision: md.Revision, CreateTime: md.CreateTime,
 		UpdateTime: md.UpdateTime, CreatedBy: md.CreatedBy, UpdatedBy: md.UpdatedBy,
+		KeepVersions: md.KeepVersions,
 	}
 }
 
@@ -527,6 +534,8 @@ func (s *state) diffStore(m *model, namespaces ...string) string {
 			if d := cmp.Diff(wantSecret(want), storedSecret(md), secretCmp...); d != "" {
 				fmt.Fprintf(&b, "%s/%s: stored metadata (-model +store):\n%s", ns, name, d)
 			}
+			// Kept values count as live ciphertexts.
+			live += len(s.diffHistory(&b, ns, name, want, md))
 			if md.Revoked {
 				if md.ValueID != "" {
 					fmt.Fprintf(&b, "%s/%s: revoked but points at a value\n", ns, name)

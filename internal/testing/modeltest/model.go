@@ -27,12 +27,17 @@ type mSecret struct {
 	CreatedBy   string
 	UpdatedBy   string
 	value       string
+	// KeepVersions and history (newest first, the current version first)
+	// are the value history: see history.go.
+	KeepVersions int
+	history      []mVersion
 }
 
 func (s *mSecret) clone() *mSecret {
 	c := *s
 	c.Labels = maps.Clone(s.Labels)
 	c.Decrypters = slices.Clone(s.Decrypters)
+	c.history = cloneHistory(s.history)
 	return &c
 }
 

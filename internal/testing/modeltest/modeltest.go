@@ -1,7 +1,9 @@
 // Package modeltest is the model-based test of secrets.Manager: random
 // sequences of Create, Get, List, Update, Reset, Revoke, Delete, Reveal,
-// CollectGarbage and Rewrap calls, by random principals in two namespaces,
-// through one to three Managers on one store (see # Several Managers),
+// CollectGarbage and Rewrap calls, and of the value history's Versions,
+// Rollback, Destroy and pinned reveals ("name@N"), by random principals in
+// two namespaces, through one to three Managers on one store (see
+// # Several Managers),
 // with key-encryption-key rotations and removals and forged ciphertexts
 // (one secret's copied over another's: invariant 2) between them, some calls
 // racing and some hit by injected faults (store and keeper errors, lost
@@ -31,7 +33,19 @@
 //     every live secret's ciphertext exists and decrypts to the model's value
 //     under its associated data, revoked secrets point at nothing, no
 //     ciphertext or metadata holds a plaintext, and there are no orphaned
-//     ciphertexts unless a fault hit since the last CollectGarbage. After a
+//     ciphertexts unless a fault hit since the last CollectGarbage.
+//   - Value history (history.go): the Manager's default window is drawn
+//     per sequence (0 to 3 earlier values) and a secret's own per Create
+//     and Update, so history runs inside the same sequences. The stored
+//     history equals the model's entry by entry (version, time, author,
+//     revoked, destroyed), every kept value's ciphertext exists, carries
+//     its version and decrypts under that version's associated data to the
+//     model's value, and kept values count as live (so one left behind
+//     when it fell out of the window is an orphan). Rollback, Destroy and
+//     pinned reveals are checked like the other calls: codes, results,
+//     denials, faults. Through an Options.API that does not implement
+//     HistoryAPI, secrets keep no values and the history calls go to the
+//     Manager. After a
 //     complete Rewrap nothing is under an older key; a key is removable only
 //     when nothing uses it, and every value still decrypts.
 //   - Faults: a write hit by a fault either fails with a typed error or
@@ -166,6 +180,7 @@ func Run(t *testing.T, newStore func(t testing.TB) *storage.Store, opts Options)
 	if !userSet && !t.Failed() && h.seq.Load() >= minCounted && (h.fleetPromotions.Load() == 0 || h.fleetRemovals.Load() == 0 || h.revocations.Load() == 0) {
 		t.Errorf("modeltest: %d sequences without a fleet promotion, removal or revocation: the draws no longer reach them", h.seq.Load())
 	}
+	t.Logf("modeltest: value history: %s", h.hist.String())
 }
 
 // minCounted is the number of sequences from which Run asserts the share

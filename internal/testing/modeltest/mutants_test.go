@@ -158,6 +158,9 @@ func (m *mutant) GetMetadata(ctx context.Context, ns, name string) (*driver.Meta
 	if m.bug == "returns foreign labels" && md != nil {
 		md.Labels = map[string]string{"env": "prod"}
 	}
+	if m.bug == "forgets the history" && md != nil && len(md.History) > 1 {
+		md.History = md.History[:1]
+	}
 	return md, err
 }
 
@@ -266,7 +269,8 @@ func TestModelCatchesMutants(t *testing.T) {
 	setFlag(t, "rapid.nofailfile", "true")
 	setFlag(t, "rapid.shrinktime", "1s")
 	setFlag(t, "rapid.checks", "1000")
-	for _, bug := range []string{"ignores revisions", "loses writes", "keeps ciphertexts", "skips the last item", "returns foreign labels"} {
+	for _, bug := range []string{"ignores revisions", "loses writes", "keeps ciphertexts", "skips the last item", "returns foreign labels",
+		"forgets the history"} {
 		t.Run(strings.ReplaceAll(bug, " ", "-"), func(t *testing.T) {
 			st := docstorage.NewInMemory()
 			defer st.Close()

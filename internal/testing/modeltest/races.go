@@ -69,7 +69,8 @@ func actRace(s *state) {
 			switch r.kind {
 			case "Update":
 				r.got, r.err = r.api.Update(ctx, ns, &secrets.Secret{Name: name, Description: r.desc,
-					Labels: target.Labels, Decrypters: target.Decrypters, Revision: target.Revision})
+					Labels: target.Labels, Decrypters: target.Decrypters, Revision: target.Revision,
+					KeepVersions: target.KeepVersions})
 			case "Reset":
 				r.got, r.err = r.api.Reset(ctx, ns, name, secrets.NewValue(r.value), target.Revision)
 			case "Revoke":
@@ -132,12 +133,11 @@ func actRace(s *state) {
 		n.Revision++
 		n.UpdateTime, n.UpdatedBy = now, p.String()
 	case "Reset":
-		n.Version++
+		n.advance(winner.value, now, p.String())
 		n.Revision++
-		n.Revoked, n.value = false, winner.value
 		n.UpdateTime, n.UpdatedBy = now, p.String()
 	case "Revoke":
-		n.Revoked, n.value = true, ""
+		n.revoke()
 		n.Revision++
 		n.UpdateTime, n.UpdatedBy = now, p.String()
 	case "Delete":
