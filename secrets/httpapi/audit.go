@@ -60,7 +60,7 @@ func LogAuditor(l *slog.Logger) func(context.Context, RequestEvent) {
 		// Room for every attribute on the stack: LogAttrs copies them into
 		// its record, and a slice literal that appends grew to the heap
 		// twice per request (1 KiB of the decrypt route's 8).
-		var buf [10]slog.Attr
+		var buf [11]slog.Attr
 		attrs := append(buf[:0],
 			slog.String("method", e.Method),
 			slog.String("route", e.Route),
