@@ -97,6 +97,13 @@ type matcher struct {
 	prefPair   []uint64 // exact set of the first 2 bytes of patterns of 5+ bytes
 	prefBloom  []uint64 // blocked Bloom filter of the first 4 bytes of patterns of 5+ bytes
 	prefShift  uint
+	// endBloom is a blocked Bloom filter of every 4 bytes that end a
+	// proper prefix of 4 bytes or more (p[i-4:i] for 4 <= i < len(p)).
+	// When the last 4 bytes of a text miss it, no such prefix ends the
+	// text, and the Writer's hold-back only has the last 3 positions to
+	// check (endHold).
+	endBloom []uint64
+	endShift uint
 }
 
 type patSpec struct {
@@ -154,6 +161,15 @@ func newMatcher(specs []patSpec) *matcher {
 	m.pair2 = make([]uint64, 1<<16/64)
 	m.pre3 = make([]uint64, 1<<16/64)
 	m.prefShift = uint(64 - (pb - 6))
+	nEnd := 0
+	for _, p := range m.pats {
+		nEnd += max(int(p.n)-4, 0)
+	}
+	// About 16 bits per gram, at most 1 MiB: a fuller filter only sends
+	// more writes down the slow path, which is exact.
+	eb := min(max(bits.Len(uint(nEnd))+4, 12), 23)
+	m.endBloom = make([]uint64, 1<<eb/64)
+	m.endShift = uint(64 - (eb - 6))
 	fill := make([]uint32, len(m.prefHeads)-1)
 	copy(fill, m.prefHeads)
 	for id, p := range m.pats {
@@ -167,6 +183,10 @@ func newMatcher(specs []patSpec) *matcher {
 			h := uint64(binary.LittleEndian.Uint32(m.arena[p.off:])) * hashMul
 			m.prefBloom[h>>m.prefShift] |= bloomMask(h)
 			setBit(m.prefPair, uint64(binary.LittleEndian.Uint16(m.arena[p.off:])))
+		}
+		for i := 4; i < int(p.n); i++ {
+			h := uint64(binary.LittleEndian.Uint32(m.arena[int(p.off)+i-4:])) * hashMul
+			m.endBloom[h>>m.endShift] |= bloomMask(h)
 		}
 		if p.n >= 4 {
 			h := m.prefHash(binary.LittleEndian.Uint32(m.arena[p.off:]))
@@ -506,6 +526,14 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 		}
 	}
 	return partial
+}
+
+// mayEndLongPrefix reports whether a proper prefix of 4 bytes or more of
+// some pattern may end with the 4 bytes g (little-endian); false is exact.
+func (m *matcher) mayEndLongPrefix(g uint32) bool {
+	h := uint64(g) * hashMul
+	mk := bloomMask(h)
+	return m.endBloom[h>>m.endShift]&mk == mk
 }
 
 // hash3 hashes the first 3 bytes of b into a bit index of pre3.

@@ -295,6 +295,33 @@ func (e *engine) startsIn(text []byte, n int, out []match) []match {
 	return out
 }
 
+// shortTail reports whether no proper prefix of 4 bytes or more of any
+// pattern can end a text whose last 4 bytes are g (little-endian), so
+// that holdShort gives what holdFrom would. It is exact when it says yes.
+func (e *engine) shortTail(g uint32) bool {
+	for _, m := range e.segs {
+		if m.mayEndLongPrefix(g) {
+			return false
+		}
+	}
+	return true
+}
+
+// holdShort is holdFrom for a text b (4 bytes or more) that passed
+// shortTail: only its last 3 positions can start a proper prefix, and
+// they are checked as holdFrom checks them (see matcher.shortPrefix).
+func (e *engine) holdShort(b []byte, from int) int {
+	n := len(b)
+	for j := max(from, n-3); j < n; j++ {
+		for _, m := range e.segs {
+			if m.shortPrefix(b[j:]) {
+				return j
+			}
+		}
+	}
+	return n
+}
+
 // holdFrom returns the first position at or after from where an
 // occurrence could begin and end beyond b (see matcher.holdFrom);
 // partials is what find(b) reported.

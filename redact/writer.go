@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"sync"
@@ -127,7 +128,8 @@ func (w *Writer) process(p []byte, final bool) error {
 	L := max(e.maxLen, 1)
 	var a, b []byte
 	var ms []match
-	if len(p) >= L-1 && len(p) > 0 {
+	useB := len(p) >= L-1 && len(p) > 0
+	if useB {
 		a, b = w.buf, p
 		if len(a) > 0 {
 			// Matches that start in a lie inside a ++ b[:L-1].
@@ -150,7 +152,7 @@ func (w *Writer) process(p []byte, final bool) error {
 		} else {
 			ms = w.ms[:0]
 		}
-		mb := e.find(b, w.ms2[:0], w.partials(len(e.segs)))
+		mb := e.find(b, w.ms2[:0], nil)
 		for _, m := range mb {
 			ms = append(ms, match{start: m.start + len(a), end: m.end + len(a), pat: m.pat})
 		}
@@ -158,7 +160,7 @@ func (w *Writer) process(p []byte, final bool) error {
 	} else {
 		w.buf = append(w.buf, p...)
 		a = w.buf
-		ms = e.find(a, w.ms[:0], w.partials(len(e.segs)))
+		ms = e.find(a, w.ms[:0], nil)
 	}
 	w.ms = ms[:0]
 	total := len(a) + len(b)
@@ -168,9 +170,9 @@ func (w *Writer) process(p []byte, final bool) error {
 	if !final {
 		// When b is in use it holds the last L-1 bytes.
 		if len(b) > 0 {
-			cut = len(a) + e.holdFrom(b, len(b)-(L-1), w.part)
+			cut = len(a) + w.holdFrom(e, b, len(b)-(L-1))
 		} else {
-			cut = e.holdFrom(a, total-(L-1), w.part)
+			cut = w.holdFrom(e, a, total-(L-1))
 		}
 	}
 
@@ -222,6 +224,26 @@ func (w *Writer) process(p []byte, final bool) error {
 	w.out = out[:0]
 	w.r.compactIfWorth(e, len(p))
 	return w.emit(out)
+}
+
+// holdFrom returns the first position at or after from where an
+// occurrence could begin in text (the end of the stream) and end beyond
+// it. It runs after find, while the end of text is still in the cache.
+// Usually the last 4 bytes of text end no proper prefix of 4 bytes or
+// more, and only the last 3 positions are left to check; otherwise the
+// tiers scan the end of text for the proper prefixes (find was not asked
+// to report them, which costs the rare-byte engine a scan of the tail on
+// every write).
+func (w *Writer) holdFrom(e *engine, text []byte, from int) int {
+	if len(text) >= 4 && e.shortTail(binary.LittleEndian.Uint32(text[len(text)-4:])) {
+		return e.holdShort(text, from)
+	}
+	parts := w.partials(len(e.segs))
+	for i, m := range e.segs {
+		parts[i] = len(text)
+		m.tailPartial(text, &parts[i])
+	}
+	return e.holdFrom(text, from, parts)
 }
 
 // junctionScan is the most held bytes for which the Writer looks up the
