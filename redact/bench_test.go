@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -55,9 +54,6 @@ type benchCase struct {
 	r       *Redactor
 	rep     *strings.Replacer
 	chunks  []int
-
-	once sync.Once
-	best [4]float64 // GB/s of Redact, Writer, strings.Replacer, copy
 }
 
 var benchCases = map[int]*benchCase{}
@@ -100,17 +96,17 @@ func BenchmarkRedact(b *testing.B) {
 }
 
 // ratios measures the four operations interleaved, best of seven rounds
-// each, once per case; see gbps.
+// each; see gbps. It measures afresh on every call, so that the runs of
+// -count are independent and show the spread.
 func (c *benchCase) ratios() (red, wr, rep, cp float64) {
-	c.once.Do(func() {
-		ops := []benchOp{opRedact, opWriter, opReplacer, opCopy}
-		for range 7 {
-			for i, op := range ops {
-				c.best[i] = max(c.best[i], gbps(op, c))
-			}
+	var best [4]float64 // GB/s of Redact, Writer, strings.Replacer, copy
+	ops := []benchOp{opRedact, opWriter, opReplacer, opCopy}
+	for range 7 {
+		for i, op := range ops {
+			best[i] = max(best[i], gbps(op, c))
 		}
-	})
-	return c.best[0], c.best[1], c.best[2], c.best[3]
+	}
+	return best[0], best[1], best[2], best[3]
 }
 
 // One pass of each measured operation over the workload.

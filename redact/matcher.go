@@ -344,7 +344,10 @@ func (m *matcher) tailPartial(text []byte, partial *int) {
 // scanTier runs the tier's samples in [from, to) and verifies the hits.
 func (m *matcher) scanTier(t *tier, text []byte, from, to int, out []match, partial *int) []match {
 	k := t.k
-	i := (from + k - 1) / k * k
+	i := 0
+	if from > 0 {
+		i = (from + k - 1) / k * k
+	}
 	for {
 		i = t.next(text, i, to)
 		if i < 0 {
@@ -534,6 +537,26 @@ func (m *matcher) mayEndLongPrefix(g uint32) bool {
 	h := uint64(g) * hashMul
 	mk := bloomMask(h)
 	return m.endBloom[h>>m.endShift]&mk == mk
+}
+
+// shortHold returns the first of the last 3 positions of b (at least 4
+// bytes), at or after from, where a proper prefix of some pattern may
+// start, checked as holdFrom checks them (see shortPrefix); len(b) if
+// none. It is holdFrom for a text whose last 4 bytes end no proper prefix
+// of 4 bytes or more (see mayEndLongPrefix).
+func (m *matcher) shortHold(b []byte, from int) int {
+	n := len(b)
+	g := binary.LittleEndian.Uint32(b[n-4:])
+	if n-3 >= from && hasBit(m.pair2, uint64(g>>8&0xffff)) && hasBit(m.pre3, hash3(b[n-3:])) {
+		return n - 3
+	}
+	if n-2 >= from && hasBit(m.pair2, uint64(g>>16)) {
+		return n - 2
+	}
+	if n-1 >= from && hasBit(m.first[:], uint64(g>>24)) {
+		return n - 1
+	}
+	return n
 }
 
 // hash3 hashes the first 3 bytes of b into a bit index of pre3.

@@ -308,18 +308,13 @@ func (e *engine) shortTail(g uint32) bool {
 }
 
 // holdShort is holdFrom for a text b (4 bytes or more) that passed
-// shortTail: only its last 3 positions can start a proper prefix, and
-// they are checked as holdFrom checks them (see matcher.shortPrefix).
+// shortTail: only its last 3 positions can start a proper prefix.
 func (e *engine) holdShort(b []byte, from int) int {
-	n := len(b)
-	for j := max(from, n-3); j < n; j++ {
-		for _, m := range e.segs {
-			if m.shortPrefix(b[j:]) {
-				return j
-			}
-		}
+	j := len(b)
+	for _, m := range e.segs {
+		j = min(j, m.shortHold(b, from))
 	}
-	return n
+	return j
 }
 
 // holdFrom returns the first position at or after from where an

@@ -235,8 +235,15 @@ func (w *Writer) process(p []byte, final bool) error {
 // to report them, which costs the rare-byte engine a scan of the tail on
 // every write).
 func (w *Writer) holdFrom(e *engine, text []byte, from int) int {
-	if len(text) >= 4 && e.shortTail(binary.LittleEndian.Uint32(text[len(text)-4:])) {
-		return e.holdShort(text, from)
+	if len(text) >= 4 {
+		g := binary.LittleEndian.Uint32(text[len(text)-4:])
+		if len(e.segs) == 1 {
+			if m := e.segs[0]; !m.mayEndLongPrefix(g) {
+				return m.shortHold(text, from)
+			}
+		} else if e.shortTail(g) {
+			return e.holdShort(text, from)
+		}
 	}
 	parts := w.partials(len(e.segs))
 	for i, m := range e.segs {
