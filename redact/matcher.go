@@ -32,7 +32,8 @@ import (
 //     byte is looked up in a 256-entry table of first bytes.
 //
 // The tiers also serve the Writer's hold-back (holdFrom), whichever engine
-// finds the occurrences.
+// finds the occurrences, when a Bloom filter of the 4-byte ends of proper
+// prefixes (endBloom) does not rule long proper prefixes out.
 
 const (
 	longMin = 16
@@ -101,7 +102,7 @@ type matcher struct {
 	// proper prefix of 4 bytes or more (p[i-4:i] for 4 <= i < len(p)).
 	// When the last 4 bytes of a text miss it, no such prefix ends the
 	// text, and the Writer's hold-back only has the last 3 positions to
-	// check (endHold).
+	// check (shortHold).
 	endBloom []uint64
 	endShift uint
 }
@@ -282,11 +283,9 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 }
 
 // find appends every occurrence of every pattern in text to out, in no
-// particular order. If partial is not nil, it also lowers *partial to the
-// start of any proper prefix of a pattern that ends text and that a sample
-// saw (see holdFrom).
-func (m *matcher) find(text []byte, out []match, partial *int) []match {
-	return m.findRange(text, 0, len(text), out, partial, m.useRare())
+// particular order.
+func (m *matcher) find(text []byte, out []match) []match {
+	return m.findRange(text, 0, len(text), out, m.useRare())
 }
 
 // useRare reports whether the rare-byte engine is on. A caller decides
@@ -304,19 +303,15 @@ func (m *matcher) useRare() bool { return m.rare != nil && !m.rare.off.Load() }
 // occurrence that starts at or before to-k has been found. With rare, the
 // rare-byte engine finds them instead, at the pattern's needle byte, at
 // most lag-1 bytes after the start.
-func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int, rare bool) []match {
+func (m *matcher) findRange(text []byte, from, to int, out []match, rare bool) []match {
 	if rare {
-		out = m.rare.find(m, text, from, to, out)
-		if partial != nil && to == len(text) {
-			m.tailPartial(text, partial)
-		}
-		return out
+		return m.rare.find(m, text, from, to, out)
 	}
 	if t := m.long; t != nil {
-		out = m.scanTier(t, text, from, to, out, partial)
+		out = m.scanTier(t, text, from, to, out, nil)
 	}
 	if t := m.mid; t != nil {
-		out = m.scanTier(t, text, from, to, out, partial)
+		out = m.scanTier(t, text, from, to, out, nil)
 	}
 	if m.tinyOn {
 		out = m.scanTiny(text, from, to, out)
@@ -324,10 +319,13 @@ func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int
 	return out
 }
 
-// tailPartial sets *partial as the sampling tiers would for text, for the
-// rare-byte engine, which does not see proper prefixes: it runs the tiers
-// over the end of text where a proper prefix can start (and drops the
-// occurrences they find, which the rare-byte engine reported).
+// tailPartial lowers *partial to the start of the earliest proper prefix
+// of a pattern ending text that the sampling tiers see (see holdFrom): it
+// runs them over the end of text where a proper prefix can start, and
+// drops the occurrences they find, which find reported. The Writer calls
+// it only when the last 4 bytes of text may end a proper prefix of 4
+// bytes or more (mayEndLongPrefix), so that find need not track partial
+// prefixes on every write.
 func (m *matcher) tailPartial(text []byte, partial *int) {
 	base := max(len(text)-m.maxLen+1, 0)
 	p := len(text) - base
@@ -342,6 +340,8 @@ func (m *matcher) tailPartial(text []byte, partial *int) {
 }
 
 // scanTier runs the tier's samples in [from, to) and verifies the hits.
+// If partial is not nil, it also lowers *partial to the start of any
+// proper prefix of a pattern that ends text and that a sample saw.
 func (m *matcher) scanTier(t *tier, text []byte, from, to int, out []match, partial *int) []match {
 	k := t.k
 	i := 0
@@ -486,9 +486,9 @@ func (m *matcher) scanTiny(text []byte, from, to int, out []match) []match {
 // exact. (An occurrence wholly inside b is found by find and needs no
 // holding back.)
 //
-// partial is what find(b) reported: find's samples already saw every
-// proper prefix at least hold bytes long (k+q-1 of the tier), so only the
-// positions nearer the end are checked here, one by one.
+// partial is what tailPartial(b) reported: the tiers' samples already
+// saw every proper prefix at least hold bytes long (k+q-1 of the tier), so
+// only the positions nearer the end are checked here, one by one.
 func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	n := len(b)
 	from = max(from, n-m.maxLen+1, 0)

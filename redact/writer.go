@@ -128,8 +128,7 @@ func (w *Writer) process(p []byte, final bool) error {
 	L := max(e.maxLen, 1)
 	var a, b []byte
 	var ms []match
-	useB := len(p) >= L-1 && len(p) > 0
-	if useB {
+	if len(p) >= L-1 && len(p) > 0 {
 		a, b = w.buf, p
 		if len(a) > 0 {
 			// Matches that start in a lie inside a ++ b[:L-1].
@@ -139,7 +138,7 @@ func (w *Writer) process(p []byte, final bool) error {
 				// each of them, rather than scan the junction.
 				ms = e.startsIn(w.junc, len(a), w.ms[:0])
 			} else {
-				ms = e.find(w.junc, w.ms[:0], nil)
+				ms = e.find(w.junc, w.ms[:0])
 				n := 0
 				for _, m := range ms {
 					if m.start < len(a) {
@@ -152,7 +151,7 @@ func (w *Writer) process(p []byte, final bool) error {
 		} else {
 			ms = w.ms[:0]
 		}
-		mb := e.find(b, w.ms2[:0], nil)
+		mb := e.find(b, w.ms2[:0])
 		for _, m := range mb {
 			ms = append(ms, match{start: m.start + len(a), end: m.end + len(a), pat: m.pat})
 		}
@@ -160,7 +159,7 @@ func (w *Writer) process(p []byte, final bool) error {
 	} else {
 		w.buf = append(w.buf, p...)
 		a = w.buf
-		ms = e.find(a, w.ms[:0], nil)
+		ms = e.find(a, w.ms[:0])
 	}
 	w.ms = ms[:0]
 	total := len(a) + len(b)
@@ -231,9 +230,9 @@ func (w *Writer) process(p []byte, final bool) error {
 // it. It runs after find, while the end of text is still in the cache.
 // Usually the last 4 bytes of text end no proper prefix of 4 bytes or
 // more, and only the last 3 positions are left to check; otherwise the
-// tiers scan the end of text for the proper prefixes (find was not asked
-// to report them, which costs the rare-byte engine a scan of the tail on
-// every write).
+// tiers scan the end of text for the proper prefixes (tailPartial). find
+// is not asked to track them: that cost the rare-byte engine a scan of
+// the tail on every write.
 func (w *Writer) holdFrom(e *engine, text []byte, from int) int {
 	if len(text) >= 4 {
 		g := binary.LittleEndian.Uint32(text[len(text)-4:])
