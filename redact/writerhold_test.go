@@ -54,10 +54,10 @@ func holdTexts(rng *rand.Rand, secrets []string) string {
 // filter), on both of its ways to find that end: the short check of the
 // last positions when the last 4 bytes end no long proper prefix, and the
 // scan of the tail otherwise. Both engines are covered, with one secret
-// (the rare-byte engine) and with 40 (the sampling tiers).
+// (the rare-byte engine) and with 20 (the sampling tiers).
 func TestWriterHoldBackExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
-	for _, n := range []int{1, 2, 40} {
+	for _, n := range []int{1, 2, 20} {
 		t.Run(fmt.Sprintf("secrets=%d", n), func(t *testing.T) {
 			secrets := workloadSecrets(rng, n)
 			secrets[0] = "Zq9-secret-value/+" + secrets[0] // escapes differ between variants
@@ -70,7 +70,7 @@ func TestWriterHoldBackExact(t *testing.T) {
 			pats := refPatterns(Options{}, secrets)
 			text := holdTexts(rng, secrets)
 			e := r.engine()
-			if rare := e.segs[0].rare != nil; n == 1 && !rare || n == 40 && rare {
+			if rare := e.segs[0].rare != nil; n == 1 && !rare || n == 20 && rare {
 				t.Fatalf("rare-byte engine %v with %d secrets", rare, n)
 			}
 			var out bytes.Buffer
