@@ -581,15 +581,8 @@ func (m *matcher) shortPrefix(t []byte) bool {
 // start at text[j] (text has 4 bytes from j).
 func (m *matcher) startsAt(text []byte, j int, out []match) []match {
 	g := binary.LittleEndian.Uint32(text[j:])
-	if !m.has4 {
-		// Every pattern has 5 bytes or more: the filters of holdFrom
-		// rule out most positions without touching the index.
-		if !hasBit(m.prefPair, uint64(g&0xffff)) {
-			return out
-		}
-		if h := uint64(g) * hashMul; m.prefBloom[h>>m.prefShift]&bloomMask(h) != bloomMask(h) {
-			return out
-		}
+	if !m.mayStartWith(g) {
+		return out
 	}
 	h := m.prefHash(g)
 	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
@@ -599,6 +592,21 @@ func (m *matcher) startsAt(text []byte, j int, out []match) []match {
 		}
 	}
 	return out
+}
+
+// mayStartWith reports whether a pattern of 4 bytes or more may start
+// with the 4 bytes g (little-endian); false is exact.
+func (m *matcher) mayStartWith(g uint32) bool {
+	if m.has4 {
+		return true
+	}
+	// Every pattern has 5 bytes or more: the filters of holdFrom rule out
+	// most positions without touching the index.
+	if !hasBit(m.prefPair, uint64(g&0xffff)) {
+		return false
+	}
+	h := uint64(g) * hashMul
+	return m.prefBloom[h>>m.prefShift]&bloomMask(h) == bloomMask(h)
 }
 
 // isProperPrefix reports whether t (4 bytes or more) is a proper prefix of

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -285,6 +286,24 @@ func (e *engine) startsIn(text []byte, n int, out []match) []match {
 		slices.SortFunc(out[k:], cmpMatch)
 	}
 	return out
+}
+
+// mayStartIn reports whether a pattern may start at one of the first n
+// bytes of a ++ b (b has at least 3 bytes; no pattern is shorter than 4
+// bytes), by the first check of startsIn, without joining a and b.
+func (e *engine) mayStartIn(a, b []byte, n int) bool {
+	for j := range n {
+		var w [4]byte
+		k := copy(w[:], a[j:])
+		copy(w[k:], b)
+		g := binary.LittleEndian.Uint32(w[:])
+		for _, m := range e.segs {
+			if m.mayStartWith(g) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shortTail reports whether no proper prefix of 4 bytes or more of any

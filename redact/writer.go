@@ -130,7 +130,14 @@ func (w *Writer) process(p []byte, final bool) error {
 	var ms []match
 	if len(p) >= L-1 && len(p) > 0 {
 		a, b = w.buf, p
-		if len(a) > 0 {
+		switch {
+		case len(a) == 0:
+			ms = w.ms[:0]
+		case len(a) <= junctionScan && !e.tiny && !e.mayStartIn(a, b, len(a)):
+			// Usually the 4 bytes at each held byte rule out every
+			// pattern, and the held bytes need not be joined to p.
+			ms = w.ms[:0]
+		default:
 			// Matches that start in a lie inside a ++ b[:L-1].
 			w.junc = append(append(w.junc[:0], a...), b[:L-1]...)
 			if len(a) <= junctionScan && !e.tiny {
@@ -148,8 +155,6 @@ func (w *Writer) process(p []byte, final bool) error {
 				}
 				ms = ms[:n]
 			}
-		} else {
-			ms = w.ms[:0]
 		}
 		mb := e.find(b, w.ms2[:0])
 		for _, m := range mb {
