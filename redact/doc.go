@@ -214,14 +214,13 @@
 // of the longest variant per byte; each Write also costs a fixed amount
 // (a lock, the hold-back check, a second write to the underlying writer
 // when bytes were held back). With the hold-back check above, writes of 1
-// to 4096 random bytes ran at 0.85-1.14 of Redact with 1 secret,
-// 0.90-1.19 with 10, 0.96-1.41 with 100 and 0.80-1.03 with 10,000 (best
-// of seven rounds, five runs on the same machine while it was loaded ten
-// times over, where the same binary moves by a fifth from run to run and
-// the Writer of before this check gave 0.86-1.01, 0.86-1.44, 0.93-1.13
-// and 0.85-1.31); the median of the ratio taken round by round was
-// 0.99-1.50, 1.01-1.17, 1.03-1.34 and 0.95-1.08. One log line per Write
-// runs at a few hundred MB/s.
+// to 4096 random bytes ran at a median of 0.94 of Redact with 1 secret
+// (0.79-1.07), 1.00 with 10 (0.86-1.12), 0.99 with 100 (0.74-1.13) and
+// 0.93 with 10,000 (0.87-0.97): best of seven rounds, six runs on the
+// shared machine at a load of 4 to 6, where the same binary moves by a
+// fifth from run to run; the Writer of before this check gave 0.85
+// (0.77-0.94), 0.91, 0.97 and 0.91 in the same runs. One log line per
+// Write runs at a few hundred MB/s.
 //
 // # Errors
 //
