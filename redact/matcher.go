@@ -32,7 +32,8 @@ import (
 //     byte is looked up in a 256-entry table of first bytes.
 //
 // The tiers also serve the Writer's hold-back (holdFrom), whichever engine
-// finds the occurrences.
+// finds the occurrences, when a Bloom filter of the 4-byte ends of proper
+// prefixes (endBloom) does not rule long proper prefixes out.
 
 const (
 	longMin = 16
@@ -97,6 +98,13 @@ type matcher struct {
 	prefPair   []uint64 // exact set of the first 2 bytes of patterns of 5+ bytes
 	prefBloom  []uint64 // blocked Bloom filter of the first 4 bytes of patterns of 5+ bytes
 	prefShift  uint
+	// endBloom is a blocked Bloom filter of every 4 bytes that end a
+	// proper prefix of 4 bytes or more (p[i-4:i] for 4 <= i < len(p)).
+	// When the last 4 bytes of a text miss it, no such prefix ends the
+	// text, and the Writer's hold-back only has the last 3 positions to
+	// check (shortHold).
+	endBloom []uint64
+	endShift uint
 }
 
 type patSpec struct {
@@ -154,6 +162,15 @@ func newMatcher(specs []patSpec) *matcher {
 	m.pair2 = make([]uint64, 1<<16/64)
 	m.pre3 = make([]uint64, 1<<16/64)
 	m.prefShift = uint(64 - (pb - 6))
+	nEnd := 0
+	for _, p := range m.pats {
+		nEnd += max(int(p.n)-4, 0)
+	}
+	// About 16 bits per gram, at most 1 MiB: a fuller filter only sends
+	// more writes down the slow path, which is exact.
+	eb := min(max(bits.Len(uint(nEnd))+4, 12), 23)
+	m.endBloom = make([]uint64, 1<<eb/64)
+	m.endShift = uint(64 - (eb - 6))
 	fill := make([]uint32, len(m.prefHeads)-1)
 	copy(fill, m.prefHeads)
 	for id, p := range m.pats {
@@ -167,6 +184,10 @@ func newMatcher(specs []patSpec) *matcher {
 			h := uint64(binary.LittleEndian.Uint32(m.arena[p.off:])) * hashMul
 			m.prefBloom[h>>m.prefShift] |= bloomMask(h)
 			setBit(m.prefPair, uint64(binary.LittleEndian.Uint16(m.arena[p.off:])))
+		}
+		for i := 4; i < int(p.n); i++ {
+			h := uint64(binary.LittleEndian.Uint32(m.arena[int(p.off)+i-4:])) * hashMul
+			m.endBloom[h>>m.endShift] |= bloomMask(h)
 		}
 		if p.n >= 4 {
 			h := m.prefHash(binary.LittleEndian.Uint32(m.arena[p.off:]))
@@ -262,11 +283,9 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 }
 
 // find appends every occurrence of every pattern in text to out, in no
-// particular order. If partial is not nil, it also lowers *partial to the
-// start of any proper prefix of a pattern that ends text and that a sample
-// saw (see holdFrom).
-func (m *matcher) find(text []byte, out []match, partial *int) []match {
-	return m.findRange(text, 0, len(text), out, partial, m.useRare())
+// particular order.
+func (m *matcher) find(text []byte, out []match) []match {
+	return m.findRange(text, 0, len(text), out, m.useRare())
 }
 
 // useRare reports whether the rare-byte engine is on. A caller decides
@@ -284,19 +303,15 @@ func (m *matcher) useRare() bool { return m.rare != nil && !m.rare.off.Load() }
 // occurrence that starts at or before to-k has been found. With rare, the
 // rare-byte engine finds them instead, at the pattern's needle byte, at
 // most lag-1 bytes after the start.
-func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int, rare bool) []match {
+func (m *matcher) findRange(text []byte, from, to int, out []match, rare bool) []match {
 	if rare {
-		out = m.rare.find(m, text, from, to, out)
-		if partial != nil && to == len(text) {
-			m.tailPartial(text, partial)
-		}
-		return out
+		return m.rare.find(m, text, from, to, out)
 	}
 	if t := m.long; t != nil {
-		out = m.scanTier(t, text, from, to, out, partial)
+		out = m.scanTier(t, text, from, to, out, nil)
 	}
 	if t := m.mid; t != nil {
-		out = m.scanTier(t, text, from, to, out, partial)
+		out = m.scanTier(t, text, from, to, out, nil)
 	}
 	if m.tinyOn {
 		out = m.scanTiny(text, from, to, out)
@@ -304,10 +319,13 @@ func (m *matcher) findRange(text []byte, from, to int, out []match, partial *int
 	return out
 }
 
-// tailPartial sets *partial as the sampling tiers would for text, for the
-// rare-byte engine, which does not see proper prefixes: it runs the tiers
-// over the end of text where a proper prefix can start (and drops the
-// occurrences they find, which the rare-byte engine reported).
+// tailPartial lowers *partial to the start of the earliest proper prefix
+// of a pattern ending text that the sampling tiers see (see holdFrom): it
+// runs them over the end of text where a proper prefix can start, and
+// drops the occurrences they find, which find reported. The Writer calls
+// it only when the last 4 bytes of text may end a proper prefix of 4
+// bytes or more (mayEndLongPrefix), so that find need not track partial
+// prefixes on every write.
 func (m *matcher) tailPartial(text []byte, partial *int) {
 	base := max(len(text)-m.maxLen+1, 0)
 	p := len(text) - base
@@ -322,9 +340,14 @@ func (m *matcher) tailPartial(text []byte, partial *int) {
 }
 
 // scanTier runs the tier's samples in [from, to) and verifies the hits.
+// If partial is not nil, it also lowers *partial to the start of any
+// proper prefix of a pattern that ends text and that a sample saw.
 func (m *matcher) scanTier(t *tier, text []byte, from, to int, out []match, partial *int) []match {
 	k := t.k
-	i := (from + k - 1) / k * k
+	i := 0
+	if from > 0 {
+		i = (from + k - 1) / k * k
+	}
 	for {
 		i = t.next(text, i, to)
 		if i < 0 {
@@ -463,9 +486,9 @@ func (m *matcher) scanTiny(text []byte, from, to int, out []match) []match {
 // exact. (An occurrence wholly inside b is found by find and needs no
 // holding back.)
 //
-// partial is what find(b) reported: find's samples already saw every
-// proper prefix at least hold bytes long (k+q-1 of the tier), so only the
-// positions nearer the end are checked here, one by one.
+// partial is what tailPartial(b) reported: the tiers' samples already
+// saw every proper prefix at least hold bytes long (k+q-1 of the tier), so
+// only the positions nearer the end are checked here, one by one.
 func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	n := len(b)
 	from = max(from, n-m.maxLen+1, 0)
@@ -508,6 +531,34 @@ func (m *matcher) holdFrom(b []byte, from, partial int) int {
 	return partial
 }
 
+// mayEndLongPrefix reports whether a proper prefix of 4 bytes or more of
+// some pattern may end with the 4 bytes g (little-endian); false is exact.
+func (m *matcher) mayEndLongPrefix(g uint32) bool {
+	h := uint64(g) * hashMul
+	mk := bloomMask(h)
+	return m.endBloom[h>>m.endShift]&mk == mk
+}
+
+// shortHold returns the first of the last 3 positions of b (at least 4
+// bytes), at or after from, where a proper prefix of some pattern may
+// start, checked as holdFrom checks them (see shortPrefix); len(b) if
+// none. It is holdFrom for a text whose last 4 bytes end no proper prefix
+// of 4 bytes or more (see mayEndLongPrefix).
+func (m *matcher) shortHold(b []byte, from int) int {
+	n := len(b)
+	g := binary.LittleEndian.Uint32(b[n-4:])
+	if n-3 >= from && hasBit(m.pair2, uint64(g>>8&0xffff)) && hasBit(m.pre3, hash3(b[n-3:])) {
+		return n - 3
+	}
+	if n-2 >= from && hasBit(m.pair2, uint64(g>>16)) {
+		return n - 2
+	}
+	if n-1 >= from && hasBit(m.first[:], uint64(g>>24)) {
+		return n - 1
+	}
+	return n
+}
+
 // hash3 hashes the first 3 bytes of b into a bit index of pre3.
 func hash3(b []byte) uint64 {
 	return (uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16) * hashMul >> 48
@@ -530,15 +581,8 @@ func (m *matcher) shortPrefix(t []byte) bool {
 // start at text[j] (text has 4 bytes from j).
 func (m *matcher) startsAt(text []byte, j int, out []match) []match {
 	g := binary.LittleEndian.Uint32(text[j:])
-	if !m.has4 {
-		// Every pattern has 5 bytes or more: the filters of holdFrom
-		// rule out most positions without touching the index.
-		if !hasBit(m.prefPair, uint64(g&0xffff)) {
-			return out
-		}
-		if h := uint64(g) * hashMul; m.prefBloom[h>>m.prefShift]&bloomMask(h) != bloomMask(h) {
-			return out
-		}
+	if !m.mayStartWith(g) {
+		return out
 	}
 	h := m.prefHash(g)
 	for _, id := range m.prefIDs[m.prefHeads[h]:m.prefHeads[h+1]] {
@@ -548,6 +592,21 @@ func (m *matcher) startsAt(text []byte, j int, out []match) []match {
 		}
 	}
 	return out
+}
+
+// mayStartWith reports whether a pattern of 4 bytes or more may start
+// with the 4 bytes g (little-endian); false is exact.
+func (m *matcher) mayStartWith(g uint32) bool {
+	if m.has4 {
+		return true
+	}
+	// Every pattern has 5 bytes or more: the filters of holdFrom rule out
+	// most positions without touching the index.
+	if !hasBit(m.prefPair, uint64(g&0xffff)) {
+		return false
+	}
+	h := uint64(g) * hashMul
+	return m.prefBloom[h>>m.prefShift]&bloomMask(h) == bloomMask(h)
 }
 
 // isProperPrefix reports whether t (4 bytes or more) is a proper prefix of

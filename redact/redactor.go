@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -253,17 +254,9 @@ func (r *Redactor) build(lo, hi int) *matcher {
 }
 
 // find appends every occurrence of every pattern to out, sorted by start.
-// If partials is not nil, it gets, per segment, the start of the earliest
-// proper prefix of a pattern ending text that the samples saw (len(text)
-// if none).
-func (e *engine) find(text []byte, out []match, partials []int) []match {
-	for i, m := range e.segs {
-		var p *int
-		if partials != nil {
-			partials[i] = len(text)
-			p = &partials[i]
-		}
-		out = m.find(text, out, p)
+func (e *engine) find(text []byte, out []match) []match {
+	for _, m := range e.segs {
+		out = m.find(text, out)
 	}
 	if !slices.IsSortedFunc(out, cmpMatch) {
 		slices.SortFunc(out, cmpMatch)
@@ -295,9 +288,49 @@ func (e *engine) startsIn(text []byte, n int, out []match) []match {
 	return out
 }
 
+// mayStartIn reports whether a pattern may start at one of the first n
+// bytes of a ++ b (b has at least 3 bytes; no pattern is shorter than 4
+// bytes), by the first check of startsIn, without joining a and b.
+func (e *engine) mayStartIn(a, b []byte, n int) bool {
+	for j := range n {
+		var w [4]byte
+		k := copy(w[:], a[j:])
+		copy(w[k:], b)
+		g := binary.LittleEndian.Uint32(w[:])
+		for _, m := range e.segs {
+			if m.mayStartWith(g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// shortTail reports whether no proper prefix of 4 bytes or more of any
+// pattern can end a text whose last 4 bytes are g (little-endian), so
+// that holdShort gives what holdFrom would. It is exact when it says yes.
+func (e *engine) shortTail(g uint32) bool {
+	for _, m := range e.segs {
+		if m.mayEndLongPrefix(g) {
+			return false
+		}
+	}
+	return true
+}
+
+// holdShort is holdFrom for a text b (4 bytes or more) that passed
+// shortTail: only its last 3 positions can start a proper prefix.
+func (e *engine) holdShort(b []byte, from int) int {
+	j := len(b)
+	for _, m := range e.segs {
+		j = min(j, m.shortHold(b, from))
+	}
+	return j
+}
+
 // holdFrom returns the first position at or after from where an
 // occurrence could begin and end beyond b (see matcher.holdFrom);
-// partials is what find(b) reported.
+// partials is what tailPartial reported for each matcher.
 func (e *engine) holdFrom(b []byte, from int, partials []int) int {
 	j := len(b)
 	for i, m := range e.segs {
@@ -318,7 +351,7 @@ func (r *Redactor) Redact(dst, src []byte) []byte {
 	sp := r.scratch.Get().(*[]match)
 	var ms []match
 	if len(src) <= 2*redactBlock {
-		ms = e.find(src, (*sp)[:0], nil)
+		ms = e.find(src, (*sp)[:0])
 		dst = appendRedacted(dst, src, ms, r.marker)
 	} else {
 		dst, ms = e.redactBlocks(dst, src, (*sp)[:0], r.marker)
@@ -348,7 +381,7 @@ func (e *engine) redactBlocks(dst, src []byte, ms []match, marker []byte) ([]byt
 		to := min(from+redactBlock, len(src))
 		n := len(ms)
 		for i, m := range e.segs {
-			ms = m.findRange(src, from, to, ms, nil, i < len(rare) && rare[i])
+			ms = m.findRange(src, from, to, ms, i < len(rare) && rare[i])
 		}
 		if len(ms) > n || n > 0 {
 			if !slices.IsSortedFunc(ms, cmpMatch) {
@@ -422,7 +455,7 @@ func (r *Redactor) RedactString(s string) string {
 	// find only reads the text, so viewing s as bytes is safe.
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	sp := r.scratch.Get().(*[]match)
-	ms := e.find(b, (*sp)[:0], nil)
+	ms := e.find(b, (*sp)[:0])
 	if len(ms) > 0 {
 		s = string(appendRedacted(make([]byte, 0, len(s)), b, ms, r.marker))
 	}
@@ -466,7 +499,7 @@ func (r *Redactor) Scan(src []byte) []Leak {
 	e := r.engine()
 	var leaks []Leak
 	for _, m := range e.segs {
-		for _, x := range m.find(src, nil, nil) {
+		for _, x := range m.find(src, nil) {
 			p := m.pats[x.pat]
 			leaks = append(leaks, Leak{Offset: x.start, Length: x.end - x.start, SecretID: int(p.secret), Variant: p.variant})
 		}

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"sync"
@@ -129,7 +130,14 @@ func (w *Writer) process(p []byte, final bool) error {
 	var ms []match
 	if len(p) >= L-1 && len(p) > 0 {
 		a, b = w.buf, p
-		if len(a) > 0 {
+		switch {
+		case len(a) == 0:
+			ms = w.ms[:0]
+		case len(a) <= junctionScan && !e.tiny && !e.mayStartIn(a, b, len(a)):
+			// Usually the 4 bytes at each held byte rule out every
+			// pattern, and the held bytes need not be joined to p.
+			ms = w.ms[:0]
+		default:
 			// Matches that start in a lie inside a ++ b[:L-1].
 			w.junc = append(append(w.junc[:0], a...), b[:L-1]...)
 			if len(a) <= junctionScan && !e.tiny {
@@ -137,7 +145,7 @@ func (w *Writer) process(p []byte, final bool) error {
 				// each of them, rather than scan the junction.
 				ms = e.startsIn(w.junc, len(a), w.ms[:0])
 			} else {
-				ms = e.find(w.junc, w.ms[:0], nil)
+				ms = e.find(w.junc, w.ms[:0])
 				n := 0
 				for _, m := range ms {
 					if m.start < len(a) {
@@ -147,10 +155,8 @@ func (w *Writer) process(p []byte, final bool) error {
 				}
 				ms = ms[:n]
 			}
-		} else {
-			ms = w.ms[:0]
 		}
-		mb := e.find(b, w.ms2[:0], w.partials(len(e.segs)))
+		mb := e.find(b, w.ms2[:0])
 		for _, m := range mb {
 			ms = append(ms, match{start: m.start + len(a), end: m.end + len(a), pat: m.pat})
 		}
@@ -158,7 +164,7 @@ func (w *Writer) process(p []byte, final bool) error {
 	} else {
 		w.buf = append(w.buf, p...)
 		a = w.buf
-		ms = e.find(a, w.ms[:0], w.partials(len(e.segs)))
+		ms = e.find(a, w.ms[:0])
 	}
 	w.ms = ms[:0]
 	total := len(a) + len(b)
@@ -168,9 +174,9 @@ func (w *Writer) process(p []byte, final bool) error {
 	if !final {
 		// When b is in use it holds the last L-1 bytes.
 		if len(b) > 0 {
-			cut = len(a) + e.holdFrom(b, len(b)-(L-1), w.part)
+			cut = len(a) + w.holdFrom(e, b, len(b)-(L-1))
 		} else {
-			cut = e.holdFrom(a, total-(L-1), w.part)
+			cut = w.holdFrom(e, a, total-(L-1))
 		}
 	}
 
@@ -222,6 +228,33 @@ func (w *Writer) process(p []byte, final bool) error {
 	w.out = out[:0]
 	w.r.compactIfWorth(e, len(p))
 	return w.emit(out)
+}
+
+// holdFrom returns the first position at or after from where an
+// occurrence could begin in text (the end of the stream) and end beyond
+// it. It runs after find, while the end of text is still in the cache.
+// Usually the last 4 bytes of text end no proper prefix of 4 bytes or
+// more, and only the last 3 positions are left to check; otherwise the
+// tiers scan the end of text for the proper prefixes (tailPartial). find
+// is not asked to track them: that cost the rare-byte engine a scan of
+// the tail on every write.
+func (w *Writer) holdFrom(e *engine, text []byte, from int) int {
+	if len(text) >= 4 {
+		g := binary.LittleEndian.Uint32(text[len(text)-4:])
+		if len(e.segs) == 1 {
+			if m := e.segs[0]; !m.mayEndLongPrefix(g) {
+				return m.shortHold(text, from)
+			}
+		} else if e.shortTail(g) {
+			return e.holdShort(text, from)
+		}
+	}
+	parts := w.partials(len(e.segs))
+	for i, m := range e.segs {
+		parts[i] = len(text)
+		m.tailPartial(text, &parts[i])
+	}
+	return e.holdFrom(text, from, parts)
 }
 
 // junctionScan is the most held bytes for which the Writer looks up the
