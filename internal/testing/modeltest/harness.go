@@ -83,6 +83,7 @@ func (h *harness) sequence(t *rapid.T) {
 		dirty: map[string]bool{},
 	}
 	s.model = newModel(s.nsA, s.nsB)
+	t.Cleanup(s.dropNamespaces) // registered first: runs last, after Close
 	s.in = &fault.Injector{}
 	// A hang in a call whose context has no short deadline (the Manager's
 	// cleanup after a write) gives up quickly instead of stalling.
