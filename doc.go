@@ -24,12 +24,14 @@
 //   - secrets/apitoken/apitokentest: the conformance tests every
 //     apitoken.Store runs.
 //   - secrets/fleet: the state several instances on one store share through
-//     it: run-token revocations, API tokens, the run-token signing key and
-//     the list of key-encryption keys.
+//     it: run-token revocations, API tokens, the run-token signing key,
+//     the list of key-encryption keys and the secrets page's sessions.
 //   - secrets/oidcauth: OIDC/JWT bearer authentication for the management
 //     API, with claims mapped to rbac principals.
 //   - secrets/webui: the secrets page, an http.Handler to list, create, edit,
 //     reset, revoke and delete secrets in a browser.
+//   - secrets/webui/webuitest: the conformance tests every
+//     webui.SessionStore runs.
 //   - secrets/secretstest: test helpers: an in-memory Manager, editor and
 //     runner principals, a k6 url server, AssertNoSecrets.
 //   - keeper: the Keeper interface, the ciphertext format and envelope

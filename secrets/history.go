@@ -225,16 +225,7 @@ func (m *Manager) rollback(ctx context.Context, c *call, name string, version, r
 	if err != nil {
 		return nil, err
 	}
-	ct, err := m.newCiphertext(ctx, c.ns, name, md.Version+1, v)
-	if err != nil {
-		return nil, err
-	}
-	drop := advance(md, ct, c.p.String(), m.now().UTC())
-	out, err := m.store.UpdateWithCiphertext(ctx, md, ct, drop...)
-	if err != nil {
-		return nil, err
-	}
-	return secretFromMetadata(out), nil
+	return m.writeValue(ctx, c, md, v)
 }
 
 // decryptKept decrypts the kept value of e, bound to its own version.

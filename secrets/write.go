@@ -305,12 +305,18 @@ func (m *Manager) reset(ctx context.Context, c *call, name string, value Value, 
 	if err != nil {
 		return nil, err
 	}
-	ct, err := m.newCiphertext(ctx, c.ns, name, md.Version+1, value)
+	return m.writeValue(ctx, c, md, value)
+}
+
+// writeValue makes v the value of the secret md describes, as its next
+// version, guarded by md's revision: the old value becomes a kept one, or
+// is dropped with the values that fall out of the window (without
+// history: the old value). Reset and Rollback write through it.
+func (m *Manager) writeValue(ctx context.Context, c *call, md *storage.Metadata, v Value) (*Secret, error) {
+	ct, err := m.newCiphertext(ctx, c.ns, md.Name, md.Version+1, v)
 	if err != nil {
 		return nil, err
 	}
-	// The old value becomes a kept one, or is dropped with the values
-	// that fall out of the window (without history: the old value).
 	drop := advance(md, ct, c.p.String(), m.now().UTC())
 	out, err := m.store.UpdateWithCiphertext(ctx, md, ct, drop...)
 	if err != nil {

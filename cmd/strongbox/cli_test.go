@@ -309,19 +309,20 @@ func TestCLIKeyRotation(t *testing.T) {
 	}
 	p.stop(t)
 	keyFile := filepath.Join(c.home, "new.kek")
-	r := c.want(c.run("", "key", "add", "--out", keyFile), 0, "key add")
+	op := []string{"STRONGBOX_DATA_DIR=" + dataDir}
+	c.want(c.run("", "key", "add", "--out", keyFile), exitUsage, "key add without the store")
+	r := c.want(c.runEnv(op, "", "key", "add", "--out", keyFile), 0, "key add")
 	newID := strings.TrimSpace(r.stdout)
 	kb, _ := os.ReadFile(keyFile)
 	leakcheck.Register(strings.TrimSpace(string(kb)))
 	if st, err := os.Stat(keyFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file: %v", err)
 	}
-	c.want(c.run("", "key", "add", "--out", keyFile), exitFailure, "key add over an existing file")
-	op := []string{"STRONGBOX_DATA_DIR=" + dataDir}
+	c.want(c.runEnv(op, "", "key", "add", "--out", keyFile), exitFailure, "key add over an existing file")
 	r = c.want(c.runEnv(op, "", "key", "list"), 0, "key list")
 	var oldID string
 	for _, l := range strings.Split(r.stdout, "\n") {
-		if f := strings.Fields(l); len(f) == 3 && f[1] == "primary" {
+		if f := strings.Fields(l); len(f) >= 3 && f[1] == "primary" {
 			oldID = f[0]
 			if f[2] != strconv.Itoa(n) {
 				t.Errorf("key list: %s", r.stdout)
@@ -333,7 +334,17 @@ func TestCLIKeyRotation(t *testing.T) {
 	}
 	withNew := append(op, "STRONGBOX_KEK="+strings.TrimSpace(string(kb)))
 	c.want(c.runEnv(withNew, "", "key", "remove", oldID), exitConflict, "remove a key in use")
+	// The key list is in the store: an instance that lacks the new key
+	// refuses promote, naming it.
+	if r := c.want(c.runEnv(op, "", "key", "promote", newID), exitConflict, "promote without holding the key"); !strings.Contains(r.stderr, "--kek") {
+		t.Errorf("promote without the key: %q", r.stderr)
+	}
 	c.want(c.runEnv(withNew, "", "key", "promote", newID), 0, "promote")
+	// The old key alone cannot serve or operate any more: the fleet's
+	// primary is the new one.
+	if r := c.want(c.runEnv(op, "", "key", "list"), exitConflict, "key list without the primary"); !strings.Contains(r.stderr, newID) {
+		t.Errorf("key list without the primary: %q", r.stderr)
+	}
 
 	// Interrupt the first rewrap after its first page.
 	cmd := exec.Command(c.bin, "key", "rewrap", "--page-size", "1")
@@ -368,5 +379,105 @@ func TestCLIKeyRotation(t *testing.T) {
 		t.Errorf("after the rewrap:\n%s", r.stdout)
 	}
 	c.want(c.runEnv(withNew, "", "key", "remove", oldID), 0, "remove the old key")
+	if r := c.want(c.runEnv(withNew, "", "key", "list"), 0, "key list after the removal"); !regexp.MustCompile(oldID + `\s+retired\s+0\s+none\n`).MatchString(r.stdout) {
+		t.Errorf("the removed key is not listed as retired, held by none:\n%s", r.stdout)
+	}
 	c.want(c.runEnv(withNew, "", "gc", "--min-age", "-1s"), 0, "gc")
+}
+
+// TestCLIHistory: with serve's default --keep-versions (3), a reset keeps
+// the old value: secret versions lists it, reveal NAME@N prints it,
+// rollback makes it current as a new version, destroy removes a kept one
+// (after the typed confirmation), and bad versions are usage errors.
+// --keep-versions on create and update sets the secret's own window.
+func TestCLIHistory(t *testing.T) {
+	c, _, _ := newCLI(t)
+	v1, v2 := leakcheck.NewValue("hist1"), leakcheck.NewValue("hist2")
+	r := c.want(c.run(v1, "secret", "create", "api-key", "--decrypter", "k6"), 0, "create")
+	if !regexp.MustCompile(`Kept versions:\s+3`).MatchString(r.stdout) {
+		t.Errorf("create without --keep-versions: want serve's default 3:\n%s", r.stdout)
+	}
+	c.want(c.run(v2, "secret", "reset", "api-key"), 0, "reset")
+	r = c.want(c.run("", "secret", "versions", "api-key"), 0, "versions")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "VERSION") || !regexp.MustCompile(`^2\s+current\s`).MatchString(lines[1]) ||
+		!regexp.MustCompile(`^1\s+kept\s+\S+\s+\S+`).MatchString(lines[2]) {
+		t.Errorf("versions table:\n%s", r.stdout)
+	}
+	r = c.want(c.run("", "secret", "versions", "api-key", "-o", "json"), 0, "versions json")
+	var vs []struct {
+		Version int64
+		Current bool
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &vs); err != nil || len(vs) != 2 || vs[0].Version != 2 || !vs[0].Current {
+		t.Errorf("versions -o json: %v %s", err, r.stdout)
+	}
+	c.want(c.run("", "secret", "versions", "nope"), exitNotFound, "versions of a missing secret")
+
+	r = c.want(c.run("", "token", "issue", "--names", "api-key", "--ttl", "10m", "-o", "json"), 0, "token issue")
+	var tok struct{ Token string }
+	if err := json.Unmarshal([]byte(r.stdout), &tok); err != nil {
+		t.Fatal(err)
+	}
+	leakcheck.Register(tok.Token)
+	reveal := func(ref string, code int) string {
+		t.Helper()
+		return c.want(c.runEnv([]string{"STRONGBOX_TOKEN=" + tok.Token}, "", "secret", "reveal", ref), code, "reveal "+ref).stdout
+	}
+	if got := reveal("api-key@1", 0); got != v1 {
+		t.Errorf("reveal api-key@1 printed %d bytes, want version 1's value", len(got))
+	}
+	if got := reveal("api-key", 0); got != v2 {
+		t.Error("reveal api-key is not the current value")
+	}
+	reveal("api-key@9", exitNotFound)
+	reveal("api-key@01", exitUsage)
+
+	for _, bad := range [][]string{{"rollback", "api-key"}, {"rollback", "api-key", "0"}, {"rollback", "api-key", "01"},
+		{"rollback", "api-key", "-1"}, {"rollback", "api-key", "x"}, {"destroy", "api-key", "+1"}, {"rollback", "api-key", "1", "2"}} {
+		c.want(c.run("", append([]string{"secret"}, bad...)...), exitUsage, strings.Join(bad, " "))
+	}
+	r = c.want(c.run("", "secret", "rollback", "api-key", "1"), 0, "rollback")
+	if !strings.Contains(r.stdout, "now version 3") {
+		t.Errorf("rollback: %q", r.stdout)
+	}
+	if got := reveal("api-key", 0); got != v1 {
+		t.Error("after rollback to 1 the current value is not version 1's")
+	}
+	c.want(c.run("", "secret", "rollback", "api-key", "7"), exitNotFound, "rollback to a version that never was")
+
+	// destroy asks for the version.
+	r = c.want(c.run("1\n", "secret", "destroy", "api-key", "2"), exitFailure, "destroy, wrong version typed")
+	if !strings.Contains(r.stderr, "Type the version number") || !strings.Contains(r.stderr, "not destroyed") {
+		t.Errorf("destroy prompt: %q", r.stderr)
+	}
+	reveal("api-key@2", 0)
+	c.want(c.run("2\n", "secret", "destroy", "api-key", "2"), 0, "destroy")
+	reveal("api-key@2", exitNotFound)
+	r = c.want(c.run("", "secret", "versions", "api-key"), 0, "versions after destroy")
+	if !regexp.MustCompile(`(?m)^2\s+destroyed\s`).MatchString(r.stdout) {
+		t.Errorf("versions after destroy:\n%s", r.stdout)
+	}
+	c.want(c.run("", "secret", "destroy", "api-key", "3", "--yes"), exitFailure, "destroy of the current version")
+
+	// --keep-versions on create and update.
+	c.want(c.run(v1, "secret", "create", "none", "--keep-versions", "101"), exitUsage, "create --keep-versions 101")
+	r = c.want(c.run(leakcheck.NewValue("hist3"), "secret", "create", "none", "--keep-versions", "0", "-o", "json"), 0, "create --keep-versions 0")
+	if !strings.Contains(r.stdout, `"keepVersions": 0`) {
+		t.Errorf("create --keep-versions 0: %s", r.stdout)
+	}
+	r = c.want(c.run("", "secret", "update", "api-key", "--keep-versions", "1", "-o", "json"), 0, "update --keep-versions 1")
+	if !strings.Contains(r.stdout, `"keepVersions": 1`) {
+		t.Errorf("update --keep-versions 1: %s", r.stdout)
+	}
+	r = c.want(c.run("", "secret", "update", "api-key", "--description", "d", "-o", "json"), 0, "update without --keep-versions")
+	if !strings.Contains(r.stdout, `"keepVersions": 1`) {
+		t.Errorf("an update without --keep-versions changed it: %s", r.stdout)
+	}
+	c.want(c.run("", "secret", "update", "api-key", "--keep-versions", "-1"), exitUsage, "update --keep-versions -1")
+	for _, v := range []string{v1, v2} {
+		if strings.Contains(r.stdout+r.stderr, v) {
+			t.Error("a command printed a value it should not")
+		}
+	}
 }

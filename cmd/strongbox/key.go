@@ -15,9 +15,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/fleet"
 	"github.com/strongbox-go/strongbox/service"
 	"github.com/strongbox-go/strongbox/storage"
 )
@@ -29,16 +31,23 @@ type opConfig struct {
 	dataDir string
 	store   string
 	keks    []string
-	primary string
+	// grace is KeysOptions.RemoveGrace of key remove.
+	grace time.Duration
 }
 
 const operatorLong = `
 
 Operator commands work on the store directly, as strongbox serve does (same
 --data-dir, --store and --kek, and the same STRONGBOX_* variables), not
-through the server: run them on the service's host, as its user. Keys are
-configuration today: the first --kek (or, without --kek, the data
-directory's local key) is the primary; the others still decrypt.`
+through the server: run them on a service's host, as its user. The list of
+key-encryption keys, which is primary and which are retired, lives in the
+store and every instance on it follows it at once: key add, promote and
+remove change it for the whole fleet. --kek gives the keys this command
+holds (local keys never enter the store, only their ids), so it needs the
+fleet's primary, like every instance. For a fleet: key add; give a local key
+to every instance's --kek and restart each; key promote; key rewrap in every
+namespace; key remove (refused while any instance may still write under the
+key or data remains under it).`
 
 func (o *opConfig) flags(c *cobra.Command) {
 	f := c.Flags()
@@ -52,12 +61,16 @@ type opened struct {
 	st   *storage.Store
 	env  *keeper.Envelope
 	keks []keeper.KEK
+	keys *fleet.Keys
 	m    *secrets.Manager
 }
 
 func (o *opened) Close() {
 	if o.m != nil {
 		o.m.Close()
+	}
+	if o.keys != nil {
+		o.keys.Close()
 	}
 	if o.st != nil {
 		o.st.Close()
@@ -101,13 +114,6 @@ func (o *opConfig) open(ctx context.Context) (*opened, error) {
 	if len(res.keks) == 0 {
 		return nil, usage("no key-encryption key: give --kek")
 	}
-	if o.primary != "" {
-		i := slices.IndexFunc(res.keks, func(k keeper.KEK) bool { return kekID(k) == o.primary })
-		if i < 0 {
-			return nil, usage("--primary " + o.primary + " is not a configured key (see strongbox key list)")
-		}
-		res.keks[0], res.keks[i] = res.keks[i], res.keks[0]
-	}
 	env, err := keeper.OpenEnvelope(ctx, res.keks[0].URL, keeper.EnvelopeOptions{KEKs: res.keks[1:]})
 	if err != nil {
 		return nil, &exitError{exitUnavailable, "--kek: " + oneLine(err.Error())}
@@ -120,6 +126,15 @@ func (o *opConfig) open(ctx context.Context) (*opened, error) {
 	if res.st, err = storage.OpenStore(ctx, storeURL); err != nil {
 		res.Close()
 		return nil, &exitError{exitUnavailable, "store " + storeName(storeURL) + ": cannot open it: check that it runs and is reachable, then retry"}
+	}
+	// This command joins the fleet's key configuration like an instance
+	// (it writes under the shared primary), and leaves it at Close.
+	if res.keys, err = fleet.OpenKeys(ctx, res.st, env, fleet.KeysOptions{Instance: "operator-" + instanceName(), RemoveGrace: o.grace}); err != nil {
+		res.Close()
+		if errcode.Of(err) == errcode.FailedPrecondition {
+			return nil, &exitError{exitConflict, "--kek: " + oneLine(err.Error())}
+		}
+		return nil, &exitError{exitUnavailable, "store " + storeName(storeURL) + ": cannot read the shared key configuration: " + oneLine(err.Error())}
 	}
 	if res.m, err = secrets.New(secrets.Options{Store: res.st, Keeper: env, Authorizer: operatorAuthorizer{}}); err != nil {
 		res.Close()
@@ -170,8 +185,13 @@ func newKeyListCmd(g *globals) *cobra.Command {
 	o := &opConfig{g: g}
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List the keys and how many ciphertexts each protects",
-		Args:  args(cobra.NoArgs),
+		Short: "List the fleet's keys, how many ciphertexts each protects, and which instances lack them",
+		Long: `List the key list every instance follows: each key's role (primary,
+decrypts, retired), how many ciphertexts it protects, and the running
+instances that lack it (for a retired key, those that still hold it), as
+their heartbeats in the store say. Keys this command holds that the list
+does not name, and keys that stored data names but nothing holds, follow.` + operatorLong,
+		Args: args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			op, err := o.open(c.Context())
 			if err != nil {
@@ -182,18 +202,42 @@ func newKeyListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return apiErr("", err)
 			}
-			primary, _ := op.env.KEKIDs()
+			status, instances, err := op.keys.Status(c.Context())
+			if err != nil {
+				return apiErr("", err)
+			}
+			_, held := op.env.KEKIDs()
 			tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tROLE\tCIPHERTEXTS")
+			fmt.Fprintf(tw, "ID\tROLE\tCIPHERTEXTS\tINSTANCES (%d running)\n", len(instances))
 			seen := map[string]bool{}
-			for _, k := range op.keks {
-				id := kekID(k)
+			for _, k := range status {
 				role := "decrypts"
-				if id == primary {
+				switch {
+				case k.Primary:
 					role = "primary"
+				case k.Retired:
+					role = "retired"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%d\n", id, role, usage[id])
-				seen[id] = true
+				where := "all"
+				switch {
+				case k.Retired && len(k.Lacking) == 0:
+					where = "none"
+				case k.Retired:
+					where = "still:" + strings.Join(k.Lacking, ",")
+				case len(k.Lacking) > 0:
+					where = "lacking:" + strings.Join(k.Lacking, ",")
+				}
+				if !k.Retired && !slices.Contains(held, k.ID) {
+					where += " (not in --kek here)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", k.ID, role, usage[k.ID], where)
+				seen[k.ID] = true
+			}
+			for _, id := range held {
+				if !seen[id] {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", id, "local", usage[id], "this --kek only (not in the key list)")
+					seen[id] = true
+				}
 			}
 			var other []string
 			for id := range usage {
@@ -203,7 +247,7 @@ func newKeyListCmd(g *globals) *cobra.Command {
 			}
 			sort.Strings(other)
 			for _, id := range other {
-				fmt.Fprintf(tw, "%s\t%s\t%d\n", id, "NOT CONFIGURED (its data cannot be read)", usage[id])
+				fmt.Fprintf(tw, "%s\t%s\t%d\t\n", id, "NOT CONFIGURED (its data cannot be read)", usage[id])
 			}
 			return tw.Flush()
 		},
@@ -213,78 +257,138 @@ func newKeyListCmd(g *globals) *cobra.Command {
 }
 
 func newKeyAddCmd(g *globals) *cobra.Command {
+	o := &opConfig{g: g}
 	var out string
 	cmd := &cobra.Command{
-		Use:   "add --out FILE",
-		Short: "Make a new local key-encryption key in a file of mode 0600",
-		Long: `Make a new local key-encryption key (base64key://) in a new file of mode
-0600, and print its id. To use it, give its URL to serve and to the operator
-commands as the first --kek (STRONGBOX_KEK="$(cat FILE) ...", keeping the
-older keys after it), then run strongbox key rewrap. Cloud keys (awskms://,
-gcpkms://, ...) are made in their key service; give their URL as --kek.`,
-		Args: args(cobra.NoArgs),
-		RunE: func(c *cobra.Command, _ []string) error {
-			if out == "" {
-				return usageErr(c, "--out FILE is required: the key is written there, never printed")
+		Use:   "add (--out FILE | URL)",
+		Short: "Add a key-encryption key to the fleet's key list (a new local key, or a cloud key's URL)",
+		Long: `Add a key-encryption key to the key list every instance on the store follows;
+it does not become primary (see key promote).
+
+With --out FILE, make a new local key (base64key://) in a new file of mode
+0600 and print its id: only the id enters the store, so give the file's URL
+to every instance's --kek (STRONGBOX_KEK="... $(cat FILE)") and restart each;
+until then they log that they lack it, and key promote refuses.
+
+With URL, a cloud key (awskms://, gcpkms://, azurekeyvault://,
+hashivault://) made in its key service: the URL is stored, and every
+instance opens it at once.` + operatorLong,
+		Args: args(cobra.MaximumNArgs(1)),
+		RunE: func(c *cobra.Command, a []string) error {
+			if (out == "") == (len(a) == 0) {
+				return usageErr(c, "give --out FILE (a new local key, written there, never printed) or a cloud key's URL")
 			}
-			u, err := keeper.NewThrowawayKEKURL()
+			var kek keeper.KEK
+			if len(a) == 1 {
+				if strings.HasPrefix(strings.ToLower(a[0]), "base64key:") {
+					return usageErr(c, "a local key is never given on the command line: use --out FILE")
+				}
+				kek = keeper.KEK{URL: a[0]}
+			}
+			op, err := o.open(c.Context())
 			if err != nil {
 				return err
 			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-			if err != nil {
-				return fmt.Errorf("--out %s: %s (it is never overwritten)", out, reasonOf(err))
+			defer op.Close()
+			if out != "" {
+				u, err := keeper.NewThrowawayKEKURL()
+				if err != nil {
+					return err
+				}
+				if err := writeKeyFile(out, u); err != nil {
+					return err
+				}
+				kek = keeper.KEK{URL: u}
 			}
-			if _, err := io.WriteString(f, u+"\n"); err != nil {
-				f.Close()
-				os.Remove(out)
-				return fmt.Errorf("--out %s: %s", out, reasonOf(err))
+			id := kekID(kek)
+			if err := op.keys.AddKEK(c.Context(), kek); err != nil {
+				return &exitError{exitCode(apiErr("", err)), "key " + id + ": " + oneLine(err.Error())}
 			}
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("--out %s: %s", out, reasonOf(err))
+			fmt.Fprintf(c.OutOrStdout(), "%s\n", id)
+			if out != "" {
+				fmt.Fprintf(c.ErrOrStderr(), "key %s written to %s and added to the key list; give it to every instance's --kek and restart each, then run strongbox key promote %s\n", id, out, id)
+			} else {
+				fmt.Fprintf(c.ErrOrStderr(), "key %s added to the key list; every instance opens it; then run strongbox key promote %s\n", id, id)
 			}
-			fmt.Fprintf(c.OutOrStdout(), "%s\n", keeper.DefaultKEKID(u))
-			fmt.Fprintf(c.ErrOrStderr(), "key %s written to %s; make it the first --kek, then run strongbox key rewrap\n", keeper.DefaultKEKID(u), out)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "", "file to write the key URL to (mode 0600, must not exist)")
+	o.flags(cmd)
+	cmd.Flags().StringVar(&out, "out", "", "file to write a new local key's URL to (mode 0600, must not exist)")
 	return cmd
+}
+
+// writeKeyFile writes the key URL u to a new file of mode 0600.
+func writeKeyFile(out, u string) error {
+	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("--out %s: %s (it is never overwritten)", out, reasonOf(err))
+	}
+	if _, err := io.WriteString(f, u+"\n"); err != nil {
+		f.Close()
+		os.Remove(out)
+		return fmt.Errorf("--out %s: %s", out, reasonOf(err))
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--out %s: %s", out, reasonOf(err))
+	}
+	return nil
 }
 
 func newKeyPromoteCmd(g *globals) *cobra.Command {
 	o := &opConfig{g: g}
 	cmd := &cobra.Command{
 		Use:   "promote ID",
-		Short: "Check that a configured key can be the primary, and say how to make it so",
-		Long: `Check that a configured key can be the primary: it wraps and unwraps a fresh
-data key. Keys are configuration today (they will be kept in the store
-later): make it primary by giving it as the first --kek to serve, then run
-strongbox key rewrap --primary ID.` + operatorLong,
+		Short: "Make a key the primary of every instance",
+		Long: `Make a key of the key list the primary of every instance on the store: new
+values are written under it from then on (each instance switches within a
+second). It first checks that the key wraps and unwraps a data key, and is
+refused (exit 5), naming the instance, while any running instance does not
+hold the key: that instance could not read what the others then write. This
+command holds it too: give it in --kek. Then run strongbox key rewrap.` + operatorLong,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
-			o.primary = a[0]
 			op, err := o.open(c.Context())
 			if err != nil {
 				return err
 			}
 			defer op.Close()
-			if err := op.env.SetPrimary(a[0]); err != nil {
+			if _, held := op.env.KEKIDs(); !slices.Contains(held, a[0]) {
+				return &exitError{exitConflict, "key " + a[0] + " is not held by this command: give it in --kek (see strongbox key list)"}
+			}
+			if err := checkKEK(c.Context(), op.env, a[0]); err != nil {
 				return err
 			}
-			ct, err := op.env.Encrypt(c.Context(), []byte("strongbox key promote check"), []byte("promote"))
-			if err == nil {
-				_, err = op.env.Decrypt(c.Context(), ct, []byte("promote"))
+			if err := op.keys.SetPrimary(c.Context(), a[0]); err != nil {
+				e := apiErr("", err)
+				if code := exitCode(e); code == exitFailure || code == exitUsage {
+					return &exitError{exitConflict, oneLine(err.Error())}
+				}
+				return e
 			}
-			if err != nil {
-				return &exitError{exitUnavailable, "key " + a[0] + " cannot wrap a data key: " + oneLine(err.Error())}
-			}
-			fmt.Fprintf(c.OutOrStdout(), "key %s works as primary: give it first in --kek to serve, then run strongbox key rewrap --primary %s\n", a[0], a[0])
+			fmt.Fprintf(c.OutOrStdout(), "key %s is the primary of every instance; now run strongbox key rewrap in every namespace\n", a[0])
 			return nil
 		},
 	}
 	o.flags(cmd)
 	return cmd
+}
+
+// checkKEK wraps and unwraps a data key with KEK id, which env holds.
+func checkKEK(ctx context.Context, env *keeper.Envelope, id string) error {
+	primary, _ := env.KEKIDs()
+	if err := env.SetPrimary(id); err != nil {
+		return err
+	}
+	ct, err := env.Encrypt(ctx, []byte("strongbox key promote check"), []byte("promote"))
+	if err == nil {
+		_, err = env.Decrypt(ctx, ct, []byte("promote"))
+	}
+	_ = env.SetPrimary(primary)
+	if err != nil {
+		return &exitError{exitUnavailable, "key " + id + " cannot wrap a data key: " + oneLine(err.Error())}
+	}
+	return nil
 }
 
 // rewrapState is the resumable state of a rewrap, kept in a 0600 file.
@@ -297,10 +401,10 @@ func newKeyRewrapCmd(g *globals) *cobra.Command {
 	var state string
 	var pageSize int
 	cmd := &cobra.Command{
-		Use:   "rewrap [--primary ID]",
+		Use:   "rewrap",
 		Short: "Re-encrypt the namespace's data under the primary key (resumable)",
-		Long: `Re-encrypt every ciphertext of the namespace that is not under the primary
-key, so the older keys can be removed. Values never leave the keeper.
+		Long: `Re-encrypt every ciphertext of the namespace that is not under the fleet's
+primary key (see key promote), so the older keys can be removed. Values never leave the keeper.
 Progress goes to stderr. After each page the place reached is saved in a
 state file (--state, default rewrap-NS.state in the data directory), so a
 run stopped by Ctrl-C, a crash or an outage resumes where it stopped when run
@@ -352,7 +456,6 @@ again; the file is removed when the run completes.` + operatorLong,
 		},
 	}
 	o.flags(cmd)
-	cmd.Flags().StringVar(&o.primary, "primary", "", "key to rewrap under (default: the first --kek)")
 	cmd.Flags().IntVar(&pageSize, "page-size", 0, "ciphertexts per page, saved after each (default: the store's maximum)")
 	cmd.Flags().StringVar(&state, "state", "", "state file of a resumable run (default: rewrap-NS.state in the data directory)")
 	return cmd
@@ -403,10 +506,14 @@ func newKeyRemoveCmd(g *globals) *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "remove ID",
-		Short: "Check that no data is under a key any more, so it can be dropped",
-		Long: `Check that no stored ciphertext of any namespace is under the key, so that it
-can be dropped from --kek (and deleted in its key service). It refuses (exit
-5) while data is still under it: run strongbox key rewrap first.` + operatorLong,
+		Short: "Retire a key in every instance, once nothing can be under it",
+		Long: `Retire a key: every instance drops it at once, and its id cannot be added
+again. It is refused (exit 5), saying why, while the key is the primary,
+while any running instance still writes under it or switched away less than
+--grace ago (writes begun under it may be in flight), and while any stored
+ciphertext of any namespace is under it (run strongbox key rewrap first).
+The run-token signing key is moved off the key here. Afterwards, drop the
+key from every --kek (and delete it in its key service).` + operatorLong,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			op, err := o.open(c.Context())
@@ -414,23 +521,24 @@ can be dropped from --kek (and deleted in its key service). It refuses (exit
 				return err
 			}
 			defer op.Close()
-			primary, _ := op.env.KEKIDs()
-			if a[0] == primary {
-				return &exitError{exitConflict, "key " + a[0] + " is the primary: promote another key and rewrap first"}
+			inUse := op.m.KEKInUse()
+			if force {
+				inUse = func(context.Context, string) (bool, error) { return false, nil }
 			}
-			err = op.env.RemoveKEK(asOperator(c.Context()), a[0], keeper.RemoveOptions{InUse: op.m.KEKInUse(), Force: force})
-			if err != nil {
-				if errcode := exitCode(err); errcode == exitFailure || errcode == exitUsage {
-					return &exitError{exitConflict, oneLine(err.Error()) + ": run strongbox key rewrap first"}
+			if err := op.keys.RemoveKEK(asOperator(c.Context()), a[0], inUse); err != nil {
+				e := apiErr("", err)
+				if code := exitCode(e); code == exitFailure || code == exitUsage {
+					return &exitError{exitConflict, oneLine(err.Error())}
 				}
-				return err
+				return e
 			}
-			fmt.Fprintf(c.OutOrStdout(), "no data is under key %s: drop it from --kek\n", a[0])
+			fmt.Fprintf(c.OutOrStdout(), "key %s is retired in every instance: drop it from every --kek\n", a[0])
 			return nil
 		},
 	}
 	o.flags(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "do not check (data still under the key becomes unreadable)")
+	cmd.Flags().BoolVar(&force, "force", false, "do not check stored data (data still under the key becomes unreadable)")
+	cmd.Flags().DurationVar(&o.grace, "grace", time.Minute, "how long every instance must have written under another key; keep it above the longest request")
 	return cmd
 }
 

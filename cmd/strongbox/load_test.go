@@ -16,8 +16,7 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/loadtest"
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
-	"github.com/strongbox-go/strongbox/secrets/runtoken"
-	"github.com/strongbox-go/strongbox/service"
+	"github.com/strongbox-go/strongbox/internal/testing/pgtest"
 )
 
 // TestLoadServe is the service's load benchmark (issue #13): 200 clients
@@ -56,22 +55,7 @@ func TestLoadServe(t *testing.T) {
 			t.Fatalf("create %s: %d %s", name, code, b)
 		}
 	}
-	d, err := service.OpenDataDir(dataDir, service.DataDirOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: d.RunTokenKey()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := make([]string, 10)
-	for i := range tokens {
-		tokens[i], _, err = iss.Issue(context.Background(), runtoken.Grant{Namespace: "default", Subject: "k6-runner", AllNames: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		leakcheck.Register(tokens[i])
-	}
+	tokens := issueRunTokens(t, p.baseURL, admin, 10)
 
 	base := p.baseURL + "/v1/namespaces/default/secrets"
 	serve := loadtest.Run(context.Background(), loadtest.Options{Clients: clients, Duration: duration,
@@ -130,4 +114,103 @@ func TestLoadServe(t *testing.T) {
 	}
 	leakcheck.Check("stderr", strings.ReplaceAll(p.stderr.String(), admin, ""))
 	leakcheck.Check("audit", string(mustRead(t, filepath.Join(home, "audit.jsonl"))))
+}
+
+// issueRunTokens issues n run tokens for every secret of namespace default
+// through the run-token route.
+func issueRunTokens(t *testing.T, baseURL, admin string, n int) []string {
+	t.Helper()
+	tokens := make([]string, n)
+	for i := range tokens {
+		code, b := do(t, "POST", baseURL+"/v1/namespaces/default/runtokens", admin, map[string]any{
+			"allNames": true, "subject": "k6-runner", "ttl": "1h"})
+		var issued struct{ Token string }
+		if code != http.StatusCreated || json.Unmarshal(b, &issued) != nil || issued.Token == "" {
+			t.Fatalf("issue a run token: %d %s", code, b)
+		}
+		leakcheck.Register(issued.Token)
+		tokens[i] = issued.Token
+	}
+	return tokens
+}
+
+// TestLoadFleet is issue #14's load benchmark: 200 clients for 20 seconds
+// spread over three strongbox serve processes on one PostgreSQL schema,
+// then the same clients for the same time against one of them alone, in
+// the same run, in TestLoadServe's mix (list and get with the admin
+// token, decrypt with run tokens). It requires zero errors and logs
+// requests per second, p99 and the ratio; on a 2-core machine a ratio
+// near or below 1 is expected (the three processes and PostgreSQL share
+// the cores). It runs only with STRONGBOX_LOAD=1; STRONGBOX_LOAD_DURATION
+// changes the 20 seconds.
+func TestLoadFleet(t *testing.T) {
+	if os.Getenv("STRONGBOX_LOAD") != "1" {
+		t.Skip("the load benchmark runs with STRONGBOX_LOAD=1")
+	}
+	clients, duration := 200, 20*time.Second
+	if d, err := time.ParseDuration(os.Getenv("STRONGBOX_LOAD_DURATION")); err == nil {
+		duration = d
+	}
+	u := pgtest.Schema(t)
+	ms, admin := newFleet(t, buildBinary(t), u, 3, newKEK(t))
+	const nSecrets = 20
+	values := map[string]string{}
+	for i := range nSecrets {
+		name := fmt.Sprintf("load-%02d", i)
+		values[name] = leakcheck.NewValue("load")
+		code, b := do(t, "POST", ms[0].url()+"/secrets", admin, map[string]any{
+			"name": name, "value": values[name], "decrypters": []string{"k6-runner"}})
+		if code != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", name, code, b)
+		}
+	}
+	tokens := issueRunTokens(t, ms[0].p.baseURL, admin, 10)
+	load := func(targets []*member) loadtest.Result {
+		return loadtest.Run(context.Background(), loadtest.Options{Clients: clients, Duration: duration,
+			Request: func(c, i int) (*http.Request, func(int, []byte) error) {
+				base := targets[c%len(targets)].url() + "/secrets"
+				name := fmt.Sprintf("load-%02d", (c+i)%nSecrets)
+				var url, tok string
+				switch i % 10 {
+				case 0:
+					url, tok = base+"?pageSize=5", admin
+				case 1, 2, 3, 4:
+					url, tok = base+"/"+name, admin
+				default:
+					url, tok = base+"/"+name+"/decrypt", tokens[(c+i)%len(tokens)]
+				}
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				return req, func(status int, body []byte) error {
+					if status != http.StatusOK {
+						return fmt.Errorf("status %d", status)
+					}
+					if strings.HasSuffix(url, "/decrypt") {
+						var b struct{ Value string }
+						if json.Unmarshal(body, &b) != nil || b.Value != values[name] {
+							return errors.New("wrong value")
+						}
+					}
+					return nil
+				}
+			}})
+	}
+	three := load(ms)
+	one := load(ms[:1])
+	t.Logf("three instances: %s", three)
+	t.Logf("one instance:    %s", one)
+	t.Logf("ratio: three instances do %.2f of one instance's req/s (p99 %s vs %s)",
+		three.PerSecond()/one.PerSecond(), three.P99.Round(time.Microsecond), one.P99.Round(time.Microsecond))
+	for what, r := range map[string]loadtest.Result{"three instances": three, "one instance": one} {
+		if r.Errors > 0 {
+			t.Errorf("%s: %d errors; first: %s", what, r.Errors, r.FirstError)
+		}
+		if r.Requests < int64(clients) {
+			t.Errorf("%s: only %d requests", what, r.Requests)
+		}
+	}
+	for _, m := range ms {
+		m.p.stop(t)
+		leakcheck.Check(m.name+" stderr", strings.ReplaceAll(m.p.stderr.String(), admin, ""))
+	}
 }

@@ -70,7 +70,7 @@ value.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&names, "names", nil, "secrets the run may read, comma-separated (default: all listing the run identity)")
+	f.StringSliceVar(&names, "names", nil, "secrets the run may read, comma-separated; NAME@VERSION pins a kept version (default: all listing the run identity)")
 	f.DurationVar(&ttl, "ttl", 0, "run token lifetime (default: the server's); it is revoked at exit anyway")
 	f.StringVar(&subject, "subject", "", "run identity (default: the server's, k6)")
 	f.StringArrayVar(&scan, "scan", nil, "after the run, check the files under DIR for secrets (repeatable)")

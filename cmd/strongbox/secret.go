@@ -23,10 +23,14 @@ func newSecretCmd(g *globals) *cobra.Command {
 		Long: `Create, list, change and delete secrets on the server (see strongbox login).
 
 Values are read from stdin or --value-file, never from the command line;
-only "secret reveal" prints a value.`,
+only "secret reveal" prints a value. Earlier values a secret keeps
+(--keep-versions) are listed by "secret versions", made current again by
+"secret rollback" and removed by "secret destroy"; "secret reveal
+NAME@VERSION" reads one.`,
 	}
 	cmd.AddCommand(newSecretCreateCmd(g), newSecretListCmd(g), newSecretGetCmd(g), newSecretUpdateCmd(g),
-		newSecretResetCmd(g), newSecretRevokeCmd(g), newSecretDeleteCmd(g), newSecretRevealCmd(g))
+		newSecretResetCmd(g), newSecretRevokeCmd(g), newSecretDeleteCmd(g), newSecretRevealCmd(g),
+		newSecretVersionsCmd(g), newSecretRollbackCmd(g), newSecretDestroyCmd(g))
 	return cmd
 }
 
@@ -70,6 +74,7 @@ func printSecret(w io.Writer, s *secrets.Secret, output string) error {
 	row("Labels", labelString(s.Labels))
 	row("Decrypters", strings.Join(s.Decrypters, ","))
 	row("Version", strconv.FormatInt(s.Version, 10))
+	row("Kept versions", strconv.Itoa(s.KeepVersions))
 	row("Revision", strconv.FormatInt(s.Revision, 10))
 	row("Revoked", strconv.FormatBool(s.Revoked))
 	row("Created", s.CreateTime.UTC().Format(time.RFC3339)+" by "+s.CreatedBy)
@@ -102,6 +107,7 @@ func checkOutput(c *cobra.Command, o string) error {
 func newSecretCreateCmd(g *globals) *cobra.Command {
 	var desc, valueFile, output string
 	var labels, decrypters []string
+	var keep int
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a secret; the value comes from stdin or --value-file",
@@ -122,15 +128,22 @@ newline is dropped):
 			if err != nil {
 				return err
 			}
+			spec := secrets.Spec{Name: a[0], Description: desc, Labels: l, Decrypters: decrypters}
+			if c.Flags().Changed("keep-versions") {
+				// Absent: the server's default (strongbox serve --keep-versions).
+				if err := checkKeep(c, keep); err != nil {
+					return err
+				}
+				spec.KeepVersions = &keep
+			}
 			cl, ns, server, err := g.client()
 			if err != nil {
 				return err
 			}
-			v, err := readValue(c, valueFile)
-			if err != nil {
+			if spec.Value, err = readValue(c, valueFile); err != nil {
 				return err
 			}
-			s, err := cl.Create(c.Context(), ns, secrets.Spec{Name: a[0], Description: desc, Labels: l, Decrypters: decrypters, Value: v})
+			s, err := cl.Create(c.Context(), ns, spec)
 			if err != nil {
 				return apiErr(server, err)
 			}
@@ -141,6 +154,7 @@ newline is dropped):
 	f.StringVar(&desc, "description", "", "description (at most 253 characters)")
 	f.StringArrayVar(&labels, "label", nil, "label key=value (repeatable)")
 	f.StringArrayVar(&decrypters, "decrypter", nil, "service identity that may decrypt, e.g. k6 (repeatable)")
+	f.IntVar(&keep, "keep-versions", 0, keepVersionsHelp+" (default: the server's, strongbox serve --keep-versions)")
 	f.StringVar(&valueFile, "value-file", "", "read the value from this file instead of stdin")
 	refuseValueFlag(cmd)
 	f.StringVarP(&output, "output", "o", "table", "output format: table or json")
@@ -227,10 +241,12 @@ func newSecretUpdateCmd(g *globals) *cobra.Command {
 	var desc, output string
 	var labels, decrypters []string
 	var clearLabels, clearDecrypters bool
+	var keep int
 	cmd := &cobra.Command{
 		Use:   "update NAME",
-		Short: "Change a secret's description, labels or decrypters",
-		Long: `Change a secret's description, labels or decrypters. A flag given replaces
+		Short: "Change a secret's description, labels, decrypters or kept versions",
+		Long: `Change a secret's description, labels, decrypters or kept versions
+(--keep-versions; fewer drops the kept values that fall out). A flag given replaces
 that field (--label replaces all labels; --clear-labels removes them); the
 others stay. The write is guarded by the revision just read, so a change
 made meanwhile is not overwritten (exit 5: run it again).`,
@@ -242,6 +258,11 @@ made meanwhile is not overwritten (exit 5: run it again).`,
 			l, err := parseLabels(c, labels)
 			if err != nil {
 				return err
+			}
+			if c.Flags().Changed("keep-versions") {
+				if err := checkKeep(c, keep); err != nil {
+					return err
+				}
 			}
 			cl, ns, server, err := g.client()
 			if err != nil {
@@ -261,6 +282,9 @@ made meanwhile is not overwritten (exit 5: run it again).`,
 			if f.Changed("decrypter") || clearDecrypters {
 				s.Decrypters = decrypters
 			}
+			if f.Changed("keep-versions") {
+				s.KeepVersions = keep
+			}
 			s, err = cl.Update(c.Context(), ns, s)
 			if err != nil {
 				return apiErr(server, err)
@@ -274,6 +298,7 @@ made meanwhile is not overwritten (exit 5: run it again).`,
 	f.BoolVar(&clearLabels, "clear-labels", false, "remove every label")
 	f.StringArrayVar(&decrypters, "decrypter", nil, "decrypter (repeatable; replaces all decrypters)")
 	f.BoolVar(&clearDecrypters, "clear-decrypters", false, "remove every decrypter")
+	f.IntVar(&keep, "keep-versions", 0, keepVersionsHelp)
 	f.StringVarP(&output, "output", "o", "table", "output format: table or json")
 	return cmd
 }
@@ -363,12 +388,16 @@ func newSecretDeleteCmd(g *globals) *cobra.Command {
 func newSecretRevealCmd(g *globals) *cobra.Command {
 	var show bool
 	cmd := &cobra.Command{
-		Use:   "reveal NAME",
+		Use:   "reveal NAME[@VERSION]",
 		Short: "Print only the value, raw, for scripts (service identities and run tokens)",
 		Long: `Print only the value, raw and without a newline, for scripts:
 
   strongbox secret reveal api-key > api-key.txt
   API_KEY=$(strongbox secret reveal api-key)
+  OLD_KEY=$(strongbox secret reveal api-key@3)   # a kept earlier version
+
+NAME@VERSION reads that version while the secret keeps it (see secret
+versions); one that is no longer kept is not found (exit 3).
 
 The credentials must be those of a service identity listed as the secret's
 decrypter, or a run token (users never decrypt). To a terminal the value is

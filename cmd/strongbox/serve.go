@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -32,6 +34,17 @@ import (
 	"github.com/strongbox-go/strongbox/storage"
 )
 
+// defaultKeepVersions is the --keep-versions of strongbox serve. The
+// library's default is 0 (an embedder never keeps old values by surprise);
+// the reference deployment keeps 3 so that a bad rotation can be undone
+// out of the box.
+const defaultKeepVersions = 3
+
+// keepVersionsServeHelp explains --keep-versions and its default.
+const keepVersionsServeHelp = "earlier values a new secret keeps (0 to 100; a create or update may set its own), so that " +
+	"secret rollback can undo a bad rotation and a test can pin a version (name@N); 0 drops the old value on every reset. " +
+	"Why 3: it undoes a bad rotation, and a bad fix of it, out of the box, for at most 3 more ciphertexts a secret"
+
 // serveConfig is every setting of strongbox serve; each is a flag and a
 // STRONGBOX_* environment variable of the same name.
 type serveConfig struct {
@@ -45,6 +58,9 @@ type serveConfig struct {
 	insecureListen  bool
 	auditLog        string
 	shutdownTimeout time.Duration
+	// keepVersions is secrets.Options.KeepVersions: earlier values a new
+	// secret keeps unless its create says otherwise.
+	keepVersions int
 
 	oidcIssuer, oidcAudience          string
 	oidcNamespace, oidcNamespaceClaim string
@@ -57,9 +73,26 @@ type serveConfig struct {
 const serveLong = `Serve the strongbox HTTP API and the secrets page.
 
 With no configuration it serves on 127.0.0.1:8080, keeps its SQLite
-database, a local key-encryption key and its run-token signing key in the
-data directory (files of mode 0600, made on the first start), and on the
-first start prints an admin API token once, to stderr.
+database and a local key-encryption key in the data directory (files of
+mode 0600, made on the first start), and on the first start of a store
+prints an admin API token once, to stderr.
+
+Several instances on one store (--store postgres://...) are one service:
+API tokens, run-token revocations, the run-token signing key (encrypted
+under the KEK), the list of key-encryption keys and the secrets page's
+sign-in sessions live in the store, on every backend, so a token issued,
+revoked or a key rotated through one instance, or a browser signed in or
+out through it, holds in every other at once and after any restart. Of instances
+starting together on an empty store exactly one prints the admin token.
+--kek gives each instance its keys (a local key's material never enters
+the store); the store's key list decides which is primary, and an instance
+that lacks the primary refuses to start (see strongbox key --help for the
+rotation sequence). Give every instance the same local keys. Expired
+revocations, heartbeats and sessions are swept about once a minute. A data directory
+of an earlier version is migrated on start: its apitokens.json is imported
+into the store and renamed apitokens.json.imported, and the run tokens its
+runtoken.key signed (24 hours at most) still verify on that instance. The
+rate limit is per process.
 
 Every flag can also be given as an environment variable: STRONGBOX_ and the
 flag's name in capitals with '_' for '-' (--data-dir is STRONGBOX_DATA_DIR).
@@ -88,9 +121,15 @@ ends at once when its token is revoked or expires; failed sign-ins are
 limited per client address like failed API authentications. Sessions live
 in this process's memory: a restart signs everyone out.
 
+Value history: each new secret keeps its --keep-versions earlier values
+(3 by default; a create or update may choose 0 to 100), encrypted like the
+current one. "strongbox secret versions" lists them, "secret rollback"
+makes one current again, "secret destroy" removes one, and a test pins one
+as NAME@VERSION (k6: secrets.get('api-key@3')).
+
 Routes: the API under /v1/ (described at /openapi.json), /healthz (the
-process serves), /readyz (store and key-encryption keys answer; 503 with
-the reason otherwise), /metrics (Prometheus text format; it shows load and
+process serves), /readyz (the store and the key-encryption keys this instance
+holds answer; 503 with the reason otherwise), /metrics (Prometheus text format; it shows load and
 failed authentications, no secrets: serve it where operators reach it),
 and the secrets page at every other path under /.
 Logs are JSON on stderr, through a redactor; the audit trail (one JSON line
@@ -123,12 +162,13 @@ func newServeCmd(stdout, stderr io.Writer, getenv func(string) string) *cobra.Co
 	f.StringVar(&cfg.store, "store", "", "store URL for metadata and ciphertexts: sqlite:///path, postgres://..., mem:// (default: SQLite in the data directory)")
 	f.StringVar(&cfg.metadataStore, "metadata-store", "", "store URL for metadata only; with --ciphertext-store, instead of --store")
 	f.StringVar(&cfg.ciphertextStore, "ciphertext-store", "", "store URL for ciphertexts only; with --metadata-store, instead of --store")
-	f.StringArrayVar(&cfg.keks, "kek", nil, "key-encryption key, a gocloud secrets URL (awskms://, gcpkms://, azurekeyvault://, hashivault://, base64key://); repeat for older keys, the first is primary (default: the local key in the data directory)")
+	f.StringArrayVar(&cfg.keks, "kek", nil, "key-encryption key this instance holds, a gocloud secrets URL (awskms://, gcpkms://, azurekeyvault://, hashivault://, base64key://); repeatable. The store's shared key list decides the primary (the first --kek only starts a store's list) (default: the local key in the data directory)")
 	f.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate file for HTTPS (with --tls-key)")
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file for HTTPS (with --tls-cert)")
 	f.BoolVar(&cfg.insecureListen, "insecure-listen", false, "allow listening beyond loopback without TLS (only behind a proxy that terminates TLS)")
 	f.StringVar(&cfg.auditLog, "audit-log", "-", "file the audit trail is appended to as JSON lines; - is stdout")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM or SIGINT, how long requests in flight may take to finish")
+	f.IntVar(&cfg.keepVersions, "keep-versions", defaultKeepVersions, keepVersionsServeHelp)
 	f.StringVar(&cfg.oidcIssuer, "oidc-issuer", "", "OIDC issuer URL whose JWT bearer tokens authenticate people and automation (with --oidc-audience and --oidc-role)")
 	f.StringVar(&cfg.oidcAudience, "oidc-audience", "", "audience the OIDC tokens must carry")
 	f.StringVar(&cfg.oidcNamespace, "oidc-namespace", adminNamespace, "namespace of every OIDC principal, unless --oidc-namespace-claim")
@@ -205,6 +245,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if cfg.shutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
+	if cfg.keepVersions < 0 || cfg.keepVersions > secrets.MaxKeepVersions {
+		return fmt.Errorf("--keep-versions %d: give 0 to %d", cfg.keepVersions, secrets.MaxKeepVersions)
+	}
 	pageOIDC, err := pageOIDCConfig(cfg)
 	if err != nil {
 		return err
@@ -263,6 +306,23 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		return fmt.Errorf("--kek: %w (check the URL and the credentials of the key service)", err)
 	}
 
+	// Each instance is one heartbeat of the shared key configuration:
+	// join it as soon as the store is open, before anything is written.
+	// (Each caller defers keys.Close after st.Close's defer, so that the
+	// heartbeat is removed while the store is still open.)
+	var keys *fleet.Keys
+	joinKeys := func(st *storage.Store) error {
+		var err error
+		keys, err = fleet.OpenKeys(ctx, st, env, fleet.KeysOptions{Instance: instanceName(), Logger: logger})
+		switch {
+		case errors.Is(err, secrets.ErrFailedPrecondition):
+			return fmt.Errorf("--kek: %s", oneLine(err.Error()))
+		case err != nil:
+			return fmt.Errorf("the shared key configuration in the store cannot be read: %s", storeReason(red, err))
+		}
+		return nil
+	}
+
 	var st *storage.Store
 	switch {
 	case split:
@@ -278,6 +338,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 			return fmt.Errorf("--store %s: %s", storeName(cfg.store), storeReason(red, err))
 		}
 		defer st.Close()
+	}
+	if st != nil {
+		if err := joinKeys(st); err != nil {
+			return err
+		}
+		defer keys.Close()
 	}
 
 	oidc, err := openOIDC(ctx, cfg)
@@ -310,13 +376,23 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 			return fmt.Errorf("database in %s: %s", dir.Path(), storeReason(red, err))
 		}
 		defer st.Close()
+		if err := joinKeys(st); err != nil {
+			return err
+		}
+		defer keys.Close()
 	}
 	ready.Store = st
+	held := &heldReadiness{env: env, all: keks, store: st, last: ready}
+	// Expired revocations, heartbeats and leases are ignored by reads
+	// anyway; the sweeper keeps the store from growing with them.
+	sweepCtx, stopSweep := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSweep()
+	go fleet.Sweeper(sweepCtx, st, fleet.DefaultSweepInterval, logger)
 
 	// One authorizer decides for the Manager and chooses the controls the
 	// secrets page shows.
 	authz := rbac.NewRoleAuthorizer(nil)
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, Auditor: func(ctx context.Context, e rbac.AuditEvent) {
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, KeepVersions: cfg.keepVersions, Auditor: func(ctx context.Context, e rbac.AuditEvent) {
 		auditLog.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
 			"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", string(e.Outcome), "code", e.Code,
 			"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)
@@ -326,17 +402,28 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	defer m.Close()
 
-	// Revocations live in the store: every instance on it refuses a
-	// revoked run token, and a restart forgets none (issue #14).
-	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: dir.RunTokenKey(), Revocations: fleet.RunTokenRevocations(st)})
+	// The run-token signing key and the revocations live in the store:
+	// a token issued through any instance verifies on every other, and a
+	// revocation through one is refused by all, after any restart (issue
+	// #14). A data directory made before kept its own signing key: tokens
+	// it signed (24 hours at most) still verify here.
+	rtKey, err := fleet.RunTokenKey(ctx, st, env, runTokenKeyID)
+	if err != nil {
+		return fmt.Errorf("run-token signing key in the store: %s", oneLine(err.Error()))
+	}
+	var oldKeys []*runtoken.Key
+	if !dir.Fresh() {
+		oldKeys = append(oldKeys, dir.RunTokenKey())
+	}
+	iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: rtKey, OldKeys: oldKeys, Revocations: fleet.RunTokenRevocations(st)})
 	if err != nil {
 		return err
 	}
-	toks, err := openAPITokens(dir, m)
+	toks, err := openAPITokens(ctx, dir, st, m, logger)
 	if err != nil {
 		return err
 	}
-	admin, rec, err := toks.Bootstrap(ctx, adminNamespace)
+	admin, rec, err := fleet.BootstrapAPIToken(ctx, st, toks, adminNamespace)
 	if err != nil {
 		return fmt.Errorf("bootstrap admin token: %w", err)
 	}
@@ -362,7 +449,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	if oidc != nil {
 		pageAuth = httpapi.Chain(pageAuth, oidc)
 	}
-	page, err := webui.New(webui.Options{Manager: m, Authenticator: pageAuth, Authorizer: authz, Logger: logger, OIDC: pageOIDC})
+	// Its sessions live in the store too, so a browser signed in through
+	// one instance is signed in on all, and a sign-out through one ends
+	// the session everywhere; a session signed in with an API token keeps
+	// only the token's id and digest and checks them on every request.
+	page, err := webui.New(webui.Options{Manager: m, Authenticator: pageAuth, Authorizer: authz, Logger: logger, OIDC: pageOIDC,
+		Sessions: fleet.WebSessions(st), APITokens: toks})
 	if err != nil {
 		return err
 	}
@@ -371,7 +463,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready.Check(r.Context()); err != nil {
+		if err := held.current().Check(r.Context()); err != nil {
 			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -401,7 +493,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	}
 	primary, _ := env.KEKIDs()
 	logger.Info("strongbox serving", "url", scheme+"://"+ln.Addr().String(), "dataDir", dir.Path(),
-		"firstStart", dir.Fresh(), "primaryKEK", primary, "runTokenKey", dir.RunTokenKey())
+		"firstStart", dir.Fresh(), "primaryKEK", primary, "runTokenKey", rtKey)
 
 	select {
 	case err := <-served:
@@ -454,4 +546,35 @@ func pageOIDCConfig(cfg serveConfig) (*webui.OIDC, error) {
 		return nil, errors.New("--oidc-redirect-url must be the absolute URL of the page's callback, ending in /signin/oidc/callback (e.g. https://strongbox.example/signin/oidc/callback)")
 	}
 	return &webui.OIDC{Issuer: cfg.oidcIssuer, ClientID: cfg.oidcClientID, ClientSecret: cfg.oidcClientSecret, RedirectURL: cfg.oidcRedirectURL}, nil
+}
+
+// heldReadiness probes the --kek keys this instance still holds: a key the
+// fleet retired (strongbox key remove) is dropped by every instance, and
+// may then be deleted in its key service before the instances restart
+// without it; probing it would take every instance out of service.
+type heldReadiness struct {
+	env   *keeper.Envelope
+	all   []keeper.KEK
+	store *storage.Store
+
+	mu   sync.Mutex
+	ids  string
+	last *service.Readiness
+}
+
+func (h *heldReadiness) current() *service.Readiness {
+	_, held := h.env.KEKIDs()
+	ids := strings.Join(held, " ")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ids != h.ids {
+		var keks []keeper.KEK
+		for _, k := range h.all {
+			if slices.Contains(held, kekID(k)) {
+				keks = append(keks, k)
+			}
+		}
+		h.ids, h.last = ids, &service.Readiness{Store: h.store, KEKs: keks}
+	}
+	return h.last
 }

@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
+	"github.com/strongbox-go/strongbox/keeper"
+	"github.com/strongbox-go/strongbox/service"
 )
 
 // TestServeHelpDocumentsEveryFlag: --help names every flag and its
@@ -18,7 +23,7 @@ func TestServeHelpDocumentsEveryFlag(t *testing.T) {
 	if err := root.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	for _, flag := range []string{"addr", "data-dir", "store", "metadata-store", "ciphertext-store", "kek", "tls-cert", "tls-key", "insecure-listen", "audit-log", "shutdown-timeout", "oidc-issuer", "oidc-audience", "oidc-namespace", "oidc-namespace-claim", "oidc-subject-claim", "oidc-roles-claim", "oidc-role", "oidc-client-id", "oidc-client-secret", "oidc-redirect-url"} {
+	for _, flag := range []string{"addr", "data-dir", "store", "metadata-store", "ciphertext-store", "kek", "tls-cert", "tls-key", "insecure-listen", "audit-log", "shutdown-timeout", "oidc-issuer", "oidc-audience", "oidc-namespace", "oidc-namespace-claim", "oidc-subject-claim", "oidc-roles-claim", "oidc-role", "oidc-client-id", "oidc-client-secret", "oidc-redirect-url", "keep-versions"} {
 		if !strings.Contains(out.String(), "--"+flag+" ") || !strings.Contains(out.String(), "$"+envName(flag)+"]") {
 			t.Errorf("help lacks --%s or $%s", flag, envName(flag))
 		}
@@ -133,5 +138,43 @@ func TestPageOIDCConfig(t *testing.T) {
 				t.Errorf("config does not carry the flags")
 			}
 		})
+	}
+}
+
+// TestHeldReadiness: /readyz probes the --kek keys the instance still
+// holds; a key the fleet retired (and the instance dropped) is not probed,
+// since it may be deleted in its key service before the restart without it.
+func TestHeldReadiness(t *testing.T) {
+	ctx := context.Background()
+	var keks []keeper.KEK
+	for _, id := range []string{"k1", "k2"} {
+		u, err := keeper.NewThrowawayKEKURL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		leakcheck.Register(u)
+		keks = append(keks, keeper.KEK{ID: id, URL: u})
+	}
+	env, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: keks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer env.Close()
+	ids := func(r *service.Readiness) []string {
+		var out []string
+		for _, k := range r.KEKs {
+			out = append(out, kekID(k))
+		}
+		return out
+	}
+	h := &heldReadiness{env: env, all: append(keks, keeper.KEK{ID: "gone", URL: "awskms://alias/gone?region=x"})}
+	if diff := cmp.Diff([]string{"k1", "k2"}, ids(h.current())); diff != "" {
+		t.Errorf("probed (-want +got):\n%s", diff)
+	}
+	if err := env.RemoveKEK(ctx, "k2", keeper.RemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"k1"}, ids(h.current())); diff != "" {
+		t.Errorf("after k2 was dropped, probed (-want +got):\n%s", diff)
 	}
 }

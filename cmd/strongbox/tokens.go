@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,7 +16,9 @@ import (
 
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/apitoken"
+	"github.com/strongbox-go/strongbox/secrets/fleet"
 	"github.com/strongbox-go/strongbox/service"
+	"github.com/strongbox-go/strongbox/storage"
 )
 
 const (
@@ -22,19 +27,70 @@ const (
 	// runSubject is the run identity of run tokens whose request names
 	// none: the decrypter a secret lists for k6 runs.
 	runSubject = "k6"
-	// apiTokensFile keeps the API tokens' records (digests, never tokens)
-	// in the data directory.
-	apiTokensFile = "apitokens.json"
+	// apiTokensFile kept the API tokens' records (digests, never tokens)
+	// in the data directory before they moved to the store; a start
+	// imports it and renames it to apiTokensFile+importedSuffix.
+	apiTokensFile  = "apitokens.json"
+	importedSuffix = ".imported"
+	// runTokenKeyID names the run-token signing key every instance on a
+	// store shares (fleet.RunTokenKey).
+	runTokenKeyID = "strongbox-1"
 )
 
-// openAPITokens opens the API tokens kept in the data directory, decided
-// and audited by the Manager.
-func openAPITokens(dir *service.DataDir, m *secrets.Manager) (*apitoken.Tokens, error) {
-	fs, err := apitoken.OpenFileStore(filepath.Join(dir.Path(), apiTokensFile))
-	if err != nil {
-		return nil, err
+// openAPITokens opens the API tokens kept in the store, shared by every
+// instance on it, decided and audited by the Manager. It first imports the
+// data directory's apitokens.json of an earlier version, if any, and
+// renames the file, so that a token revoked later is not imported again.
+func openAPITokens(ctx context.Context, dir *service.DataDir, st *storage.Store, m *secrets.Manager, logger *slog.Logger) (*apitoken.Tokens, error) {
+	store := fleet.APITokenStore(st)
+	file := filepath.Join(dir.Path(), apiTokensFile)
+	if _, err := os.Stat(file); err == nil {
+		n, err := importAPITokens(ctx, file, store)
+		if err != nil {
+			return nil, fmt.Errorf("importing %s into the store: %s", file, oneLine(err.Error()))
+		}
+		if err := os.Rename(file, file+importedSuffix); err != nil {
+			return nil, fmt.Errorf("%s was imported into the store but cannot be renamed (%s): rename it to %s", file, reasonOf(err), apiTokensFile+importedSuffix)
+		}
+		logger.Info("strongbox imported the data directory's API tokens into the store", "tokens", n, "file", apiTokensFile+importedSuffix)
 	}
-	return apitoken.New(apitoken.Options{Store: fs, Guard: m})
+	return apitoken.New(apitoken.Options{Store: store, Guard: m})
+}
+
+// importAPITokens copies every record of the file store into store; a
+// record already there (an interrupted import) is kept.
+func importAPITokens(ctx context.Context, file string, store apitoken.Store) (int, error) {
+	fs, err := apitoken.OpenFileStore(file)
+	if err != nil {
+		return 0, err
+	}
+	recs, err := fs.List(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range recs {
+		r.Revision = 0
+		if _, err := store.Put(ctx, r); err != nil && !errors.Is(err, secrets.ErrAlreadyExists) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// instanceName names this process in the shared key configuration's
+// heartbeats, which RemoveKEK and SetPrimary quote when they refuse:
+// host and process id, so that an operator can find it, and a random
+// suffix, since containers may share both.
+func instanceName() string {
+	h, _ := os.Hostname()
+	if h == "" {
+		h = "strongbox"
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", h, os.Getpid(), b)
 }
 
 // openOIDC returns the OIDC authenticator the --oidc-* flags describe, or

@@ -124,6 +124,11 @@ func Of(err error) Code {
 	if err == nil {
 		return OK
 	}
+	// The common case without errors.As's walk, which allocates each
+	// *Error's Unwrap slice: an *Error's first code is its own.
+	if e, ok := err.(*Error); ok {
+		return e.Code
+	}
 	var c Code
 	if errors.As(err, &c) {
 		return c
@@ -137,5 +142,8 @@ func Of(err error) Code {
 // IsContext reports whether err is a context cancellation or deadline, which
 // strongbox passes through unchanged.
 func IsContext(err error) bool {
+	if e, ok := err.(*Error); ok && e.Err == nil {
+		return false // a code and a message, no cause (New)
+	}
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -47,3 +47,40 @@ func TestErrorPrintsCodeOnce(t *testing.T) {
 		t.Error("a wrapped context error no longer matches")
 	}
 }
+
+// TestOfAndIsContextFastPaths: Of and IsContext answer for an *Error at the
+// top of the chain what the errors.As and errors.Is walks answer, without
+// allocating.
+func TestOfAndIsContextFastPaths(t *testing.T) {
+	walkOf := func(err error) Code {
+		var c Code
+		if errors.As(err, &c) {
+			return c
+		}
+		return Internal
+	}
+	walkIsContext := func(err error) bool {
+		return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	}
+	for _, err := range []error{
+		New(NotFound, "storage.GetRecord", "record not found"),
+		&Error{Code: Unavailable, Op: "storage.Get", Err: context.DeadlineExceeded},
+		&Error{Code: NotFound, Op: "secrets.Reveal", Err: New(Internal, "", "inner")},
+		&Error{Code: Conflict},
+	} {
+		if got, want := Of(err), walkOf(err); got != want {
+			t.Errorf("Of(%v) = %v, want %v", err, got, want)
+		}
+		if got, want := IsContext(err), walkIsContext(err); got != want {
+			t.Errorf("IsContext(%v) = %v, want %v", err, got, want)
+		}
+	}
+	err := error(New(NotFound, "storage.GetRecord", "record not found"))
+	if n := testing.AllocsPerRun(100, func() {
+		if Of(err) != NotFound || IsContext(err) {
+			t.Fatal("wrong answer")
+		}
+	}); n != 0 {
+		t.Errorf("Of and IsContext allocate %v times for an *Error", n)
+	}
+}

@@ -2,6 +2,7 @@ package apitoken_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"os"
 	"path/filepath"
@@ -508,4 +509,44 @@ func FuzzOpenFileStore(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestVerifyDigest: a token known by its id and digest verifies as the
+// token does, and is refused once revoked or expired, or with another
+// digest or a malformed id.
+func TestVerifyDigest(t *testing.T) {
+	f := newFixture(t)
+	admin := as(rbac.RoleAdmin)
+	tok, rec, err := f.toks.Issue(admin, "team-a", apitoken.Grant{Subject: "ci", Roles: []rbac.Role{rbac.RoleEditor}, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leakcheck.Register(tok.DangerouslyExpose())
+	sum := sha256.Sum256([]byte(tok.DangerouslyExpose()))
+	ctx := context.Background()
+	p, err := f.toks.VerifyDigest(ctx, rec.ID, sum[:])
+	if err != nil || p.ID != "ci" || p.Namespace != "team-a" {
+		t.Fatalf("VerifyDigest = %v, %v; want ci in team-a", p, err)
+	}
+	other := sum
+	other[0] ^= 1
+	for name, c := range map[string]struct {
+		id     string
+		digest []byte
+	}{"other digest": {rec.ID, other[:]}, "short digest": {rec.ID, sum[:16]}, "malformed id": {"not-an-id", sum[:]}} {
+		if _, err := f.toks.VerifyDigest(ctx, c.id, c.digest); !errors.Is(err, apitoken.ErrInvalidToken) {
+			t.Errorf("%s: error %v, want ErrInvalidToken", name, err)
+		}
+	}
+	*f.now = f.now.Add(time.Hour)
+	if _, err := f.toks.VerifyDigest(ctx, rec.ID, sum[:]); !errors.Is(err, apitoken.ErrExpired) {
+		t.Errorf("expired: error %v, want ErrExpired", err)
+	}
+	*f.now = f.now.Add(-time.Minute)
+	if err := f.toks.Revoke(admin, "team-a", rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.toks.VerifyDigest(ctx, rec.ID, sum[:]); !errors.Is(err, apitoken.ErrInvalidToken) {
+		t.Errorf("revoked: error %v, want ErrInvalidToken", err)
+	}
 }

@@ -64,7 +64,10 @@
 // which prints as a placeholder under every fmt verb, JSON and slog; store
 // and show it only where it is handed over. Verify compares digests in
 // constant time (crypto/subtle) after a lookup by the public id, so timing
-// reveals at most whether an id exists, which is not secret. A revoked
+// reveals at most whether an id exists, which is not secret.
+// VerifyDigest is Verify for a server that keeps a token's id and digest
+// instead of the token (package webui's sessions): it refuses a revoked or
+// expired token as Verify does; no route of the API takes a digest. A revoked
 // token's record is deleted: the next Verify fails. An expired record is
 // kept (listable, revocable) and refused. Lifetimes are capped
 // (Options.MaxTTL, default DefaultMaxTTL); Issue rounds them to seconds.

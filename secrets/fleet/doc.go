@@ -4,12 +4,17 @@
 // instance holds in every other at once, and after any restart.
 //
 //	st, _ := storage.OpenStore(ctx, "postgres://...")
+//	keys, _ := fleet.OpenKeys(ctx, st, env, fleet.KeysOptions{}) // before serving
+//	key, _ := fleet.RunTokenKey(ctx, st, env, "rt-1")
 //	issuer, _ := runtoken.NewIssuer(runtoken.IssuerOptions{Key: key, Revocations: fleet.RunTokenRevocations(st)})
 //	tokens, _ := apitoken.New(apitoken.Options{Store: fleet.APITokenStore(st), ...})
+//	admin, rec, _ := fleet.BootstrapAPIToken(ctx, st, tokens, "default") // rec != nil in one process only
+//	go fleet.Sweeper(ctx, st, 0, logger)
 //
+// strongbox serve (cmd/strongbox) is wired this way on every backend.
 // RunTokenRevocations is a runtoken.RevocationSet: a revocation is a
 // record of kind "runtoken.revoked" keyed by the token id, expiring with
-// the token (the store sweeps it with DeleteExpiredRecords; reads ignore it
+// the token (Sweep deletes it with DeleteExpiredRecords; reads ignore it
 // from then, when the token is refused as expired anyway). Every
 // verification reads the record (one primary-key read), so there is no
 // window at all between a revocation through one instance and its refusal
@@ -19,6 +24,24 @@
 // by token id, holding the record's JSON (the token's SHA-256 digest,
 // never the token); revoking an API token deletes its record, which every
 // instance's next Verify sees.
+//
+// WebSessions is the secrets page's session store (webui.Options.Sessions)
+// over records of kind "webui.session", keyed by the SHA-256 of the
+// session id and expiring with the session: a browser signed in through
+// one instance is signed in on every other and after a restart, and a
+// sign-out through one (which deletes the record) ends it on all.
+//
+// BootstrapAPIToken issues a store's first admin token once per store:
+// of processes starting at once on an empty store, the one that creates
+// the record of kind "apitoken.bootstrap" (create-if-absent: one racer
+// wins) issues it, the others issue none. The record is a one-minute
+// lease until the token is stored, so a process that died in between
+// does not leave the store without a way in.
+//
+// Sweep deletes the expired records of this package's kinds (revocations,
+// heartbeats, bootstrap leases, page sessions); Sweeper runs it every minute or so, at a
+// random point of each interval so that instances do not sweep together.
+// Reads ignore expired records anyway: sweeping keeps the store small.
 //
 // The in-memory sets of packages runtoken (the default when
 // IssuerOptions.Revocations is nil) and apitoken (MemoryStore) remain for
@@ -36,7 +59,12 @@
 // holds and which primary it uses, expiring after three heartbeats. A
 // local key's material (base64key://) never enters the store: only its
 // id; each instance is given local keys by its own configuration. Open
-// Keys before the instance serves.
+// Keys before the instance serves: OpenKeys refuses (FailedPrecondition,
+// naming the key) an instance that does not hold the shared primary,
+// which would write what the others may not read. A newly opened
+// instance has no write in flight, so its heartbeat does not hold up a
+// RemoveKEK; one whose primary changed while it served does, for
+// RemoveGrace.
 //
 // The operator's sequence for a fleet, through any one instance's Keys:
 //
@@ -51,8 +79,13 @@
 //     live instance still writes under it or switched away less than
 //     KeysOptions.RemoveGrace ago (writes begun under it may be in
 //     flight), and while any stored ciphertext still names it (pass
-//     Manager.KEKInUse()). Every instance then drops the key; its id stays
-//     retired and cannot be added again.
+//     Manager.KEKInUse()). The run-token signing keys (RunTokenKey),
+//     which KEKInUse does not count, are rewrapped under the primary
+//     first. Every instance then drops the key; its id stays retired and
+//     cannot be added again.
+//
+// Status reports the shared list with, for each key, the live instances
+// that lack it (strongbox key list prints it): check it before SetPrimary.
 //
 // The keeper.Envelope's own AddKEK, SetPrimary and RemoveKEK act on one
 // process only: on a fleet, use Keys. A secret under a KEK an instance
@@ -75,5 +108,8 @@
 // # Security
 //
 // Records hold token ids, namespaces, subjects, roles and token digests:
-// never a token, a value or a key.
+// never a token, a value or a key. Page sessions also hold their CSRF
+// token and one-time message (secret names and descriptions), and a
+// bearer credential other than an API token only sealed under a key that
+// only the browser's cookie yields.
 package fleet

@@ -2,18 +2,14 @@ package fleet_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the test schema
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
+	"github.com/strongbox-go/strongbox/internal/testing/pgtest"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -21,6 +17,8 @@ import (
 	"github.com/strongbox-go/strongbox/secrets/apitoken/apitokentest"
 	"github.com/strongbox-go/strongbox/secrets/fleet"
 	"github.com/strongbox-go/strongbox/secrets/runtoken"
+	"github.com/strongbox-go/strongbox/secrets/webui"
+	"github.com/strongbox-go/strongbox/secrets/webui/webuitest"
 	"github.com/strongbox-go/strongbox/storage"
 	"github.com/strongbox-go/strongbox/storage/docstorage"
 	_ "github.com/strongbox-go/strongbox/storage/sqlstorage" // registers sqlite:// and postgres://
@@ -39,7 +37,7 @@ var backends = []backend{
 	{"sqlite", func(t *testing.T) string {
 		return (&url.URL{Scheme: "sqlite", Path: filepath.Join(t.TempDir(), "strongbox.db")}).String()
 	}},
-	{"postgres", postgresSchema},
+	{"postgres", func(t *testing.T) string { return pgtest.Schema(t) }},
 }
 
 func open(t *testing.T, u string) *storage.Store {
@@ -50,45 +48,6 @@ func open(t *testing.T, u string) *storage.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
-}
-
-// postgresSchema returns the URL of a fresh schema on the test PostgreSQL
-// server (STRONGBOX_TEST_POSTGRES_URL), dropped when the test ends; it
-// skips without one, except under CI=true.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("STRONGBOX_TEST_POSTGRES_URL")
-	if base == "" {
-		msg := "STRONGBOX_TEST_POSTGRES_URL is not set: run scripts/test, or export STRONGBOX_TEST_POSTGRES_URL=$(scripts/start-postgres)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (PostgreSQL tests are required under CI=true)")
-		}
-		t.Skip(msg)
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "sbfleet_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("CREATE SCHEMA: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("DROP SCHEMA: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal("STRONGBOX_TEST_POSTGRES_URL is not a URL")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func TestAPITokenStoreConformance(t *testing.T) {
@@ -288,6 +247,23 @@ func TestFleetRunTokenKeyShared(t *testing.T) {
 			if _, err := fleet.RunTokenKey(ctx, stB, envOf(localKEK(t, "other")), "run-1"); !errors.Is(err, keeper.ErrUnknownKEK) {
 				t.Errorf("RunTokenKey without the KEK = %v, want ErrUnknownKEK", err)
 			}
+		})
+	}
+}
+
+func TestWebSessionStoreConformance(t *testing.T) {
+	t.Run("docstore", func(t *testing.T) {
+		webuitest.RunConformance(t, func(t *testing.T) webui.SessionStore {
+			st := docstorage.NewInMemory()
+			t.Cleanup(func() { st.Close() })
+			return fleet.WebSessions(st)
+		})
+	})
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			webuitest.RunConformance(t, func(t *testing.T) webui.SessionStore {
+				return fleet.WebSessions(open(t, b.url(t)))
+			})
 		})
 	}
 }

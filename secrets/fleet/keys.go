@@ -102,7 +102,7 @@ type Keys struct {
 // the instance serves, so it never writes under a key the fleet retired.
 func OpenKeys(ctx context.Context, st *storage.Store, env *keeper.Envelope, opts KeysOptions) (*Keys, error) {
 	k := &Keys{st: st, env: env, id: opts.Instance, every: opts.Heartbeat, grace: opts.RemoveGrace, log: opts.Logger,
-		since: time.Now(), done: make(chan struct{})}
+		done: make(chan struct{})}
 	if k.id == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -129,8 +129,26 @@ func OpenKeys(ctx context.Context, st *storage.Store, env *keeper.Envelope, opts
 	} else if err != nil {
 		return nil, err
 	}
-	if err := k.Sync(ctx); err != nil {
+	cfg, _, err := k.get(ctx)
+	if err != nil {
 		return nil, err
+	}
+	k.mu.Lock()
+	k.applyLocked(ctx, cfg)
+	// Nothing of this instance is in flight yet, under any key: its
+	// heartbeat must not hold up a RemoveKEK (the zero PrimarySince).
+	k.since = time.Time{}
+	err = k.beatLocked(ctx)
+	k.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if primary, _ := env.KEKIDs(); primary != cfg.Primary {
+		// Serving would write under a key the other instances may lack,
+		// and leave this one unable to read what they write.
+		k.removeBeat()
+		return nil, errcode.New(errcode.FailedPrecondition, "fleet.OpenKeys",
+			fmt.Sprintf("this instance does not hold KEK %q, the fleet's primary: give it in the instance's configuration", cfg.Primary))
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	k.cancel = cancel
@@ -143,12 +161,16 @@ func OpenKeys(ctx context.Context, st *storage.Store, env *keeper.Envelope, opts
 func (k *Keys) Close() error {
 	k.cancel()
 	<-k.done
+	k.removeBeat()
+	return nil
+}
+
+func (k *Keys) removeBeat() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if r, err := k.st.GetRecord(ctx, kindInstance, k.id); err == nil {
 		_ = k.st.DeleteRecord(ctx, kindInstance, k.id, r.Revision)
 	}
-	return nil
 }
 
 func (k *Keys) follow(ctx context.Context) {
@@ -232,19 +254,26 @@ func (k *Keys) applyLocked(ctx context.Context, cfg *keyConfig) {
 		case !c.Retired && !held:
 			k.log.LogAttrs(ctx, slog.LevelError, "strongbox instance lacks a local KEK of the shared configuration: give it with the instance's configuration",
 				slog.String("kek", c.ID))
-		case c.Retired && held && c.ID != cfg.Primary:
-			// The fleet-wide checks ran in RemoveKEK.
-			if err := k.env.RemoveKEK(ctx, c.ID, keeper.RemoveOptions{Force: true}); err != nil && errcode.Of(err) != errcode.NotFound {
-				k.log.LogAttrs(ctx, slog.LevelWarn, "strongbox cannot remove a retired KEK", slog.String("kek", c.ID), slog.String("error", err.Error()))
-			}
 		}
 	}
+	// Switch the primary before dropping retired keys: an instance
+	// configured with a retired key first (its old primary) can drop it
+	// only once it is not its primary any more.
 	if primary, _ := k.env.KEKIDs(); primary != cfg.Primary {
 		if err := k.env.SetPrimary(cfg.Primary); err != nil {
 			k.log.LogAttrs(ctx, slog.LevelError, "strongbox instance cannot use the shared primary KEK: it does not hold it",
 				slog.String("kek", cfg.Primary), slog.String("error", err.Error()))
 		} else {
 			k.since = time.Now()
+		}
+	}
+	primary, all := k.env.KEKIDs()
+	for _, c := range cfg.KEKs {
+		if c.Retired && c.ID != primary && slices.Contains(all, c.ID) {
+			// The fleet-wide checks ran in RemoveKEK.
+			if err := k.env.RemoveKEK(ctx, c.ID, keeper.RemoveOptions{Force: true}); err != nil && errcode.Of(err) != errcode.NotFound {
+				k.log.LogAttrs(ctx, slog.LevelWarn, "strongbox cannot remove a retired KEK", slog.String("kek", c.ID), slog.String("error", err.Error()))
+			}
 		}
 	}
 }
@@ -421,6 +450,12 @@ func (k *Keys) RemoveKEK(ctx context.Context, id string, inUse func(ctx context.
 			return errcode.New(errcode.FailedPrecondition, op, fmt.Sprintf("instance %q changed its primary less than %v ago; writes begun under KEK %q may still be in flight", name, k.grace, id))
 		}
 	}
+	// The run-token signing keys are ciphertexts too, outside the secrets
+	// KEKInUse counts: move them to the primary here, so that no instance
+	// fails to read its signing key after the removal.
+	if err := k.rewrapRunTokenKeys(ctx, id); err != nil {
+		return err
+	}
 	used, err := inUse(ctx, id)
 	if err != nil {
 		return err
@@ -440,4 +475,91 @@ func (k *Keys) RemoveKEK(ctx context.Context, id string, inUse func(ctx context.
 		}
 		return errcode.New(errcode.NotFound, op, fmt.Sprintf("KEK %q is not in the shared configuration", id))
 	})
+}
+
+// rewrapRunTokenKeys re-encrypts under this instance's primary (the shared
+// one: RemoveKEK synced) every run-token key record stored under KEK id.
+func (k *Keys) rewrapRunTokenKeys(ctx context.Context, id string) error {
+	token := ""
+	for {
+		page, next, err := k.st.ListRecords(ctx, kindRunTokenKey, storage.MaxPageSize, token)
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			for {
+				if h, err := keeper.ParseHeader(r.Data); err != nil || h.KEKID != id {
+					break
+				}
+				out, changed, err := k.env.Rewrap(ctx, r.Data, runTokenKeyAD(r.Key))
+				if err != nil {
+					return errcode.Wrap(errcode.Of(err), "fleet.RemoveKEK", fmt.Errorf("the run-token key %q under KEK %q cannot be moved to the primary: %w", r.Key, id, err))
+				}
+				if !changed {
+					break
+				}
+				r.Data = out
+				_, err = k.st.PutRecord(ctx, r)
+				if errcode.Of(err) != errcode.Conflict {
+					if err != nil {
+						return err
+					}
+					break
+				}
+				// Changed meanwhile: reread and look again.
+				if r, err = k.st.GetRecord(ctx, kindRunTokenKey, r.Key); err != nil {
+					if errcode.Of(err) == errcode.NotFound {
+						break
+					}
+					return err
+				}
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		token = next
+	}
+}
+
+// KEKStatus is one key of the shared configuration, as Status reports it.
+type KEKStatus struct {
+	ID      string
+	Primary bool
+	// Retired keys were removed by RemoveKEK; their ids cannot come back.
+	Retired bool
+	// Cloud says the configuration holds the key's URL, which every
+	// instance opens by itself; a local key is given to each instance by
+	// its own configuration.
+	Cloud bool
+	// Lacking names the live instances, this one excepted, that do not
+	// hold the key (for a retired key: those that still do).
+	Lacking []string
+}
+
+// Status returns the shared key configuration in its order, with the live
+// instances (this one excepted) that lack each key, and the names of those
+// instances, sorted. It reads the store; it changes nothing.
+func (k *Keys) Status(ctx context.Context) ([]KEKStatus, []string, error) {
+	cfg, _, err := k.get(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	insts, err := k.instances(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	delete(insts, k.id)
+	names := slices.Sorted(maps.Keys(insts))
+	out := make([]KEKStatus, 0, len(cfg.KEKs))
+	for _, c := range cfg.KEKs {
+		s := KEKStatus{ID: c.ID, Primary: c.ID == cfg.Primary, Retired: c.Retired, Cloud: c.URL != ""}
+		for _, name := range names {
+			if slices.Contains(insts[name].Held, c.ID) == c.Retired {
+				s.Lacking = append(s.Lacking, name)
+			}
+		}
+		out = append(out, s)
+	}
+	return out, names, nil
 }

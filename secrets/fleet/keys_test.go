@@ -8,11 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/fleet"
+	"github.com/strongbox-go/strongbox/secrets/runtoken"
 	"github.com/strongbox-go/strongbox/storage"
 )
 
@@ -100,6 +103,11 @@ func TestFleetKEKRotation(t *testing.T) {
 				}
 			}
 			create(a, "before")
+			// The shared run-token signing key is stored under k1 too.
+			rtKey, err := fleet.RunTokenKey(ctx, a.st, a.env, "rt-1")
+			if err != nil {
+				t.Fatal(err)
+			}
 
 			if err := a.keys.AddKEK(ctx, k2); err != nil {
 				t.Fatal(err)
@@ -111,6 +119,14 @@ func TestFleetKEKRotation(t *testing.T) {
 			}
 			if cfg := string(recs[0].Data); strings.Contains(cfg, k2.URL[len("base64key://"):]) || strings.Contains(cfg, "base64key") || !strings.Contains(cfg, `"k2"`) {
 				t.Errorf("stored configuration %s: want k2's id and no key material", cfg)
+			}
+			status, insts, err := a.keys.Status(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []fleet.KEKStatus{{ID: "k1", Primary: true}, {ID: "k2", Lacking: []string{"b"}}}
+			if diff := cmp.Diff(want, status); diff != "" || !slices.Equal(insts, []string{"b"}) {
+				t.Errorf("Status (-want +got):\n%s\ninstances %v, want [b]", diff, insts)
 			}
 			err = a.keys.SetPrimary(ctx, "k2")
 			if !errors.Is(err, secrets.ErrFailedPrecondition) || !strings.Contains(err.Error(), `"b"`) {
@@ -156,6 +172,36 @@ func TestFleetKEKRotation(t *testing.T) {
 						t.Errorf("%s: RevealValue(%s) = %v; want its value", in.name, name, err)
 					}
 				}
+			}
+			// RemoveKEK moved the run-token key to k2: an instance started
+			// with k2 alone reads it. One without the shared primary is
+			// refused at OpenKeys, before it could write under its own key.
+			c := newInstance(t, "c", u, k2)
+			rtC, err := fleet.RunTokenKey(ctx, c.st, c.env, "rt-1")
+			if err != nil {
+				t.Fatalf("c: RunTokenKey after the removal of k1: %v", err)
+			}
+			iss, err := runtoken.NewIssuer(runtoken.IssuerOptions{Key: rtKey})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, _, err := iss.Issue(ctx, runtoken.Grant{Namespace: ns, Subject: runner.ID, AllNames: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			leakcheck.Register(tok)
+			if v, err := runtoken.NewVerifier(runtoken.VerifierOptions{Keys: []*runtoken.Key{rtC}}); err != nil {
+				t.Fatal(err)
+			} else if _, err := v.Verify(ctx, tok); err != nil {
+				t.Errorf("c's run-token key does not verify a's token: %v", err)
+			}
+			env, err := keeper.OpenEnvelope(ctx, "", keeper.EnvelopeOptions{KEKs: []keeper.KEK{localKEK(t, "k3")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer env.Close()
+			if _, err := fleet.OpenKeys(ctx, c.st, env, fleet.KeysOptions{Instance: "d"}); !errors.Is(err, secrets.ErrFailedPrecondition) || !strings.Contains(err.Error(), `"k2"`) {
+				t.Errorf("OpenKeys without the shared primary = %v, want FailedPrecondition naming k2", err)
 			}
 			// A re-added retired id is refused: a new key needs a new id.
 			if err := a.keys.AddKEK(ctx, localKEK(t, "k1")); !errors.Is(err, secrets.ErrFailedPrecondition) {

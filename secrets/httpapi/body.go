@@ -23,20 +23,28 @@ type createBody struct {
 	// Decrypters absent or null: the Manager's default; []: nobody.
 	Decrypters []string `json:"decrypters"`
 	Value      string   `json:"value"`
+	// KeepVersions absent or null: the Manager's default
+	// (secrets.Options.KeepVersions); 0 to secrets.MaxKeepVersions: how
+	// many earlier values the secret keeps.
+	KeepVersions *int `json:"keepVersions,omitempty"`
 }
 
 func (b *createBody) spec() secrets.Spec {
 	return secrets.Spec{Name: b.Name, Description: b.Description, Labels: b.Labels,
-		Decrypters: b.Decrypters, Value: secrets.NewValue(b.Value)}
+		Decrypters: b.Decrypters, Value: secrets.NewValue(b.Value), KeepVersions: b.KeepVersions}
 }
 
-// updateBody is the body of PUT .../secrets/{name}: it replaces all three
-// fields. Revision may stand in for If-Match.
+// updateBody is the body of PUT .../secrets/{name}: it replaces
+// description, labels and decrypters, and keepVersions when given (absent
+// or null keeps the secret's: a client that predates value history must
+// not drop the kept values by leaving it out). Revision may stand in for
+// If-Match.
 type updateBody struct {
-	Description string            `json:"description"`
-	Labels      map[string]string `json:"labels"`
-	Decrypters  []string          `json:"decrypters"`
-	Revision    int64             `json:"revision"`
+	Description  string            `json:"description"`
+	Labels       map[string]string `json:"labels"`
+	Decrypters   []string          `json:"decrypters"`
+	KeepVersions *int              `json:"keepVersions,omitempty"`
+	Revision     int64             `json:"revision"`
 }
 
 // resetBody is the body of POST .../secrets/{name}/reset.

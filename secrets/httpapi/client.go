@@ -197,7 +197,7 @@ func (c *Client) Create(ctx context.Context, namespace string, spec secrets.Spec
 		return nil, err
 	}
 	in := createBody{Name: spec.Name, Description: spec.Description, Labels: spec.Labels,
-		Decrypters: spec.Decrypters, Value: spec.Value.DangerouslyExpose()}
+		Decrypters: spec.Decrypters, Value: spec.Value.DangerouslyExpose(), KeepVersions: spec.KeepVersions}
 	var s secrets.Secret
 	if _, err := c.do(ctx, http.MethodPost, "/v1/namespaces/"+url.PathEscape(namespace)+"/secrets", &in, 0, &s); err != nil {
 		return nil, err
@@ -237,7 +237,8 @@ func (c *Client) List(ctx context.Context, namespace string, opts secrets.ListOp
 	return &secrets.ListResult{Secrets: lr.Secrets, NextPageToken: lr.NextPageToken}, nil
 }
 
-// Update is Manager.Update over HTTP: s.Revision guards the write.
+// Update is Manager.Update over HTTP: s.Revision guards the write, and
+// s.KeepVersions is sent as given (pass the Secret Get returned, changed).
 func (c *Client) Update(ctx context.Context, namespace string, s *secrets.Secret) (*secrets.Secret, error) {
 	if s == nil {
 		return nil, errcode.New(errcode.Invalid, "httpapi.Client.Update", "secret is nil")
@@ -245,7 +246,8 @@ func (c *Client) Update(ctx context.Context, namespace string, s *secrets.Secret
 	if err := utf8Only("httpapi.Client.Update", s.Description); err != nil {
 		return nil, err
 	}
-	in := updateBody{Description: s.Description, Labels: s.Labels, Decrypters: s.Decrypters}
+	keep := s.KeepVersions
+	in := updateBody{Description: s.Description, Labels: s.Labels, Decrypters: s.Decrypters, KeepVersions: &keep}
 	var out secrets.Secret
 	if s.Revision <= 0 {
 		return nil, errcode.New(errcode.Invalid, "httpapi.Client.Update", "revision is required; pass the one Get returned")
@@ -284,11 +286,48 @@ func (c *Client) Delete(ctx context.Context, namespace, name string, revision in
 }
 
 // RevealValue is Manager.RevealValue over the decrypt route; the client's
-// credentials must be a run token or a service identity.
+// credentials must be a run token or a service identity. name may pin a
+// kept version, "api-key@3" (see secrets.ParseRef); the server answers a
+// malformed one as the Manager does (secrets.ErrInvalid for a caller that
+// may decrypt).
 func (c *Client) RevealValue(ctx context.Context, namespace, name string) (secrets.Value, error) {
 	var out decryptBody
 	if _, err := c.do(ctx, http.MethodGet, secretPath(namespace, name)+"/decrypt", nil, 0, &out); err != nil {
 		return secrets.Value{}, err
 	}
 	return secrets.NewValue(out.Value), nil
+}
+
+// Versions is Manager.Versions over HTTP: the secret's history, newest
+// first, metadata only.
+func (c *Client) Versions(ctx context.Context, namespace, name string) ([]secrets.Version, error) {
+	var out versionsResponse
+	if _, err := c.do(ctx, http.MethodGet, secretPath(namespace, name)+"/versions", nil, 0, &out); err != nil {
+		return nil, err
+	}
+	return out.Versions, nil
+}
+
+// Rollback is Manager.Rollback over HTTP: the kept value of version becomes
+// current as a new version; revision 0 means the current one.
+func (c *Client) Rollback(ctx context.Context, namespace, name string, version, revision int64) (*secrets.Secret, error) {
+	return c.versionOp(ctx, namespace, name, "rollback", version, revision)
+}
+
+// Destroy is Manager.Destroy over HTTP: the kept value of version is
+// removed for good; revision 0 means the current one.
+func (c *Client) Destroy(ctx context.Context, namespace, name string, version, revision int64) (*secrets.Secret, error) {
+	return c.versionOp(ctx, namespace, name, "destroy", version, revision)
+}
+
+func (c *Client) versionOp(ctx context.Context, namespace, name, op string, version, revision int64) (*secrets.Secret, error) {
+	if version < 1 {
+		return nil, errcode.New(errcode.Invalid, "httpapi.Client", "version must be 1 or more")
+	}
+	var out secrets.Secret
+	// The revision travels as If-Match, as for Reset and Revoke.
+	if _, err := c.do(ctx, http.MethodPost, secretPath(namespace, name)+"/"+op, &versionBody{Version: version}, revision, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -36,6 +36,10 @@
 //	POST   /v1/namespaces/{namespace}/secrets/{name}/reset    {"value":"..."}    200 secret, ETag; If-Match optional
 //	POST   /v1/namespaces/{namespace}/secrets/{name}/revoke   none or {}         200 secret, ETag; If-Match optional
 //	GET    /v1/namespaces/{namespace}/secrets/{name}/decrypt  -                  200 {"value":"..."}; ?format=raw: the value as text/plain
+//	GET    /v1/namespaces/{namespace}/secrets/{name}@{N}/decrypt  -              200 as above, version N's value while it is kept
+//	GET    /v1/namespaces/{namespace}/secrets/{name}/versions -                  200 {"versions":[...]}, newest first, never a value
+//	POST   /v1/namespaces/{namespace}/secrets/{name}/rollback {"version":N}      200 secret, ETag; "revision" or If-Match optional
+//	POST   /v1/namespaces/{namespace}/secrets/{name}/destroy  {"version":N}      200 secret, ETag; "revision" or If-Match optional
 //	POST   /v1/namespaces/{namespace}/apitokens               API token object   201 API token with "token" (shown once), Location
 //	GET    /v1/namespaces/{namespace}/apitokens               -                  200 {"apiTokens":[...]} (never a token)
 //	DELETE /v1/namespaces/{namespace}/apitokens/{id}          -                  204
@@ -66,13 +70,28 @@
 // route added to one and not the other fails it.
 //
 // The create object is {"name", "description", "labels": {k: v},
-// "decrypters": [ids], "value"}; decrypters absent or null means the
-// Manager's DefaultDecrypters, [] means nobody. The update object is
-// {"description", "labels", "decrypters", "revision"}: PUT replaces all
-// three fields (an absent one is cleared), so read, change and send back
-// with the ETag. A secret is the JSON of secrets.Secret: namespace, name,
-// description, labels, decrypters, version, revoked, revision, createTime,
-// updateTime, createdBy, updatedBy, and never a value. Bodies are strict
+// "decrypters": [ids], "value", "keepVersions"}; decrypters absent or null
+// means the Manager's DefaultDecrypters, [] means nobody; keepVersions
+// absent or null means secrets.Options.KeepVersions. The update object is
+// {"description", "labels", "decrypters", "keepVersions", "revision"}: PUT
+// replaces the first three fields (an absent one is cleared), so read,
+// change and send back with the ETag; an absent keepVersions stays as it
+// is (so that a client older than value history drops no kept value), and
+// a smaller one drops the kept values that fall out (which also takes the
+// delete permission). A secret is the JSON of secrets.Secret: namespace,
+// name, description, labels, decrypters, version, revoked, revision,
+// createTime, updateTime, createdBy, updatedBy, keepVersions, and never a
+// value.
+//
+// Value history (secrets.Manager.Versions, Rollback, Destroy): versions
+// lists secrets.Version objects {"version", "createTime", "createdBy",
+// "current", "revoked", "destroyed"} and needs the read permission;
+// rollback makes version N's kept value current again as a new version
+// (update permission, as reset); destroy removes one kept value that is
+// not the current one (delete permission; the current one is 409
+// failed_precondition: revoke it). Their body is {"version": N,
+// "revision": R}, strict like every body; a version that never existed or
+// is no longer kept is 404, and the message names it. Bodies are strict
 // (internal/strictjson): one JSON object, valid UTF-8, valid escapes (no
 // lone surrogate such as "\ud800"), no member twice, no member that differs
 // from the schema or from another member only in case ("DECRYPTERS"), no
@@ -86,6 +105,15 @@
 // <token>", 200 with a JSON body whose "value" member (responsePath=value)
 // is the value; 404 for a name that does not exist, 401 or 403 for a
 // credential that does not allow it. Every other status is an error too.
+// {name} may pin a version, NAME@N (secrets.ParseRef: N a decimal of 1 or
+// more without sign or leading zeros; '@' as is or as %40): k6's url
+// source puts its key into {key} unescaped, so a script's
+// secrets.get('api-key@3') asks for version 3. That value is given only
+// while the secret keeps it, otherwise 404 naming the version; a malformed
+// reference is 400 for a caller that may decrypt (a user gets the 403 of
+// any decrypt, as from the Manager). Authorization is that of the secret: a run token that
+// covers api-key covers its kept versions, and the request event records
+// Name "api-key" with Version 3.
 //
 // # Format
 //
@@ -134,7 +162,7 @@
 //	401    unauthenticated         no, unknown, malformed, tampered, expired or revoked credentials (WWW-Authenticate: Bearer)
 //	403    permission_denied       the principal lacks the role, is in another namespace, is not a decrypter of the secret,
 //	                               or uses a run token outside its namespace, names or the decrypt route
-//	404    not_found               no such secret, or no such route
+//	404    not_found               no such secret, no such kept version (name@N, rollback, destroy), or no such route
 //	405    method_not_allowed      the route exists with other methods (Allow lists them)
 //	409    already_exists          create with a name in use
 //	409    conflict                If-Match or "revision" is stale: another write came first

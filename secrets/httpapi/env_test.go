@@ -34,6 +34,7 @@ const (
 	tokOtherNS   = "tok-other-ns"
 	tokService   = "tok-service"
 	tokNoOneRole = "tok-nobody"
+	tokUpdater   = "tok-updater" // the Updater role alone: may update, not read
 )
 
 var principals = map[string]rbac.Principal{
@@ -43,6 +44,7 @@ var principals = map[string]rbac.Principal{
 	tokOtherNS:   {Kind: rbac.KindUser, ID: "bob", Namespace: "team-b", Roles: []rbac.Role{rbac.RoleAdmin}},
 	tokService:   {Kind: rbac.KindService, ID: "k6-runner", Namespace: ns, Roles: []rbac.Role{rbac.RoleDecrypter}},
 	tokNoOneRole: {Kind: rbac.KindUser, ID: "nobody", Namespace: ns},
+	tokUpdater:   {Kind: rbac.KindUser, ID: "uma", Namespace: ns, Roles: []rbac.Role{rbac.RoleUpdater}},
 }
 
 // clock is a settable time source shared by the issuer and the handler.
@@ -94,6 +96,8 @@ type envOptions struct {
 	// authFailures limits failed authentications; nil: off, so that tests
 	// of 401s (the clock does not move) are not answered 429.
 	authFailures *httpapi.AuthFailureLimit
+	// keepVersions is the Manager's secrets.Options.KeepVersions.
+	keepVersions int
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -112,7 +116,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		clock: &clock{t: time.Now().UTC().Truncate(time.Second)}}
 	logger := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.m, err = secrets.New(secrets.Options{
-		Store: e.store.Store, Keeper: e.keeper,
+		Store: e.store.Store, Keeper: e.keeper, KeepVersions: o.keepVersions,
 		Auditor: func(ctx context.Context, ev rbac.AuditEvent) {
 			logger.InfoContext(ctx, "manager audit", "event", ev)
 		},

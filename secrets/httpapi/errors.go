@@ -132,6 +132,10 @@ func publicError(err error, st *reqState) *Error {
 	}
 	switch errcode.Of(err) {
 	case errcode.NotFound:
+		if st.version > 0 {
+			return apiError(http.StatusNotFound, codeNotFound, "version "+strconv.FormatInt(st.version, 10)+" of "+secret+
+				" does not exist in this namespace or is no longer kept (it fell out of the history, or was revoked or destroyed)")
+		}
 		if st.name == "" {
 			return apiError(http.StatusNotFound, codeNotFound, "not found")
 		}
@@ -151,6 +155,10 @@ func publicError(err error, st *reqState) *Error {
 	case errcode.PermissionDenied:
 		return apiError(http.StatusForbidden, codePermissionDenied, "permission denied: the caller lacks the role for this in this namespace, or is not a decrypter of the secret")
 	case errcode.FailedPrecondition:
+		if st.destroy {
+			return apiError(http.StatusConflict, codeFailedPrecondition, "version "+strconv.FormatInt(st.version, 10)+
+				" of "+secret+" is its current value, which destroy does not remove: revoke it instead (or the service is shutting down)")
+		}
 		return apiError(http.StatusConflict, codeFailedPrecondition, "the operation cannot be done now (for example, the service is shutting down)")
 	case errcode.Unavailable:
 		return apiError(http.StatusServiceUnavailable, codeUnavailable, "temporarily unavailable; retry later")

@@ -12,17 +12,23 @@ import (
 // Mirrors of the request schemas, to read a body the way the server must.
 type (
 	createSchema struct {
-		Name        string            `json:"name"`
-		Description string            `json:"description"`
-		Labels      map[string]string `json:"labels"`
-		Decrypters  []string          `json:"decrypters"`
-		Value       string            `json:"value"`
+		Name         string            `json:"name"`
+		Description  string            `json:"description"`
+		Labels       map[string]string `json:"labels"`
+		Decrypters   []string          `json:"decrypters"`
+		Value        string            `json:"value"`
+		KeepVersions *int              `json:"keepVersions"`
 	}
 	updateSchema struct {
-		Description string            `json:"description"`
-		Labels      map[string]string `json:"labels"`
-		Decrypters  []string          `json:"decrypters"`
-		Revision    int64             `json:"revision"`
+		Description  string            `json:"description"`
+		Labels       map[string]string `json:"labels"`
+		Decrypters   []string          `json:"decrypters"`
+		KeepVersions *int              `json:"keepVersions"`
+		Revision     int64             `json:"revision"`
+	}
+	versionSchema struct {
+		Version  int64 `json:"version"`
+		Revision int64 `json:"revision"`
 	}
 	resetSchema struct {
 		Value string `json:"value"`
@@ -107,6 +113,11 @@ func FuzzCreateBody(f *testing.F) {
 		`{"name":"e","value":"x","extra":true}`,
 		`{"name":"e","labels":{"a":1},"value":"x"}`,
 		`{"name":"e","value":"x"}{}`,
+		`{"name":"k","value":"x","keepVersions":3}`,
+		`{"name":"k","value":"x","keepVersions":101}`,
+		`{"name":"k","value":"x","keepVersions":-1}`,
+		`{"name":"k","value":"x","keepVersions":"3"}`,
+		`{"name":"k","value":"x","keepVersions":1,"KeepVersions":2}`,
 		`{"name":"e","value":"\ud800"}`,
 		`[1]`, `null`, `"x"`, ``, `{`, "{\"name\":\"e\",\"value\":\"\xff\"}",
 	)
@@ -123,7 +134,48 @@ func FuzzUpdateBody(f *testing.F) {
 		`{"decrypters":["a b"],"revision":1}`,
 		`{"name":"other","revision":1}`,
 		`{}`, ``, `[]`,
+		`{"revision":1,"keepVersions":0}`,
+		`{"revision":1,"keepVersions":100}`,
+		`{"revision":1,"keepVersions":2.5}`,
+		`{"revision":1,"keepversions":2}`,
 	)
+}
+
+// FuzzVersionBody: the bodies of rollback and destroy, read strictly.
+func FuzzVersionBody(f *testing.F) {
+	seeds := []string{`{"version":1}`, `{"version":1,"revision":1}`, `{"version":0}`, `{"version":-1}`,
+		`{"version":"1"}`, `{"version":1,"Version":2}`, `{"version":1,"version":2}`, `{"version":1.0}`,
+		`{"version":1,"extra":1}`, `{"revision":1}`, `{}`, ``, `[]`, `{"version":99999999999999999999}`}
+	for _, op := range []string{"rollback", "destroy"} {
+		f.Add(op, `{"version":1}`)
+		for _, s := range seeds {
+			f.Add(op, s)
+		}
+	}
+	e := newEnv(f, envOptions{keepVersions: 2})
+	e.create("fuzz", "k6-runner")
+	f.Fuzz(func(t *testing.T, op, body string) {
+		if op != "rollback" {
+			op = "destroy"
+		}
+		r := e.do("POST", base+"/fuzz/"+op, tokEditor, body)
+		switch r.status {
+		case 200, 400, 404, 409, 413:
+		default:
+			t.Fatalf("%s %q: status %d %s", op, body, r.status, r.body)
+		}
+		if ae := r.apiErr(); r.status >= 400 && (ae.Code == "" || ae.Status != r.status) {
+			t.Fatalf("error body %q", r.body)
+		}
+		if r.status < 300 {
+			if err := strictjson.Decode([]byte(body), new(versionSchema)); err != nil {
+				t.Fatalf("status %d for a body a strict reader refuses (%v): %q", r.status, err, body)
+			}
+		}
+		if strings.Contains(r.body, `"value":`) {
+			t.Fatalf("response has a value member: %s", r.body)
+		}
+	})
 }
 
 func FuzzResetBody(f *testing.F) {

@@ -168,6 +168,10 @@ const (
 	pathReset   = pathSecret + "/reset"
 	pathRevoke  = pathSecret + "/revoke"
 	pathDecrypt = pathSecret + "/decrypt"
+	// The value-history routes (history.go).
+	pathVersions = pathSecret + "/versions"
+	pathRollback = pathSecret + "/rollback"
+	pathDestroy  = pathSecret + "/destroy"
 )
 
 // decryptPath returns the path of the decrypt route for a secret, with
@@ -191,6 +195,12 @@ type reqState struct {
 	tokenID         string
 	client          string
 	code            string
+
+	// version is the version the request names (a pinned decrypt's
+	// name@N, a rollback's or destroy's), for error messages and the
+	// request event; 0 for none.
+	version int64
+	destroy bool // the destroy route, for error messages
 }
 
 type stateKey struct{}
@@ -258,7 +268,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.auditor(r.Context(), RequestEvent{
 			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
 			Principal: st.principal.String(), TokenID: st.tokenID, Client: st.client, Status: status, Code: st.code,
-			Duration: h.now().Sub(start),
+			Duration: h.now().Sub(start), Version: st.version,
 		})
 	}()
 	h.mux.ServeHTTP(sw, r)
@@ -271,6 +281,11 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 		st := stateOf(r)
 		st.namespace, st.name = safeInput("namespace", r.PathValue("namespace")), safeInput("name", r.PathValue("name"))
 		st.list = r.Pattern == "GET "+pathSecrets
+		var refErr error
+		if decrypt && strings.IndexByte(r.PathValue("name"), '@') >= 0 {
+			// The decrypt route's {name} may pin a version (name@N).
+			st.name, st.version, refErr = decryptRef(r.PathValue("name"))
+		}
 		addr := h.clientAddr(r)
 		st.client = addr
 		if wait, blocked := h.authFail.blocked(addr); blocked {
@@ -305,6 +320,14 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 				return
 			case st.namespace != claims.Namespace:
 				h.fail(w, r, apiError(http.StatusForbidden, codePermissionDenied, "the run token is for another namespace"))
+				return
+			case refErr != nil:
+				// A run token may decrypt here: the Manager would refuse
+				// the reference as invalid, so say so rather than that
+				// the token does not cover an unreadable name. Other
+				// callers get the Manager's answer (403 for users, who
+				// never decrypt; 400 for services).
+				h.fail(w, r, refErr)
 				return
 			case !claims.AllowsName(st.name):
 				h.fail(w, r, apiError(http.StatusForbidden, codePermissionDenied, "the run token does not cover secret "+strconv.Quote(st.name)))
@@ -481,9 +504,13 @@ func (h *Handler) update(ctx context.Context, w http.ResponseWriter, r *http.Req
 	case rev == 0:
 		rev = body.Revision
 	}
+	keep, err := h.keepVersions(ctx, r, body.KeepVersions)
+	if err != nil {
+		return err
+	}
 	s, err := h.m.Update(ctx, r.PathValue("namespace"), &secrets.Secret{
 		Name: r.PathValue("name"), Description: body.Description, Labels: body.Labels,
-		Decrypters: body.Decrypters, Revision: rev,
+		Decrypters: body.Decrypters, Revision: rev, KeepVersions: keep,
 	})
 	if err != nil {
 		return err

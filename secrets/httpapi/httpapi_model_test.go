@@ -107,3 +107,18 @@ func (c *clientAPI) Delete(ctx context.Context, ns, name string, rev int64) erro
 func (c *clientAPI) RevealValue(ctx context.Context, ns, name string) (secrets.Value, error) {
 	return c.client(ctx).RevealValue(ctx, ns, name)
 }
+
+// The value-history calls (modeltest.HistoryAPI): with them the sequences
+// keep values, and Versions, Rollback, Destroy and pinned reveals go
+// through the routes too.
+func (c *clientAPI) Versions(ctx context.Context, ns, name string) ([]secrets.Version, error) {
+	return c.client(ctx).Versions(ctx, ns, name)
+}
+func (c *clientAPI) Rollback(ctx context.Context, ns, name string, version, rev int64) (*secrets.Secret, error) {
+	return c.client(ctx).Rollback(ctx, ns, name, version, rev)
+}
+func (c *clientAPI) Destroy(ctx context.Context, ns, name string, version, rev int64) (*secrets.Secret, error) {
+	return c.client(ctx).Destroy(ctx, ns, name, version, rev)
+}
+
+var _ modeltest.HistoryAPI = (*clientAPI)(nil)

@@ -161,13 +161,15 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (source.Source, e
 	return &remoteSource{url: s}, nil
 }
 
-// Get fetches one value. It fails with secrets.ErrInvalid for a name
-// outside the limits (without a request), secrets.ErrNotFound for a secret
-// that does not exist, secrets.ErrPermissionDenied when the token is
-// refused or does not cover the name, secrets.ErrUnavailable after the
-// retries; see source.NewURLSource.
+// Get fetches one value; name may pin a kept version, "api-key@3"
+// (secrets.ParseRef). It fails with secrets.ErrInvalid for a name or
+// reference outside the limits (without a request), secrets.ErrNotFound
+// for a secret that does not exist or a version no longer kept,
+// secrets.ErrPermissionDenied when the token is refused or does not cover
+// the name, secrets.ErrUnavailable after the retries; see
+// source.NewURLSource.
 func (s *remoteSource) Get(ctx context.Context, name string) (secrets.Value, error) {
-	if err := secrets.ValidateName(name); err != nil {
+	if _, _, err := secrets.ParseRef(name); err != nil {
 		return secrets.Value{}, err
 	}
 	return s.url.Get(ctx, name)

@@ -225,3 +225,73 @@ func TestRemoteConstructor(t *testing.T) {
 		}
 	}
 }
+
+// TestURLSourcePinnedVersion (issue #18): the url source, given a spec of
+// the decrypt route, asks for "api-key@1" and gets version 1's value from
+// the server, through NewRemoteSource and through a url source spec as k6
+// users write it; a version no longer kept is ErrNotFound, a malformed
+// reference ErrInvalid.
+func TestURLSourcePinnedVersion(t *testing.T) {
+	e := newEnv(t, envOptions{keepVersions: 1})
+	srv := e.serve()
+	ctx := context.Background()
+	v1 := e.create("api-key", "k6-runner")
+	v2 := e.reset("api-key")
+	tok := e.token(runtoken.Grant{Namespace: ns, Subject: "k6-runner", Names: []string{"api-key"}, TTL: time.Minute})
+	e.mu.Lock()
+	e.secrets = append(e.secrets, tok)
+	e.mu.Unlock()
+	rs, err := httpapi.NewRemoteSource(httpapi.RemoteConfig{BaseURL: srv.URL, Namespace: ns, Token: secrets.NewValue(tok),
+		RetryBackoff: time.Millisecond, RequestsPerMinuteLimit: -1}, source.URLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := "url=urlTemplate=" + srv.URL + httpapi.DecryptPath(ns, "{key}") + ",headers.Authorization=Bearer " + tok + ",responsePath=value,retryBackoff=1ms"
+	red := &fakeRedactor{}
+	r, err := source.NewResolver(ctx, source.Options{Specs: []string{spec}, Env: source.EnvMap(nil), Redactor: red})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, src := range []struct {
+		name string
+		s    source.Source
+	}{{"remote", rs}, {"url spec", r}} {
+		for _, tc := range []struct {
+			ref, want string
+			err       error
+		}{
+			{"api-key", v2, nil},
+			{"api-key@2", v2, nil},
+			{"api-key@1", v1, nil},
+			{"api-key@3", "", secrets.ErrNotFound},
+			{"api-key@0", "", secrets.ErrInvalid},
+			{"api-key@01", "", secrets.ErrInvalid},
+		} {
+			got, err := src.s.Get(ctx, tc.ref)
+			if !errors.Is(err, tc.err) || got.DangerouslyExpose() != tc.want {
+				t.Errorf("%s: Get(%q): err = %v, value matches = %v", src.name, tc.ref, err, got.DangerouslyExpose() == tc.want)
+			}
+		}
+	}
+	// The resolver taught the redactor the pinned value too.
+	found := false
+	for _, s := range red.seen {
+		found = found || s == v1
+	}
+	if !found {
+		t.Error("the redactor did not learn the value of version 1")
+	}
+	// The request events name the secret and the version, not name@N.
+	var pinned int
+	e.mu.Lock()
+	for _, ev := range e.events {
+		if ev.Name == "api-key" && ev.Version == 1 {
+			pinned++
+		}
+	}
+	e.mu.Unlock()
+	if pinned != 2 {
+		t.Errorf("%d request events for api-key version 1; want 2", pinned)
+	}
+}

@@ -44,6 +44,9 @@ func (h *Handler) routeTable() []route {
 		{http.MethodPost, pathReset, accessManage, h.reset},
 		{http.MethodPost, pathRevoke, accessManage, h.revoke},
 		{http.MethodGet, pathDecrypt, accessDecrypt, h.decrypt},
+		{http.MethodGet, pathVersions, accessManage, h.versions},
+		{http.MethodPost, pathRollback, accessManage, h.rollback},
+		{http.MethodPost, pathDestroy, accessManage, h.destroy},
 		{http.MethodGet, pathOpenAPI, accessPublic, h.openAPI},
 	}, h.tokenRouteTable()...)
 }

@@ -22,6 +22,10 @@
 //	})
 //	os.Exit(res.ExitCode)
 //
+// A name may pin a kept version of a secret's value, "api-key@3", for a
+// script that reads secrets.get('api-key@3'): the run token is scoped to
+// api-key, and version 3's value is the one fetched and redacted.
+//
 // Scan does the scanning alone (for CI): it fetches the named values in the
 // same way and reports where they occur in the files given.
 //

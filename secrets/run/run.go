@@ -35,7 +35,10 @@ type Options struct {
 	// Namespace holds the secrets.
 	Namespace string
 	// Names are the secrets the run may read. Empty means every secret of
-	// Namespace that lists Subject as a decrypter.
+	// Namespace that lists Subject as a decrypter. A name may pin a kept
+	// version, "api-key@3" (secrets.ParseRef), for a script that reads
+	// secrets.get('api-key@3'): the run token covers api-key, and the value
+	// of version 3 is the one fetched and redacted.
 	Names []string
 	// Subject is the run identity the secrets list as a decrypter; ""
 	// means the server's default ("k6").
@@ -125,7 +128,11 @@ func open(ctx context.Context, opts *Options) (_ *session, err error) {
 			return nil, errcode.New(errcode.NotFound, "run", "no secret of namespace "+opts.Namespace+" lists "+subj+" as a decrypter")
 		}
 	}
-	tok, err := mgmt.IssueRunToken(ctx, opts.Namespace, httpapi.RunTokenRequest{Names: names, Subject: opts.Subject, TTL: opts.TTL})
+	scope, err := tokenNames(names)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := mgmt.IssueRunToken(ctx, opts.Namespace, httpapi.RunTokenRequest{Names: scope, Subject: opts.Subject, TTL: opts.TTL})
 	if err != nil {
 		return nil, err
 	}
@@ -332,3 +339,24 @@ const minSecretLen = 4
 // envK6SecretSource is the environment variable k6 reads its secret source
 // from.
 const envK6SecretSource = "K6_SECRET_SOURCE"
+
+// tokenNames is the run token's scope for names: each name without its
+// pinned version (a token covers a secret, whichever kept version is
+// read), once.
+func tokenNames(names []string) ([]string, error) {
+	out := make([]string, 0, len(names))
+	for _, ref := range names {
+		name := ref
+		if strings.Contains(ref, "@") {
+			n, _, err := secrets.ParseRef(ref)
+			if err != nil {
+				return nil, errcode.New(errcode.Invalid, "run", "a name is neither NAME nor NAME@VERSION (VERSION a number of 1 or more without leading zeros)")
+			}
+			name = n
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}

@@ -345,3 +345,58 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return res, err
 }
+
+// TestRunPinnedVersion (issue #18): --names api-key@1 gives the child a
+// run token for api-key; the stand-in k6 asks the url protocol for
+// {key}=api-key@1 as k6 would (unescaped) and prints version 1's value,
+// which the output shows as the marker only: the value Run fetched and
+// redacted is that version's, not the current one.
+func TestRunPinnedVersion(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	s, err := e.editor.Get(ctx, ns, "api-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.KeepVersions = 1
+	if _, err := e.editor.Update(ctx, ns, s); err != nil {
+		t.Fatal(err)
+	}
+	current := "s3cret-current-9876543210"
+	leakcheck.Register(current)
+	if _, err := e.editor.Reset(ctx, ns, "api-key", secrets.NewValue(current), 0); err != nil {
+		t.Fatal(err)
+	}
+	side := filepath.Join(t.TempDir(), "spec")
+	o, out, errb := e.opts("api-key@1", "0", "print", side)
+	o.Names = []string{"api-key@1"}
+	res, err := run.Run(ctx, o)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("Run: %v, exit %d (stderr %s)", err, res.ExitCode, errb)
+	}
+	m := "***SECRET_REDACTED***"
+	if want := "raw: " + m + "\nsplit: " + m + "\n"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("stdout = %q, want it to start %q", out, want)
+	}
+	assertClean(t, "stdout", out)
+	assertClean(t, "stderr", errb)
+	if strings.Contains(out.String()+errb.String(), current) {
+		t.Error("the output shows the current value: the child did not read version 1")
+	}
+	tok := tokenOf(t, side)
+	// Revoked after the run, as without a pinned version.
+	c, err := httpapi.NewClient(e.url, httpapi.ClientOptions{Token: secrets.NewValue(tok)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.RevealValue(ctx, ns, "api-key"); err == nil {
+		t.Error("the run token still decrypts after the run")
+	}
+	for _, bad := range [][]string{{"api-key@0"}, {"api-key@"}, {"api-key@01"}} {
+		o, _, _ := e.opts("api-key", "0")
+		o.Names = bad
+		if _, err := run.Run(ctx, o); !errors.Is(err, secrets.ErrInvalid) {
+			t.Errorf("Names %q: %v; want ErrInvalid", bad, err)
+		}
+	}
+}

@@ -118,6 +118,28 @@
 // The Manager is bound in code: Options.Types["store"] = StoreConstructor(m).
 // Without it a store spec fails with an error that says so.
 //
+// # Pinned versions
+//
+// A name may pin a version of a strongbox secret's value: "api-key@3" is
+// version 3 of api-key, given only while the secret keeps it (the current
+// value, or an earlier one within its keepVersions, not revoked or
+// destroyed); otherwise the Get fails with secrets.ErrNotFound naming the
+// version. Strongbox names cannot hold '@', so the form is unambiguous;
+// secrets.ParseRef reads it (VERSION is a decimal of 1 or more, without
+// sign or leading zeros; anything else is secrets.ErrInvalid).
+//
+//	const key = await secrets.get('api-key@3')   // in a k6 script
+//	v, err := r.Get(ctx, "api-key@3")            // through a Resolver
+//
+// store: the reference goes to Manager.RevealValue as it is. url: it goes
+// into {key} like any name: path-escaped, which leaves '@' as it is (as k6,
+// which inserts keys unescaped, sends it), or query-escaped after a "?"
+// ("%40"); strongbox's decrypt route reads both. Each reference is its own
+// cache entry, and each value fetched is taught to the redactor, so a
+// pinned earlier value is redacted like the current one. The source does
+// not parse references itself: to a url source of another server
+// "name@3" is an ordinary key.
+//
 // # Differences from k6
 //
 // Found by running k6 v2.2.0 against the same specs. Every row is backed by

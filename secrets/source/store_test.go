@@ -107,3 +107,48 @@ func TestStoreConfigErrors(t *testing.T) {
 		t.Fatalf("nil Manager: %v", err)
 	}
 }
+
+// TestStoreSourcePinnedVersion (issue #18): a store source reveals
+// "api-key@1", the kept earlier value, through the Manager; one that is not
+// kept is ErrNotFound, a malformed reference ErrInvalid.
+func TestStoreSourcePinnedVersion(t *testing.T) {
+	ctx := context.Background()
+	m := secretstest.NewManager(t)
+	editor := secretstest.Editor(ctx, "team-a")
+	keep := 1
+	if _, err := m.Create(editor, "team-a", secrets.Spec{Name: "api-key", Value: secrets.NewValue("store-s3cret-1"), Decrypters: []string{"k6-runner"}, KeepVersions: &keep}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Reset(editor, "team-a", "api-key", secrets.NewValue("store-s3cret-2"), 0); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Redactor: rec, Specs: []string{"store=namespace=team-a,identity=k6-runner"},
+		Types: map[string]Constructor{"store": StoreConstructor(m)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, tc := range []struct {
+		ref, want string
+		is        error
+	}{
+		{"api-key", "store-s3cret-2", nil},
+		{"api-key@2", "store-s3cret-2", nil},
+		{"api-key@1", "store-s3cret-1", nil},
+		{"api-key@3", "", secrets.ErrNotFound},
+		{"api-key@0", "", secrets.ErrInvalid},
+		{"api-key@1@1", "", secrets.ErrInvalid},
+	} {
+		v, err := r.Get(ctx, tc.ref)
+		if !errors.Is(err, tc.is) || v.DangerouslyExpose() != tc.want {
+			t.Errorf("Get(%q) = %v, %v; want the value of that version, error %v", tc.ref, v, err, tc.is)
+		}
+		if err != nil && strings.Contains(err.Error(), "store-s3cret") {
+			t.Errorf("Get(%q): the error holds a value", tc.ref)
+		}
+	}
+	if diff := cmp.Diff([]string{"store-s3cret-2", "store-s3cret-2", "store-s3cret-1"}, rec.got); diff != "" {
+		t.Errorf("redactor learned (-want +got):\n%s", diff)
+	}
+}

@@ -291,6 +291,10 @@ func TestURLSourceEscaping(t *testing.T) {
 		{"/secrets/{key}/value", "db.password", "/secrets/db.password/value", ""},
 		{"/get?name={key}&v=1", "a&v=2 b", "/get", "name=a%26v%3D2+b&v=1"},
 		{"/s/{key}?name={key}", "x/y", "/s/x%2Fy", "name=x%2Fy"},
+		// A pinned version (issue #18): '@' is a valid path character,
+		// so the path carries it as k6 does (as is); a query escapes it.
+		{"/v1/namespaces/ns/secrets/{key}/decrypt", "api-key@3", "/v1/namespaces/ns/secrets/api-key@3/decrypt", ""},
+		{"/get?name={key}", "api-key@3", "/get", "name=api-key%403"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

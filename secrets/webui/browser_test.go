@@ -209,7 +209,7 @@ func TestBrowser(t *testing.T) {
 	}
 	since := leakcheck.Count()
 	t.Cleanup(func() { leakcheck.Verify(t, since) })
-	e := newEnv(t, envOptions{pageSize: 3})
+	e := newEnv(t, envOptions{pageSize: 3, keepVersions: 3})
 	c := newChrome(t, e)
 	e.seed("db-password", map[string]string{"env": "prod", "team": "checkout"})
 	e.seed("smtp-token", map[string]string{"env": "stage"})
@@ -304,13 +304,14 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	value2 := leakcheck.NewValue("api2")
 	t.Run("reset", func(t *testing.T) {
 		c.visit(t, "/s/api-key")
 		c.load(t, chromedp.Click(chromedp.ID("reset")))
 		if !eval[bool](t, c, `!document.getElementById("value").disabled && document.getElementById("value").type === "password"`) {
 			t.Fatal("Reset did not unlock a masked value field")
 		}
-		c.do(t, chromedp.SendKeys(chromedp.ID("value"), leakcheck.NewValue("api2")))
+		c.do(t, chromedp.SendKeys(chromedp.ID("value"), value2))
 		c.load(t, chromedp.Click(chromedp.CSS(`form[action$="/reset"] button`)))
 		if got := c.text(t, "#version"); got != "2" {
 			t.Errorf("version after reset %q; want 2", got)
@@ -331,6 +332,55 @@ func TestBrowser(t *testing.T) {
 		// The copy buttons come from the static script, which the CSP lets run.
 		if n := eval[int](t, c, `document.querySelectorAll("button.copy:not([hidden])").length`); n != 2 {
 			t.Errorf("%d copy buttons shown; want 2 (the static script did not run?)", n)
+		}
+	})
+
+	t.Run("history", func(t *testing.T) {
+		c.visit(t, "/s/api-key")
+		rows := func() []string {
+			return eval[[]string](t, c, `[...document.querySelectorAll("#history tr[data-version]")].map(r => r.dataset.version + " " + r.querySelector(".state").textContent)`)
+		}
+		if d := cmp.Diff([]string{"2 Current", "1 Kept"}, rows()); d != "" {
+			t.Fatalf("history panel (-want +got):\n%s", d)
+		}
+		// No value in the page, whatever the panel shows (checkSource
+		// also looks for every registered value after each step).
+		src := eval[string](t, c, "document.documentElement.outerHTML")
+		if strings.Contains(src, value1) || strings.Contains(src, value2) {
+			t.Fatal("the page source holds a value")
+		}
+		c.do(t, void(chromedp.Evaluate[any](`document.getElementById("history-title").scrollIntoView()`)))
+		c.screenshot(t, "webui-history.png")
+		c.load(t, chromedp.Click(chromedp.CSS(`button[aria-label="Roll back api-key to version 1"]`)))
+		if got := c.text(t, ".notice"); !strings.Contains(got, "rolled back to the value of version 1: it is now version 3") {
+			t.Errorf("notice %q", got)
+		}
+		if got := c.text(t, "#version"); got != "3" {
+			t.Errorf("version after rollback %q; want 3", got)
+		}
+		if v, err := e.m.RevealValue(e.asRunner(), testNS, "api-key"); err != nil || v.DangerouslyExpose() != value1 {
+			t.Errorf("after rollback to 1 the runner does not read version 1's value: %v", err)
+		}
+		if d := cmp.Diff([]string{"3 Current", "2 Kept", "1 Kept"}, rows()); d != "" {
+			t.Errorf("history after rollback (-want +got):\n%s", d)
+		}
+		c.load(t, chromedp.Click(chromedp.CSS(`a[aria-label="Destroy version 2 of api-key"]`)))
+		if !strings.Contains(c.text(t, "main"), "removed for good") {
+			t.Error("the destroy confirmation does not say what happens")
+		}
+		c.load(t, chromedp.Click(chromedp.ID("confirm-destroy")))
+		if got := c.text(t, ".notice"); !strings.Contains(got, "Version 2 of api-key destroyed") {
+			t.Errorf("notice %q", got)
+		}
+		if d := cmp.Diff([]string{"3 Current", "2 Destroyed", "1 Kept"}, rows()); d != "" {
+			t.Errorf("history after destroy (-want +got):\n%s", d)
+		}
+		if _, err := e.m.RevealValue(e.asRunner(), testNS, "api-key@2"); !errors.Is(err, secrets.ErrNotFound) {
+			t.Errorf("reveal of the destroyed version 2: %v; want ErrNotFound", err)
+		}
+		src = eval[string](t, c, "document.documentElement.outerHTML")
+		if strings.Contains(src, value1) || strings.Contains(src, value2) {
+			t.Fatal("the page source holds a value")
 		}
 	})
 
@@ -444,7 +494,8 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("keyboard and labels", func(t *testing.T) {
 		e.seed("kbd", map[string]string{"env": "prod"})
-		for _, path := range []string{"/", "/new", "/s/kbd", "/s/kbd/reset", "/s/kbd/revoke", "/s/kbd/delete"} {
+		e.resetSeed("kbd") // a kept version: the history panel has its controls
+		for _, path := range []string{"/", "/new", "/s/kbd", "/s/kbd/reset", "/s/kbd/revoke", "/s/kbd/delete", "/s/kbd/destroy?version=1"} {
 			t.Run(path, func(t *testing.T) {
 				c.visit(t, path)
 				c.checkNames(t)
@@ -456,7 +507,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("roles", func(t *testing.T) {
-		type controls struct{ List, Create, Edit, Delete, Reset bool }
+		type controls struct{ List, Create, Edit, Delete, Reset, Rollback, Destroy bool }
 		for _, tc := range []struct {
 			user string
 			want controls
@@ -464,8 +515,8 @@ func TestBrowser(t *testing.T) {
 			{"viewer", controls{}},
 			{"reader", controls{List: true}},
 			{"creator", controls{List: true, Create: true}},
-			{"updater", controls{List: true, Edit: true, Reset: true}},
-			{"deleter", controls{List: true, Delete: true}},
+			{"updater", controls{List: true, Edit: true, Reset: true, Rollback: true}},
+			{"deleter", controls{List: true, Delete: true, Destroy: true}},
 		} {
 			t.Run(tc.user, func(t *testing.T) {
 				c.signIn(t, tc.user)
@@ -480,6 +531,8 @@ func TestBrowser(t *testing.T) {
 					got.Reset = c.present(t, "#reset")
 					got.Edit = got.Edit && c.present(t, `form[action$="/edit"]`)
 					got.Delete = got.Delete && c.present(t, "#delete")
+					got.Rollback = c.present(t, `button[aria-label="Roll back kbd to version 1"]`)
+					got.Destroy = c.present(t, `a[aria-label="Destroy version 1 of kbd"]`)
 				} else if !c.present(t, "#no-read") {
 					t.Error("no explanation for the missing list")
 				}

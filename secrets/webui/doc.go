@@ -26,6 +26,17 @@
 // value; Revoke and Delete ask for confirmation (Delete by typing the word
 // Delete). Each secret's page shows how to use it in a k6 test.
 //
+// A secret's page also has a history panel: every version of the value
+// (secrets.Manager.Versions), newest first, with when it was set, by whom
+// and its state (Current, Kept, Revoked, Destroyed), never a value. A kept
+// earlier version has Roll back (for those who may update: it becomes
+// current as a new version) and Destroy (for those who may delete; a
+// confirmation page first, since the value is gone for good). The edit
+// form's "Kept versions" field sets how many earlier values the secret
+// keeps (0 to 100); a post without the field keeps the secret's. The
+// create form has the same field, optional: empty means the Manager's
+// default (secrets.Options.KeepVersions).
+//
 // Every write is a POST answered by 303 See Other (post, redirect, get):
 // errors travel to the next page in the session, so a reload never posts a
 // value again.
@@ -48,12 +59,14 @@
 // the Authenticator as "Authorization: Bearer <token>" and, if accepted,
 // exchanges for a session cookie. The session lasts until
 // Options.SessionLifetime (8 hours by default) or sign-out, but no longer
-// than its token: the session keeps the token in the server's memory (never
-// in a page, cookie, URL or log) and presents it to the Authenticator again
-// on every request, so a token revoked or expired meanwhile signs the
-// browser out at its next request (GET: a redirect to the sign-in page;
-// post: 401). That costs one token verification a request (for package
-// apitoken, a SHA-256 and one store read).
+// than its token: it checks the token again on every request, so a token
+// revoked or expired meanwhile signs the browser out at its next request
+// (GET: a redirect to the sign-in page; post: 401). An API token of
+// Options.APITokens is kept as its id and SHA-256 digest only and checked
+// with apitoken.Tokens.VerifyDigest (one store read); any other bearer
+// credential is kept sealed (AES-256-GCM) under a key derived from the
+// session id, which only the browser's cookie holds, and presented to the
+// Authenticator again. Neither is ever in a page, cookie, URL or log.
 //
 // Failed sign-ins (a token the Authenticator refuses) count against the
 // client address with the limiter package httpapi uses for failed
@@ -63,17 +76,29 @@
 // While an address is over the limit its sign-ins are answered 429 with
 // Retry-After before the token is looked at. An empty form is not counted.
 //
-// Sessions live in a server-side store in memory (memorySessionStore), with
-// expiry and at most 10,000 sessions. It is private to the process: several
-// instances behind one address need a shared session store, which this
-// package does not offer yet; until then route each browser to one instance
-// or restart means signing in again.
+// Sessions live on the server in Options.Sessions, a SessionStore. The
+// default, NewMemorySessionStore, keeps at most 10,000 in this process's
+// memory, for tests and single-process embeddings: another process does
+// not know them and a restart ends them. Several instances behind one
+// address share fleet.WebSessions over their common store (strongbox serve
+// does): a session made through one instance is used through any other, a
+// sign-out through one ends it on all, and it survives restarts. A session
+// is one record keyed by the SHA-256 of its id (so a store reader cannot
+// take it over) holding the principal, the CSRF token, the one-time
+// message of post-redirect-get and the credential's reference above, at
+// most MaxSessionBytes (a message's form that would not fit is dropped);
+// it expires with the session, reads ignore it from then, and the page
+// checks the expiry it encoded too. Each request reads its session once;
+// a post writes it once more, for its message.
 //
 // With Options.OIDC the sign-in page also offers an OpenID Connect
-// provider: the authorization code flow with PKCE (S256), a random state
-// bound to the browser by an HttpOnly SameSite=Lax cookie (Lax, because the
-// provider sends the browser back from another site) and used once, and a
-// nonce. The page exchanges the code for the ID token, presents that token
+// provider: the authorization code flow with PKCE (S256), a state and a
+// nonce. The server keeps nothing of a flow in progress: the state, nonce
+// and PKCE verifier are derived (HMAC-SHA256) from 256 random bits and an
+// expiry (10 minutes) in an HttpOnly SameSite=Lax cookie (Lax, because the
+// provider sends the browser back from another site), which the callback
+// checks and clears (and the provider takes each code once); so the callback may reach any instance, and a visitor
+// who is not signed in writes nothing to the store. The page exchanges the code for the ID token, presents that token
 // to Options.Authenticator as a Bearer token (so the Authenticator must
 // accept the provider's ID tokens, e.g. package oidcauth with the client id
 // as audience: it checks signature, issuer, audience and expiry and maps the
@@ -99,8 +124,8 @@
 // no-referrer, X-Frame-Options: DENY and Cache-Control: no-store (static
 // files: no-cache).
 //
-// The session cookie holds 256 random bits; the store keeps only their
-// SHA-256. It is HttpOnly, SameSite=Strict, and Secure unless the request
+// The session cookie holds 256 random bits; the session store keeps only
+// their SHA-256. It is HttpOnly, SameSite=Strict, and Secure unless the request
 // is plain HTTP to a loopback address (so behind a TLS-terminating proxy
 // it is Secure, and a browser on plain HTTP elsewhere gets no session);
 // a Secure cookie at the root path is named __Host-strongbox-session.

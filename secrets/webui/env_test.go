@@ -59,6 +59,8 @@ type envOptions struct {
 	auth     httpapi.Authenticator // added before the token authenticator
 	// signInFailures is Options.SignInFailures; nil: the default limit.
 	signInFailures *httpapi.AuthFailureLimit
+	// keepVersions is the Manager's secrets.Options.KeepVersions.
+	keepVersions int
 }
 
 type fakeClock struct {
@@ -111,7 +113,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() { kp.Close() })
 	clock := &fakeClock{t: time.Date(2026, 3, 14, 9, 26, 0, 0, time.UTC)}
-	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: leakcheck.Auditor(nil), Clock: clock.Now})
+	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp, Auditor: leakcheck.Auditor(nil), Clock: clock.Now, KeepVersions: o.keepVersions})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/strongbox-go/strongbox/internal/names"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -20,6 +21,7 @@ const (
 	fieldValue       = "value"
 	fieldLabels      = "labels"
 	fieldDecrypters  = "decrypters"
+	fieldKeep        = "keepVersions"
 	fieldConfirm     = "confirm"
 	fieldSelector    = "selector"
 )
@@ -32,6 +34,7 @@ var fieldLabel = map[string]string{
 	fieldValue:       "Value",
 	fieldLabels:      "Labels",
 	fieldDecrypters:  "Decrypters",
+	fieldKeep:        "Kept versions",
 	fieldConfirm:     "Confirmation",
 	fieldSelector:    "Label filter",
 }
@@ -51,7 +54,9 @@ type formState struct {
 	Description string
 	Labels      string
 	Decrypters  string
-	Errors      map[string]string
+	// KeepVersions is the edit form's "Kept versions" field as typed.
+	KeepVersions string
+	Errors       map[string]string
 }
 
 // errorFor returns the message for one field, or "".
@@ -77,7 +82,7 @@ func (f *formState) fieldErrors() []fieldError {
 		return nil
 	}
 	var out []fieldError
-	for _, k := range []string{fieldName, fieldDescription, fieldValue, fieldLabels, fieldDecrypters, fieldConfirm, fieldSelector} {
+	for _, k := range []string{fieldName, fieldDescription, fieldValue, fieldLabels, fieldDecrypters, fieldKeep, fieldConfirm, fieldSelector} {
 		if m, ok := f.Errors[k]; ok {
 			out = append(out, fieldError{Field: k, Label: fieldLabel[k], Message: m})
 		}
@@ -163,4 +168,15 @@ func parseDecrypters(text string) ([]string, string) {
 		return nil, ruleMessage(err)
 	}
 	return ids, ""
+}
+
+// parseKeep reads the "Kept versions" field: a whole number from 0 to
+// secrets.MaxKeepVersions, spaces around it ignored.
+func parseKeep(text string) (int, string) {
+	t := strings.TrimSpace(text)
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 0 || n > secrets.MaxKeepVersions || strconv.Itoa(n) != t {
+		return 0, fmt.Sprintf("Kept versions must be a whole number from 0 to %d.", secrets.MaxKeepVersions)
+	}
+	return n, ""
 }

@@ -2,8 +2,11 @@ package webui
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,16 +52,32 @@ const (
 	// oidcFlowLifetime bounds the time between leaving for the provider
 	// and coming back.
 	oidcFlowLifetime = 10 * time.Minute
-	// maxOIDCFlows bounds the flows in progress.
-	maxOIDCFlows = 1000
+	// oidcFlowBytes is the flow cookie's content: an 8-byte expiry (Unix
+	// seconds, big-endian) and 32 random bytes.
+	oidcFlowBytes = 8 + 32
 	// maxProviderResponse bounds what the provider's endpoints may send.
 	maxProviderResponse = 1 << 20
 )
 
-// oidcFlow is one sign-in in progress, keyed by the SHA-256 of its state.
+// oidcFlow is one sign-in in progress. The server keeps nothing of it:
+// state, nonce and PKCE verifier are derived (HMAC-SHA256) from the random
+// secret of the flow cookie, which only this browser holds, so the
+// callback may reach any instance, and a restart between the redirect and
+// the callback loses nothing.
 type oidcFlow struct {
-	nonce, verifier string
-	expires         time.Time
+	state, nonce, verifier string
+}
+
+// flowOf derives a flow from its cookie's bytes; the expiry is part of
+// every derivation, so it cannot be moved without changing the state.
+func flowOf(raw []byte) oidcFlow {
+	derive := func(label string) string {
+		m := hmac.New(sha256.New, raw[8:])
+		m.Write(raw[:8])
+		m.Write([]byte("strongbox webui oidc " + label))
+		return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	}
+	return oidcFlow{state: derive("state"), nonce: derive("nonce"), verifier: derive("pkce verifier")}
 }
 
 type oidcSignIn struct {
@@ -69,7 +88,6 @@ type oidcSignIn struct {
 	mu        sync.Mutex
 	authURL   string // from discovery, once it succeeded
 	tokenURL  string
-	flows     map[[sha256.Size]byte]oidcFlow
 	discovery time.Time // last failed discovery, to not hammer the provider
 }
 
@@ -89,8 +107,7 @@ func newOIDCSignIn(cfg OIDC) (*oidcSignIn, error) {
 	if scopes == nil {
 		scopes = []string{"profile", "email"}
 	}
-	s := &oidcSignIn{cfg: cfg, client: cfg.HTTPClient, scope: strings.Join(append([]string{"openid"}, scopes...), " "),
-		flows: map[[sha256.Size]byte]oidcFlow{}}
+	s := &oidcSignIn{cfg: cfg, client: cfg.HTTPClient, scope: strings.Join(append([]string{"openid"}, scopes...), " ")}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -160,32 +177,21 @@ func (s *oidcSignIn) doJSON(req *http.Request, v any) error {
 	return nil
 }
 
-// begin stores a new flow and returns the provider's authorization URL
-// and the state, which also goes into the binding cookie.
+// begin starts a new flow and returns the provider's authorization URL
+// and the value of the flow cookie, which binds the flow to this browser.
 func (s *oidcSignIn) begin(authURL string, now time.Time) (string, string) {
-	state, nonce, verifier := newToken(), newToken(), newToken()
-	s.mu.Lock()
-	for k, f := range s.flows {
-		if !now.Before(f.expires) {
-			delete(s.flows, k)
-		}
-	}
-	if len(s.flows) >= maxOIDCFlows {
-		for k := range s.flows { // drop an arbitrary flow; it can start again
-			delete(s.flows, k)
-			break
-		}
-	}
-	s.flows[sha256.Sum256([]byte(state))] = oidcFlow{nonce: nonce, verifier: verifier, expires: now.Add(oidcFlowLifetime)}
-	s.mu.Unlock()
-	challenge := sha256.Sum256([]byte(verifier))
+	raw := make([]byte, oidcFlowBytes)
+	binary.BigEndian.PutUint64(raw, uint64(now.Add(oidcFlowLifetime).Unix()))
+	rand.Read(raw[8:])
+	f := flowOf(raw)
+	challenge := sha256.Sum256([]byte(f.verifier))
 	q := url.Values{
 		"response_type":         {"code"},
 		"client_id":             {s.cfg.ClientID},
 		"redirect_uri":          {s.cfg.RedirectURL},
 		"scope":                 {s.scope},
-		"state":                 {state},
-		"nonce":                 {nonce},
+		"state":                 {f.state},
+		"nonce":                 {f.nonce},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(challenge[:])},
 		"code_challenge_method": {"S256"},
 	}
@@ -193,17 +199,23 @@ func (s *oidcSignIn) begin(authURL string, now time.Time) (string, string) {
 	if strings.Contains(authURL, "?") {
 		sep = "&"
 	}
-	return authURL + sep + q.Encode(), state
+	return authURL + sep + q.Encode(), base64.RawURLEncoding.EncodeToString(raw)
 }
 
-// take removes and returns the flow of state: each flow is used once.
-func (s *oidcSignIn) take(state string, now time.Time) (oidcFlow, bool) {
-	k := sha256.Sum256([]byte(state))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, ok := s.flows[k]
-	delete(s.flows, k)
-	return f, ok && now.Before(f.expires)
+// take returns the flow of a flow cookie if the cookie is well formed, has
+// not expired and derives the state the provider sent back. The callback
+// clears the cookie, so each flow is used once.
+func (s *oidcSignIn) take(cookie, state string, now time.Time) (oidcFlow, bool) {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(cookie)
+	if err != nil || len(raw) != oidcFlowBytes {
+		return oidcFlow{}, false
+	}
+	exp := int64(binary.BigEndian.Uint64(raw))
+	if exp < 0 || now.Unix() >= exp {
+		return oidcFlow{}, false
+	}
+	f := flowOf(raw)
+	return f, tokensEqual(f.state, state)
 }
 
 // exchange trades the code for the ID token at the token endpoint.
@@ -265,11 +277,12 @@ func (h *handler) oidcStart(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusServiceUnavailable, "The identity provider cannot be reached right now. Try again later, or sign in with an API token.")
 		return
 	}
-	u, state := h.oidc.begin(authURL, h.now())
+	u, flowCookie := h.oidc.begin(authURL, h.now())
 	// The provider sends the browser back from another site: the cookie
 	// that binds the flow to this browser must be SameSite=Lax to come
-	// along. It holds the state only; the rest stays on the server.
-	c := h.cookie(r, oidcCookieName, state, oidcFlowLifetime)
+	// along. HttpOnly, it holds the flow's secret, from which the state,
+	// nonce and PKCE verifier derive; the server keeps nothing.
+	c := h.cookie(r, oidcCookieName, flowCookie, oidcFlowLifetime)
 	c.SameSite = http.SameSiteLaxMode
 	http.SetCookie(w, c)
 	http.Redirect(w, r, u, http.StatusSeeOther)
@@ -286,14 +299,13 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusForbidden, msg+" Start again from the sign-in page.")
 	}
 	c, err := r.Cookie(oidcCookieName)
-	state := q.Get("state")
-	if err != nil || !tokensEqual(c.Value, state) {
+	if err != nil {
 		refuse("This sign-in did not start in this browser, or it took too long.")
 		return
 	}
-	flow, ok := h.oidc.take(state, h.now())
+	flow, ok := h.oidc.take(c.Value, q.Get("state"), h.now())
 	if !ok {
-		refuse("This sign-in has expired or was already used.")
+		refuse("This sign-in did not start in this browser, has expired or was already used.")
 		return
 	}
 	if q.Has("error") || q.Get("code") == "" {
@@ -323,10 +335,15 @@ func (h *handler) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, statusOf(err), "Your sign-in could not be checked right now. Try again later.")
 		return
 	}
-	if old := h.sessionCookie(r); old != "" {
-		h.sessions.delete(old)
+	if err := h.sessions.delete(r.Context(), h.sessionCookie(r)); err != nil {
+		h.sessionFailed(w, r, err)
+		return
 	}
-	sid, _ := h.sessions.create(p, false, "")
+	sid, _, err := h.sessions.create(r.Context(), p, false, "")
+	if err != nil {
+		h.sessionFailed(w, r, err)
+		return
+	}
 	h.setSessionCookie(w, r, sid)
 	// This response ends a navigation that started at the provider, so a
 	// redirect would still count as cross-site and the SameSite=Strict

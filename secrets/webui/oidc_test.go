@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/strongbox-go/strongbox/internal/bearer"
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
@@ -150,11 +151,34 @@ func TestOIDCSignIn(t *testing.T) {
 		if r := b.get("/"); r.status != 200 || !strings.Contains(r.body, "oidc-user") {
 			t.Fatalf("GET / after OIDC sign-in: %d", r.status)
 		}
-		// The callback works once.
+		// The callback works once: it cleared the flow cookie.
+		if r := b.get(strings.TrimPrefix(cb, e.srv.URL)); r.status != 403 {
+			t.Errorf("replayed callback: %d; want 403", r.status)
+		}
+		// A cookie holding the state (what the flow cookie held before it
+		// held the flow's secret) does not pass.
 		b2 := e.newBrowser()
 		b2.jar.SetCookies(mustURL(e.srv.URL), []*http.Cookie{{Name: oidcCookieName, Value: mustURL(cb).Query().Get("state")}})
 		if r := b2.get(strings.TrimPrefix(cb, e.srv.URL)); r.status != 403 {
-			t.Errorf("replayed callback: %d; want 403", r.status)
+			t.Errorf("callback with the state as cookie: %d; want 403", r.status)
+		}
+	})
+	t.Run("callback on another instance", func(t *testing.T) {
+		// The server keeps nothing of a flow: a page started by one
+		// handler finishes on another (another process behind the same
+		// address), with nothing shared but the options.
+		b := e.newBrowser()
+		cb := startOIDC(t, b)
+		other, err := New(Options{Manager: e.m, Authenticator: p.authenticator(), OIDC: &OIDC{
+			Issuer: p.srv.URL, ClientID: "strongbox-ui", RedirectURL: e.srv.URL + "/signin/oidc/callback",
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.serve(other)
+		r := b.get(strings.TrimPrefix(cb, e.srv.URL))
+		if r.status != 200 || findCookie(r.header, sessionCookieName) == nil {
+			t.Fatalf("callback on the other instance: %d; want 200 and a session", r.status)
 		}
 	})
 	t.Run("callback in another browser", func(t *testing.T) {
@@ -190,6 +214,46 @@ func TestOIDCSignIn(t *testing.T) {
 			t.Errorf("provider said no: %d; want 403", r.status)
 		}
 	})
+}
+
+// TestOIDCFlowCookie: the flow cookie is refused once expired, malformed,
+// or with another state; its expiry cannot be moved without changing the
+// state it derives.
+func TestOIDCFlowCookie(t *testing.T) {
+	s, err := newOIDCSignIn(OIDC{Issuer: "https://idp.example.com", ClientID: "c", RedirectURL: "https://x/cb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	u, cookie := s.begin("https://idp.example.com/authorize", now)
+	state := mustURL(u).Query().Get("state")
+	f, ok := s.take(cookie, state, now.Add(oidcFlowLifetime-time.Second))
+	if !ok || mustURL(u).Query().Get("nonce") != f.nonce || len(f.verifier) < 43 {
+		t.Fatalf("take within the lifetime: %v; want the flow whose nonce the URL carries", ok)
+	}
+	sum := sha256.Sum256([]byte(f.verifier))
+	if mustURL(u).Query().Get("code_challenge") != base64.RawURLEncoding.EncodeToString(sum[:]) {
+		t.Error("the code challenge is not the S256 of the derived verifier")
+	}
+	if strings.Contains(u, f.verifier) || strings.Contains(u, cookie) {
+		t.Error("the authorization URL holds the verifier or the flow cookie")
+	}
+	if _, ok := s.take(cookie, state, now.Add(oidcFlowLifetime)); ok {
+		t.Error("an expired flow was taken")
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(cookie)
+	raw[0] ^= 0x01 // a later expiry
+	if _, ok := s.take(base64.RawURLEncoding.EncodeToString(raw), state, now); ok {
+		t.Error("a flow cookie with a moved expiry was taken with the old state")
+	}
+	for _, bad := range []string{"", "x", cookie + "A", cookie[:len(cookie)-1]} {
+		if _, ok := s.take(bad, state, now); ok {
+			t.Errorf("malformed flow cookie %q taken", bad)
+		}
+	}
+	if _, ok := s.take(cookie, newToken(), now); ok {
+		t.Error("a flow was taken with another state")
+	}
 }
 
 func TestOIDCOptionsChecked(t *testing.T) {

@@ -60,6 +60,11 @@ type view struct {
 	Resetting bool
 	K6Snippet string
 	RunLine   string
+	// History is the secret's versions, newest first (history.go);
+	// HistoryError explains why it is missing.
+	History        []versionRow
+	HistoryError   string
+	DestroyVersion int64 // the destroy confirmation's version
 
 	// Sign-in.
 	Failed bool
@@ -88,6 +93,7 @@ type secretRow struct {
 	Decrypters        []string
 	DecryptersText    string
 	Version, Revision int64
+	KeepVersions      int
 	Revoked           bool
 	Updated           string
 	UpdatedISO        string
@@ -101,7 +107,7 @@ func (h *handler) row(s *secrets.Secret) secretRow {
 	r := secretRow{
 		Name: s.Name, Description: s.Description, Decrypters: s.Decrypters,
 		LabelsText: formatLabels(s.Labels), DecryptersText: strings.Join(s.Decrypters, "\n"),
-		Version: s.Version, Revision: s.Revision, Revoked: s.Revoked,
+		Version: s.Version, Revision: s.Revision, KeepVersions: s.KeepVersions, Revoked: s.Revoked,
 		Updated: s.UpdateTime.UTC().Format("2006-01-02 15:04 UTC"), UpdatedISO: s.UpdateTime.UTC().Format(time.RFC3339),
 		UpdatedBy: s.UpdatedBy, Path: "/s/" + s.Name,
 	}
@@ -131,7 +137,11 @@ func (h *handler) newView(ctx context.Context, u *user, title string) *view {
 	v.CanUpdate = h.can(ctx, u, rbac.ActionUpdate)
 	v.CanDelete = h.can(ctx, u, rbac.ActionDelete)
 	v.CanSetDecrypters = h.can(ctx, u, rbac.ActionSetDecrypters)
-	if f := h.sessions.takeFlash(u.sid); f != nil {
+	f, err := h.sessions.takeFlash(ctx, u.sid, u.sess)
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "webui: the session's message could not be cleared", slog.String("error", err.Error()))
+	}
+	if f != nil {
 		v.Notice, v.Error = f.Notice, f.Error
 		v.Form, v.FormFor = f.Form, f.FormFor
 		v.Errors = f.Form.fieldErrors()
@@ -160,7 +170,10 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, msg s
 
 // done stores a flash and redirects.
 func (h *handler) done(w http.ResponseWriter, r *http.Request, u *user, f *flash, path string) {
-	h.sessions.setFlash(u.sid, f)
+	if err := h.sessions.setFlash(r.Context(), u.sid, u.sess, f); err != nil {
+		// The write itself is done: only its message is lost.
+		h.log.LogAttrs(r.Context(), slog.LevelWarn, "webui: the session's message could not be stored", slog.String("error", err.Error()))
+	}
 	h.redirect(w, r, path)
 }
 
@@ -246,13 +259,18 @@ func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, statusOf(err), "Your token could not be checked right now. Try again later.")
 		return
 	}
-	if old := h.sessionCookie(r); old != "" {
-		h.sessions.delete(old)
+	if err := h.sessions.delete(r.Context(), h.sessionCookie(r)); err != nil {
+		h.sessionFailed(w, r, err)
+		return
 	}
-	// The session keeps the token (in memory, never shown or logged) and
-	// presents it again on every request, so that a token revoked or
-	// expired meanwhile ends the session at once.
-	sid, _ := h.sessions.create(p, false, credential(tok))
+	// The session keeps the token's id and digest (or the token sealed
+	// under the session id) and checks it again on every request, so that
+	// a token revoked or expired meanwhile ends the session at once.
+	sid, _, err := h.sessions.create(r.Context(), p, false, tok)
+	if err != nil {
+		h.sessionFailed(w, r, err)
+		return
+	}
 	h.setSessionCookie(w, r, sid)
 	http.SetCookie(w, h.cookie(r, signInCookieName, "", 0))
 	h.redirect(w, r, "/")
@@ -267,7 +285,12 @@ func (h *handler) authenticateToken(r *http.Request, tok string) (rbac.Principal
 }
 
 func (h *handler) signOut(w http.ResponseWriter, r *http.Request, u *user) {
-	h.sessions.delete(u.sid)
+	// The session ends in the store, for every instance: if that fails,
+	// say so rather than pretend.
+	if err := h.sessions.delete(r.Context(), u.sid); err != nil {
+		h.sessionFailed(w, r, err)
+		return
+	}
 	h.setSessionCookie(w, r, "")
 	if u.signedIn {
 		h.redirect(w, r, "/signin")
@@ -333,7 +356,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, u *user) {
 	f := r.PostForm
 	st := &formState{
 		Name: strings.TrimSpace(f.Get(fieldName)), Description: f.Get(fieldDescription),
-		Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters),
+		Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters), KeepVersions: f.Get(fieldKeep),
 	}
 	// The value goes into a secrets.Value at once and is never put back
 	// into a page, a flash or a log.
@@ -357,13 +380,22 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, u *user) {
 			st.addError(fieldDecrypters, msg)
 		}
 	}
+	var keep *int
+	if strings.TrimSpace(st.KeepVersions) != "" {
+		// Empty: the Manager's default (Options.KeepVersions).
+		n, msg := parseKeep(st.KeepVersions)
+		if msg != "" {
+			st.addError(fieldKeep, msg)
+		}
+		keep = &n
+	}
 	if len(st.Errors) > 0 {
 		h.done(w, r, u, &flash{Form: st, FormFor: "create", Error: "The secret was not created: correct the fields marked below. Enter the value again; it is never shown back."}, "/new")
 		return
 	}
 	ctx := rbac.WithPrincipal(r.Context(), u.p)
 	_, err := h.m.Create(ctx, u.p.Namespace, secrets.Spec{
-		Name: st.Name, Description: st.Description, Labels: labels, Value: value, Decrypters: decrypters,
+		Name: st.Name, Description: st.Description, Labels: labels, Value: value, Decrypters: decrypters, KeepVersions: keep,
 	})
 	if err != nil {
 		fl := &flash{Form: st, FormFor: "create", Error: "The secret was not created. Enter the value again; it is never shown back."}
@@ -403,12 +435,14 @@ func (h *handler) detail(w http.ResponseWriter, r *http.Request, u *user) {
 	v.RunLine = "strongbox run --names " + s.Name + " -- k6 run script.js"
 	if v.Form == nil || v.FormFor != "edit" || v.Form.Name != s.Name {
 		// Show the secret as stored; keep the errors of a reset.
-		fresh := &formState{Name: s.Name, Description: s.Description, Labels: row.LabelsText, Decrypters: row.DecryptersText}
+		fresh := &formState{Name: s.Name, Description: s.Description, Labels: row.LabelsText, Decrypters: row.DecryptersText,
+			KeepVersions: strconv.Itoa(s.KeepVersions)}
 		if v.Form != nil && v.Form.Name == s.Name {
 			fresh.Errors = v.Form.Errors
 		}
 		v.Form = fresh
 	}
+	h.history(ctx, r, v, s.Name)
 	h.render(w, r, http.StatusOK, "detail", v)
 }
 
@@ -445,7 +479,8 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	f := r.PostForm
-	st := &formState{Name: name, Description: f.Get(fieldDescription), Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters)}
+	st := &formState{Name: name, Description: f.Get(fieldDescription), Labels: f.Get(fieldLabels), Decrypters: f.Get(fieldDecrypters),
+		KeepVersions: f.Get(fieldKeep)}
 	back := "/s/" + name
 	if err := secrets.Validate(secrets.Spec{Description: st.Description}); err != nil {
 		st.addError(fieldDescription, ruleMessage(err))
@@ -456,20 +491,34 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request, u *user) {
 	}
 	ctx := rbac.WithPrincipal(r.Context(), u.p)
 	var decrypters []string
+	var keep int
+	if f.Has(fieldKeep) {
+		if keep, msg = parseKeep(st.KeepVersions); msg != "" {
+			st.addError(fieldKeep, msg)
+		}
+	}
 	if f.Has(fieldDecrypters) {
 		if decrypters, msg = parseDecrypters(st.Decrypters); msg != "" {
 			st.addError(fieldDecrypters, msg)
 		}
-	} else {
+	}
+	if !f.Has(fieldDecrypters) || !f.Has(fieldKeep) {
 		// The form had no decrypters field (the caller may not change
-		// them): keep the current ones.
+		// them) or no kept-versions field (a form of before value
+		// history): keep the current ones, since Update sets both.
 		cur, err := h.m.Get(ctx, u.p.Namespace, name)
 		if err != nil {
 			h.done(w, r, u, &flash{Error: h.opError(r, "edit "+name, name, err)}, back)
 			return
 		}
-		decrypters = cur.Decrypters
-		st.Decrypters = strings.Join(cur.Decrypters, "\n")
+		if !f.Has(fieldDecrypters) {
+			decrypters = cur.Decrypters
+			st.Decrypters = strings.Join(cur.Decrypters, "\n")
+		}
+		if !f.Has(fieldKeep) {
+			keep = cur.KeepVersions
+			st.KeepVersions = strconv.Itoa(keep)
+		}
 	}
 	rev := formRevision(r)
 	if rev < 1 {
@@ -480,7 +529,7 @@ func (h *handler) edit(w http.ResponseWriter, r *http.Request, u *user) {
 		return
 	}
 	_, err := h.m.Update(ctx, u.p.Namespace, &secrets.Secret{
-		Name: name, Description: st.Description, Labels: labels, Decrypters: decrypters, Revision: rev,
+		Name: name, Description: st.Description, Labels: labels, Decrypters: decrypters, Revision: rev, KeepVersions: keep,
 	})
 	if err != nil {
 		fl := &flash{Error: h.opError(r, "edit "+name, name, err)}
@@ -587,7 +636,7 @@ func (h *handler) deleteSecret(w http.ResponseWriter, r *http.Request, u *user) 
 
 // Templates.
 
-var pageNames = []string{"error", "signin", "signedin", "list", "create", "detail", "revoke", "delete"}
+var pageNames = []string{"error", "signin", "signedin", "list", "create", "detail", "revoke", "delete", "destroy"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{

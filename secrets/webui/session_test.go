@@ -119,3 +119,89 @@ func TestSignInRateLimited(t *testing.T) {
 		t.Fatalf("sign-in after the wait: status %d, Location %q; want 303 to /", r.status, r.header.Get("Location"))
 	}
 }
+
+// TestSealedCredentialNotInStore: a bearer credential that is not an API
+// token of Options.APITokens is stored sealed under a key derived from the
+// session id: the store's bytes do not hold it, only the cookie opens it,
+// and the session still works.
+func TestSealedCredentialNotInStore(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	store := newMemorySessionStore(e.now.Now)
+	page, err := New(Options{Manager: e.m, Authenticator: httpapi.StaticTokens(map[string]rbac.Principal{
+		e.tokens["editor"]: {Kind: rbac.KindUser, ID: "editor", Namespace: testNS, Roles: testUsers["editor"]},
+	}), Sessions: store, Now: e.now.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.serve(page)
+	b := e.newBrowser()
+	b.signIn("editor")
+	if r := b.get("/"); r.status != http.StatusOK {
+		t.Fatalf("list: status %d, want 200", r.status)
+	}
+	sid := sessionCookieOf(t, b, e.srv.URL).Value
+	store.mu.Lock()
+	v := store.sessions[sessionKey(sid)]
+	store.mu.Unlock()
+	if v == nil || len(store.sessions) != 1 {
+		t.Fatal("the session is not stored under the SHA-256 of its id")
+	}
+	if strings.Contains(string(v.data), e.tokens["editor"]) || strings.Contains(string(v.data), sid) {
+		t.Fatal("the stored session holds the token or the session id")
+	}
+	s, err := decodeSession(v.data)
+	if err != nil || len(s.sealed) == 0 || s.tokenID != "" {
+		t.Fatalf("decoded session: err %v, sealed %d bytes; want a sealed credential", err, len(s.sealed))
+	}
+	if got, ok := openCredential(sid, sessionKey(sid), s.sealed); !ok || got != e.tokens["editor"] {
+		t.Error("the session id does not open the sealed credential")
+	}
+	if _, ok := openCredential(newToken(), sessionKey(sid), s.sealed); ok {
+		t.Error("another session id opens the sealed credential")
+	}
+}
+
+// TestLargeFlashDropsItsForm: a form shown again after an error keeps its
+// fields in the session's flash; one too large for MaxSessionBytes is
+// stored without the form, keeping the message.
+func TestLargeFlashDropsItsForm(t *testing.T) {
+	s := &session{key: "k", principal: rbac.Principal{Kind: rbac.KindUser, ID: "u", Namespace: testNS}, csrf: newToken(),
+		expires: time.Now().Add(time.Hour), flash: &flash{Error: "not created", Form: &formState{Description: strings.Repeat("d", MaxSessionBytes)}, FormFor: "create"}}
+	data, err := encodeSession(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeSession(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > MaxSessionBytes || got.flash == nil || got.flash.Error != "not created" || got.flash.Form != nil {
+		t.Errorf("encoded %d bytes, flash %+v; want at most %d bytes, the message, no form", len(data), got.flash, MaxSessionBytes)
+	}
+}
+
+// FuzzDecodeSession: the session decoder never panics, and whatever it
+// accepts encodes and decodes again to the same principal and CSRF token.
+func FuzzDecodeSession(f *testing.F) {
+	s := &session{principal: rbac.Principal{Kind: rbac.KindUser, ID: "u", Namespace: testNS, Roles: []rbac.Role{rbac.RoleEditor}},
+		csrf: newToken(), expires: time.Now().Add(time.Hour), tokenID: "abcdefghijklmnop", tokenDigest: make([]byte, 32),
+		flash: &flash{Notice: "n", Form: &formState{Name: "x", Errors: map[string]string{"name": "bad"}}}}
+	data, _ := encodeSession(s)
+	f.Add(data)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"kind":1,"id":"u","namespace":"n","csrf":"x","expires":"2026-01-01T00:00:00Z"} {}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := decodeSession(data)
+		if err != nil {
+			return
+		}
+		again, err := encodeSession(s)
+		if err != nil {
+			t.Fatalf("an accepted session does not encode: %v", err)
+		}
+		s2, err := decodeSession(again)
+		if err != nil || s2.principal.String() != s.principal.String() || s2.csrf != s.csrf {
+			t.Fatalf("re-decoding an accepted session: %v", err)
+		}
+	})
+}

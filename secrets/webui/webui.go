@@ -17,6 +17,7 @@ import (
 	"github.com/strongbox-go/strongbox/internal/ratelimit"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
+	"github.com/strongbox-go/strongbox/secrets/apitoken"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 )
 
@@ -62,6 +63,17 @@ type Options struct {
 	Prefix string
 	// SessionLifetime is how long a sign-in lasts; 0 means 8 hours.
 	SessionLifetime time.Duration
+	// Sessions keeps the sign-in sessions; nil means
+	// NewMemorySessionStore(), private to this process. Several instances
+	// behind one address need a shared one: fleet.WebSessions over their
+	// common store.
+	Sessions SessionStore
+	// APITokens, if set, are the API tokens the sign-in form accepts (those
+	// the Authenticator verifies): a session signed in with one of them
+	// keeps only the token's id and digest and verifies them with
+	// APITokens.VerifyDigest on every request, instead of a sealed copy of
+	// the token presented to the Authenticator again.
+	APITokens *apitoken.Tokens
 	// PageSize is how many secrets the list shows per page; 0 means 20.
 	PageSize int
 	// Logger receives operation failures the page does not explain (store
@@ -92,7 +104,7 @@ type handler struct {
 	pageSize int
 	log      *slog.Logger
 	now      func() time.Time
-	sessions *memorySessionStore
+	sessions *sessions
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 	static   http.Handler
@@ -143,7 +155,11 @@ func New(opts Options) (http.Handler, error) {
 	if lifetime <= 0 {
 		lifetime = defaultSessionLifetime
 	}
-	h.sessions = newMemorySessionStore(h.now, lifetime)
+	store := opts.Sessions
+	if store == nil {
+		store = newMemorySessionStore(h.now)
+	}
+	h.sessions = &sessions{store: store, now: h.now, lifetime: lifetime, apiTokens: opts.APITokens}
 	f := opts.SignInFailures
 	h.signInFail = ratelimit.NewAuthFailures(f.Disabled, f.PerSecond, f.Burst, f.MaxClients, h.now)
 	h.trustForwardedFor = opts.TrustForwardedFor
@@ -193,6 +209,9 @@ func (h *handler) routes() {
 	mux.HandleFunc("POST "+p+"/s/{name}/revoke", h.withUser(h.revoke))
 	mux.HandleFunc("GET "+p+"/s/{name}/delete", h.withUser(h.deletePage))
 	mux.HandleFunc("POST "+p+"/s/{name}/delete", h.withUser(h.deleteSecret))
+	mux.HandleFunc("POST "+p+"/s/{name}/rollback", h.withUser(h.rollback))
+	mux.HandleFunc("GET "+p+"/s/{name}/destroy", h.withUser(h.destroyPage))
+	mux.HandleFunc("POST "+p+"/s/{name}/destroy", h.withUser(h.destroy))
 	h.mux = mux
 }
 
@@ -222,6 +241,8 @@ type user struct {
 	p rbac.Principal
 	// sid is the session id; csrf the token every form of the page carries.
 	sid, csrf string
+	// sess is the session as this request read it.
+	sess *session
 	// signedIn is true for a session made by the sign-in form, which
 	// sign-out ends; false for a principal the Authenticator accepted.
 	signedIn bool
@@ -251,38 +272,47 @@ func (h *handler) withUser(next func(http.ResponseWriter, *http.Request, *user))
 }
 
 func (h *handler) identify(w http.ResponseWriter, r *http.Request) (*user, bool) {
+	ctx := r.Context()
 	sid := h.sessionCookie(r)
 	p, err := h.auth.Authenticate(r)
 	switch {
 	case err == nil:
 		// The embedding service authenticated the request itself. A session
 		// still carries the CSRF token and flashes, bound to the principal.
-		s, ok := h.sessions.get(sid)
-		if !ok || !s.direct || s.principal.String() != p.String() {
-			var ns session
-			sid, ns = h.sessions.create(p, true, "")
+		s, err := h.sessions.get(ctx, sid)
+		if err != nil {
+			h.sessionFailed(w, r, err)
+			return nil, false
+		}
+		if s == nil || !s.direct || s.principal.String() != p.String() {
+			if sid, s, err = h.sessions.create(ctx, p, true, ""); err != nil {
+				h.sessionFailed(w, r, err)
+				return nil, false
+			}
 			h.setSessionCookie(w, r, sid)
-			s = ns
 		}
-		return &user{p: p, sid: sid, csrf: s.csrf}, true
+		return &user{p: p, sid: sid, csrf: s.csrf, sess: s}, true
 	case errors.Is(err, httpapi.ErrUnauthenticated):
-		s, ok := h.sessions.get(sid)
-		if ok && !s.direct && s.cred == "" {
-			return &user{p: s.principal, sid: sid, csrf: s.csrf, signedIn: true}, true
+		s, err := h.sessions.get(ctx, sid)
+		if err != nil {
+			h.sessionFailed(w, r, err)
+			return nil, false
 		}
-		if ok && !s.direct {
-			// Present the session's API token again: a token revoked or
+		if s != nil && !s.direct {
+			// Check the session's credential again: a token revoked or
 			// expired since sign-in ends the session now.
-			p, err := h.authenticateToken(r, string(s.cred))
+			p, err := h.recheck(r, sid, s)
 			switch {
 			case err == nil && p.Valid() && p.String() == s.principal.String():
-				return &user{p: p, sid: sid, csrf: s.csrf, signedIn: true}, true
-			case err == nil || errors.Is(err, httpapi.ErrUnauthenticated):
-				h.sessions.delete(sid)
+				return &user{p: p, sid: sid, csrf: s.csrf, sess: s, signedIn: true}, true
+			case err == nil || errors.Is(err, httpapi.ErrUnauthenticated) || errors.Is(err, apitoken.ErrInvalidToken):
+				if err := h.sessions.delete(ctx, sid); err != nil {
+					h.sessionFailed(w, r, err)
+					return nil, false
+				}
 				h.setSessionCookie(w, r, "")
 			default:
-				h.log.LogAttrs(r.Context(), slog.LevelWarn, "webui: session could not be checked", slog.String("error", err.Error()))
-				h.fail(w, r, statusOf(err), "Your credentials could not be checked right now. Try again later.")
+				h.sessionFailed(w, r, err)
 				return nil, false
 			}
 		}
@@ -297,6 +327,34 @@ func (h *handler) identify(w http.ResponseWriter, r *http.Request) (*user, bool)
 		h.fail(w, r, statusOf(err), "Your credentials could not be checked right now. Try again later.")
 		return nil, false
 	}
+}
+
+// recheck verifies a signed-in session's credential again: an API token by
+// its id and digest, another credential by presenting it (unsealed with
+// the session id) to the Authenticator; an OIDC session has none and
+// stands for its lifetime.
+func (h *handler) recheck(r *http.Request, sid string, s *session) (rbac.Principal, error) {
+	switch {
+	case s.tokenID != "":
+		if h.sessions.apiTokens == nil {
+			return rbac.Principal{}, httpapi.ErrUnauthenticated
+		}
+		return h.sessions.apiTokens.VerifyDigest(r.Context(), s.tokenID, s.tokenDigest)
+	case len(s.sealed) != 0:
+		cred, ok := openCredential(sid, s.key, s.sealed)
+		if !ok {
+			return rbac.Principal{}, httpapi.ErrUnauthenticated
+		}
+		return h.authenticateToken(r, cred)
+	}
+	return s.principal, nil
+}
+
+// sessionFailed answers a request whose session could not be read,
+// written or checked (the session store or the token store is down).
+func (h *handler) sessionFailed(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.LogAttrs(r.Context(), slog.LevelWarn, "webui: session could not be checked", slog.String("error", err.Error()))
+	h.fail(w, r, statusOf(err), "Your credentials could not be checked right now. Try again later.")
 }
 
 // Cookies. The session cookie is HttpOnly and SameSite=Strict, and Secure

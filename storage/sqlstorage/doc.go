@@ -79,6 +79,15 @@
 // revision one wins and the other gets secrets.ErrConflict; writers wait
 // for each other up to busy_timeout. sqlite://:memory: holds one
 // connection, so its calls run one at a time; its data is gone at Close.
+// A sqlite:// file store holds up to 12 connections: 8 in a pool, and 4
+// kept for the reads every request makes (GetCurrent, and GetRecord, which
+// a durable run-token revocation check calls on every verification),
+// with those statements prepared on each and called without database/sql's
+// per-query work; a read finding all 4 busy uses the pool. A *sql.DB given
+// to OpenDB is used as its caller sized it. On PostgreSQL those two reads
+// run on a pooled connection through pgx itself, which scans the row into
+// its destinations; one that fails before reaching the server is retried
+// through database/sql on another connection.
 //
 // The driver has Atomic operations (storage/driver): GetCurrent is one
 // SELECT, the metadata LEFT JOINed with its current ciphertext, and

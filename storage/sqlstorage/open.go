@@ -146,13 +146,20 @@ func openSQLite(ctx context.Context, path string, o sqliteOptions) (*sqlDriver, 
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
 	} else {
-		db.SetMaxOpenConns(8)
+		// 8 for the pool, and the read connections set apart.
+		db.SetMaxOpenConns(8 + readConnCount)
 		db.SetMaxIdleConns(8)
 	}
 	s, err := open(ctx, db, SQLite, true)
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	if !memory {
+		if s.reads, err = newReadConns(ctx, db, readConnCount, []string{s.q.getCurrent, s.q.getRecord}); err != nil {
+			s.Close()
+			return nil, openError(ctx, "sqlstorage.Open", SQLite, err)
+		}
 	}
 	return s, nil
 }

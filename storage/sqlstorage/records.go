@@ -58,7 +58,7 @@ func (s *sqlDriver) bumpKind(ctx context.Context, x execer, kind string) error {
 func (s *sqlDriver) GetRecord(ctx context.Context, kind, key string) (*driver.Record, error) {
 	r := &driver.Record{Kind: kind, Key: key}
 	var exp, upd int64
-	err := s.db.QueryRowContext(ctx, s.q.getRecord, kind, key).Scan(&r.Data, &r.Revision, &exp, &upd)
+	err := s.queryRow(ctx, s.q.getRecord, kind, key).Scan(&r.Data, &r.Revision, &exp, &upd)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, recordNotFound()
 	}

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
@@ -23,7 +25,10 @@ type sqlDriver struct {
 	// would otherwise parse and plan the SQL on every call (the bulk of a
 	// read's cost). pgx caches its prepared statements by itself.
 	prepared map[string]*sql.Stmt
-	listen   *listener // PostgreSQL LISTEN for WaitSequence
+	// reads are the read connections of a SQLite file database the store
+	// opened itself (readconns.go); nil otherwise.
+	reads  *readConns
+	listen *listener // PostgreSQL LISTEN for WaitSequence
 }
 
 // OpenDB returns a Store over db, which speaks dialect, after bringing the
@@ -61,7 +66,9 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 	s := &sqlDriver{db: db, dialect: d, q: newQueries(d), owned: owned, listen: newListener(db)}
 	if d == SQLite {
 		s.prepared = map[string]*sql.Stmt{}
-		for _, q := range []string{s.q.getCurrent, s.q.getMeta, s.q.getCT} {
+		// getRecord is on every request's path too: a durable run-token
+		// revocation check (secrets/fleet) is one getRecord per Verify.
+		for _, q := range []string{s.q.getCurrent, s.q.getMeta, s.q.getCT, s.q.getRecord} {
 			st, err := db.PrepareContext(ctx, q)
 			if err != nil {
 				s.closeStmts()
@@ -73,9 +80,16 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 	return s, nil
 }
 
-// queryRow runs a single-row query, through its prepared statement if
-// there is one.
-func (s *sqlDriver) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+// queryRow runs a single-row query: on SQLite on a read connection if one
+// is idle and has q, on PostgreSQL through pgx if q is a hot read
+// (readconns.go), else through its prepared statement if there is one.
+func (s *sqlDriver) queryRow(ctx context.Context, q string, args ...any) scanner {
+	if r, ok := s.reads.queryRow(ctx, q, args); ok {
+		return r
+	}
+	if s.dialect == Postgres && (q == s.q.getCurrent || q == s.q.getRecord) {
+		return pgRow{s: s, ctx: ctx, q: q, args: args}
+	}
 	if st := s.prepared[q]; st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -88,10 +102,12 @@ func (s *sqlDriver) closeStmts() {
 	}
 }
 
-// Close implements driver.Store: it closes the prepared statements and,
-// if the driver opened the database, the database.
+// Close implements driver.Store: it closes the read connections, the
+// prepared statements and, if the driver opened the database, the
+// database.
 func (s *sqlDriver) Close() error {
 	s.listen.close()
+	s.reads.close()
 	s.closeStmts()
 	if !s.owned {
 		return nil
@@ -165,7 +181,9 @@ func unmarshalLists(m *driver.Metadata, labels, decrypters string) error {
 		}
 	}
 	if decrypters != "[]" && decrypters != "" {
-		if err := json.Unmarshal([]byte(decrypters), &m.Decrypters); err != nil {
+		if l, ok := plainStringList(decrypters); ok {
+			m.Decrypters = l
+		} else if err := json.Unmarshal([]byte(decrypters), &m.Decrypters); err != nil {
 			return errcode.New(errcode.Internal, "", "stored decrypters are not a JSON array")
 		}
 		if len(m.Decrypters) == 0 {
@@ -173,6 +191,43 @@ func unmarshalLists(m *driver.Metadata, labels, decrypters string) error {
 		}
 	}
 	return nil
+}
+
+// plainStringList decodes the JSON array of strings marshalList writes
+// when no string needs an escape, as in every list of decrypter ids (a
+// decrypt reads one; encoding/json's reflection was 2% of a decrypt's CPU):
+// `["a","b"]`, no whitespace, each element valid UTF-8 without '"', '\\'
+// or control characters, so its bytes are the string. ok is false for
+// anything else, which json.Unmarshal then decodes (FuzzPlainStringList
+// holds the two to the same answers).
+func plainStringList(s string) (_ []string, ok bool) {
+	inner, ok := strings.CutPrefix(s, `["`)
+	if !ok {
+		return nil, false
+	}
+	if inner, ok = strings.CutSuffix(inner, `"]`); !ok {
+		return nil, false
+	}
+	for i := 0; i < len(inner); i++ {
+		if c := inner[i]; c == '\\' || c < 0x20 {
+			return nil, false
+		}
+	}
+	if !utf8.ValidString(inner) {
+		return nil, false
+	}
+	out := make([]string, 0, 1+strings.Count(inner, `","`))
+	for {
+		el, rest, more := strings.Cut(inner, `","`)
+		if strings.IndexByte(el, '"') >= 0 {
+			return nil, false
+		}
+		out = append(out, el)
+		if !more {
+			return out, true
+		}
+		inner = rest
+	}
 }
 
 // affected returns the rows a statement changed, or its error.

@@ -56,6 +56,12 @@ func NewKEK(in *Injector) (*KEK, *Injector, error) {
 	return &KEK{aead: a, In: in}, in, nil
 }
 
+// Share returns a KEK over the same key whose calls go through in: the
+// key as another process holds it (each instance of a fleet is given a
+// local key by its own configuration), so that one process's crash or
+// outage leaves the others' calls alone.
+func (k *KEK) Share(in *Injector) *KEK { return &KEK{aead: k.aead, In: in} }
+
 // Wrap implements keeper.Wrapper.
 func (k *KEK) Wrap(ctx context.Context, record []byte) ([]byte, error) {
 	return call(ctx, k.In, KEKEncrypt, func() ([]byte, error) {

@@ -232,7 +232,11 @@ func Verify(t testing.TB, since int) {
 // Main runs the package's tests with the default slog and log output
 // checked, then fails the run (exit status 1) if any registered value
 // leaked anywhere a collector saw it, listing the leaks on stderr.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it returns the exit status, so that a
+// TestMain can clean up after the tests (Main's os.Exit skips defers).
+func Run(m *testing.M) int {
 	Install()
 	code := m.Run()
 	if all := Leaks(); len(all) > 0 {
@@ -245,5 +249,5 @@ func Main(m *testing.M) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -26,10 +25,10 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", for the test schema
 	"github.com/strongbox-go/strongbox/internal/testing/fault"
 	"github.com/strongbox-go/strongbox/internal/testing/leakcheck"
 	"github.com/strongbox-go/strongbox/internal/testing/linearize"
+	"github.com/strongbox-go/strongbox/internal/testing/pgtest"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/secrets"
@@ -61,44 +60,9 @@ func btoi(b bool) int {
 }
 
 // postgresSchema returns the URL of a fresh schema on the test PostgreSQL
-// server (STRONGBOX_TEST_POSTGRES_URL), dropped when the test ends; it
-// skips without one, except under CI=true. (A copy of secrets/fleet's
-// helper, until internal/testing/pgtest holds the one copy.)
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("STRONGBOX_TEST_POSTGRES_URL")
-	if base == "" {
-		msg := "STRONGBOX_TEST_POSTGRES_URL is not set: run scripts/test, or export STRONGBOX_TEST_POSTGRES_URL=$(scripts/start-postgres)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " (PostgreSQL tests are required under CI=true)")
-		}
-		t.Skip(msg)
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	var b [6]byte
-	_, _ = crand.Read(b[:])
-	schema := "sblin_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatalf("CREATE SCHEMA: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("DROP SCHEMA: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal("STRONGBOX_TEST_POSTGRES_URL is not a URL")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// server, dropped when the test ends (pgtest.Schema: skipped without one,
+// failed under CI=true).
+func postgresSchema(t *testing.T) string { return pgtest.Schema(t) }
 
 // envCount reads a positive count from the environment, def if unset.
 func envCount(t *testing.T, name string, def int) int {

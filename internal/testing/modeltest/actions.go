@@ -32,6 +32,7 @@ var actions = map[string]func(*state){
 	"Rewrap":         actRewrap,
 	"RemoveKEK":      actRemoveKEK,
 	"Tamper":         actTamper,
+	"RevokeRunToken": actRevokeRunToken,
 	// Value history (history.go).
 	"Versions":     actVersions,
 	"Rollback":     actRollback,
@@ -42,12 +43,15 @@ var actions = map[string]func(*state){
 var actionNames = []string{
 	"Create", "Create", "Get", "List", "Update", "Update", "Reset", "Reset",
 	"Revoke", "Delete", "Reveal", "Reveal", "CollectGarbage", "Race",
-	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper",
+	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper", "RevokeRunToken",
 	// Value history: one Create's weight went to Rollback, which creates
 	// secrets that keep values when it finds none (history.go), so the
 	// suite's time stays flat.
 	"Versions", "Rollback", "Rollback", "Destroy", "RevealPinned",
 }
+
+// actionNamesWithoutRaces is actionNames without the Race step.
+var actionNamesWithoutRaces = slices.DeleteFunc(slices.Clone(actionNames), func(a string) bool { return a == "Race" })
 
 // ---------------------------------------------------------------------------
 // Actions

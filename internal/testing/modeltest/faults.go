@@ -247,9 +247,9 @@ func (s *state) refusedBeforeAuth(where string, cond bool, code errcode.Code, ca
 	if s.h.opts.API == nil || !cond {
 		return false
 	}
-	calls := s.in.Calls("")
+	calls := s.calls()
 	s.expect(where, call(), code)
-	if s.in.Calls("") != calls {
+	if s.calls() != calls {
 		s.fatalf("%s: an invalid call reached the store or keeper", where)
 	}
 	return true

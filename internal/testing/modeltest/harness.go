@@ -30,8 +30,24 @@ type harness struct {
 	opts  Options
 	runID string
 
+	// managers fixes how many Managers every sequence runs (0: each
+	// sequence draws 1 to 3); instanceStore, if set, wraps the store each
+	// Manager is given (its process's view of the store). Both are for
+	// the mutant tests.
+	managers      int
+	instanceStore func(*storage.Store) *storage.Store
+	// noRaces leaves the Race step out of the draw, so that a sequence
+	// replays exactly: which racer wins is the scheduler's choice, not
+	// the draw's. For the failfile test.
+	noRaces bool
+
 	seq, steps, faults, races, applied, rewraps, kekRemovals, tampers atomic.Int64
-	hist                                                              historyStats
+	// Of the multi-Manager mode (fleet.go): sequences run by two or three
+	// Managers, key promotions and removals made through fleet.Keys,
+	// promotions refused because an instance lacked the key, run-token
+	// revocations checked on every instance.
+	multi, fleetPromotions, fleetRemovals, refusedPromotions, revocations atomic.Int64
+	hist                                                                  historyStats
 }
 
 // clock is the Manager's fake clock: one instant per step, in whole
@@ -51,17 +67,25 @@ type state struct {
 	t        *rapid.T
 	h        *harness
 	nsA, nsB string
-	m        *secrets.Manager
-	api      API             // m, or Options.API in front of it
-	in       *fault.Injector // shared by store, keeper and KEK: one process
-	env      *keeper.Envelope
-	keks     []string // ids held by env, the primary last
+	// insts are the sequence's Managers, one "process" each; the step's
+	// action runs through insts[cur], which m, api, in and env name.
+	insts []*instance
+	cur   int
+	fleet bool // more than one instance: keys rotate through fleet.Keys
+	m     *secrets.Manager
+	api   API             // m, or Options.API in front of it
+	in    *fault.Injector // shared by store, keeper and KEK: one process
+	env   *keeper.Envelope
+	keks  []string // ids held by every env, the primary last
+	// firstKEK is the id of the KEK the sequence starts with.
+	firstKEK string
 	model    *model
 	clock    *clock
 	prins    []principal
 	keep     int // the Manager's Options.KeepVersions
 
-	dirty map[string]bool // namespaces written since the last check
+	dirty    map[string]bool // namespaces written since the last check
+	everyEnv bool            // diffStore decrypts with every instance's keeper
 
 	auditMu sync.Mutex
 	audits  []rbac.AuditEvent
@@ -84,62 +108,41 @@ func (h *harness) sequence(t *rapid.T) {
 	}
 	s.model = newModel(s.nsA, s.nsB)
 	t.Cleanup(s.dropNamespaces) // registered first: runs last, after Close
-	s.in = &fault.Injector{}
-	// A hang in a call whose context has no short deadline (the Manager's
-	// cleanup after a write) gives up quickly instead of stalling.
-	s.in.SetMaxHang(100 * time.Millisecond)
-	fstore := fault.NewStoreIn(h.store, s.in).Store
-
-	// One injector for the store, the keeper and the KEK: one process,
-	// whose crash stops all three.
-	kek, _, err := fault.NewKEK(s.in)
-	if err != nil {
-		t.Fatal(err)
+	// A KEK id names one key material: a sequence's first KEK is its own,
+	// since the store (and its run-token key records, which a fleet
+	// rotation moves) outlives the sequence.
+	s.firstKEK = fmt.Sprintf("model-kek-seq%d", n)
+	s.keks = []string{s.firstKEK}
+	managers := h.managers
+	if managers == 0 {
+		managers = drawManagers(t)
 	}
-	// The model's faults fail single calls: no negative cache, which
-	// would make one failure fail the next calls too (keeper's own tests
-	// cover it).
-	opts := keeper.EnvelopeOptions{KEKs: []keeper.KEK{{ID: "model-kek-0", Wrapper: kek}}, KEKFailureBackoff: -1}
-	s.keks = []string{"model-kek-0"}
-	if rapid.Bool().Draw(t, "uncachedKEK") {
-		// Every Encrypt makes (wraps) a data key and every Decrypt unwraps
-		// one, so key service faults hit every value operation.
-		opts.DataKeyMaxUses = 1
-		opts.CacheTTL = time.Nanosecond
-		opts.CacheMaxStale = -1
+	s.fleet = managers > 1
+	if s.fleet {
+		h.multi.Add(1)
 	}
-	env, err := keeper.OpenEnvelope(background(), "", opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { env.Close(); kek.Close() })
-	s.env = env
-	// The Manager's default window; through an API (set below, over this
-	// Manager) none, as historyOn says.
+	// The Managers' default window; through an API without history
+	// none, as historyOn says.
 	s.keep = s.drawManagerKeep()
-	m, err := secrets.New(secrets.Options{
-		KeepVersions:      s.keep,
-		Store:             fstore,
-		Keeper:            &fault.Keeper{Keeper: env, In: s.in},
-		Auditor:           leakcheck.Auditor(s.audit),
-		DefaultDecrypters: []string{defaultDecrypter},
-		Clock:             s.clock.now,
-	})
-	if err != nil {
-		t.Fatal(err)
+	for i := range managers {
+		s.insts = append(s.insts, s.newInstance(i))
 	}
-	t.Cleanup(func() { m.Close() })
-	s.m, s.api = m, m
-	if h.opts.API != nil {
-		s.api = h.opts.API(t, m)
-	}
+	s.use(0)
 	s.prins = principals(s.nsA, s.nsB)
 
 	steps := rapid.IntRange(min(5, h.opts.MaxSteps), h.opts.MaxSteps).Draw(t, "steps")
 	for i := 0; i < steps; i++ {
 		s.clock.advance()
 		h.steps.Add(1)
-		act := rapid.SampledFrom(actionNames).Draw(t, "action")
+		names := actionNames
+		if h.noRaces {
+			names = actionNamesWithoutRaces
+		}
+		act := rapid.SampledFrom(names).Draw(t, "action")
+		s.use(s.drawInstance())
+		if s.fleet {
+			t.Logf("through %s:", s.insts[s.cur].name)
+		}
 		leaks := leakcheck.Count()
 		actions[act](s)
 		if n := leakcheck.Count(); n > leaks {
@@ -155,20 +158,26 @@ func (h *harness) sequence(t *rapid.T) {
 	}
 	// Whatever the faults left, garbage collection restores "no orphans"
 	// and keeps every live value.
+	// And every instance decrypts every value, whichever instance wrote it
+	// under whichever key.
 	s.clock.advance()
 	s.collectAll()
+	s.everyEnv = true
 	s.checkStore("after the final CollectGarbage", s.nsA, s.nsB)
+	s.everyEnv = false
 
 	// Close: later calls fail with a failed precondition and reach nothing.
-	if err := s.m.Close(); err != nil {
-		s.fatalf("Close: %v", err)
-	}
-	calls := s.in.Calls("")
 	admin := rbac.WithPrincipal(background(), rbac.Principal{Kind: rbac.KindUser, ID: "admin", Namespace: s.nsA, Roles: []rbac.Role{rbac.RoleAdmin}})
-	_, err = s.m.Get(admin, s.nsA, "api-key")
-	s.expect("Get after Close", err, errcode.FailedPrecondition)
-	if s.in.Calls("") != calls {
-		s.fatalf("Get after Close reached the store or keeper")
+	for _, inst := range s.insts {
+		if err := inst.m.Close(); err != nil {
+			s.fatalf("Close of %s: %v", inst.name, err)
+		}
+		calls := s.calls()
+		_, err := inst.m.Get(admin, s.nsA, "api-key")
+		s.expect("Get after Close", err, errcode.FailedPrecondition)
+		if s.calls() != calls {
+			s.fatalf("Get after Close reached the store or keeper")
+		}
 	}
 }
 
@@ -406,10 +415,10 @@ func (s *state) expect(where string, err error, want want) {
 // audited as a denial.
 func (s *state) checkDenied(where, op string, call func() error) {
 	s.t.Helper()
-	calls, audits := s.in.Calls(""), s.auditCount()
+	calls, audits := s.calls(), s.auditCount()
 	err := call()
 	s.expect(where, err, errcode.PermissionDenied)
-	if d := s.in.Calls("") - calls; d != 0 {
+	if d := s.calls() - calls; d != 0 {
 		s.fatalf("%s: %d store/keeper/KEK calls before the denial (invariant 6)", where, d)
 	}
 	evs := s.auditsSince(audits)
@@ -548,12 +557,21 @@ func (s *state) diffStore(m *model, namespaces ...string) string {
 			if ct.Version != md.Version {
 				fmt.Fprintf(&b, "%s/%s: ciphertext version %d, metadata version %d\n", ns, name, ct.Version, md.Version)
 			}
-			pt, err := s.env.Decrypt(ctx, ct.Data, associatedData(ns, name, md.Version, md.ValueID))
-			switch {
-			case err != nil:
-				fmt.Fprintf(&b, "%s/%s: stored ciphertext does not decrypt: code %v\n", ns, name, codeOf(err))
-			case string(pt) != want.value:
-				fmt.Fprintf(&b, "%s/%s: stored value differs from the model's (lost or foreign write)\n", ns, name)
+			envs := []*keeper.Envelope{s.env}
+			if s.everyEnv {
+				envs = envs[:0]
+				for _, inst := range s.insts {
+					envs = append(envs, inst.env)
+				}
+			}
+			for i, env := range envs {
+				pt, err := env.Decrypt(ctx, ct.Data, associatedData(ns, name, md.Version, md.ValueID))
+				switch {
+				case err != nil:
+					fmt.Fprintf(&b, "%s/%s: stored ciphertext does not decrypt (keeper %d): code %v\n", ns, name, i, codeOf(err))
+				case string(pt) != want.value:
+					fmt.Fprintf(&b, "%s/%s: stored value differs from the model's (lost or foreign write; keeper %d)\n", ns, name, i)
+				}
 			}
 		}
 		for name := range got {

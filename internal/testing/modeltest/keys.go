@@ -19,9 +19,24 @@ import (
 
 // actRotateKEK adds a key-encryption key and makes it primary (keeper
 // calls, not Manager calls): old values must stay readable (invariant 9).
+// With several instances it is fleetRotateKEK.
 func actRotateKEK(s *state) {
 	if len(s.keks) >= 4 {
 		actRemoveKEK(s)
+		return
+	}
+	if s.fleet {
+		switch {
+		case !s.fleetTurn():
+			actRewrap(s)
+		case rapid.IntRange(0, 3).Draw(s.t, "wholeRotation") != 0:
+			// The operator's whole sequence at once; else its steps
+			// come apart, with writes through every instance between.
+			fleetRotateKEK(s)
+			fleetRemoveKEK(s)
+		default:
+			fleetRotateKEK(s)
+		}
 		return
 	}
 	kek, _, err := fault.NewKEK(s.in)
@@ -115,9 +130,18 @@ func actRewrap(s *state) {
 
 // actRemoveKEK removes an old key-encryption key, which the keeper allows
 // only when no stored ciphertext names it: every value must still decrypt.
+// With several instances it is fleetRemoveKEK.
 func actRemoveKEK(s *state) {
 	if len(s.keks) < 2 {
 		actRotateKEK(s)
+		return
+	}
+	if s.fleet {
+		if s.fleetTurn() {
+			fleetRemoveKEK(s)
+		} else {
+			actRewrap(s)
+		}
 		return
 	}
 	i := rapid.IntRange(0, len(s.keks)-2).Draw(s.t, "oldKEK")

@@ -2,7 +2,8 @@
 // sequences of Create, Get, List, Update, Reset, Revoke, Delete, Reveal,
 // CollectGarbage and Rewrap calls, and of the value history's Versions,
 // Rollback, Destroy and pinned reveals ("name@N"), by random principals in
-// two namespaces,
+// two namespaces, through one to three Managers on one store (see
+// # Several Managers),
 // with key-encryption-key rotations and removals and forged ciphertexts
 // (one secret's copied over another's: invariant 2) between them, some calls
 // racing and some hit by injected faults (store and keeper errors, lost
@@ -56,6 +57,33 @@
 //     writers: exactly one wins).
 //   - Leaks: every value is made by leakcheck.NewValue; every error, result
 //     and audit event is checked with leakcheck, and a step that leaks fails.
+//
+// # Several Managers
+//
+// About two sequences in three are run by two or three Managers on the
+// one store, as several processes of a fleet (Run fails if fewer than half
+// of a run of at least 500 were, or if none promoted or removed a key
+// through fleet.Keys or revoked a run token): each with its own view of
+// the store, its own keeper.Envelope (so its own data-key cache), its own
+// clients of the same key-encryption keys, its own Injector (a fault or
+// crash hits one process) and, once a sequence rotates a key, its own
+// fleet.Keys. Every step goes through a drawn Manager, racing writers
+// through different ones; the model stays one service. Key rotations
+// follow the operator's sequence of secrets/fleet's # Rotation: AddKEK on
+// every instance (one sometimes late, when SetPrimary must be refused
+// naming it), SetPrimary through any, Rewrap, RemoveKEK through any
+// (refused for the primary and while data uses the key); after each,
+// every instance holds the same keys and primary, and at the end every
+// instance decrypts every stored value. RevokeRunToken issues run tokens
+// through one instance's runtoken.Issuer (signing key from
+// fleet.RunTokenKey), revokes one through any instance
+// (fleet.RunTokenRevocations) and checks that every instance refuses it
+// and another still accepts the other. Fleet rotations and revocations
+// are rare draws (see fleetTurn and actRevokeRunToken: each is several
+// commits), so the runs keep their time. A single-Manager sequence
+// rotates keys through its Envelope, as a single-process embedding does.
+// TestModelCatchesMutants includes a per-process metadata cache that only
+// several Managers catch.
 //
 // # Cost
 //
@@ -134,7 +162,8 @@ func Run(t *testing.T, newStore func(t testing.TB) *storage.Store, opts Options)
 	t.Helper()
 	h := newHarness(t, newStore, opts, "m")
 	start := time.Now()
-	for range rounds(opts) {
+	n, userSet := rounds(opts)
+	for range n {
 		rapid.Check(t, h.sequence)
 		if t.Failed() {
 			break
@@ -143,8 +172,22 @@ func Run(t *testing.T, newStore func(t testing.TB) *storage.Store, opts Options)
 	t.Logf("modeltest: %d sequences, %d steps, %d calls hit by a fault (%d failed writes found applied), %d races, %d complete rewraps, %d KEKs removed, %d forged ciphertexts refused, in %v",
 		h.seq.Load(), h.steps.Load(), h.faults.Load(), h.applied.Load(), h.races.Load(), h.rewraps.Load(), h.kekRemovals.Load(), h.tampers.Load(),
 		time.Since(start).Round(time.Millisecond))
+	t.Logf("modeltest: %d sequences by 2 or 3 Managers: %d KEKs promoted and %d removed through fleet.Keys, %d promotions refused while an instance lacked the key; %d run-token revocations refused by every instance",
+		h.multi.Load(), h.fleetPromotions.Load(), h.fleetRemovals.Load(), h.refusedPromotions.Load(), h.revocations.Load())
+	if seq, multi := h.seq.Load(), h.multi.Load(); !userSet && !t.Failed() && seq >= minCounted && 2*multi < seq {
+		t.Errorf("modeltest: only %d of %d sequences ran with several Managers; the multi-Manager mode must run at least half", multi, seq)
+	}
+	if !userSet && !t.Failed() && h.seq.Load() >= minCounted && (h.fleetPromotions.Load() == 0 || h.fleetRemovals.Load() == 0 || h.revocations.Load() == 0) {
+		t.Errorf("modeltest: %d sequences without a fleet promotion, removal or revocation: the draws no longer reach them", h.seq.Load())
+	}
 	t.Logf("modeltest: value history: %s", h.hist.String())
 }
+
+// minCounted is the number of sequences from which Run asserts the share
+// of the multi-Manager mode and that it rotated and revoked: the full-size
+// runs (1000 per backend), not the 200 under the race detector or the 100
+// of -short, which may by chance remove no key.
+const minCounted = 500
 
 // newHarness opens the store and names the run: prefix, random hex and a
 // counter, so runs sharing a database never share a namespace.
@@ -166,8 +209,7 @@ func newHarness(t testing.TB, newStore func(t testing.TB) *storage.Store, opts O
 // sequences: rapid runs -rapid.checks (default 100) per call with a fresh
 // random seed each time. When the user set rapid's count, seed or
 // failfile, one call does what they asked.
-func rounds(opts Options) int {
-	userSet := false
+func rounds(opts Options) (n int, userSet bool) {
 	flag.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "rapid.checks", "rapid.seed", "rapid.failfile":
@@ -180,7 +222,7 @@ func rounds(opts Options) int {
 		}
 	}
 	if userSet {
-		return 1
+		return 1, true
 	}
 	want := opts.Sequences
 	if want <= 0 {
@@ -201,7 +243,7 @@ func rounds(opts Options) int {
 	if testing.Short() {
 		per = max(1, per/5)
 	}
-	return max(1, (want+per-1)/per)
+	return max(1, (want+per-1)/per), false
 }
 
 // ctxTimeout bounds a call that an injected hang blocks.

@@ -164,39 +164,152 @@ func (m *mutant) GetMetadata(ctx context.Context, ns, name string) (*driver.Meta
 	return md, err
 }
 
+// staleCache is one process's cache of metadata that only its own writes
+// keep fresh: correct while one Manager writes, stale as soon as another
+// process writes the same secret (a Reset through another instance).
+type staleCache struct {
+	driver.Store
+	mu sync.Mutex
+	md map[[2]string]*driver.Metadata
+}
+
+// cacheEachInstance gives every instance of a sequence a staleCache of
+// its own.
+func cacheEachInstance(st *storage.Store) *storage.Store {
+	return storehook.Wrap(st, func(d driver.Store) driver.Store {
+		return &staleCache{Store: d, md: map[[2]string]*driver.Metadata{}}
+	}).(*storage.Store)
+}
+
+func (c *staleCache) GetMetadata(ctx context.Context, ns, name string) (*driver.Metadata, error) {
+	c.mu.Lock()
+	md, ok := c.md[[2]string{ns, name}]
+	c.mu.Unlock()
+	if ok {
+		return md.Clone(), nil
+	}
+	md, err := c.Store.GetMetadata(ctx, ns, name)
+	if err == nil {
+		c.mu.Lock()
+		c.md[[2]string{ns, name}] = md.Clone()
+		c.mu.Unlock()
+	}
+	return md, err
+}
+
+// wrote updates the cache after a write of this process: what it wrote,
+// or nothing when the write failed or deleted.
+func (c *staleCache) wrote(md *driver.Metadata, ns, name string, err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil || md == nil {
+		delete(c.md, [2]string{ns, name})
+		return err
+	}
+	c.md[[2]string{ns, name}] = md.Clone()
+	return nil
+}
+
+func (c *staleCache) CreateMetadata(ctx context.Context, md *driver.Metadata) error {
+	return c.wrote(md, md.Namespace, md.Name, c.Store.CreateMetadata(ctx, md))
+}
+
+func (c *staleCache) UpdateMetadata(ctx context.Context, md *driver.Metadata) error {
+	err := c.Store.UpdateMetadata(ctx, md)
+	if err == nil {
+		// The store stamps the next revision on the stored copy: read it
+		// back once, as a cache filled on write would.
+		md, err = c.Store.GetMetadata(ctx, md.Namespace, md.Name)
+	}
+	return c.wrote(md, md.Namespace, md.Name, err)
+}
+
+func (c *staleCache) DeleteMetadata(ctx context.Context, ns, name string, revision int64) error {
+	err := c.Store.DeleteMetadata(ctx, ns, name, revision)
+	_ = c.wrote(nil, ns, name, nil)
+	return err
+}
+
+// Atomic is nil so that every read and write goes through the cache.
+func (c *staleCache) Atomic() driver.Atomic { return nil }
+
+// runMutant runs the model over st until it fails or passes, recording
+// instead of failing t.
+func runMutant(t *testing.T, h *harness) *recordingTB {
+	t.Helper()
+	rec := &recordingTB{name: t.Name()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rapid.Check(rec, h.sequence)
+	}()
+	<-done
+	if os.Getenv("MUTANT_DEBUG") != "" {
+		t.Log(rec.log.String())
+	}
+	return rec
+}
+
+// setFlag sets one of rapid's flags until the end of the test t, or
+// until the returned function restores it.
+func setFlag(t *testing.T, name, value string) (restore func()) {
+	t.Helper()
+	old := flag.Lookup(name).Value.String()
+	if err := flag.Set(name, value); err != nil {
+		t.Fatal(err)
+	}
+	restore = func() { flag.Set(name, old) }
+	t.Cleanup(restore)
+	return restore
+}
+
 // TestModelCatchesMutants shows the model test has teeth: each deliberately
 // broken store must make it fail.
 func TestModelCatchesMutants(t *testing.T) {
-	for _, f := range []struct{ name, value string }{{"rapid.nofailfile", "true"}, {"rapid.shrinktime", "1s"}, {"rapid.checks", "1000"}} {
-		old := flag.Lookup(f.name).Value.String()
-		if err := flag.Set(f.name, f.value); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { flag.Set(f.name, old) })
-	}
+	setFlag(t, "rapid.nofailfile", "true")
+	setFlag(t, "rapid.shrinktime", "1s")
+	setFlag(t, "rapid.checks", "1000")
 	for _, bug := range []string{"ignores revisions", "loses writes", "keeps ciphertexts", "skips the last item", "returns foreign labels",
 		"forgets the history"} {
 		t.Run(strings.ReplaceAll(bug, " ", "-"), func(t *testing.T) {
 			st := docstorage.NewInMemory()
 			defer st.Close()
 			h := &harness{store: mutate(st, bug), opts: Options{MaxSteps: 20, NoFaults: true}, runID: "mutant"}
-			rec := &recordingTB{name: t.Name()}
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				rapid.Check(rec, h.sequence)
-			}()
-			<-done
+			rec := runMutant(t, h)
 			if !rec.Failed() {
 				t.Fatalf("the model test passed over a store that %s", bug)
 			}
 			first, _, _ := strings.Cut(rec.log.String(), "\n")
-			if os.Getenv("MUTANT_DEBUG") != "" {
-				t.Log(rec.log.String())
-			}
 			t.Logf("caught: %s", first)
 		})
 	}
+	// A cache in each process that its own writes keep fresh: only
+	// several Managers on one store catch it, so the single-Manager run
+	// must pass (or the mutant tests something else) and the multi-Manager
+	// run must fail.
+	t.Run("caches-per-process", func(t *testing.T) {
+		for _, managers := range []int{1, 2} {
+			st := docstorage.NewInMemory()
+			defer st.Close()
+			h := &harness{store: st, opts: Options{MaxSteps: 20, NoFaults: true}, runID: "mutant", managers: managers, instanceStore: cacheEachInstance}
+			restore := func() {}
+			if managers == 1 {
+				// Passing is the weaker claim: a tenth of the checks.
+				restore = setFlag(t, "rapid.checks", "100")
+			}
+			rec := runMutant(t, h)
+			restore()
+			first, _, _ := strings.Cut(rec.log.String(), "\n")
+			switch {
+			case managers == 1 && rec.Failed():
+				t.Fatalf("one Manager over its own cache failed, so the mutant is not one only a fleet shows: %s", first)
+			case managers > 1 && !rec.Failed():
+				t.Fatalf("the model test passed over %d Managers that each cache metadata only their own writes refresh", managers)
+			case managers > 1:
+				t.Logf("caught with %d Managers: %s", managers, first)
+			}
+		}
+	})
 }
 
 // TestFailfileReplay shows the way a failing sequence is kept: rapid writes
@@ -215,7 +328,8 @@ func TestFailfileReplay(t *testing.T) {
 	run := func(bug string) *recordingTB {
 		st := docstorage.NewInMemory()
 		defer st.Close()
-		h := &harness{store: mutate(st, bug), opts: Options{MaxSteps: 25, NoFaults: true}, runID: "replay"}
+		// One Manager and no races: a replay must take the same path.
+		h := &harness{store: mutate(st, bug), opts: Options{MaxSteps: 25, NoFaults: true}, runID: "replay", managers: 1, noRaces: true}
 		rec := &recordingTB{name: "TestReplayed"}
 		done := make(chan struct{})
 		go func() {

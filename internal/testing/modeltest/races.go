@@ -37,6 +37,7 @@ func actRace(s *state) {
 	k := rapid.IntRange(2, 4).Draw(s.t, "racers")
 	type racer struct {
 		kind  string
+		api   API // through a drawn instance: racers of a fleet meet at the store
 		value string
 		desc  string
 		got   *secrets.Secret
@@ -46,6 +47,7 @@ func actRace(s *state) {
 	for i := range racers {
 		racers[i] = &racer{
 			kind:  rapid.SampledFrom(kinds).Draw(s.t, "raceKind"),
+			api:   s.insts[s.drawInstance()].api,
 			value: leakcheck.NewValue("race"),
 			desc:  fmt.Sprintf("racer %d", i),
 		}
@@ -56,8 +58,8 @@ func actRace(s *state) {
 	if rapid.Bool().Draw(s.t, "raceLatency") {
 		// Slow every store and key call a little, so the racers overlap
 		// between their read and their write.
-		s.in.SetLatency(time.Millisecond)
-		defer s.in.SetLatency(0)
+		s.setLatency(time.Millisecond)
+		defer s.setLatency(0)
 	}
 	var wg sync.WaitGroup
 	for _, r := range racers {
@@ -66,15 +68,15 @@ func actRace(s *state) {
 			defer wg.Done()
 			switch r.kind {
 			case "Update":
-				r.got, r.err = s.api.Update(ctx, ns, &secrets.Secret{Name: name, Description: r.desc,
+				r.got, r.err = r.api.Update(ctx, ns, &secrets.Secret{Name: name, Description: r.desc,
 					Labels: target.Labels, Decrypters: target.Decrypters, Revision: target.Revision,
 					KeepVersions: target.KeepVersions})
 			case "Reset":
-				r.got, r.err = s.api.Reset(ctx, ns, name, secrets.NewValue(r.value), target.Revision)
+				r.got, r.err = r.api.Reset(ctx, ns, name, secrets.NewValue(r.value), target.Revision)
 			case "Revoke":
-				r.got, r.err = s.api.Revoke(ctx, ns, name, target.Revision)
+				r.got, r.err = r.api.Revoke(ctx, ns, name, target.Revision)
 			case "Delete":
-				r.err = s.api.Delete(ctx, ns, name, target.Revision)
+				r.err = r.api.Delete(ctx, ns, name, target.Revision)
 			}
 		}()
 	}
@@ -87,12 +89,14 @@ func actRace(s *state) {
 	withGC := rapid.Bool().Draw(s.t, "raceGC")
 	admin := rbac.WithPrincipal(background(), rbac.Principal{Kind: rbac.KindUser, ID: "maint", Namespace: ns, Roles: []rbac.Role{rbac.RoleAdmin}})
 	if withRewrap {
+		m := s.insts[s.drawInstance()].m
 		wg.Add(1)
-		go func() { defer wg.Done(); rewrapErr = s.m.Rewrap(admin, ns, secrets.RewrapOptions{PageSize: 1}) }()
+		go func() { defer wg.Done(); rewrapErr = m.Rewrap(admin, ns, secrets.RewrapOptions{PageSize: 1}) }()
 	}
 	if withGC {
+		m := s.insts[s.drawInstance()].m
 		wg.Add(1)
-		go func() { defer wg.Done(); gcRemoved, gcErr = s.m.CollectGarbage(admin, ns, 0) }()
+		go func() { defer wg.Done(); gcRemoved, gcErr = m.CollectGarbage(admin, ns, 0) }()
 	}
 	wg.Wait()
 	if rewrapErr != nil || gcErr != nil || gcRemoved != 0 {
@@ -172,10 +176,12 @@ func raceCreate(s *state) {
 	p := principal{p: rbac.Principal{Kind: rbac.KindUser, ID: "racer", Namespace: ns, Roles: []rbac.Role{rbac.RoleEditor}}}
 	ctx := s.ctxOf(p)
 	specs := make([]secrets.Spec, k)
+	apis := make([]API, k)
 	got := make([]*secrets.Secret, k)
 	errs := make([]error, k)
 	for i := range specs {
 		specs[i] = secrets.Spec{Name: name, Description: fmt.Sprintf("creator %d", i), Value: secrets.NewValue(leakcheck.NewValue("cr"))}
+		apis[i] = s.insts[s.drawInstance()].api
 	}
 	s.h.races.Add(1)
 	s.dirty[ns] = true
@@ -183,7 +189,7 @@ func raceCreate(s *state) {
 	var wg sync.WaitGroup
 	for i := range specs {
 		wg.Add(1)
-		go func() { defer wg.Done(); got[i], errs[i] = s.api.Create(ctx, ns, specs[i]) }()
+		go func() { defer wg.Done(); got[i], errs[i] = apis[i].Create(ctx, ns, specs[i]) }()
 	}
 	wg.Wait()
 	winner := -1
