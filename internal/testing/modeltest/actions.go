@@ -41,10 +41,13 @@ var actions = map[string]func(*state){
 }
 
 var actionNames = []string{
-	"Create", "Create", "Create", "Get", "List", "Update", "Update", "Reset", "Reset",
+	"Create", "Create", "Get", "List", "Update", "Update", "Reset", "Reset",
 	"Revoke", "Delete", "Reveal", "Reveal", "CollectGarbage", "Race",
 	"RotateKEK", "Rewrap", "RemoveKEK", "Tamper", "RevokeRunToken",
-	"Versions", "Rollback", "Destroy", "RevealPinned",
+	// Value history: one Create's weight went to Rollback, which creates
+	// secrets that keep values when it finds none (history.go), so the
+	// suite's time stays flat.
+	"Versions", "Rollback", "Rollback", "Destroy", "RevealPinned",
 }
 
 // actionNamesWithoutRaces is actionNames without the Race step.

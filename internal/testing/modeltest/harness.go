@@ -107,6 +107,7 @@ func (h *harness) sequence(t *rapid.T) {
 		dirty: map[string]bool{},
 	}
 	s.model = newModel(s.nsA, s.nsB)
+	t.Cleanup(s.dropNamespaces) // registered first: runs last, after Close
 	// A KEK id names one key material: a sequence's first KEK is its own,
 	// since the store (and its run-token key records, which a fleet
 	// rotation moves) outlives the sequence.
