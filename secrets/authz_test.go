@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"slices"
 	"strings"
 	"sync"
@@ -253,8 +254,8 @@ func TestErrorsDoNotQuoteRejectedDecrypters(t *testing.T) {
 		{"selector long key", selectorErr(long + "=v")},
 		{"selector bad value", selectorErr("env=a b" + marker)},
 		{"selector without =", selectorErr("env" + marker)},
-		{"name", secrets.ValidateName("n\n" + marker)},
-		{"namespace", secrets.ValidateNamespace(marker + "\x1b")},
+		{"name", names.Name("", "n\n"+marker)},
+		{"namespace", names.Namespace("", marker+"\x1b")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"slices"
 	"strconv"
 	"time"
@@ -159,7 +160,7 @@ func (m *Manager) begin(ctx context.Context, op, ns string, action rbac.Action, 
 		}
 		return nil, errcode.Wrap(errcode.PermissionDenied, "secrets."+op, err)
 	}
-	if err := ValidateNamespace(ns); err != nil {
+	if err := validateNamespace(ns); err != nil {
 		c.audit(ctx, names, err)
 		c.end()
 		return nil, c.wrap(err)
@@ -292,10 +293,10 @@ func quoteName(name string) string {
 
 // validRef reports whether s is a valid name or name@N reference.
 func validRef(s string) bool {
-	if ValidateName(s) == nil {
+	if validateName(s) == nil {
 		return true
 	}
-	_, _, err := ParseRef(s)
+	_, _, err := names.ParseRef(s)
 	return err == nil
 }
 
@@ -305,7 +306,7 @@ func auditNamespace(ns string, all bool) string {
 	if all {
 		return ""
 	}
-	if ValidateNamespace(ns) != nil {
+	if validateNamespace(ns) != nil {
 		return redactinput.Describe("namespace", ns)
 	}
 	return ns

@@ -95,7 +95,7 @@
 //     neither a dangling version nor an extra kept value.
 //
 // Versions lists the history (read permission). Reveal and RevealValue take
-// "name@N" (ParseRef: N from 1, decimal, no sign or leading zeros; names
+// "name@N" (N from 1, decimal, no sign or leading zeros; names
 // cannot contain '@') for version N's value while it is kept, for the same
 // decrypters as the current value. A version that never existed, fell out
 // of the window, or was revoked or destroyed is ErrNotFound naming the

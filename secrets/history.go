@@ -10,9 +10,8 @@ package secrets
 import (
 	"context"
 	"fmt"
+	"github.com/strongbox-go/strongbox/storage/driver"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
@@ -23,7 +22,7 @@ import (
 
 // MaxKeepVersions is the most earlier values a secret keeps
 // (Options.KeepVersions, Spec.KeepVersions, Secret.KeepVersions).
-const MaxKeepVersions = storage.MaxKeepVersions
+const MaxKeepVersions = driver.MaxKeepVersions
 
 // Version is one value of a secret, as metadata: never the value.
 type Version struct {
@@ -38,45 +37,6 @@ type Version struct {
 	Destroyed bool `json:"destroyed,omitempty"`
 }
 
-// ParseRef splits a reference to a secret's value, "name" or "name@N",
-// into the name and the version N (0 for "name": the current value). N is
-// a decimal version of at least 1, without sign or leading zeros; names
-// cannot contain '@', so the syntax is unambiguous. The name is validated
-// like ValidateName. Errors match ErrInvalid and never repeat the input.
-func ParseRef(s string) (name string, version int64, err error) {
-	name, v, pinned := strings.Cut(s, "@")
-	if err := ValidateName(name); err != nil {
-		return "", 0, err
-	}
-	if !pinned {
-		return name, 0, nil
-	}
-	if !validVersionText(v) {
-		return "", 0, errcode.New(errcode.Invalid, "secrets.ParseRef",
-			fmt.Sprintf("the version after '@' in the reference to %q must be a decimal number from 1, without sign or leading zeros", name))
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return "", 0, errcode.New(errcode.Invalid, "secrets.ParseRef",
-			fmt.Sprintf("the version after '@' in the reference to %q is too large", name))
-	}
-	return name, n, nil
-}
-
-// validVersionText reports whether v is 1-19 decimal digits not starting
-// with 0.
-func validVersionText(v string) bool {
-	if v == "" || len(v) > 19 || v[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 func validateKeepVersions(n int) error {
 	if n < 0 || n > MaxKeepVersions {
 		return errcode.New(errcode.Invalid, "", fmt.Sprintf("keep versions is %d; it must be from 0 to %d", n, MaxKeepVersions))
@@ -87,16 +47,16 @@ func validateKeepVersions(n int) error {
 // history returns md's history, newest first, starting with the current
 // version. Metadata written before history existed has none: its current
 // value alone is described from the metadata.
-func history(md *storage.Metadata) []storage.HistoryEntry {
+func history(md *storage.Metadata) []driver.HistoryEntry {
 	if len(md.History) > 0 && md.History[0].Version == md.Version {
 		return slices.Clone(md.History)
 	}
-	cur := storage.HistoryEntry{Version: md.Version, ValueID: md.ValueID, Revoked: md.Revoked,
+	cur := driver.HistoryEntry{Version: md.Version, ValueID: md.ValueID, Revoked: md.Revoked,
 		CreateTime: md.UpdateTime, CreatedBy: md.UpdatedBy}
 	if md.Version == 1 {
 		cur.CreateTime, cur.CreatedBy = md.CreateTime, md.CreatedBy
 	}
-	h := []storage.HistoryEntry{cur}
+	h := []driver.HistoryEntry{cur}
 	for _, e := range md.History {
 		if e.Version < md.Version {
 			h = append(h, e)
@@ -111,7 +71,7 @@ func history(md *storage.Metadata) []storage.HistoryEntry {
 // the write must drop. Versions count up by one on every new value, so
 // the window is a range of versions, whatever was revoked or destroyed in
 // it.
-func window(h []storage.HistoryEntry, keep int) (in []storage.HistoryEntry, drop []string) {
+func window(h []driver.HistoryEntry, keep int) (in []driver.HistoryEntry, drop []string) {
 	if len(h) == 0 {
 		return nil, nil
 	}
@@ -133,7 +93,7 @@ func window(h []storage.HistoryEntry, keep int) (in []storage.HistoryEntry, drop
 func advance(md *storage.Metadata, ct *storage.Ciphertext, by string, now time.Time) []string {
 	old := history(md)
 	md.Version++
-	h := append([]storage.HistoryEntry{{Version: md.Version, ValueID: ct.ValueID, CreateTime: now, CreatedBy: by}}, old...)
+	h := append([]driver.HistoryEntry{{Version: md.Version, ValueID: ct.ValueID, CreateTime: now, CreatedBy: by}}, old...)
 	var drop []string
 	md.History, drop = window(h, md.KeepVersions)
 	md.ValueID, md.Revoked = ct.ValueID, false
@@ -143,7 +103,7 @@ func advance(md *storage.Metadata, ct *storage.Ciphertext, by string, now time.T
 
 // entry finds version v in h, or returns the ErrNotFound that names it:
 // it never existed, fell out of the window, or its value is gone.
-func entry(md *storage.Metadata, h []storage.HistoryEntry, name string, v int64) (*storage.HistoryEntry, error) {
+func entry(md *storage.Metadata, h []driver.HistoryEntry, name string, v int64) (*driver.HistoryEntry, error) {
 	switch {
 	case v > md.Version:
 		return nil, errcode.New(errcode.NotFound, "", fmt.Sprintf("secret %q has no version %d (its current version is %d)", name, v, md.Version))
@@ -229,7 +189,7 @@ func (m *Manager) rollback(ctx context.Context, c *call, name string, version, r
 }
 
 // decryptKept decrypts the kept value of e, bound to its own version.
-func (m *Manager) decryptKept(ctx context.Context, ns, name string, e *storage.HistoryEntry) (Value, error) {
+func (m *Manager) decryptKept(ctx context.Context, ns, name string, e *driver.HistoryEntry) (Value, error) {
 	ct, err := m.store.GetCiphertext(ctx, ns, name, e.ValueID)
 	if errcode.Of(err) == errcode.NotFound {
 		// A concurrent write dropped it after the metadata was read (its

@@ -26,7 +26,7 @@ func (m *Manager) Get(ctx context.Context, namespace, name string) (*Secret, err
 }
 
 func (m *Manager) getMetadata(ctx context.Context, ns, name string) (*storage.Metadata, error) {
-	if err := ValidateName(name); err != nil {
+	if err := validateName(name); err != nil {
 		return nil, err
 	}
 	return m.store.GetMetadata(ctx, ns, name)

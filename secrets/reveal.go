@@ -5,6 +5,7 @@ package secrets
 import (
 	"context"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"slices"
 	"strings"
 
@@ -23,7 +24,7 @@ import (
 // ErrNotFound, as for a missing secret), ErrRevoked or keeper.ErrDecrypt.
 // Every name is audited, never a value.
 //
-// A name may pin a version, "name@N" (see ParseRef): that version's value,
+// A name may pin a version, "name@N" (see # Format/history): that version's value,
 // while it is kept (the current one, or an earlier one in the secret's
 // window, not revoked or destroyed); otherwise ErrNotFound naming the
 // version. Authorization is the same as for the current value.
@@ -64,8 +65,8 @@ func (m *Manager) RevealValue(ctx context.Context, namespace, name string) (Valu
 
 func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, error) {
 	if strings.IndexByte(name, '@') >= 0 {
-		// name@N: a pinned version (see ParseRef).
-		n, v, err := ParseRef(name)
+		// name@N: a pinned version.
+		n, v, err := names.ParseRef(name)
 		if err != nil {
 			return Value{}, err
 		}
@@ -104,7 +105,7 @@ func (m *Manager) reveal(ctx context.Context, c *call, name string) (Value, erro
 // load reads a secret's metadata and current ciphertext (nil when revoked
 // or missing), in one round trip when the store can.
 func (m *Manager) load(ctx context.Context, ns, name string) (*storage.Metadata, *storage.Ciphertext, error) {
-	if err := ValidateName(name); err != nil {
+	if err := validateName(name); err != nil {
 		return nil, nil, err
 	}
 	return m.store.GetCurrent(ctx, ns, name)

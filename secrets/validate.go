@@ -45,15 +45,6 @@ func isNameByte(c byte) bool                        { return names.IsNameByte(c)
 func isLabelByte(c byte) bool                       { return names.IsLabelByte(c) }
 func firstBadByte(s string, ok func(byte) bool) int { return names.FirstBadByte(s, ok) }
 
-// ValidateName checks a secret name: 1-253 letters, digits, hyphens and
-// underscores.
-func ValidateName(name string) error { return names.Name("secrets.ValidateName", name) }
-
-// ValidateNamespace checks a namespace with the same rules as a name.
-func ValidateNamespace(ns string) error {
-	return names.Namespace("secrets.ValidateNamespace", ns)
-}
-
 // Validate checks the fields of s that are set against the limits (see
 // # Limits): Name when not empty, Description, Labels, Decrypters when not
 // nil, and Value when not empty. So it checks a whole Spec as well as one
@@ -61,18 +52,18 @@ func ValidateNamespace(ns string) error {
 // returned, matching ErrInvalid; its message starts with the field
 // ("name ...", "description ...", "a label key ...", "decrypter 2 ...") and
 // never quotes rejected input. Create also requires a Name and a Value;
-// ValidateName, ValidateNamespace and ValidateValue check one identifier
-// or value, empty ones refused.
+// ValidateValue checks one value, an empty one refused; a Spec with only
+// a Name checks that name.
 func Validate(s Spec) error {
 	var errs []error
 	if s.Name != "" {
-		errs = append(errs, ValidateName(s.Name))
+		errs = append(errs, validateName(s.Name))
 	}
 	errs = append(errs, validateDescription(s.Description), validateLabels(s.Labels))
 	if s.Decrypters != nil {
 		errs = append(errs, validateDecrypters(s.Decrypters))
 	}
-	if !s.Value.IsZero() {
+	if s.Value.Len() != 0 {
 		errs = append(errs, ValidateValue(s.Value))
 	}
 	for _, err := range errs {
@@ -203,3 +194,9 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// validateName and validateNamespace check a name and a namespace (see
+// # Limits), with the Manager's error codes.
+func validateName(name string) error { return names.Name("secrets.ValidateName", name) }
+
+func validateNamespace(ns string) error { return names.Namespace("secrets.ValidateNamespace", ns) }

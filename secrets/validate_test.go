@@ -23,15 +23,15 @@ func TestValidate(t *testing.T) {
 		wantErr bool
 		msg     string // a substring the message must hold
 	}{
-		{"name ok", ValidateName("api-key_2"), false, ""},
-		{"name max", ValidateName(long(253)), false, ""},
-		{"name empty", ValidateName(""), true, "1 to 253"},
-		{"name too long", ValidateName(long(254)), true, "limit is 253"},
-		{"name dot", ValidateName("a.b"), true, "position 2"},
-		{"name space", ValidateName("a b"), true, "position 2"},
-		{"name nul", ValidateName("a\x00"), true, "position 2"},
-		{"namespace ok", ValidateNamespace("team-1"), false, ""},
-		{"namespace slash", ValidateNamespace("a/b"), true, "namespace"},
+		{"name ok", validateName("api-key_2"), false, ""},
+		{"name max", validateName(long(253)), false, ""},
+		{"name empty", validateName(""), true, "1 to 253"},
+		{"name too long", validateName(long(254)), true, "limit is 253"},
+		{"name dot", validateName("a.b"), true, "position 2"},
+		{"name space", validateName("a b"), true, "position 2"},
+		{"name nul", validateName("a\x00"), true, "position 2"},
+		{"namespace ok", validateNamespace("team-1"), false, ""},
+		{"namespace slash", validateNamespace("a/b"), true, "namespace"},
 		{"description empty ok", validateDescription(""), false, ""},
 		{"description 253 runes", validateDescription(strings.Repeat("é", 253)), false, ""},
 		{"description 254", validateDescription(long(254)), true, "limit is 253"},
@@ -157,10 +157,10 @@ func FuzzValidateName(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		err := ValidateName(s)
+		err := validateName(s)
 		ok := len(s) >= 1 && len(s) <= maxNameLength && firstBadByte(s, isNameByte) < 0
 		if (err == nil) != ok {
-			t.Fatalf("ValidateName(%q) = %v, want ok=%v", s, err, ok)
+			t.Fatalf("validateName(%q) = %v, want ok=%v", s, err, ok)
 		}
 		if err != nil && !errors.Is(err, ErrInvalid) {
 			t.Fatalf("error is not ErrInvalid: %v", err)

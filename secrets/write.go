@@ -15,6 +15,7 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
 func newValueID() (string, error) {
@@ -92,7 +93,7 @@ func (m *Manager) create(ctx context.Context, c *call, spec Spec) (*Secret, erro
 		CreatedBy:    c.p.String(),
 		UpdatedBy:    c.p.String(),
 		KeepVersions: keep,
-		History:      []storage.HistoryEntry{{Version: 1, ValueID: ct.ValueID, CreateTime: now, CreatedBy: c.p.String()}},
+		History:      []driver.HistoryEntry{{Version: 1, ValueID: ct.ValueID, CreateTime: now, CreatedBy: c.p.String()}},
 		// The first value's random id names this life of the name: a
 		// write read before a delete and re-create (revision 1 again)
 		// then conflicts instead of landing on the new secret.
@@ -116,7 +117,7 @@ func alreadyExists(ns, name string) error {
 
 func validateSpec(spec Spec, decrypters []string) error {
 	for _, err := range []error{
-		ValidateName(spec.Name),
+		validateName(spec.Name),
 		validateDescription(spec.Description),
 		validateLabels(spec.Labels),
 		validateDecrypters(decrypters),

@@ -2,6 +2,7 @@ package secrets_test
 
 import (
 	"errors"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ func FuzzParseRef(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		name, version, err := secrets.ParseRef(s)
+		name, version, err := names.ParseRef(s)
 		m := refPattern.FindStringSubmatch(s)
 		want := m != nil
 		var wantVersion int64

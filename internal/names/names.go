@@ -1,13 +1,16 @@
 // Package names holds the rules for secret names, namespaces and service
 // identities that both package secrets and package runtoken apply, so that
 // runtoken checks a token's claims without importing secrets (and the
-// storage and keeper code behind it). secrets re-exports the limits and
-// wraps the checks (secrets.ValidateName...); users never import this
-// package.
+// storage and keeper code behind it), and the "name@N" reference syntax
+// (ParseRef) that secrets, httpapi, the sources and the command share.
+// secrets re-exports the limits and applies the checks (secrets.Validate);
+// users never import this package.
 package names
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
@@ -103,4 +106,43 @@ func Decrypters(op string, ids []string) error {
 		seen[id] = i + 1
 	}
 	return nil
+}
+
+// ParseRef splits a reference to a secret's value, "name" or "name@N",
+// into the name and the version N (0 for "name": the current value). N is
+// a decimal version of at least 1, without sign or leading zeros; names
+// cannot contain '@', so the syntax is unambiguous. The name is checked
+// like Name. Errors have code Invalid and never repeat the input.
+func ParseRef(s string) (name string, version int64, err error) {
+	name, v, pinned := strings.Cut(s, "@")
+	if err := Name("", name); err != nil {
+		return "", 0, err
+	}
+	if !pinned {
+		return name, 0, nil
+	}
+	if !validVersionText(v) {
+		return "", 0, errcode.New(errcode.Invalid, "",
+			fmt.Sprintf("the version after '@' in the reference to %q must be a decimal number from 1, without sign or leading zeros", name))
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return "", 0, errcode.New(errcode.Invalid, "",
+			fmt.Sprintf("the version after '@' in the reference to %q is too large", name))
+	}
+	return name, n, nil
+}
+
+// validVersionText reports whether v is 1-19 decimal digits not starting
+// with 0.
+func validVersionText(v string) bool {
+	if v == "" || len(v) > 19 || v[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

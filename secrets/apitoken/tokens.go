@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"slices"
 	"strings"
 	"time"
@@ -129,7 +130,7 @@ func (t *Tokens) Issue(ctx context.Context, namespace string, g Grant) (secrets.
 
 func (t *Tokens) issue(ctx context.Context, namespace string, g Grant, by string) (secrets.Value, Record, error) {
 	const op = "apitoken.Issue"
-	if err := secrets.ValidateNamespace(namespace); err != nil {
+	if err := names.Namespace("", namespace); err != nil {
 		return secrets.Value{}, Record{}, err
 	}
 	ttl := g.TTL

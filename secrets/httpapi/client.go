@@ -109,7 +109,7 @@ func (c *Client) do(ctx context.Context, method, path string, in any, rev int64,
 	if rev > 0 {
 		req.Header.Set("If-Match", etag(rev))
 	}
-	if !c.opts.Token.IsZero() {
+	if c.opts.Token.Len() != 0 {
 		req.Header.Set("Authorization", "Bearer "+c.opts.Token.DangerouslyExpose())
 	}
 	if c.opts.BeforeRequest != nil {
@@ -287,7 +287,7 @@ func (c *Client) Delete(ctx context.Context, namespace, name string, revision in
 
 // RevealValue is Manager.RevealValue over the decrypt route; the client's
 // credentials must be a run token or a service identity. name may pin a
-// kept version, "api-key@3" (see secrets.ParseRef); the server answers a
+// kept version, "api-key@3" (see the name@N syntax); the server answers a
 // malformed one as the Manager does (secrets.ErrInvalid for a caller that
 // may decrypt).
 func (c *Client) RevealValue(ctx context.Context, namespace, name string) (secrets.Value, error) {

@@ -105,7 +105,7 @@
 // <token>", 200 with a JSON body whose "value" member (responsePath=value)
 // is the value; 404 for a name that does not exist, 401 or 403 for a
 // credential that does not allow it. Every other status is an error too.
-// {name} may pin a version, NAME@N (secrets.ParseRef: N a decimal of 1 or
+// {name} may pin a version, NAME@N (the name@N syntax: N a decimal of 1 or
 // more without sign or leading zeros; '@' as is or as %40): k6's url
 // source puts its key into {key} unescaped, so a script's
 // secrets.get('api-key@3') asks for version 3. That value is given only

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"net/http"
 	"strconv"
 	"strings"
@@ -127,7 +128,7 @@ func publicError(err error, st *reqState) *Error {
 		return apiError(http.StatusServiceUnavailable, codeUnknownKey, "the secret's value is encrypted under a key-encryption key this instance does not hold; give the instance that key (the server log names its id) or retry through another instance")
 	}
 	secret := "the secret"
-	if st.name != "" && secrets.ValidateName(st.name) == nil {
+	if st.name != "" && names.Name("", st.name) == nil {
 		secret = "secret " + strconv.Quote(st.name)
 	}
 	switch errcode.Of(err) {
@@ -169,7 +170,7 @@ func publicError(err error, st *reqState) *Error {
 // validationMessage returns the message of strongbox's own validation
 // error in err's chain: an *errcode.Error of code Invalid with a message,
 // from an operation of package secrets, apitoken or runtoken
-// ("secrets.ValidateName", "apitoken.Issue", ...). Those name a field and a limit and never a value.
+// ("the name rules", "apitoken.Issue", ...). Those name a field and a limit and never a value.
 // Invalid errors of other packages (a store refusing a page token, say)
 // give false: their text is the backend's.
 func validationMessage(err error) (string, bool) {

@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"net/http"
 	"strings"
 
@@ -29,7 +30,7 @@ type versionBody struct {
 const refMessage = `the secret must be named NAME or NAME@VERSION: a name, "@" and a version number of 1 or more without sign or leading zeros (e.g. api-key@3)`
 
 // decryptRef reads the {name} of the decrypt route, which may pin a
-// version: "api-key@3" is version 3 of api-key (secrets.ParseRef; names
+// version: "api-key@3" is version 3 of api-key (the name@N syntax; names
 // cannot hold '@', so the form is unambiguous). It returns the name for
 // the run-token scope check, the request event and error messages (as
 // safeInput would for a name), and the version, 0 for none. A malformed
@@ -43,8 +44,8 @@ func decryptRef(raw string) (name string, version int64, err error) {
 	if !strings.Contains(raw, "@") {
 		return safeInput("name", raw), 0, nil
 	}
-	n, v, perr := secrets.ParseRef(raw)
-	if perr != nil || v < 1 || secrets.ValidateName(n) != nil {
+	n, v, perr := names.ParseRef(raw)
+	if perr != nil || v < 1 || names.Name("", n) != nil {
 		return safeInput("name", raw), 0, apiError(http.StatusBadRequest, codeInvalid, refMessage)
 	}
 	return n, v, nil

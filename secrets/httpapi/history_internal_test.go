@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"reflect"
 	"regexp"
 	"slices"
@@ -48,11 +49,11 @@ func FuzzDecryptRef(f *testing.F) {
 			}
 			return
 		}
-		if version < 1 || secrets.ValidateName(name) != nil || name+"@"+strconv.FormatInt(version, 10) != raw {
+		if version < 1 || names.Name("", name) != nil || name+"@"+strconv.FormatInt(version, 10) != raw {
 			t.Fatalf("decryptRef(%q) = %q, %d: not the input read back", raw, name, version)
 		}
-		if n, v, perr := secrets.ParseRef(raw); perr != nil || n != name || v != version {
-			t.Fatalf("decryptRef(%q) = %q, %d; secrets.ParseRef says %q, %d, %v", raw, name, version, n, v, perr)
+		if n, v, perr := names.ParseRef(raw); perr != nil || n != name || v != version {
+			t.Fatalf("decryptRef(%q) = %q, %d; the name@N syntax says %q, %d, %v", raw, name, version, n, v, perr)
 		}
 	})
 }
@@ -83,7 +84,7 @@ func TestOpenAPINameRefPattern(t *testing.T) {
 			continue // past int64: refused by the route, not by the pattern
 		}
 		_, _, err := decryptRef(s)
-		valid := err == nil && (strings.Contains(s, "@") || secrets.ValidateName(s) == nil)
+		valid := err == nil && (strings.Contains(s, "@") || names.Name("", s) == nil)
 		if re.MatchString(s) != valid {
 			t.Errorf("%q: pattern matches %v, decrypt route reads it %v", s, re.MatchString(s), valid)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"io"
 	"log/slog"
 	"net/http"
@@ -115,10 +116,10 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (source.Source, e
 	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return nil, errcode.New(errcode.Invalid, op, "BaseURL may not have a query, fragment or user info")
 	}
-	if err := secrets.ValidateNamespace(cfg.Namespace); err != nil {
+	if err := names.Namespace("", cfg.Namespace); err != nil {
 		return nil, errcode.Wrap(errcode.Invalid, op, err)
 	}
-	if cfg.Token.IsZero() && cfg.TokenFunc == nil {
+	if cfg.Token.Len() == 0 && cfg.TokenFunc == nil {
 		return nil, errcode.New(errcode.Invalid, op, "a run token is required (Token or TokenFunc)")
 	}
 	uc := source.URLConfig{
@@ -162,14 +163,14 @@ func NewRemoteSource(cfg RemoteConfig, opts source.URLOptions) (source.Source, e
 }
 
 // Get fetches one value; name may pin a kept version, "api-key@3"
-// (secrets.ParseRef). It fails with secrets.ErrInvalid for a name or
+// (the name@N syntax). It fails with secrets.ErrInvalid for a name or
 // reference outside the limits (without a request), secrets.ErrNotFound
 // for a secret that does not exist or a version no longer kept,
 // secrets.ErrPermissionDenied when the token is refused or does not cover
 // the name, secrets.ErrUnavailable after the retries; see
 // source.NewURLSource.
 func (s *remoteSource) Get(ctx context.Context, name string) (secrets.Value, error) {
-	if _, _, err := secrets.ParseRef(name); err != nil {
+	if _, _, err := names.ParseRef(name); err != nil {
 		return secrets.Value{}, err
 	}
 	return s.url.Get(ctx, name)
@@ -226,7 +227,7 @@ func RemoteConstructor() source.Constructor {
 				cfg.Token = secrets.NewValue(v)
 			}
 		}
-		if cfg.Token.IsZero() {
+		if cfg.Token.Len() == 0 {
 			return nil, bad(envRunToken + " is not set")
 		}
 		return NewRemoteSource(cfg, source.URLOptions{HTTPClient: p.HTTPClient})

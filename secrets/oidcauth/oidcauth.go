@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/internal/strictjson"
 	"github.com/strongbox-go/strongbox/rbac"
-	"github.com/strongbox-go/strongbox/secrets"
 	"github.com/strongbox-go/strongbox/secrets/httpapi"
 )
 
@@ -81,7 +81,7 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 		return nil, errcode.New(errcode.Invalid, op, "Config.Issuer and Config.Audience are required")
 	case (cfg.Namespace == "") == (cfg.NamespaceClaim == ""):
 		return nil, errcode.New(errcode.Invalid, op, "set one of Config.Namespace and Config.NamespaceClaim")
-	case cfg.Namespace != "" && secrets.ValidateNamespace(cfg.Namespace) != nil:
+	case cfg.Namespace != "" && names.Namespace("", cfg.Namespace) != nil:
 		return nil, errcode.New(errcode.Invalid, op, "Config.Namespace is not a valid namespace")
 	case len(cfg.RoleMap) == 0:
 		return nil, errcode.New(errcode.Invalid, op, "Config.RoleMap is required: it says which claim values grant which roles")
@@ -182,7 +182,7 @@ func (a *Authenticator) principal(raw []byte) (rbac.Principal, error) {
 	ns := a.cfg.Namespace
 	if a.cfg.NamespaceClaim != "" {
 		ns, ok = lookup(claims, a.cfg.NamespaceClaim).(string)
-		if !ok || secrets.ValidateNamespace(ns) != nil {
+		if !ok || names.Namespace("", ns) != nil {
 			return rbac.Principal{}, errClaims
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	sbnames "github.com/strongbox-go/strongbox/internal/names"
 	"io"
 	"io/fs"
 	"net/http"
@@ -36,7 +37,7 @@ type Options struct {
 	Namespace string
 	// Names are the secrets the run may read. Empty means every secret of
 	// Namespace that lists Subject as a decrypter. A name may pin a kept
-	// version, "api-key@3" (secrets.ParseRef), for a script that reads
+	// version, "api-key@3" (the name@N syntax), for a script that reads
 	// secrets.get('api-key@3'): the run token covers api-key, and the value
 	// of version 3 is the one fetched and redacted.
 	Names []string
@@ -348,7 +349,7 @@ func tokenNames(names []string) ([]string, error) {
 	for _, ref := range names {
 		name := ref
 		if strings.Contains(ref, "@") {
-			n, _, err := secrets.ParseRef(ref)
+			n, _, err := sbnames.ParseRef(ref)
 			if err != nil {
 				return nil, errcode.New(errcode.Invalid, "run", "a name is neither NAME nor NAME@VERSION (VERSION a number of 1 or more without leading zeros)")
 			}

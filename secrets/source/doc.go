@@ -27,7 +27,7 @@
 // A spec is <type>[=<config>], cut at the first "=". The config is split
 // on ","; the token "default" and a "name=<n>" token are removed from it
 // wherever they stand and mean: this source is the default; this source is
-// called n. The name defaults to the type and follows secrets.ValidateName;
+// called n. The name defaults to the type and follows the name rules;
 // "name=default" also makes the source the default. A single spec is the
 // default. Source("default") is the default source.
 //
@@ -125,7 +125,7 @@
 // value, or an earlier one within its keepVersions, not revoked or
 // destroyed); otherwise the Get fails with secrets.ErrNotFound naming the
 // version. Strongbox names cannot hold '@', so the form is unambiguous;
-// secrets.ParseRef reads it (VERSION is a decimal of 1 or more, without
+// the name@N syntax reads it (VERSION is a decimal of 1 or more, without
 // sign or leading zeros; anything else is secrets.ErrInvalid).
 //
 //	const key = await secrets.get('api-key@3')   // in a k6 script
@@ -176,7 +176,7 @@
 //     default (negative fields mean none or no limit, see URLConfig).
 //   - Environment variables STRONGBOX_SECRET_SOURCE and
 //     STRONGBOX_SECRET_SOURCE_URL_* are read besides k6's names, and win.
-//   - Source names follow secrets.ValidateName (letters, digits, '-', '_').
+//   - Source names follow the name rules (letters, digits, '-', '_').
 //   - The store type is strongbox's own.
 //   - responsePath segments are literal member names or array indexes:
 //     gjson's wildcards, queries (#), modifiers (@) and escapes are not
@@ -242,6 +242,6 @@
 // Every fetched value is added to the redactor before it is returned, so a
 // log line written after Get cannot show it.
 //
-// Pass Options.Env (EnvMap) rather than mutate the process environment;
-// nil means os.Environ.
+// Pass Options.Env (a func returning "KEY=value" strings) rather than
+// mutate the process environment; nil means os.Environ.
 package source

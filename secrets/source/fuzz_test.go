@@ -3,6 +3,7 @@ package source
 import (
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func FuzzParseSpec(f *testing.F) {
 				t.Fatalf("error %v is not ErrInvalid", err)
 			}
 		} else {
-			if !isIdent(sp.Type) || sp.Name == "" || secrets.ValidateName(sp.Name) != nil {
+			if !isIdent(sp.Type) || sp.Name == "" || names.Name("", sp.Name) != nil {
 				t.Fatalf("testParseSpec(%q) = %+v: bad type or name", s, sp)
 			}
 		}

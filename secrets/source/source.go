@@ -94,16 +94,6 @@ func environ(env func() []string) map[string]string {
 	return m
 }
 
-// EnvMap returns an environ function over m, for Options.Env in tests and
-// programs that do not want the process environment read.
-func EnvMap(m map[string]string) func() []string {
-	env := make([]string, 0, len(m))
-	for k, v := range m {
-		env = append(env, k+"="+v)
-	}
-	return func() []string { return env }
-}
-
 // printable returns s quoted when it is a short identifier-like string
 // (letters, digits, '-', '_', '.'), which may safely appear in an error, and
 // a placeholder otherwise. Type, option and key names go through it.
@@ -125,8 +115,8 @@ func printable(s string) string {
 
 // checkSecretName checks a name asked of a source: 1 to 253 bytes of valid
 // UTF-8 without control characters. Sources are looser than
-// secrets.ValidateName so that k6 keys such as "db.password" keep working;
-// the store source applies secrets.ValidateName through the Manager.
+// the name rules so that k6 keys such as "db.password" keep working;
+// the store source applies the name rules through the Manager.
 func checkSecretName(name string) error {
 	switch {
 	case name == "":

@@ -4,10 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 	"log/slog"
 	"strings"
-
-	"github.com/strongbox-go/strongbox/secrets"
 )
 
 // spec is one parsed secret-source spec, `<type>[=<config>]`.
@@ -68,7 +67,7 @@ func isIdent(s string) bool {
 // parseSpec parses one spec, `<type>[=<config>]`, cut at the first "=".
 // The config is split on ","; the token "default" and a "name=<n>" token
 // are removed from it and set Default and Name. Name defaults to Type.
-// Names follow secrets.ValidateName; "default" as a name means Default.
+// Names follow the name rules; "default" as a name means Default.
 // Errors name the item at fault by position, never its text beyond a type
 // or option name.
 func parseSpec(s string) (spec, error) {
@@ -105,7 +104,7 @@ func parseSpec(s string) (spec, error) {
 		case !strings.Contains(item, "="):
 			return spec{}, fmt.Errorf("config item %d: name needs =<name>", i+1)
 		}
-		if err := secrets.ValidateName(v); err != nil {
+		if err := names.Name("", v); err != nil {
 			return spec{}, fmt.Errorf("config item %d: name: %s", i+1, message(err))
 		}
 		sp.Name = v

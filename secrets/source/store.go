@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/strongbox-go/strongbox/internal/names"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/rbac"
@@ -48,7 +49,7 @@ func checkStoreConfig(cfg storeConfig) error {
 	if cfg.Namespace == "" {
 		return errors.New("namespace is required")
 	}
-	if err := secrets.ValidateNamespace(cfg.Namespace); err != nil {
+	if err := names.Namespace("", cfg.Namespace); err != nil {
 		return errors.New(message(err))
 	}
 	if cfg.Identity == "" {

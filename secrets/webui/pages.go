@@ -361,7 +361,7 @@ func (h *handler) create(w http.ResponseWriter, r *http.Request, u *user) {
 	// The value goes into a secrets.Value at once and is never put back
 	// into a page, a flash or a log.
 	value := secrets.NewValue(f.Get(fieldValue))
-	if err := secrets.ValidateName(st.Name); err != nil {
+	if err := names.Name("", st.Name); err != nil {
 		st.addError(fieldName, ruleMessage(err)+" Use letters, digits, - and _.")
 	}
 	if err := secrets.Validate(secrets.Spec{Description: st.Description}); err != nil {
@@ -416,7 +416,7 @@ func (h *handler) detail(w http.ResponseWriter, r *http.Request, u *user) {
 	name := r.PathValue("name")
 	ctx := rbac.WithPrincipal(r.Context(), u.p)
 	v := h.newView(ctx, u, "Secret")
-	if err := secrets.ValidateName(name); err != nil {
+	if err := names.Name("", name); err != nil {
 		v.Error = "There is no secret with that name."
 		h.render(w, r, http.StatusNotFound, "error", v)
 		return
@@ -458,7 +458,7 @@ func k6Snippet(name string) string {
 // secretName reads and checks the {name} of a post's path.
 func (h *handler) secretName(w http.ResponseWriter, r *http.Request) (string, bool) {
 	name := r.PathValue("name")
-	if secrets.ValidateName(name) != nil {
+	if names.Name("", name) != nil {
 		h.fail(w, r, http.StatusNotFound, "There is no secret with that name.")
 		return "", false
 	}
