@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
+	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
 // The argument checks every call passes before it reaches a driver, the
@@ -73,10 +74,10 @@ func checkMetadata(op string, m *Metadata) error {
 			return err
 		}
 	}
-	if m.KeepVersions < 0 || m.KeepVersions > MaxKeepVersions {
+	if m.KeepVersions < 0 || m.KeepVersions > driver.MaxKeepVersions {
 		return errcode.New(errcode.Invalid, op, "keep versions is out of range 0-100")
 	}
-	if len(m.History) > MaxHistory {
+	if len(m.History) > driver.MaxKeepVersions+1 {
 		return errcode.New(errcode.Invalid, op, "history has more than 101 entries")
 	}
 	for i, h := range m.History {
@@ -111,12 +112,12 @@ func referenced(m *Metadata, valueID string) bool {
 }
 
 // checkDrop returns the value IDs a write removes, checked: real keys, at
-// most MaxHistory, none that the new metadata m still references (dropping
+// most MaxKeepVersions+1, none that the new metadata m still references (dropping
 // one would leave metadata pointing at nothing). Empty IDs, c's own and
 // repeats are left out, as no-ops (a caller passes the old current value
 // ID, which may be empty).
 func checkDrop(op string, m *Metadata, c *Ciphertext, drop []string) ([]string, error) {
-	if len(drop) > MaxHistory {
+	if len(drop) > driver.MaxKeepVersions+1 {
 		return nil, errcode.New(errcode.Invalid, op, "more than 101 ciphertexts to drop")
 	}
 	var out []string

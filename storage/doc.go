@@ -58,7 +58,7 @@
 // values (secrets.Manager keeps them; see its # Format/history). A kept
 // value is an ordinary ciphertext, keyed by namespace, name and value ID
 // like the current one, so listing, garbage collection and rewrapping
-// treat it like any other; History, newest first and at most MaxHistory
+// treat it like any other; History, newest first and at most driver.MaxKeepVersions+1
 // entries, says which value IDs the metadata references. Garbage
 // collection takes a ciphertext the current value ID and History do not
 // name for an orphan.

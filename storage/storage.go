@@ -24,20 +24,6 @@ type Metadata = driver.Metadata
 // apart from the metadata. (Namespace, Name, ValueID) is its key.
 type Ciphertext = driver.Ciphertext
 
-// HistoryEntry is one value of a secret in Metadata.History, as metadata
-// (never the value): its version, the value ID of its ciphertext while it
-// is kept, when and by whom it was set, whether it was revoked or
-// destroyed.
-type HistoryEntry = driver.HistoryEntry
-
-// MaxKeepVersions is the largest Metadata.KeepVersions; MaxHistory the
-// most entries Metadata.History holds (the current value and
-// MaxKeepVersions earlier ones).
-const (
-	MaxKeepVersions = driver.MaxKeepVersions
-	MaxHistory      = driver.MaxHistory
-)
-
 // CiphertextRef identifies a stored ciphertext without its data, for
 // garbage collection and rewrapping.
 type CiphertextRef = driver.CiphertextRef

@@ -81,17 +81,15 @@ type Metadata struct {
 	// History describes the secret's values, newest first: the current
 	// version, then the earlier ones still in the window (see HistoryEntry).
 	// Empty for metadata written before history existed. At most
-	// MaxHistory entries.
+	// MaxKeepVersions+1 entries.
 	History []HistoryEntry
 }
 
-// MaxKeepVersions is the largest KeepVersions; MaxHistory bounds History
-// (the current value and MaxKeepVersions earlier ones), so metadata stays
+// MaxKeepVersions is the largest KeepVersions; History holds at most
+// MaxKeepVersions+1 entries (the current value and MaxKeepVersions earlier
+// ones), so metadata stays
 // small whatever a secret's life.
-const (
-	MaxKeepVersions = 100
-	MaxHistory      = MaxKeepVersions + 1
-)
+const MaxKeepVersions = 100
 
 // HistoryEntry is one value of a secret, as metadata: never the value.
 // A kept value's ciphertext is an ordinary one, keyed by (Namespace, Name,
@@ -222,7 +220,7 @@ type Atomic interface {
 	// DeleteCiphertext of each value ID of drop (none, one, or several: the
 	// values a write lets fall out of a secret's history window). drop is
 	// checked: never empty strings, never c's value ID, never one m
-	// references, at most MaxHistory.
+	// references, at most MaxKeepVersions+1.
 	UpdateWithCiphertext(ctx context.Context, m *Metadata, c *Ciphertext, drop []string) error
 	// DeleteSecret is DeleteMetadata(namespace, name, revision) and the
 	// deletion of every ciphertext of that name, in one transaction. On

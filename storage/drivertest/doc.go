@@ -59,7 +59,7 @@
 //     of the namespace showing that a failed call changed nothing, and 16
 //     goroutines racing on one name or revision: one wins and only its
 //     ciphertext survives.
-//   - History (history.go): KeepVersions and History (up to MaxHistory
+//   - History (history.go): KeepVersions and History (up to MaxKeepVersions+1
 //     entries, revoked and destroyed markers) round-trip through create,
 //     get, list, update and GetCurrent, and are checked (range, newest
 //     first); UpdateWithCiphertext drops none, one or several kept

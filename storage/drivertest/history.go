@@ -7,6 +7,7 @@ import (
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
 	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/driver"
 )
 
 // Value history: KeepVersions and History round-trip through every call
@@ -21,7 +22,7 @@ func withHistory(m *storage.Metadata, keep int, versions ...int64) *storage.Meta
 	c.KeepVersions = keep
 	c.History = nil
 	for i, v := range versions {
-		e := storage.HistoryEntry{
+		e := driver.HistoryEntry{
 			Version:    v,
 			ValueID:    fmt.Sprintf("v%d", v),
 			CreateTime: baseTime.Add(time.Duration(v) * time.Minute),
@@ -57,11 +58,11 @@ func testHistory(t *testing.T, h *harness) {
 		diff(t, "GetCurrent metadata", withRevision(in, 1), m)
 
 		// The largest history, then none again.
-		versions := make([]int64, storage.MaxHistory)
+		versions := make([]int64, (driver.MaxKeepVersions + 1))
 		for i := range versions {
-			versions[i] = int64(storage.MaxHistory - i)
+			versions[i] = int64((driver.MaxKeepVersions + 1) - i)
 		}
-		big := withRevision(withHistory(created, storage.MaxKeepVersions, versions...), 1)
+		big := withRevision(withHistory(created, driver.MaxKeepVersions, versions...), 1)
 		got, err := h.s.UpdateMetadata(h.ctx, big)
 		if err != nil {
 			t.Fatalf("UpdateMetadata with %d history entries: %v", len(versions), err)
@@ -80,7 +81,7 @@ func testHistory(t *testing.T, h *harness) {
 		}
 	})
 	t.Run("invalid", func(t *testing.T) {
-		tooMany := make([]int64, storage.MaxHistory+1)
+		tooMany := make([]int64, (driver.MaxKeepVersions+1)+1)
 		for i := range tooMany {
 			tooMany[i] = int64(len(tooMany) - i)
 		}
@@ -89,8 +90,8 @@ func testHistory(t *testing.T, h *harness) {
 			m    *storage.Metadata
 		}{
 			{"keep-negative", withHistory(meta(ns, "inv"), -1, 1)},
-			{"keep-too-many", withHistory(meta(ns, "inv"), storage.MaxKeepVersions+1, 1)},
-			{"history-too-long", withHistory(meta(ns, "inv"), storage.MaxKeepVersions, tooMany...)},
+			{"keep-too-many", withHistory(meta(ns, "inv"), driver.MaxKeepVersions+1, 1)},
+			{"history-too-long", withHistory(meta(ns, "inv"), driver.MaxKeepVersions, tooMany...)},
 			{"version-zero", withHistory(meta(ns, "inv"), 1, 1, 0)},
 			{"oldest-first", withHistory(meta(ns, "inv"), 1, 1, 2)},
 			{"repeated-version", withHistory(meta(ns, "inv"), 1, 2, 2)},
@@ -165,7 +166,7 @@ func testHistory(t *testing.T, h *harness) {
 		_, err := h.s.UpdateWithCiphertext(h.ctx, withRevision(cur, 1), nil, "v3")
 		wantErr(t, "UpdateWithCiphertext dropping the current value", err, errcode.Invalid)
 		h.unchanged(t, "a refused drop", ns, before)
-		tooMany := make([]string, storage.MaxHistory+1)
+		tooMany := make([]string, (driver.MaxKeepVersions+1)+1)
 		for i := range tooMany {
 			tooMany[i] = fmt.Sprintf("x%d", i)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/strongbox-go/strongbox/storage"
+	"github.com/strongbox-go/strongbox/storage/driver"
 	"github.com/strongbox-go/strongbox/storage/sqlstorage"
 )
 
@@ -100,7 +101,7 @@ func TestMigrateV2AddsHistory(t *testing.T) {
 					m.Version, m.ValueID, m.KeepVersions, m.History)
 			}
 			m.KeepVersions = 2
-			m.History = []storage.HistoryEntry{{Version: 4, ValueID: "v4", CreatedBy: "u"}, {Version: 3, Destroyed: true}}
+			m.History = []driver.HistoryEntry{{Version: 4, ValueID: "v4", CreatedBy: "u"}, {Version: 3, Destroyed: true}}
 			if _, err := s.UpdateMetadata(ctx, m); err != nil {
 				t.Fatal(err)
 			}

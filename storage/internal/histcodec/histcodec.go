@@ -87,7 +87,7 @@ func Parse(s string) ([]driver.HistoryEntry, error) {
 	}
 	var h []driver.HistoryEntry
 	if n := strings.Count(rest, ";"); n > 0 {
-		h = make([]driver.HistoryEntry, 0, min(n, driver.MaxHistory))
+		h = make([]driver.HistoryEntry, 0, min(n, driver.MaxKeepVersions+1))
 	}
 	for rest != "" {
 		if rest[0] != ';' {

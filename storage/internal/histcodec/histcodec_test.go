@@ -68,7 +68,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func BenchmarkParse101(b *testing.B) {
-	h := make([]driver.HistoryEntry, driver.MaxHistory)
+	h := make([]driver.HistoryEntry, driver.MaxKeepVersions+1)
 	for i := range h {
 		h[i] = driver.HistoryEntry{Version: int64(200 - i), ValueID: "0123456789abcdef0123456789abcdef",
 			CreateTime: time.Now(), CreatedBy: "user:team-a/alice"}
