@@ -84,7 +84,8 @@
 // On several instances sharing one store, rotate through package
 // secrets/fleet (fleet.Keys), which shares the KEK list through the store
 // and refuses the unsafe steps; these methods change one process only.
-// RotateDataKey starts a new data key at once. Rewrap re-encrypts under the
+// Data keys rotate by themselves (EnvelopeOptions.DataKeyMaxUses and
+// DataKeyMaxAge). Rewrap re-encrypts under the
 // primary KEK and current data key without returning the plaintext, and
 // leaves a ciphertext already under the primary KEK unchanged: a new data
 // key alone makes nothing stale, since old data keys are still wrapped by

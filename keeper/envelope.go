@@ -75,8 +75,8 @@ type EnvelopeOptions struct {
 	MeterProvider metric.MeterProvider `json:"-"`
 }
 
-// Stats counts an Envelope's work since it was opened.
-type Stats struct {
+// stats counts an Envelope's work since it was opened (for tests).
+type stats struct {
 	// Wraps and Unwraps are calls to key-encryption keys.
 	Wraps, Unwraps int64
 	// CacheHits and CacheMisses count decryptions that found, or did not
@@ -399,9 +399,9 @@ func (e *envelope) rotate(ctx context.Context, op string, force bool) (*dataKey,
 	return dk, nil
 }
 
-// RotateDataKey makes a new data key now (one KEK call); values encrypted
+// rotateDataKey makes a new data key now (one KEK call); values encrypted
 // from now on use it. Old data keys keep decrypting.
-func (e *envelope) RotateDataKey(ctx context.Context) error {
+func (e *envelope) rotateDataKey(ctx context.Context) error {
 	const op = "keeper.RotateDataKey"
 	if err := e.begin(op); err != nil {
 		return err
@@ -601,9 +601,9 @@ func (e *envelope) KEKIDs() (primary string, all []string) {
 	return e.primary, all
 }
 
-// Stats returns counters of the Envelope's work.
-func (e *envelope) Stats() Stats {
-	return Stats{
+// stats returns counters of the Envelope's work.
+func (e *envelope) stats() stats {
+	return stats{
 		Wraps: e.wraps.Load(), Unwraps: e.unwraps.Load(),
 		CacheHits: e.hits.Load(), CacheMisses: e.misses.Load(), StaleHits: e.stale.Load(),
 		DataKeys: e.dataKeys.Load(), CachedDataKeys: e.cache.len(),

@@ -83,7 +83,7 @@ func TestDataKeyReuseAndWarmCache(t *testing.T) {
 			t.Errorf("KEK calls for %d decryptions by a cold keeper = %d, want 1", n, got)
 		}
 		want := keeper.Stats{Unwraps: 1, CacheHits: n - 1, CacheMisses: 1, CachedDataKeys: 1}
-		if diff := cmp.Diff(want, cold.Stats()); diff != "" {
+		if diff := cmp.Diff(want, keeper.StatsOf(cold)); diff != "" {
 			t.Errorf("Stats (-want +got):\n%s", diff)
 		}
 	})
@@ -309,7 +309,7 @@ func TestClosed(t *testing.T) {
 		"Encrypt":       second(e.Encrypt(ctx, []byte("v"), nil)),
 		"Decrypt":       second(e.Decrypt(ctx, ct, nil)),
 		"Rewrap":        third(e.Rewrap(ctx, ct, nil)),
-		"RotateDataKey": e.RotateDataKey(ctx),
+		"RotateDataKey": keeper.RotateDataKey(ctx, e),
 		"SetPrimary":    e.SetPrimary("a"),
 		"AddKEK":        e.AddKEK(ctx, kek.kek(t, "b")),
 		"RemoveKEK":     e.RemoveKEK(ctx, "a", keeper.RemoveOptions{Force: true}),
@@ -319,7 +319,7 @@ func TestClosed(t *testing.T) {
 			t.Errorf("%s after Close = %v, want FailedPrecondition", name, err)
 		}
 	}
-	if got := e.Stats().CachedDataKeys; got != 0 {
+	if got := keeper.StatsOf(e).CachedDataKeys; got != 0 {
 		t.Errorf("cached data keys after Close = %d, want 0", got)
 	}
 }

@@ -30,3 +30,11 @@ func OpenEnvelopeAt(ctx context.Context, kekURL string, opts EnvelopeOptions, no
 
 // NewLocalWrapper returns the Wrapper of a base64key:// URL with key.
 func NewLocalWrapper(key [32]byte) Wrapper { return &localKEK{key: key} }
+
+// Stats are an Envelope's counters, and RotateDataKey starts a new data
+// key at once: test access only (data keys rotate by use and age).
+type Stats = stats
+
+func StatsOf(e *Envelope) Stats { return e.stats() }
+
+func RotateDataKey(ctx context.Context, e *Envelope) error { return e.rotateDataKey(ctx) }

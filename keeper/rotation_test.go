@@ -88,7 +88,7 @@ func TestRotateRewrapRemove(t *testing.T) {
 	if got := len(dataKeys()); got != 4 {
 		t.Errorf("data keys after use and age rotation = %d, want 4", got)
 	}
-	if err := e.RotateDataKey(ctx); err != nil {
+	if err := keeper.RotateDataKey(ctx, e); err != nil {
 		t.Fatal(err)
 	}
 	write("rotated", 1)
@@ -161,7 +161,7 @@ func TestRotateRewrapRemove(t *testing.T) {
 			t.Fatalf("fresh keeper: Decrypt %d = (%q, %v), want %q", i, got, err, s.pt)
 		}
 	}
-	if got, max := fresh.Stats().Unwraps, int64(len(dataKeys())); got > max {
+	if got, max := keeper.StatsOf(fresh).Unwraps, int64(len(dataKeys())); got > max {
 		t.Errorf("fresh keeper unwrapped %d times for %d data keys", got, max)
 	}
 }
@@ -297,7 +297,7 @@ func TestDataKeyRotation(t *testing.T) {
 			if got := len(ids); got != tc.wantKeys {
 				t.Errorf("data keys = %d, want %d", got, tc.wantKeys)
 			}
-			if got := e.Stats().Wraps; got != int64(tc.wantKeys) {
+			if got := keeper.StatsOf(e).Wraps; got != int64(tc.wantKeys) {
 				t.Errorf("wraps = %d, want %d", got, tc.wantKeys)
 			}
 		})
@@ -345,7 +345,7 @@ func TestOutage(t *testing.T) {
 			t.Errorf("%s: Decrypt = (%q, %v), want %q", s.name, got, err, s.want)
 		}
 	}
-	if got := e.Stats().StaleHits; got != 1 {
+	if got := keeper.StatsOf(e).StaleHits; got != 1 {
 		t.Errorf("StaleHits = %d, want 1", got)
 	}
 	// Encryption keeps going on the expired data key while the KEK is down.
@@ -357,7 +357,7 @@ func TestOutage(t *testing.T) {
 	if _, err := fresh.Encrypt(ctx, []byte("v"), ad); !errors.Is(err, keeper.ErrUnavailable) {
 		t.Errorf("Encrypt without a data key during an outage = %v, want Unavailable", err)
 	}
-	if err := e.RotateDataKey(ctx); !errors.Is(err, keeper.ErrUnavailable) {
+	if err := keeper.RotateDataKey(ctx, e); !errors.Is(err, keeper.ErrUnavailable) {
 		t.Errorf("RotateDataKey during an outage = %v, want Unavailable", err)
 	}
 
@@ -389,7 +389,7 @@ func TestCacheBounded(t *testing.T) {
 		}
 		cts = append(cts, ct)
 	}
-	if got := e.Stats().CachedDataKeys; got != 2 {
+	if got := keeper.StatsOf(e).CachedDataKeys; got != 2 {
 		t.Errorf("cached data keys = %d, want 2", got)
 	}
 	before := kek.unwraps.Load()
@@ -402,7 +402,7 @@ func TestCacheBounded(t *testing.T) {
 	if got := kek.unwraps.Load() - before; got != 5 {
 		t.Errorf("unwraps = %d, want 5", got)
 	}
-	if got := e.Stats().CachedDataKeys; got != 2 {
+	if got := keeper.StatsOf(e).CachedDataKeys; got != 2 {
 		t.Errorf("cached data keys = %d, want 2", got)
 	}
 }
