@@ -188,7 +188,7 @@ func send(ctx context.Context, client *http.Client, r *source.Resolver, url stri
 // running: an in-memory Manager holding the secret, or a local secret
 // service for the url source.
 func newResolver(ctx context.Context, kind, secret string, red *redact.Redactor) (*source.Resolver, func(), error) {
-	opts := source.Options{Redactor: red, Env: source.EnvMap(nil)}
+	opts := source.Options{Redactor: red, Env: func() []string { return nil }}
 	switch kind {
 	case "store":
 		m, cleanup, err := newManager(ctx, secret)

@@ -78,7 +78,7 @@ func TestServe(t *testing.T) {
 	}
 
 	// The printed k6 spec, parsed by strongbox's k6-compatible url source.
-	r, err := source.NewResolver(context.Background(), source.Options{Specs: []string{spec[1]}, Env: source.EnvMap(nil)})
+	r, err := source.NewResolver(context.Background(), source.Options{Specs: []string{spec[1]}, Env: func() []string { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

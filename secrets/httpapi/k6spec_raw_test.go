@@ -36,7 +36,7 @@ func TestK6SpecRawFitsTheCap(t *testing.T) {
 		{"raw", httpapi.K6SpecRaw(srv.URL, ns, tok), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := source.NewResolver(ctx, source.Options{Specs: []string{tc.spec}, Redactor: &fakeRedactor{}, Env: source.EnvMap(nil)})
+			r, err := source.NewResolver(ctx, source.Options{Specs: []string{tc.spec}, Redactor: &fakeRedactor{}, Env: func() []string { return nil }})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -171,7 +171,7 @@ func TestK6Spec(t *testing.T) {
 		t.Errorf("K6Spec = %q\nwant     %q", spec, want)
 	}
 	red := &fakeRedactor{}
-	r, err := source.NewResolver(context.Background(), source.Options{Specs: []string{spec}, Redactor: red, Env: source.EnvMap(nil)})
+	r, err := source.NewResolver(context.Background(), source.Options{Specs: []string{spec}, Redactor: red, Env: func() []string { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestRemoteConstructor(t *testing.T) {
 	ctx := context.Background()
 	r, err := source.NewResolver(ctx, source.Options{
 		Specs: []string{"strongbox=baseURL=" + srv.URL + ",namespace=" + ns + ",maxRetries=1,timeout=5s"},
-		Types: types, Env: source.EnvMap(map[string]string{httpapi.EnvRunToken: tok}),
+		Types: types, Env: func() []string { return []string{httpapi.EnvRunToken + "=" + tok} },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -215,11 +215,11 @@ func TestRemoteConstructor(t *testing.T) {
 		"no equals":      "strongbox=baseURL=" + srv.URL + ",namespace=" + ns + ",sbrt1secretish",
 		"bad duration":   "strongbox=baseURL=" + srv.URL + ",namespace=" + ns + ",timeout=soon",
 	} {
-		env := map[string]string{httpapi.EnvRunToken: tok}
+		env := []string{httpapi.EnvRunToken + "=" + tok}
 		if name == "no token" {
 			env = nil
 		}
-		_, err := source.NewResolver(ctx, source.Options{Specs: []string{spec}, Types: types, Env: source.EnvMap(env)})
+		_, err := source.NewResolver(ctx, source.Options{Specs: []string{spec}, Types: types, Env: func() []string { return env }})
 		if !errors.Is(err, secrets.ErrInvalid) || strings.Contains(err.Error(), "secretish") || strings.Contains(err.Error(), tok) {
 			t.Errorf("%s: err = %v", name, err)
 		}
@@ -248,7 +248,7 @@ func TestURLSourcePinnedVersion(t *testing.T) {
 	}
 	spec := "url=urlTemplate=" + srv.URL + httpapi.DecryptPath(ns, "{key}") + ",headers.Authorization=Bearer " + tok + ",responsePath=value,retryBackoff=1ms"
 	red := &fakeRedactor{}
-	r, err := source.NewResolver(ctx, source.Options{Specs: []string{spec}, Env: source.EnvMap(nil), Redactor: red})
+	r, err := source.NewResolver(ctx, source.Options{Specs: []string{spec}, Env: func() []string { return nil }, Redactor: red})
 	if err != nil {
 		t.Fatal(err)
 	}

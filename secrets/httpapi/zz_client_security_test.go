@@ -211,7 +211,7 @@ func TestK6SpecEnvKeepsTokenOutOfArgv(t *testing.T) {
 	if !ok || name != httpapi.EnvK6SecretSource || spec != httpapi.K6Spec(srv.URL, ns, tok) {
 		t.Fatalf("K6SpecEnv = %q, want K6_SECRET_SOURCE=<K6Spec>", kv)
 	}
-	r, err := source.NewResolver(context.Background(), source.Options{Specs: []string{spec}, Env: source.EnvMap(nil)})
+	r, err := source.NewResolver(context.Background(), source.Options{Specs: []string{spec}, Env: func() []string { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

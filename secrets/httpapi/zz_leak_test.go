@@ -102,7 +102,7 @@ func TestNoLeaksOverHTTP(t *testing.T) {
 	check("create with an unknown token", err)
 	_, err = run.Create(ctx, ns, secrets.Spec{Name: "x", Value: val("denied")})
 	check("create without the permission", err)
-	if v, err := run.RevealValue(ctx, ns, "api-key"); err != nil || v.IsZero() {
+	if v, err := run.RevealValue(ctx, ns, "api-key"); err != nil || v.Len() == 0 {
 		t.Fatalf("RevealValue: %v", err)
 	}
 	_, err = ed.RevealValue(ctx, ns, "api-key")

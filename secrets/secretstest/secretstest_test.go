@@ -138,7 +138,7 @@ func TestServerWithURLSource(t *testing.T) {
 	values := map[string]string{"api-key": "sk-test-url-1", "a/b": "sk-test-slash", "pem": "line one\n\"quoted\" <line> two"}
 	srv := secretstest.NewServer(t, values)
 	values["api-key"] = "changed after NewServer" // the server keeps its own copy
-	r, err := source.NewResolver(ctx, source.Options{Specs: []string{srv.Spec}, Env: source.EnvMap(nil)})
+	r, err := source.NewResolver(ctx, source.Options{Specs: []string{srv.Spec}, Env: func() []string { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestServerWithURLSource(t *testing.T) {
 		t.Errorf("Get(missing) = %v, want ErrNotFound", err)
 	}
 	wrong := strings.Replace(srv.Spec, srv.Token, "sbtest-wrong", 1)
-	r2, err := source.NewResolver(ctx, source.Options{Specs: []string{wrong}, Env: source.EnvMap(nil)})
+	r2, err := source.NewResolver(ctx, source.Options{Specs: []string{wrong}, Env: func() []string { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

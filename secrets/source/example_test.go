@@ -17,7 +17,7 @@ func Example() {
 	red := redact.New(redact.Options{})
 	r, err := source.NewResolver(ctx, source.Options{
 		Specs:    []string{"mock=api-key=s3cr3t-t0ken,db-password=hunter2"},
-		Env:      source.EnvMap(nil), // do not read STRONGBOX_SECRET_SOURCE from the process
+		Env:      func() []string { return nil }, // do not read STRONGBOX_SECRET_SOURCE from the process
 		Redactor: red,
 	})
 	if err != nil {
@@ -57,20 +57,23 @@ func ExampleResolver_Source() {
 			"mock=name=staging,api-key=staging-key",
 			"mock=name=prod,api-key=prod-key,default",
 		},
-		Env: source.EnvMap(nil),
+		Env: func() []string { return nil },
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(r.Names(), r.Default())
+	fmt.Println(r.Names())
 	v, _ := r.Source("staging").Get(ctx, "api-key")
+	fmt.Println(v.Len())
+	v, _ = r.Get(ctx, "api-key") // the default source, prod
 	fmt.Println(v.Len())
 	_, err = r.Source("qa").Get(ctx, "api-key")
 	fmt.Println(err)
 	// Output:
-	// [staging prod] prod
+	// [staging prod]
 	// 11
+	// 8
 	// source.Get: source "qa": not found: no such secret source
 }
 

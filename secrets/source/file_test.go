@@ -75,7 +75,7 @@ func TestFileSourceChecksSizeBeforeReading(t *testing.T) {
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		_, err = NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{"file=" + name}})
+		_, err = NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{"file=" + name}})
 		runtime.ReadMemStats(&after)
 		if err == nil || !strings.Contains(err.Error(), "the limit is") {
 			t.Fatalf("error = %v, want one about the size limit", err)
@@ -99,7 +99,7 @@ func TestFileSourceChecksSizeBeforeReading(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			open := func(string) (fs.File, error) { return tt.file, nil }
-			_, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{"file=f.secret"}, Open: open})
+			_, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{"file=f.secret"}, Open: open})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, secrets.ErrInvalid) {
 				t.Fatalf("error = %v, want %q matching secrets.ErrInvalid", err, tt.wantErr)
 			}
@@ -187,7 +187,7 @@ func TestFileSourceWarnsWorldReadable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var h records
-			r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{tt.spec}, Logger: slog.New(&h)})
+			r, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{tt.spec}, Logger: slog.New(&h)})
 			if err != nil {
 				t.Fatal(err)
 			}

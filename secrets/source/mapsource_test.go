@@ -80,7 +80,7 @@ func TestParseMock(t *testing.T) {
 
 func TestMockSource(t *testing.T) {
 	ctx := context.Background()
-	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{"mock=cool=something,else=source"}})
+	r, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{"mock=cool=something,else=source"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestMockSource(t *testing.T) {
 	if !errors.Is(err, secrets.ErrNotFound) || !strings.Contains(err.Error(), `source "mock"`) || !strings.Contains(err.Error(), `"missing"`) {
 		t.Fatalf("Get(missing) error = %v, want not found naming source and secret", err)
 	}
-	_, err = NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{"mock=a=b,s3cretx"}})
+	_, err = NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{"mock=a=b,s3cretx"}})
 	mustNotContain(t, err, "s3cretx")
 	if !errors.Is(err, secrets.ErrInvalid) || !strings.Contains(err.Error(), `spec 1 (type mock, name "mock"): config item 2 needs key=value`) {
 		t.Fatalf("bad mock error = %v", err)
@@ -153,7 +153,7 @@ func TestFileSource(t *testing.T) {
 	}
 	for _, spec := range []string{"file=" + good, "file=filename=" + good, "file=name=x,filename=" + good + ",default"} {
 		t.Run(spec, func(t *testing.T) {
-			r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{spec}})
+			r, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{spec}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,7 +175,7 @@ func TestFileSource(t *testing.T) {
 	}
 	for _, tt := range errTests {
 		t.Run(tt.spec, func(t *testing.T) {
-			_, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{tt.spec}})
+			_, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{tt.spec}})
 			mustNotContain(t, err, "s3cretx", "something")
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, tt.is) {
 				t.Fatalf("error = %v, want %q matching %v", err, tt.wantErr, tt.is)

@@ -48,7 +48,7 @@ func TestK6Parity(t *testing.T) {
 			if tc.spec != "" {
 				specs = []string{tc.spec}
 			}
-			r, err := NewResolver(ctx, Options{Specs: specs, Env: EnvMap(tc.env), ReadFile: readFile})
+			r, err := NewResolver(ctx, Options{Specs: specs, Env: envMap(tc.env), ReadFile: readFile})
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("NewResolver: %v", err)

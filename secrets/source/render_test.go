@@ -52,7 +52,7 @@ func TestSourceTypesHideSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	specs := []string{"mock=a=" + mockValue, "url=urlTemplate=" + cfg.URLTemplate + ",headers.Authorization=" + headerTok}
-	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: specs})
+	r, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: specs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,8 +121,8 @@ type Options struct {
 	// else K6_SECRET_SOURCE; explicit specs replace it, they are not merged.
 	Specs []string
 	// Env returns the environment as "KEY=value" strings, like os.Environ,
-	// which nil means. EnvMap gives one over a map, so that a program or a
-	// test need not read or mutate the process environment.
+	// which nil means; a func over a fixed list spares a program or a test
+	// reading or mutating the process environment.
 	Env func() []string
 	// Redactor learns every fetched value before Get returns it; nil means
 	// no redaction. Use *redact.Redactor.
@@ -275,9 +275,6 @@ func rewrap(op, at string, err error, code errcode.Code) error {
 
 // Names returns the source names in spec order.
 func (r *Resolver) Names() []string { return append([]string(nil), r.names...) }
-
-// Default returns the name of the default source, or "" when there is none.
-func (r *Resolver) Default() string { return r.def }
 
 // Get fetches name from the default source. It fails with an error
 // matching ErrNoSource (code NotFound) when there is no default source.

@@ -181,7 +181,7 @@ func TestResolverRedactsWhatItFetches(t *testing.T) {
 	red := redact.New(redact.Options{})
 	var out bytes.Buffer
 	log := slog.New(redact.NewHandler(slog.NewTextHandler(&out, nil), red))
-	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Redactor: red, Specs: []string{"mock=api-key=" + secret}})
+	r, err := NewResolver(ctx, Options{Env: envMap(nil), Redactor: red, Specs: []string{"mock=api-key=" + secret}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestResolverRedactsWhatItFetches(t *testing.T) {
 
 func TestResolverSources(t *testing.T) {
 	ctx := context.Background()
-	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{
+	r, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{
 		"mock=cool=something,else=source",
 		"mock=name=first,cool=first-cool",
 		"mock=name=second,else=second-else,default",
@@ -259,7 +259,7 @@ func TestResolverSpecFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewResolver(ctx, Options{Env: EnvMap(tt.env), Specs: tt.specs})
+			r, err := NewResolver(ctx, Options{Env: envMap(tt.env), Specs: tt.specs})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +274,7 @@ func TestResolverSpecFromEnv(t *testing.T) {
 			}
 		})
 	}
-	_, err := NewResolver(ctx, Options{Env: EnvMap(map[string]string{"K6_SECRET_SOURCE": "mock=a=b,s3cretx"})})
+	_, err := NewResolver(ctx, Options{Env: envMap(map[string]string{"K6_SECRET_SOURCE": "mock=a=b,s3cretx"})})
 	mustNotContain(t, err, "s3cretx")
 	if err == nil || !strings.Contains(err.Error(), "spec from K6_SECRET_SOURCE (type mock") {
 		t.Fatalf("error = %v, want it to name the variable", err)
@@ -303,7 +303,7 @@ func TestResolverErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: tt.specs, Types: tt.types})
+			_, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: tt.specs, Types: tt.types})
 			mustNotContain(t, err, "s3cretx")
 			if !errors.Is(err, secrets.ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("error = %v, want invalid containing %q", err, tt.wantErr)
@@ -316,7 +316,7 @@ func TestResolverConcurrentGets(t *testing.T) {
 	ctx := context.Background()
 	src := newCounting(map[string]string{"a": "1", "b": "2"})
 	var calls atomic.Int32
-	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Specs: []string{"counting"},
+	r, err := NewResolver(ctx, Options{Env: envMap(nil), Specs: []string{"counting"},
 		Types: map[string]Constructor{"counting": func(context.Context, Params) (Source, error) {
 			calls.Add(1)
 			return src, nil
@@ -344,7 +344,7 @@ func TestResolverConcurrentGets(t *testing.T) {
 // the logs; the error names the secret, not the value.
 func TestResolverRefusesValueTooShortToRedact(t *testing.T) {
 	ctx := context.Background()
-	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Redactor: redact.New(redact.Options{}), Specs: []string{"mock=pin=x9q"}})
+	r, err := NewResolver(ctx, Options{Env: envMap(nil), Redactor: redact.New(redact.Options{}), Specs: []string{"mock=pin=x9q"}})
 	if err != nil {
 		t.Fatal(err)
 	}

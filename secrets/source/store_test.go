@@ -31,7 +31,7 @@ func TestStoreSource(t *testing.T) {
 	m := newManager(t, map[string]string{"api-key": "store-s3cret-1"})
 	rec := &recorder{}
 	r, err := NewResolver(ctx, Options{
-		Env:      EnvMap(nil),
+		Env:      envMap(nil),
 		Redactor: rec,
 		Specs: []string{
 			"store=namespace=team-a,identity=k6-runner",
@@ -123,7 +123,7 @@ func TestStoreSourcePinnedVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	r, err := NewResolver(ctx, Options{Env: EnvMap(nil), Redactor: rec, Specs: []string{"store=namespace=team-a,identity=k6-runner"},
+	r, err := NewResolver(ctx, Options{Env: envMap(nil), Redactor: rec, Specs: []string{"store=namespace=team-a,identity=k6-runner"},
 		Types: map[string]Constructor{"store": StoreConstructor(m)}})
 	if err != nil {
 		t.Fatal(err)

@@ -84,7 +84,7 @@ func TestURLSourceStatuses(t *testing.T) {
 				if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want %v containing %q", err, tt.is, tt.wantErr)
 				}
-				if !v.IsZero() {
+				if v.Len() != 0 {
 					t.Fatal("a failed Get returned a value")
 				}
 				return
@@ -249,7 +249,7 @@ func TestURLSourceNoRetries(t *testing.T) {
 		w.WriteHeader(503)
 	}))
 	defer srv.Close()
-	r, err := NewResolver(context.Background(), Options{Env: EnvMap(nil),
+	r, err := NewResolver(context.Background(), Options{Env: envMap(nil),
 		Specs: []string{"url=urlTemplate=" + srv.URL + "/{key},maxRetries=0"}})
 	if err != nil {
 		t.Fatal(err)
@@ -497,14 +497,14 @@ func TestURLConfigPrecedence(t *testing.T) {
 }
 
 func TestParseURLConfig(t *testing.T) {
-	got, err := testParseURLConfig("timeout=5s", EnvMap(map[string]string{"K6_SECRET_SOURCE_URL_URL_TEMPLATE": "https://x/{key}"}), nil)
+	got, err := testParseURLConfig("timeout=5s", envMap(map[string]string{"K6_SECRET_SOURCE_URL_URL_TEMPLATE": "https://x/{key}"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(URLConfig{URLTemplate: "https://x/{key}", Timeout: 5 * time.Second}, got); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
-	if _, err := testParseURLConfig("timeout=s3cretx", EnvMap(nil), nil); !errors.Is(err, secrets.ErrInvalid) || strings.Contains(err.Error(), "s3cretx") {
+	if _, err := testParseURLConfig("timeout=s3cretx", envMap(nil), nil); !errors.Is(err, secrets.ErrInvalid) || strings.Contains(err.Error(), "s3cretx") {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -566,7 +566,7 @@ func TestURLSourceFromSpec(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 	r, err := NewResolver(ctx, Options{
-		Env: EnvMap(map[string]string{"K6_SECRET_SOURCE_URL_HEADER_AUTHORIZATION": "Bearer env"}),
+		Env: envMap(map[string]string{"K6_SECRET_SOURCE_URL_HEADER_AUTHORIZATION": "Bearer env"}),
 		Specs: []string{
 			"url=urlTemplate=" + srv.URL + "/secrets/{key},responsePath=data.value,timeout=10s,maxRetries=5,retryBackoff=2s",
 			"url=name=other,urlTemplate=" + srv.URL + "/secrets/{key},headers.Authorization=Bearer tok,responsePath=data.value",
@@ -588,7 +588,7 @@ func TestURLSourceFromSpec(t *testing.T) {
 	}
 	// Configured only from the environment.
 	r, err = NewResolver(ctx, Options{
-		Env: EnvMap(map[string]string{
+		Env: envMap(map[string]string{
 			"STRONGBOX_SECRET_SOURCE":                   "url",
 			"STRONGBOX_SECRET_SOURCE_URL_URL_TEMPLATE":  srv.URL + "/secrets/{key}",
 			"STRONGBOX_SECRET_SOURCE_URL_RESPONSE_PATH": "data.value",
@@ -692,7 +692,7 @@ func TestURLConfigFileStrict(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			read := func(string) ([]byte, error) { return []byte(tt.file), nil }
-			_, err := testParseURLConfig("config=c.json", EnvMap(nil), read)
+			_, err := testParseURLConfig("config=c.json", envMap(nil), read)
 			mustNotContain(t, err, "s3cretx")
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, secrets.ErrInvalid) {
 				t.Fatalf("error = %v, want %q matching secrets.ErrInvalid", err, tt.wantErr)
