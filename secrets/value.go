@@ -47,9 +47,6 @@ func (v Value) DangerouslyExpose() string { return v.str() }
 // Len returns the length of the value in bytes, which is not secret.
 func (v Value) Len() int { return len(v.str()) }
 
-// IsZero reports whether the value is empty.
-func (v Value) IsZero() bool { return v.str() == "" }
-
 // Equal reports whether two values are the same, without exposing either.
 // It takes time that depends on the lengths (which are not secret, see
 // Len) but not on the contents, and copies neither.

@@ -490,7 +490,7 @@ func actReveal(s *state) {
 			s.fatalf("%s: named %q", rw, r.Name)
 		}
 		s.checkTyped(rw, r.Err)
-		if r.Err != nil && !r.Value.IsZero() {
+		if r.Err != nil && r.Value.Len() != 0 {
 			s.fatalf("%s: error %v with a value", rw, r.Err)
 		}
 		cur := s.model.get(ns, name)

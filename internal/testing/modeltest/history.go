@@ -546,7 +546,7 @@ func actRevealPinned(s *state) {
 		ref := refs[i]
 		rw := fmt.Sprintf("%s: result %d (%q)", where, i, ref)
 		s.checkTyped(rw, r.Err)
-		if r.Err != nil && !r.Value.IsZero() {
+		if r.Err != nil && r.Value.Len() != 0 {
 			s.fatalf("%s: error %v with a value", rw, r.Err)
 		}
 		name, v, ok := modelRef(ref)

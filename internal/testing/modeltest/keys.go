@@ -220,7 +220,7 @@ func actTamper(s *state) {
 		s.checkTyped(where, err)
 		// Through an API the code survives (Internal), not the sentinel.
 		failed := errors.Is(err, keeper.ErrDecrypt) || (s.h.opts.API != nil && codeOf(err) == errcode.Internal)
-		if err == nil || !failed || !v.IsZero() {
+		if err == nil || !failed || v.Len() != 0 {
 			s.fatalf("%s: %v, want ErrDecryptionFailed (invariant 2)", where, err)
 		}
 		s.h.tampers.Add(1)
