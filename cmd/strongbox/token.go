@@ -86,7 +86,11 @@ func newTokenRevokeCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "revoke ID",
 		Short: "Revoke a run token by its id",
-		Args:  args(cobra.ExactArgs(1)),
+		Long: `Revoke a run token by its id: every instance refuses it from then on.
+
+Ids never begin with '-'; one issued by an older version may, and goes
+after "--": strongbox token revoke -- -Vu5zBBwSN6KVLxog9m1Ow`,
+		Args: args(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, a []string) error {
 			cl, ns, server, err := g.client()
 			if err != nil {

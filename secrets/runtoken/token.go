@@ -310,12 +310,19 @@ func validate(c Claims) error {
 	return nil
 }
 
+// newTokenID returns 128 random bits in unpadded base64url that never
+// begin with '-': an id is passed on command lines (strongbox token revoke
+// ID), where a leading '-' reads as a flag. One draw in 64 is redrawn.
 func newTokenID() (string, error) {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", errcode.Wrap(errcode.Internal, "runtoken.newTokenID", err)
+	for {
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", errcode.Wrap(errcode.Internal, "runtoken.newTokenID", err)
+		}
+		if id := b64.EncodeToString(b[:]); id[0] != '-' {
+			return id, nil
+		}
 	}
-	return b64.EncodeToString(b[:]), nil
 }
 
 // VerifierOptions configures a Verifier. Keys is required.
