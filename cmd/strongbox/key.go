@@ -360,11 +360,7 @@ command holds it too: give it in --kek. Then run strongbox key rewrap.` + operat
 				return err
 			}
 			if err := op.keys.SetPrimary(c.Context(), a[0]); err != nil {
-				e := apiErr("", err)
-				if code := exitCode(e); code == exitFailure || code == exitUsage {
-					return &exitError{exitConflict, oneLine(err.Error())}
-				}
-				return e
+				return keyRefusal(err)
 			}
 			fmt.Fprintf(c.OutOrStdout(), "key %s is the primary of every instance; now run strongbox key rewrap in every namespace\n", a[0])
 			return nil
@@ -372,6 +368,18 @@ command holds it too: give it in --kek. Then run strongbox key rewrap.` + operat
 	}
 	o.flags(cmd)
 	return cmd
+}
+
+// keyRefusal is the exit of a promote or remove the fleet's key list
+// refused: a refusal (the key is primary, an instance lacks it, data is
+// still under it) is a conflict with the fleet's state, not a usage error
+// or a failure; store and permission errors keep their own codes.
+func keyRefusal(err error) error {
+	e := apiErr("", err)
+	if code := exitCode(e); code == exitFailure || code == exitUsage {
+		return &exitError{exitConflict, oneLine(err.Error())}
+	}
+	return e
 }
 
 // checkKEK wraps and unwraps a data key with KEK id, which env holds.
@@ -526,11 +534,7 @@ key from every --kek (and delete it in its key service).` + operatorLong,
 				inUse = func(context.Context, string) (bool, error) { return false, nil }
 			}
 			if err := op.keys.RemoveKEK(asOperator(c.Context()), a[0], inUse); err != nil {
-				e := apiErr("", err)
-				if code := exitCode(e); code == exitFailure || code == exitUsage {
-					return &exitError{exitConflict, oneLine(err.Error())}
-				}
-				return e
+				return keyRefusal(err)
 			}
 			fmt.Fprintf(c.OutOrStdout(), "key %s is retired in every instance: drop it from every --kek\n", a[0])
 			return nil
