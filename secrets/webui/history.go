@@ -72,9 +72,9 @@ func formVersion(s string) (int64, bool) {
 func (h *handler) versionError(r *http.Request, what, name string, version int64, err error) string {
 	n := strconv.FormatInt(version, 10)
 	switch secrets.ErrorCode(err) {
-	case secrets.ErrorCode(secrets.ErrNotFound):
+	case secrets.ErrNotFound:
 		return "Version " + n + " of " + name + " is no longer kept: it fell out of the history, or was revoked or destroyed."
-	case secrets.ErrorCode(secrets.ErrFailedPrecondition):
+	case secrets.ErrFailedPrecondition:
 		return "Version " + n + " is the current value of " + name + ", which Destroy does not remove: revoke it instead."
 	}
 	return h.opError(r, what, name, err)

@@ -182,15 +182,15 @@ func (h *handler) done(w http.ResponseWriter, r *http.Request, u *user, f *flash
 // value) and shown as a generic failure.
 func (h *handler) opError(r *http.Request, what, name string, err error) string {
 	switch secrets.ErrorCode(err) {
-	case secrets.ErrorCode(secrets.ErrPermissionDenied):
+	case secrets.ErrPermissionDenied:
 		return "You are not allowed to " + what + "."
-	case secrets.ErrorCode(secrets.ErrNotFound):
+	case secrets.ErrNotFound:
 		return "There is no secret named " + name + " that you can " + what + "."
-	case secrets.ErrorCode(secrets.ErrConflict):
+	case secrets.ErrConflict:
 		return "The secret " + name + " changed while you were editing it. This page shows it as it is now; make your change again."
-	case secrets.ErrorCode(secrets.ErrAlreadyExists):
+	case secrets.ErrAlreadyExists:
 		return "A secret named " + name + " already exists in this namespace."
-	case secrets.ErrorCode(secrets.ErrInvalid):
+	case secrets.ErrInvalid:
 		return ruleMessage(err)
 	}
 	h.log.LogAttrs(r.Context(), slog.LevelError, "webui: operation failed", slog.String("operation", what), slog.String("error", err.Error()))
