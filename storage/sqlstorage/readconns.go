@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/strongbox-go/strongbox/internal/errcode"
 )
 
@@ -111,7 +108,14 @@ func (r *readConns) queryRow(ctx context.Context, q string, args []any) (_ scann
 	}
 	var row valueRow
 	err := rc.conn.Raw(func(any) error {
-		rows, err := st.(sqldriver.StmtQueryContext).QueryContext(ctx, named)
+		// A point read by primary key takes microseconds and, in WAL mode,
+		// waits for no writer: the driver's per-query goroutine that
+		// watches ctx to interrupt it costs more than the read, so the
+		// query runs without ctx's cancellation, once ctx is checked.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rows, err := st.(sqldriver.StmtQueryContext).QueryContext(context.WithoutCancel(ctx), named)
 		if err != nil {
 			return err
 		}
@@ -231,54 +235,4 @@ func assignValue(dest any, v sqldriver.Value) error {
 		return fmt.Errorf("unsupported destination %T", dest)
 	}
 	return fmt.Errorf("cannot store %T in %T", v, dest)
-}
-
-// pgRow is a hot read on PostgreSQL (getCurrent, getRecord), run when it
-// is scanned: on a connection of the pool, through pgx itself rather than
-// through database/sql's Rows, which for one row spent as much as pgx in
-// the decrypt route's profile (a goroutine and a cancelable context per
-// Rows, each column converted to a driver value and again to its
-// destination). pgx scans the row straight into the destinations, with
-// the same statement cache, context handling and errors (pgx.ErrNoRows is
-// sql.ErrNoRows for errors.Is). A query that failed before reaching the
-// server (pgconn.SafeToRetry), or a connection pgx knows is closed, is
-// discarded and the read goes through database/sql, which retries it on
-// another connection as before.
-type pgRow struct {
-	s    *sqlDriver
-	ctx  context.Context
-	q    string
-	args []any
-}
-
-// Scan implements scanner.
-func (r pgRow) Scan(dest ...any) error {
-	c, err := r.s.db.Conn(r.ctx)
-	if err != nil {
-		return err
-	}
-	retry := false
-	err = c.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			retry = true
-			return nil
-		}
-		pc := sc.Conn()
-		if pc.IsClosed() {
-			retry = true
-			return sqldriver.ErrBadConn // database/sql discards the connection
-		}
-		err := pc.QueryRow(r.ctx, r.q, r.args...).Scan(dest...)
-		if err != nil && pgconn.SafeToRetry(err) {
-			retry = true
-			return sqldriver.ErrBadConn
-		}
-		return err
-	})
-	c.Close()
-	if retry {
-		return r.s.db.QueryRowContext(r.ctx, r.q, r.args...).Scan(dest...)
-	}
-	return err
 }
