@@ -29,6 +29,8 @@ type sqlDriver struct {
 	// opened itself (readconns.go); nil otherwise.
 	reads  *readConns
 	listen *listener // PostgreSQL LISTEN for WaitSequence
+	// pgReads batches the hot reads on PostgreSQL (pgbatch.go).
+	pgReads *pgReads
 }
 
 // OpenDB returns a Store over db, which speaks dialect, after bringing the
@@ -64,6 +66,7 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 		}
 	}
 	s := &sqlDriver{db: db, dialect: d, q: newQueries(d), owned: owned, listen: newListener(db)}
+	s.pgReads = &pgReads{send: s.sendPGBatch}
 	if d == SQLite {
 		s.prepared = map[string]*sql.Stmt{}
 		// getRecord is on every request's path too: a durable run-token
@@ -81,14 +84,14 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 }
 
 // queryRow runs a single-row query: on SQLite on a read connection if one
-// is idle and has q, on PostgreSQL through pgx if q is a hot read
-// (readconns.go), else through its prepared statement if there is one.
+// is idle and has q (readconns.go), on PostgreSQL in a pipelined batch if
+// q is a hot read (pgbatch.go), else through its prepared statement if there is one.
 func (s *sqlDriver) queryRow(ctx context.Context, q string, args ...any) scanner {
 	if r, ok := s.reads.queryRow(ctx, q, args); ok {
 		return r
 	}
 	if s.dialect == Postgres && (q == s.q.getCurrent || q == s.q.getRecord) {
-		return pgRow{s: s, ctx: ctx, q: q, args: args}
+		return pgRow{p: s.pgReads, ctx: ctx, q: q, args: args}
 	}
 	if st := s.prepared[q]; st != nil {
 		return st.QueryRowContext(ctx, args...)
