@@ -393,9 +393,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	// secrets page shows.
 	authz := rbac.NewRoleAuthorizer(nil)
 	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, KeepVersions: cfg.keepVersions, Auditor: func(ctx context.Context, e rbac.AuditEvent) {
-		auditLog.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
-			"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", string(e.Outcome), "code", e.Code,
-			"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)
+		logDecision(ctx, auditLog, e)
 	}})
 	if err != nil {
 		return err
@@ -577,4 +575,22 @@ func (h *heldReadiness) current() *service.Readiness {
 		h.ids, h.last = ids, &service.Readiness{Store: h.store, KEKs: keks}
 	}
 	return h.last
+}
+
+// logDecision writes one Manager decision as a log record: typed
+// attributes on the stack (slog's key-value form boxes each one), and the
+// decrypter lists only on the events that set or change them.
+func logDecision(ctx context.Context, l *slog.Logger, e rbac.AuditEvent) {
+	var buf [10]slog.Attr
+	attrs := append(buf[:0],
+		slog.String("operation", e.Operation), slog.String("action", string(e.Action)),
+		slog.String("principal", e.Principal), slog.String("namespace", e.Namespace),
+		slog.Any("names", e.Names), slog.String("outcome", e.Outcome), slog.String("code", e.Code))
+	if e.DecryptersBefore != nil {
+		attrs = append(attrs, slog.Any("decryptersBefore", e.DecryptersBefore))
+	}
+	if e.DecryptersAfter != nil {
+		attrs = append(attrs, slog.Any("decryptersAfter", e.DecryptersAfter))
+	}
+	l.LogAttrs(ctx, slog.LevelInfo, "strongbox decision", attrs...)
 }

@@ -127,13 +127,23 @@ func newDecryptSetup(t testing.TB, cfg decryptConfig) *decryptSetup {
 	s := &decryptSetup{logs: &leakWriter{}, values: map[string]string{}}
 	logger := slog.New(slog.NewJSONHandler(s.logs, nil))
 	// The Manager's decisions are logged field by field, as strongbox
-	// serve logs them (cmd/strongbox), not as one struct that slog would
-	// hand to encoding/json's reflection.
+	// serve logs them (logDecision in cmd/strongbox, a main package this
+	// test cannot import), not as one struct that slog would hand to
+	// encoding/json's reflection.
 	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp,
 		Auditor: func(ctx context.Context, e rbac.AuditEvent) {
-			logger.InfoContext(ctx, "strongbox decision", "operation", e.Operation, "action", string(e.Action),
-				"principal", e.Principal, "namespace", e.Namespace, "names", e.Names, "outcome", e.Outcome, "code", e.Code,
-				"decryptersBefore", e.DecryptersBefore, "decryptersAfter", e.DecryptersAfter)
+			var buf [10]slog.Attr
+			attrs := append(buf[:0],
+				slog.String("operation", e.Operation), slog.String("action", string(e.Action)),
+				slog.String("principal", e.Principal), slog.String("namespace", e.Namespace),
+				slog.Any("names", e.Names), slog.String("outcome", e.Outcome), slog.String("code", e.Code))
+			if e.DecryptersBefore != nil {
+				attrs = append(attrs, slog.Any("decryptersBefore", e.DecryptersBefore))
+			}
+			if e.DecryptersAfter != nil {
+				attrs = append(attrs, slog.Any("decryptersAfter", e.DecryptersAfter))
+			}
+			logger.LogAttrs(ctx, slog.LevelInfo, "strongbox decision", attrs...)
 		}})
 	if err != nil {
 		t.Fatal(err)

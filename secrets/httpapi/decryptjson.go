@@ -81,7 +81,7 @@ func writeDecryptJSON(w http.ResponseWriter, v string) {
 	bp := decryptBufs.Get().(*[]byte)
 	b := appendDecryptJSON((*bp)[:0], v)
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = headerJSON
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)

@@ -192,6 +192,7 @@ type reqState struct {
 	namespace, name string
 	list            bool // the list route, for error messages
 	principal       rbac.Principal
+	principalName   string // principal.String(), once the request has one
 	tokenID         string
 	client          string
 	code            string
@@ -202,6 +203,15 @@ type reqState struct {
 	version int64
 	destroy bool // the destroy route, for error messages
 }
+
+// Header values every response of a route carries, shared by all of them
+// rather than allocated per request: net/http only reads them, Set
+// replaces them, and Add appends to a full slice, which copies it.
+var (
+	headerNoStore = []string{"no-store"}
+	headerNosniff = []string{"nosniff"}
+	headerJSON    = []string{"application/json"}
+)
 
 type stateKey struct{}
 
@@ -247,8 +257,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	sw := &statusWriter{ResponseWriter: w}
 	hd := w.Header()
-	hd.Set("Cache-Control", "no-store")
-	hd.Set("X-Content-Type-Options", "nosniff")
+	hd["Cache-Control"] = headerNoStore
+	hd["X-Content-Type-Options"] = headerNosniff
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -265,9 +275,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusOK
 		}
 		h.metrics.request(r.Context(), r.Pattern, r.Method, status, st.code, h.now().Sub(start))
+		principal := st.principalName
+		if principal == "" {
+			principal = st.principal.String()
+		}
 		h.auditor(r.Context(), RequestEvent{
 			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
-			Principal: st.principal.String(), TokenID: st.tokenID, Client: st.client, Status: status, Code: st.code,
+			Principal: principal, TokenID: st.tokenID, Client: st.client, Status: status, Code: st.code,
 			Duration: h.now().Sub(start), Version: st.version,
 		})
 	}()
@@ -306,8 +320,8 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 			h.fail(w, r, err)
 			return
 		}
-		st.principal = p
-		if wait, ok := h.limit.allow(p.String()); !ok {
+		st.principal, st.principalName = p, p.String()
+		if wait, ok := h.limit.allow(st.principalName); !ok {
 			h.metrics.limited(r.Context(), limitPrincipal)
 			h.fail(w, r, rateLimited("too many requests; slow down", wait))
 			return
