@@ -324,6 +324,9 @@ func pairedRatio(c *benchCase, rounds int) string {
 			rs = append(rs, tr/tw)
 		}
 	}
+	if len(rs) == 0 {
+		return "no round took measurable CPU time"
+	}
 	slices.Sort(rs)
 	q := func(f float64) float64 { return rs[int(f*float64(len(rs)-1))] }
 	return fmt.Sprintf("median %.2f (quartiles %.2f-%.2f)", q(0.5), q(0.25), q(0.75))
