@@ -85,9 +85,15 @@
 // with those statements prepared on each and called without database/sql's
 // per-query work; a read finding all 4 busy uses the pool. A *sql.DB given
 // to OpenDB is used as its caller sized it. On PostgreSQL those two reads
-// run on a pooled connection through pgx itself, which scans the row into
-// its destinations; one that fails before reaching the server is retried
-// through database/sql on another connection.
+// go out in pipelined batches through pgx itself: a read that finds fewer
+// than 4 batches in flight is sent at once, and the reads that arrive
+// meanwhile wait and go out together as the next batch (one write to the
+// server and one read of all the answers, on one pooled connection), each
+// still its own statement with its own answer and error, sent after its
+// caller asked. Under load that saves most of a read's cost, which is the
+// round trip, not the lookup. A read whose context ends while it waits
+// leaves at once; a batch that fails before reaching the server is retried
+// read by read through database/sql on another connection.
 //
 // The driver has Atomic operations (storage/driver): GetCurrent is one
 // SELECT, the metadata LEFT JOINed with its current ciphertext, and
