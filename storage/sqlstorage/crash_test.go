@@ -267,10 +267,12 @@ func containsString(l []string, s string) bool {
 }
 
 func TestCrashSQLite(t *testing.T) {
+	t.Parallel()
 	runCrashTest(t, sqliteURL(t), "")
 }
 
 func TestCrashPostgres(t *testing.T) {
+	t.Parallel()
 	runCrashTest(t, postgresSchema(t), "")
 }
 
@@ -278,11 +280,13 @@ func TestCrashPostgres(t *testing.T) {
 // metadata and ciphertexts in two SQLite files, so every write is the
 // sequenced path across two databases, each durable on its own.
 func TestCrashSplitSQLite(t *testing.T) {
+	t.Parallel()
 	runCrashTest(t, sqliteURL(t), sqliteURL(t))
 }
 
 // TestCrashSplitPostgresSQLite keeps the metadata in PostgreSQL and the
 // ciphertexts in a SQLite file.
 func TestCrashSplitPostgresSQLite(t *testing.T) {
+	t.Parallel()
 	runCrashTest(t, postgresSchema(t), sqliteURL(t))
 }

@@ -12,18 +12,21 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	drivertest.RunConformance(t, func(t *testing.T) driver.Store {
 		return mustOpenDriver(t, sqliteURL(t))
 	})
 }
 
 func TestConformanceSQLiteMemory(t *testing.T) {
+	t.Parallel()
 	drivertest.RunConformance(t, func(t *testing.T) driver.Store {
 		return mustOpenDriver(t, "sqlite://:memory:")
 	})
 }
 
 func TestConformancePostgres(t *testing.T) {
+	t.Parallel()
 	postgresURL(t)
 	drivertest.RunConformance(t, func(t *testing.T) driver.Store {
 		return mustOpenDriver(t, postgresSchema(t))
@@ -37,6 +40,7 @@ func TestConformancePostgres(t *testing.T) {
 // TestConformanceSplitSQLiteDocstore keeps metadata in a SQLite file and
 // ciphertexts in a docstore collection.
 func TestConformanceSplitSQLiteDocstore(t *testing.T) {
+	t.Parallel()
 	drivertest.RunStoreConformance(t, func(t *testing.T) *storage.Store {
 		return mustOpenSplit(t, sqliteURL(t), "mem://")
 	})
@@ -45,6 +49,7 @@ func TestConformanceSplitSQLiteDocstore(t *testing.T) {
 // TestConformanceSplitPostgresSQLite keeps metadata in PostgreSQL and
 // ciphertexts in a SQLite file.
 func TestConformanceSplitPostgresSQLite(t *testing.T) {
+	t.Parallel()
 	postgresURL(t)
 	drivertest.RunStoreConformance(t, func(t *testing.T) *storage.Store {
 		return mustOpenSplit(t, postgresSchema(t), sqliteURL(t))

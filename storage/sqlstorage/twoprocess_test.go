@@ -120,5 +120,12 @@ func runTwoProcesses(t *testing.T, u string) {
 	}
 }
 
-func TestTwoProcessesSQLite(t *testing.T)   { runTwoProcesses(t, sqliteURL(t)) }
-func TestTwoProcessesPostgres(t *testing.T) { runTwoProcesses(t, postgresSchema(t)) }
+func TestTwoProcessesSQLite(t *testing.T) {
+	t.Parallel()
+	runTwoProcesses(t, sqliteURL(t))
+}
+
+func TestTwoProcessesPostgres(t *testing.T) {
+	t.Parallel()
+	runTwoProcesses(t, postgresSchema(t))
+}
