@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.opentelemetry.io/otel"
 
+	"github.com/strongbox-go/strongbox/internal/auditlog"
 	"github.com/strongbox-go/strongbox/keeper"
 	"github.com/strongbox-go/strongbox/rbac"
 	"github.com/strongbox-go/strongbox/redact"
@@ -393,7 +394,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout, stderr io.Writer) (err 
 	// secrets page shows.
 	authz := rbac.NewRoleAuthorizer(nil)
 	m, err := secrets.New(secrets.Options{Store: st, Keeper: env, Authorizer: authz, KeepVersions: cfg.keepVersions, Auditor: func(ctx context.Context, e rbac.AuditEvent) {
-		logDecision(ctx, auditLog, e)
+		auditlog.Decision(ctx, auditLog, e)
 	}})
 	if err != nil {
 		return err
@@ -575,22 +576,4 @@ func (h *heldReadiness) current() *service.Readiness {
 		h.ids, h.last = ids, &service.Readiness{Store: h.store, KEKs: keks}
 	}
 	return h.last
-}
-
-// logDecision writes one Manager decision as a log record: typed
-// attributes on the stack (slog's key-value form boxes each one), and the
-// decrypter lists only on the events that set or change them.
-func logDecision(ctx context.Context, l *slog.Logger, e rbac.AuditEvent) {
-	var buf [10]slog.Attr
-	attrs := append(buf[:0],
-		slog.String("operation", e.Operation), slog.String("action", string(e.Action)),
-		slog.String("principal", e.Principal), slog.String("namespace", e.Namespace),
-		slog.Any("names", e.Names), slog.String("outcome", e.Outcome), slog.String("code", e.Code))
-	if e.DecryptersBefore != nil {
-		attrs = append(attrs, slog.Any("decryptersBefore", e.DecryptersBefore))
-	}
-	if e.DecryptersAfter != nil {
-		attrs = append(attrs, slog.Any("decryptersAfter", e.DecryptersAfter))
-	}
-	l.LogAttrs(ctx, slog.LevelInfo, "strongbox decision", attrs...)
 }

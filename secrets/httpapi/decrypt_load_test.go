@@ -24,6 +24,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/strongbox-go/strongbox/internal/auditlog"
 	"github.com/strongbox-go/strongbox/internal/loadtest"
 	"github.com/strongbox-go/strongbox/internal/testing/pgtest"
 	"github.com/strongbox-go/strongbox/keeper"
@@ -126,25 +127,9 @@ func newDecryptSetup(t testing.TB, cfg decryptConfig) *decryptSetup {
 	t.Cleanup(func() { kp.Close() })
 	s := &decryptSetup{logs: &leakWriter{}, values: map[string]string{}}
 	logger := slog.New(slog.NewJSONHandler(s.logs, nil))
-	// The Manager's decisions are logged field by field, as strongbox
-	// serve logs them (logDecision in cmd/strongbox, a main package this
-	// test cannot import), not as one struct that slog would hand to
-	// encoding/json's reflection.
+	// The Manager's decisions are logged as strongbox serve logs them.
 	m, err := secrets.New(secrets.Options{Store: st, Keeper: kp,
-		Auditor: func(ctx context.Context, e rbac.AuditEvent) {
-			var buf [10]slog.Attr
-			attrs := append(buf[:0],
-				slog.String("operation", e.Operation), slog.String("action", string(e.Action)),
-				slog.String("principal", e.Principal), slog.String("namespace", e.Namespace),
-				slog.Any("names", e.Names), slog.String("outcome", e.Outcome), slog.String("code", e.Code))
-			if e.DecryptersBefore != nil {
-				attrs = append(attrs, slog.Any("decryptersBefore", e.DecryptersBefore))
-			}
-			if e.DecryptersAfter != nil {
-				attrs = append(attrs, slog.Any("decryptersAfter", e.DecryptersAfter))
-			}
-			logger.LogAttrs(ctx, slog.LevelInfo, "strongbox decision", attrs...)
-		}})
+		Auditor: func(ctx context.Context, e rbac.AuditEvent) { auditlog.Decision(ctx, logger, e) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,12 @@
+// Package auditlog writes a secrets Manager's decisions (rbac.AuditEvent)
+// as log records, the way strongbox serve logs them, so that the service
+// and the benchmarks that stand for it write the same records.
+//
+// Decision logs one event at level Info under the message
+// "strongbox decision", with typed attributes (operation, action,
+// principal, namespace, names, outcome, code) and the decrypter lists
+// (decryptersBefore, decryptersAfter) only on the events that set or
+// change them. Its attributes live on the stack: slog's key-value form
+// would box each field, and an absent list would still be encoded, on
+// every decrypt.
+package auditlog
