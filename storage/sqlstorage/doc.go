@@ -80,11 +80,15 @@
 // for each other up to busy_timeout. sqlite://:memory: holds one
 // connection, so its calls run one at a time; its data is gone at Close.
 // A sqlite:// file store holds up to 12 connections: 8 in a pool, and 4
-// kept for the reads every request makes (GetCurrent, and GetRecord, which
-// a durable run-token revocation check calls on every verification),
-// with those statements prepared on each and called without database/sql's
-// per-query work; a read finding all 4 busy uses the pool. A *sql.DB given
-// to OpenDB is used as its caller sized it. On PostgreSQL those two reads
+// read-only ones for the reads every request makes (GetCurrent, and
+// GetRecord, which a durable run-token revocation check calls on every
+// verification), opened on the same file through SQLite's C API
+// (modernc.org/sqlite/lib, which the database/sql driver wraps) with those
+// statements prepared once: a read binds, steps once and copies its row
+// out, without the driver's per-query work, which cost as much as the
+// lookup. A read finding all 4 busy, or failing on one (which is then
+// closed), goes through the pool. A *sql.DB given to OpenDB is used as
+// its caller sized it. On PostgreSQL those two reads
 // go out in pipelined batches through pgx itself: a read that finds fewer
 // than 4 batches in flight is sent at once, and the reads that arrive
 // meanwhile wait and go out together as the next batch (one write to the

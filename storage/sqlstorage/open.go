@@ -127,13 +127,13 @@ func openSQLite(ctx context.Context, path string, o sqliteOptions) (*sqlDriver, 
 	}
 	params := "_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10) + "&_synchronous=" + sync
 	memory := path == memoryPath
-	var dsn string
+	var uri, dsn string
 	if memory {
 		dsn = "file::memory:?" + params
 	} else {
 		// SQLite URI filename: escape what would end or alter the path.
-		esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-		dsn = "file:" + esc + "?" + params
+		uri = "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+		dsn = uri + "?" + params
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -146,8 +146,7 @@ func openSQLite(ctx context.Context, path string, o sqliteOptions) (*sqlDriver, 
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
 	} else {
-		// 8 for the pool, and the read connections set apart.
-		db.SetMaxOpenConns(8 + readConnCount)
+		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 	}
 	s, err := open(ctx, db, SQLite, true)
@@ -156,7 +155,7 @@ func openSQLite(ctx context.Context, path string, o sqliteOptions) (*sqlDriver, 
 		return nil, err
 	}
 	if !memory {
-		if s.reads, err = newReadConns(ctx, db, readConnCount, []string{s.q.getCurrent, s.q.getRecord}); err != nil {
+		if s.reads, err = newReadConns(uri, busy, readConnCount, []string{s.q.getCurrent, s.q.getRecord}); err != nil {
 			s.Close()
 			return nil, openError(ctx, "sqlstorage.Open", SQLite, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,8 +137,8 @@ func TestReadConnsServeHotReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, rc := range conns {
-		if err := rc.conn.PingContext(ctx); !errors.Is(err, sql.ErrConnDone) {
-			t.Errorf("read connection after Close: %v, want sql.ErrConnDone", err)
+		if rc.db != 0 || rc.stmts != nil || rc.args != 0 {
+			t.Errorf("read connection after Close: database %#x, %d statements, argument buffer %#x; want all released", rc.db, len(rc.stmts), rc.args)
 		}
 	}
 }
@@ -315,5 +316,42 @@ func TestPostgresHotReadsDropDeadConnections(t *testing.T) {
 		if r, err := d.GetRecord(ctx, "k", "x"); err != nil || string(r.Data) != "data" {
 			t.Fatalf("read after the dead connections were dropped: %v", err)
 		}
+	}
+}
+
+// TestReadConnsFallBack: an argument too long for a read connection's
+// buffer goes through the pool; a read that fails on a read connection
+// closes that connection and answers the pool's error, and the others go
+// on serving.
+func TestReadConnsFallBack(t *testing.T) {
+	ctx := context.Background()
+	d := openFileDriver(t)
+	long := strings.Repeat("k", readArgBytes+1)
+	if _, ok := d.reads.queryRow(ctx, d.q.getRecord, []any{"kind", long}); ok {
+		t.Errorf("a %d-byte argument ran on a read connection", len(long))
+	}
+	if _, ok := d.reads.queryRow(ctx, d.q.getRecord, []any{strings.Repeat("k", readArgBytes/2), strings.Repeat("k", readArgBytes/2+1)}); ok {
+		t.Error("arguments of more than the buffer in all ran on a read connection")
+	}
+	if len(d.reads.free) != readConnCount {
+		t.Fatalf("%d idle read connections, want %d", len(d.reads.free), readConnCount)
+	}
+	// With the records table gone, a getRecord fails on the read
+	// connection (its statement no longer compiles) and through the pool.
+	if _, err := d.db.ExecContext(ctx, "DROP TABLE "+recordsTable); err != nil {
+		t.Fatal(err)
+	}
+	_, err := d.GetRecord(ctx, "k", "x")
+	if err == nil || errcode.Of(err) == errcode.NotFound {
+		t.Fatalf("GetRecord without its table: %v, want the pool's error", err)
+	}
+	if !strings.Contains(err.Error(), "no such table") {
+		t.Errorf("GetRecord without its table: %v, want SQLite's \"no such table\" from the pool", err)
+	}
+	if n := len(d.reads.free); n != readConnCount-1 {
+		t.Errorf("%d idle read connections after a failed read, want %d (the failed one closed)", n, readConnCount-1)
+	}
+	if _, _, err := d.GetCurrent(ctx, "ns", "missing"); errcode.Of(err) != errcode.NotFound {
+		t.Errorf("GetCurrent on the remaining read connections: %v, want not found", err)
 	}
 }
