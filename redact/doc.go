@@ -173,7 +173,7 @@
 //     a lowered Options.MinLength admits, are looked up at every byte and
 //     make every call much slower (and match much ordinary text).
 //
-// Redact scans a long text in blocks of 32 KiB and copies each block out
+// Redact scans a long text in blocks of 128 KiB and copies each block out
 // right after scanning it, while it is still in the cache. The Writer
 // scans each write in place and passes its final part on without copying
 // it when nothing in it is replaced; only the held-back end is copied.
