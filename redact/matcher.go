@@ -368,6 +368,23 @@ func (m *matcher) scanTier(t *tier, text []byte, from, to int, out []match, part
 	}
 }
 
+// mayStartBefore reports whether a pattern (of 4 bytes or more) may
+// start in the n bytes just before b, as the Writer asks of the bytes it
+// held back. If n is below the stride k of every tier, no pattern fits in
+// those n bytes (a tier's patterns have k+q-1 bytes or more), and an
+// occurrence that starts there holds b's first gram at an offset in 1..n,
+// below k, so that gram is in its tier's filter: if every filter misses,
+// as for almost every text, none starts there. With n >= k it cannot
+// tell and answers yes.
+func (m *matcher) mayStartBefore(b []byte, n int) bool {
+	for _, t := range [2]*tier{m.long, m.mid} {
+		if t != nil && (n >= t.k || len(b) < t.q || t.has(t.gram(b))) {
+			return true
+		}
+	}
+	return false
+}
+
 // maxK returns the largest stride of the matcher's tiers.
 func (m *matcher) maxK() int {
 	k := 1

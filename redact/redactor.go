@@ -288,6 +288,18 @@ func (e *engine) startsIn(text []byte, n int, out []match) []match {
 	return out
 }
 
+// mayStartBefore reports whether a pattern may start in the n bytes just
+// before b and end in b (see matcher.mayStartBefore). No pattern may be
+// shorter than 4 bytes (e.tiny false).
+func (e *engine) mayStartBefore(b []byte, n int) bool {
+	for _, m := range e.segs {
+		if m.mayStartBefore(b, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // mayStartIn reports whether a pattern may start at one of the first n
 // bytes of a ++ b (b has at least 3 bytes; no pattern is shorter than 4
 // bytes), by the first check of startsIn, without joining a and b.
