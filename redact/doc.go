@@ -150,10 +150,10 @@
 //
 //   - Rare bytes, for the smallest sets (at most 16 patterns, none under 4
 //     bytes: one or two secrets with every variant). Each pattern is
-//     anchored at its rarest byte by a static ranking of bytes in log
-//     text (capital letters other than those of timestamps and levels,
-//     rare punctuation, control and non-ASCII bytes; at most 4 distinct
-//     bytes for the set), the standard library's bytes.IndexByte (AVX2 on
+//     anchored at one of its rare bytes by a static ranking of bytes in
+//     log text (capital letters other than those of timestamps and levels,
+//     rare punctuation, control and non-ASCII bytes; as few distinct bytes
+//     as cover the set, at most 4), the standard library's bytes.IndexByte (AVX2 on
 //     amd64) finds the candidates, and only those are compared. If a text
 //     yields more than one candidate per 256 bytes, the matcher switches
 //     to sampling for the texts after it.
@@ -173,7 +173,7 @@
 //     a lowered Options.MinLength admits, are looked up at every byte and
 //     make every call much slower (and match much ordinary text).
 //
-// Redact scans a long text in blocks of 32 KiB and copies each block out
+// Redact scans a long text in blocks of 128 KiB and copies each block out
 // right after scanning it, while it is still in the cache. The Writer
 // scans each write in place and passes its final part on without copying
 // it when nothing in it is replaced; only the held-back end is copied.

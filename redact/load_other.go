@@ -12,3 +12,8 @@ import (
 func load64(p unsafe.Pointer, i int) uint64 {
 	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, i)), 8))
 }
+
+// load32 returns the 4 bytes at p+i as a little-endian number, as load64.
+func load32(p unsafe.Pointer, i int) uint64 {
+	return uint64(binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Add(p, i)), 4)))
+}

@@ -249,8 +249,18 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 	k := min(m.minLen(ids)-q+1, maxStride)
 	nEnt := len(ids) * k
 	lg := bits.Len(uint(nEnt))
-	bb := min(max(lg+6, 12), 24) // filter bits: 64 per gram, at most 2 MiB
-	hb := min(max(lg, 4), 22)    // buckets: ~1 entry each
+	// Filter bits: 256 to 512 per gram, at most 2 MiB. The hot loop
+	// (next) tests the first of a gram's two bits with a branch, which
+	// mispredicts whenever that bit is set: at 64 bits per gram (2 of 64
+	// set) that was one sample in 30 to 60, and a quarter of the time of
+	// sampling 10 to 1,000 secrets. Four times as many bits made find 1.2
+	// to 1.4 times as fast at 10, 100 and 1,000 secrets (13.9 -> 18-20,
+	// 14.7 -> 16-18, 12 -> 14-15 GB/s), although the filter of 1,000
+	// secrets no longer fits in L2. 10,000 secrets stay at 2 MiB (about 23
+	// bits per gram): 4 MiB gained nothing measurable, and a smaller
+	// filter sends 12 to 70 times as many samples to verify.
+	bb := min(max(lg+8, 12), 24)
+	hb := min(max(lg, 4), 22) // buckets: ~1 entry each
 	t := &tier{
 		q: q, k: k,
 		bshift: uint(64 - (bb - 6)), bits: make([]uint64, 1<<bb/64),
@@ -358,6 +368,23 @@ func (m *matcher) scanTier(t *tier, text []byte, from, to int, out []match, part
 	}
 }
 
+// mayStartBefore reports whether a pattern (of 4 bytes or more) may
+// start in the n bytes just before b, as the Writer asks of the bytes it
+// held back. If n is below the stride k of every tier, no pattern fits in
+// those n bytes (a tier's patterns have k+q-1 bytes or more), and an
+// occurrence that starts there holds b's first gram at an offset in 1..n,
+// below k, so that gram is in its tier's filter: if every filter misses,
+// as for almost every text, none starts there. With n >= k it cannot
+// tell and answers yes.
+func (m *matcher) mayStartBefore(b []byte, n int) bool {
+	for _, t := range [2]*tier{m.long, m.mid} {
+		if t != nil && (n >= t.k || len(b) < t.q || t.has(t.gram(b))) {
+			return true
+		}
+	}
+	return false
+}
+
 // maxK returns the largest stride of the matcher's tiers.
 func (m *matcher) maxK() int {
 	k := 1
@@ -382,6 +409,9 @@ func (t *tier) gram(b []byte) uint64 { return gramQ(b, t.q) }
 // bits of the hash, is below len(bits), and every load lies inside text),
 // so that the loads of the filter words overlap and nothing is spilled.
 func (t *tier) next(text []byte, i, to int) int {
+	if t.q == 4 {
+		return t.next4(text, i, to)
+	}
 	k, bs := t.k, t.bshift&63
 	gm := uint64(1)<<(8*t.q) - 1
 	p := unsafe.Pointer(unsafe.SliceData(text))
@@ -419,6 +449,45 @@ func (t *tier) next(text []byte, i, to int) int {
 	// The last samples, where only q bytes are left.
 	for ; i < to && i+t.q <= len(text); i += k {
 		if t.has(t.gram(text[i:])) {
+			return i
+		}
+	}
+	return -1
+}
+
+// next4 is next for 4-byte grams. A 32-bit load needs no mask, which
+// leaves a register free and one instruction less per sample: the loop
+// ran 1.14 times as fast with 10 secrets (19.0-19.8 -> 21.7-22.5 GB/s).
+func (t *tier) next4(text []byte, i, to int) int {
+	k, bs := t.k, t.bshift&63
+	p := unsafe.Pointer(unsafe.SliceData(text))
+	fb := unsafe.Pointer(unsafe.SliceData(t.bits))
+	hit := func(h uint64) bool {
+		w := *(*uint64)(unsafe.Add(fb, (h>>bs)<<3))
+		return w&(1<<(h>>32&63)) != 0 && w&(1<<(h>>38&63)) != 0
+	}
+	// Samples whose 4-byte load fits in text.
+	lim := min(to, len(text)-3)
+	for ; i+3*k < lim; i += 4 * k {
+		h0 := load32(p, i) * hashMul
+		h1 := load32(p, i+k) * hashMul
+		h2 := load32(p, i+2*k) * hashMul
+		h3 := load32(p, i+3*k) * hashMul
+		if hit(h0) {
+			return i
+		}
+		if hit(h1) {
+			return i + k
+		}
+		if hit(h2) {
+			return i + 2*k
+		}
+		if hit(h3) {
+			return i + 3*k
+		}
+	}
+	for ; i < lim; i += k {
+		if hit(load32(p, i) * hashMul) {
 			return i
 		}
 	}

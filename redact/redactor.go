@@ -288,6 +288,18 @@ func (e *engine) startsIn(text []byte, n int, out []match) []match {
 	return out
 }
 
+// mayStartBefore reports whether a pattern may start in the n bytes just
+// before b and end in b (see matcher.mayStartBefore). No pattern may be
+// shorter than 4 bytes (e.tiny false).
+func (e *engine) mayStartBefore(b []byte, n int) bool {
+	for _, m := range e.segs {
+		if m.mayStartBefore(b, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // mayStartIn reports whether a pattern may start at one of the first n
 // bytes of a ++ b (b has at least 3 bytes; no pattern is shorter than 4
 // bytes), by the first check of startsIn, without joining a and b.
@@ -363,8 +375,12 @@ func (r *Redactor) Redact(dst, src []byte) []byte {
 }
 
 // redactBlock is the stretch of text Redact scans before it copies it out,
-// so that the copy reads what the scan left in the cache.
-const redactBlock = 32 << 10
+// so that the copy reads what the scan left in the cache (L2) and the
+// occurrences pending at once stay few. Blocks of 32 KiB were slower:
+// Redact ran 1.04-1.15 times as fast with 128 KiB (paired rounds on the
+// reference workload, 1 to 10,000 secrets), about as fast as with 1 or
+// 4 MiB, and 0.8-0.9 times as fast with 8 KiB.
+const redactBlock = 128 << 10
 
 // redactBlocks is Redact for long texts: it scans src a block at a time
 // and after each block appends to dst what is final. After the samples of

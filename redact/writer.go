@@ -133,6 +133,11 @@ func (w *Writer) process(p []byte, final bool) error {
 		switch {
 		case len(a) == 0:
 			ms = w.ms[:0]
+		case !e.tiny && !e.mayStartBefore(b, len(a)):
+			// The first samples of p rule out every pattern that could
+			// start in the held bytes, from the filter words that find
+			// reads anyway (see matcher.mayStartBefore).
+			ms = w.ms[:0]
 		case len(a) <= junctionScan && !e.tiny && !e.mayStartIn(a, b, len(a)):
 			// Usually the 4 bytes at each held byte rule out every
 			// pattern, and the held bytes need not be joined to p.
