@@ -23,7 +23,7 @@ import (
 
 // openFileDriver opens a SQLite file store's driver, with its read
 // connections.
-func openFileDriver(t *testing.T) *sqlDriver {
+func openFileDriver(t testing.TB) *sqlDriver {
 	t.Helper()
 	u, err := url.Parse("sqlite://" + filepath.Join(t.TempDir(), "r.db"))
 	if err != nil {
@@ -354,4 +354,46 @@ func TestReadConnsFallBack(t *testing.T) {
 	if _, _, err := d.GetCurrent(ctx, "ns", "missing"); errcode.Of(err) != errcode.NotFound {
 		t.Errorf("GetCurrent on the remaining read connections: %v, want not found", err)
 	}
+}
+
+// FuzzReadConnMatchesPool: whatever bytes a getRecord's arguments hold
+// (NUL, invalid UTF-8, up to past the argument buffer), a read connection
+// answers exactly what the pool answers, for a record written with those
+// arguments and for one that is not there.
+func FuzzReadConnMatchesPool(f *testing.F) {
+	f.Add("runtoken.revoked", "AAAAAAAAAAAAAAAAAAAAAA", []byte("revoked"), true)
+	f.Add("k", "x\x00y", []byte{}, true)
+	f.Add("\xff", "", []byte{0}, false)
+	f.Add(strings.Repeat("k", 2000), strings.Repeat("y", 2500), []byte("long"), true)
+	d := openFileDriver(f)
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, kind, key string, data []byte, write bool) {
+		if write {
+			if _, err := d.db.ExecContext(ctx, "INSERT OR REPLACE INTO "+recordsTable+
+				" (kind, key, data, revision, expire_time_us, update_time_us) VALUES (?, ?, ?, 7, 0, 42)", kind, key, data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		scan := func(r scanner) (got [4]any, err error) {
+			var b []byte
+			var rev, exp, upd int64
+			err = r.Scan(&b, &rev, &exp, &upd)
+			return [4]any{b, rev, exp, upd}, err
+		}
+		want, wantErr := scan(d.db.QueryRowContext(ctx, d.q.getRecord, kind, key))
+		row, ok := d.reads.queryRow(ctx, d.q.getRecord, []any{kind, key})
+		if !ok {
+			if len(kind)+len(key) <= readArgBytes {
+				t.Fatalf("no read connection for %d bytes of arguments", len(kind)+len(key))
+			}
+			return
+		}
+		got, gotErr := scan(row)
+		if (wantErr == nil) != (gotErr == nil) || !errors.Is(gotErr, wantErr) && wantErr != nil {
+			t.Fatalf("read connection: %v, pool: %v", gotErr, wantErr)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("read connection vs pool (-pool +read):\n%s", diff)
+		}
+	})
 }
