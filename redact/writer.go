@@ -161,11 +161,16 @@ func (w *Writer) process(p []byte, final bool) error {
 				ms = ms[:n]
 			}
 		}
-		mb := e.find(b, w.ms2[:0])
-		for _, m := range mb {
-			ms = append(ms, match{start: m.start + len(a), end: m.end + len(a), pat: m.pat})
+		if len(ms) == 0 && len(a) == 0 {
+			// No held bytes: the matches of p are those of a ++ b.
+			ms = e.find(b, ms)
+		} else {
+			mb := e.find(b, w.ms2[:0])
+			for _, m := range mb {
+				ms = append(ms, match{start: m.start + len(a), end: m.end + len(a), pat: m.pat})
+			}
+			w.ms2 = mb[:0]
 		}
-		w.ms2 = mb[:0]
 	} else {
 		w.buf = append(w.buf, p...)
 		a = w.buf
@@ -189,11 +194,15 @@ func (w *Writer) process(p []byte, final bool) error {
 		// Nothing to replace: pass the held bytes and p's final part on
 		// as they are, without copying p. (When b is in use, cut is at
 		// least len(a).)
-		if err := w.emit(a); err != nil {
-			return err
+		if len(a) > 0 {
+			if err := w.emit(a); err != nil {
+				return err
+			}
 		}
 		w.buf = append(w.buf[:0], b[cut-len(a):]...)
-		w.r.compactIfWorth(e, len(p))
+		if len(e.segs) > 1 {
+			w.r.compactIfWorth(e, len(p))
+		}
 		return w.emit(b[:cut-len(a)])
 	}
 	out := w.out[:0]
