@@ -255,20 +255,6 @@ func (r *Redactor) build(lo, hi int) *matcher {
 
 // find appends every occurrence of every pattern to out, sorted by start.
 func (e *engine) find(text []byte, out []match) []match {
-	if len(e.segs) == 1 {
-		if m := e.segs[0]; m.rare == nil && m.mid == nil && !m.tinyOn && m.long != nil {
-			// Only the long tier, the usual set (secrets of 16 bytes
-			// or more): call it directly. A Writer calls find for every
-			// write, and the layers between (and IsSortedFunc's call on
-			// no match) cost about 7 ns of the 107 that finding in a
-			// 2 KiB write takes at 10 secrets.
-			out = m.scanTier(m.long, text, 0, len(text), out, nil)
-			if len(out) > 1 && !slices.IsSortedFunc(out, cmpMatch) {
-				slices.SortFunc(out, cmpMatch)
-			}
-			return out
-		}
-	}
 	for _, m := range e.segs {
 		out = m.find(text, out)
 	}
