@@ -184,9 +184,13 @@ func (w *Writer) process(p []byte, final bool) error {
 	cut := total
 	if !final {
 		// When b is in use it holds the last L-1 bytes.
-		if len(b) > 0 {
+		switch {
+		case len(e.segs) == 1 && len(b) >= 4 && !e.segs[0].mayEndLongPrefix(binary.LittleEndian.Uint32(b[len(b)-4:])):
+			// holdFrom's usual case, without the call.
+			cut = len(a) + e.segs[0].shortHold(b, len(b)-(L-1))
+		case len(b) > 0:
 			cut = len(a) + w.holdFrom(e, b, len(b)-(L-1))
-		} else {
+		default:
 			cut = w.holdFrom(e, a, total-(L-1))
 		}
 	}
@@ -283,7 +287,18 @@ func (w *Writer) holdFrom(e *engine, text []byte, from int) int {
 func findWrite(e *engine, text []byte, out []match) []match {
 	if len(e.segs) == 1 {
 		if m := e.segs[0]; m.rare == nil && m.mid == nil && !m.tinyOn && m.long != nil {
-			out = m.scanTier(m.long, text, 0, len(text), out, nil)
+			if t := m.long; t.q == 4 {
+				// scanTier's loop, with next's dispatch to next4 taken
+				// out of the per-write path.
+				for i := 0; ; i += t.k {
+					if i = t.next4(text, i, len(text)); i < 0 {
+						break
+					}
+					out = m.verify(t, text, i, t.gram(text[i:]), out, nil)
+				}
+			} else {
+				out = m.scanTier(t, text, 0, len(text), out, nil)
+			}
 			if len(out) > 1 && !slices.IsSortedFunc(out, cmpMatch) {
 				slices.SortFunc(out, cmpMatch)
 			}
