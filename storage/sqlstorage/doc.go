@@ -90,7 +90,7 @@
 // closed), goes through the pool. A *sql.DB given to OpenDB is used as
 // its caller sized it. On PostgreSQL those two reads
 // go out in pipelined batches through pgx itself: a read that finds fewer
-// than 4 batches in flight is sent at once, and the reads that arrive
+// than 2 batches in flight is sent at once, and the reads that arrive
 // meanwhile wait and go out together as the next batch (one write to the
 // server and one read of all the answers, on one pooled connection), each
 // still its own statement with its own answer and error, sent after its
