@@ -160,10 +160,11 @@
 //   - Sampling, for the rest. Variants of 16 bytes or more are found by
 //     reading a q-byte gram every k = (shortest such variant - q + 1)
 //     bytes and testing it against a blocked Bloom filter (two bits in
-//     one 64-bit word) of the grams that can appear at those positions;
-//     only on a hit are candidate variants compared exactly. Every
-//     occurrence covers exactly one sample, so none is missed. Sets with
-//     at most 2,048 grams (about ten secrets) use q = 4, larger sets q = 5
+//     one 64-bit word, 256 to 512 bits per gram, at most 2 MiB) of the
+//     grams that can appear at those positions; only on a hit are
+//     candidate variants compared exactly. Every occurrence covers exactly
+//     one sample, so none is missed. Sets with at most 65,536 grams (about
+//     1,000 secrets) use q = 4, read with 32-bit loads, larger sets q = 5
 //     to keep the filter selective, so k is 13 or 12 for 16-byte secrets.
 //     The loop takes four samples per iteration without calls or bounds
 //     checks (unaligned loads through unsafe on little-endian amd64,
@@ -187,21 +188,20 @@
 // On the reference workload of bench_test.go (8 MiB of logfmt lines, one in
 // 100 ending in a token, secrets of 16-39 random alphanumerics, every
 // variant on; the replacer gets only the raw secrets, as k6 does), on a
-// shared 2-core machine, with the baselines measured in the same run
-// (best of seven interleaved rounds; the ranges are over two runs; before
-// this engine the same runs gave 0.9-1.1x with 1 secret and 16-18x, 0.14-0.17
-// of copy, with 10,000):
+// shared 2-core AMD EPYC with AVX-512, where a memory copy of the workload
+// runs at 35-42 GB/s, with the baselines measured in the same run (best
+// of seven interleaved rounds of thread CPU time; the ranges are over two
+// runs):
 //
-//	secrets  GB/s     x strings.Replacer  x copy  Writer/Redact
-//	      1  5.9-6.4  1.9x-2.0x           0.47-0.52  0.67-0.87
-//	     10  3.9-5.5  18.4x-20.7x         0.32-0.42  0.89-0.99
-//	    100  5.1-6.0  30.1x-37.3x         0.41-0.46  0.94-1.03
-//	  1,000  4.2-4.5  30.0x-32.3x         0.33-0.36  0.90-0.92
-//	 10,000  3.3-3.7  27.8x-28.4x         0.27-0.28  0.91
+//	secrets  GB/s       x strings.Replacer  x copy     Writer/Redact
+//	      1  25.2-26.7  5.4x-5.7x           0.68-0.70  0.93-0.97
+//	     10  13.8-13.9  30.4x-30.9x         0.35-0.37  0.97-0.98
+//	    100  11.5-11.6  47.3x-48.4x         0.30-0.31  1.01-1.06
+//	  1,000   7.9-11.1  39.9x-50.6x         0.21-0.27  0.93-1.15
+//	 10,000   5.2-5.7   29.6x-32.4x         0.14-0.15  1.09-1.12
 //
-// The Writer column is from before the hold-back check above; see the
-// next paragraph for what it gives now. A Redactor with 10,000 secrets
-// and every variant keeps about 16 MiB of heap. Measure with
+// A Redactor with 10,000 secrets and every variant keeps about 16 MiB of
+// heap. Measure with
 //
 //	REDACT_BENCH=1 go test -run TestBenchmarkRatios -v ./redact/
 //	go test -run '^$' -bench . ./redact/
