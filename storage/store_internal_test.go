@@ -178,4 +178,19 @@ func TestConvertUnavailableAfterDeadline(t *testing.T) {
 	if err := convert(ctx, nil, "storage.Get", notFound); errcode.Of(err) != errcode.NotFound {
 		t.Errorf("a refusal after the deadline: %v, want NotFound kept", err)
 	}
+	// The dial's deadline can fire through the network poller a moment
+	// before ctx's timer marks ctx done (a CI run failed on it): a passed
+	// deadline counts as the context's end.
+	if err := convert(passedDeadline{}, nil, "storage.Get", dialErr); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deadline passed, ctx not yet done: %v, want context.DeadlineExceeded", err)
+	}
 }
+
+// passedDeadline is a context whose deadline has passed but which does not
+// report it yet, as a timer context between its deadline and its timer.
+type passedDeadline struct{ context.Context }
+
+func (passedDeadline) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+func (passedDeadline) Done() <-chan struct{}       { return nil }
+func (passedDeadline) Err() error                  { return nil }
+func (passedDeadline) Value(any) any               { return nil }
