@@ -118,7 +118,7 @@ func convert(ctx context.Context, d driver.Store, op string, err error) error {
 	}
 	var e *errcode.Error
 	if errors.As(err, &e) {
-		if cerr := contextEnded(ctx); cerr != nil && e.Code == errcode.Unavailable {
+		if cerr := errcode.ContextEnded(ctx); cerr != nil && e.Code == errcode.Unavailable {
 			// A backend that could not be reached before the caller's
 			// deadline (a dial cut short, say) failed because of it.
 			return cerr
@@ -130,24 +130,10 @@ func convert(ctx context.Context, d driver.Store, op string, err error) error {
 		}
 		return &errcode.Error{Code: e.Code, Op: op, Err: err}
 	}
-	if cerr := contextEnded(ctx); cerr != nil {
+	if cerr := errcode.ContextEnded(ctx); cerr != nil {
 		return cerr
 	}
 	return &errcode.Error{Code: errcode.Of(d.ErrorCode(err)), Op: op, Err: err}
-}
-
-// contextEnded is ctx.Err(), or context.DeadlineExceeded once ctx's
-// deadline has passed even if ctx does not say so yet: a dial or read
-// with that deadline fails through the network poller, which can report
-// the timeout a moment before ctx's own timer has marked ctx done.
-func contextEnded(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-		return context.DeadlineExceeded
-	}
-	return nil
 }
 
 // refused reports whether a failed write certainly did not happen: the

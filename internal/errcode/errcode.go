@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 )
 
 // Code classifies an error. A Code is itself an error, so it can be the
@@ -146,4 +147,19 @@ func IsContext(err error) bool {
 		return false // a code and a message, no cause (New)
 	}
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// ContextEnded is ctx.Err(), or context.DeadlineExceeded once ctx's
+// deadline has passed even if ctx does not say so yet: a dial or read with
+// that deadline fails through the network poller, which can report the
+// timeout a moment before ctx's own timer has marked ctx done. Code that
+// blames a failure on the caller's context asks this, not ctx.Err().
+func ContextEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }

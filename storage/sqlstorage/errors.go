@@ -62,7 +62,7 @@ func openError(ctx context.Context, op string, d Dialect, err error) error {
 	if err == nil {
 		return nil
 	}
-	if cerr := ctx.Err(); cerr != nil {
+	if cerr := errcode.ContextEnded(ctx); cerr != nil {
 		return cerr
 	}
 	var e *errcode.Error
