@@ -191,11 +191,12 @@ type reqState struct {
 	// names, and described by length and keyed hash otherwise (safeInput).
 	namespace, name string
 	list            bool // the list route, for error messages
-	principal       rbac.Principal
-	principalName   string // principal.String(), once the request has one
-	tokenID         string
-	client          string
-	code            string
+	// principal is the caller's Principal.String(), once authenticated;
+	// the request event and the rate limiter take it as a string.
+	principal string
+	tokenID   string
+	client    string
+	code      string
 
 	// version is the version the request names (a pinned decrypt's
 	// name@N, a rollback's or destroy's), for error messages and the
@@ -275,9 +276,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status = http.StatusOK
 		}
 		h.metrics.request(r.Context(), r.Pattern, r.Method, status, st.code, h.now().Sub(start))
-		principal := st.principalName
+		principal := st.principal
 		if principal == "" {
-			principal = st.principal.String()
+			principal = rbac.Principal{}.String() // "anonymous"
 		}
 		h.auditor(r.Context(), RequestEvent{
 			Time: start.UTC(), Method: r.Method, Route: r.Pattern, Namespace: st.namespace, Name: st.name,
@@ -320,8 +321,8 @@ func (h *Handler) handle(pattern string, decrypt bool, fn routeFunc) {
 			h.fail(w, r, err)
 			return
 		}
-		st.principal, st.principalName = p, p.String()
-		if wait, ok := h.limit.allow(st.principalName); !ok {
+		st.principal = p.String()
+		if wait, ok := h.limit.allow(st.principal); !ok {
 			h.metrics.limited(r.Context(), limitPrincipal)
 			h.fail(w, r, rateLimited("too many requests; slow down", wait))
 			return
