@@ -29,7 +29,8 @@ type sqlDriver struct {
 	// opened itself (readconns.go); nil otherwise.
 	reads  *readConns
 	listen *listener // PostgreSQL LISTEN for WaitSequence
-	// pgReads batches the hot reads on PostgreSQL (pgbatch.go).
+	// pgReads batches the hot reads on PostgreSQL (pgbatch.go); nil on
+	// SQLite.
 	pgReads *pgReads
 }
 
@@ -66,7 +67,9 @@ func open(ctx context.Context, db *sql.DB, d Dialect, owned bool) (*sqlDriver, e
 		}
 	}
 	s := &sqlDriver{db: db, dialect: d, q: newQueries(d), owned: owned, listen: newListener(db)}
-	s.pgReads = &pgReads{send: s.sendPGBatch}
+	if d == Postgres {
+		s.pgReads = &pgReads{send: s.sendPGBatch}
+	}
 	if d == SQLite {
 		s.prepared = map[string]*sql.Stmt{}
 		// getRecord is on every request's path too: a durable run-token
