@@ -9,4 +9,8 @@
 // change them. Its attributes live on the stack: slog's key-value form
 // would box each field, and an absent list would still be encoded, on
 // every decrypt.
+//
+// Write is the record writer both use, and the service's request log with
+// them: LogAttrs without the source position, which slog would ask the
+// runtime for on every record and which would only name this package.
 package auditlog

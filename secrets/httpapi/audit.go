@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/strongbox-go/strongbox/internal/auditlog"
 )
 
 // RequestEvent records one request: who called which route and how it
@@ -82,6 +84,6 @@ func LogAuditor(l *slog.Logger) func(context.Context, RequestEvent) {
 		if e.Version != 0 {
 			attrs = append(attrs, slog.Int64("version", e.Version))
 		}
-		l.LogAttrs(ctx, level, "strongbox request", attrs...)
+		auditlog.Write(ctx, l, level, "strongbox request", attrs...)
 	}
 }
