@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -40,13 +42,51 @@ func TestRedactBlocks(t *testing.T) {
 			}
 			text := b.String()
 			want := refRedact(M, pats, text)
-			if got := string(r.Redact(nil, []byte(text))); got != want {
-				i := 0
-				for i < min(len(got), len(want)) && got[i] == want[i] {
-					i++
+			check := func(how, got, want string) {
+				t.Helper()
+				if got != want {
+					i := 0
+					for i < min(len(got), len(want)) && got[i] == want[i] {
+						i++
+					}
+					t.Fatalf("secrets %q shift %d, %s: differs at %d: got %q, want %q", secrets, shift, how, i, got[i:min(i+80, len(got))], want[i:min(i+80, len(want))])
 				}
-				t.Fatalf("secrets %q shift %d: differs at %d: got %q, want %q", secrets, shift, i, got[i:min(i+80, len(got))], want[i:min(i+80, len(want))])
+			}
+			check("Redact", string(r.Redact(nil, []byte(text))), want)
+			// The output written with non-temporal stores, as for texts of
+			// streamMinText or more, after a prefix that leaves dst at
+			// every alignment of a cache line.
+			for _, prefix := range []string{"", "p", "prefix!", strings.Repeat("q", 63)} {
+				got, _ := r.engine().redactBlocks([]byte(prefix), []byte(text), nil, r.marker, true)
+				check(fmt.Sprintf("streamed after %d bytes", len(prefix)), string(got), prefix+want)
 			}
 		}
 	}
+}
+
+// FuzzCopyStream checks copyStream (non-temporal stores for whole lines on
+// amd64) against copy at every alignment and length: the bytes copied, and
+// none written outside dst.
+func FuzzCopyStream(f *testing.F) {
+	f.Add([]byte("x"), uint8(0))
+	f.Add(bytes.Repeat([]byte("0123456789abcdef"), 40), uint8(13))
+	f.Add(bytes.Repeat([]byte{0xff}, 4096+63), uint8(63))
+	f.Fuzz(func(t *testing.T, src []byte, off uint8) {
+		const guard = 80
+		buf := make([]byte, int(off)+len(src)+guard)
+		for i := range buf {
+			buf[i] = 0xA5
+		}
+		dst := buf[off : int(off)+len(src)]
+		copyStream(dst, src)
+		storeFence()
+		if !bytes.Equal(dst, src) {
+			t.Fatalf("copied %q, want %q", dst, src)
+		}
+		for i, c := range buf {
+			if (i < int(off) || i >= int(off)+len(src)) && c != 0xA5 {
+				t.Fatalf("byte %d outside dst written: %#x", i, c)
+			}
+		}
+	})
 }
