@@ -441,8 +441,9 @@ type emitter struct {
 // spans of 512 bytes or more. Such an output does not fit in the core's
 // caches: an ordinary store first reads each line of dst from memory
 // only to overwrite it, and the copy out, in the pieces between
-// occurrences, cost more than the scan. On the reference workload
-// Redact ran ... times as fast with them.
+// occurrences, cost more than the scan. On a machine where the reference
+// workload does not stay in L3, Redact ran 1.1 to 1.3 times as fast
+// with them (1.3-2.7x strings.Replacer with one secret, from 1.0x).
 const (
 	streamMinText = 1 << 20
 	streamMinSpan = 512
