@@ -7,6 +7,12 @@
 // bit is clear, where the compiled Go loop spends about fourteen and
 // spills. BTQ tests bit (index mod 64) of the word, which is the &63 of
 // bloomMask. See scan.go for what they return.
+//
+// Each iteration of four samples also asks for the text 1 KiB ahead
+// (PREFETCHT0, which never faults, also past the end of the text): where
+// the text comes from memory rather than L3, the Writer then ran 1.05 to
+// 1.15 times as fast with 10 to 1,000 secrets and Redact up to 1.1 times
+// (paired rounds; 512 and 2,048 bytes ahead measured the same).
 
 // func sampleLoop32(p *byte, i, lim, k int, bits *uint64, shift uint) int
 TEXT ·sampleLoop32(SB), NOSPLIT, $0-56
@@ -23,6 +29,7 @@ sampleLoop32_loop4:
 	LEAQ	(SI)(R13*1), AX
 	CMPQ	AX, R8
 	JGE	sampleLoop32_single
+	PREFETCHT0	1024(BX)(SI*1)
 	MOVL	(BX)(SI*1), R10
 	IMULQ	R12, R10
 	MOVQ	R10, R11
@@ -118,6 +125,7 @@ sampleLoop64_loop4:
 	LEAQ	(SI)(R13*1), AX
 	CMPQ	AX, R8
 	JGE	sampleLoop64_single
+	PREFETCHT0	1024(BX)(SI*1)
 	MOVQ	(BX)(SI*1), R10
 	ANDQ	mask+48(FP), R10
 	IMULQ	R12, R10
