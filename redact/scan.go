@@ -10,9 +10,10 @@ import "unsafe"
 // mask (sampleLoop64); the word of bits it selects is hash >> shift,
 // below len(bits); every load, up to lim-1+8, lies inside the text.
 //
-// On amd64 they are in assembly (scan_amd64.s); sampleLoop32Go and
-// sampleLoop64Go are the portable loops, which FuzzSampleLoops holds the
-// assembly to. Four samples per iteration, no calls and no bounds checks,
+// On amd64 they are in assembly (scan_amd64.s), except with the purego
+// build tag and under the race detector, which does not see assembly's
+// loads; sampleLoop32Go and sampleLoop64Go are the portable loops, which
+// FuzzSampleLoops holds the assembly to. Four samples per iteration, no calls and no bounds checks,
 // so that the loads of the filter words overlap.
 
 func sampleLoop32Go(p *byte, i, lim, k int, bits *uint64, shift uint) int {
