@@ -210,7 +210,7 @@
 //	  1,000   7.9-11.1  39.9x-50.6x         0.21-0.27  0.93-1.15
 //	 10,000   5.2-5.7   29.6x-32.4x         0.14-0.15  1.09-1.12
 //
-// A Redactor with 10,000 secrets and every variant keeps about 16 MiB of
+// A Redactor with 10,000 secrets and every variant keeps about 19 MiB of
 // heap. Measure with
 //
 //	REDACT_BENCH=1 go test -run TestBenchmarkRatios -v ./redact/

@@ -65,9 +65,13 @@ type match struct {
 	pat        uint32
 }
 
+// entry is a gram of pattern pat at offset off, with the pattern's place
+// in the arena, so that verify reads the bucket and the pattern's bytes
+// and nothing between them.
 type entry struct {
 	gram     uint64
 	pat, off uint32
+	aoff, n  uint32 // the pattern is arena[aoff:aoff+n]
 }
 
 type tier struct {
@@ -300,7 +304,7 @@ func (m *matcher) newTier(q int, ids []uint32) *tier {
 		for off := range k {
 			g := m.gram(q, p, off)
 			b := (g * hashMul) >> t.hshift
-			t.ents[fill[b]] = entry{gram: g, pat: id, off: uint32(off)}
+			t.ents[fill[b]] = entry{gram: g, pat: id, off: uint32(off), aoff: p.off, n: p.n}
 			fill[b]++
 		}
 	}
@@ -470,15 +474,14 @@ func (m *matcher) verify(t *tier, text []byte, i int, g uint64, out []match, par
 		if s < 0 {
 			continue
 		}
-		p := m.pats[e.pat]
-		end := s + int(p.n)
+		end := s + int(e.n)
 		if end > len(text) {
-			if partial != nil && s < *partial && string(text[s:]) == string(m.arena[p.off:p.off+uint32(len(text)-s)]) {
+			if partial != nil && s < *partial && string(text[s:]) == string(m.arena[e.aoff:e.aoff+uint32(len(text)-s)]) {
 				*partial = s
 			}
 			continue
 		}
-		if string(text[s:end]) == string(m.arena[p.off:p.off+p.n]) {
+		if string(text[s:end]) == string(m.arena[e.aoff:e.aoff+e.n]) {
 			out = append(out, match{start: s, end: end, pat: e.pat})
 		}
 	}
