@@ -155,8 +155,9 @@ func (c *dataKeyCache) len() int {
 	return len(c.m)
 }
 
-// load runs fetch once for all concurrent callers asking for key. A caller
-// whose context ends stops waiting; a result that is another caller's
+// load runs fetch once for all concurrent callers asking for key, and not
+// at all if key is in the cache, fresh, by then. A caller whose context
+// ends stops waiting; a result that is another caller's
 // context error is retried with this caller's context.
 //
 // A fetch that fails as unavailable (isUnavailable) is remembered for a
@@ -175,6 +176,14 @@ func (c *dataKeyCache) load(ctx context.Context, key []byte, fetch func(context.
 		}
 		f, ok := c.flights[string(key)]
 		if !ok {
+			// A caller that missed the cache before another's fetch put the
+			// key there, and comes here after that fetch ended, finds it now
+			// rather than fetching again.
+			if e, ok := c.m[string(key)]; ok && (c.ttl < 0 || c.now().Sub(e.fetched) < c.ttl) {
+				c.lru.MoveToFront(e.elem)
+				c.mu.Unlock()
+				return e.dk, nil
+			}
 			f = &flight{done: make(chan struct{})}
 			c.flights[string(key)] = f
 			c.mu.Unlock()
