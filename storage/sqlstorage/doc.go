@@ -87,8 +87,12 @@
 // statements prepared once: a read binds, steps once and copies its row
 // out, without the driver's per-query work, which cost as much as the
 // lookup. A read finding all 4 busy, or failing on one (which is then
-// closed), goes through the pool. A *sql.DB given to OpenDB is used as
-// its caller sized it. On PostgreSQL those two reads
+// closed), goes through the pool. Through the pool, on SQLite, the point
+// reads, the lists and the other statements run outside a transaction
+// are prepared once per connection (database/sql's Stmt), since the
+// driver would prepare them at every call; statements inside a write
+// transaction are still prepared at each call. A *sql.DB given to OpenDB
+// is used as its caller sized it. On PostgreSQL those two reads
 // go out in pipelined batches through pgx itself: a read that finds fewer
 // than 2 batches in flight is sent at once, and the reads that arrive
 // meanwhile wait and go out together as the next batch (one write to the

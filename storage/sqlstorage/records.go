@@ -135,7 +135,7 @@ func (s *sqlDriver) DeleteRecord(ctx context.Context, kind, key string, revision
 
 // ListRecords implements driver.Records.
 func (s *sqlDriver) ListRecords(ctx context.Context, kind, after string, limit int) ([]*driver.Record, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.listRecords, kind, after, limit)
+	rows, err := s.query(ctx, s.q.listRecords, kind, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (s *sqlDriver) ListRecords(ctx context.Context, kind, after string, limit i
 // Sequence implements driver.Records: one primary-key read.
 func (s *sqlDriver) Sequence(ctx context.Context, kind string) (int64, error) {
 	var seq int64
-	err := s.db.QueryRowContext(ctx, s.q.kindSeq, kind).Scan(&seq)
+	err := s.queryRow(ctx, s.q.kindSeq, kind).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
