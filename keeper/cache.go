@@ -99,6 +99,11 @@ func newDataKeyCache(max int, ttl, maxStale time.Duration, now func() time.Time)
 func (c *dataKeyCache) get(key []byte, now time.Time) (*dataKey, cacheState) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.getLocked(key, now)
+}
+
+// getLocked is get with c.mu held.
+func (c *dataKeyCache) getLocked(key []byte, now time.Time) (*dataKey, cacheState) {
 	e, ok := c.m[string(key)]
 	if !ok {
 		return nil, cacheMiss
@@ -179,10 +184,9 @@ func (c *dataKeyCache) load(ctx context.Context, key []byte, fetch func(context.
 			// A caller that missed the cache before another's fetch put the
 			// key there, and comes here after that fetch ended, finds it now
 			// rather than fetching again.
-			if e, ok := c.m[string(key)]; ok && (c.ttl < 0 || c.now().Sub(e.fetched) < c.ttl) {
-				c.lru.MoveToFront(e.elem)
+			if dk, state := c.getLocked(key, c.now()); state == cacheFresh {
 				c.mu.Unlock()
-				return e.dk, nil
+				return dk, nil
 			}
 			f = &flight{done: make(chan struct{})}
 			c.flights[string(key)] = f
