@@ -43,7 +43,8 @@ import (
 // them: a *sql.DB given to OpenDB may not be a file the store can name,
 // and :memory: is private to its one connection.
 type readConns struct {
-	free chan *readConn // idle connections; len <= cap = the number made
+	free    chan *readConn  // idle connections; len <= cap = the number made
+	queries map[string]bool // the queries prepared on every connection
 }
 
 // readConnCount is how many read connections a file database gets.
@@ -65,7 +66,10 @@ type readConn struct {
 // newReadConns opens n read connections to the SQLite database at uri (a
 // SQLite URI filename, file:...) and prepares queries on each.
 func newReadConns(uri string, busy time.Duration, n int, queries []string) (*readConns, error) {
-	r := &readConns{free: make(chan *readConn, n)}
+	r := &readConns{free: make(chan *readConn, n), queries: make(map[string]bool, len(queries))}
+	for _, q := range queries {
+		r.queries[q] = true
+	}
 	for range n {
 		rc, err := openReadConn(uri, busy, queries)
 		if err != nil {
@@ -172,7 +176,8 @@ func (rc *readConn) prepare(q string) (uintptr, error) {
 // not a string or an int64, or too long), or the read failed, and the
 // caller then reads through the pool.
 func (r *readConns) queryRow(ctx context.Context, q string, args []any) (_ scanner, ok bool) {
-	if r == nil {
+	if r == nil || !r.queries[q] {
+		// Not a query of the read connections: not worth taking one.
 		return nil, false
 	}
 	var rc *readConn

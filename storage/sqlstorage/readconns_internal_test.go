@@ -397,3 +397,21 @@ func FuzzReadConnMatchesPool(f *testing.F) {
 		}
 	})
 }
+
+// TestReadConnsDeclineOtherQueries: a query the read connections do not
+// hold is declined before a connection is taken, whatever the context
+// (a canceled one would otherwise be answered by the connection taken).
+func TestReadConnsDeclineOtherQueries(t *testing.T) {
+	d := openFileDriver(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, ok := d.reads.queryRow(ctx, d.q.getMeta, []any{"ns", "a"}); ok {
+		t.Error("queryRow answered getMeta, which the read connections do not hold")
+	}
+	if r, ok := d.reads.queryRow(ctx, d.q.getCurrent, []any{"ns", "a"}); !ok || !errors.Is(r.Scan(), context.Canceled) {
+		t.Errorf("queryRow(getCurrent) with a canceled context = (%v, %v), want context.Canceled", r, ok)
+	}
+	if n := len(d.reads.free); n != readConnCount {
+		t.Errorf("%d idle read connections, want %d", n, readConnCount)
+	}
+}
