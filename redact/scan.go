@@ -13,8 +13,12 @@ import "unsafe"
 // On amd64 they are in assembly (scan_amd64.s), except with the purego
 // build tag and under the race detector, which does not see assembly's
 // loads; sampleLoop32Go and sampleLoop64Go are the portable loops, which
-// FuzzSampleLoops holds the assembly to. Four samples per iteration, no calls and no bounds checks,
-// so that the loads of the filter words overlap.
+// FuzzSampleLoops holds the assembly to. They take four samples per
+// iteration, with no calls and no bounds checks, so that the loads of the
+// filter words overlap. They stay two loops, as the assembly does not
+// need to: with one, the 4-byte grams would be 8-byte loads and a mask,
+// which cost the Go loop a register and an instruction per sample (1.14
+// times as slow with 10 secrets).
 
 func sampleLoop32Go(p *byte, i, lim, k int, bits *uint64, shift uint) int {
 	tp, fb := unsafe.Pointer(p), unsafe.Pointer(bits)
