@@ -15,8 +15,8 @@ import "unsafe"
 // loads; sampleLoop32Go and sampleLoop64Go are the portable loops, which
 // FuzzSampleLoops holds the assembly to. They take four samples per
 // iteration, with no calls and no bounds checks, so that the loads of the
-// filter words overlap. They stay two loops, as the assembly does not
-// need to: with one, the 4-byte grams would be 8-byte loads and a mask,
+// filter words overlap. They stay two functions, where the assembly
+// shares one macro: as one, the 4-byte grams would be 8-byte loads and a mask,
 // which cost the Go loop a register and an instruction per sample (1.14
 // times as slow with 10 secrets).
 
