@@ -36,8 +36,23 @@ func TestAtomicWritesUnderCancellation(t *testing.T) {
 			ctx := context.Background()
 			const ns, name = "ns", "cancelled"
 			if _, err := s.CreateWithCiphertext(ctx, &storage.Metadata{Namespace: ns, Name: name, Version: 1, ValueID: "v0"},
-				&storage.Ciphertext{Namespace: ns, Name: name, ValueID: "v0", Version: 1, Data: []byte("0")}); err != nil {
+				&storage.Ciphertext{Namespace: ns, Name: name, ValueID: "v0", Version: 1, Data: []byte("v0")}); err != nil {
 				t.Fatal(err)
+			}
+			// The deadlines span a few uncancelled writes, so that on a
+			// loaded machine they still end inside transactions and not
+			// all before BEGIN.
+			span := 3 * time.Millisecond
+			for range 3 {
+				m, _, err := s.GetCurrent(ctx, ns, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				if _, err := s.UpdateWithCiphertext(ctx, m, nil, ""); err != nil {
+					t.Fatal(err)
+				}
+				span = max(span, 3*time.Since(start))
 			}
 			var wg sync.WaitGroup
 			var mu sync.Mutex
@@ -56,7 +71,7 @@ func TestAtomicWritesUnderCancellation(t *testing.T) {
 						next := m.Clone()
 						next.Version++
 						next.ValueID = id
-						cctx, cancel := context.WithTimeout(ctx, time.Duration(rand.IntN(3000))*time.Microsecond)
+						cctx, cancel := context.WithTimeout(ctx, time.Duration(rand.Int64N(int64(span))))
 						_, err = s.UpdateWithCiphertext(cctx, next,
 							&storage.Ciphertext{Namespace: ns, Name: name, ValueID: id, Version: next.Version, Data: []byte(id)}, m.ValueID)
 						cancel()
@@ -77,7 +92,7 @@ func TestAtomicWritesUnderCancellation(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-			t.Logf("outcomes: %v", outcomes)
+			t.Logf("deadlines up to %v, outcomes: %v", span, outcomes)
 			checkOnlyCurrent(t, s, ns, name)
 			// No connection holds a transaction (or the write lock): a
 			// write with a short deadline goes through.
