@@ -162,9 +162,13 @@ func (w *Writer) process(p []byte, final bool) error {
 				ms = ms[:n]
 			}
 		}
-		if len(ms) == 0 && len(a) == 0 {
-			// No held bytes: the matches of p are those of a ++ b.
+		if len(ms) == 0 {
+			// None starts in the held bytes: the matches of p, after them.
 			ms = findWrite(e, b, ms)
+			for i := range ms {
+				ms[i].start += len(a)
+				ms[i].end += len(a)
+			}
 		} else {
 			mb := findWrite(e, b, w.ms2[:0])
 			for _, m := range mb {
@@ -204,7 +208,7 @@ func (w *Writer) process(p []byte, final bool) error {
 				return err
 			}
 		}
-		w.buf = append(w.buf[:0], b[cut-len(a):]...)
+		w.keep(b, cut-len(a))
 		if len(e.segs) > 1 {
 			w.r.compactIfWorth(e, len(p))
 		}
@@ -239,7 +243,7 @@ func (w *Writer) process(p []byte, final bool) error {
 	}
 	// Keep a ++ b from cut on. When b is in use, cut >= len(a).
 	if len(b) > 0 {
-		w.buf = append(w.buf[:0], b[cut-len(a):]...)
+		w.keep(b, cut-len(a))
 	} else {
 		n := copy(w.buf, w.buf[cut:])
 		w.buf = w.buf[:n]
@@ -247,6 +251,18 @@ func (w *Writer) process(p []byte, final bool) error {
 	w.out = out[:0]
 	w.r.compactIfWorth(e, len(p))
 	return w.emit(out)
+}
+
+// keep makes b[from:], the end of a write, the held bytes. Usually they
+// are 0 to 3 bytes, taken from b's last 4 without a branch on how many.
+func (w *Writer) keep(b []byte, from int) {
+	if h := len(b) - from; h <= 3 && len(b) >= 4 && cap(w.buf) >= 4 {
+		buf := w.buf[:4]
+		binary.LittleEndian.PutUint32(buf, binary.LittleEndian.Uint32(b[len(b)-4:])>>(32-8*h))
+		w.buf = buf[:h]
+		return
+	}
+	w.buf = append(w.buf[:0], b[from:]...)
 }
 
 // holdFrom returns the first position at or after from where an
