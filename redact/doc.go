@@ -192,7 +192,9 @@
 // write, after the scan, while they are in the cache: a Bloom filter of
 // the 4-byte ends of every proper prefix of every variant says, for
 // almost every write of log text, that no prefix of 4 bytes or more ends
-// there, and then three table lookups settle the last 3 positions.
+// there, and then three table lookups settle the last 3 positions,
+// without a branch on which of them starts a prefix (that varies at
+// random from write to write).
 // Otherwise the tiers scan the last (longest variant - 1) bytes.
 //
 // On the reference workload of bench_test.go (8 MiB of logfmt lines, one in
@@ -204,11 +206,11 @@
 // runs):
 //
 //	secrets  GB/s       x strings.Replacer  x copy     Writer/Redact
-//	      1  25.2-26.7  5.4x-5.7x           0.68-0.70  0.93-0.97
-//	     10  13.8-13.9  30.4x-30.9x         0.35-0.37  0.97-0.98
-//	    100  11.5-11.6  47.3x-48.4x         0.30-0.31  1.01-1.06
-//	  1,000   7.9-11.1  39.9x-50.6x         0.21-0.27  0.93-1.15
-//	 10,000   5.2-5.7   29.6x-32.4x         0.14-0.15  1.09-1.12
+//	      1  21.4-23.4   4.7x-4.9x          0.60-0.65  1.08-1.13
+//	     10  13.6-14.5  30.3x-31.6x         0.36-0.38  0.90-0.91
+//	    100  12.0-12.4  48.4x-50.0x         0.34-0.35  0.93-0.99
+//	  1,000  10.2-11.1  47.0x-50.1x         0.28       0.92-0.94
+//	 10,000   6.9-7.8   35.5x-38.8x         0.19-0.20  0.90-0.91
 //
 // A Redactor with 10,000 secrets and every variant keeps about 19 MiB of
 // heap. Measure with
