@@ -129,7 +129,11 @@ type patSpec struct {
 }
 
 func setBit(b []uint64, i uint64)      { b[i>>6] |= 1 << (i & 63) }
-func hasBit(b []uint64, i uint64) bool { return b[i>>6]&(1<<(i&63)) != 0 }
+func hasBit(b []uint64, i uint64) bool { return bitOf(b, i) != 0 }
+
+// bitOf is bit i of b as 0 or 1, for tests that combine bits without a
+// branch.
+func bitOf(b []uint64, i uint64) uint64 { return b[i>>6] >> (i & 63) & 1 }
 
 func newMatcher(specs []patSpec) *matcher {
 	m := &matcher{}
@@ -576,13 +580,13 @@ func (m *matcher) shortHold(b []byte, from int) int {
 	g := binary.LittleEndian.Uint32(b[n-4:])
 	i3, i2, i1 := uint64(g>>8&0xffff), uint64(g>>16), uint64(g>>24)
 	h3 := hash3(b[n-3:])
-	s3 := m.pair2[i3>>6] >> (i3 & 63) & (m.pre3[h3>>6] >> (h3 & 63)) & atLeast(n-3, from)
-	s2 := m.pair2[i2>>6] >> (i2 & 63) & atLeast(n-2, from)
-	s1 := m.first[i1>>6&3] >> (i1 & 63) & atLeast(n-1, from)
+	s3 := bitOf(m.pair2, i3) & bitOf(m.pre3, h3) & atLeast(n-3, from)
+	s2 := bitOf(m.pair2, i2) & atLeast(n-2, from)
+	s1 := bitOf(m.first[:], i1) & atLeast(n-1, from)
 	// The earliest of the three, without a branch on which: on log text
 	// it varies at random from write to write, and the branches of a
 	// test of one position after another were mispredicted.
-	return n - max(3*int(s3&1), 2*int(s2&1), int(s1&1))
+	return n - max(3*int(s3), 2*int(s2), int(s1))
 }
 
 // atLeast is 1 if a >= b, else 0, without a branch (|a-b| < 1<<62).

@@ -162,19 +162,20 @@ func (w *Writer) process(p []byte, final bool) error {
 				ms = ms[:n]
 			}
 		}
-		if len(ms) == 0 {
-			// None starts in the held bytes: the matches of p, after them.
+		// The matches of p follow those that start in the held bytes,
+		// moved past them. findWrite sorts what it appends to, so behind
+		// matches of the held bytes it finds into a buffer of its own.
+		n0 := len(ms)
+		if n0 == 0 {
 			ms = findWrite(e, b, ms)
-			for i := range ms {
-				ms[i].start += len(a)
-				ms[i].end += len(a)
-			}
 		} else {
 			mb := findWrite(e, b, w.ms2[:0])
-			for _, m := range mb {
-				ms = append(ms, match{start: m.start + len(a), end: m.end + len(a), pat: m.pat})
-			}
+			ms = append(ms, mb...)
 			w.ms2 = mb[:0]
+		}
+		for i := n0; i < len(ms); i++ {
+			ms[i].start += len(a)
+			ms[i].end += len(a)
 		}
 	} else {
 		w.buf = append(w.buf, p...)
