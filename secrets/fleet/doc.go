@@ -16,9 +16,13 @@
 // record of kind "runtoken.revoked" keyed by the token id, expiring with
 // the token (Sweep deletes it with DeleteExpiredRecords; reads ignore it
 // from then, when the token is refused as expired anyway). Every
-// verification reads the record (one primary-key read), so there is no
+// verification reads the record (a primary-key read), so there is no
 // window at all between a revocation through one instance and its refusal
-// by another, and nothing to lose at a restart.
+// by another, and nothing to lose at a restart. Verifications of one token
+// that arrive while a read of its record is in flight share the next read,
+// which begins after each of them did and so sees every revocation that
+// completed before: the VUs of a load test, which all present one run
+// token, cost the store one read at a time, not one each.
 //
 // APITokenStore is an apitoken.Store over records of kind "apitoken" keyed
 // by token id, holding the record's JSON (the token's SHA-256 digest,

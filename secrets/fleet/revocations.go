@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/strongbox-go/strongbox/internal/errcode"
@@ -16,10 +17,48 @@ const kindRunTokenRevoked = "runtoken.revoked"
 // records, shared by every process on st and durable. st must stay open
 // while the set is used.
 func RunTokenRevocations(st *storage.Store) runtoken.RevocationSet {
-	return &revocations{st: st}
+	r := &revocations{st: st, reads: map[string]*sharedRead{}}
+	r.read = r.readStore
+	return r
 }
 
-type revocations struct{ st *storage.Store }
+// revocations is the durable RevocationSet. Its checks of one token id
+// share reads of the store: while a read of an id is in flight, the checks
+// of that id that arrive wait for the next read, which starts when the
+// one in flight ends and answers them all.
+//
+// Every VU of a load test presents the same run token, so on the decrypt
+// route the checks of one id come many at once; one read per check made
+// the revocation check the route's costliest step after the secret's own
+// read (issue #17 item 3). Sharing loses nothing: the read a check gets
+// began after the check did, so it sees every revocation that completed
+// before the check began, as a read of its own would. A check never joins
+// a read already in flight, which may have read the store before that
+// revocation. Without concurrency every check is its own read, with
+// nothing to wait for.
+type revocations struct {
+	st *storage.Store
+	// read is one read of the store: readStore; tests replace it.
+	read func(ctx context.Context, id string) (bool, error)
+
+	mu sync.Mutex
+	// reads has a key for each id with a read in flight; its value is
+	// the read that starts when that one ends, or nil while no check
+	// waits for one.
+	reads map[string]*sharedRead
+}
+
+// sharedRead is a read of one id that several checks wait for.
+type sharedRead struct {
+	done    chan struct{} // closed when revoked and err are set
+	revoked bool
+	err     error
+
+	// Guarded by revocations.mu:
+	waiters int                     // checks waiting for done
+	first   context.Context         // the first waiter's context, whose values the read keeps
+	cancel  context.CancelCauseFunc // set when the read starts
+}
 
 // Revoke implements runtoken.RevocationSet: it creates the revocation
 // record, or extends an existing one to the later expiry.
@@ -50,8 +89,68 @@ func (r *revocations) Revoke(ctx context.Context, id string, expiry time.Time) e
 	}
 }
 
-// Revoked implements runtoken.RevocationSet with one read of the store.
+// Revoked implements runtoken.RevocationSet: it reads the store itself
+// when no read of id is in flight, and otherwise waits for the next one
+// (see revocations). A check whose context ends while it waits returns
+// the context's error at once; the read it waited for ends when no check
+// waits for it any more.
 func (r *revocations) Revoked(ctx context.Context, id string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	r.mu.Lock()
+	next, inFlight := r.reads[id]
+	if !inFlight {
+		r.reads[id] = nil
+		r.mu.Unlock()
+		revoked, err := r.read(ctx, id)
+		r.finish(id)
+		return revoked, err
+	}
+	if next == nil {
+		next = &sharedRead{done: make(chan struct{}), first: ctx}
+		r.reads[id] = next
+	}
+	next.waiters++
+	r.mu.Unlock()
+	select {
+	case <-next.done:
+		return next.revoked, next.err
+	case <-ctx.Done():
+		r.mu.Lock()
+		next.waiters--
+		if next.waiters == 0 && next.cancel != nil {
+			next.cancel(context.Cause(ctx))
+		}
+		r.mu.Unlock()
+		return false, ctx.Err()
+	}
+}
+
+// finish ends the read of id in flight, starting the next one when a
+// check waits for it.
+func (r *revocations) finish(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next := r.reads[id]
+	if next == nil || next.waiters == 0 {
+		delete(r.reads, id) // nobody waits: the next check reads for itself
+		return
+	}
+	r.reads[id] = nil // next is in flight, and no check waits after it yet
+	var ctx context.Context
+	ctx, next.cancel = context.WithCancelCause(context.WithoutCancel(next.first))
+	next.first = nil
+	go func() {
+		next.revoked, next.err = r.read(ctx, id)
+		next.cancel(nil)
+		close(next.done)
+		r.finish(id)
+	}()
+}
+
+// readStore reads the revocation record of id.
+func (r *revocations) readStore(ctx context.Context, id string) (bool, error) {
 	_, err := r.st.GetRecord(ctx, kindRunTokenRevoked, id)
 	switch errcode.Of(err) {
 	case errcode.OK:

@@ -41,7 +41,8 @@ import (
 // a Manager over a SQL store, with request audit and Manager audit logged
 // as JSON (to a writer that fails the test if a value shows up), run tokens
 // revoked in memory or, as strongbox serve does, in the store
-// (fleet.RunTokenRevocations: one read of the store per verification), served on
+// (fleet.RunTokenRevocations: a read of the store per verification, shared
+// by concurrent verifications of one token), served on
 // loopback by one httptest server whose handler switches between the real
 // Handler and a constant one, so that both are measured through the same
 // server and the same client.

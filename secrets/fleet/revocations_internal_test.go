@@ -1,0 +1,329 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeReads is the store behind a revocations under test: read calls
+// counts each read and answers what answer says.
+type fakeReads struct {
+	calls  atomic.Int64
+	answer func(ctx context.Context, id string) (bool, error)
+}
+
+func newSharedSet(f *fakeReads) *revocations {
+	r := &revocations{reads: map[string]*sharedRead{}}
+	r.read = func(ctx context.Context, id string) (bool, error) {
+		f.calls.Add(1)
+		return f.answer(ctx, id)
+	}
+	return r
+}
+
+// waitFor polls cond under the set's lock until it holds.
+func waitFor(t *testing.T, r *revocations, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r.mu.Lock()
+		ok := cond()
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func (r *revocations) waiting(id string) int {
+	if next := r.reads[id]; next != nil {
+		return next.waiters
+	}
+	return 0
+}
+
+// TestRevokedSharesTheNextRead: the checks of an id that arrive while a
+// read of it is in flight get one read, started after that one ended,
+// and its answer; the check that started the first read gets the first.
+func TestRevokedSharesTheNextRead(t *testing.T) {
+	release := make(chan struct{})
+	var n atomic.Int64
+	f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
+		if n.Add(1) == 1 {
+			<-release
+			return false, nil // the store before the revocation
+		}
+		return true, nil
+	}}
+	r := newSharedSet(f)
+	first := make(chan bool)
+	go func() {
+		revoked, _ := r.Revoked(context.Background(), "tok")
+		first <- revoked
+	}()
+	waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads["tok"]; return ok })
+	const checks = 20
+	var wg sync.WaitGroup
+	got := make([]bool, checks)
+	errs := make([]error, checks)
+	for i := range checks {
+		wg.Go(func() { got[i], errs[i] = r.Revoked(context.Background(), "tok") })
+	}
+	waitFor(t, r, "every check waits for the next read", func() bool { return r.waiting("tok") == checks })
+	close(release)
+	if <-first {
+		t.Error("the first check got the next read's answer")
+	}
+	wg.Wait()
+	for i := range checks {
+		if errs[i] != nil || !got[i] {
+			t.Errorf("check %d: %v, %v; want the next read's true", i, got[i], errs[i])
+		}
+	}
+	if c := f.calls.Load(); c != 2 {
+		t.Errorf("%d reads for 1+%d concurrent checks, want 2", c, checks)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.reads) != 0 {
+		t.Errorf("%d ids still tracked after every check returned", len(r.reads))
+	}
+}
+
+// TestRevokedSeesEveryEarlierRevocation is the property sharing must
+// keep: a check that begins after a revocation completed reports the token
+// revoked, however the checks overlap. The fake store's reads take a
+// while after reading the flag, so a check that joined a read already in
+// flight would see the store from before the revocation.
+func TestRevokedSeesEveryEarlierRevocation(t *testing.T) {
+	for round := range 20 {
+		var revokedFlag atomic.Bool
+		f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
+			time.Sleep(time.Duration(rand.IntN(50)) * time.Microsecond)
+			v := revokedFlag.Load()
+			time.Sleep(time.Duration(rand.IntN(200)) * time.Microsecond)
+			return v, nil
+		}}
+		r := newSharedSet(f)
+		// seq orders events: each check takes a number when it begins,
+		// the revocation one when it has completed.
+		var seq atomic.Int64
+		var revokedAt atomic.Int64
+		revokedAt.Store(1 << 62)
+		type result struct {
+			began   int64
+			revoked bool
+		}
+		var mu sync.Mutex
+		var results []result
+		check := func() {
+			began := seq.Add(1)
+			revoked, err := r.Revoked(context.Background(), "tok")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			results = append(results, result{began, revoked})
+			mu.Unlock()
+		}
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for range 8 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					check()
+					time.Sleep(time.Duration(rand.IntN(100)) * time.Microsecond)
+				}
+			})
+		}
+		time.Sleep(time.Duration(1+rand.IntN(5)) * time.Millisecond)
+		revokedFlag.Store(true)
+		revokedAt.Store(seq.Add(1))
+		// Checks that begin now find a read in flight that may have read
+		// the store before the revocation.
+		for range 8 {
+			wg.Go(check)
+		}
+		time.Sleep(5 * time.Millisecond)
+		close(stop)
+		wg.Wait()
+		after := 0
+		for _, res := range results {
+			if res.began > revokedAt.Load() {
+				after++
+				if !res.revoked {
+					t.Fatalf("round %d: a check that began after the revocation completed reported the token not revoked", round)
+				}
+			}
+		}
+		if after == 0 {
+			t.Fatalf("round %d: no check began after the revocation", round)
+		}
+		if c := f.calls.Load(); c >= int64(len(results)) {
+			t.Fatalf("round %d: %d reads for %d checks: no read was shared", round, c, len(results))
+		}
+	}
+}
+
+// TestRevokedWaiterLeaves: a check whose context ends while it waits
+// returns the context's error at once; a next read that nobody waits for
+// any more is not started, and one already running is cancelled with the
+// cause of the last waiter's context.
+func TestRevokedWaiterLeaves(t *testing.T) {
+	t.Run("before its read starts", func(t *testing.T) {
+		release := make(chan struct{})
+		f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
+			<-release
+			return false, nil
+		}}
+		r := newSharedSet(f)
+		done := make(chan struct{})
+		go func() { r.Revoked(context.Background(), "tok"); close(done) }()
+		waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads["tok"]; return ok })
+		ctx, cancel := context.WithCancel(context.Background())
+		left := make(chan error)
+		go func() { _, err := r.Revoked(ctx, "tok"); left <- err }()
+		waitFor(t, r, "the check waits", func() bool { return r.waiting("tok") == 1 })
+		cancel()
+		if err := <-left; !errors.Is(err, context.Canceled) {
+			t.Errorf("the cancelled check returned %v, want context.Canceled", err)
+		}
+		close(release)
+		<-done
+		waitFor(t, r, "no id is tracked", func() bool { return len(r.reads) == 0 })
+		if c := f.calls.Load(); c != 1 {
+			t.Errorf("%d reads, want 1: a read nobody waits for was started", c)
+		}
+	})
+	t.Run("while its read runs", func(t *testing.T) {
+		release := make(chan struct{})
+		cause := errors.New("the request went away")
+		readCause := make(chan error, 1)
+		var n atomic.Int64
+		f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
+			if n.Add(1) == 1 {
+				<-release
+				return false, nil
+			}
+			<-ctx.Done() // the store hangs
+			readCause <- context.Cause(ctx)
+			return false, ctx.Err()
+		}}
+		r := newSharedSet(f)
+		done := make(chan struct{})
+		go func() { r.Revoked(context.Background(), "tok"); close(done) }()
+		waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads["tok"]; return ok })
+		ctx, cancel := context.WithCancelCause(context.Background())
+		left := make(chan error)
+		go func() { _, err := r.Revoked(ctx, "tok"); left <- err }()
+		waitFor(t, r, "the check waits", func() bool { return r.waiting("tok") == 1 })
+		close(release)
+		<-done
+		waitFor(t, r, "the shared read runs", func() bool { return f.calls.Load() == 2 })
+		cancel(cause)
+		if err := <-left; !errors.Is(err, context.Canceled) {
+			t.Errorf("the cancelled check returned %v, want context.Canceled", err)
+		}
+		select {
+		case got := <-readCause:
+			if got != cause {
+				t.Errorf("the shared read ended with cause %v, want %v", got, cause)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the shared read went on after its last waiter left")
+		}
+		waitFor(t, r, "no id is tracked", func() bool { return len(r.reads) == 0 })
+	})
+}
+
+// TestRevokedSharedError: a shared read's failure reaches every check
+// that waited for it, none of which reports the token as not revoked
+// without an error; other ids are read on their own.
+func TestRevokedSharedError(t *testing.T) {
+	release := make(chan struct{})
+	errStore := errors.New("store unavailable")
+	var n atomic.Int64
+	f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
+		if id == "other" {
+			return true, nil
+		}
+		if n.Add(1) == 1 {
+			<-release
+			return false, nil
+		}
+		return false, errStore
+	}}
+	r := newSharedSet(f)
+	done := make(chan struct{})
+	go func() { r.Revoked(context.Background(), "tok"); close(done) }()
+	waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads["tok"]; return ok })
+	// Another id does not wait for tok's read.
+	if revoked, err := r.Revoked(context.Background(), "other"); err != nil || !revoked {
+		t.Errorf("another id while tok's read is in flight: %v, %v; want true, nil", revoked, err)
+	}
+	const checks = 5
+	errs := make(chan error, checks)
+	for range checks {
+		go func() {
+			revoked, err := r.Revoked(context.Background(), "tok")
+			if revoked {
+				err = errors.New("reported revoked")
+			}
+			errs <- err
+		}()
+	}
+	waitFor(t, r, "every check waits", func() bool { return r.waiting("tok") == checks })
+	close(release)
+	<-done
+	for range checks {
+		if err := <-errs; err != errStore {
+			t.Errorf("a check of the failed shared read returned %v, want the store's error", err)
+		}
+	}
+}
+
+// TestRevokedAloneReadsEachTime: checks that do not overlap read the store
+// each time, and leave nothing tracked.
+func TestRevokedAloneReadsEachTime(t *testing.T) {
+	f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) { return id == "revoked", nil }}
+	r := newSharedSet(f)
+	for i := range 10 {
+		id := "live"
+		if i%2 == 1 {
+			id = "revoked"
+		}
+		revoked, err := r.Revoked(context.Background(), id)
+		if err != nil || revoked != (id == "revoked") {
+			t.Fatalf("Revoked(%q) = %v, %v", id, revoked, err)
+		}
+	}
+	if c := f.calls.Load(); c != 10 {
+		t.Errorf("%d reads for 10 sequential checks, want 10", c)
+	}
+	if len(r.reads) != 0 {
+		t.Errorf("%d ids tracked after the checks returned", len(r.reads))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Revoked(ctx, "live"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Revoked with an ended context = %v, want context.Canceled", err)
+	}
+	if c := f.calls.Load(); c != 10 {
+		t.Errorf("a check with an ended context read the store")
+	}
+}
