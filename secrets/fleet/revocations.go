@@ -103,9 +103,10 @@ func (r *revocations) Revoked(ctx context.Context, id string) (bool, error) {
 	if !inFlight {
 		r.reads[id] = nil
 		r.mu.Unlock()
-		revoked, err := r.read(ctx, id)
-		r.finish(id)
-		return revoked, err
+		// Deferred, so that a read that panics (net/http recovers a
+		// handler's panic) does not leave id in flight for good.
+		defer r.finish(id)
+		return r.read(ctx, id)
 	}
 	if next == nil {
 		next = &sharedRead{done: make(chan struct{}), first: ctx}
