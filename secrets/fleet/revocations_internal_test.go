@@ -327,3 +327,25 @@ func TestRevokedAloneReadsEachTime(t *testing.T) {
 		t.Errorf("a check with an ended context read the store")
 	}
 }
+
+// TestRevokedAfterAPanic: a read that panics (net/http recovers a
+// handler's panic) leaves its id free for the next check, which reads.
+func TestRevokedAfterAPanic(t *testing.T) {
+	var n atomic.Int64
+	f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
+		if n.Add(1) == 1 {
+			panic("the store's driver panicked")
+		}
+		return true, nil
+	}}
+	r := newSharedSet(f)
+	func() {
+		defer func() { _ = recover() }()
+		r.Revoked(context.Background(), "tok")
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if revoked, err := r.Revoked(ctx, "tok"); err != nil || !revoked {
+		t.Fatalf("the check after a panicked read = %v, %v; want true, nil", revoked, err)
+	}
+}
