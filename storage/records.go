@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"context"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -25,10 +24,29 @@ const (
 // driver that cannot wait for it (or as a safety net for one that can).
 const recordPollInterval = 500 * time.Millisecond
 
-var kindRE = regexp.MustCompile(`^[a-z][a-z0-9._-]{0,31}$`)
+// maxKindSize is the longest record kind.
+const maxKindSize = 32
+
+// validKind reports whether kind is 1 to 32 characters of a-z, 0-9, '.',
+// '_' and '-', starting with a letter. Every record read checks its kind,
+// a run-token revocation check among them, and a regular expression cost
+// a tenth of that check's time in the store.
+func validKind(kind string) bool {
+	if len(kind) == 0 || len(kind) > maxKindSize || kind[0] < 'a' || kind[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(kind); i++ {
+		switch c := kind[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 func checkKind(op, kind string) error {
-	if !kindRE.MatchString(kind) {
+	if !validKind(kind) {
 		return errcode.New(errcode.Invalid, op, "record kind must be 1 to 32 characters of a-z, 0-9, '.', '_', '-', starting with a letter")
 	}
 	return nil
