@@ -51,26 +51,63 @@ func (r *revocations) waiting(id string) int {
 	return 0
 }
 
+// firstHeld is a fake store whose first read waits for release and
+// finds no revocation (the store before one), and whose later reads
+// answer what later says.
+func firstHeld(release <-chan struct{}, later func(ctx context.Context, id string) (bool, error)) *fakeReads {
+	var n atomic.Int64
+	return &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
+		if n.Add(1) == 1 {
+			<-release
+			return false, nil
+		}
+		return later(ctx, id)
+	}}
+}
+
+// checkResult is what a check returned.
+type checkResult struct {
+	revoked bool
+	err     error
+}
+
+// startCheck runs r.Revoked(ctx, id) in a goroutine; its result arrives
+// on the channel returned.
+func startCheck(ctx context.Context, r *revocations, id string) <-chan checkResult {
+	c := make(chan checkResult, 1)
+	go func() {
+		revoked, err := r.Revoked(ctx, id)
+		c <- checkResult{revoked, err}
+	}()
+	return c
+}
+
+// startFirstRead starts a check of id and returns once its read, the
+// read in flight that later checks wait behind, has begun.
+func startFirstRead(t *testing.T, r *revocations, id string) <-chan checkResult {
+	t.Helper()
+	c := startCheck(context.Background(), r, id)
+	waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads[id]; return ok })
+	return c
+}
+
+// startWaiter starts a check of id with ctx behind the read in flight and
+// returns once it waits for the next read, as the only waiter.
+func startWaiter(t *testing.T, ctx context.Context, r *revocations, id string) <-chan checkResult {
+	t.Helper()
+	c := startCheck(ctx, r, id)
+	waitFor(t, r, "the check waits", func() bool { return r.waiting(id) == 1 })
+	return c
+}
+
 // TestRevokedSharesTheNextRead: the checks of an id that arrive while a
 // read of it is in flight get one read, started after that one ended,
 // and its answer; the check that started the first read gets the first.
 func TestRevokedSharesTheNextRead(t *testing.T) {
 	release := make(chan struct{})
-	var n atomic.Int64
-	f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
-		if n.Add(1) == 1 {
-			<-release
-			return false, nil // the store before the revocation
-		}
-		return true, nil
-	}}
+	f := firstHeld(release, func(context.Context, string) (bool, error) { return true, nil })
 	r := newSharedSet(f)
-	first := make(chan bool)
-	go func() {
-		revoked, _ := r.Revoked(context.Background(), "tok")
-		first <- revoked
-	}()
-	waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads["tok"]; return ok })
+	first := startFirstRead(t, r, "tok")
 	const checks = 20
 	var wg sync.WaitGroup
 	got := make([]bool, checks)
@@ -80,8 +117,8 @@ func TestRevokedSharesTheNextRead(t *testing.T) {
 	}
 	waitFor(t, r, "every check waits for the next read", func() bool { return r.waiting("tok") == checks })
 	close(release)
-	if <-first {
-		t.Error("the first check got the next read's answer")
+	if res := <-first; res.err != nil || res.revoked {
+		t.Errorf("the first check = %v, %v; want the first read's false", res.revoked, res.err)
 	}
 	wg.Wait()
 	for i := range checks {
@@ -187,24 +224,17 @@ func TestRevokedSeesEveryEarlierRevocation(t *testing.T) {
 func TestRevokedWaiterLeaves(t *testing.T) {
 	t.Run("before its read starts", func(t *testing.T) {
 		release := make(chan struct{})
-		f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
-			<-release
-			return false, nil
-		}}
+		f := firstHeld(release, func(context.Context, string) (bool, error) { return false, nil })
 		r := newSharedSet(f)
-		done := make(chan struct{})
-		go func() { r.Revoked(context.Background(), "tok"); close(done) }()
-		waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads["tok"]; return ok })
+		first := startFirstRead(t, r, "tok")
 		ctx, cancel := context.WithCancel(context.Background())
-		left := make(chan error)
-		go func() { _, err := r.Revoked(ctx, "tok"); left <- err }()
-		waitFor(t, r, "the check waits", func() bool { return r.waiting("tok") == 1 })
+		left := startWaiter(t, ctx, r, "tok")
 		cancel()
-		if err := <-left; !errors.Is(err, context.Canceled) {
-			t.Errorf("the cancelled check returned %v, want context.Canceled", err)
+		if res := <-left; !errors.Is(res.err, context.Canceled) {
+			t.Errorf("the cancelled check returned %v, want context.Canceled", res.err)
 		}
 		close(release)
-		<-done
+		<-first
 		waitFor(t, r, "no id is tracked", func() bool { return len(r.reads) == 0 })
 		if c := f.calls.Load(); c != 1 {
 			t.Errorf("%d reads, want 1: a read nobody waits for was started", c)
@@ -214,30 +244,21 @@ func TestRevokedWaiterLeaves(t *testing.T) {
 		release := make(chan struct{})
 		cause := errors.New("the request went away")
 		readCause := make(chan error, 1)
-		var n atomic.Int64
-		f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
-			if n.Add(1) == 1 {
-				<-release
-				return false, nil
-			}
+		f := firstHeld(release, func(ctx context.Context, _ string) (bool, error) {
 			<-ctx.Done() // the store hangs
 			readCause <- context.Cause(ctx)
 			return false, ctx.Err()
-		}}
+		})
 		r := newSharedSet(f)
-		done := make(chan struct{})
-		go func() { r.Revoked(context.Background(), "tok"); close(done) }()
-		waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads["tok"]; return ok })
+		first := startFirstRead(t, r, "tok")
 		ctx, cancel := context.WithCancelCause(context.Background())
-		left := make(chan error)
-		go func() { _, err := r.Revoked(ctx, "tok"); left <- err }()
-		waitFor(t, r, "the check waits", func() bool { return r.waiting("tok") == 1 })
+		left := startWaiter(t, ctx, r, "tok")
 		close(release)
-		<-done
+		<-first
 		waitFor(t, r, "the shared read runs", func() bool { return f.calls.Load() == 2 })
 		cancel(cause)
-		if err := <-left; !errors.Is(err, context.Canceled) {
-			t.Errorf("the cancelled check returned %v, want context.Canceled", err)
+		if res := <-left; !errors.Is(res.err, context.Canceled) {
+			t.Errorf("the cancelled check returned %v, want context.Canceled", res.err)
 		}
 		select {
 		case got := <-readCause:
@@ -257,42 +278,29 @@ func TestRevokedWaiterLeaves(t *testing.T) {
 func TestRevokedSharedError(t *testing.T) {
 	release := make(chan struct{})
 	errStore := errors.New("store unavailable")
-	var n atomic.Int64
-	f := &fakeReads{answer: func(ctx context.Context, id string) (bool, error) {
+	f := firstHeld(release, func(_ context.Context, id string) (bool, error) {
 		if id == "other" {
 			return true, nil
 		}
-		if n.Add(1) == 1 {
-			<-release
-			return false, nil
-		}
 		return false, errStore
-	}}
+	})
 	r := newSharedSet(f)
-	done := make(chan struct{})
-	go func() { r.Revoked(context.Background(), "tok"); close(done) }()
-	waitFor(t, r, "the first read is in flight", func() bool { _, ok := r.reads["tok"]; return ok })
+	first := startFirstRead(t, r, "tok")
 	// Another id does not wait for tok's read.
 	if revoked, err := r.Revoked(context.Background(), "other"); err != nil || !revoked {
 		t.Errorf("another id while tok's read is in flight: %v, %v; want true, nil", revoked, err)
 	}
 	const checks = 5
-	errs := make(chan error, checks)
-	for range checks {
-		go func() {
-			revoked, err := r.Revoked(context.Background(), "tok")
-			if revoked {
-				err = errors.New("reported revoked")
-			}
-			errs <- err
-		}()
+	results := make([]<-chan checkResult, checks)
+	for i := range results {
+		results[i] = startCheck(context.Background(), r, "tok")
 	}
 	waitFor(t, r, "every check waits", func() bool { return r.waiting("tok") == checks })
 	close(release)
-	<-done
-	for range checks {
-		if err := <-errs; err != errStore {
-			t.Errorf("a check of the failed shared read returned %v, want the store's error", err)
+	<-first
+	for _, c := range results {
+		if res := <-c; res.err != errStore || res.revoked {
+			t.Errorf("a check of the failed shared read returned %v, %v; want false and the store's error", res.revoked, res.err)
 		}
 	}
 }
